@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * qvisor bucket array: the exact PIFO.
+ *
+ * N FIFO buckets indexed by joint rank (N a power of two, up to 2^18), and
+ * a three-level bitmap over them: bit b of the leaf words says bucket b is
+ * non-empty, bit j of mid[i] says leaf word 64*i+j is non-zero, bit i of
+ * top says mid[i] is non-zero.  The lowest (highest) non-empty bucket is
+ * three find-first-set (find-last-set) instructions away, and keeping the
+ * bits right costs at most three word updates per packet: enqueue and
+ * dequeue are O(1) whatever N is.  Packets of one bucket leave in arrival
+ * order (FIFO among equal joint ranks).
+ *
+ * Elements are linked through a pointer field at a fixed offset inside
+ * them (sk_buff's next in the kernel), so the array allocates nothing per
+ * packet.  The caller allocates the bucket and leaf arrays.
+ */
+#ifndef _QVISOR_BUCKET_H
+#define _QVISOR_BUCKET_H
+
+#include "types.h"
+
+#define QV_BMAP_MAX_BITS	(64u * 64u * 64u)
+
+struct qv_bucket {
+	void	*head;
+	void	*tail;
+};
+
+struct qv_barray {
+	u64			top;
+	u64			mid[64];
+	u64			*leaf;		/* nbuckets / 64 words */
+	struct qv_bucket	*b;		/* nbuckets */
+	u32			nbuckets;
+	u32			link_off;	/* offset of the next pointer */
+};
+
+/* Bytes the caller allocates for the leaf words and the buckets */
+static inline size_t qv_ba_leaf_bytes(u32 nbuckets)
+{
+	return (size_t)(nbuckets / 64) * sizeof(u64);
+}
+
+static inline size_t qv_ba_bucket_bytes(u32 nbuckets)
+{
+	return (size_t)nbuckets * sizeof(struct qv_bucket);
+}
+
+/* leaf and b must be zeroed; nbuckets a power of two, 64..2^18 */
+static inline void qv_ba_init(struct qv_barray *a, u64 *leaf,
+			      struct qv_bucket *b, u32 nbuckets, u32 link_off)
+{
+	u32 i;
+
+	a->top = 0;
+	for (i = 0; i < 64; i++)
+		a->mid[i] = 0;
+	a->leaf = leaf;
+	a->b = b;
+	a->nbuckets = nbuckets;
+	a->link_off = link_off;
+}
+
+static inline void **qv_ba_link(const struct qv_barray *a, void *elem)
+{
+	return (void **)((char *)elem + a->link_off);
+}
+
+static inline bool qv_ba_empty(const struct qv_barray *a)
+{
+	return a->top == 0;
+}
+
+static inline void qv_ba_mark(struct qv_barray *a, u32 idx)
+{
+	a->leaf[idx >> 6] |= 1ULL << (idx & 63);
+	a->mid[idx >> 12] |= 1ULL << ((idx >> 6) & 63);
+	a->top |= 1ULL << (idx >> 12);
+}
+
+static inline void qv_ba_unmark(struct qv_barray *a, u32 idx)
+{
+	a->leaf[idx >> 6] &= ~(1ULL << (idx & 63));
+	if (a->leaf[idx >> 6])
+		return;
+	a->mid[idx >> 12] &= ~(1ULL << ((idx >> 6) & 63));
+	if (a->mid[idx >> 12])
+		return;
+	a->top &= ~(1ULL << (idx >> 12));
+}
+
+/* Lowest non-empty bucket; the array must not be empty */
+static inline u32 qv_ba_first(const struct qv_barray *a)
+{
+	u32 i = qv_ffs64(a->top);
+	u32 j = qv_ffs64(a->mid[i]);
+	u32 w = (i << 6) | j;
+
+	return (w << 6) | qv_ffs64(a->leaf[w]);
+}
+
+/* Highest non-empty bucket; the array must not be empty */
+static inline u32 qv_ba_last(const struct qv_barray *a)
+{
+	u32 i = qv_fls64(a->top);
+	u32 j = qv_fls64(a->mid[i]);
+	u32 w = (i << 6) | j;
+
+	return (w << 6) | qv_fls64(a->leaf[w]);
+}
+
+/* Lowest non-empty bucket at or above idx, or nbuckets if none.  Used by
+ * control-path walks (class delete), not by the packet path.
+ */
+static inline u32 qv_ba_next(const struct qv_barray *a, u32 idx)
+{
+	u32 w, i;
+	u64 m;
+
+	if (idx >= a->nbuckets)
+		return a->nbuckets;
+	w = idx >> 6;
+	m = a->leaf[w] & (~0ULL << (idx & 63));
+	if (m)
+		return (w << 6) | qv_ffs64(m);
+	/* the remaining leaf words under the same mid word */
+	i = w >> 6;
+	m = (w & 63) == 63 ? 0 : a->mid[i] & (~0ULL << ((w & 63) + 1));
+	if (!m) {
+		m = i == 63 ? 0 : a->top & (~0ULL << (i + 1));
+		if (!m)
+			return a->nbuckets;
+		i = qv_ffs64(m);
+		m = a->mid[i];
+	}
+	w = (i << 6) | qv_ffs64(m);
+	return (w << 6) | qv_ffs64(a->leaf[w]);
+}
+
+static inline void qv_ba_push(struct qv_barray *a, u32 idx, void *elem)
+{
+	struct qv_bucket *b = &a->b[idx];
+
+	*qv_ba_link(a, elem) = NULL;
+	if (b->head) {
+		*qv_ba_link(a, b->tail) = elem;
+	} else {
+		b->head = elem;
+		qv_ba_mark(a, idx);
+	}
+	b->tail = elem;
+}
+
+static inline void *qv_ba_peek(const struct qv_barray *a, u32 idx)
+{
+	return a->b[idx].head;
+}
+
+/* Remove and return the oldest element of a non-empty bucket */
+static inline void *qv_ba_pop(struct qv_barray *a, u32 idx)
+{
+	struct qv_bucket *b = &a->b[idx];
+	void *elem = b->head;
+
+	b->head = *qv_ba_link(a, elem);
+	*qv_ba_link(a, elem) = NULL;
+	if (!b->head) {
+		b->tail = NULL;
+		qv_ba_unmark(a, idx);
+	}
+	return elem;
+}
+
+/* Replace a bucket's list (control path: after filtering it) */
+static inline void qv_ba_set(struct qv_barray *a, u32 idx, void *head,
+			     void *tail)
+{
+	a->b[idx].head = head;
+	a->b[idx].tail = tail;
+	if (head)
+		qv_ba_mark(a, idx);
+	else
+		qv_ba_unmark(a, idx);
+}
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * qvisor portable core: the few types and bit helpers it needs, taken from
+ * the kernel when built there and from libc/compiler builtins in userspace.
+ */
+#ifndef _QVISOR_TYPES_H
+#define _QVISOR_TYPES_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/bitops.h>
+#include <linux/stddef.h>
+#include <linux/math64.h>
+
+static inline unsigned int qv_ffs64(u64 x)
+{
+	return __ffs64(x);
+}
+
+static inline unsigned int qv_fls64(u64 x)
+{
+	return fls64(x) - 1;
+}
+
+static inline u64 qv_div64(u64 a, u64 b)
+{
+	return div64_u64(a, b);
+}
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int32_t s32;
+typedef int64_t s64;
+
+/* index of the lowest / highest set bit; x must not be 0 */
+static inline unsigned int qv_ffs64(u64 x)
+{
+	return (unsigned int)__builtin_ctzll(x);
+}
+
+static inline unsigned int qv_fls64(u64 x)
+{
+	return 63u - (unsigned int)__builtin_clzll(x);
+}
+
+static inline u64 qv_div64(u64 a, u64 b)
+{
+	return a / b;
+}
+#endif
+
+/* An error found by the parser or the synthesizer: a message and, for the
+ * parser, the byte offset in the policy string where it was found.
+ */
+struct qv_err {
+	const char	*msg;
+	u32		pos;
+	u32		val;	/* the offending number, when there is one */
+};
+
+static inline int qv_fail(struct qv_err *e, const char *msg, u32 pos, u32 val)
+{
+	if (e) {
+		e->msg = msg;
+		e->pos = pos;
+		e->val = val;
+	}
+	return -22; /* -EINVAL */
+}
+
+#endif

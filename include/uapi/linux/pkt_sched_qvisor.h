@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * qvisor: a scheduling hypervisor qdisc.  Netlink attributes and statistics
+ * shared by the kernel module, the tc plugin and the tools.
+ *
+ * Append-only: never renumber or remove an attribute or a stats field.
+ */
+#ifndef _UAPI_LINUX_PKT_SCHED_QVISOR_H
+#define _UAPI_LINUX_PKT_SCHED_QVISOR_H
+
+#include <linux/types.h>
+
+/* Limits shared by kernel and userspace */
+#define QVISOR_MIN_BUCKETS	64
+#define QVISOR_MAX_BUCKETS	65536
+#define QVISOR_DEF_BUCKETS	4096
+#define QVISOR_MAX_TENANTS	4096	/* classes per qdisc */
+#define QVISOR_MAX_MINOR	0xffff	/* class minor 1..0xffff */
+#define QVISOR_MAX_POLICY	32768	/* policy string, bytes incl. NUL */
+#define QVISOR_DEF_LIMIT	10000	/* packets */
+#define QVISOR_MAX_WEIGHT	65535
+#define QVISOR_DEF_WEIGHT	1
+#define QVISOR_MAX_LEVELS	QVISOR_MAX_BUCKETS
+#define QVISOR_DEF_LEVELS	64
+#define QVISOR_DEF_OVERLAP	50	/* percent, preference '>' overlap */
+#define QVISOR_DEF_SLOT_US	1000
+#define QVISOR_MIN_SPPIFO_Q	2
+#define QVISOR_MAX_SPPIFO_Q	32
+
+enum {
+	TCA_QVISOR_BACKEND_PIFO,	/* exact bucketed PIFO (default) */
+	TCA_QVISOR_BACKEND_SPPIFO,	/* N strict-priority FIFOs */
+	TCA_QVISOR_BACKEND_AIFO,	/* one FIFO, rank-aware admission */
+	TCA_QVISOR_BACKEND_FIFO,	/* one FIFO, ranks ignored */
+	__TCA_QVISOR_BACKEND_MAX,
+};
+#define TCA_QVISOR_BACKEND_MAX (__TCA_QVISOR_BACKEND_MAX - 1)
+
+/* Qdisc options, nested in TCA_OPTIONS */
+enum {
+	TCA_QVISOR_UNSPEC,
+	TCA_QVISOR_RATE,	/* u64, bytes per second, 0 = no link cap */
+	TCA_QVISOR_LIMIT,	/* u32, packets */
+	TCA_QVISOR_BUCKETS,	/* u32, power of two, 64..65536 */
+	TCA_QVISOR_SLOT,	/* u32, credit slot length in usec */
+	TCA_QVISOR_DEFAULT,	/* u32, default class minor, 0 = none */
+	TCA_QVISOR_BACKEND,	/* u8, TCA_QVISOR_BACKEND_* */
+	TCA_QVISOR_QUEUES,	/* u32, queues of the sppifo backend */
+	TCA_QVISOR_POLICY,	/* string, e.g. "1 >> 2 > 3 + 4" */
+	TCA_QVISOR_OVERLAP,	/* u32, percent of a level's width that
+				 * the next '>' level overlaps, 0..100
+				 */
+	TCA_QVISOR_PAD,
+	__TCA_QVISOR_MAX
+};
+#define TCA_QVISOR_MAX (__TCA_QVISOR_MAX - 1)
+
+/* Rank sources of a tenant */
+enum {
+	TCA_QVISOR_RANK_PRIO,	/* skb->priority */
+	TCA_QVISOR_RANK_MARK,	/* skb->mark & mask */
+	TCA_QVISOR_RANK_DSCP,	/* IPv4/IPv6 DSCP */
+	TCA_QVISOR_RANK_FIFO,	/* arrival order: every packet rank 0 */
+	TCA_QVISOR_RANK_LAS,	/* reserved: bytes already sent by the flow */
+	TCA_QVISOR_RANK_STFQ,	/* reserved: start-time fair queueing tag */
+	TCA_QVISOR_RANK_EDF,	/* reserved: arrival + deadline budget */
+	__TCA_QVISOR_RANK_MAX,
+};
+#define TCA_QVISOR_RANK_MAX (__TCA_QVISOR_RANK_MAX - 1)
+
+/* Class (tenant) options, nested in TCA_OPTIONS of a class */
+enum {
+	TCA_QVISOR_CLASS_UNSPEC,
+	TCA_QVISOR_CLASS_RANK,		/* u8, TCA_QVISOR_RANK_* */
+	TCA_QVISOR_CLASS_MARK_MASK,	/* u32, mask for rank mark */
+	TCA_QVISOR_CLASS_LO,		/* u32, lowest declared rank */
+	TCA_QVISOR_CLASS_HI,		/* u32, highest declared rank */
+	TCA_QVISOR_CLASS_LEVELS,	/* u32, quantization steps */
+	TCA_QVISOR_CLASS_WEIGHT,	/* u32, share weight, 1..65535 */
+	TCA_QVISOR_CLASS_CEIL,		/* u64, bytes per second, 0 = none */
+	TCA_QVISOR_CLASS_BURST,		/* u32, bytes */
+	TCA_QVISOR_CLASS_LIMIT,		/* u32, packets, 0 = qdisc limit */
+	TCA_QVISOR_CLASS_EDF_BUDGET,	/* u64, nsec, for rank edf */
+	TCA_QVISOR_CLASS_PAD,
+	__TCA_QVISOR_CLASS_MAX
+};
+#define TCA_QVISOR_CLASS_MAX (__TCA_QVISOR_CLASS_MAX - 1)
+
+/* Qdisc xstats (TCA_STATS_APP) */
+struct tc_qvisor_xstats {
+	__u32	tenants;		/* configured classes */
+	__u32	buckets;		/* bucket array size */
+	__u32	joint_width;		/* joint ranks used by the synthesis */
+	__u32	tiers;			/* strict tiers in the policy */
+	__u64	drop_pushout;		/* pushed out by a better-ranked packet */
+	__u64	drop_limit;		/* arrived to a full queue, worst rank */
+	__u64	drop_tenant_limit;	/* tenant over its own limit */
+	__u64	drop_classify;		/* a filter said drop */
+	__u64	implicit_pkts;		/* packets of no class (best effort) */
+	__u64	default_pkts;		/* packets sent to the default class */
+	__u64	throttled;		/* dequeues held back by rate */
+	__u64	inversions;		/* see struct tc_qvisor_cl_xstats */
+	__u64	resynth;		/* times the schedule was synthesized */
+};
+
+/* Class xstats (TCA_STATS_APP of a class) */
+struct tc_qvisor_cl_xstats {
+	__u32	tier;			/* strict tier, 0 = highest */
+	__u32	level;			/* preference level inside the tier */
+	__u32	offset;			/* first joint rank of the tenant */
+	__u32	width;			/* joint ranks the tenant spans */
+	__u32	rank_min;		/* observed raw ranks (before */
+	__u32	rank_max;		/*   the transform), 0/0 if none */
+	__u32	joint_min;		/* observed joint ranks (after */
+	__u32	joint_max;		/*   the transform) */
+	__u32	clamped;		/* packets whose rank was clamped */
+	__u32	pad;
+	__u64	drop_pushout;
+	__u64	drop_limit;
+	__u64	drop_tenant_limit;
+	/* packets that left after a higher-ranked packet of the same tenant
+	 * which left while they were queued (quantization, runtime change)
+	 */
+	__u64	inversions;
+};
+
+#endif
