@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few differences between Linux 6.1 and 6.12 that
+ * sch_qvisor.c meets, as feature tests on macros so the qdisc itself has
+ * no version checks.
+ */
+#ifndef _QVISOR_COMPAT_H
+#define _QVISOR_COMPAT_H
+
+#include <linux/netlink.h>
+#include <net/pkt_sched.h>
+
+/* 6.12 names modules "net-sch-<kind>" for autoloading; 6.1 "sch_<kind>",
+ * which the file name already matches.
+ */
+#ifndef MODULE_ALIAS_NET_SCH
+#define MODULE_ALIAS_NET_SCH(id) MODULE_ALIAS("net-sch-" id)
+#endif
+
+/* An extack message chosen at run time (the core's messages are static
+ * strings).  6.12 can also say where in the policy string it was found;
+ * 6.1 has no formatted extack messages, so it gives the message alone.
+ */
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+#define qvisor_ext_msg_pos(extack, msg, pos) \
+	NL_SET_ERR_MSG_FMT_MOD(extack, "%s (at character %u)", msg, pos)
+#define qvisor_ext_msg(extack, msg) NL_SET_ERR_MSG_FMT_MOD(extack, "%s", msg)
+#else
+static inline void qvisor_ext_msg(struct netlink_ext_ack *extack,
+				  const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;
+}
+
+#define qvisor_ext_msg_pos(extack, msg, pos) qvisor_ext_msg(extack, msg)
+#endif
+
+#endif

@@ -1,0 +1,1491 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * qvisor: a scheduling hypervisor qdisc
+ *
+ * Copyright (C) 2026 The qvisor developers
+ *
+ * Several tenants share one egress link.  Each tenant (a class 1:MINOR)
+ * orders its own packets by rank, as if it owned a PIFO queue; the operator
+ * writes one policy ("1 >> 2 > 3 + 4": strict priority, best-effort
+ * preference, sharing) and qvisor synthesizes the joint schedule.
+ *
+ * Algorithm
+ * ---------
+ * Per packet:
+ *  - classify: attached filters, else skb->priority whose major is our
+ *    handle, else the default class, else an implicit best-effort tenant in
+ *    the lowest tier.  Nothing is dropped for lack of a class.
+ *  - rank: from skb->priority, bits of skb->mark, the DSCP, or arrival
+ *    order (fifo), as the tenant's class says.
+ *  - transform: the tenant's synthesized transform (include/qvisor/synth.h)
+ *    clamps the rank to the declared range, quantizes it and shifts it
+ *    into the tenant's interval of the joint rank space.  Strict tiers are
+ *    disjoint intervals, so a tenant can never leave its tier.
+ *  - enqueue into the bucket array (include/qvisor/bucket.h): one FIFO per
+ *    joint rank and a three-level bitmap, so enqueue and dequeue are O(1)
+ *    for any number of buckets and tenants.
+ *  - buffer: when sch->limit packets are queued, the oldest packet of the
+ *    worst non-empty bucket is pushed out if the arriving packet ranks
+ *    better; otherwise the arriving packet is dropped.  A higher tier always
+ *    ranks better, so a lower tier can never push it out.  A tenant over
+ *    its own limit has the arriving packet dropped.
+ *  - dequeue: the head of the lowest non-empty bucket.  With a qdisc rate,
+ *    a virtual clock spaces packets by their length; when it is ahead of
+ *    now the qdisc watchdog is armed for that time and nothing is returned.
+ *
+ * Control path: every configuration change (qdisc change, class add,
+ * change, delete) parses and validates everything, synthesizes the new
+ * transforms into freshly allocated memory, and only then commits under
+ * sch_tree_lock.  A rejected change leaves configuration and queued packets
+ * exactly as they were.  Queued packets keep their joint rank, except when
+ * the number of buckets changes: then they are re-bucketed with the new
+ * transforms, in their current order.
+ */
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/skbuff.h>
+#include <linux/string.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/log2.h>
+#include <net/dsfield.h>
+#include <net/netlink.h>
+#include <net/pkt_cls.h>
+#include <net/pkt_sched.h>
+#include <net/sch_generic.h>
+#include <uapi/linux/pkt_sched_qvisor.h>
+
+#include "qvisor_compat.h"
+#include "qvisor/policy.h"
+#include "qvisor/synth.h"
+#include "qvisor/bucket.h"
+
+#define QVISOR_IMPLICIT_SLOT	QVISOR_MAX_TENANTS
+#define QVISOR_RATE_SLACK_NS	NSEC_PER_MSEC
+
+struct qvisor_skb_cb {
+	u32	rank;	/* raw rank, before the transform */
+	u32	seq;	/* enqueue sequence number */
+	u16	joint;	/* bucket */
+	u16	slot;	/* tenant slot */
+};
+
+static struct qvisor_skb_cb *qvisor_skb_cb(const struct sk_buff *skb)
+{
+	qdisc_cb_private_validate(skb, sizeof(struct qvisor_skb_cb));
+	return (struct qvisor_skb_cb *)qdisc_skb_cb(skb)->data;
+}
+
+/* What a tenant's class is configured with */
+struct qvisor_ccfg {
+	u64	ceil;		/* bytes per second, 0 = none */
+	u64	edf_budget;	/* ns */
+	u32	mark_mask;
+	u32	lo;
+	u32	hi;
+	u32	levels;
+	u32	weight;
+	u32	burst;
+	u32	limit;		/* packets, 0 = qdisc limit only */
+	u8	rank;		/* TCA_QVISOR_RANK_* */
+	bool	range_set;	/* lo/hi given, not the rank source's default */
+};
+
+struct qvisor_class {
+	struct Qdisc_class_common	common;	/* first */
+	struct qvisor_ccfg		cfg;
+	struct qv_xform			xf;	/* read by the datapath */
+	u32				slot;
+	u32				filter_cnt;
+	s32				pol_idx;	/* synthesis scratch */
+
+	/* datapath state */
+	u32				qlen;
+	u32				inv_rank;	/* inversion tracking */
+	u32				inv_seq;
+	u16				inv_joint;
+	bool				inv_valid;
+	bool				seen;
+
+	/* statistics */
+	struct gnet_stats_basic_sync	bstats;
+	struct gnet_stats_queue		qstats;
+	u32				rank_min;
+	u32				rank_max;
+	u32				joint_min;
+	u32				joint_max;
+	u32				clamped;
+	u64				drop_pushout;
+	u64				drop_limit;
+	u64				drop_tenant_limit;
+	u64				inversions;
+};
+
+struct qvisor_sched_data {
+	/* configuration, read mostly */
+	u64				rate;		/* bytes/s, 0 = none */
+	struct psched_ratecfg		ratecfg;
+	u32				buckets;
+	u32				slot_us;
+	u32				defcls;
+	u32				queues;
+	u32				overlap;
+	u8				backend;
+	char				*policy;	/* as given, or NULL */
+	struct qv_policy		pol;
+	struct qv_pol_ent		*pol_ent;
+
+	/* tenants */
+	struct Qdisc_class_hash		clhash;
+	struct qvisor_class		**slots;	/* slot -> class */
+	struct qvisor_class		implicit;
+	u32				ntenants;
+	u32				width;
+	u32				tiers;
+	struct tcf_proto __rcu		*filter_list;
+	struct tcf_block		*block;
+
+	/* datapath */
+	struct qv_barray		ba;
+	u32				seq;
+	u64				t_next;		/* rate clock, ns */
+	struct qdisc_watchdog		watchdog;
+
+	/* statistics */
+	u64				stat_drop_pushout;
+	u64				stat_drop_limit;
+	u64				stat_drop_tenant_limit;
+	u64				stat_drop_classify;
+	u64				stat_implicit;
+	u64				stat_default;
+	u64				stat_throttled;
+	u64				stat_inversions;
+	u64				stat_resynth;
+};
+
+/* A synthesized schedule, built before it is committed */
+struct qvisor_plan {
+	struct qvisor_class	**cls;		/* n tenants */
+	struct qv_xform		*xf;		/* n + 1: the last is implicit */
+	u32			n;
+	u32			width;
+	u32			tiers;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Datapath                                                               */
+
+static struct qvisor_class *qvisor_find(struct Qdisc *sch, u32 classid)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct Qdisc_class_common *c;
+
+	c = qdisc_class_find(&q->clhash, classid);
+	return c ? container_of(c, struct qvisor_class, common) : NULL;
+}
+
+/* Returns the tenant, or NULL when a filter action took or dropped the
+ * packet (*qerr says which).
+ */
+static struct qvisor_class *qvisor_classify(struct sk_buff *skb,
+					    struct Qdisc *sch, int *qerr)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl = NULL;
+	struct tcf_result res;
+	struct tcf_proto *fl;
+	int result;
+
+	*qerr = NET_XMIT_SUCCESS | __NET_XMIT_BYPASS;
+	fl = rcu_dereference_bh(q->filter_list);
+	if (fl) {
+		result = tcf_classify(skb, NULL, fl, &res, false);
+#ifdef CONFIG_NET_CLS_ACT
+		switch (result) {
+		case TC_ACT_QUEUED:
+		case TC_ACT_STOLEN:
+		case TC_ACT_TRAP:
+			*qerr = NET_XMIT_SUCCESS | __NET_XMIT_STOLEN;
+			fallthrough;
+		case TC_ACT_SHOT:
+			return NULL;
+		}
+#endif
+		if (result >= 0) {
+			cl = (struct qvisor_class *)res.class;
+			if (!cl)
+				cl = qvisor_find(sch, res.classid);
+			if (cl)
+				return cl;
+		}
+	}
+	if (TC_H_MAJ(skb->priority) == sch->handle) {
+		cl = qvisor_find(sch, skb->priority);
+		if (cl)
+			return cl;
+	}
+	if (q->defcls) {
+		cl = qvisor_find(sch, TC_H_MAKE(sch->handle, q->defcls));
+		if (cl) {
+			q->stat_default++;
+			return cl;
+		}
+	}
+	q->stat_implicit++;
+	return &q->implicit;
+}
+
+static u32 qvisor_dscp(struct sk_buff *skb)
+{
+	int nhoff = skb_network_offset(skb);
+
+	switch (skb_protocol(skb, true)) {
+	case htons(ETH_P_IP):
+		if (!pskb_may_pull(skb, nhoff + sizeof(struct iphdr)))
+			return 0;
+		return ipv4_get_dsfield(ip_hdr(skb)) >> 2;
+	case htons(ETH_P_IPV6):
+		if (!pskb_may_pull(skb, nhoff + sizeof(struct ipv6hdr)))
+			return 0;
+		return ipv6_get_dsfield(ipv6_hdr(skb)) >> 2;
+	default:
+		return 0;
+	}
+}
+
+static u32 qvisor_rank(const struct qvisor_class *cl, struct sk_buff *skb)
+{
+	u32 mask = cl->cfg.mark_mask;
+
+	switch (cl->cfg.rank) {
+	case TCA_QVISOR_RANK_PRIO:
+		return skb->priority;
+	case TCA_QVISOR_RANK_MARK:
+		return mask ? (skb->mark & mask) >> __ffs(mask) : 0;
+	case TCA_QVISOR_RANK_DSCP:
+		return qvisor_dscp(skb);
+	default:
+		return 0;
+	}
+}
+
+static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
+{
+	if (!cl->seen) {
+		cl->seen = true;
+		cl->rank_min = rank;
+		cl->rank_max = rank;
+		cl->joint_min = joint;
+		cl->joint_max = joint;
+	}
+	cl->rank_min = min(cl->rank_min, rank);
+	cl->rank_max = max(cl->rank_max, rank);
+	cl->joint_min = min(cl->joint_min, joint);
+	cl->joint_max = max(cl->joint_max, joint);
+	if (rank < cl->xf.lo || rank > cl->xf.hi)
+		cl->clamped++;
+}
+
+static struct qvisor_class *qvisor_slot_class(struct qvisor_sched_data *q,
+					      const struct sk_buff *skb)
+{
+	return q->slots[qvisor_skb_cb(skb)->slot];
+}
+
+/* Take a packet off the queue's books (not off the bucket array) */
+static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
+			     struct sk_buff *skb)
+{
+	cl->qlen--;
+	cl->qstats.backlog -= qdisc_pkt_len(skb);
+	qdisc_qstats_backlog_dec(sch, skb);
+	sch->q.qlen--;
+}
+
+/* The queue is full: make room for a packet of joint rank @joint by
+ * pushing out the oldest packet of the worst bucket, if that is worse.
+ */
+static bool qvisor_push_out(struct Qdisc *sch, u32 joint,
+			    struct sk_buff **to_free)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *victim;
+	struct sk_buff *skb;
+	u32 worst;
+
+	if (qv_ba_empty(&q->ba))
+		return false;
+	worst = qv_ba_last(&q->ba);
+	if (joint >= worst)
+		return false;
+	skb = qv_ba_pop(&q->ba, worst);
+	victim = qvisor_slot_class(q, skb);
+	qvisor_unaccount(sch, victim, skb);
+	victim->qstats.drops++;
+	victim->drop_pushout++;
+	q->stat_drop_pushout++;
+	qdisc_drop(skb, sch, to_free);
+	return true;
+}
+
+static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
+			   struct qvisor_class *cl, u64 *cl_ctr, u64 *q_ctr,
+			   struct sk_buff **to_free)
+{
+	cl->qstats.drops++;
+	(*cl_ctr)++;
+	(*q_ctr)++;
+	return qdisc_drop(skb, sch, to_free);
+}
+
+static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
+			  struct sk_buff **to_free)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	int ret = NET_XMIT_SUCCESS;
+	struct qvisor_skb_cb *cb;
+	struct qvisor_class *cl;
+	u32 rank, joint;
+
+	cl = qvisor_classify(skb, sch, &ret);
+	if (unlikely(!cl)) {
+		if (ret & __NET_XMIT_BYPASS) {
+			q->stat_drop_classify++;
+			qdisc_qstats_drop(sch);
+		}
+		__qdisc_drop(skb, to_free);
+		return ret;
+	}
+	rank = qvisor_rank(cl, skb);
+	joint = q->backend == TCA_QVISOR_BACKEND_FIFO ? 0 :
+		qv_xform_apply(&cl->xf, rank);
+	qvisor_note_rank(cl, rank, joint);
+
+	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
+				       &q->stat_drop_tenant_limit, to_free);
+	if (unlikely(sch->q.qlen >= sch->limit)) {
+		if (!qvisor_push_out(sch, joint, to_free))
+			return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
+					       &q->stat_drop_limit, to_free);
+		ret = NET_XMIT_CN;
+	}
+
+	cb = qvisor_skb_cb(skb);
+	cb->rank = rank;
+	cb->joint = joint;
+	cb->slot = cl->slot;
+	cb->seq = q->seq++;
+	qv_ba_push(&q->ba, joint, skb);
+	cl->qlen++;
+	cl->qstats.backlog += qdisc_pkt_len(skb);
+	qdisc_qstats_backlog_inc(sch, skb);
+	sch->q.qlen++;
+	return ret;
+}
+
+/* Count a packet that leaves after a higher-ranked packet of its own
+ * tenant which left from the same bucket while it was queued.  Exact
+ * PIFO order never does this; quantization to fewer levels than ranks and
+ * runtime changes do.  Per tenant, the highest rank that left the current
+ * bucket and the sequence number at that moment are remembered.
+ */
+static void qvisor_count_inversion(struct qvisor_sched_data *q,
+				   struct qvisor_class *cl,
+				   const struct qvisor_skb_cb *cb)
+{
+	if (cl->inv_valid && cl->inv_joint == cb->joint &&
+	    cb->rank < cl->inv_rank && (s32)(cb->seq - cl->inv_seq) < 0) {
+		cl->inversions++;
+		q->stat_inversions++;
+		return;
+	}
+	if (!cl->inv_valid || cl->inv_joint != cb->joint ||
+	    cb->rank > cl->inv_rank) {
+		cl->inv_valid = true;
+		cl->inv_joint = cb->joint;
+		cl->inv_rank = cb->rank;
+		cl->inv_seq = q->seq;
+	}
+}
+
+/* With a link rate: may a packet leave now?  Arms the watchdog if not. */
+static bool qvisor_rate_allows(struct Qdisc *sch, u64 now)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	if (now >= q->t_next)
+		return true;
+	q->stat_throttled++;
+	qdisc_watchdog_schedule_ns(&q->watchdog, q->t_next);
+	return false;
+}
+
+static void qvisor_rate_charge(struct qvisor_sched_data *q, u64 now,
+			       unsigned int len)
+{
+	/* idle time earns at most QVISOR_RATE_SLACK_NS of burst */
+	u64 t = max(q->t_next, now - min_t(u64, now, QVISOR_RATE_SLACK_NS));
+
+	q->t_next = t + psched_l2t_ns(&q->ratecfg, len);
+}
+
+static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl;
+	struct sk_buff *skb;
+	u64 now = 0;
+
+	if (qv_ba_empty(&q->ba))
+		return NULL;
+	if (q->rate) {
+		now = ktime_get_ns();
+		if (!qvisor_rate_allows(sch, now))
+			return NULL;
+	}
+	skb = qv_ba_pop(&q->ba, qv_ba_first(&q->ba));
+	cl = qvisor_slot_class(q, skb);
+	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
+	qvisor_unaccount(sch, cl, skb);
+	bstats_update(&cl->bstats, skb);
+	qdisc_bstats_update(sch, skb);
+	if (q->rate)
+		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
+	return skb;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Queue walks (control path only)                                        */
+
+/* Free every queued packet for which @match is true (all when NULL);
+ * returns how many packets and bytes went.
+ */
+static void qvisor_purge(struct Qdisc *sch, const struct qvisor_class *match,
+			 u32 *pkts, u32 *bytes)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct sk_buff *skb, *next, *head, *tail;
+	struct qvisor_class *cl;
+	u32 idx;
+
+	*pkts = 0;
+	*bytes = 0;
+	for (idx = qv_ba_next(&q->ba, 0); idx < q->ba.nbuckets;
+	     idx = qv_ba_next(&q->ba, idx + 1)) {
+		head = NULL;
+		tail = NULL;
+		for (skb = qv_ba_peek(&q->ba, idx); skb; skb = next) {
+			next = skb->next;
+			cl = qvisor_slot_class(q, skb);
+			if (match && cl != match) {
+				if (tail)
+					tail->next = skb;
+				else
+					head = skb;
+				tail = skb;
+				continue;
+			}
+			(*pkts)++;
+			*bytes += qdisc_pkt_len(skb);
+			qvisor_unaccount(sch, cl, skb);
+			skb->next = NULL;
+			rtnl_kfree_skbs(skb, skb);
+		}
+		if (tail)
+			tail->next = NULL;
+		qv_ba_set(&q->ba, idx, head, tail);
+	}
+}
+
+/* Move every queued packet into a new bucket array, re-ranked with the
+ * (already committed) transforms, in the order they would have left.
+ */
+static void qvisor_rebucket(struct qvisor_sched_data *q, struct qv_barray *to)
+{
+	struct qvisor_skb_cb *cb;
+	struct qvisor_class *cl;
+	struct sk_buff *skb;
+	u32 joint;
+
+	while (!qv_ba_empty(&q->ba)) {
+		skb = qv_ba_pop(&q->ba, qv_ba_first(&q->ba));
+		cb = qvisor_skb_cb(skb);
+		cl = q->slots[cb->slot];
+		joint = q->backend == TCA_QVISOR_BACKEND_FIFO ? 0 :
+			qv_xform_apply(&cl->xf, cb->rank);
+		cb->joint = joint;
+		qv_ba_push(to, joint, skb);
+	}
+}
+
+/* Drop the worst packets until at most @limit are queued */
+static void qvisor_trim(struct Qdisc *sch, u32 limit)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl;
+	struct sk_buff *skb;
+	u32 pkts = 0, bytes = 0;
+
+	while (sch->q.qlen > limit) {
+		skb = qv_ba_pop(&q->ba, qv_ba_last(&q->ba));
+		cl = qvisor_slot_class(q, skb);
+		pkts++;
+		bytes += qdisc_pkt_len(skb);
+		qvisor_unaccount(sch, cl, skb);
+		cl->qstats.drops++;
+		cl->drop_limit++;
+		q->stat_drop_limit++;
+		qdisc_qstats_drop(sch);
+		rtnl_kfree_skbs(skb, skb);
+	}
+	if (pkts)
+		qdisc_tree_reduce_backlog(sch, pkts, bytes);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Synthesis                                                              */
+
+static void qvisor_cfg_range(const struct qvisor_ccfg *c, u32 *lo, u32 *hi)
+{
+	if (c->range_set) {
+		*lo = c->lo;
+		*hi = c->hi;
+		return;
+	}
+	*lo = 0;
+	switch (c->rank) {
+	case TCA_QVISOR_RANK_PRIO:
+		*hi = 255;
+		break;
+	case TCA_QVISOR_RANK_DSCP:
+		*hi = 63;
+		break;
+	case TCA_QVISOR_RANK_MARK:
+		*hi = c->mark_mask ? c->mark_mask >> __ffs(c->mark_mask) : 0;
+		break;
+	default:
+		*hi = 0;
+	}
+}
+
+static void qvisor_plan_free(struct qvisor_plan *p)
+{
+	kvfree(p->cls);
+	kvfree(p->xf);
+	p->cls = NULL;
+	p->xf = NULL;
+}
+
+/* Mark each class with its index in @pol, or -1 */
+static void qvisor_resolve_policy(struct Qdisc *sch,
+				  const struct qv_policy *pol)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl;
+	unsigned int i;
+	u32 k;
+
+	for (i = 0; i < q->clhash.hashsize; i++)
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
+			cl->pol_idx = -1;
+	for (k = 0; pol && k < pol->n; k++) {
+		cl = qvisor_find(sch, TC_H_MAKE(sch->handle, pol->ent[k].minor));
+		if (cl)
+			cl->pol_idx = k;
+	}
+}
+
+static s32 qvisor_pol_index(const struct qv_policy *pol, u32 minor)
+{
+	u32 k;
+
+	for (k = 0; pol && k < pol->n; k++)
+		if (pol->ent[k].minor == minor)
+			return k;
+	return -1;
+}
+
+static void qvisor_spec(struct qv_tenant_spec *t, const struct qvisor_class *cl,
+			const struct qvisor_ccfg *cfg)
+{
+	t->minor = TC_H_MIN(cl->common.classid);
+	qvisor_cfg_range(cfg, &t->lo, &t->hi);
+	t->levels = cfg->levels ? cfg->levels : QVISOR_DEF_LEVELS;
+	t->pol_idx = cl->pol_idx;
+}
+
+/* Collect the tenants as they would be after the change: @chg with
+ * configuration @chg_cfg (new or changed; NULL cfg = being deleted).
+ */
+static u32 qvisor_collect(struct Qdisc *sch, struct qvisor_plan *p,
+			  struct qv_tenant_spec *spec, struct qvisor_class *chg,
+			  const struct qvisor_ccfg *chg_cfg)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl;
+	bool chg_seen = false;
+	unsigned int i;
+	u32 n = 0;
+
+	for (i = 0; i < q->clhash.hashsize; i++) {
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
+			if (cl == chg) {
+				chg_seen = true;
+				if (!chg_cfg)
+					continue;
+			}
+			p->cls[n] = cl;
+			qvisor_spec(&spec[n++], cl, cl == chg ? chg_cfg : &cl->cfg);
+		}
+	}
+	if (chg && chg_cfg && !chg_seen) {
+		p->cls[n] = chg;
+		qvisor_spec(&spec[n++], chg, chg_cfg);
+	}
+	return n;
+}
+
+static int qvisor_plan_alloc(struct qvisor_plan *p, u32 n,
+			     struct qv_tenant_spec **spec)
+{
+	p->cls = kvcalloc(n + 1, sizeof(*p->cls), GFP_KERNEL);
+	p->xf = kvcalloc(n + 1, sizeof(*p->xf), GFP_KERNEL);
+	*spec = kvcalloc(n + 1, sizeof(**spec), GFP_KERNEL);
+	if (!p->cls || !p->xf || !*spec) {
+		qvisor_plan_free(p);
+		kvfree(*spec);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Synthesize the schedule for policy @pol, @buckets and @overlap with the
+ * tenant set changed by (@chg, @chg_cfg).  Nothing is committed.
+ */
+static int qvisor_synth(struct Qdisc *sch, const struct qv_policy *pol,
+			u32 buckets, u32 overlap, struct qvisor_class *chg,
+			const struct qvisor_ccfg *chg_cfg, struct qvisor_plan *p,
+			struct netlink_ext_ack *extack)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	u32 npol = pol ? pol->n : 0;
+	struct qv_tenant_spec *spec;
+	struct qv_synth s = {};
+	struct qv_err e = {};
+	u32 *pol_grp;
+	int err;
+
+	err = qvisor_plan_alloc(p, q->ntenants + 1, &spec);
+	if (err)
+		return err;
+	s.grp = kvcalloc(npol + 2, sizeof(*s.grp), GFP_KERNEL);
+	pol_grp = kvcalloc(npol + 1, sizeof(*pol_grp), GFP_KERNEL);
+	if (!s.grp || !pol_grp) {
+		err = -ENOMEM;
+		goto out;
+	}
+	qvisor_resolve_policy(sch, pol);
+	if (chg && chg_cfg && hlist_unhashed(&chg->common.hnode))
+		chg->pol_idx = qvisor_pol_index(pol, TC_H_MIN(chg->common.classid));
+	p->n = qvisor_collect(sch, p, spec, chg, chg_cfg);
+
+	s.pol = pol;
+	s.spec = spec;
+	s.nspec = p->n;
+	s.buckets = buckets;
+	s.overlap = overlap;
+	s.xf = p->xf;
+	err = qv_synthesize(&s, pol_grp, &e);
+	if (err) {
+		qvisor_ext_msg(extack, e.msg);
+		goto out;
+	}
+	p->width = s.width;
+	p->tiers = s.tiers;
+out:
+	kvfree(pol_grp);
+	kvfree(s.grp);
+	kvfree(spec);
+	if (err)
+		qvisor_plan_free(p);
+	return err;
+}
+
+/* Install a plan's transforms; under sch_tree_lock */
+static void qvisor_commit_plan(struct qvisor_sched_data *q,
+			       const struct qvisor_plan *p)
+{
+	u32 k;
+
+	for (k = 0; k < p->n; k++)
+		p->cls[k]->xf = p->xf[k];
+	q->implicit.xf = p->xf[p->n];
+	q->width = p->width;
+	q->tiers = p->tiers;
+	q->stat_resynth++;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Qdisc configuration                                                    */
+
+static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
+	[TCA_QVISOR_RATE]	= { .type = NLA_U64 },
+	[TCA_QVISOR_LIMIT]	= { .type = NLA_U32 },
+	[TCA_QVISOR_BUCKETS]	= { .type = NLA_U32 },
+	[TCA_QVISOR_SLOT]	= { .type = NLA_U32 },
+	[TCA_QVISOR_DEFAULT]	= { .type = NLA_U32 },
+	[TCA_QVISOR_BACKEND]	= { .type = NLA_U8 },
+	[TCA_QVISOR_QUEUES]	= { .type = NLA_U32 },
+	[TCA_QVISOR_POLICY]	= { .type = NLA_NUL_STRING,
+				    .len = QVISOR_MAX_POLICY - 1 },
+	[TCA_QVISOR_OVERLAP]	= { .type = NLA_U32 },
+};
+
+/* A qdisc configuration being built from netlink, before it is committed */
+struct qvisor_qcfg {
+	u64			rate;
+	u32			limit;
+	u32			buckets;
+	u32			slot_us;
+	u32			defcls;
+	u32			queues;
+	u32			overlap;
+	u8			backend;
+	char			*policy;	/* new string, or NULL */
+	struct qv_policy	pol;		/* new parse, if policy */
+	u64			*leaf;		/* new bucket array, if */
+	struct qv_bucket	*bkt;		/*   buckets changed */
+};
+
+static void qvisor_qcfg_free(struct qvisor_qcfg *c)
+{
+	kfree(c->policy);
+	kvfree(c->pol.ent);
+	kvfree(c->leaf);
+	kvfree(c->bkt);
+}
+
+static int qvisor_check_numbers(struct nlattr **tb, struct qvisor_qcfg *c,
+				struct netlink_ext_ack *extack)
+{
+	if (tb[TCA_QVISOR_LIMIT] && !c->limit) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_LIMIT],
+				    "limit must be at least 1 packet");
+		return -EINVAL;
+	}
+	if (c->buckets < QVISOR_MIN_BUCKETS ||
+	    c->buckets > QVISOR_MAX_BUCKETS || !is_power_of_2(c->buckets)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_BUCKETS],
+				    "buckets must be a power of two from 64 to 65536");
+		return -EINVAL;
+	}
+	if (!c->slot_us || c->slot_us > USEC_PER_SEC) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_SLOT],
+				    "slot must be from 1us to 1s");
+		return -EINVAL;
+	}
+	if (c->defcls > QVISOR_MAX_MINOR) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_DEFAULT],
+				    "default must be a class minor 0..ffff");
+		return -EINVAL;
+	}
+	if (c->overlap > 100) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_OVERLAP],
+				    "overlap must be a percentage 0..100");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int qvisor_check_backend(struct nlattr **tb, struct qvisor_qcfg *c,
+				struct netlink_ext_ack *extack)
+{
+	if (c->backend > TCA_QVISOR_BACKEND_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_BACKEND],
+				    "Unknown backend");
+		return -EINVAL;
+	}
+	if (c->backend == TCA_QVISOR_BACKEND_SPPIFO ||
+	    c->backend == TCA_QVISOR_BACKEND_AIFO) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_BACKEND],
+				    "Backends sppifo and aifo are not supported yet");
+		return -EOPNOTSUPP;
+	}
+	if (tb[TCA_QVISOR_QUEUES] &&
+	    (c->queues < QVISOR_MIN_SPPIFO_Q || c->queues > QVISOR_MAX_SPPIFO_Q)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_QUEUES],
+				    "queues must be from 2 to 32");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int qvisor_parse_policy(struct nlattr *attr, struct qvisor_qcfg *c,
+			       struct netlink_ext_ack *extack)
+{
+	struct qv_err e = {};
+	int err;
+
+	c->policy = nla_strdup(attr, GFP_KERNEL);
+	c->pol.ent = kvcalloc(QVISOR_MAX_TENANTS, sizeof(*c->pol.ent),
+			      GFP_KERNEL);
+	if (!c->policy || !c->pol.ent)
+		return -ENOMEM;
+	c->pol.cap = QVISOR_MAX_TENANTS;
+	err = qv_policy_parse(&c->pol, c->policy, strlen(c->policy), &e);
+	if (err)
+		qvisor_ext_msg_pos(extack, e.msg, e.pos);
+	return err;
+}
+
+static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
+			     struct qvisor_qcfg *c)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	c->rate = tb[TCA_QVISOR_RATE] ? nla_get_u64(tb[TCA_QVISOR_RATE]) :
+		  q->rate;
+	c->limit = tb[TCA_QVISOR_LIMIT] ? nla_get_u32(tb[TCA_QVISOR_LIMIT]) :
+		   sch->limit;
+	c->buckets = tb[TCA_QVISOR_BUCKETS] ?
+		     nla_get_u32(tb[TCA_QVISOR_BUCKETS]) : q->buckets;
+	c->slot_us = tb[TCA_QVISOR_SLOT] ? nla_get_u32(tb[TCA_QVISOR_SLOT]) :
+		     q->slot_us;
+	c->defcls = tb[TCA_QVISOR_DEFAULT] ?
+		    nla_get_u32(tb[TCA_QVISOR_DEFAULT]) : q->defcls;
+	c->backend = tb[TCA_QVISOR_BACKEND] ?
+		     nla_get_u8(tb[TCA_QVISOR_BACKEND]) : q->backend;
+	c->queues = tb[TCA_QVISOR_QUEUES] ?
+		    nla_get_u32(tb[TCA_QVISOR_QUEUES]) : q->queues;
+	c->overlap = tb[TCA_QVISOR_OVERLAP] ?
+		     nla_get_u32(tb[TCA_QVISOR_OVERLAP]) : q->overlap;
+}
+
+static int qvisor_alloc_buckets(u32 n, u64 **leaf, struct qv_bucket **bkt)
+{
+	*leaf = kvzalloc(qv_ba_leaf_bytes(n), GFP_KERNEL);
+	*bkt = kvzalloc(qv_ba_bucket_bytes(n), GFP_KERNEL);
+	return *leaf && *bkt ? 0 : -ENOMEM;
+}
+
+/* Validate and prepare everything; allocates, commits nothing */
+static int qvisor_qcfg_prepare(struct Qdisc *sch, struct nlattr **tb,
+			       struct qvisor_qcfg *c,
+			       struct netlink_ext_ack *extack)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	int err;
+
+	qvisor_qcfg_load(sch, tb, c);
+	err = qvisor_check_numbers(tb, c, extack);
+	if (!err)
+		err = qvisor_check_backend(tb, c, extack);
+	if (!err && tb[TCA_QVISOR_POLICY])
+		err = qvisor_parse_policy(tb[TCA_QVISOR_POLICY], c, extack);
+	if (!err && c->buckets != q->buckets)
+		err = qvisor_alloc_buckets(c->buckets, &c->leaf, &c->bkt);
+	return err;
+}
+
+static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct tc_ratespec rs = {};
+	struct qv_barray nba;
+
+	WRITE_ONCE(q->rate, c->rate);
+	if (c->rate)
+		psched_ratecfg_precompute(&q->ratecfg, &rs, c->rate);
+	WRITE_ONCE(sch->limit, c->limit);
+	WRITE_ONCE(q->slot_us, c->slot_us);
+	WRITE_ONCE(q->defcls, c->defcls);
+	WRITE_ONCE(q->queues, c->queues);
+	WRITE_ONCE(q->overlap, c->overlap);
+	WRITE_ONCE(q->backend, c->backend);
+	if (c->policy) {
+		swap(q->policy, c->policy);
+		swap(q->pol_ent, c->pol.ent);
+		q->pol = c->pol;
+		q->pol.ent = q->pol_ent;
+	}
+	if (c->leaf) {
+		qv_ba_init(&nba, c->leaf, c->bkt, c->buckets,
+			   offsetof(struct sk_buff, next));
+		qvisor_rebucket(q, &nba);
+		/* hand the old arrays to c, which frees them */
+		c->leaf = q->ba.leaf;
+		c->bkt = q->ba.b;
+		q->ba = nba;
+		WRITE_ONCE(q->buckets, c->buckets);
+	}
+}
+
+static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
+			 struct netlink_ext_ack *extack)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct nlattr *tb[TCA_QVISOR_MAX + 1];
+	struct qvisor_plan plan = {};
+	struct qvisor_qcfg c = {};
+	int err;
+
+	err = nla_parse_nested(tb, TCA_QVISOR_MAX, opt, qvisor_policy, extack);
+	if (err < 0)
+		return err;
+	err = qvisor_qcfg_prepare(sch, tb, &c, extack);
+	if (err)
+		goto out;
+	err = qvisor_synth(sch, c.policy ? &c.pol : &q->pol, c.buckets,
+			   c.overlap, NULL, NULL, &plan, extack);
+	if (err)
+		goto out;
+
+	sch_tree_lock(sch);
+	qvisor_commit_plan(q, &plan);
+	qvisor_qcfg_commit(sch, &c);
+	qvisor_trim(sch, sch->limit);
+	sch_tree_unlock(sch);
+out:
+	qvisor_plan_free(&plan);
+	qvisor_qcfg_free(&c);
+	return err;
+}
+
+static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
+		       struct netlink_ext_ack *extack)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_plan plan = {};
+	int err;
+
+	qdisc_watchdog_init(&q->watchdog, sch);
+	sch->limit = QVISOR_DEF_LIMIT;
+	q->slot_us = QVISOR_DEF_SLOT_US;
+	q->overlap = QVISOR_DEF_OVERLAP;
+	q->queues = 8;
+	q->implicit.slot = QVISOR_IMPLICIT_SLOT;
+	q->implicit.cfg.rank = TCA_QVISOR_RANK_FIFO;
+	q->implicit.cfg.weight = QVISOR_DEF_WEIGHT;
+	gnet_stats_basic_sync_init(&q->implicit.bstats);
+
+	err = qdisc_class_hash_init(&q->clhash);
+	if (err)
+		return err;
+	err = tcf_block_get(&q->block, &q->filter_list, sch, extack);
+	if (err)
+		return err;
+	q->slots = kvcalloc(QVISOR_MAX_TENANTS + 1, sizeof(*q->slots),
+			    GFP_KERNEL);
+	if (!q->slots)
+		return -ENOMEM;
+	q->slots[QVISOR_IMPLICIT_SLOT] = &q->implicit;
+
+	q->buckets = QVISOR_DEF_BUCKETS;
+	err = qvisor_alloc_buckets(q->buckets, &q->ba.leaf, &q->ba.b);
+	if (err)
+		return err;
+	qv_ba_init(&q->ba, q->ba.leaf, q->ba.b, q->buckets,
+		   offsetof(struct sk_buff, next));
+
+	if (opt)
+		return qvisor_change(sch, opt, extack);
+	err = qvisor_synth(sch, NULL, q->buckets, q->overlap, NULL, NULL,
+			   &plan, extack);
+	if (!err)
+		qvisor_commit_plan(q, &plan);
+	qvisor_plan_free(&plan);
+	return err;
+}
+
+static void qvisor_reset(struct Qdisc *sch)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	u32 pkts, bytes;
+
+	if (q->ba.leaf)
+		qvisor_purge(sch, NULL, &pkts, &bytes);
+	q->t_next = 0;
+	qdisc_watchdog_cancel(&q->watchdog);
+}
+
+static void qvisor_destroy_class(struct Qdisc *sch, struct qvisor_class *cl)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	if (q->slots)
+		q->slots[cl->slot] = NULL;
+	kfree(cl);
+}
+
+/* Called even when init failed half-way: everything may be NULL */
+static void qvisor_destroy(struct Qdisc *sch)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct hlist_node *next;
+	struct qvisor_class *cl;
+	unsigned int i;
+
+	tcf_block_put(q->block);
+	qdisc_watchdog_cancel(&q->watchdog);
+	qvisor_reset(sch);
+	for (i = 0; i < q->clhash.hashsize; i++)
+		hlist_for_each_entry_safe(cl, next, &q->clhash.hash[i],
+					  common.hnode)
+			qvisor_destroy_class(sch, cl);
+	qdisc_class_hash_destroy(&q->clhash);
+	kvfree(q->slots);
+	kvfree(q->ba.leaf);
+	kvfree(q->ba.b);
+	kvfree(q->pol_ent);
+	kfree(q->policy);
+}
+
+static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct nlattr *opts;
+
+	opts = nla_nest_start_noflag(skb, TCA_OPTIONS);
+	if (!opts)
+		goto nla_put_failure;
+	if (nla_put_u64_64bit(skb, TCA_QVISOR_RATE, READ_ONCE(q->rate),
+			      TCA_QVISOR_PAD) ||
+	    nla_put_u32(skb, TCA_QVISOR_LIMIT, READ_ONCE(sch->limit)) ||
+	    nla_put_u32(skb, TCA_QVISOR_BUCKETS, READ_ONCE(q->buckets)) ||
+	    nla_put_u32(skb, TCA_QVISOR_SLOT, READ_ONCE(q->slot_us)) ||
+	    nla_put_u32(skb, TCA_QVISOR_DEFAULT, READ_ONCE(q->defcls)) ||
+	    nla_put_u8(skb, TCA_QVISOR_BACKEND, READ_ONCE(q->backend)) ||
+	    nla_put_u32(skb, TCA_QVISOR_QUEUES, READ_ONCE(q->queues)) ||
+	    nla_put_u32(skb, TCA_QVISOR_OVERLAP, READ_ONCE(q->overlap)))
+		goto nla_put_failure;
+	if (q->policy && nla_put_string(skb, TCA_QVISOR_POLICY, q->policy))
+		goto nla_put_failure;
+	return nla_nest_end(skb, opts);
+
+nla_put_failure:
+	nla_nest_cancel(skb, opts);
+	return -EMSGSIZE;
+}
+
+static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct tc_qvisor_xstats st = {};
+
+	sch_tree_lock(sch);
+	st.tenants = q->ntenants;
+	st.buckets = q->buckets;
+	st.joint_width = q->width;
+	st.tiers = q->tiers;
+	st.drop_pushout = q->stat_drop_pushout;
+	st.drop_limit = q->stat_drop_limit;
+	st.drop_tenant_limit = q->stat_drop_tenant_limit;
+	st.drop_classify = q->stat_drop_classify;
+	st.implicit_pkts = q->stat_implicit;
+	st.default_pkts = q->stat_default;
+	st.throttled = q->stat_throttled;
+	st.inversions = q->stat_inversions;
+	st.resynth = q->stat_resynth;
+	sch_tree_unlock(sch);
+	return gnet_stats_copy_app(d, &st, sizeof(st));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Classes (tenants)                                                      */
+
+static const struct nla_policy qvisor_class_policy[TCA_QVISOR_CLASS_MAX + 1] = {
+	[TCA_QVISOR_CLASS_RANK]		= { .type = NLA_U8 },
+	[TCA_QVISOR_CLASS_MARK_MASK]	= { .type = NLA_U32 },
+	[TCA_QVISOR_CLASS_LO]		= { .type = NLA_U32 },
+	[TCA_QVISOR_CLASS_HI]		= { .type = NLA_U32 },
+	[TCA_QVISOR_CLASS_LEVELS]	= { .type = NLA_U32 },
+	[TCA_QVISOR_CLASS_WEIGHT]	= { .type = NLA_U32 },
+	[TCA_QVISOR_CLASS_CEIL]		= { .type = NLA_U64 },
+	[TCA_QVISOR_CLASS_BURST]	= { .type = NLA_U32 },
+	[TCA_QVISOR_CLASS_LIMIT]	= { .type = NLA_U32 },
+	[TCA_QVISOR_CLASS_EDF_BUDGET]	= { .type = NLA_U64 },
+};
+
+static void qvisor_ccfg_load(struct nlattr **tb, struct qvisor_ccfg *c)
+{
+	if (tb[TCA_QVISOR_CLASS_RANK])
+		c->rank = nla_get_u8(tb[TCA_QVISOR_CLASS_RANK]);
+	if (tb[TCA_QVISOR_CLASS_MARK_MASK])
+		c->mark_mask = nla_get_u32(tb[TCA_QVISOR_CLASS_MARK_MASK]);
+	if (tb[TCA_QVISOR_CLASS_LO] || tb[TCA_QVISOR_CLASS_HI])
+		c->range_set = true;
+	if (tb[TCA_QVISOR_CLASS_LO])
+		c->lo = nla_get_u32(tb[TCA_QVISOR_CLASS_LO]);
+	if (tb[TCA_QVISOR_CLASS_HI])
+		c->hi = nla_get_u32(tb[TCA_QVISOR_CLASS_HI]);
+	if (tb[TCA_QVISOR_CLASS_LEVELS])
+		c->levels = nla_get_u32(tb[TCA_QVISOR_CLASS_LEVELS]);
+	if (tb[TCA_QVISOR_CLASS_WEIGHT])
+		c->weight = nla_get_u32(tb[TCA_QVISOR_CLASS_WEIGHT]);
+	if (tb[TCA_QVISOR_CLASS_CEIL])
+		c->ceil = nla_get_u64(tb[TCA_QVISOR_CLASS_CEIL]);
+	if (tb[TCA_QVISOR_CLASS_BURST])
+		c->burst = nla_get_u32(tb[TCA_QVISOR_CLASS_BURST]);
+	if (tb[TCA_QVISOR_CLASS_LIMIT])
+		c->limit = nla_get_u32(tb[TCA_QVISOR_CLASS_LIMIT]);
+	if (tb[TCA_QVISOR_CLASS_EDF_BUDGET])
+		c->edf_budget = nla_get_u64(tb[TCA_QVISOR_CLASS_EDF_BUDGET]);
+}
+
+static int qvisor_ccfg_check_rank(struct nlattr **tb,
+				  const struct qvisor_ccfg *c,
+				  struct netlink_ext_ack *extack)
+{
+	struct nlattr *a = tb[TCA_QVISOR_CLASS_RANK];
+
+	if (c->rank > TCA_QVISOR_RANK_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, a, "Unknown rank source");
+		return -EINVAL;
+	}
+	if (c->rank >= TCA_QVISOR_RANK_LAS) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "Rank functions las, stfq and edf are not supported yet");
+		return -EOPNOTSUPP;
+	}
+	if (c->rank == TCA_QVISOR_RANK_MARK && !c->mark_mask) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_MARK_MASK],
+				    "mark mask must not be zero");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int qvisor_ccfg_check(struct nlattr **tb, const struct qvisor_ccfg *c,
+			     struct netlink_ext_ack *extack)
+{
+	int err = qvisor_ccfg_check_rank(tb, c, extack);
+
+	if (err)
+		return err;
+	if (c->range_set && c->lo > c->hi) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_LO],
+				    "range LO must not be above HI");
+		return -EINVAL;
+	}
+	if (tb[TCA_QVISOR_CLASS_LEVELS] &&
+	    (!c->levels || c->levels > QVISOR_MAX_LEVELS)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_LEVELS],
+				    "levels must be from 1 to 65536");
+		return -EINVAL;
+	}
+	if (!c->weight || c->weight > QVISOR_MAX_WEIGHT) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_WEIGHT],
+				    "weight must be from 1 to 65535");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int qvisor_free_slot(struct qvisor_sched_data *q,
+			    struct netlink_ext_ack *extack)
+{
+	u32 i;
+
+	for (i = 0; i < QVISOR_MAX_TENANTS; i++)
+		if (!q->slots[i])
+			return i;
+	NL_SET_ERR_MSG_MOD(extack, "Too many tenants (at most 4096 classes)");
+	return -ENOSPC;
+}
+
+static struct qvisor_class *qvisor_class_alloc(struct Qdisc *sch, u32 classid,
+					       struct netlink_ext_ack *extack)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl;
+	int slot;
+
+	if (TC_H_MAJ(classid) != sch->handle || !TC_H_MIN(classid)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "classid must be MAJOR:MINOR of this qdisc with MINOR not 0");
+		return ERR_PTR(-EINVAL);
+	}
+	slot = qvisor_free_slot(q, extack);
+	if (slot < 0)
+		return ERR_PTR(slot);
+	cl = kzalloc(sizeof(*cl), GFP_KERNEL);
+	if (!cl)
+		return ERR_PTR(-ENOMEM);
+	cl->common.classid = classid;
+	cl->slot = slot;
+	cl->cfg.rank = TCA_QVISOR_RANK_PRIO;
+	cl->cfg.mark_mask = 0xffffffff;
+	cl->cfg.weight = QVISOR_DEF_WEIGHT;
+	gnet_stats_basic_sync_init(&cl->bstats);
+	return cl;
+}
+
+static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
+			       struct nlattr **tca, unsigned long *arg,
+			       struct netlink_ext_ack *extack)
+{
+	struct qvisor_class *cl = (struct qvisor_class *)*arg, *newcl = NULL;
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct nlattr *tb[TCA_QVISOR_CLASS_MAX + 1];
+	struct nlattr *opt = tca[TCA_OPTIONS];
+	struct qvisor_plan plan = {};
+	struct qvisor_ccfg cfg;
+	int err;
+
+	if (parentid && parentid != TC_H_ROOT && parentid != sch->handle) {
+		NL_SET_ERR_MSG_MOD(extack, "Tenant classes hang off the qdisc itself");
+		return -EINVAL;
+	}
+	memset(tb, 0, sizeof(tb));
+	if (opt) {
+		err = nla_parse_nested(tb, TCA_QVISOR_CLASS_MAX, opt,
+				       qvisor_class_policy, extack);
+		if (err < 0)
+			return err;
+	}
+	if (!cl) {
+		newcl = qvisor_class_alloc(sch, classid, extack);
+		if (IS_ERR(newcl))
+			return PTR_ERR(newcl);
+		cl = newcl;
+	}
+	cfg = cl->cfg;
+	qvisor_ccfg_load(tb, &cfg);
+	err = qvisor_ccfg_check(tb, &cfg, extack);
+	if (!err)
+		err = qvisor_synth(sch, &q->pol, q->buckets, q->overlap, cl,
+				   &cfg, &plan, extack);
+	if (err) {
+		kfree(newcl);
+		return err;
+	}
+
+	sch_tree_lock(sch);
+	cl->cfg = cfg;
+	if (newcl) {
+		qdisc_class_hash_insert(&q->clhash, &cl->common);
+		q->slots[cl->slot] = cl;
+		q->ntenants++;
+	}
+	qvisor_commit_plan(q, &plan);
+	sch_tree_unlock(sch);
+	qvisor_plan_free(&plan);
+	if (newcl)
+		qdisc_class_hash_grow(sch, &q->clhash);
+	*arg = (unsigned long)cl;
+	return 0;
+}
+
+static int qvisor_class_delete(struct Qdisc *sch, unsigned long arg,
+			       struct netlink_ext_ack *extack)
+{
+	struct qvisor_class *cl = (struct qvisor_class *)arg;
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_plan plan = {};
+	u32 pkts, bytes;
+	int err;
+
+	if (cl->filter_cnt) {
+		NL_SET_ERR_MSG_MOD(extack, "Class is in use by a filter");
+		return -EBUSY;
+	}
+	err = qvisor_synth(sch, &q->pol, q->buckets, q->overlap, cl, NULL,
+			   &plan, extack);
+	if (err)
+		return err;
+
+	sch_tree_lock(sch);
+	qvisor_purge(sch, cl, &pkts, &bytes);
+	if (pkts)
+		qdisc_tree_reduce_backlog(sch, pkts, bytes);
+	qdisc_class_hash_remove(&q->clhash, &cl->common);
+	q->ntenants--;
+	qvisor_commit_plan(q, &plan);
+	sch_tree_unlock(sch);
+	qvisor_plan_free(&plan);
+	qvisor_destroy_class(sch, cl);
+	return 0;
+}
+
+static unsigned long qvisor_class_find(struct Qdisc *sch, u32 classid)
+{
+	return (unsigned long)qvisor_find(sch, classid);
+}
+
+static struct tcf_block *qvisor_tcf_block(struct Qdisc *sch, unsigned long cl,
+					  struct netlink_ext_ack *extack)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	if (cl) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "Filters attach to the qdisc, not to a tenant class");
+		return NULL;
+	}
+	return q->block;
+}
+
+static unsigned long qvisor_bind_tcf(struct Qdisc *sch, unsigned long parent,
+				     u32 classid)
+{
+	struct qvisor_class *cl = qvisor_find(sch, classid);
+
+	if (cl)
+		cl->filter_cnt++;
+	return (unsigned long)cl;
+}
+
+static void qvisor_unbind_tcf(struct Qdisc *sch, unsigned long arg)
+{
+	struct qvisor_class *cl = (struct qvisor_class *)arg;
+
+	if (cl)
+		cl->filter_cnt--;
+}
+
+static int qvisor_class_dump_cfg(struct sk_buff *skb,
+				 const struct qvisor_class *cl)
+{
+	const struct qvisor_ccfg *c = &cl->cfg;
+	u32 lo, hi;
+
+	qvisor_cfg_range(c, &lo, &hi);
+	if (nla_put_u8(skb, TCA_QVISOR_CLASS_RANK, c->rank) ||
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_LO, lo) ||
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_HI, hi) ||
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_LEVELS, cl->xf.levels) ||
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_WEIGHT, c->weight) ||
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_LIMIT, c->limit))
+		return -EMSGSIZE;
+	if (c->rank == TCA_QVISOR_RANK_MARK &&
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_MARK_MASK, c->mark_mask))
+		return -EMSGSIZE;
+	if (c->ceil &&
+	    (nla_put_u64_64bit(skb, TCA_QVISOR_CLASS_CEIL, c->ceil,
+			       TCA_QVISOR_CLASS_PAD) ||
+	     nla_put_u32(skb, TCA_QVISOR_CLASS_BURST, c->burst)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int qvisor_class_dump(struct Qdisc *sch, unsigned long arg,
+			     struct sk_buff *skb, struct tcmsg *tcm)
+{
+	struct qvisor_class *cl = (struct qvisor_class *)arg;
+	struct nlattr *opts;
+
+	tcm->tcm_parent = TC_H_ROOT;
+	tcm->tcm_handle = cl->common.classid;
+	tcm->tcm_info = 0;
+	opts = nla_nest_start_noflag(skb, TCA_OPTIONS);
+	if (!opts)
+		return -EMSGSIZE;
+	if (qvisor_class_dump_cfg(skb, cl)) {
+		nla_nest_cancel(skb, opts);
+		return -EMSGSIZE;
+	}
+	return nla_nest_end(skb, opts);
+}
+
+static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
+				   struct gnet_dump *d)
+{
+	struct qvisor_class *cl = (struct qvisor_class *)arg;
+	struct tc_qvisor_cl_xstats st = {};
+	struct gnet_stats_queue qs;
+	u32 qlen;
+
+	sch_tree_lock(sch);
+	st.tier = cl->xf.tier;
+	st.level = cl->xf.level;
+	st.offset = cl->xf.offset;
+	st.width = cl->xf.width;
+	st.rank_min = cl->rank_min;
+	st.rank_max = cl->rank_max;
+	st.joint_min = cl->joint_min;
+	st.joint_max = cl->joint_max;
+	st.clamped = cl->clamped;
+	st.drop_pushout = cl->drop_pushout;
+	st.drop_limit = cl->drop_limit;
+	st.drop_tenant_limit = cl->drop_tenant_limit;
+	st.inversions = cl->inversions;
+	qs = cl->qstats;
+	qlen = cl->qlen;
+	sch_tree_unlock(sch);
+
+	if (gnet_stats_copy_basic(d, NULL, &cl->bstats, true) < 0 ||
+	    gnet_stats_copy_queue(d, NULL, &qs, qlen) < 0)
+		return -1;
+	return gnet_stats_copy_app(d, &st, sizeof(st));
+}
+
+static void qvisor_walk(struct Qdisc *sch, struct qdisc_walker *arg)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl;
+	unsigned int i;
+
+	if (arg->stop)
+		return;
+	for (i = 0; i < q->clhash.hashsize; i++) {
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
+			if (!tc_qdisc_stats_dump(sch, (unsigned long)cl, arg))
+				return;
+		}
+	}
+}
+
+static struct Qdisc *qvisor_class_leaf(struct Qdisc *sch, unsigned long arg)
+{
+	return NULL;
+}
+
+static const struct Qdisc_class_ops qvisor_class_ops = {
+	.leaf		= qvisor_class_leaf,
+	.find		= qvisor_class_find,
+	.change		= qvisor_class_change,
+	.delete		= qvisor_class_delete,
+	.walk		= qvisor_walk,
+	.tcf_block	= qvisor_tcf_block,
+	.bind_tcf	= qvisor_bind_tcf,
+	.unbind_tcf	= qvisor_unbind_tcf,
+	.dump		= qvisor_class_dump,
+	.dump_stats	= qvisor_class_dump_stats,
+};
+
+static struct Qdisc_ops qvisor_qdisc_ops __read_mostly = {
+	.cl_ops		= &qvisor_class_ops,
+	.id		= "qvisor",
+	.priv_size	= sizeof(struct qvisor_sched_data),
+	.enqueue	= qvisor_enqueue,
+	.dequeue	= qvisor_dequeue,
+	.peek		= qdisc_peek_dequeued,
+	.init		= qvisor_init,
+	.reset		= qvisor_reset,
+	.destroy	= qvisor_destroy,
+	.change		= qvisor_change,
+	.dump		= qvisor_dump,
+	.dump_stats	= qvisor_dump_stats,
+	.owner		= THIS_MODULE,
+};
+MODULE_ALIAS_NET_SCH("qvisor");
+
+static int __init qvisor_module_init(void)
+{
+	return register_qdisc(&qvisor_qdisc_ops);
+}
+
+static void __exit qvisor_module_exit(void)
+{
+	unregister_qdisc(&qvisor_qdisc_ops);
+}
+
+module_init(qvisor_module_init);
+module_exit(qvisor_module_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The qvisor developers");
+MODULE_DESCRIPTION("qvisor: tenant rank scheduling with a synthesized joint PIFO");
