@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tc plugin for the qvisor scheduling hypervisor qdisc.
+ *
+ * Built as q_qvisor.so and dlopened by tc, which looks up the data symbol
+ * qvisor_qdisc_util.  All helpers used here are resolved from the tc binary
+ * (Debian links it with -export-dynamic), so only helpers present in
+ * iproute2 6.1 may be called.
+ *
+ * Options are sent only when given on the command line: the kernel keeps
+ * the old value of every absent attribute on "change".  TCA_OPTIONS is
+ * opened with NLA_F_NESTED because the kernel parses it strictly.
+ *
+ * Qdisc and class xstats share one print_xstats callback.  They are told
+ * apart by payload length: struct tc_qvisor_cl_xstats (72 bytes today) is
+ * shorter than struct tc_qvisor_xstats (88 bytes today).  A payload shorter
+ * than the qdisc struct is class xstats, anything else is qdisc xstats.
+ * Both structs are append-only, so this holds as long as the class struct
+ * stays shorter than the qdisc struct.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdbool.h>
+#include <ctype.h>
+
+#include "utils.h"
+#include "tc_util.h"
+#include "tc_common.h"
+#include <uapi/linux/pkt_sched_qvisor.h>
+
+#define QVISOR_MASK_ALL	0xffffffffU
+
+static const char * const qvisor_backend_names[] = {
+	[TCA_QVISOR_BACKEND_PIFO]	= "pifo",
+	[TCA_QVISOR_BACKEND_SPPIFO]	= "sppifo",
+	[TCA_QVISOR_BACKEND_AIFO]	= "aifo",
+	[TCA_QVISOR_BACKEND_FIFO]	= "fifo",
+};
+
+static const char * const qvisor_rank_names[] = {
+	[TCA_QVISOR_RANK_PRIO]	= "prio",
+	[TCA_QVISOR_RANK_MARK]	= "mark",
+	[TCA_QVISOR_RANK_DSCP]	= "dscp",
+	[TCA_QVISOR_RANK_FIFO]	= "fifo",
+	[TCA_QVISOR_RANK_LAS]	= "las",
+	[TCA_QVISOR_RANK_STFQ]	= "stfq",
+	[TCA_QVISOR_RANK_EDF]	= "edf",
+};
+
+static void explain(void)
+{
+	fprintf(stderr,
+		"Usage: ... qvisor [ rate RATE ] [ limit PACKETS ] [ buckets N ]\n"
+		"		[ slot TIME ] [ default MINOR ]\n"
+		"		[ backend { pifo | sppifo QUEUES | aifo | fifo } ]\n"
+		"		[ policy \"POLICY\" ] [ overlap PERCENT ]\n");
+}
+
+static void cexplain(void)
+{
+	fprintf(stderr,
+		"Usage: ... qvisor [ rank { prio | mark [ MASK ] | dscp | fifo |\n"
+		"			  las | stfq | edf TIME } ]\n"
+		"		[ range LO HI ] [ levels L ] [ weight W ]\n"
+		"		[ ceil RATE [ burst BYTES ] ] [ limit PACKETS ]\n");
+}
+
+static int qvisor_illegal(const char *param, const char *arg, const char *why)
+{
+	fprintf(stderr, "qvisor: illegal \"%s\" \"%s\": %s\n", param, arg, why);
+	return -1;
+}
+
+static int qvisor_duplicate(const char *param)
+{
+	fprintf(stderr, "qvisor: duplicate \"%s\"\n", param);
+	return -1;
+}
+
+static int qvisor_unknown(const char *arg, void (*usage)(void))
+{
+	fprintf(stderr, "What is \"%s\"?\n", arg);
+	usage();
+	return -1;
+}
+
+/* Look up NAME in a table of names indexed by value; -1 if absent. */
+static int qvisor_lookup(const char * const *names, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static const char *qvisor_name(const char * const *names, int n,
+			       unsigned int v)
+{
+	if (v < (unsigned int)n && names[v])
+		return names[v];
+	return "unknown";
+}
+
+/* "50" or "50%", decimal, 0..100 */
+static int qvisor_get_percent(__u32 *val, const char *arg)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)arg[0]))
+		return -1;
+	v = strtoul(arg, &end, 10);
+	if (*end && strcmp(end, "%") != 0)
+		return -1;
+	if (v > 100)
+		return -1;
+	*val = v;
+	return 0;
+}
+
+static bool qvisor_is_pow2(__u32 v)
+{
+	return v && !(v & (v - 1));
+}
+
+struct qvisor_qopt {
+	__u64	rate;
+	__u32	limit;
+	__u32	buckets;
+	__u32	slot;
+	__u32	defcls;
+	__u32	queues;
+	__u32	overlap;
+	__u8	backend;
+	const char *policy;
+	bool	set_rate;
+	bool	set_limit;
+	bool	set_buckets;
+	bool	set_slot;
+	bool	set_defcls;
+	bool	set_backend;
+	bool	set_overlap;
+};
+
+/* backend { pifo | sppifo QUEUES | aifo | fifo }, argv at "backend" */
+static int qvisor_parse_backend(struct qvisor_qopt *o, int *argcp,
+				char ***argvp)
+{
+	int argc = *argcp;
+	char **argv = *argvp;
+	int b;
+
+	NEXT_ARG();
+	b = qvisor_lookup(qvisor_backend_names,
+			  ARRAY_SIZE(qvisor_backend_names), *argv);
+	if (b < 0)
+		return qvisor_illegal("backend", *argv,
+				      "expected pifo, sppifo QUEUES, aifo or fifo");
+	o->backend = b;
+	if (b == TCA_QVISOR_BACKEND_SPPIFO) {
+		NEXT_ARG();
+		if (get_u32(&o->queues, *argv, 0) ||
+		    o->queues < QVISOR_MIN_SPPIFO_Q ||
+		    o->queues > QVISOR_MAX_SPPIFO_Q)
+			return qvisor_illegal("sppifo", *argv,
+					      "QUEUES must be 2 to 32");
+	}
+	*argcp = argc;
+	*argvp = argv;
+	return 0;
+}
+
+static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
+{
+	while (argc > 0) {
+		if (strcmp(*argv, "rate") == 0) {
+			if (o->set_rate)
+				return qvisor_duplicate("rate");
+			NEXT_ARG();
+			if (get_rate64(&o->rate, *argv))
+				return qvisor_illegal("rate", *argv,
+						      "expected a rate such as 100mbit");
+			o->set_rate = true;
+		} else if (strcmp(*argv, "limit") == 0) {
+			if (o->set_limit)
+				return qvisor_duplicate("limit");
+			NEXT_ARG();
+			if (get_u32(&o->limit, *argv, 0))
+				return qvisor_illegal("limit", *argv,
+						      "expected a number of packets");
+			o->set_limit = true;
+		} else if (strcmp(*argv, "buckets") == 0) {
+			if (o->set_buckets)
+				return qvisor_duplicate("buckets");
+			NEXT_ARG();
+			if (get_u32(&o->buckets, *argv, 0) ||
+			    !qvisor_is_pow2(o->buckets) ||
+			    o->buckets < QVISOR_MIN_BUCKETS ||
+			    o->buckets > QVISOR_MAX_BUCKETS)
+				return qvisor_illegal("buckets", *argv,
+						      "must be a power of two from 64 to 65536");
+			o->set_buckets = true;
+		} else if (strcmp(*argv, "slot") == 0) {
+			if (o->set_slot)
+				return qvisor_duplicate("slot");
+			NEXT_ARG();
+			if (get_time(&o->slot, *argv) || o->slot == 0)
+				return qvisor_illegal("slot", *argv,
+						      "expected a time greater than 0 such as 1ms");
+			o->set_slot = true;
+		} else if (strcmp(*argv, "default") == 0) {
+			if (o->set_defcls)
+				return qvisor_duplicate("default");
+			NEXT_ARG();
+			if (get_u32(&o->defcls, *argv, 16) ||
+			    o->defcls > QVISOR_MAX_MINOR)
+				return qvisor_illegal("default", *argv,
+						      "expected a class minor in hex, 0 to ffff");
+			o->set_defcls = true;
+		} else if (strcmp(*argv, "backend") == 0) {
+			if (o->set_backend)
+				return qvisor_duplicate("backend");
+			if (qvisor_parse_backend(o, &argc, &argv))
+				return -1;
+			o->set_backend = true;
+		} else if (strcmp(*argv, "policy") == 0) {
+			if (o->policy)
+				return qvisor_duplicate("policy");
+			NEXT_ARG();
+			if (strlen(*argv) >= QVISOR_MAX_POLICY)
+				return qvisor_illegal("policy", "...",
+						      "longer than 32767 bytes");
+			o->policy = *argv;
+		} else if (strcmp(*argv, "overlap") == 0) {
+			if (o->set_overlap)
+				return qvisor_duplicate("overlap");
+			NEXT_ARG();
+			if (qvisor_get_percent(&o->overlap, *argv))
+				return qvisor_illegal("overlap", *argv,
+						      "expected a percentage from 0 to 100");
+			o->set_overlap = true;
+		} else if (strcmp(*argv, "help") == 0) {
+			explain();
+			return -1;
+		} else {
+			return qvisor_unknown(*argv, explain);
+		}
+		argc--;
+		argv++;
+	}
+	return 0;
+}
+
+static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
+			    struct nlmsghdr *n, const char *dev)
+{
+	struct qvisor_qopt o = {};
+	struct rtattr *tail;
+
+	(void)qu;
+	(void)dev;
+
+	if (qvisor_parse_qargs(&o, argc, argv))
+		return -1;
+
+	tail = addattr_nest(n, TCA_BUF_MAX, TCA_OPTIONS | NLA_F_NESTED);
+	if (o.set_rate)
+		addattr64(n, TCA_BUF_MAX, TCA_QVISOR_RATE, o.rate);
+	if (o.set_limit)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_LIMIT, o.limit);
+	if (o.set_buckets)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_BUCKETS, o.buckets);
+	if (o.set_slot)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_SLOT, o.slot);
+	if (o.set_defcls)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_DEFAULT, o.defcls);
+	if (o.set_backend) {
+		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_BACKEND, o.backend);
+		if (o.backend == TCA_QVISOR_BACKEND_SPPIFO)
+			addattr32(n, TCA_BUF_MAX, TCA_QVISOR_QUEUES, o.queues);
+	}
+	if (o.policy &&
+	    addattrstrz(n, TCA_BUF_MAX, TCA_QVISOR_POLICY, o.policy))
+		return -1;
+	if (o.set_overlap)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_OVERLAP, o.overlap);
+	addattr_nest_end(n, tail);
+	return 0;
+}
+
+struct qvisor_copt {
+	__u64	ceil;
+	__s64	budget;
+	__u32	mask;
+	__u32	lo;
+	__u32	hi;
+	__u32	levels;
+	__u32	weight;
+	__u32	burst;
+	__u32	limit;
+	__u8	rank;
+	bool	set_rank;
+	bool	set_range;
+	bool	set_levels;
+	bool	set_weight;
+	bool	set_ceil;
+	bool	set_burst;
+	bool	set_limit;
+};
+
+/* rank { prio | mark [ MASK ] | dscp | fifo | las | stfq | edf TIME } */
+static int qvisor_parse_rank(struct qvisor_copt *o, int *argcp, char ***argvp)
+{
+	int argc = *argcp;
+	char **argv = *argvp;
+	int r;
+
+	NEXT_ARG();
+	r = qvisor_lookup(qvisor_rank_names, ARRAY_SIZE(qvisor_rank_names),
+			  *argv);
+	if (r < 0)
+		return qvisor_illegal("rank", *argv,
+				      "expected prio, mark [ MASK ], dscp, fifo, las, stfq or edf TIME");
+	o->rank = r;
+	o->mask = QVISOR_MASK_ALL;
+	if (r == TCA_QVISOR_RANK_MARK && argc > 1 &&
+	    get_u32(&o->mask, argv[1], 0) == 0) {
+		/* MASK is optional: consume the next word only if a number */
+		NEXT_ARG();
+		if (o->mask == 0)
+			return qvisor_illegal("mark", *argv,
+					      "MASK must not be 0");
+	} else if (r == TCA_QVISOR_RANK_EDF) {
+		NEXT_ARG();
+		if (get_time64(&o->budget, *argv) || o->budget <= 0)
+			return qvisor_illegal("edf", *argv,
+					      "expected a deadline budget greater than 0 such as 10ms");
+	}
+	*argcp = argc;
+	*argvp = argv;
+	return 0;
+}
+
+/* range LO HI */
+static int qvisor_parse_range(struct qvisor_copt *o, int *argcp,
+			      char ***argvp)
+{
+	int argc = *argcp;
+	char **argv = *argvp;
+
+	NEXT_ARG();
+	if (get_u32(&o->lo, *argv, 0))
+		return qvisor_illegal("range", *argv,
+				      "LO must be a number from 0 to 4294967295");
+	NEXT_ARG();
+	if (get_u32(&o->hi, *argv, 0))
+		return qvisor_illegal("range", *argv,
+				      "HI must be a number from 0 to 4294967295");
+	if (o->lo > o->hi) {
+		fprintf(stderr,
+			"qvisor: illegal \"range\" %u %u: LO must not be greater than HI\n",
+			o->lo, o->hi);
+		return -1;
+	}
+	*argcp = argc;
+	*argvp = argv;
+	return 0;
+}
+
+static int qvisor_parse_cargs(struct qvisor_copt *o, int argc, char **argv)
+{
+	while (argc > 0) {
+		if (strcmp(*argv, "rank") == 0) {
+			if (o->set_rank)
+				return qvisor_duplicate("rank");
+			if (qvisor_parse_rank(o, &argc, &argv))
+				return -1;
+			o->set_rank = true;
+		} else if (strcmp(*argv, "range") == 0) {
+			if (o->set_range)
+				return qvisor_duplicate("range");
+			if (qvisor_parse_range(o, &argc, &argv))
+				return -1;
+			o->set_range = true;
+		} else if (strcmp(*argv, "levels") == 0) {
+			if (o->set_levels)
+				return qvisor_duplicate("levels");
+			NEXT_ARG();
+			if (get_u32(&o->levels, *argv, 0) || o->levels < 1 ||
+			    o->levels > QVISOR_MAX_LEVELS)
+				return qvisor_illegal("levels", *argv,
+						      "must be from 1 to 65536");
+			o->set_levels = true;
+		} else if (strcmp(*argv, "weight") == 0) {
+			if (o->set_weight)
+				return qvisor_duplicate("weight");
+			NEXT_ARG();
+			if (get_u32(&o->weight, *argv, 0) || o->weight < 1 ||
+			    o->weight > QVISOR_MAX_WEIGHT)
+				return qvisor_illegal("weight", *argv,
+						      "must be from 1 to 65535");
+			o->set_weight = true;
+		} else if (strcmp(*argv, "ceil") == 0) {
+			if (o->set_ceil)
+				return qvisor_duplicate("ceil");
+			NEXT_ARG();
+			if (get_rate64(&o->ceil, *argv))
+				return qvisor_illegal("ceil", *argv,
+						      "expected a rate such as 40mbit");
+			o->set_ceil = true;
+		} else if (strcmp(*argv, "burst") == 0) {
+			if (o->set_burst)
+				return qvisor_duplicate("burst");
+			NEXT_ARG();
+			if (get_size(&o->burst, *argv))
+				return qvisor_illegal("burst", *argv,
+						      "expected a size in bytes such as 15k");
+			o->set_burst = true;
+		} else if (strcmp(*argv, "limit") == 0) {
+			if (o->set_limit)
+				return qvisor_duplicate("limit");
+			NEXT_ARG();
+			if (get_u32(&o->limit, *argv, 0))
+				return qvisor_illegal("limit", *argv,
+						      "expected a number of packets");
+			o->set_limit = true;
+		} else if (strcmp(*argv, "help") == 0) {
+			cexplain();
+			return -1;
+		} else {
+			return qvisor_unknown(*argv, cexplain);
+		}
+		argc--;
+		argv++;
+	}
+	return 0;
+}
+
+static int qvisor_parse_copt(struct qdisc_util *qu, int argc, char **argv,
+			     struct nlmsghdr *n, const char *dev)
+{
+	struct qvisor_copt o = {};
+	struct rtattr *tail;
+
+	(void)qu;
+	(void)dev;
+
+	if (qvisor_parse_cargs(&o, argc, argv))
+		return -1;
+
+	tail = addattr_nest(n, TCA_BUF_MAX, TCA_OPTIONS | NLA_F_NESTED);
+	if (o.set_rank) {
+		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_RANK, o.rank);
+		/* "rank mark" without MASK means the whole mark */
+		if (o.rank == TCA_QVISOR_RANK_MARK)
+			addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_MARK_MASK,
+				  o.mask);
+		if (o.rank == TCA_QVISOR_RANK_EDF)
+			addattr64(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_EDF_BUDGET,
+				  o.budget);
+	}
+	if (o.set_range) {
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_LO, o.lo);
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_HI, o.hi);
+	}
+	if (o.set_levels)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_LEVELS, o.levels);
+	if (o.set_weight)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_WEIGHT, o.weight);
+	if (o.set_ceil)
+		addattr64(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_CEIL, o.ceil);
+	if (o.set_burst)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_BURST, o.burst);
+	if (o.set_limit)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_LIMIT, o.limit);
+	addattr_nest_end(n, tail);
+	return 0;
+}
+
+static bool qvisor_has(struct rtattr *tb[], int type, size_t size)
+{
+	return tb[type] && RTA_PAYLOAD(tb[type]) >= size;
+}
+
+static void qvisor_print_policy(struct rtattr *rta)
+{
+	size_t len = strnlen(RTA_DATA(rta), RTA_PAYLOAD(rta));
+	char *s = malloc(len + 1);
+
+	if (!s)
+		return;
+	memcpy(s, RTA_DATA(rta), len);
+	s[len] = '\0';
+	print_string(PRINT_JSON, "policy", NULL, s);
+	print_string(PRINT_FP, NULL, "policy \"%s\" ", s);
+	free(s);
+}
+
+static void qvisor_print_backend(struct rtattr *tb[])
+{
+	__u32 queues = 0;
+	__u8 backend;
+
+	if (qvisor_has(tb, TCA_QVISOR_QUEUES, sizeof(__u32)))
+		queues = rta_getattr_u32(tb[TCA_QVISOR_QUEUES]);
+	if (!qvisor_has(tb, TCA_QVISOR_BACKEND, sizeof(__u8))) {
+		if (queues)
+			print_uint(PRINT_JSON, "queues", NULL, queues);
+		return;
+	}
+	backend = rta_getattr_u8(tb[TCA_QVISOR_BACKEND]);
+	print_string(PRINT_ANY, "backend", "backend %s ",
+		     qvisor_name(qvisor_backend_names,
+				 ARRAY_SIZE(qvisor_backend_names), backend));
+	if (backend == TCA_QVISOR_BACKEND_SPPIFO)
+		print_uint(PRINT_ANY, "queues", "%u ", queues);
+	else if (queues)
+		print_uint(PRINT_JSON, "queues", NULL, queues);
+}
+
+static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
+			    struct rtattr *opt)
+{
+	struct rtattr *tb[TCA_QVISOR_MAX + 1];
+
+	SPRINT_BUF(b1);
+
+	(void)qu;
+	(void)f;
+	if (!opt)
+		return 0;
+
+	parse_rtattr_nested(tb, TCA_QVISOR_MAX, opt);
+
+	if (qvisor_has(tb, TCA_QVISOR_RATE, sizeof(__u64))) {
+		__u64 rate = rta_getattr_u64(tb[TCA_QVISOR_RATE]);
+
+		/* 0 = no link cap: hidden in text, kept in JSON */
+		if (rate)
+			tc_print_rate(PRINT_ANY, "rate", "rate %s ", rate);
+		else
+			print_u64(PRINT_JSON, "rate", NULL, 0);
+	}
+	if (qvisor_has(tb, TCA_QVISOR_LIMIT, sizeof(__u32)))
+		print_uint(PRINT_ANY, "limit", "limit %up ",
+			   rta_getattr_u32(tb[TCA_QVISOR_LIMIT]));
+	if (qvisor_has(tb, TCA_QVISOR_BUCKETS, sizeof(__u32)))
+		print_uint(PRINT_ANY, "buckets", "buckets %u ",
+			   rta_getattr_u32(tb[TCA_QVISOR_BUCKETS]));
+	if (qvisor_has(tb, TCA_QVISOR_SLOT, sizeof(__u32))) {
+		__u32 slot = rta_getattr_u32(tb[TCA_QVISOR_SLOT]);
+
+		print_uint(PRINT_JSON, "slot", NULL, slot);
+		print_string(PRINT_FP, NULL, "slot %s ", sprint_time(slot, b1));
+	}
+	if (qvisor_has(tb, TCA_QVISOR_DEFAULT, sizeof(__u32))) {
+		__u32 defcls = rta_getattr_u32(tb[TCA_QVISOR_DEFAULT]);
+
+		/* 0 = no default class: hidden in text, kept in JSON */
+		print_uint(PRINT_JSON, "default", NULL, defcls);
+		if (defcls)
+			print_uint(PRINT_FP, NULL, "default %x ", defcls);
+	}
+	qvisor_print_backend(tb);
+	if (tb[TCA_QVISOR_POLICY])
+		qvisor_print_policy(tb[TCA_QVISOR_POLICY]);
+	if (qvisor_has(tb, TCA_QVISOR_OVERLAP, sizeof(__u32)))
+		print_uint(PRINT_ANY, "overlap", "overlap %u%% ",
+			   rta_getattr_u32(tb[TCA_QVISOR_OVERLAP]));
+	return 0;
+}
+
+static void qvisor_print_rank(struct rtattr *tb[])
+{
+	__u8 rank = rta_getattr_u8(tb[TCA_QVISOR_CLASS_RANK]);
+
+	SPRINT_BUF(b1);
+
+	print_string(PRINT_ANY, "rank", "rank %s ",
+		     qvisor_name(qvisor_rank_names,
+				 ARRAY_SIZE(qvisor_rank_names), rank));
+	if (rank == TCA_QVISOR_RANK_MARK &&
+	    qvisor_has(tb, TCA_QVISOR_CLASS_MARK_MASK, sizeof(__u32))) {
+		__u32 mask = rta_getattr_u32(tb[TCA_QVISOR_CLASS_MARK_MASK]);
+
+		print_0xhex(PRINT_JSON, "mask", NULL, mask);
+		if (mask != QVISOR_MASK_ALL)
+			print_0xhex(PRINT_FP, NULL, "%#llx ", mask);
+	}
+	if (rank == TCA_QVISOR_RANK_EDF &&
+	    qvisor_has(tb, TCA_QVISOR_CLASS_EDF_BUDGET, sizeof(__u64))) {
+		__u64 budget = rta_getattr_u64(tb[TCA_QVISOR_CLASS_EDF_BUDGET]);
+
+		print_u64(PRINT_JSON, "budget", NULL, budget);
+		print_string(PRINT_FP, NULL, "%s ", sprint_time64(budget, b1));
+	}
+}
+
+static int qvisor_print_copt(struct qdisc_util *qu, FILE *f,
+			     struct rtattr *opt)
+{
+	struct rtattr *tb[TCA_QVISOR_CLASS_MAX + 1];
+
+	(void)qu;
+	(void)f;
+	if (!opt)
+		return 0;
+
+	parse_rtattr_nested(tb, TCA_QVISOR_CLASS_MAX, opt);
+
+	if (qvisor_has(tb, TCA_QVISOR_CLASS_RANK, sizeof(__u8)))
+		qvisor_print_rank(tb);
+	if (qvisor_has(tb, TCA_QVISOR_CLASS_LO, sizeof(__u32)) &&
+	    qvisor_has(tb, TCA_QVISOR_CLASS_HI, sizeof(__u32))) {
+		open_json_object("range");
+		print_uint(PRINT_ANY, "lo", "range %u ",
+			   rta_getattr_u32(tb[TCA_QVISOR_CLASS_LO]));
+		print_uint(PRINT_ANY, "hi", "%u ",
+			   rta_getattr_u32(tb[TCA_QVISOR_CLASS_HI]));
+		close_json_object();
+	}
+	if (qvisor_has(tb, TCA_QVISOR_CLASS_LEVELS, sizeof(__u32)))
+		print_uint(PRINT_ANY, "levels", "levels %u ",
+			   rta_getattr_u32(tb[TCA_QVISOR_CLASS_LEVELS]));
+	if (qvisor_has(tb, TCA_QVISOR_CLASS_WEIGHT, sizeof(__u32)))
+		print_uint(PRINT_ANY, "weight", "weight %u ",
+			   rta_getattr_u32(tb[TCA_QVISOR_CLASS_WEIGHT]));
+	if (qvisor_has(tb, TCA_QVISOR_CLASS_CEIL, sizeof(__u64))) {
+		__u64 ceil = rta_getattr_u64(tb[TCA_QVISOR_CLASS_CEIL]);
+
+		if (ceil)
+			tc_print_rate(PRINT_ANY, "ceil", "ceil %s ", ceil);
+	}
+	if (qvisor_has(tb, TCA_QVISOR_CLASS_BURST, sizeof(__u32))) {
+		__u32 burst = rta_getattr_u32(tb[TCA_QVISOR_CLASS_BURST]);
+
+		if (burst)
+			print_size(PRINT_ANY, "burst", "burst %s ", burst);
+	}
+	if (qvisor_has(tb, TCA_QVISOR_CLASS_LIMIT, sizeof(__u32))) {
+		__u32 limit = rta_getattr_u32(tb[TCA_QVISOR_CLASS_LIMIT]);
+
+		if (limit)
+			print_uint(PRINT_ANY, "limit", "limit %up ", limit);
+	}
+	return 0;
+}
+
+static void qvisor_print_qd_xstats(struct rtattr *xstats)
+{
+	struct tc_qvisor_xstats st = {};
+
+	memcpy(&st, RTA_DATA(xstats), min(RTA_PAYLOAD(xstats), sizeof(st)));
+
+	print_uint(PRINT_ANY, "tenants", "  tenants %u", st.tenants);
+	print_uint(PRINT_ANY, "buckets", " buckets %u", st.buckets);
+	print_uint(PRINT_ANY, "joint_width", " joint_width %u",
+		   st.joint_width);
+	print_uint(PRINT_ANY, "tiers", " tiers %u", st.tiers);
+	print_nl();
+	print_lluint(PRINT_ANY, "drop_pushout", "  drops pushout %llu",
+		     st.drop_pushout);
+	print_lluint(PRINT_ANY, "drop_limit", " limit %llu", st.drop_limit);
+	print_lluint(PRINT_ANY, "drop_tenant_limit", " tenant_limit %llu",
+		     st.drop_tenant_limit);
+	print_lluint(PRINT_ANY, "drop_classify", " classify %llu",
+		     st.drop_classify);
+	print_nl();
+	print_lluint(PRINT_ANY, "implicit_pkts", "  implicit %llu",
+		     st.implicit_pkts);
+	print_lluint(PRINT_ANY, "default_pkts", " default %llu",
+		     st.default_pkts);
+	print_lluint(PRINT_ANY, "throttled", " throttled %llu", st.throttled);
+	print_lluint(PRINT_ANY, "inversions", " inversions %llu",
+		     st.inversions);
+	print_lluint(PRINT_ANY, "resynth", " resynth %llu", st.resynth);
+}
+
+static void qvisor_print_cl_xstats(struct rtattr *xstats)
+{
+	struct tc_qvisor_cl_xstats st = {};
+
+	memcpy(&st, RTA_DATA(xstats), min(RTA_PAYLOAD(xstats), sizeof(st)));
+
+	print_uint(PRINT_ANY, "tier", "  tier %u", st.tier);
+	print_uint(PRINT_ANY, "level", " level %u", st.level);
+	print_uint(PRINT_ANY, "offset", " offset %u", st.offset);
+	print_uint(PRINT_ANY, "width", " width %u", st.width);
+	print_nl();
+	print_uint(PRINT_ANY, "rank_min", "  ranks %u", st.rank_min);
+	print_uint(PRINT_ANY, "rank_max", "..%u", st.rank_max);
+	print_uint(PRINT_ANY, "joint_min", " joint %u", st.joint_min);
+	print_uint(PRINT_ANY, "joint_max", "..%u", st.joint_max);
+	print_uint(PRINT_ANY, "clamped", " clamped %u", st.clamped);
+	print_nl();
+	print_lluint(PRINT_ANY, "drop_pushout", "  drops pushout %llu",
+		     st.drop_pushout);
+	print_lluint(PRINT_ANY, "drop_limit", " limit %llu", st.drop_limit);
+	print_lluint(PRINT_ANY, "drop_tenant_limit", " tenant_limit %llu",
+		     st.drop_tenant_limit);
+	print_lluint(PRINT_ANY, "inversions", " inversions %llu",
+		     st.inversions);
+}
+
+static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,
+			       struct rtattr *xstats)
+{
+	(void)qu;
+	(void)f;
+	if (!xstats)
+		return 0;
+
+	/* see the header comment: the class struct is the shorter one */
+	if (RTA_PAYLOAD(xstats) < sizeof(struct tc_qvisor_xstats))
+		qvisor_print_cl_xstats(xstats);
+	else
+		qvisor_print_qd_xstats(xstats);
+	return 0;
+}
+
+struct qdisc_util qvisor_qdisc_util = {
+	.id		= "qvisor",
+	.parse_qopt	= qvisor_parse_opt,
+	.print_qopt	= qvisor_print_opt,
+	.print_xstats	= qvisor_print_xstats,
+	.parse_copt	= qvisor_parse_copt,
+	.print_copt	= qvisor_print_copt,
+};
