@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# qvisor: the human entry point.  Kbuild holds the kernel build rules.
+#
+#   make                 sch_qvisor.ko (running kernel, or Debian 6.1 headers),
+#                        q_qvisor.so and out/tools/*
+#   make KVER=6.12.117+deb12-cloud-amd64    build against that Debian header tree
+#   make KDIR=/path/to/kernel/build         build against any kernel tree
+#   sudo make install    module (+depmod), tc plugin, man page
+#   make check           every test: host unit tests, checkpatch, VM tests on
+#                        both Debian kernels; ends with "N passed, N failed"
+#   make demo            boot a VM and show qvisor at work
+#   make vm-test KVER=.. [TESTS=selftests/vm/x.sh]   VM tests on one kernel
+SHELL := /bin/bash
+
+KVER61 := 6.1.0-56-cloud-amd64
+KVER612 := 6.12.117+deb12-cloud-amd64
+KVERS := $(KVER61) $(KVER612)
+
+ifneq ($(KVER),)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+endif
+KDIR ?= /lib/modules/$(shell uname -r)/build
+ifeq ($(wildcard $(KDIR)/Makefile),)
+ifeq ($(origin KDIR)$(KVER),file)
+# No headers for the running kernel (e.g. a build container): use Debian 6.1.
+KDIR := /usr/src/linux-headers-$(KVER61)
+endif
+endif
+# The release the module's vermagic names (Debian's kernel.release file
+# says 6.1.192 where utsrelease.h says 6.1.0-56-cloud-amd64).
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODDIR = out/$(KREL)
+
+CC ?= gcc
+IPROUTE2 ?= .cache/iproute2
+TC_LIB_DIR ?= $(shell strings /usr/sbin/tc 2>/dev/null | \
+		grep -m1 -E '^/.*/tc/?$$' | sed 's|/$$||')
+ifeq ($(TC_LIB_DIR),)
+TC_LIB_DIR := /usr/lib/tc
+endif
+MANDIR ?= /usr/share/man
+PKG_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+
+UAPI_H := $(wildcard include/uapi/linux/*.h)
+CORE_H := $(wildcard include/qvisor/*.h)
+KSRC := Kbuild $(wildcard sch_*.c *.h include/qvisor/*.c)
+
+PLUGIN_CFLAGS := -O2 -fPIC -shared -Wall -Wextra -Werror -Wstrict-prototypes \
+	-Wmissing-prototypes -Wold-style-definition
+# Ours first (pkt_sched_qvisor.h), then iproute2 v6.1.0's own headers.
+PLUGIN_INC := -I include/uapi -I include -I $(IPROUTE2)/include \
+	-I $(IPROUTE2)/include/uapi -I $(IPROUTE2)/tc
+
+TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
+TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c))
+
+.PHONY: all module plugin tools install modules_install dkms-install clean \
+	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test
+.DELETE_ON_ERROR:
+
+all: module plugin tools
+
+# --- kernel module: sources are copied to out/KREL/ so kernels coexist -------
+module:
+ifeq ($(wildcard sch_qvisor.c),)
+	@echo "make: sch_qvisor.c not present yet, skipping the kernel module" >&2
+else
+	@test -f $(KDIR)/Makefile || { echo "make: no kernel tree at $(KDIR)" >&2; exit 1; }
+	@mkdir -p $(MODDIR)
+	@rm -rf $(MODDIR)/include
+	@cp -a --parents $(KSRC) include $(MODDIR)/
+	@rm -f $(MODDIR)/sch_qvisor.ko  # never leave a stale module behind a failed build
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
+	@echo "make: built $(MODDIR)/sch_qvisor.ko"
+endif
+
+# --- tc plugin ---------------------------------------------------------------
+plugin: $(if $(wildcard q_qvisor.c),q_qvisor.so)
+ifeq ($(wildcard q_qvisor.c),)
+	@echo "make: q_qvisor.c not present yet, skipping the tc plugin" >&2
+endif
+
+q_qvisor.so: q_qvisor.c $(UAPI_H) $(CORE_H)
+	@test -f $(IPROUTE2)/tc/tc_util.h || { \
+		echo "make: no iproute2 source in $(IPROUTE2) (run tools/deps.sh)" >&2; exit 1; }
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_INC) -o $@ $<
+	@$(MAKE) -s plugin-symcheck
+
+# Every symbol the plugin needs (but libc's) must be exported by Debian's tc.
+plugin-symcheck:
+	@missing=$$(comm -23 \
+		<(nm -D --undefined-only q_qvisor.so | awk '$$1 == "U" && $$2 !~ /@/ {print $$2}' | sort -u) \
+		<(nm -D --defined-only /usr/sbin/tc | awk '{print $$3}' | sed 's/@.*//' | sort -u)); \
+	if [ -n "$$missing" ]; then \
+		echo "q_qvisor.so needs symbols /usr/sbin/tc does not export:" $$missing >&2; \
+		exit 1; \
+	fi
+
+# --- host tools: every tools/NAME.c becomes out/tools/NAME ---------------------
+tools: $(TOOLS)
+
+out/tools/%: tools/%.c $(UAPI_H) $(CORE_H)
+	@mkdir -p out/tools
+	$(CC) $(TOOLS_CFLAGS) -I include/uapi -I include -o $@ $< \
+		$$(if grep -q '<netlink/' $<; then pkg-config --cflags --libs libnl-route-3.0; fi) \
+		-lm -pthread
+
+# --- install -----------------------------------------------------------------
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) KERNELRELEASE=$(KREL) modules_install
+	@if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a $(KREL); fi
+
+install: modules_install plugin
+	install -D -m 0644 q_qvisor.so $(DESTDIR)$(TC_LIB_DIR)/q_qvisor.so
+	@if [ -f Documentation/tc-qvisor.8 ]; then \
+		echo install -D -m 0644 Documentation/tc-qvisor.8 $(DESTDIR)$(MANDIR)/man8/tc-qvisor.8; \
+		install -D -m 0644 Documentation/tc-qvisor.8 $(DESTDIR)$(MANDIR)/man8/tc-qvisor.8; \
+	fi
+
+# Copy the module sources to /usr/src/qvisor-VERSION and let DKMS build it.
+dkms-install:
+	rm -rf /usr/src/qvisor-$(PKG_VERSION)
+	mkdir -p /usr/src/qvisor-$(PKG_VERSION)
+	cp -a --parents dkms.conf $(KSRC) include /usr/src/qvisor-$(PKG_VERSION)/
+	dkms install qvisor/$(PKG_VERSION)
+
+# Kernel builds happen in out/, so there is nothing kbuild must clean here.
+clean:
+	rm -rf out q_qvisor.so
+
+# --- tests -------------------------------------------------------------------
+LOGS := out/logs
+CHECKPATCH := .cache/checkpatch/checkpatch.pl
+CHECKPATCH_FLAGS := --no-tree --strict --terse --show-types --ignore CAMELCASE
+VM_TESTS := $(filter-out selftests/vm/lib.sh,$(wildcard selftests/vm/*.sh))
+TESTS ?= $(VM_TESTS)
+
+# One TAP line for a make step; exit 4 from the step means skipped.
+# $(call tap_step,NAME,COMMAND)
+define tap_step
+	@mkdir -p $(LOGS); \
+	( $(2) ) >$(LOGS)/$(1).log 2>&1; rc=$$?; \
+	{ if [ $$rc -eq 0 ]; then echo "ok 1 - $(1)"; \
+	elif [ $$rc -eq 4 ]; then echo "ok 1 - $(1) # SKIP $$(tail -n 1 $(LOGS)/$(1).log)"; \
+	else echo "not ok 1 - $(1) (log: $(LOGS)/$(1).log)"; \
+		tail -n 25 $(LOGS)/$(1).log | sed 's/^/#   /'; fi; } | tee $(LOGS)/$(1).tap
+endef
+
+checkpatch:
+	@if [ ! -f sch_qvisor.c ]; then \
+		echo "ok 1 - checkpatch sch_qvisor.c # SKIP sch_qvisor.c missing"; exit 0; fi; \
+	out=$$(perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) -f sch_qvisor.c 2>/dev/null); \
+	errs=$$(grep -c ': ERROR:' <<<"$$out"); warns=$$(grep -c ': WARNING:' <<<"$$out"); \
+	checks=$$(grep -c ': CHECK:' <<<"$$out"); \
+	if [ "$$errs" = 0 ] && [ "$$warns" = 0 ]; then \
+		echo "ok 1 - checkpatch sch_qvisor.c ($$checks checks)"; \
+		grep ': CHECK:' <<<"$$out" | sed 's/^/# /'; \
+	else \
+		echo "not ok 1 - checkpatch sch_qvisor.c ($$errs errors, $$warns warnings)"; \
+		grep -E ': (ERROR|WARNING):' <<<"$$out" | sed 's/^/#   /'; exit 1; \
+	fi
+
+host-test:
+	@if [ -f selftests/host/Makefile ]; then $(MAKE) -s -C selftests/host run; \
+	else echo "ok 1 - host unit tests # SKIP selftests/host/Makefile missing"; fi
+
+# What a VM image needs for kernel KVER.
+vm-artifacts: module plugin tools
+
+vm-test:
+	@test -n "$(KVER)" || { echo "usage: make vm-test KVER=... [TESTS=...]" >&2; exit 2; }
+	tools/vm/run.sh $(KVER) $(TESTS)
+
+demo:
+	@tools/deps.sh
+	@$(MAKE) -s KVER=$(KVER61) vm-artifacts
+	@QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/logs/demo.log \
+		tools/vm/run.sh $(KVER61) selftests/vm/smoke.sh >/dev/null; rc=$$?; \
+	echo; echo "qvisor demo (smoke scenario in a $(KVER61) VM)"; \
+	sed -n 's/^# table: //p' out/logs/demo.log | awk '{k=$$1; $$1=""; printf "  %-16s %s\n", k, $$0}'; \
+	echo; grep -E '^(not )?ok ' out/logs/demo.log | sed 's/^/  /'; \
+	exit $$rc
+
+# Everything; ends with one line "N passed, N failed[, N skipped]".
+check:
+	@tools/deps.sh
+	@rm -rf $(LOGS) && mkdir -p $(LOGS)
+	$(call tap_step,build-module-$(KVER61),$(MAKE) KVER=$(KVER61) module && \
+		{ [ -f sch_qvisor.c ] || { echo "sch_qvisor.c missing"; exit 4; }; })
+	$(call tap_step,build-module-$(KVER612),$(MAKE) KVER=$(KVER612) module && \
+		{ [ -f sch_qvisor.c ] || { echo "sch_qvisor.c missing"; exit 4; }; })
+	$(call tap_step,build-plugin,$(MAKE) plugin && \
+		{ [ -f q_qvisor.c ] || { echo "q_qvisor.c missing"; exit 4; }; })
+	$(call tap_step,build-tools,$(MAKE) tools)
+	@{ $(MAKE) -s host-test 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/host.tap
+	@{ $(MAKE) -s checkpatch 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/checkpatch.tap
+	@for k in $(KVERS); do \
+		QVISOR_NOBUILD=1 QVISOR_VM_LOG=$(LOGS)/vm-$$k.tap tools/vm/run.sh $$k $(TESTS); \
+		echo "# exit: $$?" >>$(LOGS)/vm-$$k.tap; \
+	done
+	@selftests/tap-summary.sh $(LOGS)/*.tap

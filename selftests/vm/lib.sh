@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# TAP helpers for qvisor VM selftests.  Source it from a test script:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   tap_check "qdisc accepted" $TC qdisc add dev veth0 root handle 1: qvisor
+#   tap_ok "rate within 1%"            # or tap_fail "why" / tap_skip "name" "why"
+#   tap_done                           # prints the plan, exits 0 / 1 / 4
+#
+# Inside the VM (QVISOR_VM=1) the tests run as root under tools/vm/init.sh;
+# they can also run on any machine with the module installed.  Busybox
+# applets shadow tc and ip in a busybox shell, so always use $TC and $IP.
+
+TC=${TC:-/usr/sbin/tc}
+IP=${IP:-/usr/sbin/ip}
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+_tap_n=0
+_tap_failed=0
+_tap_skipped=0
+_tap_cleanups=""
+
+echo "TAP version 13"
+
+tap_ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+# tap_fail NAME [DIAGNOSTIC...]
+tap_fail() {
+	local name=$1
+	shift
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $name"
+	[ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/#   /'
+	return 0
+}
+
+# tap_skip NAME REASON
+tap_skip() {
+	_tap_n=$((_tap_n + 1))
+	_tap_skipped=$((_tap_skipped + 1))
+	echo "ok $_tap_n - $1 # SKIP $2"
+}
+
+# tap_check NAME CMD [ARG...]: ok if CMD exits 0; its output is shown on failure.
+# CMD runs in this shell (not a subshell), so it may register cleanups.
+tap_check() {
+	local name=$1 out rc
+	shift
+	"$@" >"${TMPDIR:-/tmp}/tap-out.$$" 2>&1
+	rc=$?
+	out=$(cat "${TMPDIR:-/tmp}/tap-out.$$")
+	rm -f "${TMPDIR:-/tmp}/tap-out.$$"
+	if [ $rc -eq 0 ]; then
+		tap_ok "$name"
+	else
+		tap_fail "$name" "command: $*" "exit status $rc" "$out"
+	fi
+	return $rc
+}
+
+# tap_check_fail NAME CMD [ARG...]: ok if CMD fails (negative tests).
+tap_check_fail() {
+	local name=$1 out rc
+	shift
+	"$@" >"${TMPDIR:-/tmp}/tap-out.$$" 2>&1
+	rc=$?
+	out=$(cat "${TMPDIR:-/tmp}/tap-out.$$")
+	rm -f "${TMPDIR:-/tmp}/tap-out.$$"
+	if [ $rc -ne 0 ]; then
+		tap_ok "$name"
+	else
+		tap_fail "$name" "command unexpectedly succeeded: $*" "$out"
+	fi
+	[ $rc -ne 0 ]
+}
+
+# tap_diag TEXT...: a diagnostic line ("# TEXT").
+tap_diag() {
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# Register a cleanup command; all run (in reverse order) at exit.
+on_exit() {
+	_tap_cleanups="$*;$_tap_cleanups"
+	trap '_tap_run_cleanups' EXIT
+}
+
+_tap_run_cleanups() {
+	eval "$_tap_cleanups" >/dev/null 2>&1
+	_tap_cleanups=""
+}
+
+# tap_done: print the plan and exit with the kselftest status.
+tap_done() {
+	echo "1..$_tap_n"
+	_tap_run_cleanups
+	trap - EXIT
+	[ "$_tap_failed" -eq 0 ] || exit $KSFT_FAIL
+	if [ "$_tap_n" -gt 0 ] && [ "$_tap_skipped" -eq "$_tap_n" ]; then
+		exit $KSFT_SKIP
+	fi
+	exit $KSFT_PASS
+}
+
+# qvisor_loaded: the qdisc module is in the kernel (loads it if possible).
+qvisor_loaded() {
+	[ -d /sys/module/sch_qvisor ] && return 0
+	modprobe sch_qvisor >/dev/null 2>&1 && [ -d /sys/module/sch_qvisor ]
+}
+
+# veth_pair NS DEV PEER ADDR PEERADDR: DEV stays here, PEER moves into a new
+# network namespace NS; /24 addresses; everything up.  Removed at exit.
+veth_pair() {
+	local ns=$1 dev=$2 peer=$3 addr=$4 peeraddr=$5
+	$IP netns add "$ns" || return 1
+	on_exit "$IP netns del $ns"
+	$IP link add "$dev" type veth peer name "$peer" netns "$ns" || return 1
+	on_exit "$IP link del $dev"
+	$IP addr add "$addr/24" dev "$dev" &&
+		$IP link set "$dev" up &&
+		$IP -n "$ns" addr add "$peeraddr/24" dev "$peer" &&
+		$IP -n "$ns" link set "$peer" up &&
+		$IP -n "$ns" link set lo up
+}
+
+# wait_for SECONDS CMD [ARG...]: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# qdisc_sent_packets DEV: packets sent by DEV's root qdisc.
+qdisc_sent_packets() {
+	$TC -s qdisc show dev "$1" |
+		awk '/^qdisc/{root = / root /} root && /Sent/{print $4; exit}'
+}

@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# /init of the qvisor test VM (see tools/vm/run.sh).
+#
+# Mounts the pseudo file systems, loads sch_qvisor, runs every test named
+# in /qvisor/tests (TAP on the serial console), prints
+#   QVISOR-RESULT pass=P fail=F skip=S
+# and powers the VM off.  Kernel command line knobs:
+#   qvisor.timeout=SECONDS   per test script (default 300)
+#   qvisor.shell=1           drop to a shell instead of powering off
+export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb
+export QVISOR_VM=1 QVISOR_SELFTESTS=/qvisor/selftests
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /run/netns
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+dmesg -n 1
+hostname qvisor-vm
+ip link set lo up
+echo /sbin/modprobe >/proc/sys/kernel/modprobe
+
+TIMEOUT=300
+SHELL_AT_END=0
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	qvisor.timeout=*) TIMEOUT=${arg#*=} ;;
+	qvisor.shell=*) SHELL_AT_END=${arg#*=} ;;
+	esac
+done
+
+echo
+KVER=$(uname -r)
+echo "# qvisor-kernel: $KVER ($(nproc) cpus, $(awk '/MemTotal/{print $2}' /proc/meminfo) kB)"
+if [ -f "/lib/modules/$KVER/extra/sch_qvisor.ko" ]; then
+	if modprobe sch_qvisor; then
+		echo "# sch_qvisor loaded"
+	else
+		echo "# sch_qvisor failed to load:"
+		dmesg | tail -n 20 | sed 's/^/#   /'
+	fi
+else
+	echo "# sch_qvisor.ko not in this image"
+fi
+
+pass=0 fail=0 skip=0
+for t in $(cat /qvisor/tests); do
+	echo "# qvisor-test: $t"
+	start=$(date +%s)
+	(cd /qvisor/selftests && exec timeout "$TIMEOUT" bash "./$t") 2>&1 |
+		tee /tmp/test.out
+	rc=${PIPESTATUS[0]}
+	p=$(grep -E '^ok [0-9]+' /tmp/test.out | grep -vciE '# *skip')
+	s=$(grep -E '^ok [0-9]+' /tmp/test.out | grep -ciE '# *skip')
+	f=$(grep -cE '^not ok [0-9]+' /tmp/test.out)
+	if [ "$rc" -eq 4 ] && [ $((p + s + f)) -eq 0 ]; then
+		echo "ok 1 - $t # SKIP test exited 4"
+		s=1
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
+		if [ "$rc" -eq 124 ] || [ "$rc" -eq 143 ]; then
+			echo "not ok 999 - $t: timed out after ${TIMEOUT}s"
+		else
+			echo "not ok 999 - $t: exited with status $rc"
+		fi
+		f=1
+	fi
+	echo "# $t: pass=$p fail=$f skip=$s ($(($(date +%s) - start))s)"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+done
+
+if [ "$fail" -ne 0 ]; then
+	echo "# kernel log (last 40 lines):"
+	dmesg | tail -n 40 | sed 's/^/#   /'
+fi
+echo "QVISOR-RESULT pass=$pass fail=$fail skip=$skip"
+if [ "$SHELL_AT_END" = 1 ]; then
+	setsid cttyhack bash -i
+fi
+sync
+poweroff -f

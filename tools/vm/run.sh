@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Boot a Debian kernel under QEMU and run VM selftests in it.
+#
+#   tools/vm/run.sh KVER [TEST...]        TEST: selftests/vm/NAME.sh or NAME.sh
+#
+# Builds the module, plugin and tools for KVER (unless QVISOR_NOBUILD=1),
+# builds the initramfs, boots, streams the serial console to stdout and to
+# out/vm/KVER/console.log (QVISOR_VM_LOG overrides; make check uses
+# out/logs/vm-KVER.tap), and exits 0 only if the
+# guest printed its QVISOR-RESULT line with fail=0.
+#
+# Environment:
+#   QVISOR_VM_TIMEOUT   hard limit for the whole boot, seconds (default 600)
+#   QVISOR_TEST_TIMEOUT per test script inside the guest (default 300)
+#   QVISOR_VM_MEM       guest memory in MB (default 1024)
+#   QVISOR_VM_CPUS      guest CPUs (default 2)
+#   QVISOR_VM_APPEND    extra kernel command line (e.g. qvisor.shell=1)
+set -uo pipefail
+
+[ $# -ge 1 ] || { echo "usage: $0 KVER [TEST...]" >&2; exit 2; }
+KVER=$1
+shift
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${QVISOR_CACHE:-$TOP/.cache}
+VMLINUZ=$CACHE/kernels/$KVER/vmlinuz
+TIMEOUT=${QVISOR_VM_TIMEOUT:-600}
+LOG=${QVISOR_VM_LOG:-$TOP/out/vm/$KVER/console.log}
+INITRD=$TOP/out/vm/$KVER/initramfs.$$.cpio.gz
+trap 'rm -f "$INITRD"' EXIT
+
+[ -f "$VMLINUZ" ] || { echo "run.sh: no $VMLINUZ (run tools/deps.sh)" >&2; exit 1; }
+
+if [ "${QVISOR_NOBUILD:-0}" != 1 ]; then
+	make -s -C "$TOP" KVER="$KVER" vm-artifacts || exit 1
+fi
+
+t0=$(date +%s)
+"$TOP/tools/vm/mkinitramfs.sh" "$KVER" "$INITRD" "$@" || exit 1
+t1=$(date +%s)
+
+mkdir -p "$(dirname "$LOG")"
+APPEND="console=ttyS0 panic=-1 quiet qvisor.timeout=${QVISOR_TEST_TIMEOUT:-300}"
+APPEND="$APPEND ${QVISOR_VM_APPEND:-}"
+STDIN=/dev/null
+case " ${QVISOR_VM_APPEND:-} " in *" qvisor.shell=1 "*) STDIN=/dev/stdin ;; esac
+
+echo "# vm: booting $KVER (initramfs built in $((t1 - t0))s, timeout ${TIMEOUT}s)"
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
+	-m "${QVISOR_VM_MEM:-1024}" -smp "${QVISOR_VM_CPUS:-2}" \
+	-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
+	-append "$APPEND" <"$STDIN" 2>&1 |
+	tr -d '\r' | tee "$LOG"
+rc=${PIPESTATUS[0]}
+t2=$(date +%s)
+
+result=$(grep -a '^QVISOR-RESULT ' "$LOG" | tail -n 1)
+if [ -z "$result" ]; then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="guest hung: no result after ${TIMEOUT}s (QVISOR_VM_TIMEOUT)"
+	else
+		why="guest died without a result (qemu exit $rc)"
+	fi
+	echo "not ok 1 - vm $KVER: $why" | tee -a "$LOG"
+	echo "# vm: $KVER FAILED after $((t2 - t1))s: $why" >&2
+	exit 1
+fi
+fail=$(echo "$result" | sed -E 's/.*fail=([0-9]+).*/\1/')
+echo "# vm: $KVER $result (boot+tests $((t2 - t1))s)"
+[ "$fail" = 0 ]
