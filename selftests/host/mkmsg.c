@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Write crafted RTM_NEWQDISC / RTM_NEWTCLASS messages, as the qvisor kernel
+ * module would dump them, to stdout, for "tc -s monitor file F" to decode
+ * with the tc plugin.  Needs no kernel support.
+ *
+ * Usage: mkmsg SCENARIO > FILE
+ * Scenarios: qdisc-full qdisc-min qdisc-sppifo class-full class-edf
+ *            class-mark-all class-nostats
+ */
+
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/gen_stats.h>
+#include <linux/pkt_sched.h>
+#include "../../include/uapi/linux/pkt_sched_qvisor.h"
+
+#define MSG_MAX	8192
+
+struct msg {
+	union {
+		struct nlmsghdr nlh;
+		unsigned char buf[MSG_MAX];
+	};
+};
+
+static struct rtattr *put(struct msg *m, int type, const void *data, int len)
+{
+	int alen = RTA_LENGTH(len);
+	struct rtattr *rta;
+
+	if (NLMSG_ALIGN(m->nlh.nlmsg_len) + RTA_ALIGN(alen) > MSG_MAX) {
+		fprintf(stderr, "mkmsg: message too long\n");
+		exit(1);
+	}
+	rta = (struct rtattr *)(m->buf + NLMSG_ALIGN(m->nlh.nlmsg_len));
+	rta->rta_type = type;
+	rta->rta_len = alen;
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	m->nlh.nlmsg_len = NLMSG_ALIGN(m->nlh.nlmsg_len) + RTA_ALIGN(alen);
+	return rta;
+}
+
+static void put_u8(struct msg *m, int type, __u8 v)
+{
+	put(m, type, &v, sizeof(v));
+}
+
+static void put_u32(struct msg *m, int type, __u32 v)
+{
+	put(m, type, &v, sizeof(v));
+}
+
+static void put_u64(struct msg *m, int type, __u64 v)
+{
+	put(m, type, &v, sizeof(v));
+}
+
+static void put_str(struct msg *m, int type, const char *s)
+{
+	put(m, type, s, strlen(s) + 1);
+}
+
+static struct rtattr *nest_start(struct msg *m, int type)
+{
+	return put(m, type, NULL, 0);
+}
+
+static void nest_end(struct msg *m, struct rtattr *nest)
+{
+	nest->rta_len = m->buf + m->nlh.nlmsg_len - (unsigned char *)nest;
+}
+
+static void start(struct msg *m, int type, __u32 handle, __u32 parent)
+{
+	struct tcmsg *t;
+
+	memset(m, 0, sizeof(*m));
+	m->nlh.nlmsg_len = NLMSG_LENGTH(sizeof(*t));
+	m->nlh.nlmsg_type = type;
+	t = NLMSG_DATA(&m->nlh);
+	t->tcm_family = AF_UNSPEC;
+	t->tcm_ifindex = 1;	/* lo */
+	t->tcm_handle = handle;
+	t->tcm_parent = parent;
+	put_str(m, TCA_KIND, "qvisor");
+}
+
+static void stats(struct msg *m, const void *app, int len)
+{
+	struct gnet_stats_basic basic = { .bytes = 1000, .packets = 10 };
+	struct gnet_stats_queue queue = { .drops = 2 };
+	struct rtattr *nest;
+
+	nest = nest_start(m, TCA_STATS2);
+	put(m, TCA_STATS_BASIC, &basic, sizeof(basic));
+	put(m, TCA_STATS_QUEUE, &queue, sizeof(queue));
+	if (app)
+		put(m, TCA_STATS_APP, app, len);
+	nest_end(m, nest);
+}
+
+static void emit(struct msg *m)
+{
+	if (fwrite(m->buf, NLMSG_ALIGN(m->nlh.nlmsg_len), 1, stdout) != 1) {
+		perror("mkmsg: fwrite");
+		exit(1);
+	}
+}
+
+static void qdisc_full(struct msg *m)
+{
+	struct tc_qvisor_xstats xs = {
+		.tenants = 3, .buckets = 4096, .joint_width = 130, .tiers = 2,
+		.drop_pushout = 11, .drop_limit = 12, .drop_tenant_limit = 13,
+		.drop_classify = 14, .implicit_pkts = 15, .default_pkts = 16,
+		.throttled = 17, .inversions = 18, .resynth = 19,
+	};
+	struct rtattr *opt;
+
+	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
+	opt = nest_start(m, TCA_OPTIONS);
+	put_u64(m, TCA_QVISOR_RATE, 12500000);	/* 100mbit */
+	put_u32(m, TCA_QVISOR_LIMIT, 500);
+	put_u32(m, TCA_QVISOR_BUCKETS, 1024);
+	put_u32(m, TCA_QVISOR_SLOT, 2000);
+	put_u32(m, TCA_QVISOR_DEFAULT, 0x10);
+	put_u8(m, TCA_QVISOR_BACKEND, TCA_QVISOR_BACKEND_PIFO);
+	put_u32(m, TCA_QVISOR_QUEUES, 0);
+	put_str(m, TCA_QVISOR_POLICY, "1 >> 2 + 3");
+	put_u32(m, TCA_QVISOR_OVERLAP, 30);
+	nest_end(m, opt);
+	stats(m, &xs, sizeof(xs));
+}
+
+static void qdisc_min(struct msg *m)
+{
+	struct rtattr *opt;
+
+	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
+	opt = nest_start(m, TCA_OPTIONS);
+	put_u64(m, TCA_QVISOR_RATE, 0);
+	put_u32(m, TCA_QVISOR_LIMIT, 10000);
+	put_u32(m, TCA_QVISOR_DEFAULT, 0);
+	nest_end(m, opt);
+	stats(m, NULL, 0);
+}
+
+static void qdisc_sppifo(struct msg *m)
+{
+	struct rtattr *opt;
+
+	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
+	opt = nest_start(m, TCA_OPTIONS);
+	put_u8(m, TCA_QVISOR_BACKEND, TCA_QVISOR_BACKEND_SPPIFO);
+	put_u32(m, TCA_QVISOR_QUEUES, 8);
+	nest_end(m, opt);
+	stats(m, NULL, 0);
+}
+
+static void class_opts(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
+		       __u32 limit)
+{
+	struct rtattr *opt;
+
+	opt = nest_start(m, TCA_OPTIONS);
+	put_u8(m, TCA_QVISOR_CLASS_RANK, rank);
+	put_u32(m, TCA_QVISOR_CLASS_MARK_MASK, mask);
+	put_u32(m, TCA_QVISOR_CLASS_LO, 3);
+	put_u32(m, TCA_QVISOR_CLASS_HI, 9);
+	put_u32(m, TCA_QVISOR_CLASS_LEVELS, 3);
+	put_u32(m, TCA_QVISOR_CLASS_WEIGHT, 60);
+	put_u64(m, TCA_QVISOR_CLASS_CEIL, ceil);
+	put_u32(m, TCA_QVISOR_CLASS_BURST, 15360);
+	put_u32(m, TCA_QVISOR_CLASS_LIMIT, limit);
+	put_u64(m, TCA_QVISOR_CLASS_EDF_BUDGET, 10000000);	/* 10ms */
+	nest_end(m, opt);
+}
+
+static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
+		       __u32 limit)
+{
+	struct tc_qvisor_cl_xstats xs = {
+		.tier = 1, .level = 2, .offset = 64, .width = 3,
+		.rank_min = 3, .rank_max = 9, .joint_min = 64,
+		.joint_max = 66, .clamped = 5,
+		.drop_pushout = 21, .drop_limit = 22, .drop_tenant_limit = 23,
+		.inversions = 24,
+	};
+
+	start(m, RTM_NEWTCLASS, 0x10003, 0x10000);
+	class_opts(m, rank, mask, ceil, limit);
+	stats(m, &xs, sizeof(xs));
+}
+
+int main(int argc, char **argv)
+{
+	static struct msg m;
+	const char *s;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkmsg SCENARIO > FILE\n");
+		return 1;
+	}
+	s = argv[1];
+	if (strcmp(s, "qdisc-full") == 0) {
+		qdisc_full(&m);
+	} else if (strcmp(s, "qdisc-min") == 0) {
+		qdisc_min(&m);
+	} else if (strcmp(s, "qdisc-sppifo") == 0) {
+		qdisc_sppifo(&m);
+	} else if (strcmp(s, "class-full") == 0) {
+		class_full(&m, TCA_QVISOR_RANK_MARK, 0xff, 1250000, 100);
+	} else if (strcmp(s, "class-edf") == 0) {
+		class_full(&m, TCA_QVISOR_RANK_EDF, 0xffffffff, 0, 0);
+	} else if (strcmp(s, "class-mark-all") == 0) {
+		class_full(&m, TCA_QVISOR_RANK_MARK, 0xffffffff, 0, 0);
+	} else if (strcmp(s, "class-nostats") == 0) {
+		start(&m, RTM_NEWTCLASS, 0x10003, 0x10000);
+		class_opts(&m, TCA_QVISOR_RANK_DSCP, 0xffffffff, 0, 0);
+	} else {
+		fprintf(stderr, "mkmsg: unknown scenario \"%s\"\n", s);
+		return 1;
+	}
+	emit(&m);
+	return 0;
+}

@@ -1,0 +1,126 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#
+# run.sh [TEST...] -- [FUZZER...]
+#
+# Runs the host unit tests and the libFuzzer targets and prints one TAP
+# stream: each unit test's own TAP output is shown indented (a TAP 13
+# subtest) followed by one "ok N - name" line for it; each fuzzer gets one
+# line with its executions and exec/s, or "# SKIP" when clang or the
+# libFuzzer runtime is missing.  Exit status: 1 if anything failed.
+#
+# Environment: CLANG, FUZZ_CFLAGS (from the Makefile), FUZZ_SECONDS
+# (bounded run time of each fuzzer, default 20).
+
+cd "$(dirname "$0")" || exit 1
+
+tests=""
+fuzzers=""
+seen_sep=0
+for a in "$@"; do
+	if [ "$a" = "--" ]; then
+		seen_sep=1
+	elif [ $seen_sep = 0 ]; then
+		tests="$tests $a"
+	else
+		fuzzers="$fuzzers $a"
+	fi
+done
+
+: "${CLANG:=clang}"
+: "${FUZZ_SECONDS:=20}"
+: "${FUZZ_CFLAGS:=-O1 -g -Wall -Wextra -Werror -I../../include -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all}"
+
+n=0
+for t in $tests $fuzzers; do n=$((n + 1)); done
+echo "TAP version 13"
+echo "1..$n"
+
+i=0
+fail=0
+for t in $tests; do
+	i=$((i + 1))
+	out=$(mktemp)
+	./"$t" >"$out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$out"
+	if [ $rc -eq 0 ]; then
+		echo "ok $i - $t"
+	else
+		echo "not ok $i - $t # exit $rc"
+		fail=1
+	fi
+	rm -f "$out"
+done
+
+# Can clang build and link a libFuzzer target here?
+fuzz_skip=""
+if [ -n "$fuzzers" ]; then
+	if ! command -v "$CLANG" >/dev/null 2>&1; then
+		fuzz_skip="no $CLANG (tools/deps.sh installs it)"
+	else
+		probe=$(mktemp -d)
+		printf '%s\n' '#include <stdint.h>' '#include <stddef.h>' \
+			'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)' \
+			'{ (void)d; (void)n; return 0; }' >"$probe/p.c"
+		if ! "$CLANG" -fsanitize=fuzzer,address,undefined \
+			"$probe/p.c" -o "$probe/p" >/dev/null 2>&1; then
+			fuzz_skip="libFuzzer runtime missing (apt-get install libclang-rt-\$(clang major)-dev, e.g. libclang-rt-14-dev)"
+		fi
+		rm -rf "$probe"
+	fi
+fi
+
+seed_corpus() {
+	d=$1
+	case "$2" in
+	fuzz_policy)
+		k=0
+		for p in "1" "1 >> 2 + 3" "1 >> 2 > 3 + 4 >> 5" "a + B > 1:10" \
+			" 1\t>>\n2 " "1 >>> 2" "1 + + 2" "10000" "ffff>fffe>>1:3" \
+			"1+2+3+4+5+6+7+8+9+a+b+c+d+e+f+10+11+12"; do
+			printf "$p" >"$d/seed$k"
+			k=$((k + 1))
+		done
+		;;
+	fuzz_synth)
+		printf '\003\000\020\000\000\062\000\000\000\000\011\000\000\000\003\000\000\000\102\007\000\000\000\000\000\000\000\002\000\000\000\002\003\000\000\000\000\000\000\000\002\000\000\000' >"$d/seed0"
+		;;
+	esac
+}
+
+for f in $fuzzers; do
+	i=$((i + 1))
+	if [ -n "$fuzz_skip" ]; then
+		echo "ok $i - $f # SKIP $fuzz_skip"
+		continue
+	fi
+	log=$(mktemp)
+	if ! "$CLANG" $FUZZ_CFLAGS "$f.c" -o "$f" >"$log" 2>&1; then
+		sed 's/^/    # /' "$log"
+		echo "not ok $i - $f # build failed"
+		fail=1
+		rm -f "$log"
+		continue
+	fi
+	work="fuzz-work/$f"
+	mkdir -p "$work/corpus" "$work/artifacts"
+	seed_corpus "$work/corpus" "$f"
+	./"$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+		-artifact_prefix="$work/artifacts/" -close_fd_mask=1 \
+		"$work/corpus" >"$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+	cov=$(sed -n 's/^#[0-9]*.*DONE *cov: \([0-9]*\).*/\1/p' "$log" | tail -1)
+	if [ $rc -eq 0 ]; then
+		echo "ok $i - $f ${FUZZ_SECONDS}s: ${runs:-?} execs, ${eps:-?} exec/s, cov ${cov:-?}"
+	else
+		grep -v '^#[0-9]' "$log" | tail -40 | sed 's/^/    # /'
+		echo "not ok $i - $f # exit $rc, reproducer in selftests/host/$work/artifacts/"
+		fail=1
+	fi
+	rm -f "$log"
+done
+
+exit $fail

@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Host test of the tc plugin q_qvisor.so, no kernel support needed:
+# - printing: crafted RTM_NEWQDISC / RTM_NEWTCLASS messages (mkmsg) are
+#   decoded by "tc -s monitor file F" through the plugin;
+# - parsing: bad options are refused by the plugin (exit 1) before anything
+#   reaches the kernel.
+#
+# Environment: TC (default tc), QVISOR_PLUGIN_DIR (a directory holding a
+# built q_qvisor.so; default: build one from q_qvisor.c into a temp dir),
+# IPROUTE2_SRC (default .cache/iproute2, for building the plugin).
+# Output: TAP.  Exit 0 pass, 1 fail, 4 skip.
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+TC=${TC:-tc}
+IPROUTE2_SRC=${IPROUTE2_SRC:-$ROOT/.cache/iproute2}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 4
+}
+
+command -v "$TC" >/dev/null || skip_all "tc not found"
+command -v gcc >/dev/null || skip_all "gcc not found"
+
+if [ -z "$QVISOR_PLUGIN_DIR" ]; then
+	[ -f "$IPROUTE2_SRC/tc/tc_util.h" ] ||
+		skip_all "no iproute2 source in $IPROUTE2_SRC (run tools/deps.sh)"
+	gcc -O2 -fPIC -shared -Wall -Wextra -Werror -Wstrict-prototypes \
+		-Wmissing-prototypes -Wold-style-definition -Wformat=2 \
+		-I "$ROOT/include" -I "$IPROUTE2_SRC/include" \
+		-I "$IPROUTE2_SRC/include/uapi" -I "$IPROUTE2_SRC/tc" \
+		-o "$TMP/q_qvisor.so" "$ROOT/q_qvisor.c" || {
+		echo "Bail out! cannot build q_qvisor.so"
+		exit 1
+	}
+	QVISOR_PLUGIN_DIR=$TMP
+fi
+export TC_LIB_DIR=$QVISOR_PLUGIN_DIR
+
+gcc -O2 -Wall -Wextra -Werror -o "$TMP/mkmsg" \
+	"$ROOT/selftests/host/mkmsg.c" || {
+	echo "Bail out! cannot build mkmsg"
+	exit 1
+}
+
+echo "TAP version 13"
+N=0
+FAILED=0
+
+result() {	# result OK NAME [DIAG]
+	N=$((N + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $N - $2"
+	else
+		echo "not ok $N - $2"
+		[ -n "$3" ] && printf '%s\n' "$3" | sed 's/^/# /'
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# print_test NAME SCENARIO -- WANTED... [ ! UNWANTED... ]
+# Each WANTED is a fixed string that must appear in the output, each
+# UNWANTED one that must not.
+print_test() {
+	local name=$1 scen=$2 out want=1 err=0 diag=""
+
+	shift 3
+	"$TMP/mkmsg" "$scen" > "$TMP/msg.bin" || {
+		result 1 "$name" "mkmsg $scen failed"
+		return
+	}
+	out=$("$TC" -s monitor file "$TMP/msg.bin" 2>&1)
+	for s in "$@"; do
+		if [ "$s" = "!" ]; then
+			want=0
+			continue
+		fi
+		if grep -qF -- "$s" <<< "$out"; then
+			[ $want = 1 ] || { err=1; diag+="unexpected: $s"$'\n'; }
+		else
+			[ $want = 0 ] || { err=1; diag+="missing: $s"$'\n'; }
+		fi
+	done
+	[ $err = 0 ] || diag+="output:"$'\n'"$out"
+	result $err "$name" "$diag"
+}
+
+# parse_test NAME EXPECTED_MESSAGE tc-args...
+# The command must fail with exit code 1 and print EXPECTED_MESSAGE.
+parse_test() {
+	local name=$1 msg=$2 out rc
+
+	shift 2
+	out=$("$TC" "$@" 2>&1)
+	rc=$?
+	if [ $rc = 1 ] && grep -qF -- "$msg" <<< "$out"; then
+		result 0 "$name"
+	else
+		result 1 "$name" "rc=$rc output: $out"
+	fi
+}
+
+print_test "qdisc options" qdisc-full -- \
+	"qdisc qvisor 1: dev lo root" "rate 100Mbit" "limit 500p" \
+	"buckets 1024" "slot 2ms" "default 10 " "backend pifo " \
+	'policy "1 >> 2 + 3"' "overlap 30%"
+print_test "qdisc xstats" qdisc-full -- \
+	"  tenants 3 buckets 4096 joint_width 130 tiers 2" \
+	"  drops pushout 11 limit 12 tenant_limit 13 classify 14" \
+	"  implicit 15 default 16 throttled 17 inversions 18 resynth 19"
+print_test "qdisc hides rate 0 and default 0" qdisc-min -- \
+	"limit 10000p" ! "rate" "default" "tenants" "tier "
+print_test "qdisc sppifo queues" qdisc-sppifo -- "backend sppifo 8 "
+print_test "class options" class-full -- \
+	"class qvisor 1:3 dev lo parent 1:" "rank mark 0xff " \
+	"range 3 9 " "levels 3 " "weight 60 " "ceil 10Mbit " "burst 15Kb " \
+	"limit 100p" ! "10ms"
+print_test "class xstats" class-full -- \
+	"  tier 1 level 2 offset 64 width 3" \
+	"  ranks 3..9 joint 64..66 clamped 5" \
+	"  drops pushout 21 limit 22 tenant_limit 23 inversions 24" \
+	! "tenants" "resynth"
+print_test "class edf budget, ceil 0 and limit 0 hidden" class-edf -- \
+	"rank edf 10ms range 3 9" ! "ceil" "limit 0p" "0xffffffff"
+print_test "class mark with full mask" class-mark-all -- \
+	"rank mark range 3 9" ! "0xffffffff"
+print_test "class without stats" class-nostats -- \
+	"rank dscp range 3 9" ! "tier" "tenants"
+
+parse_test "unknown qdisc option" 'What is "foo"?' \
+	qdisc add dev lo root handle 1: qvisor foo
+parse_test "qdisc help" "Usage: ... qvisor [ rate RATE ]" \
+	qdisc add dev lo root handle 1: qvisor help
+parse_test "buckets not a power of two" 'illegal "buckets" "100"' \
+	qdisc add dev lo root handle 1: qvisor buckets 100
+parse_test "buckets too large" 'illegal "buckets" "131072"' \
+	qdisc add dev lo root handle 1: qvisor buckets 131072
+parse_test "overlap over 100" 'illegal "overlap" "101"' \
+	qdisc add dev lo root handle 1: qvisor overlap 101
+parse_test "sppifo queues" 'illegal "sppifo" "33"' \
+	qdisc add dev lo root handle 1: qvisor backend sppifo 33
+parse_test "unknown backend" 'illegal "backend" "wfq"' \
+	qdisc add dev lo root handle 1: qvisor backend wfq
+parse_test "duplicate option" 'duplicate "limit"' \
+	qdisc add dev lo root handle 1: qvisor limit 1 limit 2
+parse_test "unknown class option" 'What is "bar"?' \
+	class add dev lo parent 1: classid 1:3 qvisor bar
+parse_test "class help" "Usage: ... qvisor [ rank" \
+	class add dev lo parent 1: classid 1:3 qvisor help
+parse_test "weight 0" 'illegal "weight" "0"' \
+	class add dev lo parent 1: classid 1:3 qvisor weight 0
+parse_test "weight too large" 'illegal "weight" "65536"' \
+	class add dev lo parent 1: classid 1:3 qvisor weight 65536
+parse_test "range lo > hi" 'illegal "range" 5 1' \
+	class add dev lo parent 1: classid 1:3 qvisor range 5 1
+parse_test "levels 0" 'illegal "levels" "0"' \
+	class add dev lo parent 1: classid 1:3 qvisor levels 0
+parse_test "unknown rank" 'illegal "rank" "wrr"' \
+	class add dev lo parent 1: classid 1:3 qvisor rank wrr
+parse_test "mark mask does not eat next keyword" 'illegal "weight" "0"' \
+	class add dev lo parent 1: classid 1:3 qvisor rank mark weight 0
+parse_test "mark mask 0" 'illegal "mark" "0"' \
+	class add dev lo parent 1: classid 1:3 qvisor rank mark 0
+
+echo "1..$N"
+echo "# $((N - FAILED)) passed, $FAILED failed"
+[ $FAILED = 0 ] || exit 1
+exit 0
