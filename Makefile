@@ -175,11 +175,15 @@ vm-test:
 demo:
 	@tools/deps.sh
 	@$(MAKE) -s KVER=$(KVER61) vm-artifacts
+	@echo "qvisor demo: booting Debian $(KVER61) in QEMU (about a minute)..."
 	@QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/logs/demo.log \
-		tools/vm/run.sh $(KVER61) selftests/vm/smoke.sh >/dev/null; rc=$$?; \
-	echo; echo "qvisor demo (smoke scenario in a $(KVER61) VM)"; \
-	sed -n 's/^# table: //p' out/logs/demo.log | awk '{k=$$1; $$1=""; printf "  %-16s %s\n", k, $$0}'; \
+		tools/vm/run.sh $(KVER61) selftests/vm/tenants.sh >/dev/null; rc=$$?; \
+	echo; echo "Three tenant namespaces behind a bridge; qvisor on the uplink:"; \
+	echo "  rate 100mbit policy \"1 >> 2 + 3\", tenants by flower indev"; \
+	echo "  tenant 1: 10 Mbit/s UDP + ping; tenants 2, 3: TCP, saturating"; echo; \
+	sed -n 's/^# table: /  /p' out/logs/demo.log; \
 	echo; grep -E '^(not )?ok ' out/logs/demo.log | sed 's/^/  /'; \
+	echo; echo "full log: out/logs/demo.log"; \
 	exit $$rc
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".

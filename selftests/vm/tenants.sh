@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# A small VM host: three tenant "VMs" (network namespaces) behind a bridge,
+# whose uplink carries qvisor.  Tenants are classified by the bridge port
+# they came in on (flower indev).  Policy "1 >> 2 + 3" on a 100 Mbit link:
+# tenant 1 sends 10 Mbit/s of UDP and pings, tenants 2 and 3 saturate with
+# TCP.  Tenant 1 must get all it sends with a short ping RTT and the link
+# must stay busy.  Tenants 2 and 3 share one FIFO of equal joint ranks: how
+# they split the rest is printed, not asserted (weighted shares within a
+# '+' group need the credit scheduler).  Lines "# table: ..." are the
+# demo's table.
+. "$(dirname "$0")/lib.sh"
+
+RATE_MBIT=100
+T1_MBIT=10
+SECS=${QVISOR_TENANTS_SECS:-8}
+SINK=10.9.0.254
+
+qvisor_loaded || { tap_skip "tenants" "sch_qvisor not loaded"; tap_done; }
+
+# sink <- up1 === up0 (qvisor) <- br0 <- vmNh === eth0 in netns vmN
+setup() {
+	local i
+	$IP netns add qv-sink || return 1
+	on_exit "$IP netns del qv-sink"
+	$IP link add br0 type bridge || return 1
+	on_exit "$IP link del br0"
+	$IP link add up0 type veth peer name up1 netns qv-sink || return 1
+	on_exit "$IP link del up0"
+	$IP link set up0 master br0 && $IP link set up0 up || return 1
+	$IP -n qv-sink addr add $SINK/24 dev up1 &&
+		$IP -n qv-sink link set up1 up &&
+		$IP -n qv-sink link set lo up || return 1
+	for i in 1 2 3; do
+		$IP netns add qv-vm$i || return 1
+		on_exit "$IP netns del qv-vm$i"
+		$IP link add vm${i}h type veth peer name eth0 netns qv-vm$i ||
+			return 1
+		$IP link set vm${i}h master br0 && $IP link set vm${i}h up &&
+			$IP -n qv-vm$i addr add 10.9.0.$i/24 dev eth0 &&
+			$IP -n qv-vm$i link set eth0 up &&
+			$IP -n qv-vm$i link set lo up || return 1
+	done
+	$IP link set br0 up
+}
+
+configure() {
+	local i
+	$TC qdisc add dev up0 root handle 1: qvisor rate ${RATE_MBIT}mbit \
+		limit 1000 policy "1 >> 2 + 3" || return 1
+	for i in 1 2 3; do
+		$TC class add dev up0 parent 1: classid 1:$i qvisor \
+			rank dscp range 0 63 &&
+		$TC filter add dev up0 parent 1: protocol ip prio $i \
+			flower indev vm${i}h classid 1:$i || return 1
+	done
+}
+
+class_bytes() {
+	$TC -s class show dev up0 | awk -v c="1:$1" '
+		$1 == "class" && $3 == c { f = 1; next }
+		f && /Sent/ { print $2; exit }'
+}
+
+ping_avg() {
+	awk -F/ '/min\/avg\/max/ { print $5 }' "$1"
+}
+
+tap_check "bridge with three tenant namespaces and an uplink" setup ||
+	tap_done
+tap_check "qvisor on the uplink, tenants by flower indev" configure ||
+	tap_done
+wait_for 5 $IP netns exec qv-vm1 ping -c1 -W1 $SINK >/dev/null
+
+for p in 5201 5202 5203; do
+	$IP netns exec qv-sink iperf3 -s -D -p $p -1 >/dev/null 2>&1
+done
+on_exit "pkill iperf3"
+sleep 0.5
+$IP netns exec qv-vm1 ping -c 20 -i 0.1 $SINK >/tmp/ping-idle.txt 2>&1
+
+declare -A b0 b1
+for i in 1 2 3; do b0[$i]=$(class_bytes $i); done
+$IP netns exec qv-vm1 iperf3 -c $SINK -p 5201 -u -b ${T1_MBIT}M -t $SECS \
+	-l 1400 >/tmp/iperf-1.txt 2>&1 &
+$IP netns exec qv-vm2 iperf3 -c $SINK -p 5202 -t $SECS >/tmp/iperf-2.txt 2>&1 &
+$IP netns exec qv-vm3 iperf3 -c $SINK -p 5203 -t $SECS >/tmp/iperf-3.txt 2>&1 &
+sleep 2
+$IP netns exec qv-vm1 ping -c 30 -i 0.1 $SINK >/tmp/ping-load.txt 2>&1
+wait
+for i in 1 2 3; do b1[$i]=$(class_bytes $i); done
+
+total=0
+declare -A mbit
+for i in 1 2 3; do
+	d=$((b1[$i] - b0[$i]))
+	total=$((total + d))
+	mbit[$i]=$(awk -v b=$d -v s=$SECS 'BEGIN { printf "%.1f", b * 8 / s / 1e6 }')
+done
+idle=$(ping_avg /tmp/ping-idle.txt)
+load=$(ping_avg /tmp/ping-load.txt)
+
+echo "# table: $(printf '%-7s %-12s %-22s %9s %7s' tenant policy 'class' Mbit/s share)"
+for i in 1 2 3; do
+	case $i in 1) pol="tier 1" ;; *) pol="tier 2, +" ;; esac
+	share=$(awk -v a=$((b1[$i] - b0[$i])) -v t=$total \
+		'BEGIN { printf "%.1f%%", t ? 100 * a / t : 0 }')
+	echo "# table: $(printf '%-7s %-12s %-22s %9s %7s' $i "$pol" \
+		"1:$i flower indev vm${i}h" "${mbit[$i]}" "$share")"
+done
+echo "# table: ping RTT of tenant 1: idle ${idle:-?} ms, under load ${load:-?} ms"
+$TC -s qdisc show dev up0 | sed 's/^/# /'
+$TC -s class show dev up0 | sed 's/^/# /'
+
+if awk -v m="${mbit[1]}" -v t=$T1_MBIT 'BEGIN { exit !(m >= 0.9 * t) }'; then
+	tap_ok "tier-1 tenant gets what it sends (${mbit[1]} of $T1_MBIT Mbit/s)"
+else
+	tap_fail "tier-1 tenant gets what it sends" \
+		"measured ${mbit[1]} Mbit/s of $T1_MBIT" "$(cat /tmp/iperf-1.txt)"
+fi
+if awk -v t="${mbit[1]}" -v a="${mbit[2]}" -v b="${mbit[3]}" -v r=$RATE_MBIT \
+	'BEGIN { s = t + a + b; exit !(s >= 0.75 * r && s <= 1.05 * r) }'; then
+	tap_ok "link used at its rate ($RATE_MBIT Mbit/s)"
+else
+	tap_fail "link used at its rate" \
+		"sum ${mbit[1]} + ${mbit[2]} + ${mbit[3]} Mbit/s vs $RATE_MBIT"
+fi
+if [ -n "$idle" ] && [ -n "$load" ] &&
+	awk -v i="$idle" -v l="$load" 'BEGIN { exit !(l <= i + 5) }'; then
+	tap_ok "tier-1 ping RTT under load within 5 ms of idle ($idle -> $load ms)"
+else
+	tap_fail "tier-1 ping RTT under load within 5 ms of idle" \
+		"idle ${idle:-none} ms, load ${load:-none} ms" \
+		"$(tail -3 /tmp/ping-load.txt)"
+fi
+tap_done
