@@ -24,6 +24,7 @@
 #include <string.h>
 #include <stdbool.h>
 #include <ctype.h>
+#include <math.h>
 
 #include "utils.h"
 #include "tc_util.h"
@@ -122,6 +123,88 @@ static int qvisor_get_percent(__u32 *val, const char *arg)
 	return 0;
 }
 
+/*
+ * iproute2's get_rate64(), get_time(), get_time64() and get_size() turn a
+ * double into an integer without a range check: a negative, infinite, NaN
+ * or too large number is undefined behaviour and in practice garbage
+ * ("ceil -40mbit" became 2^64 - 5000000 bytes/s).  The wrappers below
+ * accept only an unsigned finite number with a unit of letters only, let
+ * the helper scale "1" (for rates "8", as 1bit is 1/8 byte) with that
+ * unit, which always fits, check that the number times that scale,
+ * computed as the helper computes it, fits the result type, and only then
+ * call the helper on ARG.
+ */
+static int qvisor_num_ok(const char *arg, const char *probe_num,
+			 char *probe, size_t size, double *v)
+{
+	char *end, *p;
+
+	if (!isdigit((unsigned char)arg[0]) && arg[0] != '.')
+		return -1;	/* no sign, blank, "inf" or "nan" */
+	*v = strtod(arg, &end);
+	if (end == arg || !isfinite(*v))
+		return -1;
+	/* units are letters: the probe must not read as "1e32" */
+	for (p = end; *p; p++)
+		if (!isalpha((unsigned char)*p))
+			return -1;
+	if (snprintf(probe, size, "%s%s", probe_num, end) >= (int)size)
+		return -1;
+	return 0;
+}
+
+static int qvisor_get_rate64(__u64 *rate, const char *arg)
+{
+	char probe[32];
+	double v;
+	__u64 scale;	/* bits per second of "1<unit>" */
+
+	if (qvisor_num_ok(arg, "8", probe, sizeof(probe), &v) ||
+	    get_rate64(&scale, probe) ||
+	    v * scale / 8 >= 0x1p64)
+		return -1;
+	return get_rate64(rate, arg);
+}
+
+static int qvisor_get_time(__u32 *usec, const char *arg)
+{
+	char probe[32];
+	double v;
+	__u32 scale;
+
+	if (qvisor_num_ok(arg, "1", probe, sizeof(probe), &v) ||
+	    get_time(&scale, probe) ||
+	    v * scale >= 0x1p32)
+		return -1;
+	return get_time(usec, arg);
+}
+
+static int qvisor_get_time64(__s64 *nsec, const char *arg)
+{
+	char probe[32];
+	double v;
+	__s64 scale;
+
+	if (qvisor_num_ok(arg, "1", probe, sizeof(probe), &v) ||
+	    get_time64(&scale, probe) ||
+	    v * scale >= 0x1p63)
+		return -1;
+	return get_time64(nsec, arg);
+}
+
+static int qvisor_get_size(__u32 *size, const char *arg)
+{
+	char probe[32];
+	double v;
+	__u32 scale;
+
+	if (qvisor_num_ok(arg, "1", probe, sizeof(probe), &v) ||
+	    get_size(&scale, probe) ||
+	    v * scale >= 0x1p32)
+		return -1;
+	return get_size(size, arg);
+}
+
 static bool qvisor_is_pow2(__u32 v)
 {
 	return v && !(v & (v - 1));
@@ -181,7 +264,7 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 			if (o->set_rate)
 				return qvisor_duplicate("rate");
 			NEXT_ARG();
-			if (get_rate64(&o->rate, *argv))
+			if (qvisor_get_rate64(&o->rate, *argv))
 				return qvisor_illegal("rate", *argv,
 						      "expected a rate such as 100mbit");
 			o->set_rate = true;
@@ -208,7 +291,7 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 			if (o->set_slot)
 				return qvisor_duplicate("slot");
 			NEXT_ARG();
-			if (get_time(&o->slot, *argv) || o->slot == 0)
+			if (qvisor_get_time(&o->slot, *argv) || o->slot == 0)
 				return qvisor_illegal("slot", *argv,
 						      "expected a time greater than 0 such as 1ms");
 			o->set_slot = true;
@@ -336,7 +419,7 @@ static int qvisor_parse_rank(struct qvisor_copt *o, int *argcp, char ***argvp)
 					      "MASK must not be 0");
 	} else if (r == TCA_QVISOR_RANK_EDF) {
 		NEXT_ARG();
-		if (get_time64(&o->budget, *argv) || o->budget <= 0)
+		if (qvisor_get_time64(&o->budget, *argv) || o->budget <= 0)
 			return qvisor_illegal("edf", *argv,
 					      "expected a deadline budget greater than 0 such as 10ms");
 	}
@@ -408,7 +491,7 @@ static int qvisor_parse_cargs(struct qvisor_copt *o, int argc, char **argv)
 			if (o->set_ceil)
 				return qvisor_duplicate("ceil");
 			NEXT_ARG();
-			if (get_rate64(&o->ceil, *argv))
+			if (qvisor_get_rate64(&o->ceil, *argv))
 				return qvisor_illegal("ceil", *argv,
 						      "expected a rate such as 40mbit");
 			o->set_ceil = true;
@@ -416,7 +499,7 @@ static int qvisor_parse_cargs(struct qvisor_copt *o, int argc, char **argv)
 			if (o->set_burst)
 				return qvisor_duplicate("burst");
 			NEXT_ARG();
-			if (get_size(&o->burst, *argv))
+			if (qvisor_get_size(&o->burst, *argv))
 				return qvisor_illegal("burst", *argv,
 						      "expected a size in bytes such as 15k");
 			o->set_burst = true;

@@ -10,7 +10,8 @@
 # libFuzzer runtime is missing.  Exit status: 1 if anything failed.
 #
 # Environment: CLANG, FUZZ_CFLAGS (from the Makefile), FUZZ_SECONDS
-# (bounded run time of each fuzzer, default 20).
+# (bounded run time of each fuzzer, default 20), MAKE and IPROUTE2 (the
+# iproute2 source fuzz_plugin links with, default ../../.cache/iproute2).
 
 cd "$(dirname "$0")" || exit 1
 
@@ -29,6 +30,8 @@ done
 
 : "${CLANG:=clang}"
 : "${FUZZ_SECONDS:=20}"
+: "${MAKE:=make}"
+: "${IPROUTE2:=../../.cache/iproute2}"
 : "${FUZZ_CFLAGS:=-O1 -g -Wall -Wextra -Werror -I../../include -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all}"
 
 n=0
@@ -83,6 +86,21 @@ seed_corpus() {
 			k=$((k + 1))
 		done
 		;;
+	fuzz_plugin)
+		# mode byte 1 = qdisc options, 2 = class options, 0 = print
+		k=0
+		for p in "\001rate 100mbit limit 1000 buckets 4096 slot 1ms default 1a" \
+			"\001backend sppifo 8 policy 1>>2+3 overlap 50%%" \
+			"\001backend pifo rate 0 limit" \
+			"\002rank mark 0xff range 0 100 levels 8 weight 2" \
+			"\002rank edf 10ms ceil 40mbit burst 15k limit 100" \
+			"\002rank dscp range 5 1"; do
+			printf "$p" >"$d/seed$k"
+			k=$((k + 1))
+		done
+		# print: TCA_QVISOR_RATE, LIMIT, BACKEND sppifo, QUEUES, POLICY
+		printf '\000\014\000\001\000\040\274\276\000\000\000\000\000\010\000\002\000\020\047\000\000\005\000\006\000\001\000\000\000\010\000\007\000\004\000\000\000\010\000\010\000\061\076\062\000' >"$d/seed$k"
+		;;
 	fuzz_synth)
 		printf '\003\000\020\000\000\062\000\000\000\000\011\000\000\000\003\000\000\000\102\007\000\000\000\000\000\000\000\002\000\000\000\002\003\000\000\000\000\000\000\000\002\000\000\000' >"$d/seed0"
 		;;
@@ -95,8 +113,19 @@ for f in $fuzzers; do
 		echo "ok $i - $f # SKIP $fuzz_skip"
 		continue
 	fi
+	if [ "$f" = fuzz_plugin ] && [ ! -f "$IPROUTE2/tc/tc_util.h" ]; then
+		echo "ok $i - $f # SKIP no iproute2 source in $IPROUTE2 (run tools/deps.sh)"
+		continue
+	fi
 	log=$(mktemp)
-	if ! "$CLANG" $FUZZ_CFLAGS "$f.c" -o "$f" >"$log" 2>&1; then
+	if [ "$f" = fuzz_plugin ]; then
+		# links iproute2 objects: built by the Makefile rule
+		build() { "$MAKE" -s --no-print-directory "$f" CLANG="$CLANG" \
+			FUZZ_CFLAGS="$FUZZ_CFLAGS" IPROUTE2="$IPROUTE2"; }
+	else
+		build() { "$CLANG" $FUZZ_CFLAGS "$f.c" -o "$f"; }
+	fi
+	if ! build >"$log" 2>&1; then
 		sed 's/^/    # /' "$log"
 		echo "not ok $i - $f # build failed"
 		fail=1
