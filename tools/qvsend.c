@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * qvsend: UDP sender for qvisor tests.
+ *
+ *   qvsend -d ADDR [-l LEN] [-b BASE] [-B LEN] SPEC
+ *   qvsend -d ADDR [-l LEN] [-b BASE] -t SECONDS [-r PPS] [-S SEED] SPEC
+ *
+ * SPEC is a comma-separated list of items PORT:KIND=RANK[xCOUNT] (or "-"
+ * or "@FILE" to read items, separated by commas, spaces or newlines, from
+ * stdin or FILE).  KIND says how the rank is put on the packet:
+ *   prio  SO_PRIORITY = RANK            (qvisor "rank prio")
+ *   mark  SO_MARK = RANK                (qvisor "rank mark")
+ *   dscp  IP_TOS = RANK << 2            (qvisor "rank dscp")
+ *   tos   IP_TOS = RANK, rank is RANK >> 2 in the payload
+ *   none  nothing set, rank 0
+ *
+ * Sequence mode (no -t): the items are sent once each, back to back, in
+ * the order given (xCOUNT repeats an item).  With -B LEN a "blocker"
+ * packet of LEN payload bytes (flagged, sequence number 0, tenant 0) is
+ * sent first to port BASE without any rank option, to occupy a throttled
+ * link while the rest queue up.  Packets are numbered 1, 2, ...
+ *
+ * Flood mode (-t SECONDS): every item is a flow; RANK may be a range
+ * LO-HI, drawn uniformly per packet.  Each flow sends PPS packets per
+ * second (-r, 0 = as fast as possible) for SECONDS, then a summary line
+ * "flood PORT sent N errors E" per flow goes to stderr.
+ *
+ * Every payload (LEN bytes, default 64, at least the header) starts with
+ * struct qv_payload (network byte order): magic, sequence number, tenant
+ * (PORT - BASE, BASE default 5000), rank, flags.  qvrecv reads them.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QV_MAGIC	0x51565331u	/* "QVS1" */
+#define QV_F_BLOCKER	1u
+#define MAX_ITEMS	4096
+#define MAX_LEN		65000
+
+struct qv_payload {
+	uint32_t magic;
+	uint32_t seq;
+	uint32_t tenant;
+	uint32_t rank;
+	uint32_t flags;
+};
+
+enum kind { K_NONE, K_PRIO, K_MARK, K_DSCP, K_TOS };
+
+struct item {
+	uint16_t port;
+	enum kind kind;
+	uint32_t lo, hi;	/* value to set (range in flood mode) */
+	uint32_t count;
+	int fd;
+	unsigned long sent, errors;
+	double next;		/* flood: next send time */
+};
+
+static struct item items[MAX_ITEMS];
+static int nitems;
+static struct sockaddr_in dst;
+static unsigned int base_port = 5000;
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: qvsend -d ADDR [-l LEN] [-b BASE] [-B BLOCKLEN] SPEC\n"
+		"       qvsend -d ADDR [-l LEN] [-b BASE] -t SECONDS [-r PPS] [-S SEED] SPEC\n"
+		"SPEC: PORT:KIND=RANK[xCOUNT],...  KIND: prio|mark|dscp|tos|none\n"
+		"      (flood mode: RANK may be LO-HI), \"-\" or @FILE reads items\n");
+	exit(2);
+}
+
+static int parse_kind(const char *s, size_t n, enum kind *k)
+{
+	static const struct { const char *name; enum kind k; } tab[] = {
+		{ "prio", K_PRIO }, { "mark", K_MARK }, { "dscp", K_DSCP },
+		{ "tos", K_TOS }, { "none", K_NONE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strlen(tab[i].name) == n && !strncmp(s, tab[i].name, n)) {
+			*k = tab[i].k;
+			return 0;
+		}
+	return -1;
+}
+
+static unsigned long num(const char *s, char **end)
+{
+	errno = 0;
+	return strtoul(s, end, 0);
+}
+
+/* PORT:KIND=RANK[-HI][xCOUNT] */
+static void parse_item(const char *tok)
+{
+	struct item *it;
+	const char *eq, *colon;
+	char *end;
+	unsigned long v;
+
+	if (nitems >= MAX_ITEMS) {
+		fprintf(stderr, "qvsend: too many items\n");
+		exit(2);
+	}
+	it = &items[nitems];
+	memset(it, 0, sizeof(*it));
+	it->count = 1;
+	it->fd = -1;
+	v = num(tok, &end);
+	colon = end;
+	if (end == tok || *colon != ':' || v == 0 || v > 65535)
+		goto bad;
+	it->port = (uint16_t)v;
+	eq = strchr(colon, '=');
+	if (!eq) {
+		if (parse_kind(colon + 1, strlen(colon + 1), &it->kind) ||
+		    it->kind != K_NONE)
+			goto bad;
+		nitems++;
+		return;
+	}
+	if (parse_kind(colon + 1, (size_t)(eq - colon - 1), &it->kind))
+		goto bad;
+	v = num(eq + 1, &end);
+	if (end == eq + 1 || errno || v > UINT32_MAX)
+		goto bad;
+	it->lo = it->hi = (uint32_t)v;
+	if (*end == '-') {
+		const char *p = end + 1;
+
+		v = num(p, &end);
+		if (end == p || errno || v > UINT32_MAX || v < it->lo)
+			goto bad;
+		it->hi = (uint32_t)v;
+	}
+	if (*end == 'x') {
+		const char *p = end + 1;
+
+		v = num(p, &end);
+		if (end == p || errno || v == 0 || v > 1000000)
+			goto bad;
+		it->count = (uint32_t)v;
+	}
+	if (*end)
+		goto bad;
+	if ((it->kind == K_DSCP && it->hi > 63) ||
+	    (it->kind == K_TOS && it->hi > 255))
+		goto bad;
+	nitems++;
+	return;
+bad:
+	fprintf(stderr, "qvsend: bad item \"%s\"\n", tok);
+	exit(2);
+}
+
+static void parse_spec_text(char *s)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(s, ", \t\r\n", &save); tok;
+	     tok = strtok_r(NULL, ", \t\r\n", &save))
+		parse_item(tok);
+}
+
+static void parse_spec(const char *spec)
+{
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!strcmp(spec, "-"))
+		f = stdin;
+	else if (spec[0] == '@')
+		f = fopen(spec + 1, "r");
+	if (f || spec[0] == '@') {
+		ssize_t n;
+		size_t cap = 0;
+		char *line = NULL;
+
+		if (!f) {
+			perror(spec + 1);
+			exit(2);
+		}
+		while ((n = getline(&line, &cap, f)) > 0) {
+			buf = realloc(buf, len + (size_t)n + 2);
+			if (!buf) {
+				perror("realloc");
+				exit(1);
+			}
+			memcpy(buf + len, line, (size_t)n);
+			len += (size_t)n;
+			buf[len++] = ' ';
+			buf[len] = 0;
+		}
+		free(line);
+		if (f != stdin)
+			fclose(f);
+		if (!buf)
+			return;
+	} else {
+		buf = strdup(spec);
+		if (!buf) {
+			perror("strdup");
+			exit(1);
+		}
+	}
+	parse_spec_text(buf);
+	free(buf);
+}
+
+static int open_sock(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int sz = 4 << 20;
+
+	if (fd < 0) {
+		perror("socket");
+		exit(1);
+	}
+	/* Large send buffer: let the qdisc, not the socket, hold the backlog */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	return fd;
+}
+
+/* One socket per (port, kind): reuse one already opened */
+static void open_sockets(void)
+{
+	int i, j;
+
+	for (i = 0; i < nitems; i++) {
+		for (j = 0; j < i; j++)
+			if (items[j].port == items[i].port &&
+			    items[j].kind == items[i].kind)
+				break;
+		items[i].fd = j < i ? items[j].fd : open_sock();
+	}
+}
+
+/* Put the rank on the socket; returns the rank as qvisor will see it */
+static uint32_t set_rank(const struct item *it, uint32_t v)
+{
+	int iv = (int)v, rc = 0;
+
+	switch (it->kind) {
+	case K_PRIO:
+		rc = setsockopt(it->fd, SOL_SOCKET, SO_PRIORITY, &iv, sizeof(iv));
+		break;
+	case K_MARK:
+		rc = setsockopt(it->fd, SOL_SOCKET, SO_MARK, &iv, sizeof(iv));
+		break;
+	case K_DSCP:
+		iv = (int)(v << 2);
+		rc = setsockopt(it->fd, IPPROTO_IP, IP_TOS, &iv, sizeof(iv));
+		break;
+	case K_TOS:
+		rc = setsockopt(it->fd, IPPROTO_IP, IP_TOS, &iv, sizeof(iv));
+		v >>= 2;
+		break;
+	case K_NONE:
+		v = 0;
+		break;
+	}
+	if (rc) {
+		perror("setsockopt");
+		exit(1);
+	}
+	return v;
+}
+
+static int send_one(const struct item *it, unsigned char *buf, size_t len,
+		    uint32_t seq, uint32_t rank, uint32_t flags, int dontwait)
+{
+	struct qv_payload *p = (struct qv_payload *)buf;
+	struct sockaddr_in to = dst;
+
+	p->magic = htonl(QV_MAGIC);
+	p->seq = htonl(seq);
+	p->tenant = htonl(it->port >= base_port ? it->port - base_port : it->port);
+	p->rank = htonl(rank);
+	p->flags = htonl(flags);
+	to.sin_port = htons(it->port);
+	if (sendto(it->fd, buf, len, dontwait ? MSG_DONTWAIT : 0,
+		   (struct sockaddr *)&to, sizeof(to)) < 0)
+		return -1;
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* xorshift64*: uniform enough for rank draws */
+static uint64_t rng_state = 88172645463325252ull;
+
+static uint32_t rnd_range(uint32_t lo, uint32_t hi)
+{
+	uint64_t x = rng_state, span = (uint64_t)hi - lo + 1;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return lo + (uint32_t)(((x * 2685821657736338717ull) >> 11) % span);
+}
+
+static int run_sequence(unsigned char *buf, size_t len, size_t blocker)
+{
+	uint32_t seq = 1, k;
+	int i, fail = 0;
+
+	if (blocker) {
+		struct item b = { .port = (uint16_t)base_port, .kind = K_NONE };
+		unsigned char *big = calloc(1, blocker);
+
+		b.fd = open_sock();
+		if (!big || send_one(&b, big, blocker, 0, 0, QV_F_BLOCKER, 0)) {
+			perror("qvsend: blocker");
+			return 1;
+		}
+		free(big);
+		close(b.fd);
+	}
+	for (i = 0; i < nitems; i++) {
+		struct item *it = &items[i];
+
+		for (k = 0; k < it->count; k++) {
+			uint32_t rank = set_rank(it, it->lo);
+
+			if (send_one(it, buf, len, seq++, rank, 0, 0)) {
+				fprintf(stderr, "qvsend: send to %u: %s\n",
+					it->port, strerror(errno));
+				fail = 1;
+			}
+		}
+	}
+	return fail;
+}
+
+static int run_flood(unsigned char *buf, size_t len, double secs, double pps)
+{
+	double t0 = now_s(), end = t0 + secs, t, gap = pps > 0 ? 1.0 / pps : 0;
+	uint32_t seq = 1;
+	int i;
+
+	for (i = 0; i < nitems; i++)
+		items[i].next = t0 + gap * i / nitems;
+	for (;;) {
+		struct item *it = &items[0];
+
+		/* the flow whose next packet is due first */
+		for (i = 1; i < nitems; i++)
+			if (items[i].next < it->next)
+				it = &items[i];
+		if (gap > 0) {
+			if (it->next >= end)
+				break;
+			t = now_s();
+			if (it->next > t)
+				sleep_until(it->next);
+		} else if (now_s() >= end) {
+			break;
+		}
+		if (send_one(it, buf, len, seq++,
+			     set_rank(it, rnd_range(it->lo, it->hi)), 0, 1))
+			it->errors++;
+		else
+			it->sent++;
+		it->next += gap > 0 ? gap : 1e-9;
+		/* fell far behind (a stall): do not burst to catch up */
+		if (gap > 0 && it->next < now_s() - 0.05)
+			it->next = now_s();
+	}
+	for (i = 0; i < nitems; i++)
+		fprintf(stderr, "flood %u sent %lu errors %lu\n", items[i].port,
+			items[i].sent, items[i].errors);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = 0, pps = 0;
+	size_t len = 64, blocker = 0;
+	unsigned char *buf;
+	int c;
+
+	dst.sin_family = AF_INET;
+	while ((c = getopt(argc, argv, "d:l:b:B:t:r:S:h")) != -1) {
+		switch (c) {
+		case 'd':
+			if (inet_pton(AF_INET, optarg, &dst.sin_addr) != 1)
+				usage();
+			break;
+		case 'l':
+			len = strtoul(optarg, NULL, 0);
+			break;
+		case 'b':
+			base_port = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'B':
+			blocker = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			secs = strtod(optarg, NULL);
+			break;
+		case 'r':
+			pps = strtod(optarg, NULL);
+			break;
+		case 'S':
+			rng_state = strtoull(optarg, NULL, 0) | 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!dst.sin_addr.s_addr || optind != argc - 1)
+		usage();
+	if (len < sizeof(struct qv_payload))
+		len = sizeof(struct qv_payload);
+	if (len > MAX_LEN || blocker > MAX_LEN)
+		usage();
+	if (blocker && blocker < sizeof(struct qv_payload))
+		blocker = sizeof(struct qv_payload);
+	parse_spec(argv[optind]);
+	if (!nitems)
+		usage();
+	open_sockets();
+	buf = calloc(1, len);
+	if (!buf) {
+		perror("calloc");
+		return 1;
+	}
+	if (secs > 0)
+		return run_flood(buf, len, secs, pps);
+	return run_sequence(buf, len, blocker);
+}
