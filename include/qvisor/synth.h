@@ -55,6 +55,7 @@ struct qv_xform {
 	u32	levels;		/* effective: min(declared, span) */
 	u32	offset;		/* first joint rank */
 	u32	width;		/* joint ranks spanned */
+	u32	group;		/* index of its sharing group in grp[] */
 	u16	tier;
 	u16	level;
 };
@@ -275,10 +276,12 @@ static inline int qv_synthesize(struct qv_synth *s, u32 *pol_grp,
 	s->width = (u32)qv_layout(s, s->scale);
 	for (k = 0; k < s->nspec; k++) {
 		t = &s->spec[k];
-		qv_make_xform(&s->xf[k], t,
-			      &s->grp[qv_group_of(s, pol_grp, t->pol_idx)]);
+		g = &s->grp[qv_group_of(s, pol_grp, t->pol_idx)];
+		qv_make_xform(&s->xf[k], t, g);
+		s->xf[k].group = (u32)(g - s->grp);
 	}
 	qv_make_xform(&s->xf[s->nspec], &implicit, &s->grp[s->ngrp - 1]);
+	s->xf[s->nspec].group = s->ngrp - 1;
 	return 0;
 }
 
