@@ -11,12 +11,10 @@
  * the old value of every absent attribute on "change".  TCA_OPTIONS is
  * opened with NLA_F_NESTED because the kernel parses it strictly.
  *
- * Qdisc and class xstats share one print_xstats callback.  They are told
- * apart by payload length: struct tc_qvisor_cl_xstats (72 bytes today) is
- * shorter than struct tc_qvisor_xstats (88 bytes today).  A payload shorter
- * than the qdisc struct is class xstats, anything else is qdisc xstats.
- * Both structs are append-only, so this holds as long as the class struct
- * stays shorter than the qdisc struct.
+ * Qdisc and class xstats share one print_xstats callback.  Both structs
+ * start with a type word (TCA_QVISOR_XSTATS_QDISC or _CLASS) that tells
+ * them apart; a shorter or longer payload (older or newer kernel) is copied
+ * into a zeroed struct up to the shorter of the two lengths.
  */
 
 #include <stdio.h>
@@ -24,6 +22,7 @@
 #include <string.h>
 #include <stdbool.h>
 #include <ctype.h>
+#include <inttypes.h>
 #include <math.h>
 
 #include "utils.h"
@@ -745,6 +744,11 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 		   st.joint_width);
 	print_uint(PRINT_ANY, "tiers", " tiers %u", st.tiers);
 	print_nl();
+	print_lluint(PRINT_ANY, "deferred", "  deferred %llu", st.deferred);
+	print_uint(PRINT_ANY, "blocked", " blocked %u", st.blocked);
+	print_lluint(PRINT_ANY, "rounds", " rounds %llu", st.rounds);
+	print_lluint(PRINT_ANY, "refills", " refills %llu", st.refills);
+	print_nl();
 	print_lluint(PRINT_ANY, "drop_pushout", "  drops pushout %llu",
 		     st.drop_pushout);
 	print_lluint(PRINT_ANY, "drop_limit", " limit %llu", st.drop_limit);
@@ -780,6 +784,14 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 	print_uint(PRINT_ANY, "joint_max", "..%u", st.joint_max);
 	print_uint(PRINT_ANY, "clamped", " clamped %u", st.clamped);
 	print_nl();
+	print_uint(PRINT_ANY, "group_members", "  group %u", st.group_members);
+	print_float(PRINT_ANY, "share", " share %.2f%%",
+		    st.share_ppm / 10000.0);
+	print_uint(PRINT_ANY, "quantum", " quantum %u", st.quantum);
+	print_s64(PRINT_ANY, "credit", " credit %" PRId64, st.credit);
+	print_s64(PRINT_ANY, "tokens", " tokens %" PRId64, st.tokens);
+	print_uint(PRINT_ANY, "deferred", " deferred %u", st.deferred);
+	print_nl();
 	print_lluint(PRINT_ANY, "drop_pushout", "  drops pushout %llu",
 		     st.drop_pushout);
 	print_lluint(PRINT_ANY, "drop_limit", " limit %llu", st.drop_limit);
@@ -797,11 +809,19 @@ static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,
 	if (!xstats)
 		return 0;
 
-	/* see the header comment: the class struct is the shorter one */
-	if (RTA_PAYLOAD(xstats) < sizeof(struct tc_qvisor_xstats))
-		qvisor_print_cl_xstats(xstats);
-	else
+	if (RTA_PAYLOAD(xstats) < sizeof(__u32))
+		return -1;
+	switch (rta_getattr_u32(xstats)) {
+	case TCA_QVISOR_XSTATS_QDISC:
 		qvisor_print_qd_xstats(xstats);
+		break;
+	case TCA_QVISOR_XSTATS_CLASS:
+		qvisor_print_cl_xstats(xstats);
+		break;
+	default:
+		print_string(PRINT_FP, NULL, "%s", "  unknown xstats type");
+		return -1;
+	}
 	return 0;
 }
 

@@ -10,6 +10,11 @@
 #include <linux/netlink.h>
 #include <net/pkt_sched.h>
 
+/* skb_gso_segment() moved from linux/netdevice.h (6.1) to net/gso.h (6.12) */
+#if __has_include("net/gso.h")
+#include <net/gso.h>
+#endif
+
 /* 6.12 names modules "net-sch-<kind>" for autoloading; 6.1 "sch_<kind>",
  * which the file name already matches.
  */

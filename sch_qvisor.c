@@ -62,9 +62,12 @@
 #include "qvisor/policy.h"
 #include "qvisor/synth.h"
 #include "qvisor/bucket.h"
+#include "qvisor/credit.h"
 
 #define QVISOR_IMPLICIT_SLOT	QVISOR_MAX_TENANTS
 #define QVISOR_RATE_SLACK_NS	NSEC_PER_MSEC
+#define QVISOR_RATE_CATCHUP_NS	(100 * NSEC_PER_MSEC)
+#define QVISOR_DQ_BUCKETS	64	/* a tenant's deferred queue */
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
@@ -94,6 +97,16 @@ struct qvisor_ccfg {
 	bool	range_set;	/* lo/hi given, not the rank source's default */
 };
 
+/* Runtime state of one sharing group ('+'), rebuilt at every synthesis */
+struct qvisor_group {
+	struct list_head		waiting;	/* tenants out of credit */
+	u64				bytes;		/* sent since synthesis */
+	u32				admitted;	/* its packets in the PIFO */
+	u32				round;
+	u32				members;
+	u32				wmin;
+};
+
 struct qvisor_class {
 	struct Qdisc_class_common	common;	/* first */
 	struct qvisor_ccfg		cfg;
@@ -101,6 +114,25 @@ struct qvisor_class {
 	u32				slot;
 	u32				filter_cnt;
 	s32				pol_idx;	/* synthesis scratch */
+
+	/* credits and cap (see include/qvisor/credit.h) */
+	struct qvisor_group		*grp;
+	bool				credits;	/* weights enforced */
+	bool				blocked;	/* on the blocked list */
+	u32				quantum;	/* bytes per round */
+	u32				round;		/* group round last seen */
+	s64				credit;		/* bytes */
+	struct psched_ratecfg		ceil_rate;
+	s64				tokens;		/* ns of ceil rate */
+	s64				burst_ns;
+	u64				t_c;		/* last token update */
+	struct list_head		dlist;		/* waiting or blocked */
+	u32				adm;		/* packets in the PIFO */
+	u32				dq_qlen;	/* packets deferred */
+	u64				dq_mult;	/* joint offset -> dq bucket */
+	struct qv_barray		dq;		/* deferred, by rank */
+	u64				dq_leaf;
+	struct qv_bucket		dq_b[QVISOR_DQ_BUCKETS];
 
 	/* datapath state */
 	u32				qlen;
@@ -122,6 +154,7 @@ struct qvisor_class {
 	u64				drop_limit;
 	u64				drop_tenant_limit;
 	u64				inversions;
+	u64				share_bytes;	/* sent since synthesis */
 };
 
 struct qvisor_sched_data {
@@ -147,11 +180,17 @@ struct qvisor_sched_data {
 	u32				tiers;
 	struct tcf_proto __rcu		*filter_list;
 	struct tcf_block		*block;
+	struct qvisor_group		*groups;
+	u32				ngroups;
+	struct list_head		blocked;	/* capped, no tokens */
+	struct qvisor_class		*fat;		/* longest queue, lazily */
+	u64				slot_next;	/* next refill, ns */
 
 	/* datapath */
 	struct qv_barray		ba;
 	u32				seq;
 	u64				t_next;		/* rate clock, ns */
+	bool				rate_idle;	/* queue ran empty */
 	struct qdisc_watchdog		watchdog;
 
 	/* statistics */
@@ -164,12 +203,16 @@ struct qvisor_sched_data {
 	u64				stat_throttled;
 	u64				stat_inversions;
 	u64				stat_resynth;
+	u64				stat_rounds;
+	u64				stat_refills;
 };
 
 /* A synthesized schedule, built before it is committed */
 struct qvisor_plan {
 	struct qvisor_class	**cls;		/* n tenants */
 	struct qv_xform		*xf;		/* n + 1: the last is implicit */
+	struct qvisor_group	*groups;
+	u32			ngroups;
 	u32			n;
 	u32			width;
 	u32			tiers;
@@ -295,7 +338,7 @@ static struct qvisor_class *qvisor_slot_class(struct qvisor_sched_data *q,
 	return q->slots[qvisor_skb_cb(skb)->slot];
 }
 
-/* Take a packet off the queue's books (not off the bucket array) */
+/* Take a packet off the queue's books (not off any list) */
 static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
 			     struct sk_buff *skb)
 {
@@ -304,6 +347,167 @@ static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
 	qdisc_qstats_backlog_dec(sch, skb);
 	sch->q.qlen--;
 }
+
+/* Credits and caps ---------------------------------------------------- */
+
+static bool qvisor_shaped(const struct qvisor_class *cl)
+{
+	return cl->credits || cl->cfg.ceil;
+}
+
+static bool qvisor_eligible(const struct qvisor_class *cl)
+{
+	return (!cl->credits || cl->credit > 0) &&
+	       (!cl->cfg.ceil || cl->tokens > 0);
+}
+
+static void qvisor_sync(struct qvisor_class *cl, u64 now)
+{
+	if (cl->credits) {
+		cl->credit = qv_credit_sync(cl->credit, cl->round,
+					    cl->grp->round, cl->quantum);
+		cl->round = cl->grp->round;
+	}
+	if (cl->cfg.ceil) {
+		cl->tokens = min_t(s64, cl->tokens + (s64)(now - cl->t_c),
+				   cl->burst_ns);
+		cl->t_c = now;
+	}
+}
+
+/* Put a packet into the joint PIFO at its tenant's current transform */
+static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
+			 struct sk_buff *skb)
+{
+	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
+
+	if (q->backend != TCA_QVISOR_BACKEND_FIFO)
+		cb->joint = qv_xform_apply(&cl->xf, cb->rank);
+	qv_ba_push(&q->ba, cb->joint, skb);
+	cl->adm++;
+	cl->grp->admitted++;
+	if (cl->credits)
+		cl->credit -= qdisc_pkt_len(skb);
+	if (cl->cfg.ceil)
+		cl->tokens -= psched_l2t_ns(&cl->ceil_rate, qdisc_pkt_len(skb));
+}
+
+/* A packet left the joint PIFO */
+static void qvisor_left(struct qvisor_class *cl)
+{
+	cl->adm--;
+	cl->grp->admitted--;
+}
+
+/* Bucket of a tenant's deferred queue for a joint rank of the tenant */
+static u32 qvisor_dq_index(const struct qvisor_class *cl, u32 joint)
+{
+	u64 d = ((u64)(joint - cl->xf.offset) * cl->dq_mult) >> 32;
+
+	return min_t(u64, d, QVISOR_DQ_BUCKETS - 1);
+}
+
+static void qvisor_defer(struct qvisor_class *cl, struct sk_buff *skb)
+{
+	qv_ba_push(&cl->dq, qvisor_dq_index(cl, qvisor_skb_cb(skb)->joint),
+		   skb);
+	cl->dq_qlen++;
+}
+
+/* File a tenant with deferred packets under what it waits for */
+static void qvisor_park(struct qvisor_sched_data *q, struct qvisor_class *cl,
+			u64 now)
+{
+	list_del_init(&cl->dlist);
+	cl->blocked = false;
+	if (!cl->dq_qlen)
+		return;
+	if (cl->cfg.ceil && cl->tokens <= 0) {
+		if (list_empty(&q->blocked))
+			q->slot_next = now + (u64)q->slot_us * NSEC_PER_USEC;
+		list_add_tail(&cl->dlist, &q->blocked);
+		cl->blocked = true;
+	} else {
+		list_add_tail(&cl->dlist, &cl->grp->waiting);
+	}
+}
+
+/* Admit a tenant's deferred packets, best rank first, while it may send.
+ * Each packet admitted is paid for by that packet: amortized O(1).
+ */
+static void qvisor_release(struct qvisor_sched_data *q,
+			   struct qvisor_class *cl, u64 now)
+{
+	struct sk_buff *skb;
+
+	while (cl->dq_qlen && qvisor_eligible(cl)) {
+		skb = qv_ba_pop(&cl->dq, qv_ba_first(&cl->dq));
+		cl->dq_qlen--;
+		qvisor_admit(q, cl, skb);
+	}
+	qvisor_park(q, cl, now);
+}
+
+/* A group with nothing left in the PIFO starts a new round if tenants of
+ * it wait for credit: it skips as many rounds as the closest of them
+ * needs, so at least one packet is admitted.
+ */
+static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
+			  u64 now)
+{
+	struct qvisor_class *cl, *tmp;
+	u32 k = U32_MAX;
+	LIST_HEAD(batch);
+	s64 c;
+
+	if (g->admitted || list_empty(&g->waiting))
+		return;
+	list_for_each_entry(cl, &g->waiting, dlist) {
+		c = qv_credit_sync(cl->credit, cl->round, g->round, cl->quantum);
+		k = min(k, qv_rounds_needed(c, cl->quantum));
+	}
+	g->round += max(k, 1U);
+	q->stat_rounds += max(k, 1U);
+	list_splice_init(&g->waiting, &batch);
+	list_for_each_entry_safe(cl, tmp, &batch, dlist) {
+		qvisor_sync(cl, now);
+		qvisor_release(q, cl, now);
+	}
+}
+
+/* Every slot: refill the tokens of capped tenants that ran out */
+static void qvisor_refill(struct qvisor_sched_data *q, u64 now)
+{
+	struct qvisor_class *cl, *tmp;
+	LIST_HEAD(batch);
+
+	q->stat_refills++;
+	list_splice_init(&q->blocked, &batch);
+	list_for_each_entry_safe(cl, tmp, &batch, dlist) {
+		qvisor_sync(cl, now);
+		qvisor_release(q, cl, now);
+		qvisor_rotate(q, cl->grp, now);
+	}
+	if (!list_empty(&q->blocked))
+		q->slot_next = now + (u64)q->slot_us * NSEC_PER_USEC;
+}
+
+/* A packet that counts against credits or a cap: it waits in its tenant's
+ * deferred queue, from which the best ranked packets are admitted while
+ * the tenant may send; a group with nothing admitted starts a new round.
+ */
+static void qvisor_offer(struct qvisor_sched_data *q, struct qvisor_class *cl,
+			 struct sk_buff *skb)
+{
+	u64 now = ktime_get_ns();
+
+	qvisor_sync(cl, now);
+	qvisor_defer(cl, skb);
+	qvisor_release(q, cl, now);
+	qvisor_rotate(q, cl->grp, now);
+}
+
+/* Enqueue ------------------------------------------------------------- */
 
 /* The queue is full: make room for a packet of joint rank @joint by
  * pushing out the oldest packet of the worst bucket, if that is worse.
@@ -323,12 +527,57 @@ static bool qvisor_push_out(struct Qdisc *sch, u32 joint,
 		return false;
 	skb = qv_ba_pop(&q->ba, worst);
 	victim = qvisor_slot_class(q, skb);
+	qvisor_left(victim);
 	qvisor_unaccount(sch, victim, skb);
 	victim->qstats.drops++;
 	victim->drop_pushout++;
 	q->stat_drop_pushout++;
 	qdisc_drop(skb, sch, to_free);
+	qvisor_rotate(q, victim->grp, ktime_get_ns());
 	return true;
+}
+
+/* Push out the oldest of the worst deferred packets of @cl */
+static void qvisor_push_out_deferred(struct Qdisc *sch, struct qvisor_class *cl,
+				     struct sk_buff **to_free)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct sk_buff *skb;
+
+	skb = qv_ba_pop(&cl->dq, qv_ba_last(&cl->dq));
+	cl->dq_qlen--;
+	qvisor_unaccount(sch, cl, skb);
+	cl->qstats.drops++;
+	cl->drop_pushout++;
+	q->stat_drop_pushout++;
+	qdisc_drop(skb, sch, to_free);
+}
+
+/* The queue is full and @cl wants room for a packet of joint rank @joint.
+ * Buffer goes first from the tenant with the longest queue (tracked
+ * lazily, as fq_codel drops from its fattest flow) when that one has
+ * packets waiting for credit or tokens and is not in a higher tier; a
+ * tenant that itself waits competes only with its own waiting packets;
+ * otherwise the worst packet of the scheduler goes (push_out).
+ */
+static bool qvisor_make_room(struct Qdisc *sch, struct qvisor_class *cl,
+			     u32 joint, struct sk_buff **to_free)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *fat = q->fat;
+
+	if (fat && fat != cl && fat->dq_qlen && fat->qlen > cl->qlen &&
+	    fat->xf.tier >= cl->xf.tier) {
+		qvisor_push_out_deferred(sch, fat, to_free);
+		return true;
+	}
+	if (cl->dq_qlen) {
+		if (qvisor_dq_index(cl, joint) >= qv_ba_last(&cl->dq))
+			return false;
+		qvisor_push_out_deferred(sch, cl, to_free);
+		return true;
+	}
+	return qvisor_push_out(sch, joint, to_free);
 }
 
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
@@ -341,14 +590,91 @@ static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 	return qdisc_drop(skb, sch, to_free);
 }
 
+static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
+			      struct qvisor_class *cl, u32 rank,
+			      struct sk_buff **to_free)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	int ret = NET_XMIT_SUCCESS;
+	struct qvisor_skb_cb *cb;
+	u32 joint;
+
+	joint = q->backend == TCA_QVISOR_BACKEND_FIFO ? 0 :
+		qv_xform_apply(&cl->xf, rank);
+	qvisor_note_rank(cl, rank, joint);
+
+	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
+				       &q->stat_drop_tenant_limit, to_free);
+	if (unlikely(sch->q.qlen >= sch->limit)) {
+		if (!qvisor_make_room(sch, cl, joint, to_free))
+			return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
+					       &q->stat_drop_limit, to_free);
+		ret = NET_XMIT_CN;
+	}
+
+	cb = qvisor_skb_cb(skb);
+	cb->rank = rank;
+	cb->joint = joint;
+	cb->slot = cl->slot;
+	cb->seq = q->seq++;
+	if (!sch->q.qlen)
+		q->rate_idle = true;
+	cl->qlen++;
+	if (!q->fat || cl->qlen > q->fat->qlen)
+		q->fat = cl;
+	cl->qstats.backlog += qdisc_pkt_len(skb);
+	qdisc_qstats_backlog_inc(sch, skb);
+	sch->q.qlen++;
+	if (qvisor_shaped(cl))
+		qvisor_offer(q, cl, skb);
+	else
+		qvisor_admit(q, cl, skb);
+	return ret;
+}
+
+/* With a link rate, a GSO packet would hold the link for its whole length
+ * (64 KB is 5 ms at 100 Mbit/s) in front of higher tiers: queue its
+ * segments one by one instead, as tbf and cake do, and tell the parents
+ * how many packets and bytes that really added.
+ */
+static int qvisor_enqueue_gso(struct sk_buff *skb, struct Qdisc *sch,
+			      struct qvisor_class *cl, u32 rank,
+			      struct sk_buff **to_free)
+{
+	netdev_features_t features = netif_skb_features(skb);
+	unsigned int len = qdisc_pkt_len(skb);
+	int qlen = sch->q.qlen, backlog = sch->qstats.backlog, dq, db;
+	struct sk_buff *segs, *seg, *next;
+
+	segs = skb_gso_segment(skb, features & ~NETIF_F_GSO_MASK);
+	if (IS_ERR_OR_NULL(segs))
+		return qdisc_drop(skb, sch, to_free);
+	skb_list_walk_safe(segs, seg, next) {
+		skb_mark_not_on_list(seg);
+		qdisc_skb_cb(seg)->pkt_len = seg->len;
+		qvisor_enqueue_one(seg, sch, cl, rank, to_free);
+	}
+	consume_skb(skb);
+	dq = (int)sch->q.qlen - qlen;
+	db = (int)sch->qstats.backlog - backlog;
+	if (dq > 0) {
+		/* the parents will count one packet of len bytes */
+		qdisc_tree_reduce_backlog(sch, 1 - dq, (int)len - db);
+		return NET_XMIT_SUCCESS;
+	}
+	if (dq || db)
+		qdisc_tree_reduce_backlog(sch, -dq, -db);
+	return NET_XMIT_DROP;
+}
+
 static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 			  struct sk_buff **to_free)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	int ret = NET_XMIT_SUCCESS;
-	struct qvisor_skb_cb *cb;
 	struct qvisor_class *cl;
-	u32 rank, joint;
+	u32 rank;
 
 	cl = qvisor_classify(skb, sch, &ret);
 	if (unlikely(!cl)) {
@@ -360,32 +686,12 @@ static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 		return ret;
 	}
 	rank = qvisor_rank(cl, skb);
-	joint = q->backend == TCA_QVISOR_BACKEND_FIFO ? 0 :
-		qv_xform_apply(&cl->xf, rank);
-	qvisor_note_rank(cl, rank, joint);
-
-	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
-		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
-				       &q->stat_drop_tenant_limit, to_free);
-	if (unlikely(sch->q.qlen >= sch->limit)) {
-		if (!qvisor_push_out(sch, joint, to_free))
-			return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
-					       &q->stat_drop_limit, to_free);
-		ret = NET_XMIT_CN;
-	}
-
-	cb = qvisor_skb_cb(skb);
-	cb->rank = rank;
-	cb->joint = joint;
-	cb->slot = cl->slot;
-	cb->seq = q->seq++;
-	qv_ba_push(&q->ba, joint, skb);
-	cl->qlen++;
-	cl->qstats.backlog += qdisc_pkt_len(skb);
-	qdisc_qstats_backlog_inc(sch, skb);
-	sch->q.qlen++;
-	return ret;
+	if (q->rate && skb_is_gso(skb))
+		return qvisor_enqueue_gso(skb, sch, cl, rank, to_free);
+	return qvisor_enqueue_one(skb, sch, cl, rank, to_free);
 }
+
+/* Dequeue ------------------------------------------------------------- */
 
 /* Count a packet that leaves after a higher-ranked packet of its own
  * tenant which left from the same bucket while it was queued.  Exact
@@ -427,9 +733,14 @@ static bool qvisor_rate_allows(struct Qdisc *sch, u64 now)
 static void qvisor_rate_charge(struct qvisor_sched_data *q, u64 now,
 			       unsigned int len)
 {
-	/* idle time earns at most QVISOR_RATE_SLACK_NS of burst */
-	u64 t = max(q->t_next, now - min_t(u64, now, QVISOR_RATE_SLACK_NS));
+	/* After idle time the clock may lag now by QVISOR_RATE_SLACK_NS (a
+	 * small burst); while backlogged by up to QVISOR_RATE_CATCHUP_NS, so
+	 * that late watchdog wakeups do not lose link time.
+	 */
+	u64 lag = q->rate_idle ? QVISOR_RATE_SLACK_NS : QVISOR_RATE_CATCHUP_NS;
+	u64 t = max(q->t_next, now - min(now, lag));
 
+	q->rate_idle = false;
 	q->t_next = t + psched_l2t_ns(&q->ratecfg, len);
 }
 
@@ -440,64 +751,115 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	struct sk_buff *skb;
 	u64 now = 0;
 
-	if (qv_ba_empty(&q->ba))
+	if (!sch->q.qlen)
 		return NULL;
-	if (q->rate) {
+	if (q->rate || !list_empty(&q->blocked))
 		now = ktime_get_ns();
-		if (!qvisor_rate_allows(sch, now))
-			return NULL;
+	if (!list_empty(&q->blocked) && now >= q->slot_next)
+		qvisor_refill(q, now);
+	if (qv_ba_empty(&q->ba)) {
+		/* all queued packets wait for their caps */
+		if (!list_empty(&q->blocked))
+			qdisc_watchdog_schedule_ns(&q->watchdog, q->slot_next);
+		return NULL;
 	}
+	if (q->rate && !qvisor_rate_allows(sch, now))
+		return NULL;
 	skb = qv_ba_pop(&q->ba, qv_ba_first(&q->ba));
 	cl = qvisor_slot_class(q, skb);
 	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
+	qvisor_left(cl);
 	qvisor_unaccount(sch, cl, skb);
 	bstats_update(&cl->bstats, skb);
 	qdisc_bstats_update(sch, skb);
+	cl->share_bytes += qdisc_pkt_len(skb);
+	cl->grp->bytes += qdisc_pkt_len(skb);
 	if (q->rate)
 		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
+	if (unlikely(!cl->grp->admitted && !list_empty(&cl->grp->waiting)))
+		qvisor_rotate(q, cl->grp, now ? now : ktime_get_ns());
 	return skb;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Queue walks (control path only)                                        */
 
-/* Free every queued packet for which @match is true (all when NULL);
- * returns how many packets and bytes went.
+/* Unlink the packets of @list (linked through skb->next) that @match
+ * owns (all when NULL), free them, and return the rest.
  */
-static void qvisor_purge(struct Qdisc *sch, const struct qvisor_class *match,
+static struct sk_buff *qvisor_purge_list(struct Qdisc *sch,
+					 struct sk_buff *list,
+					 const struct qvisor_class *match,
+					 struct sk_buff **tailp, bool in_pifo,
+					 u32 *pkts, u32 *bytes)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct sk_buff *skb, *next, *head = NULL, *tail = NULL;
+	struct qvisor_class *cl;
+
+	for (skb = list; skb; skb = next) {
+		next = skb->next;
+		cl = qvisor_slot_class(q, skb);
+		if (match && cl != match) {
+			if (tail)
+				tail->next = skb;
+			else
+				head = skb;
+			tail = skb;
+			continue;
+		}
+		(*pkts)++;
+		*bytes += qdisc_pkt_len(skb);
+		if (in_pifo)
+			qvisor_left(cl);
+		else
+			cl->dq_qlen--;
+		qvisor_unaccount(sch, cl, skb);
+		skb->next = NULL;
+		rtnl_kfree_skbs(skb, skb);
+	}
+	if (tail)
+		tail->next = NULL;
+	*tailp = tail;
+	return head;
+}
+
+/* Free every packet of a bucket array that @match owns (all when NULL) */
+static void qvisor_purge_array(struct Qdisc *sch, struct qv_barray *a,
+			       const struct qvisor_class *match, bool in_pifo,
+			       u32 *pkts, u32 *bytes)
+{
+	struct sk_buff *head, *tail;
+	u32 idx;
+
+	for (idx = qv_ba_next(a, 0); idx < a->nbuckets;
+	     idx = qv_ba_next(a, idx + 1)) {
+		head = qvisor_purge_list(sch, qv_ba_peek(a, idx), match, &tail,
+					 in_pifo, pkts, bytes);
+		qv_ba_set(a, idx, head, tail);
+	}
+}
+
+/* Free the queued packets of @match, or all packets when NULL */
+static void qvisor_purge(struct Qdisc *sch, struct qvisor_class *match,
 			 u32 *pkts, u32 *bytes)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
-	struct sk_buff *skb, *next, *head, *tail;
 	struct qvisor_class *cl;
-	u32 idx;
+	unsigned int i;
 
 	*pkts = 0;
 	*bytes = 0;
-	for (idx = qv_ba_next(&q->ba, 0); idx < q->ba.nbuckets;
-	     idx = qv_ba_next(&q->ba, idx + 1)) {
-		head = NULL;
-		tail = NULL;
-		for (skb = qv_ba_peek(&q->ba, idx); skb; skb = next) {
-			next = skb->next;
-			cl = qvisor_slot_class(q, skb);
-			if (match && cl != match) {
-				if (tail)
-					tail->next = skb;
-				else
-					head = skb;
-				tail = skb;
+	qvisor_purge_array(sch, &q->ba, match, true, pkts, bytes);
+	for (i = 0; i < q->clhash.hashsize; i++) {
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
+			if (match && cl != match)
 				continue;
-			}
-			(*pkts)++;
-			*bytes += qdisc_pkt_len(skb);
-			qvisor_unaccount(sch, cl, skb);
-			skb->next = NULL;
-			rtnl_kfree_skbs(skb, skb);
+			qvisor_purge_array(sch, &cl->dq, NULL, false, pkts,
+					   bytes);
+			list_del_init(&cl->dlist);
+			cl->blocked = false;
 		}
-		if (tail)
-			tail->next = NULL;
-		qv_ba_set(&q->ba, idx, head, tail);
 	}
 }
 
@@ -522,6 +884,30 @@ static void qvisor_rebucket(struct qvisor_sched_data *q, struct qv_barray *to)
 	}
 }
 
+/* The worst queued packet: from the PIFO, else from a deferred queue */
+static struct sk_buff *qvisor_pop_worst(struct Qdisc *sch)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl;
+	struct sk_buff *skb;
+	unsigned int i;
+
+	if (!qv_ba_empty(&q->ba)) {
+		skb = qv_ba_pop(&q->ba, qv_ba_last(&q->ba));
+		qvisor_left(qvisor_slot_class(q, skb));
+		return skb;
+	}
+	for (i = 0; i < q->clhash.hashsize; i++) {
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
+			if (!cl->dq_qlen)
+				continue;
+			cl->dq_qlen--;
+			return qv_ba_pop(&cl->dq, qv_ba_last(&cl->dq));
+		}
+	}
+	return NULL;
+}
+
 /* Drop the worst packets until at most @limit are queued */
 static void qvisor_trim(struct Qdisc *sch, u32 limit)
 {
@@ -531,7 +917,9 @@ static void qvisor_trim(struct Qdisc *sch, u32 limit)
 	u32 pkts = 0, bytes = 0;
 
 	while (sch->q.qlen > limit) {
-		skb = qv_ba_pop(&q->ba, qv_ba_last(&q->ba));
+		skb = qvisor_pop_worst(sch);
+		if (WARN_ON_ONCE(!skb))
+			break;
 		cl = qvisor_slot_class(q, skb);
 		pkts++;
 		bytes += qdisc_pkt_len(skb);
@@ -576,8 +964,10 @@ static void qvisor_plan_free(struct qvisor_plan *p)
 {
 	kvfree(p->cls);
 	kvfree(p->xf);
+	kvfree(p->groups);
 	p->cls = NULL;
 	p->xf = NULL;
+	p->groups = NULL;
 }
 
 /* Mark each class with its index in @pol, or -1 */
@@ -706,6 +1096,10 @@ static int qvisor_synth(struct Qdisc *sch, const struct qv_policy *pol,
 	}
 	p->width = s.width;
 	p->tiers = s.tiers;
+	p->ngroups = s.ngrp;
+	p->groups = kvcalloc(s.ngrp, sizeof(*p->groups), GFP_KERNEL);
+	if (!p->groups)
+		err = -ENOMEM;
 out:
 	kvfree(pol_grp);
 	kvfree(s.grp);
@@ -715,9 +1109,12 @@ out:
 	return err;
 }
 
-/* Install a plan's transforms; under sch_tree_lock */
+/* Install a plan's transforms and groups; under sch_tree_lock.  The old
+ * groups stay allocated (in the plan) until the plan is freed, so tenants
+ * can still be unlinked from them; qvisor_rebuild() moves tenants over.
+ */
 static void qvisor_commit_plan(struct qvisor_sched_data *q,
-			       const struct qvisor_plan *p)
+			       struct qvisor_plan *p)
 {
 	u32 k;
 
@@ -726,7 +1123,96 @@ static void qvisor_commit_plan(struct qvisor_sched_data *q,
 	q->implicit.xf = p->xf[p->n];
 	q->width = p->width;
 	q->tiers = p->tiers;
+	swap(q->groups, p->groups);
+	swap(q->ngroups, p->ngroups);
 	q->stat_resynth++;
+}
+
+static void qvisor_setup_credits(struct qvisor_sched_data *q,
+				 struct qvisor_class *cl, u32 mtu, u64 now)
+{
+	const struct qvisor_group *g = cl->grp;
+	bool had = cl->credits;
+
+	cl->credits = g->members > 1;
+	cl->quantum = qv_quantum(cl->cfg.weight, g->wmin, mtu);
+	cl->round = g->round;
+	/* a tenant new to credits starts with a full quantum */
+	if (!had || cl->credit > cl->quantum)
+		cl->credit = cl->quantum;
+	cl->dq_mult = qv_mult_ceil(QVISOR_DQ_BUCKETS, cl->xf.width);
+}
+
+static void qvisor_setup_ceil(struct qvisor_sched_data *q,
+			      struct qvisor_class *cl, u32 mtu, u64 now)
+{
+	struct tc_ratespec rs = {};
+	s64 slot_ns = (s64)q->slot_us * NSEC_PER_USEC;
+
+	if (!cl->cfg.ceil)
+		return;
+	psched_ratecfg_precompute(&cl->ceil_rate, &rs, cl->cfg.ceil);
+	/* a refill every slot must not overflow the bucket */
+	cl->burst_ns = max_t(s64, psched_l2t_ns(&cl->ceil_rate, cl->cfg.burst),
+			     slot_ns + psched_l2t_ns(&cl->ceil_rate, mtu));
+	if (!cl->t_c) {
+		cl->t_c = now;
+		cl->tokens = cl->burst_ns;
+	}
+	cl->tokens = min(cl->tokens, cl->burst_ns);
+}
+
+/* Move a tenant into its (new) group; first pass of qvisor_rebuild() */
+static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
+{
+	struct qvisor_group *g = &q->groups[cl->xf.group];
+
+	list_del_init(&cl->dlist);
+	cl->blocked = false;
+	cl->share_bytes = 0;
+	cl->grp = g;
+	g->members++;
+	g->wmin = min(g->wmin, cl->cfg.weight);
+	g->admitted += cl->adm;
+}
+
+/* Second pass: credits and caps from the new configuration */
+static void qvisor_settle(struct qvisor_sched_data *q, struct qvisor_class *cl,
+			  u32 mtu, u64 now)
+{
+	qvisor_setup_credits(q, cl, mtu, now);
+	qvisor_setup_ceil(q, cl, mtu, now);
+	if (cl->dq_qlen)
+		qvisor_release(q, cl, now);
+}
+
+/* Rebuild the runtime state of groups, credits and caps after a commit:
+ * O(tenants) on the control path, under sch_tree_lock.
+ */
+static void qvisor_rebuild(struct Qdisc *sch)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	u32 mtu = psched_mtu(qdisc_dev(sch));
+	u64 now = ktime_get_ns();
+	struct qvisor_class *cl;
+	unsigned int i;
+
+	q->fat = NULL;
+	for (i = 0; i < q->ngroups; i++)
+		q->groups[i].wmin = U32_MAX;
+	for (i = 0; i < q->clhash.hashsize; i++)
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
+			qvisor_attach(q, cl);
+	qvisor_attach(q, &q->implicit);
+	INIT_LIST_HEAD(&q->blocked);
+	for (i = 0; i < q->ngroups; i++)
+		INIT_LIST_HEAD(&q->groups[i].waiting);
+	for (i = 0; i < q->clhash.hashsize; i++)
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
+			qvisor_settle(q, cl, mtu, now);
+	qvisor_settle(q, &q->implicit, mtu, now);
+	for (i = 0; i < q->ngroups; i++)
+		qvisor_rotate(q, &q->groups[i], now);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -948,11 +1434,20 @@ static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
 	qvisor_commit_plan(q, &plan);
 	qvisor_qcfg_commit(sch, &c);
 	qvisor_trim(sch, sch->limit);
+	qvisor_rebuild(sch);
 	sch_tree_unlock(sch);
 out:
 	qvisor_plan_free(&plan);
 	qvisor_qcfg_free(&c);
 	return err;
+}
+
+static void qvisor_tenant_init(struct qvisor_class *cl)
+{
+	INIT_LIST_HEAD(&cl->dlist);
+	qv_ba_init(&cl->dq, &cl->dq_leaf, cl->dq_b, QVISOR_DQ_BUCKETS,
+		   offsetof(struct sk_buff, next));
+	gnet_stats_basic_sync_init(&cl->bstats);
 }
 
 static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
@@ -967,10 +1462,11 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->slot_us = QVISOR_DEF_SLOT_US;
 	q->overlap = QVISOR_DEF_OVERLAP;
 	q->queues = 8;
+	INIT_LIST_HEAD(&q->blocked);
+	qvisor_tenant_init(&q->implicit);
 	q->implicit.slot = QVISOR_IMPLICIT_SLOT;
 	q->implicit.cfg.rank = TCA_QVISOR_RANK_FIFO;
 	q->implicit.cfg.weight = QVISOR_DEF_WEIGHT;
-	gnet_stats_basic_sync_init(&q->implicit.bstats);
 
 	err = qdisc_class_hash_init(&q->clhash);
 	if (err)
@@ -995,8 +1491,10 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 		return qvisor_change(sch, opt, extack);
 	err = qvisor_synth(sch, NULL, q->buckets, q->overlap, NULL, NULL,
 			   &plan, extack);
-	if (!err)
+	if (!err) {
 		qvisor_commit_plan(q, &plan);
+		qvisor_rebuild(sch);
+	}
 	qvisor_plan_free(&plan);
 	return err;
 }
@@ -1009,6 +1507,7 @@ static void qvisor_reset(struct Qdisc *sch)
 	if (q->ba.leaf)
 		qvisor_purge(sch, NULL, &pkts, &bytes);
 	q->t_next = 0;
+	q->fat = NULL;
 	qdisc_watchdog_cancel(&q->watchdog);
 }
 
@@ -1038,6 +1537,7 @@ static void qvisor_destroy(struct Qdisc *sch)
 			qvisor_destroy_class(sch, cl);
 	qdisc_class_hash_destroy(&q->clhash);
 	kvfree(q->slots);
+	kvfree(q->groups);
 	kvfree(q->ba.leaf);
 	kvfree(q->ba.b);
 	kvfree(q->pol_ent);
@@ -1071,12 +1571,31 @@ nla_put_failure:
 	return -EMSGSIZE;
 }
 
+/* Blocked tenants, and all deferred packets into *deferred */
+static u32 qvisor_count_blocked(struct qvisor_sched_data *q, u64 *deferred)
+{
+	struct qvisor_class *cl;
+	unsigned int i;
+	u32 n = 0;
+
+	*deferred = 0;
+	for (i = 0; i < q->clhash.hashsize; i++) {
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
+			*deferred += cl->dq_qlen;
+			n += cl->blocked;
+		}
+	}
+	return n;
+}
+
 static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct tc_qvisor_xstats st = {};
 
 	sch_tree_lock(sch);
+	st.type = TCA_QVISOR_XSTATS_QDISC;
+	st.blocked = qvisor_count_blocked(q, &st.deferred);
 	st.tenants = q->ntenants;
 	st.buckets = q->buckets;
 	st.joint_width = q->width;
@@ -1090,6 +1609,8 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.throttled = q->stat_throttled;
 	st.inversions = q->stat_inversions;
 	st.resynth = q->stat_resynth;
+	st.rounds = q->stat_rounds;
+	st.refills = q->stat_refills;
 	sch_tree_unlock(sch);
 	return gnet_stats_copy_app(d, &st, sizeof(st));
 }
@@ -1220,7 +1741,7 @@ static struct qvisor_class *qvisor_class_alloc(struct Qdisc *sch, u32 classid,
 	cl->cfg.rank = TCA_QVISOR_RANK_PRIO;
 	cl->cfg.mark_mask = 0xffffffff;
 	cl->cfg.weight = QVISOR_DEF_WEIGHT;
-	gnet_stats_basic_sync_init(&cl->bstats);
+	qvisor_tenant_init(cl);
 	return cl;
 }
 
@@ -1272,6 +1793,7 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 		q->ntenants++;
 	}
 	qvisor_commit_plan(q, &plan);
+	qvisor_rebuild(sch);
 	sch_tree_unlock(sch);
 	qvisor_plan_free(&plan);
 	if (newcl)
@@ -1305,6 +1827,7 @@ static int qvisor_class_delete(struct Qdisc *sch, unsigned long arg,
 	qdisc_class_hash_remove(&q->clhash, &cl->common);
 	q->ntenants--;
 	qvisor_commit_plan(q, &plan);
+	qvisor_rebuild(sch);
 	sch_tree_unlock(sch);
 	qvisor_plan_free(&plan);
 	qvisor_destroy_class(sch, cl);
@@ -1391,6 +1914,26 @@ static int qvisor_class_dump(struct Qdisc *sch, unsigned long arg,
 	return nla_nest_end(skb, opts);
 }
 
+static void qvisor_credit_stats(const struct qvisor_class *cl,
+				struct tc_qvisor_cl_xstats *st)
+{
+	const struct qvisor_group *g = cl->grp;
+
+	st->quantum = cl->credits ? cl->quantum : 0;
+	st->deferred = cl->dq_qlen;
+	st->group_members = g->members;
+	st->share_ppm = g->bytes ?
+		(u32)div64_u64(cl->share_bytes * 1000000, g->bytes) : 0;
+	st->credit = cl->credits ?
+		qv_credit_sync(cl->credit, cl->round, g->round, cl->quantum) : 0;
+	if (cl->cfg.ceil) {
+		/* ns of allowance to bytes; rates above 2^31 B/s saturate */
+		s64 bps = min_t(u64, cl->cfg.ceil, 1ULL << 31);
+
+		st->tokens = div_s64(cl->tokens * bps, NSEC_PER_SEC);
+	}
+}
+
 static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 				   struct gnet_dump *d)
 {
@@ -1400,6 +1943,8 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	u32 qlen;
 
 	sch_tree_lock(sch);
+	st.type = TCA_QVISOR_XSTATS_CLASS;
+	qvisor_credit_stats(cl, &st);
 	st.tier = cl->xf.tier;
 	st.level = cl->xf.level;
 	st.offset = cl->xf.offset;

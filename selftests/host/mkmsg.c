@@ -117,7 +117,9 @@ static void emit(struct msg *m)
 static void qdisc_full(struct msg *m)
 {
 	struct tc_qvisor_xstats xs = {
+		.type = TCA_QVISOR_XSTATS_QDISC,
 		.tenants = 3, .buckets = 4096, .joint_width = 130, .tiers = 2,
+		.blocked = 1, .deferred = 7, .rounds = 8, .refills = 9,
 		.drop_pushout = 11, .drop_limit = 12, .drop_tenant_limit = 13,
 		.drop_classify = 14, .implicit_pkts = 15, .default_pkts = 16,
 		.throttled = 17, .inversions = 18, .resynth = 19,
@@ -187,7 +189,10 @@ static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
 		       __u32 limit)
 {
 	struct tc_qvisor_cl_xstats xs = {
+		.type = TCA_QVISOR_XSTATS_CLASS,
 		.tier = 1, .level = 2, .offset = 64, .width = 3,
+		.group_members = 2, .share_ppm = 600000, .quantum = 2280,
+		.credit = -120, .tokens = 4000, .deferred = 6,
 		.rank_min = 3, .rank_max = 9, .joint_min = 64,
 		.joint_max = 66, .clamped = 5,
 		.drop_pushout = 21, .drop_limit = 22, .drop_tenant_limit = 23,

@@ -110,6 +110,7 @@ print_test "qdisc options" qdisc-full -- \
 	'policy "1 >> 2 + 3"' "overlap 30%"
 print_test "qdisc xstats" qdisc-full -- \
 	"  tenants 3 buckets 4096 joint_width 130 tiers 2" \
+	"  deferred 7 blocked 1 rounds 8 refills 9" \
 	"  drops pushout 11 limit 12 tenant_limit 13 classify 14" \
 	"  implicit 15 default 16 throttled 17 inversions 18 resynth 19"
 print_test "qdisc hides rate 0 and default 0" qdisc-min -- \
@@ -122,6 +123,7 @@ print_test "class options" class-full -- \
 print_test "class xstats" class-full -- \
 	"  tier 1 level 2 offset 64 width 3" \
 	"  ranks 3..9 joint 64..66 clamped 5" \
+	"  group 2 share 60.00% quantum 2280 credit -120 tokens 4000 deferred 6" \
 	"  drops pushout 21 limit 22 tenant_limit 23 inversions 24" \
 	! "tenants" "resynth"
 print_test "class edf budget, ceil 0 and limit 0 hidden" class-edf -- \

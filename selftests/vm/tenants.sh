@@ -2,19 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A small VM host: three tenant "VMs" (network namespaces) behind a bridge,
 # whose uplink carries qvisor.  Tenants are classified by the bridge port
-# they came in on (flower indev).  Policy "1 >> 2 + 3" on a 100 Mbit link:
-# tenant 1 sends 10 Mbit/s of UDP and pings, tenants 2 and 3 saturate with
-# TCP.  Tenant 1 must get all it sends with a short ping RTT and the link
-# must stay busy.  Tenants 2 and 3 share one FIFO of equal joint ranks: how
-# they split the rest is printed, not asserted (weighted shares within a
-# '+' group need the credit scheduler).  Lines "# table: ..." are the
-# demo's table.
+# they came in on (flower indev).  Policy "1 >> 2 + 3" on a 100 Mbit link,
+# tenants 2 and 3 weighted 60:40: tenant 1 sends 10 Mbit/s of UDP and
+# pings, tenants 2 and 3 saturate with TCP.  Tenant 1 must get all it sends
+# with a short ping RTT, the link must stay busy, and 2 and 3 must split
+# the rest 60:40.  Lines "# table: ..." are the demo's table.
 . "$(dirname "$0")/lib.sh"
 
 RATE_MBIT=100
 T1_MBIT=10
 SECS=${QVISOR_TENANTS_SECS:-8}
 SINK=10.9.0.254
+declare -A WEIGHT=([1]=1 [2]=60 [3]=40)
 
 qvisor_loaded || { tap_skip "tenants" "sch_qvisor not loaded"; tap_done; }
 
@@ -50,7 +49,7 @@ configure() {
 		limit 1000 policy "1 >> 2 + 3" || return 1
 	for i in 1 2 3; do
 		$TC class add dev up0 parent 1: classid 1:$i qvisor \
-			rank dscp range 0 63 &&
+			rank dscp range 0 63 weight ${WEIGHT[$i]} &&
 		$TC filter add dev up0 parent 1: protocol ip prio $i \
 			flower indev vm${i}h classid 1:$i || return 1
 	done
@@ -100,13 +99,19 @@ done
 idle=$(ping_avg /tmp/ping-idle.txt)
 load=$(ping_avg /tmp/ping-load.txt)
 
-echo "# table: $(printf '%-7s %-12s %-22s %9s %7s' tenant policy 'class' Mbit/s share)"
+# share of the '+' group (tenants 2 and 3) against its 60:40 target
+grp=$((b1[2] - b0[2] + b1[3] - b0[3]))
+fmt='%-7s %-11s %-22s %8s %8s %8s'
+echo "# table: $(printf "$fmt" tenant policy class Mbit/s target share)"
 for i in 1 2 3; do
-	case $i in 1) pol="tier 1" ;; *) pol="tier 2, +" ;; esac
-	share=$(awk -v a=$((b1[$i] - b0[$i])) -v t=$total \
-		'BEGIN { printf "%.1f%%", t ? 100 * a / t : 0 }')
-	echo "# table: $(printf '%-7s %-12s %-22s %9s %7s' $i "$pol" \
-		"1:$i flower indev vm${i}h" "${mbit[$i]}" "$share")"
+	case $i in
+	1) pol="tier 1" target="-" share="-" ;;
+	*) pol="tier 2, +" target="${WEIGHT[$i]}.0%"
+	   share=$(awk -v a=$((b1[$i] - b0[$i])) -v t=$grp \
+		'BEGIN { printf "%.1f%%", t ? 100 * a / t : 0 }') ;;
+	esac
+	echo "# table: $(printf "$fmt" $i "$pol" "1:$i indev vm${i}h" \
+		"${mbit[$i]}" "$target" "$share")"
 done
 echo "# table: ping RTT of tenant 1: idle ${idle:-?} ms, under load ${load:-?} ms"
 $TC -s qdisc show dev up0 | sed 's/^/# /'
@@ -117,6 +122,14 @@ if awk -v m="${mbit[1]}" -v t=$T1_MBIT 'BEGIN { exit !(m >= 0.9 * t) }'; then
 else
 	tap_fail "tier-1 tenant gets what it sends" \
 		"measured ${mbit[1]} Mbit/s of $T1_MBIT" "$(cat /tmp/iperf-1.txt)"
+fi
+s2=$(awk -v a=$((b1[2] - b0[2])) -v t=$grp 'BEGIN { printf "%.2f", t ? 100 * a / t : 0 }')
+if awk -v s="$s2" 'BEGIN { exit !(s >= 58 && s <= 62) }'; then
+	tap_ok "tenants 2 and 3 split their tier 60:40 within 2 pp ($s2%)"
+else
+	tap_fail "tenants 2 and 3 split their tier 60:40 within 2 pp" \
+		"tenant 2 got $s2% of the group's bytes" \
+		"$(tail -4 /tmp/iperf-2.txt)" "$(tail -4 /tmp/iperf-3.txt)"
 fi
 if awk -v t="${mbit[1]}" -v a="${mbit[2]}" -v b="${mbit[3]}" -v r=$RATE_MBIT \
 	'BEGIN { s = t + a + b; exit !(s >= 0.75 * r && s <= 1.05 * r) }'; then

@@ -86,12 +86,21 @@ enum {
 };
 #define TCA_QVISOR_CLASS_MAX (__TCA_QVISOR_CLASS_MAX - 1)
 
-/* Qdisc xstats (TCA_STATS_APP) */
+/* xstats (TCA_STATS_APP) of the qdisc and of a class; both start with a
+ * type so that a reader can tell them apart whatever their length.
+ */
+enum {
+	TCA_QVISOR_XSTATS_QDISC = 1,
+	TCA_QVISOR_XSTATS_CLASS = 2,
+};
+
 struct tc_qvisor_xstats {
+	__u32	type;			/* TCA_QVISOR_XSTATS_QDISC */
 	__u32	tenants;		/* configured classes */
 	__u32	buckets;		/* bucket array size */
 	__u32	joint_width;		/* joint ranks used by the synthesis */
 	__u32	tiers;			/* strict tiers in the policy */
+	__u32	blocked;		/* capped tenants waiting for tokens */
 	__u64	drop_pushout;		/* pushed out by a better-ranked packet */
 	__u64	drop_limit;		/* arrived to a full queue, worst rank */
 	__u64	drop_tenant_limit;	/* tenant over its own limit */
@@ -101,10 +110,13 @@ struct tc_qvisor_xstats {
 	__u64	throttled;		/* dequeues held back by rate */
 	__u64	inversions;		/* see struct tc_qvisor_cl_xstats */
 	__u64	resynth;		/* times the schedule was synthesized */
+	__u64	rounds;			/* credit rounds of all groups */
+	__u64	refills;		/* slot refills of capped tenants */
+	__u64	deferred;		/* packets waiting for credit/tokens */
 };
 
-/* Class xstats (TCA_STATS_APP of a class) */
 struct tc_qvisor_cl_xstats {
+	__u32	type;			/* TCA_QVISOR_XSTATS_CLASS */
 	__u32	tier;			/* strict tier, 0 = highest */
 	__u32	level;			/* preference level inside the tier */
 	__u32	offset;			/* first joint rank of the tenant */
@@ -114,12 +126,20 @@ struct tc_qvisor_cl_xstats {
 	__u32	joint_min;		/* observed joint ranks (after */
 	__u32	joint_max;		/*   the transform) */
 	__u32	clamped;		/* packets whose rank was clamped */
-	__u32	pad;
+	__u32	quantum;		/* bytes per credit round, 0 = none */
+	__u32	deferred;		/* packets waiting for credit/tokens */
+	__u32	share_ppm;		/* of its group's bytes since the
+					 * last configuration change
+					 */
+	__u32	group_members;		/* tenants in its sharing group */
+	__s64	credit;			/* bytes left in this round */
+	__s64	tokens;			/* bytes of ceil allowance left */
 	__u64	drop_pushout;
 	__u64	drop_limit;
 	__u64	drop_tenant_limit;
 	/* packets that left after a higher-ranked packet of the same tenant
-	 * which left while they were queued (quantization, runtime change)
+	 * which left while they were queued (quantization, credit rounds,
+	 * runtime change)
 	 */
 	__u64	inversions;
 };
