@@ -11,7 +11,7 @@
 # guest printed its QVISOR-RESULT line with fail=0.
 #
 # Environment:
-#   QVISOR_VM_TIMEOUT   hard limit for the whole boot, seconds (default 600)
+#   QVISOR_VM_TIMEOUT   hard limit for the whole boot, seconds (default 1200)
 #   QVISOR_TEST_TIMEOUT per test script inside the guest (default 300)
 #   QVISOR_VM_MEM       guest memory in MB (default 1024)
 #   QVISOR_VM_CPUS      guest CPUs (default 2)
@@ -25,7 +25,7 @@ shift
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${QVISOR_CACHE:-$TOP/.cache}
 VMLINUZ=$CACHE/kernels/$KVER/vmlinuz
-TIMEOUT=${QVISOR_VM_TIMEOUT:-600}
+TIMEOUT=${QVISOR_VM_TIMEOUT:-1200}
 LOG=${QVISOR_VM_LOG:-$TOP/out/vm/$KVER/console.log}
 INITRD=$TOP/out/vm/$KVER/initramfs.$$.cpio.gz
 trap 'rm -f "$INITRD"' EXIT
