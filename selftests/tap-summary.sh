@@ -46,8 +46,8 @@ END {
 	flush_file()
 	for (i = 1; i <= nfailed; i++) print "FAILED: " failed[i]
 	if (pass + fail + skip == 0) { print "no test results found"; fail = 1 }
-	line = pass " passed, " fail " failed"
-	if (skip) line = line ", " skip " skipped"
+	line = sprintf("%d passed, %d failed", pass, fail)
+	if (skip) line = sprintf("%s, %d skipped", line, skip)
 	print line
 	exit fail ? 1 : 0
 }' "$@"
