@@ -24,7 +24,7 @@ fi
 # No IPv6 chatter (router solicitations, MLD) through the qdiscs under test.
 echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6 2>/dev/null
 echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null
-for m in cls_u32 cls_flower cls_fw cls_matchall act_skbedit bridge; do
+for m in cls_u32 cls_flower cls_fw cls_bpf cls_matchall act_skbedit bridge; do
 	modprobe $m 2>/dev/null
 done
 
@@ -159,6 +159,14 @@ expect "filter to a missing class 1:42 -> skb->priority 1:3" $DEV "$CL" \
 	"1:3=$N" send "6006:prio=65539x$N"
 expect "filter to a missing class 1:42, no priority -> implicit" $DEV "$CL" \
 	"implicit=$N" send "6006:none=1x$N"
+# cls_bpf with a classic BPF program (no compiler needed): UDP destination
+# port 6008 (offset 36 from the Ethernet header of an IPv4 packet without
+# options) returns -1, "use this filter's classid".
+$TC filter add dev $DEV parent 1: protocol ip prio 7 bpf \
+	bytecode '4,40 0 0 36,21 0 1 6008,6 0 0 4294967295,6 0 0 0' \
+	classid 1:5
+expect "cls_bpf (classic bytecode, dport 6008) -> class 1:5" $DEV "$CL" \
+	"1:5=$N" send "6008:none=1x$N"
 # A filter that drops: counted as drop_classify
 d0=$(xstat $DEV classify)
 $TC filter add dev $DEV parent 1: protocol ip prio 6 u32 \

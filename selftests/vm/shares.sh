@@ -127,11 +127,29 @@ expect_shares() {
 }
 
 MID_CMD=
+if setup "1 + 2" 50 50; then
+	run $((WARM + WIN + 1)) udp 1 2
+	expect_shares "UDP 50:50" 50 50
+else
+	tap_fail "UDP 50:50" "setup failed"
+fi
+
 if setup "1 + 2" 60 40; then
 	run $((WARM + WIN + 1)) udp 1 2
 	expect_shares "UDP 60:40" 60 40
 else
 	tap_fail "UDP 60:40" "setup failed"
+fi
+
+# ICMP: tenant 2 is a ping flood (64 requests in flight), tenant 1 UDP
+if setup "1 + 2" 50 50 &&
+	$TC filter add dev veth0 parent 1: protocol ip prio 9 u32 \
+		match ip protocol 1 0xff classid 1:2; then
+	ping -f -l 64 -s 1000 -w $((WARM + WIN + 1)) $DST >/tmp/ping-flood.txt 2>&1 &
+	run $((WARM + WIN + 1)) udp 1
+	expect_shares "UDP against an ICMP ping flood 50:50" 50 50
+else
+	tap_fail "ICMP ping flood 50:50" "setup failed"
 fi
 
 if setup "1 + 2 + 3" 50 30 20; then
