@@ -55,7 +55,7 @@ PLUGIN_INC := -I include/uapi -I include -I $(IPROUTE2)/include \
 TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c))
 
-.PHONY: all module plugin tools install modules_install dkms-install clean \
+.PHONY: all module plugin tools install modules_install dkms-install clean bench-shares \
 	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test
 .DELETE_ON_ERROR:
 
@@ -184,6 +184,19 @@ demo:
 	sed -n 's/^# table: /  /p' out/logs/demo.log; \
 	echo; grep -E '^(not )?ok ' out/logs/demo.log | sed 's/^/  /'; \
 	echo; echo "full log: out/logs/demo.log"; \
+	exit $$rc
+
+# Share accuracy of weights and caps (not part of check): shares.sh and
+# taps.sh in one VM boot, then a table vs Lee et al., CSV and a PNG plot.
+BENCH_KVER ?= $(KVER61)
+bench-shares:
+	@tools/deps.sh
+	@$(MAKE) -s KVER=$(BENCH_KVER) vm-artifacts
+	@mkdir -p out/bench
+	@QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/shares-$(BENCH_KVER).log \
+		tools/vm/run.sh $(BENCH_KVER) selftests/vm/shares.sh \
+		selftests/vm/taps.sh >/dev/null; rc=$$?; \
+	tools/bench-shares.sh out/bench/shares-$(BENCH_KVER).log out/bench; \
 	exit $$rc
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".

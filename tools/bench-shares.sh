@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Share accuracy report: reads the console log of a VM run of
+# selftests/vm/shares.sh and selftests/vm/taps.sh and writes, into OUTDIR,
+#   accuracy.md  target vs measured share per case, the error in percentage
+#                points, and Lee et al.'s testbed figures for comparison
+#   taps.csv     per-interval throughput of the two tap VMs (50:50 -> 60:40)
+#   taps.png     the same as a plot (gnuplot)
+# and prints accuracy.md.  Used by `make bench-shares`.
+#
+#   tools/bench-shares.sh LOG OUTDIR
+set -eu
+LOG=$1
+OUT=$2
+mkdir -p "$OUT"
+KVER=$(sed -n 's/^# qvisor-kernel: \([^ ]*\).*/\1/p' "$LOG" | head -n 1)
+
+# "# table: NAME: tenant 1: 59.97% (target 60%, ...); tenant 2: ..." lines
+{
+	echo "# qvisor share accuracy ($KVER, QEMU/TCG, $(date -u +%Y-%m-%d))"
+	echo
+	echo "| case | target | measured | error (pp) | Lee et al. |"
+	echo "| --- | --- | --- | --- | --- |"
+	sed -n 's/^# table: //p' "$LOG" | awk '
+	/tenant 1: [0-9.]+% \(target/ {
+		name = $0; sub(/: tenant .*/, "", name)
+		tgt = ""; got = ""; err = 0; rest = $0
+		while (match(rest, /tenant [0-9]+: [0-9.]+% \(target [0-9]+%/)) {
+			m = substr(rest, RSTART, RLENGTH)
+			rest = substr(rest, RSTART + RLENGTH)
+			split(m, f, /[ :%()]+/)
+			g = f[3] + 0; t = f[5] + 0
+			got = got (got == "" ? "" : ":") sprintf("%.2f", g)
+			tgt = tgt (tgt == "" ? "" : ":") t
+			e = g - t; if (e < 0) e = -e; if (e > err) err = e
+		}
+		lee = "-"
+		if (name == "UDP 60:40") lee = "59.1:40.9 (0.9 pp)"
+		if (name == "TCP 60:40") lee = "61.1:38.9 (1.1 pp)"
+		printf "| %s | %s | %s | %.2f | %s |\n", name, tgt, got, err, lee
+	}
+	/^taps / {
+		name = $0; sub(/: tenant .*/, "", name)
+		match($0, /tenant 1 [0-9.]+%/); g = substr($0, RSTART + 9, RLENGTH - 10) + 0
+		match($0, /target [0-9]+%/); t = substr($0, RSTART + 7, RLENGTH - 8) + 0
+		e = g - t; if (e < 0) e = -e
+		printf "| %s (VMs on taps) | %d:%d | %.2f:%.2f | %.2f | - |\n", name, t, 100 - t, g, 100 - g, e
+	}
+	/^ceil / { printf "| %s | | | | - |\n", $0 }'
+	echo
+	echo "Error: the largest distance of any tenant's share from its target,"
+	echo "over a 4 s window (shares.sh) or a 5 s phase (taps.sh)."
+	echo "Lee et al.: their testbed's 60:40 results, as cited in the design."
+	echo "Command: \`make bench-shares\`."
+} >"$OUT/accuracy.md"
+
+# per-interval Mbit/s of the two tap VMs
+sed -n 's/^# csv: //p' "$LOG" | awk -F, '
+	NR == 1 { print "t_s,vm1_mbit,vm2_mbit,phase"; next }
+	{
+		if (n++) {
+			dt = ($1 - t) / 1000
+			printf "%.2f,%.3f,%.3f,%s\n", ($1 - t0) / 1000, \
+				($2 - a) * 8 / dt / 1e6, ($3 - b) * 8 / dt / 1e6, $4
+		} else {
+			t0 = $1
+		}
+		t = $1; a = $2; b = $3
+	}' >"$OUT/taps.csv"
+
+if command -v gnuplot >/dev/null && [ "$(wc -l <"$OUT/taps.csv")" -gt 2 ]; then
+	gnuplot <<EOF
+set terminal pngcairo size 800,450 noenhanced
+set output "$OUT/taps.png"
+set datafile separator ","
+set title "Two VMs on taps, qvisor rate 4mbit, weights 50:50 then 60:40 ($KVER)"
+set xlabel "time (s)"
+set ylabel "throughput (Mbit/s)"
+set key top right
+set grid
+set yrange [0:4]
+plot "$OUT/taps.csv" using 1:2 every ::1 with linespoints title "VM 1 (weight 50, then 60)", \
+     "$OUT/taps.csv" using 1:3 every ::1 with linespoints title "VM 2 (weight 50, then 40)"
+EOF
+fi
+cat "$OUT/accuracy.md"
+[ -f "$OUT/taps.png" ] && echo && echo "plot: $OUT/taps.png, data: $OUT/taps.csv"
+exit 0
