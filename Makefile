@@ -55,7 +55,7 @@ PLUGIN_INC := -I include/uapi -I include -I $(IPROUTE2)/include \
 TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c))
 
-.PHONY: all module plugin tools install modules_install dkms-install clean bench-shares \
+.PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core \
 	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test
 .DELETE_ON_ERROR:
 
@@ -198,6 +198,10 @@ bench-shares:
 		selftests/vm/taps.sh >/dev/null; rc=$$?; \
 	tools/bench-shares.sh out/bench/shares-$(BENCH_KVER).log out/bench; \
 	exit $$rc
+
+# Instructions per packet of the portable core vs a binary heap (callgrind).
+bench-core:
+	@tools/bench/core-bench.sh
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".
 check:

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * core_bench: cost of one enqueue + dequeue pair of the portable core,
+ * against a binary heap doing the same job.  Run it under
+ * `valgrind --tool=callgrind --toggle-collect='run_*'` (see
+ * tools/bench/core-bench.sh) to count instructions; it also prints
+ * wall-clock ns per pair when run alone.
+ *
+ *   core_bench pifo|pifo-xform|heap BUCKETS uniform|skewed DEPTH PAIRS
+ *
+ * The queue is first filled with DEPTH packets, then each pair dequeues
+ * the best packet and enqueues a new one with the next rank of the stream
+ * (steady state).  Ranks are drawn before the measured loop.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "qvisor/bucket.h"
+#include "qvisor/synth.h"
+
+struct pkt {
+	struct pkt *next;	/* the bucket array's link */
+	u32 rank;
+	u32 seq;
+};
+
+static struct pkt *pool;
+static u32 *ranks;
+static struct qv_barray ba;
+static struct qv_xform xf;
+static struct pkt **heap;
+static u32 heap_n, seq;
+
+static u64 xorshift(u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* ---- binary min-heap on (rank, seq) ---------------------------------- */
+static int heap_less(const struct pkt *a, const struct pkt *b)
+{
+	return a->rank < b->rank || (a->rank == b->rank && a->seq < b->seq);
+}
+
+static void heap_push(struct pkt *p)
+{
+	u32 i = heap_n++;
+
+	while (i && heap_less(p, heap[(i - 1) / 2])) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = p;
+}
+
+static struct pkt *heap_pop(void)
+{
+	struct pkt *top = heap[0], *last = heap[--heap_n];
+	u32 i = 0, c;
+
+	while ((c = 2 * i + 1) < heap_n) {
+		if (c + 1 < heap_n && heap_less(heap[c + 1], heap[c]))
+			c++;
+		if (!heap_less(heap[c], last))
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = last;
+	return top;
+}
+
+/* ---- the measured loops ------------------------------------------------ */
+enum mode { PIFO, PIFO_XFORM, HEAP };
+
+static void enqueue(enum mode m, struct pkt *p, u32 rank)
+{
+	p->rank = rank;
+	p->seq = seq++;
+	if (m == HEAP)
+		heap_push(p);
+	else
+		qv_ba_push(&ba, m == PIFO_XFORM ? qv_xform_apply(&xf, rank) :
+			   rank, p);
+}
+
+/* One loop per mode, noinline, so that callgrind can collect exactly the
+ * measured work (--toggle-collect='run_*') and each loop inlines its
+ * operations as the kernel's enqueue/dequeue do.
+ */
+__attribute__((noinline)) static u64 run_pifo(u32 depth, u32 pairs)
+{
+	u64 check = 0;
+	u32 i;
+
+	for (i = 0; i < pairs; i++) {
+		struct pkt *p = qv_ba_pop(&ba, qv_ba_first(&ba));
+
+		check += p->rank;
+		p->rank = ranks[depth + i];
+		qv_ba_push(&ba, p->rank, p);
+	}
+	return check;
+}
+
+__attribute__((noinline)) static u64 run_pifo_xform(u32 depth, u32 pairs)
+{
+	u64 check = 0;
+	u32 i;
+
+	for (i = 0; i < pairs; i++) {
+		struct pkt *p = qv_ba_pop(&ba, qv_ba_first(&ba));
+
+		check += p->rank;
+		p->rank = ranks[depth + i];
+		qv_ba_push(&ba, qv_xform_apply(&xf, p->rank), p);
+	}
+	return check;
+}
+
+__attribute__((noinline)) static u64 run_heap(u32 depth, u32 pairs)
+{
+	u64 check = 0;
+	u32 i;
+
+	for (i = 0; i < pairs; i++) {
+		struct pkt *p = heap_pop();
+
+		check += p->rank;
+		p->rank = ranks[depth + i];
+		p->seq = seq++;
+		heap_push(p);
+	}
+	return check;
+}
+
+static u64 run_pairs(enum mode m, u32 depth, u32 pairs)
+{
+	if (m == HEAP)
+		return run_heap(depth, pairs);
+	if (m == PIFO_XFORM)
+		return run_pifo_xform(depth, pairs);
+	return run_pifo(depth, pairs);
+}
+
+int main(int argc, char **argv)
+{
+	u32 buckets, depth, pairs, i, raw_hi;
+	u64 s = 0x9e3779b97f4a7c15ull, check;
+	struct timespec t0, t1;
+	int skewed;
+	enum mode m;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: core_bench pifo|pifo-xform|heap BUCKETS uniform|skewed DEPTH PAIRS\n");
+		return 2;
+	}
+	m = !strcmp(argv[1], "heap") ? HEAP :
+	    !strcmp(argv[1], "pifo-xform") ? PIFO_XFORM : PIFO;
+	buckets = (u32)atoi(argv[2]);
+	skewed = !strcmp(argv[3], "skewed");
+	depth = (u32)atoi(argv[4]);
+	pairs = (u32)atoi(argv[5]);
+	if (buckets < 64 || buckets > QV_BMAP_MAX_BITS ||
+	    (buckets & (buckets - 1)) || !depth || !pairs)
+		return 2;
+
+	/* the transform of a tenant ranking in [1000, 50999] onto all buckets */
+	raw_hi = 1000 + 50000 - 1;
+	xf.lo = 1000;
+	xf.hi = raw_hi;
+	xf.levels = buckets;
+	xf.width = buckets;
+	xf.offset = 0;
+	xf.mult_q = qv_mult_ceil(buckets, raw_hi - 1000 + 1);
+	xf.mult_w = qv_mult_ceil(buckets, buckets);
+
+	pool = calloc(depth, sizeof(*pool));
+	ranks = malloc(sizeof(*ranks) * ((size_t)depth + pairs));
+	heap = malloc(sizeof(*heap) * depth);
+	qv_ba_init(&ba, calloc(qv_ba_leaf_bytes(buckets), 1),
+		   calloc(qv_ba_bucket_bytes(buckets), 1), buckets,
+		   offsetof(struct pkt, next));
+	for (i = 0; i < depth + pairs; i++) {
+		u32 span = m == PIFO_XFORM ? 50000 : buckets;
+		u32 u = (u32)(xorshift(&s) % span);
+
+		/* skewed: quadratic, most ranks near the best end */
+		ranks[i] = (skewed ? (u32)((u64)u * u / span) : u) +
+			   (m == PIFO_XFORM ? 1000 : 0);
+	}
+	for (i = 0; i < depth; i++)
+		enqueue(m, &pool[i], ranks[i]);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	check = run_pairs(m, depth, pairs);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%s buckets=%u %s depth=%u pairs=%u ns/pair=%.1f check=%llu\n",
+	       argv[1], buckets, argv[3], depth, pairs,
+	       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) /
+	       pairs, (unsigned long long)check);
+	return 0;
+}
