@@ -179,11 +179,14 @@ demo:
 	@QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/logs/demo.log \
 		tools/vm/run.sh $(KVER61) selftests/vm/tenants.sh >/dev/null; rc=$$?; \
 	echo; echo "Three tenant namespaces behind a bridge; qvisor on the uplink:"; \
-	echo "  rate 100mbit policy \"1 >> 2 + 3\", tenants by flower indev"; \
-	echo "  tenant 1: 10 Mbit/s UDP + ping; tenants 2, 3: TCP, saturating"; echo; \
+	echo "  rate 40mbit policy \"1 >> 2 + 3\", weights 60:40, tenants by flower indev"; \
+	echo "  tenant 1: 5 Mbit/s UDP + ping; tenants 2, 3: TCP, saturating"; echo; \
 	sed -n 's/^# table: /  /p' out/logs/demo.log; \
 	echo; grep -E '^(not )?ok ' out/logs/demo.log | sed 's/^/  /'; \
-	echo; echo "full log: out/logs/demo.log"; \
+	tools/plot-tenants.sh out/logs/demo.log out/demo \
+		"qvisor demo: 1 >> 2 + 3 (60:40), 40 Mbit/s uplink"; \
+	echo; echo "per-second throughput: out/demo.csv, plot: out/demo.png"; \
+	echo "full log: out/logs/demo.log"; \
 	exit $$rc
 
 # Share accuracy of weights and caps (not part of check): shares.sh and

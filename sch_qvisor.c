@@ -1328,27 +1328,46 @@ static int qvisor_parse_policy(struct nlattr *attr, struct qvisor_qcfg *c,
 	return err;
 }
 
+/* Netlink values that replace a current setting only when present */
+static void qvisor_nla_u32(const struct nlattr *a, u32 *v)
+{
+	if (a)
+		*v = nla_get_u32(a);
+}
+
+static void qvisor_nla_u64(const struct nlattr *a, u64 *v)
+{
+	if (a)
+		*v = nla_get_u64(a);
+}
+
+static void qvisor_nla_u8(const struct nlattr *a, u8 *v)
+{
+	if (a)
+		*v = nla_get_u8(a);
+}
+
 static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 			     struct qvisor_qcfg *c)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 
-	c->rate = tb[TCA_QVISOR_RATE] ? nla_get_u64(tb[TCA_QVISOR_RATE]) :
-		  q->rate;
-	c->limit = tb[TCA_QVISOR_LIMIT] ? nla_get_u32(tb[TCA_QVISOR_LIMIT]) :
-		   sch->limit;
-	c->buckets = tb[TCA_QVISOR_BUCKETS] ?
-		     nla_get_u32(tb[TCA_QVISOR_BUCKETS]) : q->buckets;
-	c->slot_us = tb[TCA_QVISOR_SLOT] ? nla_get_u32(tb[TCA_QVISOR_SLOT]) :
-		     q->slot_us;
-	c->defcls = tb[TCA_QVISOR_DEFAULT] ?
-		    nla_get_u32(tb[TCA_QVISOR_DEFAULT]) : q->defcls;
-	c->backend = tb[TCA_QVISOR_BACKEND] ?
-		     nla_get_u8(tb[TCA_QVISOR_BACKEND]) : q->backend;
-	c->queues = tb[TCA_QVISOR_QUEUES] ?
-		    nla_get_u32(tb[TCA_QVISOR_QUEUES]) : q->queues;
-	c->overlap = tb[TCA_QVISOR_OVERLAP] ?
-		     nla_get_u32(tb[TCA_QVISOR_OVERLAP]) : q->overlap;
+	c->rate = q->rate;
+	c->limit = sch->limit;
+	c->buckets = q->buckets;
+	c->slot_us = q->slot_us;
+	c->defcls = q->defcls;
+	c->backend = q->backend;
+	c->queues = q->queues;
+	c->overlap = q->overlap;
+	qvisor_nla_u64(tb[TCA_QVISOR_RATE], &c->rate);
+	qvisor_nla_u32(tb[TCA_QVISOR_LIMIT], &c->limit);
+	qvisor_nla_u32(tb[TCA_QVISOR_BUCKETS], &c->buckets);
+	qvisor_nla_u32(tb[TCA_QVISOR_SLOT], &c->slot_us);
+	qvisor_nla_u32(tb[TCA_QVISOR_DEFAULT], &c->defcls);
+	qvisor_nla_u8(tb[TCA_QVISOR_BACKEND], &c->backend);
+	qvisor_nla_u32(tb[TCA_QVISOR_QUEUES], &c->queues);
+	qvisor_nla_u32(tb[TCA_QVISOR_OVERLAP], &c->overlap);
 }
 
 static int qvisor_alloc_buckets(u32 n, u64 **leaf, struct qv_bucket **bkt)
@@ -1633,28 +1652,18 @@ static const struct nla_policy qvisor_class_policy[TCA_QVISOR_CLASS_MAX + 1] = {
 
 static void qvisor_ccfg_load(struct nlattr **tb, struct qvisor_ccfg *c)
 {
-	if (tb[TCA_QVISOR_CLASS_RANK])
-		c->rank = nla_get_u8(tb[TCA_QVISOR_CLASS_RANK]);
-	if (tb[TCA_QVISOR_CLASS_MARK_MASK])
-		c->mark_mask = nla_get_u32(tb[TCA_QVISOR_CLASS_MARK_MASK]);
 	if (tb[TCA_QVISOR_CLASS_LO] || tb[TCA_QVISOR_CLASS_HI])
 		c->range_set = true;
-	if (tb[TCA_QVISOR_CLASS_LO])
-		c->lo = nla_get_u32(tb[TCA_QVISOR_CLASS_LO]);
-	if (tb[TCA_QVISOR_CLASS_HI])
-		c->hi = nla_get_u32(tb[TCA_QVISOR_CLASS_HI]);
-	if (tb[TCA_QVISOR_CLASS_LEVELS])
-		c->levels = nla_get_u32(tb[TCA_QVISOR_CLASS_LEVELS]);
-	if (tb[TCA_QVISOR_CLASS_WEIGHT])
-		c->weight = nla_get_u32(tb[TCA_QVISOR_CLASS_WEIGHT]);
-	if (tb[TCA_QVISOR_CLASS_CEIL])
-		c->ceil = nla_get_u64(tb[TCA_QVISOR_CLASS_CEIL]);
-	if (tb[TCA_QVISOR_CLASS_BURST])
-		c->burst = nla_get_u32(tb[TCA_QVISOR_CLASS_BURST]);
-	if (tb[TCA_QVISOR_CLASS_LIMIT])
-		c->limit = nla_get_u32(tb[TCA_QVISOR_CLASS_LIMIT]);
-	if (tb[TCA_QVISOR_CLASS_EDF_BUDGET])
-		c->edf_budget = nla_get_u64(tb[TCA_QVISOR_CLASS_EDF_BUDGET]);
+	qvisor_nla_u8(tb[TCA_QVISOR_CLASS_RANK], &c->rank);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_MARK_MASK], &c->mark_mask);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_LO], &c->lo);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_HI], &c->hi);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_LEVELS], &c->levels);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_WEIGHT], &c->weight);
+	qvisor_nla_u64(tb[TCA_QVISOR_CLASS_CEIL], &c->ceil);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_BURST], &c->burst);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_LIMIT], &c->limit);
+	qvisor_nla_u64(tb[TCA_QVISOR_CLASS_EDF_BUDGET], &c->edf_budget);
 }
 
 static int qvisor_ccfg_check_rank(struct nlattr **tb,

@@ -2,18 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A small VM host: three tenant "VMs" (network namespaces) behind a bridge,
 # whose uplink carries qvisor.  Tenants are classified by the bridge port
-# they came in on (flower indev).  Policy "1 >> 2 + 3" on a 100 Mbit link,
-# tenants 2 and 3 weighted 60:40: tenant 1 sends 10 Mbit/s of UDP and
-# pings, tenants 2 and 3 saturate with TCP.  Tenant 1 must get all it sends
+# they came in on (flower indev).  Policy "1 >> 2 + 3" on a 40 Mbit link,
+# tenants 2 and 3 weighted 60:40: tenant 1 sends 5 Mbit/s of UDP and
+# pings, tenants 2 and 3 saturate with TCP (40 Mbit/s: what two TCP
+# senders keep backlogged under emulation).  Throughput is measured from
+# the class counters between 1.5 s and SECS - 1 s, sampled every half
+# second ("# csv:" lines, plotted by `make demo`).  Tenant 1 must get all it sends
 # with a short ping RTT, the link must stay busy, and 2 and 3 must split
 # the rest 60:40.  Lines "# table: ..." are the demo's table.
 . "$(dirname "$0")/lib.sh"
 
-RATE_MBIT=100
-T1_MBIT=10
+RATE_MBIT=40
+T1_MBIT=5
 SECS=${QVISOR_TENANTS_SECS:-8}
 SINK=10.9.0.254
 declare -A WEIGHT=([1]=1 [2]=60 [3]=40)
+declare -A b0 b1 d0 d1
 
 qvisor_loaded || { tap_skip "tenants" "sch_qvisor not loaded"; tap_done; }
 
@@ -55,10 +59,16 @@ configure() {
 	done
 }
 
-class_bytes() {
-	$TC -s class show dev up0 | awk -v c="1:$1" '
-		$1 == "class" && $3 == c { f = 1; next }
-		f && /Sent/ { print $2; exit }'
+# sample: "t_ms bytes1 bytes2 bytes3 drops1 drops2 drops3" now
+sample() {
+	local t out
+	t=${EPOCHREALTIME/./}
+	out=$($TC -s class show dev up0)
+	awk -v t=$((t / 1000)) '
+		$1 == "class" { c = $3 }
+		/Sent/ { b[c] = $2; d = $7; sub(/,/, "", d); dr[c] = d }
+		END { print t, b["1:1"] + 0, b["1:2"] + 0, b["1:3"] + 0,
+			     dr["1:1"] + 0, dr["1:2"] + 0, dr["1:3"] + 0 }' <<<"$out"
 }
 
 ping_avg() {
@@ -78,31 +88,38 @@ on_exit "pkill iperf3"
 sleep 0.5
 $IP netns exec qv-vm1 ping -c 20 -i 0.1 $SINK >/tmp/ping-idle.txt 2>&1
 
-declare -A b0 b1
-for i in 1 2 3; do b0[$i]=$(class_bytes $i); done
+start=${EPOCHREALTIME/./}
 $IP netns exec qv-vm1 iperf3 -c $SINK -p 5201 -u -b ${T1_MBIT}M -t $SECS \
 	-l 1400 >/tmp/iperf-1.txt 2>&1 &
 $IP netns exec qv-vm2 iperf3 -c $SINK -p 5202 -t $SECS >/tmp/iperf-2.txt 2>&1 &
 $IP netns exec qv-vm3 iperf3 -c $SINK -p 5203 -t $SECS >/tmp/iperf-3.txt 2>&1 &
-sleep 2
-$IP netns exec qv-vm1 ping -c 30 -i 0.1 $SINK >/tmp/ping-load.txt 2>&1
+sleep 1.5
+$IP netns exec qv-vm1 ping -c 30 -i 0.1 $SINK >/tmp/ping-load.txt 2>&1 &
+: >/tmp/tenants.samples
+# sample until one second before the clients stop
+while [ $((${EPOCHREALTIME/./} - start)) -lt $(((SECS - 1) * 1000000)) ]; do
+	sample >>/tmp/tenants.samples
+	sleep 0.5
+done
 wait
-for i in 1 2 3; do b1[$i]=$(class_bytes $i); done
+echo "# csv: t_ms,tenant 1 (tier 1),tenant 2 (weight 60),tenant 3 (weight 40)"
+awk '{ printf "# csv: %s,%s,%s,%s\n", $1, $2, $3, $4 }' /tmp/tenants.samples
+read -r t0 b0[1] b0[2] b0[3] d0[1] d0[2] d0[3] <<<"$(head -n 1 /tmp/tenants.samples)"
+read -r t1 b1[1] b1[2] b1[3] d1[1] d1[2] d1[3] <<<"$(tail -n 1 /tmp/tenants.samples)"
 
-total=0
-declare -A mbit
+declare -A mbit drops
 for i in 1 2 3; do
-	d=$((b1[$i] - b0[$i]))
-	total=$((total + d))
-	mbit[$i]=$(awk -v b=$d -v s=$SECS 'BEGIN { printf "%.1f", b * 8 / s / 1e6 }')
+	mbit[$i]=$(awk -v b=$((b1[$i] - b0[$i])) -v ms=$((t1 - t0)) \
+		'BEGIN { printf "%.1f", ms ? b * 8 / ms / 1000 : 0 }')
+	drops[$i]=$((d1[$i] - d0[$i]))
 done
 idle=$(ping_avg /tmp/ping-idle.txt)
 load=$(ping_avg /tmp/ping-load.txt)
 
 # share of the '+' group (tenants 2 and 3) against its 60:40 target
 grp=$((b1[2] - b0[2] + b1[3] - b0[3]))
-fmt='%-7s %-11s %-22s %8s %8s %8s'
-echo "# table: $(printf "$fmt" tenant policy class Mbit/s target share)"
+fmt='%-7s %-11s %-18s %8s %8s %8s %6s'
+echo "# table: $(printf "$fmt" tenant policy class Mbit/s target share drops)"
 for i in 1 2 3; do
 	case $i in
 	1) pol="tier 1" target="-" share="-" ;;
@@ -111,7 +128,7 @@ for i in 1 2 3; do
 		'BEGIN { printf "%.1f%%", t ? 100 * a / t : 0 }') ;;
 	esac
 	echo "# table: $(printf "$fmt" $i "$pol" "1:$i indev vm${i}h" \
-		"${mbit[$i]}" "$target" "$share")"
+		"${mbit[$i]}" "$target" "$share" "${drops[$i]}")"
 done
 echo "# table: ping RTT of tenant 1: idle ${idle:-?} ms, under load ${load:-?} ms"
 $TC -s qdisc show dev up0 | sed 's/^/# /'

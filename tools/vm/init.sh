@@ -26,6 +26,12 @@ mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 dmesg -n 1
 hostname qvisor-vm
 ip link set lo up
+# Hold one timestamping socket (ping sets SO_TIMESTAMP) for the whole run,
+# so that the kernel's netstamp static key is switched on once here and
+# never flipped while traffic flows: under TCG with two vCPUs, live code
+# patching of a static branch on the packet path (netif_rx) was seen to
+# oops with "int3" in a test that started and stopped ping and iperf3.
+ping -q -i 1000 127.0.0.1 >/dev/null 2>&1 &
 echo /sbin/modprobe >/proc/sys/kernel/modprobe
 
 TIMEOUT=300
