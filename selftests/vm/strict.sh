@@ -9,12 +9,12 @@
 # be non-zero.  Under TCG the senders, not the link, are the bottleneck
 # well below 100 Mbit/s (an iperf3 UDP client reaches 15-40 Mbit/s, an
 # iperf3 TCP client competing with another 40-80 Mbit/s, with gaps that
-# correctly let tenant 2 through), and qvisor's per-packet pacing under
-# TCG on a loaded host delivers 40-100% of the configured rate (watchdog
-# wakeups come late by more than the 1 ms the rate clock lets them catch
-# up), so the link runs at 10mbit, where a 4 MB socket buffer keeps a
-# standing queue.  UDP, not TCP, also because a 64 KB TCP GSO packet holds
-# a 50 Mbit/s link for ~10 ms, which a tier-1 ping then waits behind.
+# correctly let tenant 2 through), so the link runs at 10mbit, where a
+# 4 MB socket buffer keeps a standing queue.  (Two things that also made
+# this test use UDP at 10mbit are fixed since: a backlogged rate clock now
+# catches up with late watchdog wakeups, and GSO packets are split at
+# enqueue when a rate is set, so a tier-1 ping no longer waits behind a
+# 64 KB TCP burst.)
 # Tenants are told apart by source address: tenant 1 sends from 10.0.0.1
 # (as does ping), tenant 2 from 10.0.0.3.
 . "$(dirname "$0")/lib.sh"
