@@ -509,6 +509,21 @@ static void qvisor_offer(struct qvisor_sched_data *q, struct qvisor_class *cl,
 
 /* Enqueue ------------------------------------------------------------- */
 
+/* Drop a queued packet of @cl that was pushed out to make room; the
+ * caller has taken it off its list.
+ */
+static void qvisor_drop_pushed(struct Qdisc *sch, struct qvisor_class *cl,
+			       struct sk_buff *skb, struct sk_buff **to_free)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	qvisor_unaccount(sch, cl, skb);
+	cl->qstats.drops++;
+	cl->drop_pushout++;
+	q->stat_drop_pushout++;
+	qdisc_drop(skb, sch, to_free);
+}
+
 /* The queue is full: make room for a packet of joint rank @joint by
  * pushing out the oldest packet of the worst bucket, if that is worse.
  */
@@ -528,11 +543,7 @@ static bool qvisor_push_out(struct Qdisc *sch, u32 joint,
 	skb = qv_ba_pop(&q->ba, worst);
 	victim = qvisor_slot_class(q, skb);
 	qvisor_left(victim);
-	qvisor_unaccount(sch, victim, skb);
-	victim->qstats.drops++;
-	victim->drop_pushout++;
-	q->stat_drop_pushout++;
-	qdisc_drop(skb, sch, to_free);
+	qvisor_drop_pushed(sch, victim, skb, to_free);
 	qvisor_rotate(q, victim->grp, ktime_get_ns());
 	return true;
 }
@@ -541,16 +552,11 @@ static bool qvisor_push_out(struct Qdisc *sch, u32 joint,
 static void qvisor_push_out_deferred(struct Qdisc *sch, struct qvisor_class *cl,
 				     struct sk_buff **to_free)
 {
-	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct sk_buff *skb;
 
 	skb = qv_ba_pop(&cl->dq, qv_ba_last(&cl->dq));
 	cl->dq_qlen--;
-	qvisor_unaccount(sch, cl, skb);
-	cl->qstats.drops++;
-	cl->drop_pushout++;
-	q->stat_drop_pushout++;
-	qdisc_drop(skb, sch, to_free);
+	qvisor_drop_pushed(sch, cl, skb, to_free);
 }
 
 /* The queue is full and @cl wants room for a packet of joint rank @joint.

@@ -132,10 +132,10 @@ static inline bool qv_policy_has(const struct qv_policy *p, u32 minor)
 	return false;
 }
 
-/* Duplicates are found with a caller-independent bitmap over all minors:
- * 8 KiB, on the stack would be too much in the kernel, so the check is a
- * scan of the entries parsed so far.  O(n^2) in the number of tenants on
- * the control path only (4096 tenants: ~8M compares, a few ms).
+/* Duplicates are found by scanning the entries parsed so far (a bitmap
+ * over all 65535 minors would be 8 KiB, too much for the kernel stack):
+ * O(n^2) in the number of tenants, on the control path only (4096
+ * tenants: ~8M compares, a few ms).
  */
 static inline int qv_policy_parse(struct qv_policy *p, const char *s, u32 len,
 				  struct qv_err *e)
