@@ -345,6 +345,18 @@ static u32 qvisor_rank_fn(struct Qdisc *sch, struct qvisor_class *cl,
 	}
 }
 
+/* The tenant's rank source changes (control path, under the tree lock):
+ * its flows and its base start over.
+ */
+static void qvisor_rank_restart(struct qvisor_sched_data *q,
+				struct qvisor_class *cl, u8 rank)
+{
+	qv_ft_forget(&q->ft, cl->slot + 1);
+	memset(&cl->rbase, 0, sizeof(cl->rbase));
+	if (rank == TCA_QVISOR_RANK_EDF)
+		cl->rbase.base = ktime_get_ns();
+}
+
 /* A packet of @cl left the scheduler: stfq's virtual time follows it */
 static void qvisor_rank_dequeued(struct qvisor_class *cl,
 				 const struct qvisor_skb_cb *cb)
@@ -1488,9 +1500,15 @@ static void qvisor_flows_commit(struct qvisor_sched_data *q,
 {
 	u64 idle = (u64)c->flow_idle_us * NSEC_PER_USEC;
 
+	struct qv_ftable old = q->ft;
+
 	if (c->fe) {
 		swap(q->ft.e, c->fe);	/* c frees the old table */
 		qv_ft_init(&q->ft, q->ft.e, c->flows, idle);
+		/* the counters go on */
+		q->ft.stat_new = old.stat_new;
+		q->ft.stat_evict = old.stat_evict;
+		q->ft.stat_aged = old.stat_aged;
 		WRITE_ONCE(q->flows, c->flows);
 	}
 	q->ft.idle = idle;
@@ -1940,6 +1958,8 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 	}
 
 	sch_tree_lock(sch);
+	if (!newcl && cfg.rank != cl->cfg.rank)
+		qvisor_rank_restart(q, cl, cfg.rank);
 	cl->cfg = cfg;
 	if (newcl) {
 		qdisc_class_hash_insert(&q->clhash, &cl->common);
