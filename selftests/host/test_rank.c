@@ -240,10 +240,57 @@ static void test_order(void)
 	tap_point("edf: exact deadline order within a busy period");
 }
 
+/* A busy period longer than the range: ranks clamp at HI, and a PIFO of
+ * clamped ranks (FIFO among equal ranks) still never reorders a flow.
+ */
+static void test_clamp_flow_order(void)
+{
+	enum { N = 3000, HI = 600000, NF = 5 };
+	static u32 rk[N], fl[N], sq[N];
+	static int done[N];
+	struct qv_rbase r = { ~0ULL - 5000, ~0ULL - 5000 };
+	u64 fin[NF];
+	u32 last_seq[NF], f, i, k, n = 0, clamped = 0, best;
+	int ok = 1, queued = 0;
+
+	for (f = 0; f < NF; f++) {
+		fin[f] = qv_stfq_init(&r);
+		last_seq[f] = 0;
+	}
+	for (i = 0; i < N; i++) {
+		f = tap_rand(NF);
+		rk[i] = qv_stfq_rank(&r, &fin[f], 64 + tap_rand(1400), !queued);
+		if (rk[i] > HI) {
+			rk[i] = HI;
+			clamped++;
+		}
+		fl[i] = f;
+		sq[i] = ++n;
+		queued++;
+		/* dequeue one packet every other arrival: stays busy */
+		if (i % 2) {
+			best = N;
+			for (k = 0; k <= i; k++)
+				if (!done[k] && (best == N || rk[k] < rk[best]))
+					best = k;
+			done[best] = 1;
+			queued--;
+			qv_stfq_dequeued(&r, rk[best]);
+			if (sq[best] < last_seq[fl[best]])
+				ok = 0;
+			last_seq[fl[best]] = sq[best];
+		}
+	}
+	tap_diag("%u of %u ranks clamped at %u", clamped, N, HI);
+	CHECK(clamped > N / 4, "the busy period outgrew the range");
+	CHECK(ok, "no flow's packets were reordered");
+	tap_point("stfq: ranks clamped in a long busy period never reorder a flow");
+}
+
 int main(void)
 {
 	tap_seed_from_env();
-	tap_plan(8);
+	tap_plan(9);
 	test_after();
 	test_las();
 	test_stfq_basic();
@@ -252,5 +299,6 @@ int main(void)
 	test_edf();
 	test_edf_wrap();
 	test_order();
+	test_clamp_flow_order();
 	return tap_done();
 }
