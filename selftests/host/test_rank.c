@@ -245,7 +245,7 @@ static void test_order(void)
  */
 static void test_clamp_flow_order(void)
 {
-	enum { N = 3000, HI = 600000, NF = 5 };
+	enum { N = 3000, HI = 200000, NF = 5 };
 	static u32 rk[N], fl[N], sq[N];
 	static int done[N];
 	struct qv_rbase r = { ~0ULL - 5000, ~0ULL - 5000 };
