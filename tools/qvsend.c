@@ -25,6 +25,10 @@
  * second (-r, 0 = as fast as possible) for SECONDS, then a summary line
  * "flood PORT sent N errors E" per flow goes to stderr.
  *
+ * With -s SPORT the socket of destination port PORT is bound to source
+ * port SPORT + PORT - BASE, so that a flow (a 5-tuple, as the qdisc's
+ * flow hash sees it) stays the same across runs of qvsend.
+ *
  * Every payload (LEN bytes, default 64, at least the header) starts with
  * struct qv_payload (network byte order): magic, sequence number, tenant
  * (PORT - BASE, BASE default 5000), rank, flags.  qvrecv reads them.
@@ -71,11 +75,12 @@ static struct item items[MAX_ITEMS];
 static int nitems;
 static struct sockaddr_in dst;
 static unsigned int base_port = 5000;
+static unsigned int src_port;	/* -s: 0 = any */
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: qvsend -d ADDR [-l LEN] [-b BASE] [-B BLOCKLEN] SPEC\n"
+		"usage: qvsend -d ADDR [-l LEN] [-b BASE] [-B BLOCKLEN] [-s SPORT] SPEC\n"
 		"       qvsend -d ADDR [-l LEN] [-b BASE] -t SECONDS [-r PPS] [-S SEED] SPEC\n"
 		"SPEC: PORT:KIND=RANK[xCOUNT],...  KIND: prio|mark|dscp|tos|none\n"
 		"      (flood mode: RANK may be LO-HI), \"-\" or @FILE reads items\n");
@@ -237,6 +242,21 @@ static int open_sock(void)
 	return fd;
 }
 
+/* -s: a fixed source port, shared by the sockets of one destination */
+static void bind_src(int fd, unsigned int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int one = 1;
+
+	a.sin_port = htons((uint16_t)port);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (port > 65535 || bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		fprintf(stderr, "qvsend: bind to source port %u: %s\n", port,
+			strerror(errno));
+		exit(1);
+	}
+}
+
 /* One socket per (port, kind): reuse one already opened */
 static void open_sockets(void)
 {
@@ -248,6 +268,8 @@ static void open_sockets(void)
 			    items[j].kind == items[i].kind)
 				break;
 		items[i].fd = j < i ? items[j].fd : open_sock();
+		if (j == i && src_port)
+			bind_src(items[i].fd, src_port + items[i].port - base_port);
 	}
 }
 
@@ -413,7 +435,7 @@ int main(int argc, char **argv)
 	int c;
 
 	dst.sin_family = AF_INET;
-	while ((c = getopt(argc, argv, "d:l:b:B:t:r:S:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:l:b:B:t:r:S:s:h")) != -1) {
 		switch (c) {
 		case 'd':
 			if (inet_pton(AF_INET, optarg, &dst.sin_addr) != 1)
@@ -436,6 +458,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			rng_state = strtoull(optarg, NULL, 0) | 1;
+			break;
+		case 's':
+			src_port = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		default:
 			usage();

@@ -128,21 +128,22 @@ accept "qdisc policy round-trips" \
 	' backend pifo policy "1 >> 2 > 3 \+ 4 >> 1:5" overlap 50%' \
 	qd_add policy "1 >> 2 > 3 + 4 >> 1:5"
 qd_del
-accept "qdisc overlap 25" " overlap 25% *$" qd_add overlap 25
+accept "qdisc overlap 25" " overlap 25% flows" qd_add overlap 25
 qd_del
-accept "qdisc overlap 0%" " overlap 0% *$" qd_add overlap 0%
+accept "qdisc overlap 0%" " overlap 0% flows" qd_add overlap 0%
 qd_del
 accept "qdisc with every option" \
-	"$R rate 1Gbit limit 2000p buckets 1024 slot 2ms default 3 backend pifo policy \"1 >> 2 \+ 3\" overlap 100%" \
+	"$R rate 1Gbit limit 2000p buckets 1024 slot 2ms default 3 backend pifo policy \"1 >> 2 \+ 3\" overlap 100% flows 4096 flow_idle 2s" \
 	qd_add rate 1gbit limit 2000 buckets 1024 slot 2ms default 3 \
-	backend pifo policy "1 >> 2 + 3" overlap 100
+	backend pifo policy "1 >> 2 + 3" overlap 100 flows 4096 flow_idle 2s
 
 # JSON keys of the qdisc options
 json=$($TC -j qdisc show dev $DEV 2>&1)
 missing=""
 for kv in '"kind":"qvisor"' '"rate":125000000' '"limit":2000' \
 	'"buckets":1024' '"slot":2000' '"default":3' '"backend":"pifo"' \
-	'"policy":"1 >> 2 \+ 3"' '"overlap":100' '"queues":[0-9]+'; do
+	'"policy":"1 >> 2 \+ 3"' '"overlap":100' '"queues":[0-9]+' \
+	'"flows":4096' '"flow_idle":2000000'; do
 	grep -qE -- "$kv" <<<"$json" || missing="$missing $kv"
 done
 if [ -z "$missing" ]; then

@@ -1,0 +1,324 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# In-kernel rank functions (las, stfq, edf) and the flow table.
+#
+# As in order.sh: qvisor sits on veth0 with a tiny rate, a first "blocker"
+# packet occupies the link while the scripted packets queue up behind it,
+# and qvrecv in the peer netns prints the arrival order ("seq flow rank"),
+# which must equal the rank function's order exactly.  Tenant 1:1 gets UDP
+# destination ports 6144..6399 (u32 match 0x1800/0xff00); each port is one
+# flow, numbered port - 6144.  qvsend -s binds each flow to a fixed source
+# port, so that a flow is the same 5-tuple (the same skb hash) across
+# runs.  ("none=1xN": N packets with no rank option.)  The blocker goes to port 6144, which a more specific filter sends
+# to class 1:9 (rank fifo, a lower tier).
+. "$(dirname "$0")/lib.sh"
+
+NS=qv-rankfn
+DEV=veth0
+DST=10.0.0.2
+RATE=200kbit		# 64-byte payloads leave every ~4 ms, the blocker ~58 ms
+BLOCKER=1400
+BASE=6144
+SPORT=20000
+L=106			# bytes per 64-byte UDP payload at the qdisc (with L2)
+OUT=${TMPDIR:-/tmp}/qv-rankfn.$$
+mkdir -p "$OUT"
+on_exit "rm -rf $OUT"
+
+if ! qvisor_loaded; then
+	tap_skip "rank function tests" "sch_qvisor not loaded"
+	tap_done
+fi
+for t in qvsend qvrecv; do
+	command -v $t >/dev/null || { tap_skip "rank function tests" "$t missing"; tap_done; }
+done
+
+if ! tap_check "veth pair across a netns" veth_pair $NS $DEV veth1 10.0.0.1 $DST; then
+	tap_done
+fi
+mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
+$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
+echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+
+# setup QDISC-OPTIONS -- CLASS-OPTIONS: fresh qvisor, tenant 1:1 with
+# CLASS-OPTIONS above the blocker's class 1:9
+setup() {
+	local qopts=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do qopts+=("$1"); shift; done
+	shift
+	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE buckets 8192 \
+		policy "1 >> 9" "${qopts[@]}" &&
+		$TC class add dev $DEV parent 1: classid 1:1 qvisor "$@" &&
+		$TC class add dev $DEV parent 1: classid 1:9 qvisor rank fifo &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip dport $BASE 0xffff classid 1:9 &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 2 u32 \
+			match ip dport 0x1800 0xff00 classid 1:1
+}
+
+# ports SPEC: the destination ports of a qvsend SPEC, and the blocker's
+ports() {
+	{ echo $BASE; echo "$1" | tr ',' '\n' | cut -d: -f1; } | sort -un |
+		paste -sd, -
+}
+
+# send_drain SPEC: send SPEC (nobody listens) and wait until it left
+send_drain() {
+	qvsend -d $DST -b $BASE -s $SPORT "$1" 2>"$OUT/send.err" &&
+		wait_for 5 sh -c "$TC -s qdisc show dev $DEV | grep -q 'backlog 0b 0p'"
+}
+
+# run_order NAME SPEC EXPECTED: send SPEC behind a blocker, compare the
+# arrival order with EXPECTED (lines "seq flow rank")
+run_order() {
+	local name=$1 spec=$2 expected=$3 n rpid
+	n=$(echo "$spec" | tr ',' '\n' |
+		awk '{ c = 1; if (match($0, /x[0-9]+$/)) c = substr($0, RSTART + 1); s += c } END { print s }')
+	rm -f "$OUT/ready"
+	$IP netns exec $NS qvrecv -p "$(ports "$spec")" -b $BASE -n "$n" -i 3000 \
+		-r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
+	rpid=$!
+	if ! wait_for 5 test -f "$OUT/ready"; then
+		tap_fail "$name" "qvrecv did not start: $(cat "$OUT/recv.err")"
+		kill $rpid 2>/dev/null
+		return 1
+	fi
+	if ! qvsend -d $DST -b $BASE -s $SPORT -B $BLOCKER "$spec" 2>"$OUT/send.err"; then
+		tap_fail "$name" "qvsend failed: $(cat "$OUT/send.err")"
+		kill $rpid 2>/dev/null
+		return 1
+	fi
+	wait $rpid
+	echo "$expected" >"$OUT/want"
+	if diff -q "$OUT/want" "$OUT/got" >/dev/null; then
+		tap_ok "$name"
+		tap_diag "order: $(awk '{printf "%s:%s ", $1, $2}' "$OUT/got")"
+		return 0
+	fi
+	tap_fail "$name" "expected (seq flow rank):" "$expected" \
+		"received:" "$(cat "$OUT/got")" "$(cat "$OUT/recv.err")" \
+		"$($TC -s qdisc show dev $DEV)" "$($TC -s class show dev $DEV)"
+	return 1
+}
+
+# class_ranks MINOR: "RMIN RMAX CLAMPED" of a class from tc -s
+class_ranks() {
+	$TC -s class show dev $DEV | awk -v want="1:$1" '
+		/^class / { cur = $3 }
+		cur == want && /ranks / {
+			for (i = 1; i <= NF; i++) {
+				if ($i == "ranks") { split($(i + 1), r, /\.\./) }
+				if ($i == "clamped") { c = $(i + 1) }
+			}
+			print r[1], r[2], c; exit
+		}'
+}
+
+# flow_stats: "FLOWS LIVE NEW EVICTED AGED" of the qdisc from tc -s
+flow_stats() {
+	$TC -s qdisc show dev $DEV | awk '
+		/ flows [0-9]+ live / {
+			for (i = 1; i <= NF; i++) {
+				if ($i == "flows") f = $(i + 1)
+				if ($i == "live") l = $(i + 1)
+				if ($i == "new") n = $(i + 1)
+				if ($i == "evicted") e = $(i + 1)
+				if ($i == "aged") a = $(i + 1)
+			}
+			print f, l, n, e, a; exit
+		}'
+}
+
+# expect NAME GOT WANT
+expect() {
+	if [ "$2" = "$3" ]; then
+		tap_ok "$1: $2"
+	else
+		tap_fail "$1" "want: $3" "got:  $2" "$($TC -s qdisc show dev $DEV)" \
+			"$($TC -s class show dev $DEV)"
+	fi
+}
+
+# --- las: a flow that sent before ranks behind a new one -----------------
+# Flow 1 sends 5 packets and drains; then 3 more of flow 1 and 3 of a new
+# flow 2 queue up: las ranks flow 2 by 0, L, 2L and flow 1 by 5L, 6L, 7L.
+# (flow_idle 10s: the VM may take more than the default 1 s between phases)
+if setup flow_idle 10s -- rank las range 0 4095 levels 4096 &&
+	send_drain "6145:none=1x5"; then
+	run_order "las: the new flow's packets first, then the old flow's" \
+		"6145:none=1x3,6146:none=1x3" "4 2 0
+5 2 0
+6 2 0
+1 1 0
+2 1 0
+3 1 0"
+	expect "las: class ranks min max clamped (L = $L bytes)" \
+		"$(class_ranks 1)" "0 $((7 * L)) 0"
+	expect "las: flows live new evicted aged" \
+		"$(flow_stats | cut -d' ' -f2-)" "2 2 0 0"
+else
+	tap_fail "las: setup" "$(cat "$OUT/send.err")" "$($TC -s qdisc show dev $DEV)"
+fi
+
+# --- stfq: the same packets; virtual time V = start tag of the last packet
+# dequeued (4L after flow 1's 5 packets), the base moves to V when the
+# tenant is idle: flow 1's finish tag 5L -> ranks L, 2L, 3L; the new flow
+# 2 starts at V -> 0, L, 2L.  Equal ranks leave in arrival order.
+if setup flow_idle 10s -- rank stfq range 0 4095 levels 4096 &&
+	send_drain "6145:none=1x5"; then
+	run_order "stfq: flows interleave by start tag, the new flow at V" \
+		"6145:none=1x3,6146:none=1x3" "4 2 0
+1 1 0
+5 2 0
+2 1 0
+6 2 0
+3 1 0"
+	# the drained packets rank up to 4L, depending on how fast they came
+	read -r rmin rmax clamped <<<"$(class_ranks 1)"
+	if [ "${rmax:-0}" -ge $((3 * L)) ] && [ "$rmax" -le $((4 * L)) ] &&
+		[ "$clamped" = 0 ]; then
+		tap_ok "stfq: ranks $rmin..$rmax, none clamped"
+	else
+		tap_fail "stfq: ranks" "got $rmin..$rmax clamped $clamped" \
+			"$($TC -s class show dev $DEV)"
+	fi
+else
+	tap_fail "stfq: setup" "$(cat "$OUT/send.err")" "$($TC -s qdisc show dev $DEV)"
+fi
+
+# --- stfq: three backlogged flows, 4 packets each, sent flow by flow:
+# round robin by start tag.
+if setup -- rank stfq range 0 4095 levels 4096; then
+	run_order "stfq: three flows sent one after the other leave round robin" \
+		"6145:none=1x4,6146:none=1x4,6147:none=1x4" "1 1 0
+5 2 0
+9 3 0
+2 1 0
+6 2 0
+10 3 0
+3 1 0
+7 2 0
+11 3 0
+4 1 0
+8 2 0
+12 3 0"
+else
+	tap_fail "stfq round robin: setup" "$($TC -s qdisc show dev $DEV)"
+fi
+
+# --- edf, budgets from SO_MARK (usec), tenant budget 50 ms otherwise ----
+# deadline = arrival + budget; arrivals are within a few ms, budgets 8 ms
+# or more apart, so packets leave by budget.
+if setup -- rank edf 50ms range 0 1000000 levels 1000; then
+	run_order "edf: packets leave by deadline (budgets from the mark)" \
+		"6145:mark=40000,6146:mark=10000,6147:mark=30000,6148:none=0,6149:mark=20000,6145:mark=2000" \
+		"6 1 2000
+2 2 10000
+5 5 20000
+3 3 30000
+1 1 40000
+4 4 0"
+	read -r rmin rmax clamped <<<"$(class_ranks 1)"
+	if [ "${rmin:-0}" -ge 2000 ] && [ "$rmin" -lt 10000 ] &&
+		[ "${rmax:-0}" -ge 50000 ] && [ "$rmax" -lt 58000 ] &&
+		[ "$clamped" = 0 ]; then
+		tap_ok "edf: ranks $rmin..$rmax us after the base (2 ms and 50 ms budgets)"
+	else
+		tap_fail "edf: ranks in us after the base" "got $rmin..$rmax clamped $clamped" \
+			"$($TC -s class show dev $DEV)"
+	fi
+	expect "edf keeps no flows" "$(flow_stats | cut -d' ' -f3)" "0"
+else
+	tap_fail "edf: setup" "$($TC -s qdisc show dev $DEV)"
+fi
+
+# --- edf, tenant budget: FIFO for equal budgets, base moves when idle ----
+if setup -- rank edf 10ms; then
+	run_order "edf 10ms: equal budgets leave in arrival order" \
+		"6145:none=0,6146:none=0,6145:none=0,6146:none=0" "1 1 0
+2 2 0
+3 1 0
+4 2 0"
+	sleep 1
+	send_drain "6147:none=1x3"
+	read -r rmin rmax clamped <<<"$(class_ranks 1)"
+	if [ "$rmin" = 10000 ] && [ "${rmax:-0}" -lt 20000 ] && [ "$clamped" = 0 ]; then
+		tap_ok "edf 10ms: first of a busy period ranks 10000 us, rebased 1 s later (max $rmax)"
+	else
+		tap_fail "edf 10ms: busy-period base" "got $rmin..$rmax clamped $clamped" \
+			"(want 10000..<20000, 0)" "$($TC -s class show dev $DEV)"
+	fi
+else
+	tap_fail "edf 10ms: setup" "$($TC -s qdisc show dev $DEV)"
+fi
+
+# --- flow table limit: 48 flows through 16 entries -----------------------
+SPECF=$(for i in $(seq 1 48); do printf '%d:none=0,' $((BASE + i)); done)
+SPECF=${SPECF%,}
+if setup flows 16 flow_idle 10s -- rank las range 0 4095 levels 4096; then
+	rm -f "$OUT/ready"
+	$IP netns exec $NS qvrecv -p "$(ports "$SPECF")" -b $BASE -n 48 -i 3000 \
+		-r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
+	rpid=$!
+	wait_for 5 test -f "$OUT/ready"
+	qvsend -d $DST -b $BASE -s $SPORT "$SPECF" 2>"$OUT/send.err"
+	wait $rpid
+	rc=$?
+	got=$(wc -l <"$OUT/got")
+	if [ $rc -eq 0 ] && [ "$got" -eq 48 ]; then
+		tap_ok "flows 16: all 48 packets of 48 flows arrived"
+	else
+		tap_fail "flows 16: all 48 packets of 48 flows arrived" \
+			"got $got, qvrecv exit $rc" "$(cat "$OUT/recv.err")"
+	fi
+	read -r f live new evicted aged <<<"$(flow_stats)"
+	if [ "$f" = 16 ] && [ "$new" = 48 ] && [ "$aged" = 0 ] &&
+		[ "$live" -le 16 ] && [ "$evicted" -eq $((48 - live)) ] &&
+		[ "$evicted" -ge 32 ]; then
+		tap_ok "flows 16: 48 new flows, $evicted evicted, $live live"
+	else
+		tap_fail "flows 16: evictions counted" \
+			"flows $f live $live new $new evicted $evicted aged $aged" \
+			"$($TC -s qdisc show dev $DEV)"
+	fi
+	drops=$($TC -s qdisc show dev $DEV | sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' | head -n 1)
+	expect "flows 16: no drops" "$drops" "0"
+else
+	tap_fail "flows 16: setup" "$($TC -s qdisc show dev $DEV)"
+fi
+
+# --- aging: flow 1 idle for longer than flow_idle is forgotten -----------
+# Flow 1 sends 3 packets, then after 1 s flow 2 sends 2 and flow 1 one:
+# forgotten, flow 1 ranks 0 again and leaves between flow 2's packets;
+# with a long flow_idle it keeps its 3L and leaves last.
+if setup flows 16 flow_idle 300ms -- rank las range 0 4095 levels 4096 &&
+	send_drain "6145:none=1x3"; then
+	sleep 1
+	expect "flow_idle 300ms: nothing live 1 s later (flows live new evicted aged)" \
+		"$(flow_stats)" "16 0 1 0 0"
+	run_order "flow_idle 300ms: the idle flow starts over (rank 0)" \
+		"6146:none=1x2,6145:none=0" "1 2 0
+3 1 0
+2 2 0"
+	expect "flow_idle 300ms: aged counted (new evicted aged)" \
+		"$(flow_stats | cut -d' ' -f3-)" "3 0 1"
+else
+	tap_fail "flow_idle: setup" "$(cat "$OUT/send.err")" "$($TC -s qdisc show dev $DEV)"
+fi
+if setup flows 16 flow_idle 10s -- rank las range 0 4095 levels 4096 &&
+	send_drain "6145:none=1x3"; then
+	sleep 1
+	run_order "flow_idle 10s: the flow is remembered (rank 3L, last)" \
+		"6146:none=1x2,6145:none=0" "1 2 0
+2 2 0
+3 1 0"
+	expect "flow_idle 10s: (flows live new evicted aged)" \
+		"$(flow_stats)" "16 2 2 0 0"
+else
+	tap_fail "flow_idle 10s: setup" "$(cat "$OUT/send.err")" "$($TC -s qdisc show dev $DEV)"
+fi
+
+tap_diag "$($TC -s qdisc show dev $DEV)"
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+tap_done
