@@ -202,6 +202,8 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_QUEUES]	= { 4, QVISOR_MIN_SPPIFO_Q, QVISOR_MAX_SPPIFO_Q },
 	[TCA_QVISOR_POLICY]	= { 0, 0, 0 },
 	[TCA_QVISOR_OVERLAP]	= { 4, 0, 100 },
+	[TCA_QVISOR_FLOWS]	= { 4, QVISOR_MIN_FLOWS, QVISOR_MAX_FLOWS },
+	[TCA_QVISOR_FLOW_IDLE]	= { 4, 1, 0xffffffffULL },
 };
 
 static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {
@@ -290,6 +292,12 @@ static void fp_check_qopt(struct rtattr **tb)
 
 		if (b & (b - 1))
 			fp_fail("buckets %u not a power of two", b);
+	}
+	if (tb[TCA_QVISOR_FLOWS]) {
+		__u32 f = rta_getattr_u32(tb[TCA_QVISOR_FLOWS]);
+
+		if (f & (f - 1))
+			fp_fail("flows %u not a power of two", f);
 	}
 	if (!!tb[TCA_QVISOR_QUEUES] !=
 	    (tb[TCA_QVISOR_BACKEND] &&

@@ -94,7 +94,10 @@ seed_corpus() {
 			"\001backend pifo rate 0 limit" \
 			"\002rank mark 0xff range 0 100 levels 8 weight 2" \
 			"\002rank edf 10ms ceil 40mbit burst 15k limit 100" \
-			"\002rank dscp range 5 1"; do
+			"\002rank dscp range 5 1" \
+			"\001flows 4096 flow_idle 200ms" \
+			"\002rank las range 0 100000 levels 1024" \
+			"\002rank stfq"; do
 			printf "$p" >"$d/seed$k"
 			k=$((k + 1))
 		done
