@@ -10,6 +10,7 @@
  */
 
 #include <sys/socket.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,8 @@ static void qdisc_full(struct msg *m)
 		.drop_pushout = 11, .drop_limit = 12, .drop_tenant_limit = 13,
 		.drop_classify = 14, .implicit_pkts = 15, .default_pkts = 16,
 		.throttled = 17, .inversions = 18, .resynth = 19,
+		.flows = 4096, .flows_live = 40, .flows_new = 41,
+		.flows_evicted = 42, .flows_aged = 43,
 	};
 	struct rtattr *opt;
 
@@ -137,8 +140,22 @@ static void qdisc_full(struct msg *m)
 	put_u32(m, TCA_QVISOR_QUEUES, 0);
 	put_str(m, TCA_QVISOR_POLICY, "1 >> 2 + 3");
 	put_u32(m, TCA_QVISOR_OVERLAP, 30);
+	put_u32(m, TCA_QVISOR_FLOWS, 4096);
+	put_u32(m, TCA_QVISOR_FLOW_IDLE, 200000);	/* 200ms */
 	nest_end(m, opt);
 	stats(m, &xs, sizeof(xs));
+}
+
+/* xstats of a kernel from before the flow table: no flow counters */
+static void qdisc_oldstats(struct msg *m)
+{
+	struct tc_qvisor_xstats xs = {
+		.type = TCA_QVISOR_XSTATS_QDISC, .tenants = 2, .resynth = 5,
+		.flows = 99,
+	};
+
+	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
+	stats(m, &xs, offsetof(struct tc_qvisor_xstats, flows));
 }
 
 static void qdisc_min(struct msg *m)
@@ -216,6 +233,8 @@ int main(int argc, char **argv)
 	s = argv[1];
 	if (strcmp(s, "qdisc-full") == 0) {
 		qdisc_full(&m);
+	} else if (strcmp(s, "qdisc-oldstats") == 0) {
+		qdisc_oldstats(&m);
 	} else if (strcmp(s, "qdisc-min") == 0) {
 		qdisc_min(&m);
 	} else if (strcmp(s, "qdisc-sppifo") == 0) {

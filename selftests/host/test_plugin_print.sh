@@ -107,12 +107,15 @@ parse_test() {
 print_test "qdisc options" qdisc-full -- \
 	"qdisc qvisor 1: dev lo root" "rate 100Mbit" "limit 500p" \
 	"buckets 1024" "slot 2ms" "default 10 " "backend pifo " \
-	'policy "1 >> 2 + 3"' "overlap 30%"
+	'policy "1 >> 2 + 3"' "overlap 30%" "flows 4096 " "flow_idle 200ms"
 print_test "qdisc xstats" qdisc-full -- \
 	"  tenants 3 buckets 4096 joint_width 130 tiers 2" \
 	"  deferred 7 blocked 1 rounds 8 refills 9" \
 	"  drops pushout 11 limit 12 tenant_limit 13 classify 14" \
-	"  implicit 15 default 16 throttled 17 inversions 18 resynth 19"
+	"  implicit 15 default 16 throttled 17 inversions 18 resynth 19" \
+	"  flows 4096 live 40 new 41 evicted 42 aged 43"
+print_test "qdisc xstats without flow counters (older kernel)" \
+	qdisc-oldstats -- "  tenants 2 " "resynth 5" ! "flows" "live"
 print_test "qdisc hides rate 0 and default 0" qdisc-min -- \
 	"limit 10000p" ! "rate" "default" "tenants" "tier "
 print_test "qdisc sppifo queues" qdisc-sppifo -- "backend sppifo 8 "
