@@ -1499,16 +1499,16 @@ static void qvisor_flows_commit(struct qvisor_sched_data *q,
 				struct qvisor_qcfg *c)
 {
 	u64 idle = (u64)c->flow_idle_us * NSEC_PER_USEC;
-
-	struct qv_ftable old = q->ft;
+	u64 st_new = q->ft.stat_new, st_evict = q->ft.stat_evict;
+	u64 st_aged = q->ft.stat_aged;
 
 	if (c->fe) {
 		swap(q->ft.e, c->fe);	/* c frees the old table */
 		qv_ft_init(&q->ft, q->ft.e, c->flows, idle);
 		/* the counters go on */
-		q->ft.stat_new = old.stat_new;
-		q->ft.stat_evict = old.stat_evict;
-		q->ft.stat_aged = old.stat_aged;
+		q->ft.stat_new = st_new;
+		q->ft.stat_evict = st_evict;
+		q->ft.stat_aged = st_aged;
 		WRITE_ONCE(q->flows, c->flows);
 	}
 	q->ft.idle = idle;
