@@ -55,6 +55,7 @@ static void explain(void)
 		"Usage: ... qvisor [ rate RATE ] [ limit PACKETS ] [ buckets N ]\n"
 		"		[ slot TIME ] [ default MINOR ]\n"
 		"		[ backend { pifo | sppifo QUEUES | aifo | fifo } ]\n"
+		"		[ partial | nopartial ]\n"
 		"		[ policy \"POLICY\" ] [ overlap PERCENT ]\n");
 }
 
@@ -218,6 +219,7 @@ struct qvisor_qopt {
 	__u32	queues;
 	__u32	overlap;
 	__u8	backend;
+	__u8	partial;
 	const char *policy;
 	bool	set_rate;
 	bool	set_limit;
@@ -226,6 +228,7 @@ struct qvisor_qopt {
 	bool	set_defcls;
 	bool	set_backend;
 	bool	set_overlap;
+	bool	set_partial;
 };
 
 /* backend { pifo | sppifo QUEUES | aifo | fifo }, argv at "backend" */
@@ -325,6 +328,12 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 				return qvisor_illegal("overlap", *argv,
 						      "expected a percentage from 0 to 100");
 			o->set_overlap = true;
+		} else if (strcmp(*argv, "partial") == 0 ||
+			   strcmp(*argv, "nopartial") == 0) {
+			if (o->set_partial)
+				return qvisor_duplicate("partial");
+			o->partial = strcmp(*argv, "partial") == 0;
+			o->set_partial = true;
 		} else if (strcmp(*argv, "help") == 0) {
 			explain();
 			return -1;
@@ -370,6 +379,8 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		return -1;
 	if (o.set_overlap)
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_OVERLAP, o.overlap);
+	if (o.set_partial)
+		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_PARTIAL, o.partial);
 	addattr_nest_end(n, tail);
 	return 0;
 }
@@ -604,6 +615,40 @@ static void qvisor_print_backend(struct rtattr *tb[])
 		print_uint(PRINT_JSON, "queues", NULL, queues);
 }
 
+/* Which of P1..P6 the deployment keeps: "P1=yes P2=approx ... " (shown
+ * for the queue backends; pifo keeps them all, and JSON always has it)
+ */
+static void qvisor_print_props(struct rtattr *tb[])
+{
+	__u32 props;
+	bool fp;
+	char key[4];
+	int n;
+
+	if (!qvisor_has(tb, TCA_QVISOR_PROPS, sizeof(__u32)))
+		return;
+	props = rta_getattr_u32(tb[TCA_QVISOR_PROPS]);
+	fp = qvisor_has(tb, TCA_QVISOR_BACKEND, sizeof(__u8)) &&
+	     rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) != TCA_QVISOR_BACKEND_PIFO;
+	open_json_object("guarantees");
+	for (n = 1; n <= 6; n++) {
+		const char *v = "no";
+
+		if (props & TCA_QVISOR_PROP_HOLDS(n))
+			v = "yes";
+		else if (props & TCA_QVISOR_PROP_APPROX(n))
+			v = "approx";
+		snprintf(key, sizeof(key), "P%d", n);
+		print_string(PRINT_JSON, key, NULL, v);
+		if (fp)
+			print_string(PRINT_FP, NULL, n == 1 ? "guarantees %s" : "%s",
+				     key);
+		if (fp)
+			print_string(PRINT_FP, NULL, "=%s ", v);
+	}
+	close_json_object();
+}
+
 static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			    struct rtattr *opt)
 {
@@ -648,11 +693,19 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			print_uint(PRINT_FP, NULL, "default %x ", defcls);
 	}
 	qvisor_print_backend(tb);
+	if (qvisor_has(tb, TCA_QVISOR_PARTIAL, sizeof(__u8))) {
+		bool partial = rta_getattr_u8(tb[TCA_QVISOR_PARTIAL]);
+
+		print_bool(PRINT_JSON, "partial", NULL, partial);
+		if (partial)
+			print_string(PRINT_FP, NULL, "%s ", "partial");
+	}
 	if (tb[TCA_QVISOR_POLICY])
 		qvisor_print_policy(tb[TCA_QVISOR_POLICY]);
 	if (qvisor_has(tb, TCA_QVISOR_OVERLAP, sizeof(__u32)))
 		print_uint(PRINT_ANY, "overlap", "overlap %u%% ",
 			   rta_getattr_u32(tb[TCA_QVISOR_OVERLAP]));
+	qvisor_print_props(tb);
 	return 0;
 }
 
@@ -732,6 +785,49 @@ static int qvisor_print_copt(struct qdisc_util *qu, FILE *f,
 	return 0;
 }
 
+static const char *qvisor_backend_name(__u32 backend)
+{
+	return qvisor_name(qvisor_backend_names,
+			   ARRAY_SIZE(qvisor_backend_names), backend);
+}
+
+/* Backend statistics: inversions' rank distance, aifo admission, and per
+ * queue of a queue backend its tier, sppifo bound and length.
+ */
+static void qvisor_print_be_xstats(const struct tc_qvisor_xstats *st)
+{
+	__u32 i, nq = st->nqueues < 32 ? st->nqueues : 32;
+
+	print_nl();
+	print_string(PRINT_ANY, "backend", "  backend %s",
+		     qvisor_backend_name(st->backend));
+	print_lluint(PRINT_ANY, "unpifoness", " unpifoness %llu",
+		     st->unpifoness);
+	if (st->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		print_lluint(PRINT_ANY, "pushdowns", " pushdowns %llu",
+			     st->pushdowns);
+	if (st->backend == TCA_QVISOR_BACKEND_AIFO) {
+		print_uint(PRINT_ANY, "aifo_window", " window %u",
+			   st->aifo_window);
+		print_uint(PRINT_ANY, "aifo_k", " k %u%%", st->aifo_k);
+	}
+	print_lluint(PRINT_ANY, "drop_admission", " drops admission %llu",
+		     st->drop_admission);
+	open_json_array(PRINT_JSON, "queues");
+	for (i = 0; i < nq; i++) {
+		print_nl();
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "queue", "  queue %u", i);
+		print_uint(PRINT_ANY, "tier", " tier %u", st->queue_tier[i]);
+		if (st->backend == TCA_QVISOR_BACKEND_SPPIFO)
+			print_uint(PRINT_ANY, "bound", " bound %u",
+				   st->queue_bound[i]);
+		print_uint(PRINT_ANY, "len", " len %u", st->queue_len[i]);
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+}
+
 static void qvisor_print_qd_xstats(struct rtattr *xstats)
 {
 	struct tc_qvisor_xstats st = {};
@@ -765,6 +861,8 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 	print_lluint(PRINT_ANY, "inversions", " inversions %llu",
 		     st.inversions);
 	print_lluint(PRINT_ANY, "resynth", " resynth %llu", st.resynth);
+	if (RTA_PAYLOAD(xstats) >= sizeof(st))
+		qvisor_print_be_xstats(&st);
 }
 
 static void qvisor_print_cl_xstats(struct rtattr *xstats)
@@ -799,6 +897,12 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 		     st.drop_tenant_limit);
 	print_lluint(PRINT_ANY, "inversions", " inversions %llu",
 		     st.inversions);
+	if (RTA_PAYLOAD(xstats) >= sizeof(st)) {
+		print_lluint(PRINT_ANY, "unpifoness", " unpifoness %llu",
+			     st.unpifoness);
+		print_lluint(PRINT_ANY, "drop_admission", " admission %llu",
+			     st.drop_admission);
+	}
 }
 
 static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,

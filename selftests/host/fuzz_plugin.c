@@ -202,6 +202,7 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_QUEUES]	= { 4, QVISOR_MIN_SPPIFO_Q, QVISOR_MAX_SPPIFO_Q },
 	[TCA_QVISOR_POLICY]	= { 0, 0, 0 },
 	[TCA_QVISOR_OVERLAP]	= { 4, 0, 100 },
+	[TCA_QVISOR_PARTIAL]	= { 1, 0, 1 },
 };
 
 static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {
