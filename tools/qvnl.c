@@ -80,6 +80,8 @@ static const struct name_val qdisc_attrs[] = {
 	{ "policy", TCA_QVISOR_POLICY },
 	{ "overlap", TCA_QVISOR_OVERLAP },
 	{ "pad", TCA_QVISOR_PAD },
+	{ "partial", TCA_QVISOR_PARTIAL },
+	{ "props", TCA_QVISOR_PROPS },
 	{ NULL, 0 }
 };
 

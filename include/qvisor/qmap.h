@@ -137,7 +137,7 @@ static inline int qv_qmap_build(struct qv_qmap *m, const struct qv_group *grp,
 	named = tiers - 1;
 	if (named > nq && !partial)
 		return qv_fail(e,
-			       "Policy has more strict tiers than sppifo has queues: add queues or set partial",
+			       "More strict tiers than sppifo queues: add queues or set partial",
 			       0, named);
 	if (named == 0 || named >= nq) {
 		/* one queue per tier; the last range takes what is left */

@@ -686,7 +686,7 @@ static void test_qmap(void)
 	su_add(&U, 4, 0, 7, 8);
 	su_add(&U, 5, 0, 7, 8);		/* unnamed: a fifth named tier */
 	CHECK(map_of("4 tiers", 3, false, &m) == -22, "rejected");
-	CHECK(U.e.msg && strstr(U.e.msg, "more strict tiers than sppifo has queues") &&
+	CHECK(U.e.msg && strstr(U.e.msg, "More strict tiers than sppifo queues") &&
 	      U.e.val == 5, "message '%s' val %u", U.e.msg ? U.e.msg : "",
 	      U.e.val);
 	CHECK(map_of("4 tiers", 3, true, &m) == 0, "partial accepted");
