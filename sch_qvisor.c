@@ -29,6 +29,11 @@
  *    better; otherwise the arriving packet is dropped.  A higher tier always
  *    ranks better, so a lower tier can never push it out.  A tenant over
  *    its own limit has the arriving packet dropped.
+ *  - backends sppifo N, aifo and fifo use the same array as their FIFO
+ *    queues (queue i is bucket i, queue 0 served first): sppifo puts a
+ *    packet into a queue of its strict tier's range chosen by SP-PIFO,
+ *    aifo admits by rank quantile into queue 0, fifo uses queue 0
+ *    (include/qvisor/{sppifo,aifo,qmap}.h, Documentation/backends.md).
  *  - dequeue: the head of the lowest non-empty bucket.  With a qdisc rate,
  *    a virtual clock spaces packets by their length; when it is ahead of
  *    now the qdisc watchdog is armed for that time and nothing is returned.

@@ -274,6 +274,46 @@ for be in aifo fifo; do
 	fi
 done
 
+# --- P3 on the queue backends: 60:40 inside one '+' group -----------------
+# Credits act before the backend, so shares do not depend on it.  As
+# shares.sh: two UDP floods at 1.5x a 4 Mbit/s link, class byte counters
+# sampled over 3 s after 2 s of warm-up, within 2 percentage points.
+cl_sent() {	# MINOR: bytes sent by class 1:MINOR
+	$TC -s class show dev $DEV | awk -v c="1:$1" '
+		$1 == "class" && $3 == c { f = 1; next } f && /Sent/ { print $2; exit }'
+}
+for p in 5001 5002; do
+	$IP netns exec $NS iperf3 -s -D -p $p -I "$OUT/iperf-$p.pid" >/dev/null 2>&1
+	on_exit "kill \$(cat $OUT/iperf-$p.pid)"
+done
+sleep 0.5
+for be in "sppifo 8" aifo; do
+	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	if ! $TC qdisc add dev $DEV root handle 1: qvisor rate 4mbit limit 2000 \
+		backend $be policy "1 + 2" ||
+		! add_class 1 rank fifo weight 60 || ! add_class 2 rank fifo weight 40; then
+		tap_fail "$be: 60:40 setup" "$($TC qdisc show dev $DEV)"
+		continue
+	fi
+	for t in 1 2; do
+		iperf3 -c $DST -p $((5000 + t)) -u -l 1400 -b 6M -t 7 \
+			>"$OUT/iperf-c$t.txt" 2>&1 &
+	done
+	sleep 2
+	a0=$(cl_sent 1) b0=$(cl_sent 2)
+	sleep 3
+	a1=$(cl_sent 1) b1=$(cl_sent 2)
+	wait
+	sh1=$(awk -v a=$((a1 - a0)) -v b=$((b1 - b0)) \
+		'BEGIN { printf "%.2f", a + b ? 100 * a / (a + b) : 0 }')
+	if awk -v g="$sh1" 'BEGIN { exit !(g >= 58 && g <= 62) }'; then
+		tap_ok "$be: UDP 60:40 in a '+' group -> $sh1% for the weight-60 tenant"
+	else
+		tap_fail "$be: UDP 60:40 in a '+' group" "tenant 1 got $sh1%" \
+			"$(cat "$OUT/iperf-c1.txt" | tail -3)" "$($TC -s class show dev $DEV)"
+	fi
+done
+
 # --- switching the backend ---------------------------------------------------
 # An 8 bit/s link: the blocker leaves and holds it for ~100 s, then 6
 # packets of class 1:1 (SO_PRIORITY 1:1, no filter) stay queued.  Class
