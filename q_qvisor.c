@@ -55,6 +55,7 @@ static void explain(void)
 		"Usage: ... qvisor [ rate RATE ] [ limit PACKETS ] [ buckets N ]\n"
 		"		[ slot TIME ] [ default MINOR ]\n"
 		"		[ backend { pifo | sppifo QUEUES | aifo | fifo } ]\n"
+		"		[ partial | nopartial ]\n"
 		"		[ policy \"POLICY\" ] [ overlap PERCENT ]\n"
 		"		[ flows N ] [ flow_idle TIME ]\n");
 }
@@ -221,6 +222,7 @@ struct qvisor_qopt {
 	__u32	flows;
 	__u32	flow_idle;
 	__u8	backend;
+	__u8	partial;
 	const char *policy;
 	bool	set_rate;
 	bool	set_limit;
@@ -231,6 +233,7 @@ struct qvisor_qopt {
 	bool	set_overlap;
 	bool	set_flows;
 	bool	set_flow_idle;
+	bool	set_partial;
 };
 
 /* backend { pifo | sppifo QUEUES | aifo | fifo }, argv at "backend" */
@@ -350,6 +353,12 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 				return qvisor_illegal("flow_idle", *argv,
 						      "expected a time of at least 1us such as 1s");
 			o->set_flow_idle = true;
+		} else if (strcmp(*argv, "partial") == 0 ||
+			   strcmp(*argv, "nopartial") == 0) {
+			if (o->set_partial)
+				return qvisor_duplicate("partial");
+			o->partial = strcmp(*argv, "partial") == 0;
+			o->set_partial = true;
 		} else if (strcmp(*argv, "help") == 0) {
 			explain();
 			return -1;
@@ -399,6 +408,8 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_FLOWS, o.flows);
 	if (o.set_flow_idle)
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_FLOW_IDLE, o.flow_idle);
+	if (o.set_partial)
+		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_PARTIAL, o.partial);
 	addattr_nest_end(n, tail);
 	return 0;
 }
@@ -633,6 +644,40 @@ static void qvisor_print_backend(struct rtattr *tb[])
 		print_uint(PRINT_JSON, "queues", NULL, queues);
 }
 
+/* Which of P1..P6 the deployment keeps: "P1=yes P2=approx ... " (shown
+ * for the queue backends; pifo keeps them all, and JSON always has it)
+ */
+static void qvisor_print_props(struct rtattr *tb[])
+{
+	__u32 props;
+	bool fp;
+	char key[4];
+	int n;
+
+	if (!qvisor_has(tb, TCA_QVISOR_PROPS, sizeof(__u32)))
+		return;
+	props = rta_getattr_u32(tb[TCA_QVISOR_PROPS]);
+	fp = qvisor_has(tb, TCA_QVISOR_BACKEND, sizeof(__u8)) &&
+	     rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) != TCA_QVISOR_BACKEND_PIFO;
+	open_json_object("guarantees");
+	for (n = 1; n <= 6; n++) {
+		const char *v = "no";
+
+		if (props & TCA_QVISOR_PROP_HOLDS(n))
+			v = "yes";
+		else if (props & TCA_QVISOR_PROP_APPROX(n))
+			v = "approx";
+		snprintf(key, sizeof(key), "P%d", n);
+		print_string(PRINT_JSON, key, NULL, v);
+		if (fp)
+			print_string(PRINT_FP, NULL, n == 1 ? "guarantees %s" : "%s",
+				     key);
+		if (fp)
+			print_string(PRINT_FP, NULL, "=%s ", v);
+	}
+	close_json_object();
+}
+
 static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			    struct rtattr *opt)
 {
@@ -677,6 +722,13 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			print_uint(PRINT_FP, NULL, "default %x ", defcls);
 	}
 	qvisor_print_backend(tb);
+	if (qvisor_has(tb, TCA_QVISOR_PARTIAL, sizeof(__u8))) {
+		bool partial = rta_getattr_u8(tb[TCA_QVISOR_PARTIAL]);
+
+		print_bool(PRINT_JSON, "partial", NULL, partial);
+		if (partial)
+			print_string(PRINT_FP, NULL, "%s ", "partial");
+	}
 	if (tb[TCA_QVISOR_POLICY])
 		qvisor_print_policy(tb[TCA_QVISOR_POLICY]);
 	if (qvisor_has(tb, TCA_QVISOR_OVERLAP, sizeof(__u32)))
@@ -692,6 +744,7 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 		print_string(PRINT_FP, NULL, "flow_idle %s ",
 			     sprint_time(idle, b1));
 	}
+	qvisor_print_props(tb);
 	return 0;
 }
 
@@ -771,6 +824,49 @@ static int qvisor_print_copt(struct qdisc_util *qu, FILE *f,
 	return 0;
 }
 
+static const char *qvisor_backend_name(__u32 backend)
+{
+	return qvisor_name(qvisor_backend_names,
+			   ARRAY_SIZE(qvisor_backend_names), backend);
+}
+
+/* Backend statistics: inversions' rank distance, aifo admission, and per
+ * queue of a queue backend its tier, sppifo bound and length.
+ */
+static void qvisor_print_be_xstats(const struct tc_qvisor_xstats *st)
+{
+	__u32 i, nq = st->nqueues < 32 ? st->nqueues : 32;
+
+	print_nl();
+	print_string(PRINT_ANY, "backend", "  backend %s",
+		     qvisor_backend_name(st->backend));
+	print_lluint(PRINT_ANY, "unpifoness", " unpifoness %llu",
+		     st->unpifoness);
+	if (st->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		print_lluint(PRINT_ANY, "pushdowns", " pushdowns %llu",
+			     st->pushdowns);
+	if (st->backend == TCA_QVISOR_BACKEND_AIFO) {
+		print_uint(PRINT_ANY, "aifo_window", " window %u",
+			   st->aifo_window);
+		print_uint(PRINT_ANY, "aifo_k", " k %u%%", st->aifo_k);
+	}
+	print_lluint(PRINT_ANY, "drop_admission", " drops admission %llu",
+		     st->drop_admission);
+	open_json_array(PRINT_JSON, "queues");
+	for (i = 0; i < nq; i++) {
+		print_nl();
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "queue", "  queue %u", i);
+		print_uint(PRINT_ANY, "tier", " tier %u", st->queue_tier[i]);
+		if (st->backend == TCA_QVISOR_BACKEND_SPPIFO)
+			print_uint(PRINT_ANY, "bound", " bound %u",
+				   st->queue_bound[i]);
+		print_uint(PRINT_ANY, "len", " len %u", st->queue_len[i]);
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+}
+
 static void qvisor_print_qd_xstats(struct rtattr *xstats)
 {
 	struct tc_qvisor_xstats st = {};
@@ -815,6 +911,8 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 	print_lluint(PRINT_ANY, "flows_evicted", " evicted %llu",
 		     st.flows_evicted);
 	print_lluint(PRINT_ANY, "flows_aged", " aged %llu", st.flows_aged);
+	if (RTA_PAYLOAD(xstats) >= sizeof(st))
+		qvisor_print_be_xstats(&st);
 }
 
 static void qvisor_print_cl_xstats(struct rtattr *xstats)
@@ -849,6 +947,12 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 		     st.drop_tenant_limit);
 	print_lluint(PRINT_ANY, "inversions", " inversions %llu",
 		     st.inversions);
+	if (RTA_PAYLOAD(xstats) >= sizeof(st)) {
+		print_lluint(PRINT_ANY, "unpifoness", " unpifoness %llu",
+			     st.unpifoness);
+		print_lluint(PRINT_ANY, "drop_admission", " admission %llu",
+			     st.drop_admission);
+	}
 }
 
 static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,

@@ -35,6 +35,11 @@
  *    better; otherwise the arriving packet is dropped.  A higher tier always
  *    ranks better, so a lower tier can never push it out.  A tenant over
  *    its own limit has the arriving packet dropped.
+ *  - backends sppifo N, aifo and fifo use the same array as their FIFO
+ *    queues (queue i is bucket i, queue 0 served first): sppifo puts a
+ *    packet into a queue of its strict tier's range chosen by SP-PIFO,
+ *    aifo admits by rank quantile into queue 0, fifo uses queue 0
+ *    (include/qvisor/{sppifo,aifo,qmap}.h, Documentation/backends.md).
  *  - dequeue: the head of the lowest non-empty bucket.  With a qdisc rate,
  *    a virtual clock spaces packets by their length; when it is ahead of
  *    now the qdisc watchdog is armed for that time and nothing is returned.
@@ -71,6 +76,9 @@
 #include "qvisor/credit.h"
 #include "qvisor/rank.h"
 #include "qvisor/flow.h"
+#include "qvisor/sppifo.h"
+#include "qvisor/aifo.h"
+#include "qvisor/qmap.h"
 
 #define QVISOR_IMPLICIT_SLOT	QVISOR_MAX_TENANTS
 #define QVISOR_RATE_SLACK_NS	NSEC_PER_MSEC
@@ -165,6 +173,9 @@ struct qvisor_class {
 	u64				drop_tenant_limit;
 	u64				inversions;
 	u64				share_bytes;	/* sent since synthesis */
+	struct qv_inv			qinv;		/* queue backends */
+	u64				unpifoness;
+	u64				drop_admission;
 };
 
 struct qvisor_sched_data {
@@ -218,6 +229,15 @@ struct qvisor_sched_data {
 	u64				stat_resynth;
 	u64				stat_rounds;
 	u64				stat_refills;
+
+	/* queue backends (sppifo, aifo, fifo) */
+	bool				partial;
+	u32				props;		/* TCA_QVISOR_PROPS */
+	struct qv_qmap			qmap;		/* tier -> queues */
+	struct qv_sppifo		sp;
+	struct qv_aifo			aifo;
+	u64				stat_unpifoness;
+	u64				stat_drop_admission;
 };
 
 /* A synthesized schedule, built before it is committed */
@@ -229,6 +249,13 @@ struct qvisor_plan {
 	u32			n;
 	u32			width;
 	u32			tiers;
+	/* backend the plan is for: the qdisc's unless be_set */
+	bool			be_set;
+	u8			backend;
+	bool			partial;
+	u32			queues;
+	struct qv_qmap		qmap;
+	u32			props;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -446,6 +473,36 @@ static void qvisor_sync(struct qvisor_class *cl, u64 now)
 	}
 }
 
+/* Backends ------------------------------------------------------------ */
+
+static bool qvisor_queue_backend(const struct qvisor_sched_data *q)
+{
+	return q->backend != TCA_QVISOR_BACKEND_PIFO;
+}
+
+/* Where in q->ba a packet of @cl with joint rank @joint goes: its bucket
+ * on pifo; on sppifo a queue of its tier's range, chosen by SP-PIFO
+ * (@adapt: the packet is admitted, update the bounds; else only look);
+ * the single queue 0 on aifo and fifo.  At most 32 steps.
+ */
+static u32 qvisor_be_index(struct qvisor_sched_data *q,
+			   const struct qvisor_class *cl, u32 joint, bool adapt)
+{
+	u32 first, n;
+
+	switch (q->backend) {
+	case TCA_QVISOR_BACKEND_PIFO:
+		return joint;
+	case TCA_QVISOR_BACKEND_SPPIFO:
+		qv_qmap_range(&q->qmap, cl->xf.tier, &first, &n);
+		if (adapt)
+			return qv_sppifo_push(&q->sp, first, n, joint);
+		return qv_sppifo_peek(&q->sp, first, n, joint);
+	default:
+		return 0;
+	}
+}
+
 /* Put a packet into the joint PIFO at its tenant's current transform */
 static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 			 struct sk_buff *skb)
@@ -454,7 +511,7 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 
 	if (q->backend != TCA_QVISOR_BACKEND_FIFO)
 		cb->joint = qv_xform_apply(&cl->xf, cb->rank);
-	qv_ba_push(&q->ba, cb->joint, skb);
+	qv_ba_push(&q->ba, qvisor_be_index(q, cl, cb->joint, true), skb);
 	cl->adm++;
 	cl->grp->admitted++;
 	if (cl->credits)
@@ -595,8 +652,9 @@ static void qvisor_drop_pushed(struct Qdisc *sch, struct qvisor_class *cl,
 	qdisc_drop(skb, sch, to_free);
 }
 
-/* The queue is full: make room for a packet of joint rank @joint by
- * pushing out the oldest packet of the worst bucket, if that is worse.
+/* The queue is full: make room for a packet that would go to bucket (or
+ * queue) @joint by pushing out the oldest packet of the worst non-empty
+ * bucket (queue), if that is worse.
  */
 static bool qvisor_push_out(struct Qdisc *sch, u32 joint,
 			    struct sk_buff **to_free)
@@ -654,7 +712,8 @@ static bool qvisor_make_room(struct Qdisc *sch, struct qvisor_class *cl,
 		qvisor_push_out_deferred(sch, cl, to_free);
 		return true;
 	}
-	return qvisor_push_out(sch, joint, to_free);
+	return qvisor_push_out(sch, qvisor_be_index(q, cl, joint, false),
+			       to_free);
 }
 
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
@@ -680,6 +739,11 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 		qv_xform_apply(&cl->xf, rank);
 	qvisor_note_rank(cl, rank, joint);
 
+	if (q->backend == TCA_QVISOR_BACKEND_AIFO &&
+	    !qv_aifo_admit(&q->aifo, joint, sch->q.qlen, sch->limit,
+			   QVISOR_AIFO_K))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_admission,
+				       &q->stat_drop_admission, to_free);
 	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
 				       &q->stat_drop_tenant_limit, to_free);
@@ -780,10 +844,25 @@ static void qvisor_count_inversion(struct qvisor_sched_data *q,
 				   struct qvisor_class *cl,
 				   const struct qvisor_skb_cb *cb)
 {
+	u32 d;
+
+	if (qvisor_queue_backend(q)) {
+		/* queue backends: include/qvisor/qmap.h, qv_inv_depart() */
+		d = qv_inv_depart(&cl->qinv, cb->rank, cb->seq, q->seq);
+		if (d) {
+			cl->inversions++;
+			q->stat_inversions++;
+			cl->unpifoness += d;
+			q->stat_unpifoness += d;
+		}
+		return;
+	}
 	if (cl->inv_valid && cl->inv_joint == cb->joint &&
 	    cb->rank < cl->inv_rank && (s32)(cb->seq - cl->inv_seq) < 0) {
 		cl->inversions++;
 		q->stat_inversions++;
+		cl->unpifoness += cl->inv_rank - cb->rank;
+		q->stat_unpifoness += cl->inv_rank - cb->rank;
 		return;
 	}
 	if (!cl->inv_valid || cl->inv_joint != cb->joint ||
@@ -949,16 +1028,19 @@ static void qvisor_rebucket(struct qvisor_sched_data *q, struct qv_barray *to)
 	struct qvisor_skb_cb *cb;
 	struct qvisor_class *cl;
 	struct sk_buff *skb;
-	u32 joint;
+	u32 idx;
 
 	while (!qv_ba_empty(&q->ba)) {
-		skb = qv_ba_pop(&q->ba, qv_ba_first(&q->ba));
-		cb = qvisor_skb_cb(skb);
-		cl = q->slots[cb->slot];
-		joint = q->backend == TCA_QVISOR_BACKEND_FIFO ? 0 :
-			qv_xform_apply(&cl->xf, cb->rank);
-		cb->joint = joint;
-		qv_ba_push(to, joint, skb);
+		idx = qv_ba_first(&q->ba);
+		skb = qv_ba_pop(&q->ba, idx);
+		if (!qvisor_queue_backend(q)) {
+			/* queue backends keep each packet in its queue */
+			cb = qvisor_skb_cb(skb);
+			cl = q->slots[cb->slot];
+			cb->joint = qv_xform_apply(&cl->xf, cb->rank);
+			idx = cb->joint;
+		}
+		qv_ba_push(to, idx, skb);
 	}
 }
 
@@ -1141,6 +1223,34 @@ static int qvisor_plan_alloc(struct qvisor_plan *p, u32 n,
 	return 0;
 }
 
+/* Map the synthesis onto the plan's backend: the queue ranges of the
+ * strict tiers (include/qvisor/qmap.h) and the properties that hold.
+ * A sppifo with fewer queues than named tiers is rejected unless partial;
+ * aifo and fifo have one queue by choice and are never rejected.
+ */
+static int qvisor_plan_queues(struct qvisor_sched_data *q,
+			      struct qvisor_plan *p, const struct qv_synth *s,
+			      struct netlink_ext_ack *extack)
+{
+	struct qv_err e = {};
+	u32 nq = 1;
+
+	if (!p->be_set) {
+		p->backend = q->backend;
+		p->queues = q->queues;
+		p->partial = q->partial;
+	}
+	if (p->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		nq = p->queues;
+	if (qv_qmap_build(&p->qmap, s->grp, s->ngrp, s->tiers, nq,
+			  p->partial || nq == 1, &e)) {
+		qvisor_ext_msg(extack, e.msg);
+		return -EINVAL;
+	}
+	p->props = qv_props(p->backend, &p->qmap, s->tiers);
+	return 0;
+}
+
 /* Synthesize the schedule for policy @pol, @buckets and @overlap with the
  * tenant set changed by (@chg, @chg_cfg).  Nothing is committed.
  */
@@ -1188,6 +1298,8 @@ static int qvisor_synth(struct Qdisc *sch, const struct qv_policy *pol,
 	p->groups = kvcalloc(s.ngrp, sizeof(*p->groups), GFP_KERNEL);
 	if (!p->groups)
 		err = -ENOMEM;
+	if (!err)
+		err = qvisor_plan_queues(q, p, &s, extack);
 out:
 	kvfree(pol_grp);
 	kvfree(s.grp);
@@ -1213,6 +1325,9 @@ static void qvisor_commit_plan(struct qvisor_sched_data *q,
 	q->tiers = p->tiers;
 	swap(q->groups, p->groups);
 	swap(q->ngroups, p->ngroups);
+	q->qmap = p->qmap;
+	WRITE_ONCE(q->props, p->props);
+	qv_sppifo_reset(&q->sp);
 	q->stat_resynth++;
 }
 
@@ -1319,6 +1434,8 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_OVERLAP]	= { .type = NLA_U32 },
 	[TCA_QVISOR_FLOWS]	= { .type = NLA_U32 },
 	[TCA_QVISOR_FLOW_IDLE]	= { .type = NLA_U32 },
+	[TCA_QVISOR_PARTIAL]	= { .type = NLA_U8 },
+	[TCA_QVISOR_PROPS]	= { .type = NLA_U32 },
 };
 
 /* A qdisc configuration being built from netlink, before it is committed */
@@ -1331,6 +1448,7 @@ struct qvisor_qcfg {
 	u32			queues;
 	u32			overlap;
 	u8			backend;
+	u8			partial;
 	char			*policy;	/* new string, or NULL */
 	struct qv_policy	pol;		/* new parse, if policy */
 	u64			*leaf;		/* new bucket array, if */
@@ -1391,11 +1509,15 @@ static int qvisor_check_backend(struct nlattr **tb, struct qvisor_qcfg *c,
 				    "Unknown backend");
 		return -EINVAL;
 	}
-	if (c->backend == TCA_QVISOR_BACKEND_SPPIFO ||
-	    c->backend == TCA_QVISOR_BACKEND_AIFO) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_BACKEND],
-				    "Backends sppifo and aifo are not supported yet");
-		return -EOPNOTSUPP;
+	if (c->partial > 1) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_PARTIAL],
+				    "partial must be 0 or 1");
+		return -EINVAL;
+	}
+	if (tb[TCA_QVISOR_PROPS]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_PROPS],
+				    "Properties are reported, not set");
+		return -EINVAL;
 	}
 	if (tb[TCA_QVISOR_QUEUES] &&
 	    (c->queues < QVISOR_MIN_SPPIFO_Q || c->queues > QVISOR_MAX_SPPIFO_Q)) {
@@ -1456,6 +1578,7 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	c->backend = q->backend;
 	c->queues = q->queues;
 	c->overlap = q->overlap;
+	c->partial = q->partial;
 	qvisor_nla_u64(tb[TCA_QVISOR_RATE], &c->rate);
 	qvisor_nla_u32(tb[TCA_QVISOR_LIMIT], &c->limit);
 	qvisor_nla_u32(tb[TCA_QVISOR_BUCKETS], &c->buckets);
@@ -1468,6 +1591,7 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	c->flow_idle_us = q->flow_idle_us;
 	qvisor_nla_u32(tb[TCA_QVISOR_FLOWS], &c->flows);
 	qvisor_nla_u32(tb[TCA_QVISOR_FLOW_IDLE], &c->flow_idle_us);
+	qvisor_nla_u8(tb[TCA_QVISOR_PARTIAL], &c->partial);
 }
 
 /* flows and flow_idle; a new table when the size changes */
@@ -1557,7 +1681,10 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 	WRITE_ONCE(q->defcls, c->defcls);
 	WRITE_ONCE(q->queues, c->queues);
 	WRITE_ONCE(q->overlap, c->overlap);
+	if (c->backend != q->backend)
+		qv_aifo_reset(&q->aifo);
 	WRITE_ONCE(q->backend, c->backend);
+	WRITE_ONCE(q->partial, c->partial);
 	if (c->policy) {
 		swap(q->policy, c->policy);
 		swap(q->pol_ent, c->pol.ent);
@@ -1577,6 +1704,25 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 	qvisor_flows_commit(q, c);
 }
 
+/* The backend (or the number of sppifo queues) changes only while
+ * nothing is queued: packets are never moved between backends.  Under
+ * sch_tree_lock, before anything is committed.
+ */
+static int qvisor_check_switch(struct Qdisc *sch, const struct qvisor_qcfg *c,
+			       struct netlink_ext_ack *extack)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	if (c->backend == q->backend &&
+	    (c->backend != TCA_QVISOR_BACKEND_SPPIFO || c->queues == q->queues))
+		return 0;
+	if (!sch->q.qlen)
+		return 0;
+	NL_SET_ERR_MSG_MOD(extack,
+			   "Backend can change only while the queue is empty (packets are queued)");
+	return -EBUSY;
+}
+
 static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
 			 struct netlink_ext_ack *extack)
 {
@@ -1592,12 +1738,21 @@ static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
 	err = qvisor_qcfg_prepare(sch, tb, &c, extack);
 	if (err)
 		goto out;
+	plan.be_set = true;
+	plan.backend = c.backend;
+	plan.queues = c.queues;
+	plan.partial = c.partial;
 	err = qvisor_synth(sch, c.policy ? &c.pol : &q->pol, c.buckets,
 			   c.overlap, NULL, NULL, &plan, extack);
 	if (err)
 		goto out;
 
 	sch_tree_lock(sch);
+	err = qvisor_check_switch(sch, &c, extack);
+	if (err) {
+		sch_tree_unlock(sch);
+		goto out;
+	}
 	qvisor_commit_plan(q, &plan);
 	qvisor_qcfg_commit(sch, &c);
 	qvisor_trim(sch, sch->limit);
@@ -1737,7 +1892,9 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_QVISOR_QUEUES, READ_ONCE(q->queues)) ||
 	    nla_put_u32(skb, TCA_QVISOR_OVERLAP, READ_ONCE(q->overlap)) ||
 	    nla_put_u32(skb, TCA_QVISOR_FLOWS, READ_ONCE(q->flows)) ||
-	    nla_put_u32(skb, TCA_QVISOR_FLOW_IDLE, READ_ONCE(q->flow_idle_us)))
+	    nla_put_u32(skb, TCA_QVISOR_FLOW_IDLE, READ_ONCE(q->flow_idle_us)) ||
+	    nla_put_u8(skb, TCA_QVISOR_PARTIAL, READ_ONCE(q->partial)) ||
+	    nla_put_u32(skb, TCA_QVISOR_PROPS, READ_ONCE(q->props)))
 		goto nla_put_failure;
 	if (q->policy && nla_put_string(skb, TCA_QVISOR_POLICY, q->policy))
 		goto nla_put_failure;
@@ -1763,6 +1920,32 @@ static u32 qvisor_count_blocked(struct qvisor_sched_data *q, u64 *deferred)
 		}
 	}
 	return n;
+}
+
+/* Backend statistics; walks the queues (at most sch->limit packets) */
+static void qvisor_backend_stats(struct qvisor_sched_data *q,
+				 struct tc_qvisor_xstats *st)
+{
+	struct sk_buff *skb;
+	u32 i, n = 0;
+
+	st->unpifoness = q->stat_unpifoness;
+	st->drop_admission = q->stat_drop_admission;
+	st->pushdowns = q->sp.pushdowns;
+	st->backend = q->backend;
+	st->aifo_k = QVISOR_AIFO_K;
+	st->aifo_window = q->aifo.n;
+	if (q->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		n = q->qmap.nq;
+	else if (qvisor_queue_backend(q))
+		n = 1;
+	st->nqueues = n;
+	for (i = 0; i < n; i++) {
+		for (skb = qv_ba_peek(&q->ba, i); skb; skb = skb->next)
+			st->queue_len[i]++;
+		st->queue_bound[i] = q->sp.bound[i];
+		st->queue_tier[i] = qv_qmap_tier_of(&q->qmap, i);
+	}
 }
 
 static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
@@ -1793,6 +1976,7 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.flows_new = q->ft.stat_new;
 	st.flows_evicted = q->ft.stat_evict;
 	st.flows_aged = q->ft.stat_aged;
+	qvisor_backend_stats(q, &st);
 	sch_tree_unlock(sch);
 	return gnet_stats_copy_app(d, &st, sizeof(st));
 }
@@ -2137,6 +2321,8 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	st.drop_limit = cl->drop_limit;
 	st.drop_tenant_limit = cl->drop_tenant_limit;
 	st.inversions = cl->inversions;
+	st.drop_admission = cl->drop_admission;
+	st.unpifoness = cl->unpifoness;
 	qs = cl->qstats;
 	qlen = cl->qlen;
 	sch_tree_unlock(sch);

@@ -82,6 +82,8 @@ static const struct name_val qdisc_attrs[] = {
 	{ "pad", TCA_QVISOR_PAD },
 	{ "flows", TCA_QVISOR_FLOWS },
 	{ "flow_idle", TCA_QVISOR_FLOW_IDLE },
+	{ "partial", TCA_QVISOR_PARTIAL },
+	{ "props", TCA_QVISOR_PROPS },
 	{ NULL, 0 }
 };
 

@@ -204,6 +204,7 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_OVERLAP]	= { 4, 0, 100 },
 	[TCA_QVISOR_FLOWS]	= { 4, QVISOR_MIN_FLOWS, QVISOR_MAX_FLOWS },
 	[TCA_QVISOR_FLOW_IDLE]	= { 4, 1, 0xffffffffULL },
+	[TCA_QVISOR_PARTIAL]	= { 1, 0, 1 },
 };
 
 static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {

@@ -173,14 +173,46 @@ static void qdisc_min(struct msg *m)
 
 static void qdisc_sppifo(struct msg *m)
 {
+	struct tc_qvisor_xstats xs = {
+		.type = TCA_QVISOR_XSTATS_QDISC, .tiers = 3,
+		.unpifoness = 31, .drop_admission = 0, .pushdowns = 32,
+		.backend = TCA_QVISOR_BACKEND_SPPIFO, .nqueues = 3,
+		.queue_len = { 4, 0, 7 }, .queue_bound = { 12, 0, 77 },
+		.queue_tier = { 0, 0, 1 },
+	};
 	struct rtattr *opt;
 
 	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
 	opt = nest_start(m, TCA_OPTIONS);
 	put_u8(m, TCA_QVISOR_BACKEND, TCA_QVISOR_BACKEND_SPPIFO);
 	put_u32(m, TCA_QVISOR_QUEUES, 8);
+	put_u8(m, TCA_QVISOR_PARTIAL, 1);
+	put_u32(m, TCA_QVISOR_PROPS, TCA_QVISOR_PROP_APPROX(1) |
+		TCA_QVISOR_PROP_APPROX(2) | TCA_QVISOR_PROP_HOLDS(3) |
+		TCA_QVISOR_PROP_APPROX(4) | TCA_QVISOR_PROP_HOLDS(5));
 	nest_end(m, opt);
-	stats(m, NULL, 0);
+	stats(m, &xs, sizeof(xs));
+}
+
+static void qdisc_aifo(struct msg *m)
+{
+	struct tc_qvisor_xstats xs = {
+		.type = TCA_QVISOR_XSTATS_QDISC, .tiers = 2,
+		.unpifoness = 41, .drop_admission = 42,
+		.backend = TCA_QVISOR_BACKEND_AIFO, .nqueues = 1,
+		.aifo_window = 64, .aifo_k = 10, .queue_len = { 43 },
+	};
+	struct rtattr *opt;
+
+	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
+	opt = nest_start(m, TCA_OPTIONS);
+	put_u8(m, TCA_QVISOR_BACKEND, TCA_QVISOR_BACKEND_AIFO);
+	put_u8(m, TCA_QVISOR_PARTIAL, 0);
+	put_u32(m, TCA_QVISOR_PROPS, TCA_QVISOR_PROP_APPROX(2) |
+		TCA_QVISOR_PROP_HOLDS(3) | TCA_QVISOR_PROP_HOLDS(5) |
+		TCA_QVISOR_PROP_HOLDS(6));
+	nest_end(m, opt);
+	stats(m, &xs, sizeof(xs));
 }
 
 static void class_opts(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
@@ -213,7 +245,7 @@ static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
 		.rank_min = 3, .rank_max = 9, .joint_min = 64,
 		.joint_max = 66, .clamped = 5,
 		.drop_pushout = 21, .drop_limit = 22, .drop_tenant_limit = 23,
-		.inversions = 24,
+		.inversions = 24, .drop_admission = 25, .unpifoness = 26,
 	};
 
 	start(m, RTM_NEWTCLASS, 0x10003, 0x10000);
@@ -239,6 +271,8 @@ int main(int argc, char **argv)
 		qdisc_min(&m);
 	} else if (strcmp(s, "qdisc-sppifo") == 0) {
 		qdisc_sppifo(&m);
+	} else if (strcmp(s, "qdisc-aifo") == 0) {
+		qdisc_aifo(&m);
 	} else if (strcmp(s, "class-full") == 0) {
 		class_full(&m, TCA_QVISOR_RANK_MARK, 0xff, 1250000, 100);
 	} else if (strcmp(s, "class-edf") == 0) {

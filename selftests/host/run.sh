@@ -92,6 +92,7 @@ seed_corpus() {
 		for p in "\001rate 100mbit limit 1000 buckets 4096 slot 1ms default 1a" \
 			"\001backend sppifo 8 policy 1>>2+3 overlap 50%%" \
 			"\001backend pifo rate 0 limit" \
+			"\001backend sppifo 2 partial policy 1>>2>>3" "\001nopartial backend aifo" \
 			"\002rank mark 0xff range 0 100 levels 8 weight 2" \
 			"\002rank edf 10ms ceil 40mbit burst 15k limit 100" \
 			"\002rank dscp range 5 1" \

@@ -118,7 +118,18 @@ print_test "qdisc xstats without flow counters (older kernel)" \
 	qdisc-oldstats -- "  tenants 2 " "resynth 5" ! "flows" "live"
 print_test "qdisc hides rate 0 and default 0" qdisc-min -- \
 	"limit 10000p" ! "rate" "default" "tenants" "tier "
-print_test "qdisc sppifo queues" qdisc-sppifo -- "backend sppifo 8 "
+print_test "qdisc sppifo queues" qdisc-sppifo -- "backend sppifo 8 partial "
+print_test "qdisc sppifo guarantees and queues" qdisc-sppifo -- \
+	"guarantees P1=approx P2=approx P3=yes P4=approx P5=yes P6=no" \
+	"  backend sppifo unpifoness 31 pushdowns 32 drops admission 0" \
+	"  queue 0 tier 0 bound 12 len 4" "  queue 1 tier 0 bound 0 len 0" \
+	"  queue 2 tier 1 bound 77 len 7" ! "queue 3"
+print_test "qdisc aifo window and admission drops" qdisc-aifo -- \
+	"backend aifo guarantees P1=no P2=approx P3=yes P4=no P5=yes P6=yes" \
+	"  backend aifo unpifoness 41 window 64 k 10% drops admission 42" \
+	"  queue 0 tier 0 len 43" ! "partial" "bound"
+print_test "qdisc pifo hides guarantees" qdisc-full -- \
+	"  backend pifo unpifoness 0 drops admission 0" ! "guarantees" "queue 0"
 print_test "class options" class-full -- \
 	"class qvisor 1:3 dev lo parent 1:" "rank mark 0xff " \
 	"range 3 9 " "levels 3 " "weight 60 " "ceil 10Mbit " "burst 15Kb " \
@@ -127,7 +138,7 @@ print_test "class xstats" class-full -- \
 	"  tier 1 level 2 offset 64 width 3" \
 	"  ranks 3..9 joint 64..66 clamped 5" \
 	"  group 2 share 60.00% quantum 2280 credit -120 tokens 4000 deferred 6" \
-	"  drops pushout 21 limit 22 tenant_limit 23 inversions 24" \
+	"  drops pushout 21 limit 22 tenant_limit 23 inversions 24 unpifoness 26 admission 25" \
 	! "tenants" "resynth"
 print_test "class edf budget, ceil 0 and limit 0 hidden" class-edf -- \
 	"rank edf 10ms range 3 9" ! "ceil" "limit 0p" "0xffffffff"

@@ -124,6 +124,17 @@ accept "qdisc flow_idle 200ms" " flows 1024 flow_idle 200ms" qd_add flow_idle 20
 qd_del
 accept "qdisc backend pifo" " backend pifo overlap" qd_add backend pifo
 qd_del
+accept "qdisc backend sppifo 8" \
+	" backend sppifo 8 overlap 50% guarantees P1=yes P2=approx P3=yes P4=approx P5=yes P6=yes *$" \
+	qd_add backend sppifo 8
+qd_del
+accept "qdisc backend aifo" \
+	" backend aifo overlap 50% guarantees P1=yes P2=approx P3=yes P4=no P5=yes P6=yes *$" \
+	qd_add backend aifo
+qd_del
+accept "qdisc backend sppifo 2 partial" " backend sppifo 2 partial overlap" \
+	qd_add backend sppifo 2 partial
+qd_del
 accept "qdisc policy round-trips" \
 	' backend pifo policy "1 >> 2 > 3 \+ 4 >> 1:5" overlap 50%' \
 	qd_add policy "1 >> 2 > 3 + 4 >> 1:5"
@@ -329,12 +340,10 @@ reject "qdisc policy tenant 0" 2 'Tenant must be a class minor 1..ffff' \
 reject "qdisc unknown backend" 1 \
 	'qvisor: illegal "backend" "wfq": expected pifo, sppifo QUEUES, aifo or fifo' \
 	$TC qdisc change dev $DEV root qvisor backend wfq
-reject "qdisc backend sppifo (not supported yet)" 2 \
-	'Backends sppifo and aifo are not supported yet' \
-	$TC qdisc change dev $DEV root qvisor backend sppifo 8
-reject "qdisc backend aifo (not supported yet)" 2 \
-	'Backends sppifo and aifo are not supported yet' \
-	$TC qdisc change dev $DEV root qvisor backend aifo
+reject "qdisc partial twice" 1 'qvisor: duplicate "partial"' \
+	$TC qdisc change dev $DEV root qvisor partial nopartial
+reject "qdisc sppifo 33 queues" 1 'qvisor: illegal "sppifo" "33": QUEUES must be 2 to 32' \
+	$TC qdisc change dev $DEV root qvisor backend sppifo 33
 reject "qdisc sppifo 1 queue" 1 'qvisor: illegal "sppifo" "1": QUEUES must be 2 to 32' \
 	$TC qdisc change dev $DEV root qvisor backend sppifo 1
 reject "qdisc overlap 101" 1 \

@@ -109,7 +109,7 @@ bad "u32 where u64 expected (rate)" EINVAL "" qdisc change $DEV u32:rate=1000
 bad "u32 where u8 expected (backend)" EINVAL "" qdisc change $DEV u32:backend=3
 bad "empty attribute (limit)" EINVAL "" qdisc change $DEV hex:limit=
 bad "unknown attribute type TCA_QVISOR_MAX + 1" EINVAL "Unknown attribute type" \
-	qdisc change $DEV u32:$(( $(printf '%d' 10) + 1 ))=1
+	qdisc change $DEV u32:$(( $(printf '%d' 12) + 1 ))=1
 bad "unknown attribute type 200" EINVAL "Unknown attribute type" \
 	qdisc change $DEV u32:200=1
 bad "attribute type 0 (UNSPEC)" EINVAL "" qdisc change $DEV u32:0=1
@@ -138,8 +138,10 @@ bad "overlap 101" EINVAL "overlap must be a percentage" \
 bad "limit 0" EINVAL "limit must be at least 1 packet" \
 	qdisc change $DEV u32:limit=0
 bad "backend 9" EINVAL "Unknown backend" qdisc change $DEV u8:backend=9
-bad "backend sppifo" EOPNOTSUPP "not supported yet" \
-	qdisc change $DEV u8:backend=1 u32:queues=8
+bad "partial 2" EINVAL "partial must be 0 or 1" \
+	qdisc change $DEV u8:partial=2
+bad "TCA_QVISOR_PROPS is read-only" EINVAL "Properties are reported, not set" \
+	qdisc change $DEV u32:props=63
 bad "queues 1" EINVAL "queues must be from 2 to 32" \
 	qdisc change $DEV u32:queues=1
 bad "queues 33" EINVAL "queues must be from 2 to 32" \
@@ -162,7 +164,8 @@ bad "add: unbalanced policy" EINVAL "Expected a tenant" \
 	qdisc add $DEV2 'str:policy=1 >>'
 bad "add: unknown attribute type" EINVAL "Unknown attribute type" \
 	qdisc add $DEV2 u32:99=1
-bad "add: aifo" EOPNOTSUPP "not supported yet" qdisc add $DEV2 u8:backend=2
+bad "add: sppifo with 40 queues" EINVAL "queues must be from 2 to 32" \
+	qdisc add $DEV2 u8:backend=1 u32:queues=40
 if $TC qdisc show dev $DEV2 | grep -q qvisor; then
 	tap_fail "no qvisor left on $DEV2 after failed adds" "$($TC qdisc show dev $DEV2)"
 else

@@ -30,6 +30,8 @@
 #define QVISOR_MAX_FLOWS	262144
 #define QVISOR_DEF_FLOWS	1024
 #define QVISOR_DEF_FLOW_IDLE_US	1000000	/* a flow idle 1 s is forgotten */
+#define QVISOR_AIFO_WINDOW	64	/* ranks in the aifo window */
+#define QVISOR_AIFO_K		10	/* aifo burstiness allowance, % */
 
 enum {
 	TCA_QVISOR_BACKEND_PIFO,	/* exact bucketed PIFO (default) */
@@ -61,9 +63,23 @@ enum {
 	TCA_QVISOR_FLOW_IDLE,	/* u32, usec after which an idle flow is
 				 * forgotten, >= 1
 				 */
+	TCA_QVISOR_PARTIAL,	/* u8, 1 = when the policy needs more queues
+				 * than the backend has, deploy the closest
+				 * configuration instead of rejecting it
+				 */
+	TCA_QVISOR_PROPS,	/* u32, read-only: which of the properties
+				 * P1..P6 the deployment keeps,
+				 * TCA_QVISOR_PROP_HOLDS/_APPROX bits
+				 */
 	__TCA_QVISOR_MAX
 };
 #define TCA_QVISOR_MAX (__TCA_QVISOR_MAX - 1)
+
+/* TCA_QVISOR_PROPS: Pn (n = 1..6) holds exactly, or only approximately
+ * (measured and counted, not guaranteed); neither bit = does not hold.
+ */
+#define TCA_QVISOR_PROP_HOLDS(n)	(1U << ((n) - 1))
+#define TCA_QVISOR_PROP_APPROX(n)	(1U << ((n) - 1 + 8))
 
 /* Rank sources of a tenant */
 enum {
@@ -135,6 +151,21 @@ struct tc_qvisor_xstats {
 					 */
 	__u64	flows_evicted;		/* live flows forgotten for room */
 	__u64	flows_aged;		/* idle flows forgotten */
+	/* backends (Documentation/backends.md) */
+	__u64	unpifoness;		/* sum of the rank differences of the
+					 * inversions
+					 */
+	__u64	drop_admission;		/* aifo: refused by the rank quantile */
+	__u64	pushdowns;		/* sppifo: push-down events */
+	__u32	backend;		/* TCA_QVISOR_BACKEND_* */
+	__u32	nqueues;		/* FIFO queues: sppifo N, aifo and
+					 * fifo 1, pifo 0
+					 */
+	__u32	aifo_window;		/* ranks in the aifo window */
+	__u32	aifo_k;			/* aifo burstiness, percent */
+	__u32	queue_len[32];		/* packets in each queue */
+	__u32	queue_bound[32];	/* sppifo bound of each queue */
+	__u8	queue_tier[32];		/* (highest) strict tier of a queue */
 };
 
 struct tc_qvisor_cl_xstats {
@@ -164,6 +195,10 @@ struct tc_qvisor_cl_xstats {
 	 * runtime change)
 	 */
 	__u64	inversions;
+	__u64	drop_admission;		/* aifo: refused by the rank quantile */
+	__u64	unpifoness;		/* sum of the rank differences of the
+					 * inversions
+					 */
 };
 
 #endif
