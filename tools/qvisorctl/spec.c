@@ -429,6 +429,7 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 			return qs_fail(sp, line,
 				       "default: expected a class minor (hex)");
 		sp->has_default = true;
+		sp->default_line = line;
 		return 0;
 	case 7:
 		n = qs_words(val, w, 2);
@@ -553,7 +554,7 @@ static bool qs_name_ok(const char *s)
 /* the kernel's defaults for what the spec leaves out, then whole-spec
  * checks: classes unique, policy valid and naming declared tenants
  */
-static int qs_finish(struct qs_spec *sp, int last_line)
+static int qs_finish(struct qs_spec *sp)
 {
 	struct qv_err e = {};
 	int k, m;
@@ -631,7 +632,7 @@ static int qs_finish(struct qs_spec *sp, int last_line)
 			if (sp->t[m].minor == sp->defcls)
 				break;
 		if (m == sp->ntenants)
-			return qs_fail(sp, last_line,
+			return qs_fail(sp, sp->default_line,
 				       "default class %x:%x is not a declared tenant",
 				       sp->handle, sp->defcls);
 	}
@@ -720,7 +721,7 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 	}
 	if (!had_link)
 		return qs_fail(sp, line ? line : 1, "no [link] section");
-	return qs_finish(sp, line);
+	return qs_finish(sp);
 }
 
 int qs_parse_file(struct qs_spec *sp, const char *path)
@@ -894,7 +895,7 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 				const struct qs_plan *p)
 {
 	bool pifo = sp->backend == TCA_QVISOR_BACKEND_PIFO;
-	uint32_t g, g2, tiers = 0, levels_extra = 0;
+	uint32_t g, tiers = 0;
 	char a[512], b[512], r[32];
 	bool any, quant = false;
 	int k, m;
@@ -902,34 +903,46 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 	fprintf(f, "\nguarantees (%s)\n",
 		pifo ? "pifo backend: exact" :
 		"this backend: measured, not exact");
-	/* P1: every pair of consecutive non-empty tiers is disjoint */
-	any = false;
-	for (g = 0; g < p->s.ngrp; g++) {
-		if (!p->grp[g].want)
-			continue;
-		for (g2 = g + 1; g2 < p->s.ngrp; g2++) {
-			if (!p->grp[g2].want || p->grp[g2].tier == p->grp[g].tier)
-				continue;
-			if (p->grp[g2].tier != p->grp[g].tier + 1)
-				break;
-			qs_group_names(a, sizeof(a), sp, p, g);
-			qs_group_names(b, sizeof(b), sp, p, g2);
-			if (!a[0] || !b[0])
-				break;
-			fprintf(f, "  P1 strict      %s: tier %u {%s} joint ..%u < tier %u {%s} joint %u..\n",
-				p->grp[g].offset + p->grp[g].width <=
-				p->grp[g2].offset ? "holds" : "BROKEN",
-				p->grp[g].tier, a,
-				p->grp[g].offset + p->grp[g].width - 1,
-				p->grp[g2].tier, b, p->grp[g2].offset);
-			any = true;
-			break;
-		}
-		if (p->grp[g].tier + 1u > tiers)
-			tiers = p->grp[g].tier + 1u;
-	}
-	if (!any)
+	/* P1: the joint ranks of each strict tier lie below the next's */
+	for (k = 0; k < sp->ntenants; k++)
+		if (p->xf[k].tier + 1u > tiers)
+			tiers = p->xf[k].tier + 1u;
+	if (tiers < 2) {
 		fprintf(f, "  P1 strict      n/a (one tier)\n");
+	} else {
+		uint32_t lo[QS_MAX_TENANTS + 1], hi[QS_MAX_TENANTS + 1];
+		bool ok = true;
+
+		for (g = 0; g < tiers; g++) {
+			lo[g] = UINT32_MAX;
+			hi[g] = 0;
+		}
+		for (k = 0; k < sp->ntenants; k++) {
+			const struct qv_xform *x = &p->xf[k];
+
+			if (x->offset < lo[x->tier])
+				lo[x->tier] = x->offset;
+			if (x->offset + x->width - 1 > hi[x->tier])
+				hi[x->tier] = x->offset + x->width - 1;
+		}
+		for (g = 0; g + 1 < tiers; g++)
+			if (hi[g] >= lo[g + 1])
+				ok = false;
+		fprintf(f, "  P1 strict      %s:", ok ? "holds" : "BROKEN");
+		for (g = 0; g < tiers; g++) {
+			size_t used = 0;
+
+			a[0] = '\0';
+			for (k = 0; k < sp->ntenants; k++)
+				if (p->xf[k].tier == g && used < sizeof(a))
+					used += (size_t)snprintf(a + used,
+						sizeof(a) - used, "%s%s",
+						used ? "," : "", sp->t[k].name);
+			fprintf(f, "%s tier %u {%s} %u..%u", g ? " <" : "", g,
+				a, lo[g], hi[g]);
+		}
+		fprintf(f, "\n");
+	}
 	/* P2: levels of one tier */
 	any = false;
 	for (g = 1; g < p->s.ngrp; g++) {
@@ -939,7 +952,6 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 			continue;
 		qs_group_names(a, sizeof(a), sp, p, g - 1);
 		qs_group_names(b, sizeof(b), sp, p, g);
-		levels_extra++;
 		any = true;
 		if (sp->overlap == 0)
 			fprintf(f, "  P2 preference  strict: overlap 0, {%s} joint %u..%u and {%s} %u..%u are disjoint, {%s} can starve\n",
@@ -1037,8 +1049,6 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 	}
 	if (!any)
 		fprintf(f, "  P6 normalized  n/a (no group mates with different ranges)\n");
-	(void)levels_extra;
-	(void)tiers;
 }
 
 void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,

@@ -70,6 +70,7 @@ struct qs_spec {
 	uint32_t	overlap;
 	char		policy[1024];
 	int		policy_line;
+	int		default_line;
 	int		ntenants;
 	struct qs_tenant t[QS_MAX_TENANTS];
 	/* the parsed policy, for plan and apply */
