@@ -511,6 +511,47 @@ static int qc_filter_add(int ifindex, uint32_t parent, uint32_t prio,
 	return qc_talk(m, NULL, NULL, why, n);
 }
 
+/* A dumped filter's options, fit to be sent back: the kernel reports
+ * state in them that it refuses as input (the "not in hardware" flag,
+ * hardware and packet counters), so those are dropped or masked.
+ */
+static void qc_put_filter_opts(struct nl_msg *m, const char *kind,
+			       struct nlattr *opts)
+{
+	int flags_attr = 0, skip1 = -1, skip2 = -1, rem;
+	struct nlattr *o, *a;
+
+	if (!strcmp(kind, "flower")) {
+		flags_attr = TCA_FLOWER_FLAGS;
+		skip1 = TCA_FLOWER_IN_HW_COUNT;
+	} else if (!strcmp(kind, "u32")) {
+		flags_attr = TCA_U32_FLAGS;
+		skip1 = TCA_U32_PCNT;
+		skip2 = TCA_U32_PAD;
+	} else if (!strcmp(kind, "matchall")) {
+		flags_attr = TCA_MATCHALL_FLAGS;
+		skip1 = TCA_MATCHALL_PCNT;
+		skip2 = TCA_MATCHALL_PAD;
+	}
+	o = nla_nest_start(m, TCA_OPTIONS);
+	nla_for_each_nested(a, opts, rem) {
+		int t = nla_type(a);
+
+		if (t == skip1 || t == skip2)
+			continue;
+		if (flags_attr && t == flags_attr && nla_len(a) >= 4) {
+			uint32_t fl = nla_get_u32(a) &
+				      (TCA_CLS_FLAGS_SKIP_HW | TCA_CLS_FLAGS_SKIP_SW);
+
+			if (fl)
+				nla_put_u32(m, t, fl);
+			continue;
+		}
+		nla_put(m, a->nla_type, nla_len(a), nla_data(a));
+	}
+	nla_nest_end(m, o);
+}
+
 /* re-create a dumped filter: same tcmsg, kind, chain and options */
 static int qc_filter_replay(const struct qc_filter *f, char *why, size_t n)
 {
@@ -530,8 +571,8 @@ static int qc_filter_replay(const struct qc_filter *f, char *why, size_t n)
 	if (tb[TCA_CHAIN])
 		nla_put_u32(m, TCA_CHAIN, nla_get_u32(tb[TCA_CHAIN]));
 	if (tb[TCA_OPTIONS])
-		nla_put(m, TCA_OPTIONS, nla_len(tb[TCA_OPTIONS]),
-			nla_data(tb[TCA_OPTIONS]));
+		qc_put_filter_opts(m, nla_get_string(tb[TCA_KIND]),
+				   tb[TCA_OPTIONS]);
 	return qc_talk(m, NULL, NULL, why, n);
 }
 
@@ -739,9 +780,12 @@ fail:
 	}
 	/* say what is there now */
 	qc_read_state(&now, ifindex, false);
+	for (k = 0, m = 0; k < old.nfl; k++)
+		if (((struct tcmsg *)nlmsg_data(old.fl[k].h))->tcm_handle)
+			m++;
 	if (now.q.found && !strcmp(now.q.kind, "qvisor"))
 		fprintf(stderr, "qvisorctl: rolled back: qvisor %x: with %d classes, %d filters\n",
-			TC_H_MAJ(now.q.handle) >> 16, now.ncl, old.nfl);
+			TC_H_MAJ(now.q.handle) >> 16, now.ncl, m);
 	else
 		fprintf(stderr, "qvisorctl: rolled back: %s has no qvisor qdisc (as before)\n",
 			sp->dev);
