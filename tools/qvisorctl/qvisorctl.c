@@ -685,6 +685,7 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	printf("%s %s: qvisor %x: with %d tenants (%s)\n",
 	       dry ? "would apply to" : "applying to", sp->dev, sp->handle,
 	       sp->ntenants, update ? "update" : "create");
+	fflush(stdout);
 	if (dry)
 		return 0;
 
