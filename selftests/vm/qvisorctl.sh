@@ -94,7 +94,7 @@ else
 fi
 f=$($TC filter show dev $DEV)
 if [ "$(echo "$f" | grep -c 'classid 1:1 ')" -ge 1 ] &&
-	echo "$f" | grep -q 'ip_tos 0xb8/0xfc' &&
+	echo "$f" | grep -q 'ip_tos 184/0xfc' &&
 	echo "$f" | grep -q 'handle 0x2 classid 1:2' &&
 	echo "$f" | grep -q 'src_ip 10.0.0.1' &&
 	[ "$(echo "$f" | grep -c 'pref 10[012] ')" -ge 3 ]; then
@@ -104,7 +104,7 @@ else
 fi
 
 # --- traffic: exact per-class counts, then show --json vs tc -------------
-qvsend -d $DST "5001:dscp=46x20,5002:mark=2x30,5003:none=0x40" 2>"$OUT/send.err" ||
+qvsend -d $DST "5001:dscp=46x20,5002:mark=2x30,5003:prio=2x40" 2>"$OUT/send.err" ||
 	tap_diag "qvsend: $(cat "$OUT/send.err")"
 wait_for 5 sh -c "[ \"\$($TC -s qdisc show dev $DEV | awk '/backlog/{print \$3; exit}')\" = 0p ]"
 
@@ -226,8 +226,9 @@ fi
 
 # --- rollback on an existing qvisor: the last filter fails ---------------
 snap() {
-	{ $TC qdisc show dev $DEV; $TC class show dev $DEV; $TC filter show dev $DEV; } |
-		sed 's/ in_hw_count [0-9]*//'
+	# classes come in hash order: sorted
+	{ $TC qdisc show dev $DEV; $TC class show dev $DEV | sort
+		$TC filter show dev $DEV; } | sed 's/ in_hw_count [0-9]*//'
 }
 snap >"$OUT/before"
 sed -e 's/^policy = .*/policy = 1 >> 2 + 4 + 5/' "$OUT/b.spec" >"$OUT/c.spec"
