@@ -659,7 +659,8 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	if (!plan)
 		qc_die("out of memory");
 	if (qs_plan(sp, plan, why, sizeof(why)))
-		qc_die("%s:%d: %s", sp->file, sp->policy_line, why);
+		qc_die("%s:%d: %s", sp->file,
+		       sp->policy_line ? sp->policy_line : 1, why);
 	free(plan);
 	if (!sp->dev[0])
 		qc_die("%s: [link] has no 'dev'", sp->file);
