@@ -243,7 +243,7 @@ static int qs_parse_match(struct qs_spec *sp, struct qs_tenant *t, int line,
 		return qs_fail(sp, line, "match: expected src, indev, dscp or mark");
 	if (n > 15)
 		return qs_fail(sp, line, "match: too many words");
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i += 2) {
 		if (i + 1 >= n)
 			return qs_fail(sp, line, "match %s: missing value", w[i]);
 		if (strcmp(w[i], "src") == 0) {
@@ -302,7 +302,6 @@ static int qs_parse_match(struct qs_spec *sp, struct qs_tenant *t, int line,
 				       "match: unknown key '%s' (src, indev, dscp, mark)",
 				       w[i]);
 		}
-		i++;
 	}
 	if (m->has_mark && (m->has_src || m->indev[0] || m->dscp >= 0))
 		return qs_fail(sp, line,
