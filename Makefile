@@ -53,7 +53,7 @@ PLUGIN_INC := -I include/uapi -I include -I $(IPROUTE2)/include \
 	-I $(IPROUTE2)/include/uapi -I $(IPROUTE2)/tc
 
 TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
-TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c))
+TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl
 
 .PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core \
 	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test
@@ -105,6 +105,12 @@ out/tools/%: tools/%.c $(UAPI_H) $(CORE_H)
 	$(CC) $(TOOLS_CFLAGS) -I include/uapi -I include -o $@ $< \
 		$$(if grep -q '<netlink/' $<; then pkg-config --cflags --libs libnl-route-3.0; fi) \
 		-lm -pthread
+
+# qvisorctl: several files in tools/qvisorctl/, libnl-3 + libnl-route-3
+out/tools/qvisorctl: $(wildcard tools/qvisorctl/*.[ch]) $(UAPI_H) $(CORE_H)
+	@mkdir -p out/tools
+	$(CC) $(TOOLS_CFLAGS) -I include/uapi -I include -o $@ \
+		$(filter %.c,$^) $$(pkg-config --cflags --libs libnl-route-3.0) -lm
 
 # --- install -----------------------------------------------------------------
 modules_install: module

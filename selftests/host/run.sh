@@ -32,7 +32,7 @@ done
 : "${FUZZ_SECONDS:=20}"
 : "${MAKE:=make}"
 : "${IPROUTE2:=../../.cache/iproute2}"
-: "${FUZZ_CFLAGS:=-O1 -g -Wall -Wextra -Werror -I../../include -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all}"
+: "${FUZZ_CFLAGS:=-O1 -g -Wall -Wextra -Werror -I../../include -I../../include/uapi -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all}"
 
 n=0
 for t in $tests $fuzzers; do n=$((n + 1)); done
@@ -104,6 +104,13 @@ seed_corpus() {
 		done
 		# print: TCA_QVISOR_RATE, LIMIT, BACKEND sppifo, QUEUES, POLICY
 		printf '\000\014\000\001\000\040\274\276\000\000\000\000\000\010\000\002\000\020\047\000\000\005\000\006\000\001\000\000\000\010\000\007\000\004\000\000\000\010\000\010\000\061\076\062\000' >"$d/seed$k"
+		;;
+	fuzz_spec)
+		k=0
+		for sf in specs/*.spec ../../Documentation/examples/*.spec; do
+			cp "$sf" "$d/seed$k"
+			k=$((k + 1))
+		done
 		;;
 	fuzz_synth)
 		printf '\003\000\020\000\000\062\000\000\000\000\011\000\000\000\003\000\000\000\102\007\000\000\000\000\000\000\000\002\000\000\000\002\003\000\000\000\000\000\000\000\002\000\000\000' >"$d/seed0"

@@ -1,0 +1,1111 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * qvisorctl: declarative tenant specs for the qvisor qdisc.
+ *
+ *   qvisorctl plan [--map] SPEC     the joint rank map the kernel will build
+ *   qvisorctl apply SPEC            create/update qdisc, classes, filters
+ *   qvisorctl show [--json] [-d SECS] DEV
+ *   qvisorctl top [-d SECS] [-n COUNT] DEV
+ *
+ * Netlink goes through libnl-3 (socket, message building, attribute
+ * parsing).  qvisor is not a kind libnl-route knows, so TCA_OPTIONS is
+ * built here from include/uapi/linux/pkt_sched_qvisor.h; filters (flower,
+ * fw) are built the same way so that every request carries our extack
+ * handling.  See qvisorctl(8).
+ */
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/gen_stats.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/socket.h>
+
+#include "spec.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define QC_PRIO_A	100	/* our filters use prio A+i or B+i, */
+#define QC_PRIO_B	200	/* whichever range is free */
+#define QC_MAX_OBJ	1024
+
+static struct nl_sock *qc_sk;
+static int qc_verbose;
+
+/* --- netlink plumbing ---------------------------------------------------- */
+
+static void qc_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "qvisorctl: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void qc_open(void)
+{
+	int one = 1;
+
+	qc_sk = nl_socket_alloc();
+	if (!qc_sk || nl_connect(qc_sk, NETLINK_ROUTE) < 0)
+		qc_die("cannot open a netlink socket");
+	nl_socket_disable_auto_ack(qc_sk);
+	nl_socket_set_msg_buf_size(qc_sk, 65536);
+	setsockopt(nl_socket_get_fd(qc_sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+}
+
+/* extack message of an NLMSG_ERROR, or "" */
+static const char *qc_extack(struct nlmsghdr *h)
+{
+	struct nlmsgerr *e = nlmsg_data(h);
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+	struct nlattr *a;
+	int rem;
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return "";
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	if (off >= h->nlmsg_len)
+		return "";
+	a = (struct nlattr *)((char *)h + off);
+	rem = (int)(h->nlmsg_len - off);
+	for (; nla_ok(a, rem); a = nla_next(a, &rem))
+		if (nla_type(a) == NLMSGERR_ATTR_MSG && nla_len(a) > 0) {
+			char *s = nla_data(a);
+
+			s[nla_len(a) - 1] = '\0';
+			return s;
+		}
+	return "";
+}
+
+typedef void (*qc_cb)(struct nlmsghdr *h, void *arg);
+
+/* Send msg (freed), read until the ack or NLMSG_DONE; each data message
+ * goes to cb.  Returns 0 or -errno; the kernel's extack text in why.
+ */
+static int qc_talk(struct nl_msg *msg, qc_cb cb, void *arg, char *why,
+		   size_t whylen)
+{
+	unsigned char *buf = NULL;
+	struct sockaddr_nl nla;
+	uint32_t seq;
+	int n, err = 1;
+
+	if (why)
+		why[0] = '\0';
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	n = nl_send_auto(qc_sk, msg);
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (n < 0)
+		return -EIO;
+	while (err > 0) {
+		struct nlmsghdr *h;
+
+		n = nl_recv(qc_sk, &nla, &buf, NULL);
+		if (n <= 0)
+			return -EIO;
+		for (h = (struct nlmsghdr *)buf; nlmsg_ok(h, n);
+		     h = nlmsg_next(h, &n)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				err = 0;
+			} else if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = nlmsg_data(h);
+
+				err = e->error;
+				if (err && why)
+					snprintf(why, whylen, "%s", qc_extack(h));
+			} else if (cb) {
+				cb(h, arg);
+			}
+		}
+		free(buf);
+		buf = NULL;
+	}
+	return err;
+}
+
+static struct nl_msg *qc_tcmsg(int type, int flags, int ifindex,
+			       uint32_t parent, uint32_t handle, uint32_t info)
+{
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = parent,
+		.tcm_handle = handle,
+		.tcm_info = info,
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+
+	if (!msg || nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0)
+		qc_die("out of memory");
+	return msg;
+}
+
+/* --- the running configuration --------------------------------------- */
+
+struct qc_qdisc {
+	bool		found;
+	char		kind[32];
+	uint32_t	handle, parent;
+	/* qvisor options */
+	uint64_t	rate;
+	uint32_t	limit, buckets, slot, defcls, queues, overlap;
+	uint8_t		backend;
+	char		policy[QVISOR_MAX_POLICY];
+	/* stats */
+	struct gnet_stats_basic bs;
+	struct gnet_stats_queue qs;
+	struct tc_qvisor_xstats xs;
+	bool		has_xs;
+};
+
+struct qc_class {
+	uint32_t	classid;
+	uint8_t		rank;
+	uint32_t	mask, lo, hi, levels, weight, burst, limit;
+	uint64_t	ceil;
+	struct gnet_stats_basic bs;
+	struct gnet_stats_queue qs;
+	struct tc_qvisor_cl_xstats xs;
+	bool		has_xs;
+};
+
+/* a dumped filter, kept whole for replay */
+struct qc_filter {
+	struct nlmsghdr	*h;
+	uint32_t	prio;
+};
+
+struct qc_state {
+	int			ifindex;
+	struct qc_qdisc		q;
+	int			ncl;
+	struct qc_class		cl[QC_MAX_OBJ];
+	int			nfl;
+	struct qc_filter	fl[QC_MAX_OBJ];
+};
+
+static void qc_stats(struct nlattr *st2, struct gnet_stats_basic *bs,
+		     struct gnet_stats_queue *qs, void *xs, size_t xlen,
+		     bool *has_xs)
+{
+	struct nlattr *tb[TCA_STATS_MAX + 1];
+
+	if (!st2 || nla_parse_nested(tb, TCA_STATS_MAX, st2, NULL) < 0)
+		return;
+	if (tb[TCA_STATS_BASIC])
+		memcpy(bs, nla_data(tb[TCA_STATS_BASIC]),
+		       nla_len(tb[TCA_STATS_BASIC]) < (int)sizeof(*bs) ?
+		       (size_t)nla_len(tb[TCA_STATS_BASIC]) : sizeof(*bs));
+	if (tb[TCA_STATS_QUEUE])
+		memcpy(qs, nla_data(tb[TCA_STATS_QUEUE]),
+		       nla_len(tb[TCA_STATS_QUEUE]) < (int)sizeof(*qs) ?
+		       (size_t)nla_len(tb[TCA_STATS_QUEUE]) : sizeof(*qs));
+	if (tb[TCA_STATS_APP] && nla_len(tb[TCA_STATS_APP]) >= 4) {
+		size_t n = (size_t)nla_len(tb[TCA_STATS_APP]);
+
+		memcpy(xs, nla_data(tb[TCA_STATS_APP]), n < xlen ? n : xlen);
+		*has_xs = true;
+	}
+}
+
+static uint32_t qc_u32(struct nlattr *a, uint32_t def)
+{
+	return a ? nla_get_u32(a) : def;
+}
+
+static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
+{
+	struct qc_state *st = arg;
+	struct tcmsg *tcm = nlmsg_data(h);
+	struct nlattr *tb[TCA_MAX + 1], *o[TCA_QVISOR_MAX + 1];
+	struct qc_qdisc *q = &st->q;
+
+	if (h->nlmsg_type != RTM_NEWQDISC || tcm->tcm_ifindex != st->ifindex ||
+	    tcm->tcm_parent != TC_H_ROOT)
+		return;
+	if (nlmsg_parse(h, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 ||
+	    !tb[TCA_KIND])
+		return;
+	memset(q, 0, sizeof(*q));
+	q->found = true;
+	q->handle = tcm->tcm_handle;
+	q->parent = tcm->tcm_parent;
+	snprintf(q->kind, sizeof(q->kind), "%s", nla_get_string(tb[TCA_KIND]));
+	if (strcmp(q->kind, "qvisor"))
+		return;
+	if (tb[TCA_OPTIONS] &&
+	    nla_parse_nested(o, TCA_QVISOR_MAX, tb[TCA_OPTIONS], NULL) == 0) {
+		q->rate = o[TCA_QVISOR_RATE] ? nla_get_u64(o[TCA_QVISOR_RATE]) : 0;
+		q->limit = qc_u32(o[TCA_QVISOR_LIMIT], QVISOR_DEF_LIMIT);
+		q->buckets = qc_u32(o[TCA_QVISOR_BUCKETS], QVISOR_DEF_BUCKETS);
+		q->slot = qc_u32(o[TCA_QVISOR_SLOT], QVISOR_DEF_SLOT_US);
+		q->defcls = qc_u32(o[TCA_QVISOR_DEFAULT], 0);
+		q->queues = qc_u32(o[TCA_QVISOR_QUEUES], 0);
+		q->overlap = qc_u32(o[TCA_QVISOR_OVERLAP], QVISOR_DEF_OVERLAP);
+		q->backend = o[TCA_QVISOR_BACKEND] ?
+			     nla_get_u8(o[TCA_QVISOR_BACKEND]) : 0;
+		if (o[TCA_QVISOR_POLICY])
+			snprintf(q->policy, sizeof(q->policy), "%s",
+				 nla_get_string(o[TCA_QVISOR_POLICY]));
+	}
+	qc_stats(tb[TCA_STATS2], &q->bs, &q->qs, &q->xs, sizeof(q->xs),
+		 &q->has_xs);
+}
+
+static void qc_class_cb(struct nlmsghdr *h, void *arg)
+{
+	struct qc_state *st = arg;
+	struct tcmsg *tcm = nlmsg_data(h);
+	struct nlattr *tb[TCA_MAX + 1], *o[TCA_QVISOR_CLASS_MAX + 1];
+	struct qc_class *c;
+
+	if (h->nlmsg_type != RTM_NEWTCLASS || tcm->tcm_ifindex != st->ifindex ||
+	    TC_H_MAJ(tcm->tcm_handle) != st->q.handle || st->ncl == QC_MAX_OBJ)
+		return;
+	if (nlmsg_parse(h, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 ||
+	    !tb[TCA_KIND] || strcmp(nla_get_string(tb[TCA_KIND]), "qvisor"))
+		return;
+	c = &st->cl[st->ncl++];
+	memset(c, 0, sizeof(*c));
+	c->classid = tcm->tcm_handle;
+	if (tb[TCA_OPTIONS] &&
+	    nla_parse_nested(o, TCA_QVISOR_CLASS_MAX, tb[TCA_OPTIONS], NULL) == 0) {
+		c->rank = o[TCA_QVISOR_CLASS_RANK] ?
+			  nla_get_u8(o[TCA_QVISOR_CLASS_RANK]) : 0;
+		c->mask = qc_u32(o[TCA_QVISOR_CLASS_MARK_MASK], 0);
+		c->lo = qc_u32(o[TCA_QVISOR_CLASS_LO], 0);
+		c->hi = qc_u32(o[TCA_QVISOR_CLASS_HI], 0);
+		c->levels = qc_u32(o[TCA_QVISOR_CLASS_LEVELS], 0);
+		c->weight = qc_u32(o[TCA_QVISOR_CLASS_WEIGHT], 1);
+		c->limit = qc_u32(o[TCA_QVISOR_CLASS_LIMIT], 0);
+		c->burst = qc_u32(o[TCA_QVISOR_CLASS_BURST], 0);
+		c->ceil = o[TCA_QVISOR_CLASS_CEIL] ?
+			  nla_get_u64(o[TCA_QVISOR_CLASS_CEIL]) : 0;
+	}
+	qc_stats(tb[TCA_STATS2], &c->bs, &c->qs, &c->xs, sizeof(c->xs),
+		 &c->has_xs);
+}
+
+static void qc_filter_cb(struct nlmsghdr *h, void *arg)
+{
+	struct qc_state *st = arg;
+	struct tcmsg *tcm = nlmsg_data(h);
+	struct qc_filter *f;
+
+	if (h->nlmsg_type != RTM_NEWTFILTER || tcm->tcm_ifindex != st->ifindex ||
+	    st->nfl == QC_MAX_OBJ)
+		return;
+	f = &st->fl[st->nfl++];
+	f->h = malloc(h->nlmsg_len);
+	if (!f->h)
+		qc_die("out of memory");
+	memcpy(f->h, h, h->nlmsg_len);
+	f->prio = TC_H_MAJ(tcm->tcm_info) >> 16;
+}
+
+static void qc_state_free(struct qc_state *st)
+{
+	int k;
+
+	for (k = 0; k < st->nfl; k++)
+		free(st->fl[k].h);
+	st->nfl = 0;
+}
+
+static int qc_read_state(struct qc_state *st, int ifindex, bool filters)
+{
+	char why[256];
+	int err;
+
+	qc_state_free(st);
+	memset(&st->q, 0, sizeof(st->q));
+	st->ncl = 0;
+	st->ifindex = ifindex;
+	err = qc_talk(qc_tcmsg(RTM_GETQDISC, NLM_F_REQUEST | NLM_F_DUMP,
+			       ifindex, 0, 0, 0), qc_qdisc_cb, st, why,
+		      sizeof(why));
+	if (err || !st->q.found || strcmp(st->q.kind, "qvisor"))
+		return err;
+	err = qc_talk(qc_tcmsg(RTM_GETTCLASS, NLM_F_REQUEST | NLM_F_DUMP,
+			       ifindex, 0, 0, 0), qc_class_cb, st, why,
+		      sizeof(why));
+	if (err || !filters)
+		return err;
+	return qc_talk(qc_tcmsg(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP,
+				ifindex, st->q.handle, 0, 0), qc_filter_cb, st,
+		       why, sizeof(why));
+}
+
+/* --- building requests --------------------------------------------------- */
+
+static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
+{
+	struct nlattr *o = nla_nest_start(m, TCA_OPTIONS);
+
+	nla_put_u64(m, TCA_QVISOR_RATE, q->rate);
+	nla_put_u32(m, TCA_QVISOR_LIMIT, q->limit);
+	nla_put_u32(m, TCA_QVISOR_BUCKETS, q->buckets);
+	nla_put_u32(m, TCA_QVISOR_SLOT, q->slot);
+	nla_put_u32(m, TCA_QVISOR_DEFAULT, q->defcls);
+	nla_put_u8(m, TCA_QVISOR_BACKEND, q->backend);
+	if (q->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		nla_put_u32(m, TCA_QVISOR_QUEUES, q->queues);
+	nla_put_u32(m, TCA_QVISOR_OVERLAP, q->overlap);
+	if (q->policy[0])
+		nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
+	nla_nest_end(m, o);
+}
+
+static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
+{
+	struct nlattr *o = nla_nest_start(m, TCA_OPTIONS);
+
+	nla_put_u8(m, TCA_QVISOR_CLASS_RANK, c->rank);
+	if (c->rank == TCA_QVISOR_RANK_MARK)
+		nla_put_u32(m, TCA_QVISOR_CLASS_MARK_MASK, c->mask);
+	nla_put_u32(m, TCA_QVISOR_CLASS_LO, c->lo);
+	nla_put_u32(m, TCA_QVISOR_CLASS_HI, c->hi);
+	nla_put_u32(m, TCA_QVISOR_CLASS_LEVELS, c->levels);
+	nla_put_u32(m, TCA_QVISOR_CLASS_WEIGHT, c->weight);
+	nla_put_u64(m, TCA_QVISOR_CLASS_CEIL, c->ceil);
+	if (c->ceil && c->burst)
+		nla_put_u32(m, TCA_QVISOR_CLASS_BURST, c->burst);
+	nla_put_u32(m, TCA_QVISOR_CLASS_LIMIT, c->limit);
+	nla_nest_end(m, o);
+}
+
+static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->handle = sp->handle << 16;
+	q->rate = sp->rate;
+	q->limit = sp->has_limit ? sp->limit : QVISOR_DEF_LIMIT;
+	q->buckets = sp->buckets;
+	q->slot = sp->has_slot ? sp->slot_us : QVISOR_DEF_SLOT_US;
+	q->defcls = sp->has_default ? sp->defcls : 0;
+	q->backend = (uint8_t)sp->backend;
+	q->queues = sp->queues;
+	q->overlap = sp->overlap;
+	if (sp->policy_line)
+		snprintf(q->policy, sizeof(q->policy), "%s", sp->policy);
+}
+
+static void qc_spec_class(const struct qs_spec *sp, const struct qs_tenant *t,
+			  struct qc_class *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->classid = sp->handle << 16 | t->minor;
+	c->rank = (uint8_t)t->rank;
+	c->mask = t->mark_mask;
+	c->lo = t->lo;
+	c->hi = t->hi;
+	c->levels = t->levels;
+	c->weight = t->weight;
+	c->ceil = t->ceil;
+	c->burst = t->burst;
+	c->limit = t->limit;
+}
+
+static int qc_qdisc_req(int ifindex, int type, int flags,
+			const struct qc_qdisc *q, char *why, size_t n)
+{
+	struct nl_msg *m = qc_tcmsg(type, NLM_F_REQUEST | flags, ifindex,
+				    TC_H_ROOT, q->handle, 0);
+
+	nla_put_string(m, TCA_KIND, "qvisor");
+	qc_put_qdisc_opts(m, q);
+	return qc_talk(m, NULL, NULL, why, n);
+}
+
+static int qc_class_req(int ifindex, int type, int flags, uint32_t parent,
+			const struct qc_class *c, char *why, size_t n)
+{
+	struct nl_msg *m = qc_tcmsg(type, NLM_F_REQUEST | flags, ifindex,
+				    parent, c->classid, 0);
+
+	if (type == RTM_NEWTCLASS) {
+		nla_put_string(m, TCA_KIND, "qvisor");
+		qc_put_class_opts(m, c);
+	}
+	return qc_talk(m, NULL, NULL, why, n);
+}
+
+static int qc_filter_add(int ifindex, uint32_t parent, uint32_t prio,
+			 uint32_t classid, const struct qs_match *mt, char *why,
+			 size_t n)
+{
+	uint16_t proto = ETH_P_ALL;
+	struct nl_msg *m;
+	struct nlattr *o;
+
+	if (mt->has_src)
+		proto = mt->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
+	else if (mt->dscp >= 0)
+		proto = ETH_P_IP;
+	m = qc_tcmsg(RTM_NEWTFILTER, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL,
+		     ifindex, parent, mt->has_mark ? mt->mark : 0,
+		     TC_H_MAKE(prio << 16, htons(proto)));
+	if (mt->has_mark) {
+		nla_put_string(m, TCA_KIND, "fw");
+		o = nla_nest_start(m, TCA_OPTIONS);
+		nla_put_u32(m, TCA_FW_CLASSID, classid);
+		if (mt->mark_mask)
+			nla_put_u32(m, TCA_FW_MASK, mt->mark_mask);
+		nla_nest_end(m, o);
+		return qc_talk(m, NULL, NULL, why, n);
+	}
+	nla_put_string(m, TCA_KIND, "flower");
+	o = nla_nest_start(m, TCA_OPTIONS);
+	nla_put_u32(m, TCA_FLOWER_CLASSID, classid);
+	if (mt->indev[0])
+		nla_put_string(m, TCA_FLOWER_INDEV, mt->indev);
+	if (proto != ETH_P_ALL)
+		nla_put_u16(m, TCA_FLOWER_KEY_ETH_TYPE, htons(proto));
+	if (mt->has_src) {
+		uint8_t mask[16] = { 0 };
+		int k;
+
+		for (k = 0; k < mt->plen; k++)
+			mask[k / 8] |= (uint8_t)(0x80 >> (k % 8));
+		if (mt->family == AF_INET) {
+			nla_put(m, TCA_FLOWER_KEY_IPV4_SRC, 4, mt->src);
+			nla_put(m, TCA_FLOWER_KEY_IPV4_SRC_MASK, 4, mask);
+		} else {
+			nla_put(m, TCA_FLOWER_KEY_IPV6_SRC, 16, mt->src);
+			nla_put(m, TCA_FLOWER_KEY_IPV6_SRC_MASK, 16, mask);
+		}
+	}
+	if (mt->dscp >= 0) {
+		nla_put_u8(m, TCA_FLOWER_KEY_IP_TOS, (uint8_t)(mt->dscp << 2));
+		nla_put_u8(m, TCA_FLOWER_KEY_IP_TOS_MASK, 0xfc);
+	}
+	nla_nest_end(m, o);
+	return qc_talk(m, NULL, NULL, why, n);
+}
+
+/* A dumped filter's options, fit to be sent back: the kernel reports
+ * state in them that it refuses as input (the "not in hardware" flag,
+ * hardware and packet counters), so those are dropped or masked.
+ */
+static void qc_put_filter_opts(struct nl_msg *m, const char *kind,
+			       struct nlattr *opts)
+{
+	int flags_attr = 0, skip1 = -1, skip2 = -1, rem;
+	struct nlattr *o, *a;
+
+	if (!strcmp(kind, "flower")) {
+		flags_attr = TCA_FLOWER_FLAGS;
+		skip1 = TCA_FLOWER_IN_HW_COUNT;
+	} else if (!strcmp(kind, "u32")) {
+		flags_attr = TCA_U32_FLAGS;
+		skip1 = TCA_U32_PCNT;
+		skip2 = TCA_U32_PAD;
+	} else if (!strcmp(kind, "matchall")) {
+		flags_attr = TCA_MATCHALL_FLAGS;
+		skip1 = TCA_MATCHALL_PCNT;
+		skip2 = TCA_MATCHALL_PAD;
+	}
+	o = nla_nest_start(m, TCA_OPTIONS);
+	nla_for_each_nested(a, opts, rem) {
+		int t = nla_type(a);
+
+		if (t == skip1 || t == skip2)
+			continue;
+		if (flags_attr && t == flags_attr && nla_len(a) >= 4) {
+			uint32_t fl = nla_get_u32(a) &
+				      (TCA_CLS_FLAGS_SKIP_HW | TCA_CLS_FLAGS_SKIP_SW);
+
+			if (fl)
+				nla_put_u32(m, t, fl);
+			continue;
+		}
+		nla_put(m, a->nla_type, nla_len(a), nla_data(a));
+	}
+	nla_nest_end(m, o);
+}
+
+/* re-create a dumped filter: same tcmsg, kind, chain and options */
+static int qc_filter_replay(const struct qc_filter *f, char *why, size_t n)
+{
+	struct tcmsg *tcm = nlmsg_data(f->h);
+	struct nlattr *tb[TCA_MAX + 1];
+	struct nl_msg *m;
+
+	if (!tcm->tcm_handle)
+		return 0;	/* a classifier's head, created with its filters */
+	if (nlmsg_parse(f->h, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 ||
+	    !tb[TCA_KIND])
+		return -EINVAL;
+	m = qc_tcmsg(RTM_NEWTFILTER, NLM_F_REQUEST | NLM_F_CREATE,
+		     tcm->tcm_ifindex, tcm->tcm_parent, tcm->tcm_handle,
+		     tcm->tcm_info);
+	nla_put_string(m, TCA_KIND, nla_get_string(tb[TCA_KIND]));
+	if (tb[TCA_CHAIN])
+		nla_put_u32(m, TCA_CHAIN, nla_get_u32(tb[TCA_CHAIN]));
+	if (tb[TCA_OPTIONS])
+		qc_put_filter_opts(m, nla_get_string(tb[TCA_KIND]),
+				   tb[TCA_OPTIONS]);
+	return qc_talk(m, NULL, NULL, why, n);
+}
+
+static int qc_del_root(int ifindex, char *why, size_t n)
+{
+	return qc_talk(qc_tcmsg(RTM_DELQDISC, NLM_F_REQUEST, ifindex, TC_H_ROOT,
+				0, 0), NULL, NULL, why, n);
+}
+
+static int qc_del_prio(int ifindex, uint32_t parent, uint32_t prio,
+		       char *why, size_t n)
+{
+	return qc_talk(qc_tcmsg(RTM_DELTFILTER, NLM_F_REQUEST, ifindex, parent,
+				0, TC_H_MAKE(prio << 16, 0)), NULL, NULL, why, n);
+}
+
+/* --- apply ------------------------------------------------------------- */
+
+static void qc_step_fail(const char *what, int err, const char *why)
+{
+	fprintf(stderr, "qvisorctl: %s: %s%s%s%s\n", what, strerror(-err),
+		why[0] ? " (kernel: \"" : "", why, why[0] ? "\")" : "");
+}
+
+/* Put the snapshot back: delete the root, re-create the old qvisor with
+ * its classes and filters (or leave the device's default qdisc when
+ * there was no qvisor before).
+ */
+static int qc_restore(const struct qc_state *old)
+{
+	char why[256];
+	int k, err, bad = 0;
+
+	err = qc_del_root(old->ifindex, why, sizeof(why));
+	if (err && err != -ENOENT && err != -EINVAL) {
+		qc_step_fail("rollback: delete root qdisc", err, why);
+		bad++;
+	}
+	if (!old->q.found || strcmp(old->q.kind, "qvisor"))
+		return bad;
+	err = qc_qdisc_req(old->ifindex, RTM_NEWQDISC,
+			   NLM_F_CREATE | NLM_F_EXCL, &old->q, why, sizeof(why));
+	if (err) {
+		qc_step_fail("rollback: re-create qdisc", err, why);
+		return bad + 1;
+	}
+	for (k = 0; k < old->ncl; k++) {
+		err = qc_class_req(old->ifindex, RTM_NEWTCLASS,
+				   NLM_F_CREATE | NLM_F_EXCL, old->q.handle,
+				   &old->cl[k], why, sizeof(why));
+		if (err) {
+			qc_step_fail("rollback: re-create class", err, why);
+			bad++;
+		}
+	}
+	for (k = 0; k < old->nfl; k++) {
+		err = qc_filter_replay(&old->fl[k], why, sizeof(why));
+		if (err) {
+			qc_step_fail("rollback: re-create filter", err, why);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static bool qc_default_root(const struct qc_qdisc *q)
+{
+	/* the qdisc a device gets by itself has handle 0: */
+	return !q->found || TC_H_MAJ(q->handle) == 0;
+}
+
+static int qc_apply(const struct qs_spec *sp, bool dry)
+{
+	static struct qc_state old, now;
+	struct qc_qdisc nq;
+	struct qc_class nc;
+	struct qs_plan *plan;
+	char why[256], what[160];
+	uint32_t prio, parent;
+	int ifindex, k, m, err = 0, nfilt = 0;
+	bool update;
+
+	plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		qc_die("out of memory");
+	if (qs_plan(sp, plan, why, sizeof(why)))
+		qc_die("%s:%d: %s", sp->file,
+		       sp->policy_line ? sp->policy_line : 1, why);
+	free(plan);
+	if (!sp->dev[0])
+		qc_die("%s: [link] has no 'dev'", sp->file);
+	ifindex = (int)if_nametoindex(sp->dev);
+	if (!ifindex)
+		qc_die("%s: no device %s", sp->file, sp->dev);
+	err = qc_read_state(&old, ifindex, true);
+	if (err)
+		qc_die("cannot read the configuration of %s: %s", sp->dev,
+		       strerror(-err));
+	update = old.q.found && !strcmp(old.q.kind, "qvisor");
+	if (!update && !qc_default_root(&old.q))
+		qc_die("%s has root qdisc %s %x:; qvisorctl replaces only qvisor or the default qdisc (delete it first)",
+		       sp->dev, old.q.kind, TC_H_MAJ(old.q.handle) >> 16);
+	if (update && TC_H_MAJ(old.q.handle) != sp->handle << 16)
+		qc_die("%s has qvisor handle %x:, the spec says %x:", sp->dev,
+		       TC_H_MAJ(old.q.handle) >> 16, sp->handle);
+	parent = sp->handle << 16;
+	prio = QC_PRIO_A;
+	for (k = 0; k < old.nfl; k++)
+		if (old.fl[k].prio >= QC_PRIO_A && old.fl[k].prio < QC_PRIO_B)
+			prio = QC_PRIO_B;
+	printf("%s %s: qvisor %x: with %d tenants (%s)\n",
+	       dry ? "would apply to" : "applying to", sp->dev, sp->handle,
+	       sp->ntenants, update ? "update" : "create");
+	fflush(stdout);
+	if (dry)
+		return 0;
+
+	/* 1. the qdisc */
+	qc_spec_qdisc(sp, &nq);
+	snprintf(what, sizeof(what), "%s:%d: [link] qdisc %s", sp->file,
+		 sp->policy_line ? sp->policy_line : 1,
+		 update ? "change" : "add");
+	err = qc_qdisc_req(ifindex, RTM_NEWQDISC,
+			   update ? 0 : NLM_F_CREATE | NLM_F_EXCL, &nq, why,
+			   sizeof(why));
+	if (err)
+		goto fail;
+	if (qc_verbose)
+		printf("  ok qdisc\n");
+	/* 2. classes */
+	for (k = 0; k < sp->ntenants; k++) {
+		bool exists = false;
+
+		qc_spec_class(sp, &sp->t[k], &nc);
+		for (m = 0; update && m < old.ncl; m++)
+			if (old.cl[m].classid == nc.classid)
+				exists = true;
+		snprintf(what, sizeof(what), "%s:%d: tenant %s: class %x:%x %s",
+			 sp->file, sp->t[k].line, sp->t[k].name, sp->handle,
+			 sp->t[k].minor, exists ? "change" : "add");
+		err = qc_class_req(ifindex, RTM_NEWTCLASS,
+				   exists ? 0 : NLM_F_CREATE | NLM_F_EXCL,
+				   parent, &nc, why, sizeof(why));
+		if (err)
+			goto fail;
+		if (qc_verbose)
+			printf("  ok class %x:%x\n", sp->handle, sp->t[k].minor);
+	}
+	/* 3. new filters, in spec order, at a prio range the old ones do
+	 * not use
+	 */
+	for (k = 0; k < sp->ntenants; k++) {
+		for (m = 0; m < sp->t[k].nmatch; m++) {
+			const struct qs_match *mt = &sp->t[k].match[m];
+
+			snprintf(what, sizeof(what),
+				 "%s:%d: tenant %s: filter (match line)",
+				 sp->file, mt->line, sp->t[k].name);
+			if (nfilt == QC_PRIO_B - QC_PRIO_A) {
+				err = -E2BIG;
+				why[0] = '\0';
+				goto fail;
+			}
+			err = qc_filter_add(ifindex, parent, prio + nfilt++,
+					    parent | sp->t[k].minor, mt, why,
+					    sizeof(why));
+			if (err)
+				goto fail;
+		}
+	}
+	/* 4. old filters, then classes the spec no longer has */
+	for (k = 0; update && k < old.nfl; k++) {
+		if (k && old.fl[k].prio == old.fl[k - 1].prio)
+			continue;
+		snprintf(what, sizeof(what), "delete old filters at prio %u",
+			 old.fl[k].prio);
+		err = qc_del_prio(ifindex, parent, old.fl[k].prio, why,
+				  sizeof(why));
+		if (err && err != -ENOENT)
+			goto fail;
+	}
+	for (m = 0; update && m < old.ncl; m++) {
+		for (k = 0; k < sp->ntenants; k++)
+			if (old.cl[m].classid == (parent | sp->t[k].minor))
+				break;
+		if (k < sp->ntenants)
+			continue;
+		snprintf(what, sizeof(what), "delete class %x:%x (not in %s)",
+			 sp->handle, TC_H_MIN(old.cl[m].classid), sp->file);
+		err = qc_class_req(ifindex, RTM_DELTCLASS, 0, parent,
+				   &old.cl[m], why, sizeof(why));
+		if (err)
+			goto fail;
+	}
+	printf("applied: qdisc, %d classes, %d filters\n", sp->ntenants,
+	       nfilt);
+	qc_state_free(&old);
+	return 0;
+fail:
+	qc_step_fail(what, err, why);
+	fprintf(stderr, "qvisorctl: rolling back %s to its previous configuration\n",
+		sp->dev);
+	k = qc_restore(&old);
+	if (k) {
+		fprintf(stderr, "qvisorctl: rollback incomplete (%d steps failed)\n", k);
+		return 2;
+	}
+	/* say what is there now */
+	qc_read_state(&now, ifindex, false);
+	for (k = 0, m = 0; k < old.nfl; k++)
+		if (((struct tcmsg *)nlmsg_data(old.fl[k].h))->tcm_handle)
+			m++;
+	if (now.q.found && !strcmp(now.q.kind, "qvisor"))
+		fprintf(stderr, "qvisorctl: rolled back: qvisor %x: with %d classes, %d filters\n",
+			TC_H_MAJ(now.q.handle) >> 16, now.ncl, m);
+	else
+		fprintf(stderr, "qvisorctl: rolled back: %s has no qvisor qdisc (as before)\n",
+			sp->dev);
+	qc_state_free(&old);
+	return 1;
+}
+
+/* --- show and top ------------------------------------------------------ */
+
+static double qc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* weight share target of class k in its group (same tier, level, offset) */
+static double qc_target(const struct qc_state *st, int k)
+{
+	const struct qc_class *c = &st->cl[k];
+	uint32_t sum = 0;
+	int m;
+
+	if (!c->has_xs)
+		return 0;
+	for (m = 0; m < st->ncl; m++) {
+		const struct qc_class *o = &st->cl[m];
+
+		if (o->has_xs && o->xs.tier == c->xs.tier &&
+		    o->xs.level == c->xs.level && o->xs.offset == c->xs.offset)
+			sum += o->weight;
+	}
+	return sum ? (double)c->weight / sum : 0;
+}
+
+static uint64_t qc_prev_bytes(const struct qc_state *prev, uint32_t classid,
+			      bool *found)
+{
+	int m;
+
+	for (m = 0; prev && m < prev->ncl; m++)
+		if (prev->cl[m].classid == classid) {
+			*found = true;
+			return prev->cl[m].bs.bytes;
+		}
+	*found = false;
+	return 0;
+}
+
+static void qc_print_json(const char *dev, const struct qc_state *st,
+			  const struct qc_state *prev, double dt)
+{
+	const struct qc_qdisc *q = &st->q;
+	int k;
+
+	printf("{\"dev\":\"%s\",\"qdisc\":{\"kind\":\"qvisor\",\"handle\":\"%x:\","
+	       "\"rate\":%llu,\"limit\":%u,\"buckets\":%u,\"overlap\":%u,"
+	       "\"policy\":\"%s\",\"bytes\":%llu,\"packets\":%u,\"drops\":%u,"
+	       "\"overlimits\":%u,\"requeues\":%u,\"backlog\":%u,\"qlen\":%u",
+	       dev, TC_H_MAJ(q->handle) >> 16, (unsigned long long)q->rate,
+	       q->limit, q->buckets, q->overlap, q->policy,
+	       (unsigned long long)q->bs.bytes, q->bs.packets, q->qs.drops,
+	       q->qs.overlimits, q->qs.requeues, q->qs.backlog, q->qs.qlen);
+	if (q->has_xs)
+		printf(",\"tenants\":%u,\"joint_width\":%u,\"tiers\":%u,"
+		       "\"drop_pushout\":%llu,\"drop_limit\":%llu,"
+		       "\"implicit_pkts\":%llu",
+		       q->xs.tenants, q->xs.joint_width, q->xs.tiers,
+		       (unsigned long long)q->xs.drop_pushout,
+		       (unsigned long long)q->xs.drop_limit,
+		       (unsigned long long)q->xs.implicit_pkts);
+	printf("},\n\"tenants\":[");
+	for (k = 0; k < st->ncl; k++) {
+		const struct qc_class *c = &st->cl[k];
+		uint64_t pb;
+		bool found;
+		double rate;
+
+		pb = qc_prev_bytes(prev, c->classid, &found);
+		rate = found && dt > 0 && c->bs.bytes >= pb ?
+		       (double)(c->bs.bytes - pb) * 8 / dt : 0;
+		printf("%s\n{\"class\":\"%x:%x\",\"rank\":\"%s\",\"lo\":%u,"
+		       "\"hi\":%u,\"levels\":%u,\"weight\":%u,\"ceil\":%llu,"
+		       "\"limit\":%u,\"bytes\":%llu,\"packets\":%u,"
+		       "\"drops\":%u,\"overlimits\":%u,\"backlog\":%u,"
+		       "\"qlen\":%u,\"rate_bps\":%.0f,\"target_ppm\":%.0f",
+		       k ? "," : "", TC_H_MAJ(c->classid) >> 16,
+		       TC_H_MIN(c->classid), qs_rank_name(c->rank), c->lo,
+		       c->hi, c->levels, c->weight,
+		       (unsigned long long)c->ceil, c->limit,
+		       (unsigned long long)c->bs.bytes, c->bs.packets,
+		       c->qs.drops, c->qs.overlimits, c->qs.backlog,
+		       c->qs.qlen, rate, qc_target(st, k) * 1e6);
+		if (c->has_xs)
+			printf(",\"share_ppm\":%u,\"tier\":%u,\"level\":%u,"
+			       "\"offset\":%u,\"width\":%u,\"rank_min\":%u,"
+			       "\"rank_max\":%u,\"joint_min\":%u,"
+			       "\"joint_max\":%u,\"clamped\":%u,"
+			       "\"group_members\":%u,\"drop_pushout\":%llu,"
+			       "\"drop_limit\":%llu,\"drop_tenant_limit\":%llu,"
+			       "\"inversions\":%llu",
+			       c->xs.share_ppm, c->xs.tier, c->xs.level,
+			       c->xs.offset, c->xs.width, c->xs.rank_min,
+			       c->xs.rank_max, c->xs.joint_min, c->xs.joint_max,
+			       c->xs.clamped, c->xs.group_members,
+			       (unsigned long long)c->xs.drop_pushout,
+			       (unsigned long long)c->xs.drop_limit,
+			       (unsigned long long)c->xs.drop_tenant_limit,
+			       (unsigned long long)c->xs.inversions);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static void qc_print_table(const char *dev, const struct qc_state *st,
+			   const struct qc_state *prev, double dt)
+{
+	const struct qc_qdisc *q = &st->q;
+	char r[32], range[32], joint[32], seen[32];
+	int k;
+
+	printf("qvisor %x: on %s", TC_H_MAJ(q->handle) >> 16, dev);
+	if (q->rate) {
+		qs_fmt_rate(r, sizeof(r), q->rate);
+		printf(" rate %s", r);
+	}
+	printf(" policy \"%s\": sent %llu bytes %u pkts, backlog %ub %up, dropped %u\n",
+	       q->policy, (unsigned long long)q->bs.bytes, q->bs.packets,
+	       q->qs.backlog, q->qs.qlen, q->qs.drops);
+	printf("%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8s %s\n",
+	       "class", "tier", "level", "rank", "range", "joint",
+	       "seen ranks", "target", "share", "rate", "backlog", "drops",
+	       "sent");
+	for (k = 0; k < st->ncl; k++) {
+		const struct qc_class *c = &st->cl[k];
+		char cls[16], bl[24], tgt[16], shr[16];
+		uint64_t pb;
+		bool found;
+
+		pb = qc_prev_bytes(prev, c->classid, &found);
+		if (found && dt > 0 && c->bs.bytes >= pb)
+			qs_fmt_rate(r, sizeof(r),
+				    (uint64_t)((c->bs.bytes - pb) / dt));
+		else
+			snprintf(r, sizeof(r), "-");
+		snprintf(cls, sizeof(cls), "%x:%x", TC_H_MAJ(c->classid) >> 16,
+			 TC_H_MIN(c->classid));
+		snprintf(range, sizeof(range), "%u..%u", c->lo, c->hi);
+		snprintf(joint, sizeof(joint), "%u..%u", c->xs.offset,
+			 c->xs.offset + (c->xs.width ? c->xs.width - 1 : 0));
+		if (c->xs.rank_min || c->xs.rank_max || c->bs.packets)
+			snprintf(seen, sizeof(seen), "%u..%u", c->xs.rank_min,
+				 c->xs.rank_max);
+		else
+			snprintf(seen, sizeof(seen), "-");
+		snprintf(bl, sizeof(bl), "%ub/%up", c->qs.backlog, c->qs.qlen);
+		snprintf(tgt, sizeof(tgt), "%.1f%%", qc_target(st, k) * 100);
+		snprintf(shr, sizeof(shr), "%.1f%%", c->xs.share_ppm / 1e4);
+		printf("%-8s %-4u %-5u %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8u %llu\n",
+		       cls, c->xs.tier, c->xs.level, qs_rank_name(c->rank),
+		       range, joint, seen, tgt, shr, r, bl, c->qs.drops,
+		       (unsigned long long)c->bs.bytes);
+	}
+}
+
+static int qc_show(const char *dev, bool json, double delay, long count,
+		   bool top)
+{
+	static struct qc_state st[2];
+	int ifindex = (int)if_nametoindex(dev), cur = 0, err;
+	double t0, t1;
+	long i;
+
+	if (!ifindex)
+		qc_die("no device %s", dev);
+	err = qc_read_state(&st[0], ifindex, false);
+	t0 = qc_now();
+	if (err)
+		qc_die("cannot read %s: %s", dev, strerror(-err));
+	if (!st[0].q.found || strcmp(st[0].q.kind, "qvisor"))
+		qc_die("%s has no qvisor root qdisc", dev);
+	if (!top && delay <= 0) {
+		if (json)
+			qc_print_json(dev, &st[0], NULL, 0);
+		else
+			qc_print_table(dev, &st[0], NULL, 0);
+		return 0;
+	}
+	for (i = 0; count <= 0 || i < count; i++) {
+		struct timespec ts = {
+			.tv_sec = (time_t)delay,
+			.tv_nsec = (long)((delay - (double)(time_t)delay) * 1e9),
+		};
+
+		nanosleep(&ts, NULL);
+		err = qc_read_state(&st[!cur], ifindex, false);
+		t1 = qc_now();
+		if (err || !st[!cur].q.found ||
+		    strcmp(st[!cur].q.kind, "qvisor"))
+			qc_die("%s: qvisor qdisc went away", dev);
+		if (top)
+			printf("\033[H\033[2J");
+		if (json)
+			qc_print_json(dev, &st[!cur], &st[cur], t1 - t0);
+		else
+			qc_print_table(dev, &st[!cur], &st[cur], t1 - t0);
+		if (top)
+			printf("(every %gs, %s)\n", delay,
+			       count > 0 ? "-n count" : "ctrl-c to quit");
+		fflush(stdout);
+		cur = !cur;
+		t0 = t1;
+		if (!top)
+			break;
+	}
+	return 0;
+}
+
+/* --- main -------------------------------------------------------------- */
+
+static void qc_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: qvisorctl plan [--map] SPEC\n"
+		"       qvisorctl check SPEC\n"
+		"       qvisorctl apply [-v] [--dry-run] SPEC\n"
+		"       qvisorctl show [--json] [-d SECS] DEV\n"
+		"       qvisorctl top [-d SECS] [-n COUNT] DEV\n"
+		"See qvisorctl(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static struct qs_spec sp;
+	static struct qs_plan plan;
+	const char *cmd, *arg = NULL;
+	bool json = false, map = false, dry = false;
+	double delay = -1;
+	long count = 0;
+	char err[256];
+	int i;
+
+	if (argc < 2) {
+		qc_usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		qc_usage(stdout);
+		return 0;
+	}
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--map")) {
+			map = true;
+		} else if (!strcmp(argv[i], "--dry-run")) {
+			dry = true;
+		} else if (!strcmp(argv[i], "-v")) {
+			qc_verbose = 1;
+		} else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
+			char *end;
+
+			delay = strtod(argv[++i], &end);
+			if (*end || delay < 0 || delay > 3600)
+				qc_die("-d: expected seconds, 0..3600");
+		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			char *end;
+
+			count = strtol(argv[++i], &end, 10);
+			if (*end || count < 1)
+				qc_die("-n: expected a count of at least 1");
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			qc_usage(stderr);
+			return 2;
+		} else if (!arg) {
+			arg = argv[i];
+		} else {
+			qc_usage(stderr);
+			return 2;
+		}
+	}
+	if (!arg) {
+		qc_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(cmd, "plan") || !strcmp(cmd, "check") ||
+	    !strcmp(cmd, "apply")) {
+		if (qs_parse_file(&sp, arg)) {
+			fprintf(stderr, "qvisorctl: %s\n", sp.err);
+			return 1;
+		}
+		if (!strcmp(cmd, "apply")) {
+			qc_open();
+			return qc_apply(&sp, dry);
+		}
+		if (qs_plan(&sp, &plan, err, sizeof(err))) {
+			fprintf(stderr, "qvisorctl: %s: %s\n", arg, err);
+			return 1;
+		}
+		if (!strcmp(cmd, "plan"))
+			qs_plan_print(stdout, &sp, &plan, map);
+		else
+			printf("%s: ok, %d tenants, %u joint ranks\n", arg,
+			       sp.ntenants, plan.s.width);
+		return 0;
+	}
+	if (!strcmp(cmd, "show") || !strcmp(cmd, "top")) {
+		bool top = !strcmp(cmd, "top");
+
+		if (top && json)
+			qc_die("top has no --json (use show --json)");
+		if (delay < 0)
+			delay = top ? 1 : 1;
+		qc_open();
+		return qc_show(arg, json, delay, top ? count : 1, top);
+	}
+	qc_usage(stderr);
+	return 2;
+}

@@ -1,0 +1,1100 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * qvisorctl: spec parser and plan.  See spec.h and qvisorctl(8).
+ *
+ * The grammar, one item per line ('#' starts a comment anywhere):
+ *
+ *	[link]
+ *	KEY = VALUE		dev, handle, rate, limit, buckets, slot,
+ *				default, backend, overlap, policy
+ *	[tenant NAME]
+ *	KEY = VALUE		class, match (repeatable), rank, range,
+ *				levels, weight, ceil, burst, limit
+ *
+ * Every error names the file and line ("fig3.spec:12: ...") and stops
+ * the parse; nothing is guessed.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec.h"
+
+static int qs_fail(struct qs_spec *sp, int line, const char *fmt, ...)
+{
+	char msg[QS_ERR - 64];
+	va_list ap;
+
+	if (sp->err[0])
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(sp->err, sizeof(sp->err), "%s:%d: %s",
+		 sp->file ? sp->file : "spec", line, msg);
+	sp->err_line = line;
+	return -1;
+}
+
+int qs_get_u32(const char *s, uint32_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!*s || *s == '-' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end || x > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int qs_get_hex(const char *s, uint32_t *v)
+{
+	unsigned long x;
+	char *end;
+
+	if (!isxdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoul(s, &end, 16);
+	if (errno || *end || x > 0xffffffffUL)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* a number with a unit suffix; units[] pairs name and multiplier */
+struct qs_unit {
+	const char	*name;
+	double		mult;
+};
+
+static int qs_get_scaled(const char *s, const struct qs_unit *u, double *out)
+{
+	char *end;
+	double x;
+
+	if (!*s || *s == '-' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || end == s || x < 0)
+		return -1;
+	for (; u->name; u++) {
+		if (strcasecmp(end, u->name) == 0) {
+			*out = x * u->mult;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* tc's rate units: bit (also bare numbers), kbit.., bps (bytes) .. */
+int qs_get_rate(const char *s, uint64_t *bps)
+{
+	static const struct qs_unit units[] = {
+		{ "", 1 / 8.0 }, { "bit", 1 / 8.0 },
+		{ "kbit", 1e3 / 8 }, { "mbit", 1e6 / 8 }, { "gbit", 1e9 / 8 },
+		{ "tbit", 1e12 / 8 }, { "kibit", 1024 / 8.0 },
+		{ "mibit", 1048576 / 8.0 }, { "gibit", 1073741824 / 8.0 },
+		{ "bps", 1 }, { "kbps", 1e3 }, { "mbps", 1e6 }, { "gbps", 1e9 },
+		{ NULL, 0 }
+	};
+	double v;
+
+	if (qs_get_scaled(s, units, &v) || v > 1.8e19)
+		return -1;
+	*bps = (uint64_t)(v + 0.5);
+	return 0;
+}
+
+int qs_get_size(const char *s, uint32_t *bytes)
+{
+	static const struct qs_unit units[] = {
+		{ "", 1 }, { "b", 1 }, { "k", 1024 }, { "kb", 1024 },
+		{ "m", 1048576 }, { "mb", 1048576 }, { NULL, 0 }
+	};
+	double v;
+
+	if (qs_get_scaled(s, units, &v) || v > UINT32_MAX)
+		return -1;
+	*bytes = (uint32_t)v;
+	return 0;
+}
+
+int qs_get_time_us(const char *s, uint32_t *usec)
+{
+	static const struct qs_unit units[] = {
+		{ "us", 1 }, { "usec", 1 }, { "ms", 1000 }, { "msec", 1000 },
+		{ "s", 1e6 }, { "sec", 1e6 }, { NULL, 0 }
+	};
+	double v;
+
+	if (qs_get_scaled(s, units, &v) || v > UINT32_MAX || v < 1)
+		return -1;
+	*usec = (uint32_t)v;
+	return 0;
+}
+
+void qs_fmt_rate(char *buf, size_t n, uint64_t bps)
+{
+	double bits = (double)bps * 8;
+
+	if (bits >= 1e9)
+		snprintf(buf, n, "%.4ggbit", bits / 1e9);
+	else if (bits >= 1e6)
+		snprintf(buf, n, "%.4gmbit", bits / 1e6);
+	else if (bits >= 1e3)
+		snprintf(buf, n, "%.4gkbit", bits / 1e3);
+	else
+		snprintf(buf, n, "%.4gbit", bits);
+}
+
+const char *qs_rank_name(int rank)
+{
+	switch (rank) {
+	case TCA_QVISOR_RANK_PRIO: return "prio";
+	case TCA_QVISOR_RANK_MARK: return "mark";
+	case TCA_QVISOR_RANK_DSCP: return "dscp";
+	case TCA_QVISOR_RANK_FIFO: return "fifo";
+	case TCA_QVISOR_RANK_LAS: return "las";
+	case TCA_QVISOR_RANK_STFQ: return "stfq";
+	case TCA_QVISOR_RANK_EDF: return "edf";
+	}
+	return "?";
+}
+
+/* split s (modified) into blank-separated words; returns the count */
+static int qs_words(char *s, char **w, int max)
+{
+	int n = 0;
+
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			return n;
+		if (n == max)
+			return max + 1;
+		w[n++] = s;
+		while (*s && !isspace((unsigned char)*s))
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+}
+
+static char *qs_trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* "MINOR" or "MAJ:MINOR" in hex, as tc writes class ids */
+static int qs_get_minor(const char *s, uint32_t *minor, uint32_t *major)
+{
+	const char *c = strchr(s, ':');
+	char buf[16];
+
+	*major = 0;
+	if (c) {
+		if ((size_t)(c - s) >= sizeof(buf) || c == s)
+			return -1;
+		memcpy(buf, s, (size_t)(c - s));
+		buf[c - s] = '\0';
+		if (qs_get_hex(buf, major) || !*major || *major > 0xffff)
+			return -1;
+		s = c + 1;
+	}
+	if (qs_get_hex(s, minor) || !*minor || *minor > QVISOR_MAX_MINOR)
+		return -1;
+	return 0;
+}
+
+static int qs_parse_match(struct qs_spec *sp, struct qs_tenant *t, int line,
+			  char *val)
+{
+	char *w[16], *slash;
+	struct qs_match *m;
+	uint32_t v;
+	int n, i;
+
+	if (t->nmatch == QS_MAX_MATCH)
+		return qs_fail(sp, line, "tenant %s: more than %d match lines",
+			       t->name, QS_MAX_MATCH);
+	m = &t->match[t->nmatch];
+	memset(m, 0, sizeof(*m));
+	m->line = line;
+	m->dscp = -1;
+	n = qs_words(val, w, 15);
+	if (n == 0)
+		return qs_fail(sp, line, "match: expected src, indev, dscp or mark");
+	if (n > 15)
+		return qs_fail(sp, line, "match: too many words");
+	for (i = 0; i < n; i += 2) {
+		if (i + 1 >= n)
+			return qs_fail(sp, line, "match %s: missing value", w[i]);
+		if (strcmp(w[i], "src") == 0) {
+			if (m->has_src)
+				return qs_fail(sp, line, "match: src given twice");
+			slash = strchr(w[i + 1], '/');
+			if (slash)
+				*slash++ = '\0';
+			if (inet_pton(AF_INET, w[i + 1], m->src) == 1)
+				m->family = AF_INET;
+			else if (inet_pton(AF_INET6, w[i + 1], m->src) == 1)
+				m->family = AF_INET6;
+			else
+				return qs_fail(sp, line,
+					       "match src: '%s' is not an IPv4 or IPv6 address",
+					       w[i + 1]);
+			m->plen = m->family == AF_INET ? 32 : 128;
+			if (slash && (qs_get_u32(slash, &v) ||
+				      v > (uint32_t)m->plen))
+				return qs_fail(sp, line,
+					       "match src: bad prefix length '%s'",
+					       slash);
+			if (slash)
+				m->plen = (int)v;
+			m->has_src = true;
+		} else if (strcmp(w[i], "indev") == 0) {
+			if (m->indev[0])
+				return qs_fail(sp, line, "match: indev given twice");
+			if (strlen(w[i + 1]) >= sizeof(m->indev))
+				return qs_fail(sp, line,
+					       "match indev: name '%s' too long",
+					       w[i + 1]);
+			strcpy(m->indev, w[i + 1]);
+		} else if (strcmp(w[i], "dscp") == 0) {
+			if (m->dscp >= 0)
+				return qs_fail(sp, line, "match: dscp given twice");
+			if (qs_get_u32(w[i + 1], &v) || v > 63)
+				return qs_fail(sp, line,
+					       "match dscp: '%s' is not 0..63",
+					       w[i + 1]);
+			m->dscp = (int)v;
+		} else if (strcmp(w[i], "mark") == 0) {
+			if (m->has_mark)
+				return qs_fail(sp, line, "match: mark given twice");
+			slash = strchr(w[i + 1], '/');
+			if (slash)
+				*slash++ = '\0';
+			if (qs_get_u32(w[i + 1], &m->mark) ||
+			    (slash && (qs_get_u32(slash, &m->mark_mask) ||
+				       !m->mark_mask)))
+				return qs_fail(sp, line,
+					       "match mark: expected VALUE[/MASK]");
+			m->has_mark = true;
+		} else {
+			return qs_fail(sp, line,
+				       "match: unknown key '%s' (src, indev, dscp, mark)",
+				       w[i]);
+		}
+	}
+	if (m->has_mark && (m->has_src || m->indev[0] || m->dscp >= 0))
+		return qs_fail(sp, line,
+			       "match: mark cannot be combined with src, indev or dscp (use two match lines)");
+	if (m->has_mark && !m->mark && (!m->mark_mask || m->mark_mask == ~0u))
+		return qs_fail(sp, line, "match mark: value must not be 0");
+	if (m->has_mark && (m->mark & ~(m->mark_mask ? m->mark_mask : ~0u)))
+		return qs_fail(sp, line, "match mark: value has bits outside the mask");
+	t->nmatch++;
+	return 0;
+}
+
+static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
+			 char *val)
+{
+	char *w[3];
+	int n = qs_words(val, w, 2);
+
+	if (n < 1 || n > 2)
+		return qs_fail(sp, line,
+			       "rank: expected prio, dscp, fifo or mark [MASK]");
+	if (strcmp(w[0], "prio") == 0) {
+		t->rank = TCA_QVISOR_RANK_PRIO;
+	} else if (strcmp(w[0], "dscp") == 0) {
+		t->rank = TCA_QVISOR_RANK_DSCP;
+	} else if (strcmp(w[0], "fifo") == 0) {
+		t->rank = TCA_QVISOR_RANK_FIFO;
+	} else if (strcmp(w[0], "mark") == 0) {
+		t->rank = TCA_QVISOR_RANK_MARK;
+		t->mark_mask = 0xffffffff;
+		if (n == 2 && (qs_get_u32(w[1], &t->mark_mask) || !t->mark_mask))
+			return qs_fail(sp, line,
+				       "rank mark: MASK '%s' must be a nonzero number",
+				       w[1]);
+		return 0;
+	} else if (!strcmp(w[0], "las") || !strcmp(w[0], "stfq") ||
+		   !strcmp(w[0], "edf")) {
+		return qs_fail(sp, line,
+			       "rank %s: not supported by the kernel yet", w[0]);
+	} else {
+		return qs_fail(sp, line,
+			       "rank: unknown source '%s' (prio, dscp, fifo, mark)",
+			       w[0]);
+	}
+	if (n == 2)
+		return qs_fail(sp, line, "rank %s: takes no argument", w[0]);
+	return 0;
+}
+
+/* bit set of keys seen in the current section, for duplicates */
+static int qs_seen(struct qs_spec *sp, int line, unsigned int *seen, int bit,
+		   const char *key)
+{
+	if (*seen & (1u << bit))
+		return qs_fail(sp, line, "'%s' given twice in this section", key);
+	*seen |= 1u << bit;
+	return 0;
+}
+
+static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
+		       const char *key, char *val)
+{
+	static const char *const keys[] = {
+		"dev", "handle", "rate", "limit", "buckets", "slot", "default",
+		"backend", "overlap", "policy", NULL
+	};
+	uint32_t v, maj;
+	char *w[3];
+	int k, n;
+
+	for (k = 0; keys[k] && strcmp(keys[k], key); k++)
+		;
+	if (!keys[k])
+		return qs_fail(sp, line,
+			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy)",
+			       key);
+	if (qs_seen(sp, line, seen, k, key))
+		return -1;
+	switch (k) {
+	case 0:
+		if (strlen(val) >= sizeof(sp->dev) || strchr(val, ' ') ||
+		    strchr(val, '/'))
+			return qs_fail(sp, line, "dev: bad device name '%s'", val);
+		strcpy(sp->dev, val);
+		return 0;
+	case 1:
+		n = (int)strlen(val);
+		if (n && val[n - 1] == ':')
+			val[n - 1] = '\0';
+		if (qs_get_hex(val, &v) || !v || v > 0xffff)
+			return qs_fail(sp, line,
+				       "handle: expected a qdisc major 1..ffff, e.g. 1:");
+		sp->handle = v;
+		return 0;
+	case 2:
+		if (qs_get_rate(val, &sp->rate))
+			return qs_fail(sp, line,
+				       "rate: '%s' is not a rate such as 100mbit",
+				       val);
+		sp->has_rate = true;
+		return 0;
+	case 3:
+		if (qs_get_u32(val, &sp->limit) || !sp->limit)
+			return qs_fail(sp, line,
+				       "limit: expected packets, at least 1");
+		sp->has_limit = true;
+		return 0;
+	case 4:
+		if (qs_get_u32(val, &v) || v < QVISOR_MIN_BUCKETS ||
+		    v > QVISOR_MAX_BUCKETS || (v & (v - 1)))
+			return qs_fail(sp, line,
+				       "buckets: must be a power of two from 64 to 65536");
+		sp->buckets = v;
+		sp->has_buckets = true;
+		return 0;
+	case 5:
+		if (qs_get_time_us(val, &sp->slot_us))
+			return qs_fail(sp, line,
+				       "slot: '%s' is not a time such as 1ms", val);
+		sp->has_slot = true;
+		return 0;
+	case 6:
+		if (qs_get_minor(val, &sp->defcls, &maj))
+			return qs_fail(sp, line,
+				       "default: expected a class minor (hex)");
+		sp->has_default = true;
+		sp->default_line = line;
+		return 0;
+	case 7:
+		n = qs_words(val, w, 2);
+		sp->has_backend = true;
+		if (n == 1 && !strcmp(w[0], "pifo"))
+			sp->backend = TCA_QVISOR_BACKEND_PIFO;
+		else if (n == 1 && !strcmp(w[0], "fifo"))
+			sp->backend = TCA_QVISOR_BACKEND_FIFO;
+		else if (n == 1 && !strcmp(w[0], "aifo"))
+			sp->backend = TCA_QVISOR_BACKEND_AIFO;
+		else if (n == 2 && !strcmp(w[0], "sppifo") &&
+			 !qs_get_u32(w[1], &sp->queues) &&
+			 sp->queues >= QVISOR_MIN_SPPIFO_Q &&
+			 sp->queues <= QVISOR_MAX_SPPIFO_Q)
+			sp->backend = TCA_QVISOR_BACKEND_SPPIFO;
+		else
+			return qs_fail(sp, line,
+				       "backend: expected pifo, fifo, aifo or sppifo QUEUES (2..32)");
+		return 0;
+	case 8:
+		n = (int)strlen(val);
+		if (n && val[n - 1] == '%')
+			val[n - 1] = '\0';
+		if (qs_get_u32(val, &sp->overlap) || sp->overlap > 100)
+			return qs_fail(sp, line, "overlap: expected 0..100 (percent)");
+		sp->has_overlap = true;
+		return 0;
+	default:
+		if (strlen(val) >= sizeof(sp->policy))
+			return qs_fail(sp, line, "policy: too long");
+		if ((val[0] == '"' || val[0] == '\'') && strlen(val) >= 2 &&
+		    val[strlen(val) - 1] == val[0]) {
+			val[strlen(val) - 1] = '\0';
+			val++;
+		}
+		strcpy(sp->policy, val);
+		sp->policy_line = line;
+		return 0;
+	}
+}
+
+static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
+			 unsigned int *seen, const char *key, char *val)
+{
+	static const char *const keys[] = {
+		"class", "match", "rank", "range", "levels", "weight", "ceil",
+		"burst", "limit", NULL
+	};
+	uint32_t maj;
+	char *w[3];
+	int k;
+
+	for (k = 0; keys[k] && strcmp(keys[k], key); k++)
+		;
+	if (!keys[k])
+		return qs_fail(sp, line,
+			       "[tenant %s]: unknown key '%s' (class, match, rank, range, levels, weight, ceil, burst, limit)",
+			       t->name, key);
+	if (k != 1 && qs_seen(sp, line, seen, k, key))
+		return -1;
+	switch (k) {
+	case 0:
+		if (qs_get_minor(val, &t->minor, &maj))
+			return qs_fail(sp, line,
+				       "class: expected a class minor in hex (1..ffff), e.g. 3 or 1:3");
+		if (maj && sp->handle && maj != sp->handle)
+			return qs_fail(sp, line,
+				       "class: major %x is not the qdisc handle %x",
+				       maj, sp->handle);
+		return 0;
+	case 1:
+		return qs_parse_match(sp, t, line, val);
+	case 2:
+		return qs_parse_rank(sp, t, line, val);
+	case 3:
+		if (qs_words(val, w, 2) != 2 || qs_get_u32(w[0], &t->lo) ||
+		    qs_get_u32(w[1], &t->hi))
+			return qs_fail(sp, line, "range: expected LO HI");
+		if (t->lo > t->hi)
+			return qs_fail(sp, line, "range: LO %u is above HI %u",
+				       t->lo, t->hi);
+		t->range_set = true;
+		return 0;
+	case 4:
+		if (qs_get_u32(val, &t->levels) || !t->levels ||
+		    t->levels > QVISOR_MAX_LEVELS)
+			return qs_fail(sp, line, "levels: must be from 1 to 65536");
+		return 0;
+	case 5:
+		if (qs_get_u32(val, &t->weight) || !t->weight ||
+		    t->weight > QVISOR_MAX_WEIGHT)
+			return qs_fail(sp, line, "weight: must be from 1 to 65535");
+		return 0;
+	case 6:
+		if (qs_get_rate(val, &t->ceil) || !t->ceil)
+			return qs_fail(sp, line,
+				       "ceil: '%s' is not a rate such as 40mbit", val);
+		return 0;
+	case 7:
+		if (qs_get_size(val, &t->burst) || !t->burst)
+			return qs_fail(sp, line,
+				       "burst: '%s' is not a size such as 15k", val);
+		return 0;
+	default:
+		if (qs_get_u32(val, &t->limit) || !t->limit)
+			return qs_fail(sp, line,
+				       "limit: expected packets, at least 1");
+		return 0;
+	}
+}
+
+static bool qs_name_ok(const char *s)
+{
+	if (!*s || strlen(s) >= QS_NAME)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+/* the kernel's defaults for what the spec leaves out, then whole-spec
+ * checks: classes unique, policy valid and naming declared tenants
+ */
+static int qs_finish(struct qs_spec *sp)
+{
+	struct qv_err e = {};
+	int k, m;
+
+	if (!sp->handle)
+		sp->handle = 1;
+	if (!sp->buckets)
+		sp->buckets = QVISOR_DEF_BUCKETS;
+	if (!sp->has_overlap)
+		sp->overlap = QVISOR_DEF_OVERLAP;
+	for (k = 0; k < sp->ntenants; k++) {
+		struct qs_tenant *t = &sp->t[k];
+
+		if (!t->minor)
+			return qs_fail(sp, t->line, "[tenant %s]: no 'class'",
+				       t->name);
+		for (m = 0; m < k; m++) {
+			if (sp->t[m].minor == t->minor)
+				return qs_fail(sp, t->line,
+					       "[tenant %s]: class %x:%x already used by tenant %s (line %d)",
+					       t->name, sp->handle, t->minor,
+					       sp->t[m].name, sp->t[m].line);
+			if (!strcmp(sp->t[m].name, t->name))
+				return qs_fail(sp, t->line,
+					       "[tenant %s]: name already used (line %d)",
+					       t->name, sp->t[m].line);
+		}
+		if (!t->range_set) {
+			t->lo = 0;
+			switch (t->rank) {
+			case TCA_QVISOR_RANK_PRIO:
+				t->hi = 255;
+				break;
+			case TCA_QVISOR_RANK_DSCP:
+				t->hi = 63;
+				break;
+			case TCA_QVISOR_RANK_MARK:
+				t->hi = t->mark_mask >>
+					__builtin_ctz(t->mark_mask);
+				break;
+			default:
+				t->hi = 0;
+			}
+		}
+		if (!t->levels)
+			t->levels = QVISOR_DEF_LEVELS;
+		if (!t->weight)
+			t->weight = QVISOR_DEF_WEIGHT;
+		if (t->burst && !t->ceil)
+			return qs_fail(sp, t->line,
+				       "[tenant %s]: burst without ceil", t->name);
+	}
+	sp->pol.ent = sp->ent;
+	sp->pol.cap = QS_MAX_TENANTS;
+	sp->pol.n = 0;
+	sp->pol.tiers = 0;
+	if (sp->policy_line) {
+		if (qv_policy_parse(&sp->pol, sp->policy,
+				    (uint32_t)strlen(sp->policy), &e))
+			return qs_fail(sp, sp->policy_line,
+				       "policy: %s at column %u: \"%s\"", e.msg,
+				       e.pos + 1, sp->policy);
+		for (k = 0; k < (int)sp->pol.n; k++) {
+			for (m = 0; m < sp->ntenants; m++)
+				if (sp->t[m].minor == sp->ent[k].minor)
+					break;
+			if (m == sp->ntenants)
+				return qs_fail(sp, sp->policy_line,
+					       "policy names class %x:%x, which no [tenant] declares",
+					       sp->handle, sp->ent[k].minor);
+		}
+	}
+	if (sp->has_default) {
+		for (m = 0; m < sp->ntenants; m++)
+			if (sp->t[m].minor == sp->defcls)
+				break;
+		if (m == sp->ntenants)
+			return qs_fail(sp, sp->default_line,
+				       "default class %x:%x is not a declared tenant",
+				       sp->handle, sp->defcls);
+	}
+	return 0;
+}
+
+int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
+{
+	enum { NONE, LINK, TENANT } sect = NONE;
+	struct qs_tenant *t = NULL;
+	unsigned int seen = 0;
+	bool had_link = false;
+	const char *p = text;
+	char buf[2048], *s, *eq, *hash;
+	int line = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->file = name;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		line++;
+		if (len >= sizeof(buf))
+			return qs_fail(sp, line, "line too long");
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		p += len + (nl ? 1 : 0);
+		hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		s = qs_trim(buf);
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']'), *w[3];
+			int n;
+
+			if (!end || *qs_trim(end + 1))
+				return qs_fail(sp, line,
+					       "section header must be [link] or [tenant NAME]");
+			*end = '\0';
+			n = qs_words(s + 1, w, 2);
+			seen = 0;
+			if (n == 1 && !strcmp(w[0], "link")) {
+				if (had_link)
+					return qs_fail(sp, line, "second [link] section");
+				had_link = true;
+				sect = LINK;
+			} else if (n == 2 && !strcmp(w[0], "tenant")) {
+				if (!qs_name_ok(w[1]))
+					return qs_fail(sp, line,
+						       "tenant name '%s': use up to %d letters, digits, '_', '.', '-'",
+						       w[1], QS_NAME - 1);
+				if (sp->ntenants == QS_MAX_TENANTS)
+					return qs_fail(sp, line,
+						       "more than %d tenants",
+						       QS_MAX_TENANTS);
+				t = &sp->t[sp->ntenants++];
+				strcpy(t->name, w[1]);
+				t->line = line;
+				sect = TENANT;
+			} else {
+				return qs_fail(sp, line,
+					       "section header must be [link] or [tenant NAME]");
+			}
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq)
+			return qs_fail(sp, line, "expected KEY = VALUE");
+		*eq = '\0';
+		s = qs_trim(s);
+		eq = qs_trim(eq + 1);
+		if (!*s)
+			return qs_fail(sp, line, "expected KEY = VALUE");
+		if (!*eq)
+			return qs_fail(sp, line, "'%s' has no value", s);
+		if (sect == NONE)
+			return qs_fail(sp, line,
+				       "'%s' outside a section ([link] or [tenant NAME] first)",
+				       s);
+		if (sect == LINK ? qs_link_key(sp, line, &seen, s, eq) :
+		    qs_tenant_key(sp, t, line, &seen, s, eq))
+			return -1;
+	}
+	if (!had_link)
+		return qs_fail(sp, line ? line : 1, "no [link] section");
+	return qs_finish(sp);
+}
+
+int qs_parse_file(struct qs_spec *sp, const char *path)
+{
+	char *text = NULL;
+	size_t cap = 0, len = 0, n;
+	FILE *f = fopen(path, "r");
+	int err;
+
+	if (!f) {
+		memset(sp, 0, sizeof(*sp));
+		snprintf(sp->err, sizeof(sp->err), "%s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *nt;
+
+			cap = cap ? cap * 2 : 8192;
+			nt = realloc(text, cap);
+			if (!nt) {
+				free(text);
+				fclose(f);
+				snprintf(sp->err, sizeof(sp->err),
+					 "%s: out of memory", path);
+				return -1;
+			}
+			text = nt;
+		}
+		n = fread(text + len, 1, 4096, f);
+		len += n;
+		if (n < 4096)
+			break;
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		free(text);
+		memset(sp, 0, sizeof(*sp));
+		snprintf(sp->err, sizeof(sp->err), "%s: contains a NUL byte",
+			 path);
+		return -1;
+	}
+	err = qs_parse_string(sp, path, text);
+	free(text);
+	return err;
+}
+
+/* --- plan ------------------------------------------------------------- */
+
+static int32_t qs_pol_idx(const struct qs_spec *sp, uint32_t minor)
+{
+	uint32_t k;
+
+	for (k = 0; k < sp->pol.n; k++)
+		if (sp->ent[k].minor == minor)
+			return (int32_t)k;
+	return -1;
+}
+
+int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
+{
+	int k;
+
+	memset(p, 0, sizeof(*p));
+	for (k = 0; k < sp->ntenants; k++) {
+		p->spec[k].minor = sp->t[k].minor;
+		p->spec[k].lo = sp->t[k].lo;
+		p->spec[k].hi = sp->t[k].hi;
+		p->spec[k].levels = sp->t[k].levels;
+		p->spec[k].pol_idx = qs_pol_idx(sp, sp->t[k].minor);
+	}
+	p->buckets = sp->buckets;
+	p->overlap = sp->overlap;
+	p->s.pol = sp->policy_line ? &sp->pol : NULL;
+	p->s.spec = p->spec;
+	p->s.nspec = (u32)sp->ntenants;
+	p->s.buckets = sp->buckets;
+	p->s.overlap = sp->overlap;
+	p->s.grp = p->grp;
+	p->s.xf = p->xf;
+	if (qv_synthesize(&p->s, p->pol_grp, &p->e)) {
+		snprintf(err, n, "synthesis failed: %s (%u)", p->e.msg,
+			 p->e.val);
+		return -1;
+	}
+	return 0;
+}
+
+uint32_t qs_group_weight(const struct qs_spec *sp, const struct qs_plan *p,
+			 int k)
+{
+	uint32_t sum = 0;
+	int m;
+
+	for (m = 0; m < sp->ntenants; m++)
+		if (p->xf[m].group == p->xf[k].group)
+			sum += sp->t[m].weight;
+	return sum;
+}
+
+/* first raw rank in [lo, hi] that maps to joint >= j (apply is monotone) */
+static uint32_t qs_first_raw(const struct qv_xform *x, uint32_t j)
+{
+	uint64_t lo = x->lo, hi = (uint64_t)x->hi + 1, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (qv_xform_apply(x, (uint32_t)mid) >= j)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (uint32_t)lo;	/* hi + 1 when none */
+}
+
+static void qs_print_map(FILE *f, const struct qs_spec *sp,
+			 const struct qs_plan *p)
+{
+	uint32_t j;
+	int k;
+
+	fprintf(f, "\nrank map (joint rank: tenant:raw ranks that land on it)\n");
+	for (j = 0; j < p->s.width; j++) {
+		bool any = false;
+
+		fprintf(f, "  %5u:", j);
+		for (k = 0; k <= sp->ntenants; k++) {
+			const struct qv_xform *x = &p->xf[k];
+			uint64_t a, b;
+
+			if (j < x->offset || j >= x->offset + x->width)
+				continue;
+			a = qs_first_raw(x, j);
+			b = qs_first_raw(x, j + 1);
+			if (a > x->hi || a >= b || qv_xform_apply(x, (uint32_t)a) != j)
+				continue;
+			any = true;
+			if (k == sp->ntenants)
+				fprintf(f, " (no class)");
+			else if (a == b - 1)
+				fprintf(f, " %s:%llu", sp->t[k].name,
+					(unsigned long long)a);
+			else
+				fprintf(f, " %s:%llu..%llu", sp->t[k].name,
+					(unsigned long long)a,
+					(unsigned long long)b - 1);
+		}
+		fprintf(f, "%s\n", any ? "" : " -");
+	}
+}
+
+/* names of the tenants of group g, comma separated */
+static void qs_group_names(char *buf, size_t n, const struct qs_spec *sp,
+			   const struct qs_plan *p, uint32_t g)
+{
+	size_t used = 0;
+	int k;
+
+	buf[0] = '\0';
+	for (k = 0; k < sp->ntenants && used < n; k++) {
+		if (p->xf[k].group != g)
+			continue;
+		used += (size_t)snprintf(buf + used, n - used, "%s%s",
+					 used ? "," : "", sp->t[k].name);
+	}
+}
+
+static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
+				const struct qs_plan *p)
+{
+	bool pifo = sp->backend == TCA_QVISOR_BACKEND_PIFO;
+	uint32_t g, tiers = 0;
+	char a[512], b[512], r[32];
+	bool any, quant = false;
+	int k, m;
+
+	fprintf(f, "\nguarantees (%s)\n",
+		pifo ? "pifo backend: exact" :
+		"this backend: measured, not exact");
+	/* P1: the joint ranks of each strict tier lie below the next's */
+	for (k = 0; k < sp->ntenants; k++)
+		if (p->xf[k].tier + 1u > tiers)
+			tiers = p->xf[k].tier + 1u;
+	if (tiers < 2) {
+		fprintf(f, "  P1 strict      n/a (one tier)\n");
+	} else {
+		uint32_t lo[QS_MAX_TENANTS + 1], hi[QS_MAX_TENANTS + 1];
+		bool ok = true;
+
+		for (g = 0; g < tiers; g++) {
+			lo[g] = UINT32_MAX;
+			hi[g] = 0;
+		}
+		for (k = 0; k < sp->ntenants; k++) {
+			const struct qv_xform *x = &p->xf[k];
+
+			if (x->offset < lo[x->tier])
+				lo[x->tier] = x->offset;
+			if (x->offset + x->width - 1 > hi[x->tier])
+				hi[x->tier] = x->offset + x->width - 1;
+		}
+		for (g = 0; g + 1 < tiers; g++)
+			if (hi[g] >= lo[g + 1])
+				ok = false;
+		fprintf(f, "  P1 strict      %s:", ok ? "holds" : "BROKEN");
+		for (g = 0; g < tiers; g++) {
+			size_t used = 0;
+
+			a[0] = '\0';
+			for (k = 0; k < sp->ntenants; k++)
+				if (p->xf[k].tier == g && used < sizeof(a))
+					used += (size_t)snprintf(a + used,
+						sizeof(a) - used, "%s%s",
+						used ? "," : "", sp->t[k].name);
+			fprintf(f, "%s tier %u {%s} %u..%u", g ? " <" : "", g,
+				a, lo[g], hi[g]);
+		}
+		fprintf(f, "\n");
+	}
+	/* P2: levels of one tier */
+	any = false;
+	for (g = 1; g < p->s.ngrp; g++) {
+		if (!p->grp[g].want || !p->grp[g - 1].want ||
+		    p->grp[g].tier != p->grp[g - 1].tier ||
+		    p->grp[g].level == p->grp[g - 1].level)
+			continue;
+		qs_group_names(a, sizeof(a), sp, p, g - 1);
+		qs_group_names(b, sizeof(b), sp, p, g);
+		any = true;
+		if (sp->overlap == 0)
+			fprintf(f, "  P2 preference  strict: overlap 0, {%s} joint %u..%u and {%s} %u..%u are disjoint, {%s} can starve\n",
+				a, p->grp[g - 1].offset,
+				p->grp[g - 1].offset + p->grp[g - 1].width - 1,
+				b, p->grp[g].offset,
+				p->grp[g].offset + p->grp[g].width - 1, b);
+		else if (sp->overlap == 100)
+			fprintf(f, "  P2 preference  none: overlap 100, {%s} and {%s} on the same joint ranks\n",
+				a, b);
+		else
+			fprintf(f, "  P2 preference  holds: {%s} joint %u..%u before {%s} %u..%u, overlap %u%%\n",
+				a, p->grp[g - 1].offset,
+				p->grp[g - 1].offset + p->grp[g - 1].width - 1,
+				b, p->grp[g].offset,
+				p->grp[g].offset + p->grp[g].width - 1,
+				sp->overlap);
+	}
+	if (!any)
+		fprintf(f, "  P2 preference  n/a (no '>' in the policy)\n");
+	/* P3: sharing groups with more than one tenant */
+	any = false;
+	for (g = 0; g < p->s.ngrp; g++) {
+		uint32_t sum = 0, n = 0;
+		size_t used = 0;
+
+		for (k = 0; k < sp->ntenants; k++)
+			if (p->xf[k].group == g) {
+				sum += sp->t[k].weight;
+				n++;
+			}
+		if (n < 2)
+			continue;
+		a[0] = '\0';
+		for (k = 0; k < sp->ntenants; k++)
+			if (p->xf[k].group == g && used < sizeof(a))
+				used += (size_t)snprintf(a + used,
+					sizeof(a) - used, "%s%s %.1f%%",
+					used ? ", " : "", sp->t[k].name,
+					100.0 * sp->t[k].weight / sum);
+		fprintf(f, "  P3 share       %s: joint %u..%u shared by weight: %s\n",
+			pifo ? "holds" : "measured", p->grp[g].offset,
+			p->grp[g].offset + p->grp[g].width - 1, a);
+		any = true;
+	}
+	if (!any)
+		fprintf(f, "  P3 share       n/a (no '+' group with two tenants)\n");
+	/* P4: monotone transforms; exact when no ranks merge */
+	for (k = 0; k < sp->ntenants; k++) {
+		uint64_t span = (uint64_t)p->xf[k].hi - p->xf[k].lo + 1;
+
+		if (span > p->xf[k].width) {
+			if (!quant)
+				fprintf(f, "  P4 order       holds up to quantization (FIFO among ranks that merge):");
+			fprintf(f, " %s %llu ranks -> %u", sp->t[k].name,
+				(unsigned long long)span, p->xf[k].width);
+			quant = true;
+		}
+	}
+	if (quant)
+		fprintf(f, "\n");
+	else
+		fprintf(f, "  P4 order       holds exactly (no two ranks of a tenant merge)\n");
+	/* P5: caps */
+	any = false;
+	if (sp->rate) {
+		qs_fmt_rate(r, sizeof(r), sp->rate);
+		fprintf(f, "  P5 caps        link rate %s", r);
+		any = true;
+	}
+	for (k = 0; k < sp->ntenants; k++) {
+		if (!sp->t[k].ceil)
+			continue;
+		qs_fmt_rate(r, sizeof(r), sp->t[k].ceil);
+		fprintf(f, "%s %s ceil %s", any ? "," : "  P5 caps       ",
+			sp->t[k].name, r);
+		any = true;
+	}
+	fprintf(f, "%s\n", any ? "" : "  P5 caps        none (no link rate, no ceil)");
+	/* P6: group mates with different ranges land on the same ranks */
+	any = false;
+	for (k = 0; k < sp->ntenants; k++) {
+		for (m = k + 1; m < sp->ntenants; m++) {
+			if (p->xf[k].group != p->xf[m].group ||
+			    (p->xf[k].lo == p->xf[m].lo &&
+			     p->xf[k].hi == p->xf[m].hi))
+				continue;
+			fprintf(f, "  P6 normalized  holds: %s %u..%u and %s %u..%u both span joint %u..%u\n",
+				sp->t[k].name, p->xf[k].lo, p->xf[k].hi,
+				sp->t[m].name, p->xf[m].lo, p->xf[m].hi,
+				p->xf[k].offset,
+				p->xf[k].offset + p->xf[k].width - 1);
+			any = true;
+		}
+	}
+	if (!any)
+		fprintf(f, "  P6 normalized  n/a (no group mates with different ranges)\n");
+}
+
+void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
+		   bool full_map)
+{
+	char r[32], range[32], joint[32], cls[16];
+	int k;
+
+	fprintf(f, "link %s handle %x: policy \"%s\" buckets %u overlap %u%%",
+		sp->dev[0] ? sp->dev : "-", sp->handle,
+		sp->policy_line ? sp->policy : "", sp->buckets, sp->overlap);
+	if (sp->rate) {
+		qs_fmt_rate(r, sizeof(r), sp->rate);
+		fprintf(f, " rate %s", r);
+	}
+	fprintf(f, "\njoint ranks used %u of %u, %u tiers, scale %.4f\n\n",
+		p->s.width, p->s.buckets, p->s.tiers, p->s.scale / 65536.0);
+	fprintf(f, "%-12s %-7s %-5s %-4s %-5s %-5s %-14s %-6s %-6s %-12s %-6s %s\n",
+		"tenant", "class", "rank", "tier", "level", "group", "range",
+		"levels", "offset", "joint", "weight", "target");
+	for (k = 0; k <= sp->ntenants; k++) {
+		const struct qv_xform *x = &p->xf[k];
+		const struct qs_tenant *t = &sp->t[k];
+		char tgt[16];
+
+		snprintf(range, sizeof(range), "%u..%u", x->lo, x->hi);
+		snprintf(joint, sizeof(joint), "%u..%u", x->offset,
+			 x->offset + x->width - 1);
+		if (k == sp->ntenants) {
+			fprintf(f, "%-12s %-7s %-5s %-4u %-5u %-5u %-14s %-6u %-6u %-12s %-6s %s\n",
+				"(no class)", "-", "-", x->tier, x->level,
+				x->group, "-", x->levels, x->offset, joint,
+				"-", "-");
+			continue;
+		}
+		snprintf(cls, sizeof(cls), "%x:%x", sp->handle, t->minor);
+		snprintf(tgt, sizeof(tgt), "%.1f%%",
+			 100.0 * t->weight / qs_group_weight(sp, p, k));
+		fprintf(f, "%-12s %-7s %-5s %-4u %-5u %-5u %-14s %-6u %-6u %-12s %-6u %s\n",
+			t->name, cls, qs_rank_name(t->rank), x->tier, x->level,
+			x->group, range, x->levels, x->offset, joint,
+			t->weight, tgt);
+	}
+	if (full_map || p->s.width <= 64)
+		qs_print_map(f, sp, p);
+	else
+		fprintf(f, "\nrank map: %u joint ranks, not printed (plan --map prints it)\n",
+			p->s.width);
+	qs_print_guarantees(f, sp, p);
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * qvisorctl: the tenant spec (an INI-like file, see qvisorctl(8)), its
+ * parser, and the plan: the same synthesis the kernel runs, from the
+ * portable core include/qvisor/{policy,synth}.h.
+ *
+ * spec.c has no netlink and no kernel dependency, so the host tests
+ * (selftests/host/test_spec.c) compile it directly.
+ */
+#ifndef _QVISORCTL_SPEC_H
+#define _QVISORCTL_SPEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <qvisor/policy.h>
+#include <qvisor/synth.h>
+#include <linux/pkt_sched_qvisor.h>
+
+#define QS_MAX_TENANTS	256
+#define QS_MAX_MATCH	8	/* match lines per tenant */
+#define QS_NAME		32
+#define QS_ERR		256
+
+/* One "match = ..." line: a flower filter, or a fw filter for "mark" */
+struct qs_match {
+	int	line;
+	bool	has_src;
+	int	family;		/* AF_INET or AF_INET6 when has_src */
+	uint8_t	src[16];
+	int	plen;
+	char	indev[16];	/* "" = any */
+	int	dscp;		/* -1 = any */
+	bool	has_mark;
+	uint32_t mark;
+	uint32_t mark_mask;	/* 0 = exact (fw default 0xffffffff) */
+};
+
+struct qs_tenant {
+	char		name[QS_NAME];
+	int		line;		/* of its [tenant ...] header */
+	uint32_t	minor;		/* class 1:minor */
+	int		rank;		/* TCA_QVISOR_RANK_* */
+	uint32_t	mark_mask;	/* rank mark MASK */
+	bool		range_set;
+	uint32_t	lo, hi;		/* effective (defaults as the kernel) */
+	uint32_t	levels;		/* declared (default QVISOR_DEF_LEVELS) */
+	uint32_t	weight;
+	uint64_t	ceil;		/* bytes/s, 0 = none */
+	uint32_t	burst;		/* bytes, 0 = default */
+	uint32_t	limit;		/* packets, 0 = qdisc limit */
+	int		nmatch;
+	struct qs_match	match[QS_MAX_MATCH];
+};
+
+struct qs_spec {
+	const char	*file;
+	char		dev[16];
+	uint32_t	handle;		/* major, default 1 */
+	uint64_t	rate;		/* bytes/s, 0 = none */
+	bool		has_rate, has_limit, has_buckets, has_slot;
+	bool		has_default, has_backend, has_overlap;
+	uint32_t	limit;
+	uint32_t	buckets;
+	uint32_t	slot_us;
+	uint32_t	defcls;
+	int		backend;
+	uint32_t	queues;
+	uint32_t	overlap;
+	char		policy[1024];
+	int		policy_line;
+	int		default_line;
+	int		ntenants;
+	struct qs_tenant t[QS_MAX_TENANTS];
+	/* the parsed policy, for plan and apply */
+	struct qv_pol_ent ent[QS_MAX_TENANTS];
+	struct qv_policy pol;
+	/* first error: "FILE:LINE: message" */
+	char		err[QS_ERR];
+	int		err_line;
+};
+
+/* The synthesis of a spec, as the kernel would do it */
+struct qs_plan {
+	struct qv_tenant_spec	spec[QS_MAX_TENANTS];
+	struct qv_group		grp[QS_MAX_TENANTS + 2];
+	struct qv_xform		xf[QS_MAX_TENANTS + 1];
+	uint32_t		pol_grp[QS_MAX_TENANTS];
+	struct qv_synth		s;
+	struct qv_err		e;
+	uint32_t		buckets, overlap;
+};
+
+/* 0, or -1 with sp->err / sp->err_line set */
+int qs_parse_file(struct qs_spec *sp, const char *path);
+int qs_parse_string(struct qs_spec *sp, const char *name, const char *text);
+
+int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n);
+/* prints the table, the rank map and the guarantees */
+void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
+		   bool full_map);
+
+/* value parsers shared with the command line; 0 or -1 */
+int qs_get_rate(const char *s, uint64_t *bytes_per_sec);
+int qs_get_size(const char *s, uint32_t *bytes);
+int qs_get_time_us(const char *s, uint32_t *usec);
+int qs_get_u32(const char *s, uint32_t *v);
+void qs_fmt_rate(char *buf, size_t n, uint64_t bytes_per_sec);
+const char *qs_rank_name(int rank);
+/* sum of weights of the tenants sharing t's group (same tier and level) */
+uint32_t qs_group_weight(const struct qs_spec *sp, const struct qs_plan *p,
+			 int k);
+
+#endif
