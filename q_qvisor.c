@@ -55,7 +55,8 @@ static void explain(void)
 		"Usage: ... qvisor [ rate RATE ] [ limit PACKETS ] [ buckets N ]\n"
 		"		[ slot TIME ] [ default MINOR ]\n"
 		"		[ backend { pifo | sppifo QUEUES | aifo | fifo } ]\n"
-		"		[ policy \"POLICY\" ] [ overlap PERCENT ]\n");
+		"		[ policy \"POLICY\" ] [ overlap PERCENT ]\n"
+		"		[ flows N ] [ flow_idle TIME ]\n");
 }
 
 static void cexplain(void)
@@ -217,6 +218,8 @@ struct qvisor_qopt {
 	__u32	defcls;
 	__u32	queues;
 	__u32	overlap;
+	__u32	flows;
+	__u32	flow_idle;
 	__u8	backend;
 	const char *policy;
 	bool	set_rate;
@@ -226,6 +229,8 @@ struct qvisor_qopt {
 	bool	set_defcls;
 	bool	set_backend;
 	bool	set_overlap;
+	bool	set_flows;
+	bool	set_flow_idle;
 };
 
 /* backend { pifo | sppifo QUEUES | aifo | fifo }, argv at "backend" */
@@ -325,6 +330,26 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 				return qvisor_illegal("overlap", *argv,
 						      "expected a percentage from 0 to 100");
 			o->set_overlap = true;
+		} else if (strcmp(*argv, "flows") == 0) {
+			if (o->set_flows)
+				return qvisor_duplicate("flows");
+			NEXT_ARG();
+			if (get_u32(&o->flows, *argv, 0) ||
+			    !qvisor_is_pow2(o->flows) ||
+			    o->flows < QVISOR_MIN_FLOWS ||
+			    o->flows > QVISOR_MAX_FLOWS)
+				return qvisor_illegal("flows", *argv,
+						      "must be a power of two from 16 to 262144");
+			o->set_flows = true;
+		} else if (strcmp(*argv, "flow_idle") == 0) {
+			if (o->set_flow_idle)
+				return qvisor_duplicate("flow_idle");
+			NEXT_ARG();
+			if (qvisor_get_time(&o->flow_idle, *argv) ||
+			    o->flow_idle == 0)
+				return qvisor_illegal("flow_idle", *argv,
+						      "expected a time of at least 1us such as 1s");
+			o->set_flow_idle = true;
 		} else if (strcmp(*argv, "help") == 0) {
 			explain();
 			return -1;
@@ -370,6 +395,10 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		return -1;
 	if (o.set_overlap)
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_OVERLAP, o.overlap);
+	if (o.set_flows)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_FLOWS, o.flows);
+	if (o.set_flow_idle)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_FLOW_IDLE, o.flow_idle);
 	addattr_nest_end(n, tail);
 	return 0;
 }
@@ -653,6 +682,16 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 	if (qvisor_has(tb, TCA_QVISOR_OVERLAP, sizeof(__u32)))
 		print_uint(PRINT_ANY, "overlap", "overlap %u%% ",
 			   rta_getattr_u32(tb[TCA_QVISOR_OVERLAP]));
+	if (qvisor_has(tb, TCA_QVISOR_FLOWS, sizeof(__u32)))
+		print_uint(PRINT_ANY, "flows", "flows %u ",
+			   rta_getattr_u32(tb[TCA_QVISOR_FLOWS]));
+	if (qvisor_has(tb, TCA_QVISOR_FLOW_IDLE, sizeof(__u32))) {
+		__u32 idle = rta_getattr_u32(tb[TCA_QVISOR_FLOW_IDLE]);
+
+		print_uint(PRINT_JSON, "flow_idle", NULL, idle);
+		print_string(PRINT_FP, NULL, "flow_idle %s ",
+			     sprint_time(idle, b1));
+	}
 	return 0;
 }
 
@@ -765,6 +804,17 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 	print_lluint(PRINT_ANY, "inversions", " inversions %llu",
 		     st.inversions);
 	print_lluint(PRINT_ANY, "resynth", " resynth %llu", st.resynth);
+	/* the flow table's counters, from kernels that have them */
+	if (RTA_PAYLOAD(xstats) < (size_t)((char *)&st.flows_aged -
+					   (char *)&st) + sizeof(st.flows_aged))
+		return;
+	print_nl();
+	print_uint(PRINT_ANY, "flows", "  flows %u", st.flows);
+	print_uint(PRINT_ANY, "flows_live", " live %u", st.flows_live);
+	print_lluint(PRINT_ANY, "flows_new", " new %llu", st.flows_new);
+	print_lluint(PRINT_ANY, "flows_evicted", " evicted %llu",
+		     st.flows_evicted);
+	print_lluint(PRINT_ANY, "flows_aged", " aged %llu", st.flows_aged);
 }
 
 static void qvisor_print_cl_xstats(struct rtattr *xstats)

@@ -15,8 +15,14 @@
  *  - classify: attached filters, else skb->priority whose major is our
  *    handle, else the default class, else an implicit best-effort tenant in
  *    the lowest tier.  Nothing is dropped for lack of a class.
- *  - rank: from skb->priority, bits of skb->mark, the DSCP, or arrival
- *    order (fifo), as the tenant's class says.
+ *  - rank: from skb->priority, bits of skb->mark, the DSCP, arrival
+ *    order (fifo), or a rank function computed here (include/qvisor/
+ *    rank.h): las (bytes the flow sent before), stfq (start-time fair
+ *    queueing tag) or edf (arrival + deadline budget), as the tenant's
+ *    class says.  Per-flow state lives in a bounded, preallocated
+ *    set-associative flow table keyed by the skb flow hash
+ *    (include/qvisor/flow.h); a new flow replaces an idle or the least
+ *    recently used entry of its set, never allocates.
  *  - transform: the tenant's synthesized transform (include/qvisor/synth.h)
  *    clamps the rank to the declared range, quantizes it and shifts it
  *    into the tenant's interval of the joint rank space.  Strict tiers are
@@ -63,11 +69,14 @@
 #include "qvisor/synth.h"
 #include "qvisor/bucket.h"
 #include "qvisor/credit.h"
+#include "qvisor/rank.h"
+#include "qvisor/flow.h"
 
 #define QVISOR_IMPLICIT_SLOT	QVISOR_MAX_TENANTS
 #define QVISOR_RATE_SLACK_NS	NSEC_PER_MSEC
 #define QVISOR_RATE_CATCHUP_NS	(100 * NSEC_PER_MSEC)
 #define QVISOR_DQ_BUCKETS	64	/* a tenant's deferred queue */
+#define QVISOR_FLOW_RANGE	BIT(20)	/* default las/stfq range */
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
@@ -141,6 +150,7 @@ struct qvisor_class {
 	u16				inv_joint;
 	bool				inv_valid;
 	bool				seen;
+	struct qv_rbase			rbase;		/* stfq, edf */
 
 	/* statistics */
 	struct gnet_stats_basic_sync	bstats;
@@ -192,6 +202,9 @@ struct qvisor_sched_data {
 	u64				t_next;		/* rate clock, ns */
 	bool				rate_idle;	/* queue ran empty */
 	struct qdisc_watchdog		watchdog;
+	struct qv_ftable		ft;		/* las, stfq flows */
+	u32				flows;		/* entries */
+	u32				flow_idle_us;
 
 	/* statistics */
 	u64				stat_drop_pushout;
@@ -299,7 +312,61 @@ static u32 qvisor_dscp(struct sk_buff *skb)
 	}
 }
 
-static u32 qvisor_rank(const struct qvisor_class *cl, struct sk_buff *skb)
+/* Rank functions computed here (include/qvisor/rank.h): las and stfq keep
+ * per-flow state in the flow table, stfq and edf rank relative to the
+ * tenant's base, which moves only when the tenant has nothing queued.
+ */
+static u32 qvisor_rank_fn(struct Qdisc *sch, struct qvisor_class *cl,
+			  struct sk_buff *skb)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	u32 len = qdisc_pkt_len(skb);
+	u64 now = ktime_get_ns();
+	struct qv_flow *f;
+	u64 budget;
+
+	switch (cl->cfg.rank) {
+	case TCA_QVISOR_RANK_LAS:
+		f = qv_ft_get(&q->ft, skb_get_hash(skb), cl->slot + 1,
+			      TCA_QVISOR_RANK_LAS, now, 0);
+		return qv_las_rank(&f->val, len);
+	case TCA_QVISOR_RANK_STFQ:
+		f = qv_ft_get(&q->ft, skb_get_hash(skb), cl->slot + 1,
+			      TCA_QVISOR_RANK_STFQ, now,
+			      qv_stfq_init(&cl->rbase));
+		return qv_stfq_rank(&cl->rbase, &f->val, len, !cl->qlen);
+	case TCA_QVISOR_RANK_EDF:
+		/* a mark is the packet's own budget in microseconds */
+		budget = skb->mark ? (u64)skb->mark * NSEC_PER_USEC :
+				     cl->cfg.edf_budget;
+		return qv_edf_rank(&cl->rbase, now, budget, !cl->qlen);
+	default:
+		return 0;
+	}
+}
+
+/* The tenant's rank source changes (control path, under the tree lock):
+ * its flows and its base start over.
+ */
+static void qvisor_rank_restart(struct qvisor_sched_data *q,
+				struct qvisor_class *cl, u8 rank)
+{
+	qv_ft_forget(&q->ft, cl->slot + 1);
+	memset(&cl->rbase, 0, sizeof(cl->rbase));
+	if (rank == TCA_QVISOR_RANK_EDF)
+		cl->rbase.base = ktime_get_ns();
+}
+
+/* A packet of @cl left the scheduler: stfq's virtual time follows it */
+static void qvisor_rank_dequeued(struct qvisor_class *cl,
+				 const struct qvisor_skb_cb *cb)
+{
+	if (cl->cfg.rank == TCA_QVISOR_RANK_STFQ)
+		qv_stfq_dequeued(&cl->rbase, cb->rank);
+}
+
+static u32 qvisor_rank(struct Qdisc *sch, struct qvisor_class *cl,
+		       struct sk_buff *skb)
 {
 	u32 mask = cl->cfg.mark_mask;
 
@@ -310,6 +377,10 @@ static u32 qvisor_rank(const struct qvisor_class *cl, struct sk_buff *skb)
 		return mask ? (skb->mark & mask) >> __ffs(mask) : 0;
 	case TCA_QVISOR_RANK_DSCP:
 		return qvisor_dscp(skb);
+	case TCA_QVISOR_RANK_LAS:
+	case TCA_QVISOR_RANK_STFQ:
+	case TCA_QVISOR_RANK_EDF:
+		return qvisor_rank_fn(sch, cl, skb);
 	default:
 		return 0;
 	}
@@ -691,7 +762,7 @@ static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 		__qdisc_drop(skb, to_free);
 		return ret;
 	}
-	rank = qvisor_rank(cl, skb);
+	rank = qvisor_rank(sch, cl, skb);
 	if (q->rate && skb_is_gso(skb))
 		return qvisor_enqueue_gso(skb, sch, cl, rank, to_free);
 	return qvisor_enqueue_one(skb, sch, cl, rank, to_free);
@@ -774,6 +845,7 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	skb = qv_ba_pop(&q->ba, qv_ba_first(&q->ba));
 	cl = qvisor_slot_class(q, skb);
 	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
+	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
 	qvisor_left(cl);
 	qvisor_unaccount(sch, cl, skb);
 	bstats_update(&cl->bstats, skb);
@@ -960,6 +1032,16 @@ static void qvisor_cfg_range(const struct qvisor_ccfg *c, u32 *lo, u32 *hi)
 		break;
 	case TCA_QVISOR_RANK_MARK:
 		*hi = c->mark_mask ? c->mark_mask >> __ffs(c->mark_mask) : 0;
+		break;
+	case TCA_QVISOR_RANK_LAS:
+	case TCA_QVISOR_RANK_STFQ:
+		*hi = QVISOR_FLOW_RANGE - 1;	/* bytes */
+		break;
+	case TCA_QVISOR_RANK_EDF:
+		/* 16 budgets, in usec */
+		*hi = min_t(u64, max_t(u64, div_u64(c->edf_budget,
+						    NSEC_PER_USEC), 1) * 16,
+			    U32_MAX) - 1;
 		break;
 	default:
 		*hi = 0;
@@ -1235,6 +1317,8 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_POLICY]	= { .type = NLA_NUL_STRING,
 				    .len = QVISOR_MAX_POLICY - 1 },
 	[TCA_QVISOR_OVERLAP]	= { .type = NLA_U32 },
+	[TCA_QVISOR_FLOWS]	= { .type = NLA_U32 },
+	[TCA_QVISOR_FLOW_IDLE]	= { .type = NLA_U32 },
 };
 
 /* A qdisc configuration being built from netlink, before it is committed */
@@ -1251,6 +1335,11 @@ struct qvisor_qcfg {
 	struct qv_policy	pol;		/* new parse, if policy */
 	u64			*leaf;		/* new bucket array, if */
 	struct qv_bucket	*bkt;		/*   buckets changed */
+	u32			flows;
+	u32			flow_idle_us;
+	struct qv_flow		*fe;		/* new flow table, if
+						 * flows changed
+						 */
 };
 
 static void qvisor_qcfg_free(struct qvisor_qcfg *c)
@@ -1259,6 +1348,7 @@ static void qvisor_qcfg_free(struct qvisor_qcfg *c)
 	kvfree(c->pol.ent);
 	kvfree(c->leaf);
 	kvfree(c->bkt);
+	kvfree(c->fe);
 }
 
 static int qvisor_check_numbers(struct nlattr **tb, struct qvisor_qcfg *c,
@@ -1374,6 +1464,55 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	qvisor_nla_u8(tb[TCA_QVISOR_BACKEND], &c->backend);
 	qvisor_nla_u32(tb[TCA_QVISOR_QUEUES], &c->queues);
 	qvisor_nla_u32(tb[TCA_QVISOR_OVERLAP], &c->overlap);
+	c->flows = q->flows;
+	c->flow_idle_us = q->flow_idle_us;
+	qvisor_nla_u32(tb[TCA_QVISOR_FLOWS], &c->flows);
+	qvisor_nla_u32(tb[TCA_QVISOR_FLOW_IDLE], &c->flow_idle_us);
+}
+
+/* flows and flow_idle; a new table when the size changes */
+static int qvisor_flows_prepare(struct Qdisc *sch, struct nlattr **tb,
+				struct qvisor_qcfg *c,
+				struct netlink_ext_ack *extack)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	if (c->flows < QVISOR_MIN_FLOWS || c->flows > QVISOR_MAX_FLOWS ||
+	    !is_power_of_2(c->flows)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_FLOWS],
+				    "flows must be a power of two from 16 to 262144");
+		return -EINVAL;
+	}
+	if (!c->flow_idle_us) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_FLOW_IDLE],
+				    "flow_idle must be at least 1us");
+		return -EINVAL;
+	}
+	if (c->flows == q->flows && q->ft.e)
+		return 0;
+	c->fe = kvcalloc(c->flows, sizeof(*c->fe), GFP_KERNEL);
+	return c->fe ? 0 : -ENOMEM;
+}
+
+/* Under sch_tree_lock.  A new table starts empty: every flow starts over. */
+static void qvisor_flows_commit(struct qvisor_sched_data *q,
+				struct qvisor_qcfg *c)
+{
+	u64 idle = (u64)c->flow_idle_us * NSEC_PER_USEC;
+
+	struct qv_ftable old = q->ft;
+
+	if (c->fe) {
+		swap(q->ft.e, c->fe);	/* c frees the old table */
+		qv_ft_init(&q->ft, q->ft.e, c->flows, idle);
+		/* the counters go on */
+		q->ft.stat_new = old.stat_new;
+		q->ft.stat_evict = old.stat_evict;
+		q->ft.stat_aged = old.stat_aged;
+		WRITE_ONCE(q->flows, c->flows);
+	}
+	q->ft.idle = idle;
+	WRITE_ONCE(q->flow_idle_us, c->flow_idle_us);
 }
 
 static int qvisor_alloc_buckets(u32 n, u64 **leaf, struct qv_bucket **bkt)
@@ -1399,6 +1538,8 @@ static int qvisor_qcfg_prepare(struct Qdisc *sch, struct nlattr **tb,
 		err = qvisor_parse_policy(tb[TCA_QVISOR_POLICY], c, extack);
 	if (!err && c->buckets != q->buckets)
 		err = qvisor_alloc_buckets(c->buckets, &c->leaf, &c->bkt);
+	if (!err)
+		err = qvisor_flows_prepare(sch, tb, c, extack);
 	return err;
 }
 
@@ -1433,6 +1574,7 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 		q->ba = nba;
 		WRITE_ONCE(q->buckets, c->buckets);
 	}
+	qvisor_flows_commit(q, c);
 }
 
 static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
@@ -1487,6 +1629,8 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->slot_us = QVISOR_DEF_SLOT_US;
 	q->overlap = QVISOR_DEF_OVERLAP;
 	q->queues = 8;
+	q->flows = QVISOR_DEF_FLOWS;
+	q->flow_idle_us = QVISOR_DEF_FLOW_IDLE_US;
 	INIT_LIST_HEAD(&q->blocked);
 	qvisor_tenant_init(&q->implicit);
 	q->implicit.slot = QVISOR_IMPLICIT_SLOT;
@@ -1511,6 +1655,11 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 		return err;
 	qv_ba_init(&q->ba, q->ba.leaf, q->ba.b, q->buckets,
 		   offsetof(struct sk_buff, next));
+	q->ft.e = kvcalloc(q->flows, sizeof(*q->ft.e), GFP_KERNEL);
+	if (!q->ft.e)
+		return -ENOMEM;
+	qv_ft_init(&q->ft, q->ft.e, q->flows,
+		   (u64)q->flow_idle_us * NSEC_PER_USEC);
 
 	if (opt)
 		return qvisor_change(sch, opt, extack);
@@ -1565,6 +1714,7 @@ static void qvisor_destroy(struct Qdisc *sch)
 	kvfree(q->groups);
 	kvfree(q->ba.leaf);
 	kvfree(q->ba.b);
+	kvfree(q->ft.e);
 	kvfree(q->pol_ent);
 	kfree(q->policy);
 }
@@ -1585,7 +1735,9 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_QVISOR_DEFAULT, READ_ONCE(q->defcls)) ||
 	    nla_put_u8(skb, TCA_QVISOR_BACKEND, READ_ONCE(q->backend)) ||
 	    nla_put_u32(skb, TCA_QVISOR_QUEUES, READ_ONCE(q->queues)) ||
-	    nla_put_u32(skb, TCA_QVISOR_OVERLAP, READ_ONCE(q->overlap)))
+	    nla_put_u32(skb, TCA_QVISOR_OVERLAP, READ_ONCE(q->overlap)) ||
+	    nla_put_u32(skb, TCA_QVISOR_FLOWS, READ_ONCE(q->flows)) ||
+	    nla_put_u32(skb, TCA_QVISOR_FLOW_IDLE, READ_ONCE(q->flow_idle_us)))
 		goto nla_put_failure;
 	if (q->policy && nla_put_string(skb, TCA_QVISOR_POLICY, q->policy))
 		goto nla_put_failure;
@@ -1636,6 +1788,11 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.resynth = q->stat_resynth;
 	st.rounds = q->stat_rounds;
 	st.refills = q->stat_refills;
+	st.flows = q->flows;
+	st.flows_live = q->ft.e ? qv_ft_live(&q->ft, ktime_get_ns()) : 0;
+	st.flows_new = q->ft.stat_new;
+	st.flows_evicted = q->ft.stat_evict;
+	st.flows_aged = q->ft.stat_aged;
 	sch_tree_unlock(sch);
 	return gnet_stats_copy_app(d, &st, sizeof(st));
 }
@@ -1682,10 +1839,10 @@ static int qvisor_ccfg_check_rank(struct nlattr **tb,
 		NL_SET_ERR_MSG_ATTR(extack, a, "Unknown rank source");
 		return -EINVAL;
 	}
-	if (c->rank >= TCA_QVISOR_RANK_LAS) {
-		NL_SET_ERR_MSG_ATTR(extack, a,
-				    "Rank functions las, stfq and edf are not supported yet");
-		return -EOPNOTSUPP;
+	if (c->rank == TCA_QVISOR_RANK_EDF && !c->edf_budget) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_EDF_BUDGET],
+				    "rank edf needs a deadline budget greater than 0");
+		return -EINVAL;
 	}
 	if (c->rank == TCA_QVISOR_RANK_MARK && !c->mark_mask) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_MARK_MASK],
@@ -1801,6 +1958,8 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 	}
 
 	sch_tree_lock(sch);
+	if (!newcl && cfg.rank != cl->cfg.rank)
+		qvisor_rank_restart(q, cl, cfg.rank);
 	cl->cfg = cfg;
 	if (newcl) {
 		qdisc_class_hash_insert(&q->clhash, &cl->common);
@@ -1841,6 +2000,7 @@ static int qvisor_class_delete(struct Qdisc *sch, unsigned long arg,
 		qdisc_tree_reduce_backlog(sch, pkts, bytes);
 	qdisc_class_hash_remove(&q->clhash, &cl->common);
 	q->ntenants--;
+	qv_ft_forget(&q->ft, cl->slot + 1);	/* the slot may be reused */
 	qvisor_commit_plan(q, &plan);
 	qvisor_rebuild(sch);
 	sch_tree_unlock(sch);
@@ -1901,6 +2061,10 @@ static int qvisor_class_dump_cfg(struct sk_buff *skb,
 		return -EMSGSIZE;
 	if (c->rank == TCA_QVISOR_RANK_MARK &&
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_MARK_MASK, c->mark_mask))
+		return -EMSGSIZE;
+	if (c->rank == TCA_QVISOR_RANK_EDF &&
+	    nla_put_u64_64bit(skb, TCA_QVISOR_CLASS_EDF_BUDGET, c->edf_budget,
+			      TCA_QVISOR_CLASS_PAD))
 		return -EMSGSIZE;
 	if (c->ceil &&
 	    (nla_put_u64_64bit(skb, TCA_QVISOR_CLASS_CEIL, c->ceil,

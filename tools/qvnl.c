@@ -25,7 +25,7 @@
  * ATTR is TYPE:NAME=VALUE, added inside TCA_OPTIONS in the order given.
  * NAME is a qdisc or class option name as in pkt_sched_qvisor.h, lower
  * case without prefix (rate, limit, buckets, slot, default, backend,
- * queues, policy, overlap, pad; class: rank, mask, lo, hi, levels, weight,
+ * queues, policy, overlap, pad, flows, flow_idle; class: rank, mask, lo, hi, levels, weight,
  * ceil, burst, limit, budget, pad), or a number (any attribute type).
  * TYPE:
  *   u8 u16 u32 u64   an integer VALUE (decimal or 0x hex) of that size
@@ -80,6 +80,8 @@ static const struct name_val qdisc_attrs[] = {
 	{ "policy", TCA_QVISOR_POLICY },
 	{ "overlap", TCA_QVISOR_OVERLAP },
 	{ "pad", TCA_QVISOR_PAD },
+	{ "flows", TCA_QVISOR_FLOWS },
+	{ "flow_idle", TCA_QVISOR_FLOW_IDLE },
 	{ NULL, 0 }
 };
 

@@ -99,7 +99,7 @@ cl_add() { $TC class add dev $DEV parent 1: classid "1:$1" qvisor "${@:2}"; }
 # --- qdisc options: each alone, shown back ------------------------------
 R='qdisc qvisor 1: root refcnt [0-9]+'
 accept "qdisc with defaults" \
-	"$R limit 10000p buckets 4096 slot 1ms backend pifo overlap 50% *$" qd_add
+	"$R limit 10000p buckets 4096 slot 1ms backend pifo overlap 50% flows 1024 flow_idle 1s *$" qd_add
 qd_del
 accept "qdisc rate 100mbit" "$R rate 100Mbit limit" qd_add rate 100mbit
 qd_del
@@ -115,6 +115,12 @@ accept "qdisc default 10 (hex minor)" " slot 1ms default 10 backend" \
 	qd_add default 10
 qd_del
 accept "qdisc backend fifo" " backend fifo overlap" qd_add backend fifo
+qd_del
+accept "qdisc flows 16" " flows 16 flow_idle" qd_add flows 16
+qd_del
+accept "qdisc flows 262144" " flows 262144 flow_idle" qd_add flows 262144
+qd_del
+accept "qdisc flow_idle 200ms" " flows 1024 flow_idle 200ms" qd_add flow_idle 200ms
 qd_del
 accept "qdisc backend pifo" " backend pifo overlap" qd_add backend pifo
 qd_del
@@ -193,6 +199,21 @@ accept "class with every option" \
 	"1:b root rank dscp range 8 40 levels 16 weight 7 ceil 1Mbit burst 3000b limit 50p" \
 	cl_add b rank dscp range 8 40 levels 16 weight 7 ceil 1mbit burst 3000 \
 	limit 50
+accept "class rank las (default range 0..2^20-1 bytes)" \
+	"1:20 root rank las range 0 1048575 levels 64 weight 1" cl_add 20 rank las
+accept "class rank stfq" "1:21 root rank stfq range 0 1048575 levels 64 weight 1" \
+	cl_add 21 rank stfq
+accept "class rank edf 10ms (default range 16 budgets in us)" \
+	"1:22 root rank edf 10ms range 0 159999 levels 64 weight 1" \
+	cl_add 22 rank edf 10ms
+accept "class change to rank edf 250us with a range" \
+	"1:21 root rank edf 250us range 0 5000 levels 64 weight 1" \
+	$TC class change dev $DEV parent 1: classid 1:21 qvisor rank edf 250us \
+	range 0 5000
+accept "class change back to rank stfq" \
+	"1:21 root rank stfq range 0 5000 levels 64 weight 1" \
+	$TC class change dev $DEV parent 1: classid 1:21 qvisor rank stfq
+for m in 20 21 22; do $TC class del dev $DEV classid 1:$m; done
 out=$($TC -j class show dev $DEV 2>&1)
 if [ "${out:0:1}" = "[" ]; then
 	missing=""
@@ -254,12 +275,27 @@ reject "class levels 0" 1 'qvisor: illegal "levels" "0": must be from 1 to 65536
 	$TC class change dev $DEV parent 1: classid 1:1 qvisor levels 0
 reject "class levels 0 (kernel, raw netlink)" 0 'levels must be from 1 to 65536' \
 	$QVNL --expect-error EINVAL class change $DEV 1 u32:levels=0
-reject "class rank las (not supported yet)" 2 \
-	'Rank functions las, stfq and edf are not supported yet' \
-	$TC class change dev $DEV parent 1: classid 1:1 qvisor rank las
-reject "class add rank edf (not supported yet) adds nothing" 2 \
-	'Rank functions las, stfq and edf are not supported yet' \
-	cl_add 70 rank edf 10ms
+reject "class rank edf without TIME (tc)" 1 'qvisor: illegal "edf"' \
+	$TC class change dev $DEV parent 1: classid 1:1 qvisor rank edf 0
+reject "class add rank edf without budget (kernel, raw netlink) adds nothing" 0 \
+	'rank edf needs a deadline budget greater than 0' \
+	$QVNL --expect-error EINVAL class add $DEV 70 u8:rank=6
+reject "class rank 7 (kernel, raw netlink)" 0 'Unknown rank source' \
+	$QVNL --expect-error EINVAL class change $DEV 1 u8:rank=7
+reject "qdisc flows 100" 1 \
+	'qvisor: illegal "flows" "100": must be a power of two from 16 to 262144' \
+	$TC qdisc change dev $DEV root qvisor flows 100
+reject "qdisc flows 8 (kernel, raw netlink)" 0 \
+	'flows must be a power of two from 16 to 262144' \
+	$QVNL --expect-error EINVAL qdisc change $DEV u32:flows=8
+reject "qdisc flows 524288 (kernel, raw netlink)" 0 \
+	'flows must be a power of two from 16 to 262144' \
+	$QVNL --expect-error EINVAL qdisc change $DEV u32:flows=524288
+reject "qdisc flow_idle 0" 1 'qvisor: illegal "flow_idle" "0"' \
+	$TC qdisc change dev $DEV root qvisor flow_idle 0
+reject "qdisc flow_idle 0 (kernel, raw netlink)" 0 \
+	'flow_idle must be at least 1us' \
+	$QVNL --expect-error EINVAL qdisc change $DEV u32:flow_idle=0
 reject "class rank mark 0" 1 'qvisor: illegal "mark" "0": MASK must not be 0' \
 	$TC class change dev $DEV parent 1: classid 1:1 qvisor rank mark 0
 reject "class unknown keyword" 1 'What is "colour"?' \

@@ -26,6 +26,10 @@
 #define QVISOR_DEF_SLOT_US	1000
 #define QVISOR_MIN_SPPIFO_Q	2
 #define QVISOR_MAX_SPPIFO_Q	32
+#define QVISOR_MIN_FLOWS	16	/* flow table entries, power of two */
+#define QVISOR_MAX_FLOWS	262144
+#define QVISOR_DEF_FLOWS	1024
+#define QVISOR_DEF_FLOW_IDLE_US	1000000	/* a flow idle 1 s is forgotten */
 
 enum {
 	TCA_QVISOR_BACKEND_PIFO,	/* exact bucketed PIFO (default) */
@@ -51,6 +55,12 @@ enum {
 				 * the next '>' level overlaps, 0..100
 				 */
 	TCA_QVISOR_PAD,
+	TCA_QVISOR_FLOWS,	/* u32, flow table entries (las, stfq),
+				 * power of two 16..262144
+				 */
+	TCA_QVISOR_FLOW_IDLE,	/* u32, usec after which an idle flow is
+				 * forgotten, >= 1
+				 */
 	__TCA_QVISOR_MAX
 };
 #define TCA_QVISOR_MAX (__TCA_QVISOR_MAX - 1)
@@ -61,9 +71,9 @@ enum {
 	TCA_QVISOR_RANK_MARK,	/* skb->mark & mask */
 	TCA_QVISOR_RANK_DSCP,	/* IPv4/IPv6 DSCP */
 	TCA_QVISOR_RANK_FIFO,	/* arrival order: every packet rank 0 */
-	TCA_QVISOR_RANK_LAS,	/* reserved: bytes already sent by the flow */
-	TCA_QVISOR_RANK_STFQ,	/* reserved: start-time fair queueing tag */
-	TCA_QVISOR_RANK_EDF,	/* reserved: arrival + deadline budget */
+	TCA_QVISOR_RANK_LAS,	/* bytes the flow sent before the packet */
+	TCA_QVISOR_RANK_STFQ,	/* start-time fair queueing tag, bytes */
+	TCA_QVISOR_RANK_EDF,	/* arrival + deadline budget, usec */
 	__TCA_QVISOR_RANK_MAX,
 };
 #define TCA_QVISOR_RANK_MAX (__TCA_QVISOR_RANK_MAX - 1)
@@ -80,7 +90,10 @@ enum {
 	TCA_QVISOR_CLASS_CEIL,		/* u64, bytes per second, 0 = none */
 	TCA_QVISOR_CLASS_BURST,		/* u32, bytes */
 	TCA_QVISOR_CLASS_LIMIT,		/* u32, packets, 0 = qdisc limit */
-	TCA_QVISOR_CLASS_EDF_BUDGET,	/* u64, nsec, for rank edf */
+	TCA_QVISOR_CLASS_EDF_BUDGET,	/* u64, nsec, for rank edf; a packet
+					 * with a non-zero skb->mark has its
+					 * own budget of mark usec
+					 */
 	TCA_QVISOR_CLASS_PAD,
 	__TCA_QVISOR_CLASS_MAX
 };
@@ -113,6 +126,15 @@ struct tc_qvisor_xstats {
 	__u64	rounds;			/* credit rounds of all groups */
 	__u64	refills;		/* slot refills of capped tenants */
 	__u64	deferred;		/* packets waiting for credit/tokens */
+	__u32	flows;			/* flow table entries */
+	__u32	flows_live;		/* entries of flows seen within
+					 * flow_idle
+					 */
+	__u64	flows_new;		/* flows started: new, or back after
+					 * being forgotten
+					 */
+	__u64	flows_evicted;		/* live flows forgotten for room */
+	__u64	flows_aged;		/* idle flows forgotten */
 };
 
 struct tc_qvisor_cl_xstats {
