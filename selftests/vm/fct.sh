@@ -5,7 +5,7 @@
 # The experiment itself is tools/fct/qvfct.sh (qvfct on the guest's PATH):
 # web search flows (sizes scaled by 1/8, mean 208 KB) at load 0.6 of a
 # 20 Mbit/s link, ranked by their remaining bytes (SO_PRIORITY), plus
-# constant-bit-rate UDP at 30% of the link ranked "edf 100ms".  Short
+# constant-bit-rate UDP at 30% of the link ranked "edf 10ms".  Short
 # version (make check, about 80 s): pfifo, one PIFO on both tenants' raw
 # ranks, and qvisor "1 >> 2", 15 s of arrivals each; the mean FCT of small
 # flows (< 100 KB) under "1 >> 2" must be below both.
@@ -106,7 +106,7 @@ if [ "$MODE" = bench ]; then
 		done
 	done
 	secs=${FCT_SECS:-20} drain=${FCT_DRAIN:-10}
-	echo "# fct-config: ${FCT_MBIT:-20} Mbit/s link, $secs s of flow arrivals per cell (then up to $drain s to finish), sizes x ${FCT_SCALE:-0.125}, seed ${FCT_SEED:-1}, tenant 2: UDP at ${FCT_CBR:-0.3} of the link, rank ${FCT_T2_RANK:-edf 100ms}"
+	echo "# fct-config: ${FCT_MBIT:-20} Mbit/s link, $secs s of flow arrivals per cell (then up to $drain s to finish), sizes x ${FCT_SCALE:-0.125}, seed ${FCT_SEED:-1}, tenant 2: UDP at ${FCT_CBR:-0.3} of the link, rank ${FCT_T2_RANK:-edf 10ms}"
 	run_cells "$OUT.bench" "$secs" "$drain" "${args[@]}"
 	# per-flow lines on the console, for tools/fct/report.sh
 	grep '^# fct-flow: ' "$OUT.bench"

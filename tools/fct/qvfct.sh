@@ -17,7 +17,7 @@
 #            "rank prio"), or with FCT_T1=las by the qdisc ("rank las")
 #   tenant 2 (class 1:2, UDP): qvsend, constant bit rate FCT_CBR x FCT_MBIT
 #            in 1400-byte datagrams, ranked with FCT_T2_RANK (default
-#            "edf 100ms": deadline = arrival + 100 ms, rank in us relative
+#            "edf 10ms": deadline = arrival + 10 ms, rank in us relative
 #            to the start of the tenant's busy period; "fifo" = rank 0)
 # SETTING is one of
 #   pfifo     qvisor backend fifo: one FIFO, ranks ignored (the shaper is
@@ -40,7 +40,7 @@
 # Environment (defaults): FCT_MBIT (20) FCT_SECS (20) FCT_DRAIN (10)
 # FCT_CBR (0.3) FCT_SCALE (0.125) FCT_SEED (1) FCT_LIMIT (1000 packets)
 # FCT_LEVELS (4096) FCT_MAXFLOWS (64) FCT_T1 (pfabric | las)
-# FCT_T2_RANK (edf 100ms).
+# FCT_T2_RANK (edf 10ms).
 set -u
 TC=${TC:-/usr/sbin/tc}
 IP=${IP:-/usr/sbin/ip}
@@ -54,7 +54,7 @@ LIMIT=${FCT_LIMIT:-1000}
 LEVELS=${FCT_LEVELS:-4096}
 MAXFLOWS=${FCT_MAXFLOWS:-64}
 T1=${FCT_T1:-pfabric}
-T2_RANK=${FCT_T2_RANK:-edf 100ms}
+T2_RANK=${FCT_T2_RANK:-edf 10ms}
 NS=fct-rx
 DEV=veth0
 SRC=10.77.0.1
