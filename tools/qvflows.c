@@ -761,6 +761,10 @@ int main(int argc, char **argv)
 	fprintf(stderr, "summary %s flows %d done %d small %d %.3f %.3f "
 		"large %d %.3f %.3f\n", tag, nflows, ndone, nsmall, sm_mean,
 		sm_p99, nlarge, lg_mean, lg_p99);
+	close(cl.ep);
+	free(fl);
+	free(small);
+	free(large);
 	/* failed flows (connect or write errors) make the run fail */
 	return nflows && nsmall + nlarge == nflows ? 0 : 1;
 }
