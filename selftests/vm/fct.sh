@@ -4,10 +4,10 @@
 # UDP tenant (the QVISOR paper's Fig. 4 experiment, on the real qdisc).
 # The experiment itself is tools/fct/qvfct.sh (qvfct on the guest's PATH):
 # web search flows (sizes scaled by 1/8, mean 208 KB) at load 0.6 of a
-# 20 Mbit/s link, ranked by their remaining bytes (SO_PRIORITY), plus
+# 10 Mbit/s link, ranked by their remaining bytes (SO_PRIORITY), plus
 # constant-bit-rate UDP at 30% of the link ranked "edf 10ms".  Short
-# version (make check, about 80 s): pfifo, one PIFO on both tenants' raw
-# ranks, and qvisor "1 >> 2", 15 s of arrivals each; the mean FCT of small
+# version (make check, about 100 s): pfifo, one PIFO on both tenants' raw
+# ranks, and qvisor "1 >> 2", 24 s of arrivals each; the mean FCT of small
 # flows (< 100 KB) under "1 >> 2" must be below both.
 #
 # With qvisor.fct=bench on the kernel command line (make bench-fct) it
@@ -93,11 +93,11 @@ check_small() {
 
 OUT=${TMPDIR:-/tmp}/fct.out
 on_exit "rm -f $OUT $OUT.bench"
-run_cells "$OUT" 15 8 pfifo 0.6 pifo 0.6 strict12 0.6
+run_cells "$OUT" 24 8 pfifo 0.6 pifo 0.6 strict12 0.6
 check_small "$OUT" 0.6
 
 if [ "$MODE" = bench ]; then
-	SETTINGS=${FCT_SETTINGS:-"ideal pfifo pifo strict12 strict21 share ideal-las strict12-las"}
+	SETTINGS=${FCT_SETTINGS:-"ideal pfifo pifo strict12 strict21 share strict12-las"}
 	LOADS=${FCT_LOADS:-"0.2 0.4 0.6 0.8"}
 	args=()
 	for load in $LOADS; do
@@ -105,8 +105,8 @@ if [ "$MODE" = bench ]; then
 			args+=("$s" "$load")
 		done
 	done
-	secs=${FCT_SECS:-16} drain=${FCT_DRAIN:-8}
-	echo "# fct-config: ${FCT_MBIT:-20} Mbit/s link, $secs s of flow arrivals per cell (then up to $drain s to finish), sizes x ${FCT_SCALE:-0.125}, seed ${FCT_SEED:-1}, tenant 2: UDP at ${FCT_CBR:-0.3} of the link, rank ${FCT_T2_RANK:-edf 10ms}"
+	secs=${FCT_SECS:-20} drain=${FCT_DRAIN:-8}
+	echo "# fct-config: ${FCT_MBIT:-10} Mbit/s link, $secs s of flow arrivals per cell (then up to $drain s to finish), sizes x ${FCT_SCALE:-0.125}, seed ${FCT_SEED:-1}, tenant 2: UDP at ${FCT_CBR:-0.3} of the link, rank ${FCT_T2_RANK:-edf 10ms}"
 	run_cells "$OUT.bench" "$secs" "$drain" "${args[@]}"
 	# per-flow lines on the console, for tools/fct/report.sh
 	grep '^# fct-flow: ' "$OUT.bench"

@@ -35,16 +35,17 @@
 # For each cell it prints the per-flow CSV lines of qvflows prefixed with
 # "# fct-flow: " and one line
 #   # fct-summary: SETTING LOAD flows N done D small N MEAN P99 large N MEAN P99 udp MBIT
-# (FCT in ms; small: < 100 KB; udp: tenant 2's delivered Mbit/s).
+# (FCT in ms; small: < 100 KB; udp: Mbit/s that tenant 2's class sent
+# while the flows ran, "-" under pfifo, which has no classes).
 #
-# Environment (defaults): FCT_MBIT (20) FCT_SECS (20) FCT_DRAIN (10)
+# Environment (defaults): FCT_MBIT (10) FCT_SECS (20) FCT_DRAIN (10)
 # FCT_CBR (0.3) FCT_SCALE (0.125) FCT_SEED (1) FCT_LIMIT (1000 packets)
 # FCT_LEVELS (4096) FCT_MAXFLOWS (64) FCT_T1 (pfabric | las)
 # FCT_T2_RANK (edf 10ms).
 set -u
 TC=${TC:-/usr/sbin/tc}
 IP=${IP:-/usr/sbin/ip}
-MBIT=${FCT_MBIT:-20}
+MBIT=${FCT_MBIT:-10}
 SECS=${FCT_SECS:-20}
 DRAIN=${FCT_DRAIN:-10}
 CBR=${FCT_CBR:-0.3}
@@ -70,7 +71,7 @@ usage() {
 }
 
 [ $# -ge 2 ] && [ $(($# % 2)) -eq 0 ] || usage
-for cmd in qvflows qvsend qvrecv; do
+for cmd in qvflows qvsend; do
 	command -v $cmd >/dev/null || { echo "qvfct: $cmd not found" >&2; exit 1; }
 done
 
@@ -78,10 +79,10 @@ done
 MAXR=$(qvflows -i -x "$SCALE" | awk '{ printf "%d", $6 }')
 [ -n "$MAXR" ] && [ "$MAXR" -gt 0 ] || { echo "qvfct: qvflows -i failed" >&2; exit 1; }
 
-SERVER= SEND= RECV=
+SERVER= SEND=
 cleanup() {
 	local p
-	for p in $SERVER $SEND $RECV; do
+	for p in $SERVER $SEND; do
 		kill "$p" 2>/dev/null
 	done
 	$IP link del $DEV 2>/dev/null
@@ -153,6 +154,14 @@ qdisc() {
 		match ip protocol 17 0xff classid 1:2
 }
 
+# class_bytes CLASSID: bytes sent by that class of the root qdisc so far
+class_bytes() {
+	$TC -s class show dev $DEV | awk -v c="$1" '
+		$1 == "class" { me = ($3 == c) }
+		me && /Sent/ { b = $2 }
+		END { print b + 0 }'
+}
+
 # cell SETTING LOAD
 cell() {
 	local set=$1 load=$2 kind=prio pps udp=0 sum t1=$T1 base=$1
@@ -161,37 +170,36 @@ cell() {
 	[ "$t1" = las ] && kind=none
 	$IP tcp_metrics flush all 2>/dev/null
 	if [ "$base" != ideal ]; then
+		# nobody reads the datagrams (the receiver drops them at no
+		# cost); what tenant 2 got is read from its class counters
 		pps=$(awk -v c="$CBR" -v m="$MBIT" -v l=$UDP_LEN \
 			'BEGIN { printf "%.1f", c * m * 1e6 / 8 / (l + 42) }')
-		$IP netns exec $NS qvrecv -p $UDP_PORT -w "$SECS" \
-			</dev/null >"$TMP/udp" 2>/dev/null &
-		RECV=$!
-		sleep 0.2
 		qvsend -d $DST -l $UDP_LEN -t $((SECS + DRAIN + 2)) -r "$pps" \
 			$UDP_PORT:none </dev/null >/dev/null 2>&1 &
 		SEND=$!
 		sleep 0.5
 	fi
+	local b0 b1 us0 us1
+	b0=$(class_bytes 1:2) us0=${EPOCHREALTIME/./}
 	qvflows -c $DST -p $TCP_PORT -R "$MBIT" -L "$load" -t "$SECS" \
 		-W "$DRAIN" -x "$SCALE" -k $kind -C "$MAXFLOWS" -S "$SEED" \
 		-T "$set,$load" -o "$TMP/flows.csv" 2>"$TMP/summary"
+	b1=$(class_bytes 1:2) us1=${EPOCHREALTIME/./}
 	if [ -n "$SEND" ]; then
 		kill "$SEND" 2>/dev/null
 		wait "$SEND" 2>/dev/null
 		SEND=
 	fi
-	if [ -n "$RECV" ]; then
-		wait "$RECV"
-		RECV=
-		udp=$(awk -v s="$SECS" '{ b += $2 } END { printf "%.2f", b * 8 / s / 1e6 }' \
-			"$TMP/udp")
-	fi
+	udp=-
+	[ "$base" != pfifo ] && udp=$(awk -v b=$((b1 - b0)) -v us=$((us1 - us0)) \
+		'BEGIN { printf "%.2f", us ? b * 8 / us : 0 }')
 	sed -n '2,$s/^/# fct-flow: /p' "$TMP/flows.csv"
 	grep -v '^summary' "$TMP/summary" | head -n 5 | sed 's/^/# qvflows: /'
 	sum=$(sed -n 's/^summary [^ ]* //p' "$TMP/summary")
 	[ -n "$sum" ] || { echo "qvfct: no summary from qvflows" >&2; return 1; }
 	echo "# fct-summary: $set $load $sum udp $udp"
-	$TC -s qdisc show dev $DEV | sed -n 's/^ *\(drops .*\)/# fct-qdisc: \1/p'
+	$TC -s qdisc show dev $DEV | sed 's/^/# fct-qdisc: /'
+	$TC -s class show dev $DEV | sed 's/^/# fct-class: /'
 }
 
 setup || { echo "qvfct: setup failed" >&2; exit 1; }
