@@ -31,7 +31,8 @@
 #   share     qvisor "1 + 2" (weights 1:1)
 #   ideal     tenant 1 alone (no UDP), on the strict12 qdisc
 # and NAME-las for any of them: tenant 1 ranked by the qdisc ("rank las",
-# bytes its flow already sent) instead of by the sender.
+# bytes its flow already sent) instead of by the sender.  A suffix @N
+# (strict12@2) runs the cell with seed N instead of FCT_SEED.
 # For each cell it prints the per-flow CSV lines of qvflows prefixed with
 # "# fct-flow: " and one line
 #   # fct-summary: SETTING LOAD flows N done D small N MEAN P99 large N MEAN P99 udp MBIT
@@ -164,8 +165,9 @@ class_bytes() {
 
 # cell SETTING LOAD
 cell() {
-	local set=$1 load=$2 kind=prio pps udp=0 sum t1=$T1 base=$1
-	case $set in *-las) t1=las base=${set%-las} ;; esac
+	local set=$1 load=$2 kind=prio pps udp=0 sum t1=$T1 base=${1%@*} seed=$SEED
+	case $set in *@*) seed=${set##*@} ;; esac
+	case $base in *-las) t1=las base=${base%-las} ;; esac
 	qdisc "$base" $t1 || { echo "qvfct: cannot configure $set" >&2; return 1; }
 	[ "$t1" = las ] && kind=none
 	$IP tcp_metrics flush all 2>/dev/null
@@ -182,7 +184,7 @@ cell() {
 	local b0 b1 us0 us1
 	b0=$(class_bytes 1:2) us0=${EPOCHREALTIME/./}
 	qvflows -c $DST -p $TCP_PORT -R "$MBIT" -L "$load" -t "$SECS" \
-		-W "$DRAIN" -x "$SCALE" -k $kind -C "$MAXFLOWS" -S "$SEED" \
+		-W "$DRAIN" -x "$SCALE" -k $kind -C "$MAXFLOWS" -S "$seed" \
 		-T "$set,$load" -o "$TMP/flows.csv" 2>"$TMP/summary"
 	b1=$(class_bytes 1:2) us1=${EPOCHREALTIME/./}
 	if [ -n "$SEND" ]; then
