@@ -116,7 +116,7 @@ if [ "$MODE" = bench ]; then
 			args+=("$s" "$load")
 		done
 	done
-	secs=${FCT_SECS:-20} drain=${FCT_DRAIN:-8}
+	secs=${FCT_SECS:-12} drain=${FCT_DRAIN:-6}
 	echo "# fct-config: ${FCT_MBIT:-10} Mbit/s link, $secs s of flow arrivals per cell (then up to $drain s to finish), sizes x ${FCT_SCALE:-0.125}, seed ${FCT_SEED:-1}, tenant 2: UDP at ${FCT_CBR:-0.3} of the link, rank ${FCT_T2_RANK:-edf 10ms}"
 	run_cells "$OUT.bench" "$secs" "$drain" "${args[@]}"
 	# per-flow lines on the console, for tools/fct/report.sh
