@@ -219,7 +219,7 @@ bench-fct:
 	@mkdir -p out/bench
 	@rc=0; for k in $(FCT_KVERS); do \
 		$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
-		echo "bench-fct: $$k (about 15 minutes under TCG)"; \
+		echo "bench-fct: $$k (about 10 minutes under TCG)"; \
 		QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/fct-$$k.log \
 		QVISOR_VM_TIMEOUT=3600 QVISOR_TEST_TIMEOUT=3300 \
 		QVISOR_VM_APPEND="qvisor.fct=bench $(FCT_APPEND)" \
