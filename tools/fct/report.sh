@@ -25,18 +25,20 @@ label() {
 	strict12) echo "qvisor 1 >> 2" ;;
 	strict21) echo "qvisor 2 >> 1" ;;
 	share) echo "qvisor 1 + 2" ;;
+	*-las) echo "$(label "${1%-las}"), LAS" ;;
 	*) echo "$1" ;;
 	esac
 }
 
 # "# fct-summary: SET LOAD flows N done D small N MEAN P99 large N MEAN P99 udp MBIT"
-sed -n 's/^# fct-summary: //p' "$LOG" | awk '
+# (SET@N: cells of the short version that runs first; left out)
+sed -n 's/^# fct-summary: //p' "$LOG" | grep -v '^[^ ]*@' | awk '
 	BEGIN { print "setting,load,flows,done,small_n,small_mean_ms,small_p99_ms,large_n,large_mean_ms,large_p99_ms,udp_mbit" }
 	{ print $1 "," $2 "," $4 "," $6 "," $8 "," $9 "," $10 "," $12 "," $13 "," $14 "," $16 }' \
 	>"$OUT.csv"
 {
 	echo "setting,load,id,size,arrival_s,fct_ms,status"
-	sed -n 's/^# fct-flow: //p' "$LOG"
+	sed -n 's/^# fct-flow: //p' "$LOG" | grep -v '^[^,]*@' || true
 } >"$OUT-flows.csv"
 
 [ "$(wc -l <"$OUT.csv")" -gt 1 ] || { echo "report: no fct-summary lines in $LOG" >&2; exit 1; }
@@ -52,6 +54,7 @@ sed -n 's/^# fct-summary: //p' "$LOG" | awk '
 	[ -n "$APPEND" ] && echo "Configuration: $APPEND."
 	echo "A flow still open at the end of a run counts with its age then (a lower"
 	echo "bound of its FCT); flows (done) shows how many completed."
+	echo "Command: \`make bench-fct\` (this kernel: \`make bench-fct FCT_KVERS=$KVER\`)."
 } >"$OUT.md"
 
 if command -v gnuplot >/dev/null; then
@@ -66,14 +69,14 @@ if command -v gnuplot >/dev/null; then
 		plot_large="$plot_large${plot_large:+, }\"$OUT.$s.dat\" using 2:9 with linespoints title \"$t\""
 	done
 	gnuplot <<EOT
-set terminal pngcairo size 1100,450 noenhanced
+set terminal pngcairo size 1100,560 noenhanced
 set output "$OUT.png"
 set datafile separator ","
-set multiplot layout 1,2 title "qvisor FCT of tenant 1 (web search flows, end-host pFabric ranks) next to CBR UDP - $KVER"
+set multiplot layout 1,2 title "qvisor: FCT of tenant 1 (web search flows x 1/8, pFabric or LAS ranks) next to CBR UDP (EDF), $KVER"
 set logscale y
 set grid
 set xlabel "load of tenant 1"
-set key top left font ",9"
+set key bmargin center horizontal maxrows 3 font ",9"
 set title "small flows (< 100 KB): mean FCT"
 set ylabel "ms"
 plot $plot_small
