@@ -53,10 +53,11 @@ PLUGIN_INC := -I include/uapi -I include -I $(IPROUTE2)/include \
 	-I $(IPROUTE2)/include/uapi -I $(IPROUTE2)/tc
 
 TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
-TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl
+TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
+	out/tools/qvfct
 
 .PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core \
-	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test
+	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test bench-fct
 .DELETE_ON_ERROR:
 
 all: module plugin tools
@@ -111,6 +112,12 @@ out/tools/qvisorctl: $(wildcard tools/qvisorctl/*.[ch]) $(UAPI_H) $(CORE_H)
 	@mkdir -p out/tools
 	$(CC) $(TOOLS_CFLAGS) -I include/uapi -I include -o $@ \
 		$(filter %.c,$^) $$(pkg-config --cflags --libs libnl-route-3.0) -lm
+# qvflows compiles its default flow-size CDF in; qvfct is the FCT
+# experiment's guest-side driver (a script, copied into the VM like the tools).
+out/tools/qvflows: tools/fct/websearch.cdf
+out/tools/qvfct: tools/fct/qvfct.sh
+	@mkdir -p out/tools
+	install -m 0755 $< $@
 
 # --- install -----------------------------------------------------------------
 modules_install: module
@@ -207,6 +214,24 @@ bench-shares:
 		selftests/vm/taps.sh >/dev/null; rc=$$?; \
 	tools/bench-shares.sh out/bench/shares-$(BENCH_KVER).log out/bench; \
 	exit $$rc
+
+# Flow completion times (not part of check): one VM boot per kernel runs
+# the whole matrix of selftests/vm/fct.sh (qvisor.fct=bench on the kernel
+# command line: tools/fct/qvfct.sh for every setting and load); then
+# tools/fct/report.sh writes out/bench/fct-KVER.{md,csv,png} and -flows.csv.
+FCT_KVERS ?= $(KVERS)
+bench-fct:
+	@tools/deps.sh
+	@mkdir -p out/bench
+	@rc=0; for k in $(FCT_KVERS); do \
+		$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
+		echo "bench-fct: $$k (about 10 minutes under TCG)"; \
+		QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/fct-$$k.log \
+		QVISOR_VM_TIMEOUT=3600 QVISOR_TEST_TIMEOUT=3300 \
+		QVISOR_VM_APPEND="qvisor.fct=bench $(FCT_APPEND)" \
+		tools/vm/run.sh $$k selftests/vm/fct.sh >/dev/null || rc=1; \
+		tools/fct/report.sh out/bench/fct-$$k.log out/bench/fct-$$k || rc=1; \
+	done; exit $$rc
 
 # Instructions per packet of the portable core vs a binary heap (callgrind).
 bench-core:

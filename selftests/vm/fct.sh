@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Flow completion times of a pFabric tenant next to a constant-bit-rate
+# UDP tenant (the QVISOR paper's Fig. 4 experiment, on the real qdisc).
+# The experiment itself is tools/fct/qvfct.sh (qvfct on the guest's PATH):
+# web search flows (sizes scaled by 1/8, mean 208 KB) at load 0.6 of a
+# 10 Mbit/s link, ranked by their remaining bytes (SO_PRIORITY), plus
+# constant-bit-rate UDP at 30% of the link ranked "edf 10ms".  Short
+# version (make check, about 100 s): pfifo, one PIFO on both tenants' raw
+# ranks, and qvisor "1 >> 2", twice 12 s of arrivals each; the mean FCT of small
+# flows (< 100 KB) under "1 >> 2" must be below both.
+#
+# With qvisor.fct=bench on the kernel command line (make bench-fct) it
+# then runs the whole matrix, FCT_SETTINGS x FCT_LOADS, and checks that
+# "1 >> 2" keeps the small-flow mean FCT within 1.5x of tenant 1 alone at
+# load 0.6.  Kernel command line words qvisor.fct.NAME=VALUE set
+# FCT_NAME=VALUE (see qvfct.sh for the knobs).
+. "$(dirname "$0")/lib.sh"
+
+MODE=short
+for arg in $(cat /proc/cmdline 2>/dev/null); do
+	case $arg in
+	qvisor.fct=*) MODE=${arg#*=} ;;
+	qvisor.fct.*=*)
+		name=${arg#qvisor.fct.}
+		export "FCT_${name%%=*}=${arg#*=}" ;;
+	esac
+done
+
+if ! qvisor_loaded; then
+	tap_skip "fct" "sch_qvisor not loaded"
+	tap_done
+fi
+for t in qvfct qvflows qvsend qvrecv; do
+	command -v $t >/dev/null || { tap_skip "fct" "$t missing"; tap_done; }
+done
+
+# run_cells OUT SECS DRAIN SETTING LOAD ...: qvfct, its output in OUT
+run_cells() {
+	local out=$1 secs=$2 drain=$3 budget rc
+	shift 3
+	# a bound on the whole run: a cell takes at most SECS + DRAIN + ~5 s
+	budget=$(($# / 2 * (secs + drain + 15) + 30))
+	FCT_SECS=$secs FCT_DRAIN=$drain timeout -k 5 $budget qvfct "$@" 2>&1 |
+		tee "$out" | grep -v '^# fct-flow: '
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] && tap_ok "qvfct ran $(($# / 2)) cells" ||
+		tap_fail "qvfct ran $(($# / 2)) cells" "exit status $rc"
+}
+
+# field OUT FIELD SETTING LOAD: from the lines "# fct-summary: SET LOAD
+# flows N done D small N MEAN P99 large N MEAN P99 udp MBIT" of SETTING
+# (any seed suffix @N): flows, done and nsmall summed, small the mean over
+# all its small flows
+field() {
+	awk -v f="$2" -v s="$3" -v l="$4" '
+		$1 == "#" && $2 == "fct-summary:" && $4 == l {
+			k = $3; sub(/@.*/, "", k)
+			if (k != s) next
+			hit = 1; fl += $6; dn += $8; ns += $10; sm += $10 * $11
+		}
+		END {
+			if (!hit) exit
+			if (f == "flows") print fl
+			if (f == "done") print dn
+			if (f == "nsmall") print ns
+			if (f == "small") printf "%.3f\n", ns ? sm / ns : 0
+		}' "$1"
+}
+
+# check_small OUT LOAD: the qualitative result of the short version
+check_small() {
+	local out=$1 L=$2 q nq flows done_ other o
+	q=$(field "$out" small strict12 $L)
+	nq=$(field "$out" nsmall strict12 $L)
+	flows=$(field "$out" flows strict12 $L)
+	done_=$(field "$out" done strict12 $L)
+	if [ -n "$q" ] && [ "${nq:-0}" -ge 30 ]; then
+		tap_ok "1 >> 2: $nq small flows, mean FCT $q ms (load $L)"
+	else
+		tap_fail "1 >> 2: at least 30 small flows measured" \
+			"got ${nq:-none} small flows, mean ${q:-none}"
+	fi
+	if [ -n "$flows" ] && [ "${done_:-x}" = "$flows" ]; then
+		tap_ok "1 >> 2: all $flows flows of tenant 1 completed"
+	else
+		tap_fail "1 >> 2: all flows of tenant 1 completed" \
+			"${done_:-?} of ${flows:-?} done"
+	fi
+	for other in pfifo pifo; do
+		o=$(field "$out" small $other $L)
+		if [ -n "$q" ] && [ -n "$o" ] &&
+			awk -v a="$q" -v b="$o" 'BEGIN { exit !(a < b) }'; then
+			tap_ok "small-flow mean FCT: 1 >> 2 ($q ms) < $other ($o ms)"
+		else
+			tap_fail "small-flow mean FCT: 1 >> 2 < $other" \
+				"1 >> 2: ${q:-none} ms, $other: ${o:-none} ms"
+		fi
+	done
+}
+
+OUT=${TMPDIR:-/tmp}/fct.out
+on_exit "rm -f $OUT $OUT.bench"
+# two rounds with different flows, in the order A B C C B A, so that a
+# slow drift of the emulated machine's speed treats all three alike
+run_cells "$OUT" 12 8 pfifo@1 0.6 pifo@1 0.6 strict12@1 0.6 \
+	strict12@2 0.6 pifo@2 0.6 pfifo@2 0.6
+check_small "$OUT" 0.6
+
+if [ "$MODE" = bench ]; then
+	SETTINGS=${FCT_SETTINGS:-"ideal pfifo pifo strict12 strict21 share strict12-las"}
+	LOADS=${FCT_LOADS:-"0.2 0.4 0.6 0.8"}
+	args=()
+	for load in $LOADS; do
+		for s in $SETTINGS; do
+			args+=("$s" "$load")
+		done
+	done
+	secs=${FCT_SECS:-12} drain=${FCT_DRAIN:-6}
+	echo "# fct-config: ${FCT_MBIT:-10} Mbit/s link, $secs s of flow arrivals per cell (then up to $drain s to finish), sizes x ${FCT_SCALE:-0.125}, seed ${FCT_SEED:-1}, tenant 2: UDP at ${FCT_CBR:-0.3} of the link, rank ${FCT_T2_RANK:-edf 10ms}"
+	run_cells "$OUT.bench" "$secs" "$drain" "${args[@]}"
+	# per-flow lines on the console, for tools/fct/report.sh
+	grep '^# fct-flow: ' "$OUT.bench"
+	q=$(field "$OUT.bench" small strict12 0.6)
+	i=$(field "$OUT.bench" small ideal 0.6)
+	if [ -n "$q" ] && [ -n "$i" ] &&
+		awk -v a="$q" -v b="$i" 'BEGIN { exit !(a <= 1.5 * b) }'; then
+		tap_ok "small-flow mean FCT at load 0.6: 1 >> 2 ($q ms) within 1.5x of ideal ($i ms)"
+	else
+		tap_fail "small-flow mean FCT at load 0.6: 1 >> 2 within 1.5x of ideal" \
+			"1 >> 2: ${q:-none} ms, ideal: ${i:-none} ms"
+	fi
+fi
+tap_done
