@@ -59,14 +59,13 @@ tap_check "qvisor rate ${RATE_MBIT}mbit \"1 >> 2 + 3 + 4\", weights 2:2:1, flood
 # snap: "USEC B1 B2 B3 B4 Q1 Q2 Q3 Q4" bytes sent and backlog packets
 snap() {
 	local t=${EPOCHREALTIME/./}
-	$TC -s class show dev $DEV | awk -v t="$t" '
+	echo "$t" $($TC -s class show dev $DEV | awk '
 		/^class / { cur = $3 }
 		/Sent/ { b[cur] = $2 }
 		/backlog/ { q = $3; sub(/p$/, "", q); p[cur] = q }
-		END { printf "%d", t
-			for (i = 1; i <= 4; i++) printf " %d", b["1:" i]
+		END { for (i = 1; i <= 4; i++) printf " %d", b["1:" i]
 			for (i = 1; i <= 4; i++) printf " %d", p["1:" i]
-			print "" }'
+			print "" }')
 }
 
 # ping_rtt COUNT: "MEDIAN LOSS%" of a ping (tier 1)
