@@ -29,6 +29,7 @@
  * Ends with a summary on stdout:
  *   qvfuzz: seed S: N messages in T s (R/s): qdisc Q, class C, dump D;
  *   accepted A, rejected E (EINVAL x, ...), timeouts 0
+ *   EINVAL/ERANGE/EOPNOTSUPP without extack message K (requests ...)
  * Exit status 0 when every request was answered, 1 when the kernel did not
  * answer (timeout) or the device vanished, 2 on usage or socket errors.
  */
@@ -432,6 +433,8 @@ static void mutate(struct rtattr *opts)
 static int nl_fd;
 static unsigned int seq;
 static unsigned long counts[MAX_ERRNO + 1], timeouts, no_extack;
+/* EINVAL, ERANGE or EOPNOTSUPP without a message: the first few requests */
+static unsigned long bare[8], nbare;
 
 static const char *errno_name(int e)
 {
@@ -763,8 +766,12 @@ int main(int argc, char **argv)
 					   RTA_PAYLOAD(opts));
 		} else {
 			rejected++;
-			if (!has_msg)
+			if (!has_msg) {
 				no_extack++;
+				if ((e == EINVAL || e == ERANGE || e == EOPNOTSUPP) &&
+				    nbare++ < ARRAY_SIZE(bare))
+					bare[nbare - 1] = i;
+			}
 		}
 		if (!quiet && i % 20000 == 0)
 			fprintf(stderr, "qvfuzz: %lu messages, %.1f s\n", i,
@@ -796,5 +803,10 @@ int main(int argc, char **argv)
 	}
 	printf("), without extack message %lu, timeouts %lu\n", no_extack,
 	       timeouts);
+	printf("qvfuzz: EINVAL/ERANGE/EOPNOTSUPP without extack message %lu",
+	       nbare);
+	for (c = 0; c < (int)ARRAY_SIZE(bare) && (unsigned long)c < nbare; c++)
+		printf("%s%lu", c ? " " : " (requests ", bare[c]);
+	printf("%s\n", nbare ? ")" : "");
 	return timeouts ? 1 : 0;
 }
