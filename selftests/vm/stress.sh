@@ -7,7 +7,7 @@
 #   qdisc change (policy, rate, limit) + class change (weight, ceil) /
 #   class 1:5 add, packets queue in it, class 1:5 delete with them queued /
 #   filter churn (delete and re-add a u32 filter) / qdisc replace;
-# every QVISOR_STRESS_HEAVY-th cycle (default 5; every cycle took 3.7 s
+# every QVISOR_STRESS_HEAVY-th cycle (default 10; every cycle took 3.7 s
 # under TCG, 200 of them too long) also: qdisc delete, rmmod sch_qvisor,
 # modprobe sch_qvisor, qdisc + classes + filters added again.
 # After every step, traffic must leave veth0 again within 1 s (its
@@ -20,9 +20,9 @@
 NS=qv-stress
 DST=10.0.5.2
 CYCLES=${QVISOR_STRESS_CYCLES:-200}
-BUDGET=${QVISOR_STRESS_BUDGET:-200}	# seconds; stop early and fail past it
+BUDGET=${QVISOR_STRESS_BUDGET:-220}	# seconds; stop early and fail past it
 RESUME_US=1000000
-HEAVY=${QVISOR_STRESS_HEAVY:-5}	# delete + rmmod + modprobe every HEAVY cycles
+HEAVY=${QVISOR_STRESS_HEAVY:-10}	# delete + rmmod + modprobe every HEAVY cycles
 
 qvisor_loaded || { tap_skip "stress" "sch_qvisor not loaded"; tap_done; }
 tap_check "veth pair across a netns" \
