@@ -248,7 +248,10 @@ DEBUG_KVER ?= $(shell cat $(DEBUG_CACHE)/kver 2>/dev/null)
 DEBUG_VMLINUZ = $(if $(DEBUG_KVER),$(DEBUG_CACHE)/kernels/$(DEBUG_KVER)/vmlinuz)
 DEBUG_TESTS ?= $(filter-out $(addprefix selftests/vm/,shares.sh taps.sh \
 	tenants.sh strict.sh),$(VM_TESTS))
-DEBUG_APPEND ?= qvisor.sanitize=1
+# KASAN and lockdep make the guest several times slower: fewer fuzz
+# messages (still the required 100k) and longer limits.
+DEBUG_APPEND ?= qvisor.sanitize=1 qvisor.env.QVISOR_FUZZ_COUNT=100000 \
+	qvisor.env.QVISOR_FUZZ_TIME=800 qvisor.env.QVISOR_STRESS_BUDGET=800
 
 check-debug:
 	@$(MAKE) -s check-debug-vm; rc=$$?; \
@@ -264,8 +267,8 @@ check-debug-vm:
 	@t0=$$(date +%s); \
 	QVISOR_NOBUILD=1 QVISOR_KERNELS=$(DEBUG_CACHE)/kernels \
 		QVISOR_VM_MEM=$${QVISOR_VM_MEM:-2048} \
-		QVISOR_VM_TIMEOUT=$${QVISOR_VM_TIMEOUT:-3600} \
-		QVISOR_TEST_TIMEOUT=$${QVISOR_TEST_TIMEOUT:-600} \
+		QVISOR_VM_TIMEOUT=$${QVISOR_VM_TIMEOUT:-7200} \
+		QVISOR_TEST_TIMEOUT=$${QVISOR_TEST_TIMEOUT:-900} \
 		QVISOR_VM_APPEND="$(DEBUG_APPEND) $${QVISOR_VM_APPEND:-}" \
 		QVISOR_VM_LOG=$(LOGS)/vm-debug.tap \
 		tools/vm/run.sh $(DEBUG_KVER) $(DEBUG_TESTS); rc=$$?; \
