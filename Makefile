@@ -250,7 +250,7 @@ DEBUG_TESTS ?= $(filter-out $(addprefix selftests/vm/,shares.sh taps.sh \
 	tenants.sh strict.sh),$(VM_TESTS))
 # KASAN and lockdep make the guest several times slower: fewer fuzz
 # messages (still the required 100k) and longer limits.
-DEBUG_APPEND ?= qvisor.sanitize=1 qvisor.env.QVISOR_FUZZ_COUNT=100000 \
+DEBUG_APPEND ?= qvisor.sanitize=1 log_buf_len=16M qvisor.env.QVISOR_FUZZ_COUNT=100000 \
 	qvisor.env.QVISOR_FUZZ_TIME=800 qvisor.env.QVISOR_STRESS_BUDGET=800
 
 check-debug:
