@@ -10,6 +10,8 @@
 #                        both Debian kernels; ends with "N passed, N failed"
 #   make demo            boot a VM and show qvisor at work
 #   make vm-test KVER=.. [TESTS=selftests/vm/x.sh]   VM tests on one kernel
+#   make check-debug     VM tests on the sanitizer kernel (KASAN, lockdep,
+#                        kmemleak) built by tools/vm/build-debug-kernel.sh
 SHELL := /bin/bash
 
 KVER61 := 6.1.0-56-cloud-amd64
@@ -57,7 +59,8 @@ TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qviso
 	out/tools/qvfct
 
 .PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core \
-	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test bench-fct
+	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test bench-fct \
+	check-debug check-debug-vm
 .DELETE_ON_ERROR:
 
 all: module plugin tools
@@ -254,4 +257,51 @@ check:
 		QVISOR_NOBUILD=1 QVISOR_VM_LOG=$(LOGS)/vm-$$k.tap tools/vm/run.sh $$k $(TESTS); \
 		echo "# exit: $$?" >>$(LOGS)/vm-$$k.tap; \
 	done
+	@if [ -f "$(DEBUG_VMLINUZ)" ]; then \
+		$(MAKE) -s check-debug-vm; \
+	else \
+		echo "ok 1 - vm-debug # SKIP no sanitizer kernel in $(DEBUG_CACHE)" \
+			"(tools/vm/build-debug-kernel.sh, about an hour)" | \
+			tee $(LOGS)/vm-debug.tap; \
+	fi
 	@selftests/tap-summary.sh $(LOGS)/*.tap
+
+# --- sanitizer kernel ----------------------------------------------------------
+# tools/vm/build-debug-kernel.sh builds Debian's 6.12 with KASAN, lockdep,
+# kmemleak and UBSAN into DEBUG_CACHE (outside the repository).  check-debug
+# boots it with the VM tests (DEBUG_TESTS: the functional ones, fuzz, stress
+# and adversarial; not the share and latency measurements, which KASAN and
+# lockdep slow down past their tolerances) and fails on any test failure or
+# sanitizer, kmemleak, WARN or BUG report (tools/vm/init.sh qvisor.sanitize).
+# make check runs it only when the kernel is cached.
+DEBUG_CACHE ?= $(or $(QVISOR_DEBUG_CACHE),/var/cache/qvisor/debug-kernel)
+DEBUG_KVER ?= $(shell cat $(DEBUG_CACHE)/kver 2>/dev/null)
+DEBUG_VMLINUZ = $(if $(DEBUG_KVER),$(DEBUG_CACHE)/kernels/$(DEBUG_KVER)/vmlinuz)
+DEBUG_TESTS ?= $(filter-out $(addprefix selftests/vm/,shares.sh taps.sh \
+	tenants.sh strict.sh),$(VM_TESTS))
+# KASAN and lockdep make the guest several times slower: fewer fuzz
+# messages (still the required 100k) and longer limits.
+DEBUG_APPEND ?= qvisor.sanitize=1 log_buf_len=16M qvisor.env.QVISOR_FUZZ_COUNT=100000 \
+	qvisor.env.QVISOR_FUZZ_TIME=800 qvisor.env.QVISOR_STRESS_BUDGET=800
+
+check-debug:
+	@$(MAKE) -s check-debug-vm; rc=$$?; \
+	[ -f $(LOGS)/vm-debug.tap ] && selftests/tap-summary.sh $(LOGS)/vm-debug.tap; \
+	exit $$rc
+
+check-debug-vm:
+	@mkdir -p $(LOGS) && rm -f $(LOGS)/vm-debug.tap
+	@test -f "$(DEBUG_VMLINUZ)" || { echo "make: no sanitizer kernel in" \
+		"$(DEBUG_CACHE): run tools/vm/build-debug-kernel.sh" >&2; exit 1; }
+	@$(MAKE) -s KDIR=$(DEBUG_CACHE)/kernels/$(DEBUG_KVER)/build module >/dev/null
+	@$(MAKE) -s plugin tools
+	@t0=$$(date +%s); \
+	QVISOR_NOBUILD=1 QVISOR_KERNELS=$(DEBUG_CACHE)/kernels \
+		QVISOR_VM_MEM=$${QVISOR_VM_MEM:-2048} \
+		QVISOR_VM_TIMEOUT=$${QVISOR_VM_TIMEOUT:-7200} \
+		QVISOR_TEST_TIMEOUT=$${QVISOR_TEST_TIMEOUT:-900} \
+		QVISOR_VM_APPEND="$(DEBUG_APPEND) $${QVISOR_VM_APPEND:-}" \
+		QVISOR_VM_LOG=$(LOGS)/vm-debug.tap \
+		tools/vm/run.sh $(DEBUG_KVER) $(DEBUG_TESTS); rc=$$?; \
+	echo "# exit: $$rc" >>$(LOGS)/vm-debug.tap; \
+	echo "# check-debug: $(DEBUG_KVER), $$(( $$(date +%s) - t0 ))s"; exit $$rc

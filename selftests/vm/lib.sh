@@ -144,3 +144,29 @@ qdisc_sent_packets() {
 	$TC -s qdisc show dev "$1" |
 		awk '/^qdisc/{root = / root /} root && /Sent/{print $4; exit}'
 }
+
+# Kernel log checks (fuzz.sh, stress.sh, adversarial.sh): klog_mark
+# remembers where the log is; klog_check NAME makes one TAP line, failing
+# on any oops, WARN, BUG, sanitizer (KASAN, UBSAN, lockdep) or kmemleak
+# report logged since the mark.
+KLOG_BAD='WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|refcount_t:|list_(add|del) corruption|Call Trace|kmemleak: .*suspected|possible (circular|recursive) locking|inconsistent lock state|stack-protector|Kernel panic'
+klog_mark() {
+	_klog_lines=$(dmesg | wc -l)
+}
+klog_check() {
+	local new bad
+	new=$(dmesg | tail -n +$((${_klog_lines:-0} + 1)))
+	bad=$(grep -E "$KLOG_BAD" <<<"$new")
+	if [ -z "$bad" ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "$(grep -E -A12 "$KLOG_BAD" <<<"$new" | head -n 60)"
+	fi
+}
+
+# slab_kb: kernel slab memory in kB, after dropping reclaimable caches.
+slab_kb() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
+	awk '/^Slab:/{print $2}' /proc/meminfo
+}

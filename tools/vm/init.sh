@@ -8,6 +8,10 @@
 # and powers the VM off.  Kernel command line knobs:
 #   qvisor.timeout=SECONDS   per test script (default 300)
 #   qvisor.shell=1           drop to a shell instead of powering off
+#   qvisor.sanitize=1        after the tests, scan kmemleak and fail on any
+#                            oops, WARN, BUG, KASAN, UBSAN, lockdep or
+#                            kmemleak report in the kernel log (check-debug)
+#   qvisor.env.NAME=VALUE    export NAME=VALUE to the tests
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb
 export QVISOR_VM=1 QVISOR_SELFTESTS=/qvisor/selftests
@@ -36,10 +40,13 @@ echo /sbin/modprobe >/proc/sys/kernel/modprobe
 
 TIMEOUT=300
 SHELL_AT_END=0
+SANITIZE=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	qvisor.timeout=*) TIMEOUT=${arg#*=} ;;
 	qvisor.shell=*) SHELL_AT_END=${arg#*=} ;;
+	qvisor.sanitize=*) SANITIZE=${arg#*=} ;;
+	qvisor.env.*=*) arg=${arg#qvisor.env.}; export "${arg%%=*}=${arg#*=}" ;;
 	esac
 done
 
@@ -81,6 +88,30 @@ for t in $(cat /qvisor/tests); do
 	echo "# $t: pass=$p fail=$f skip=$s ($(($(date +%s) - start))s)"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 done
+
+if [ "$SANITIZE" = 1 ]; then
+	echo "# qvisor-test: sanitizer reports"
+	leaks=""
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		echo scan >/sys/kernel/debug/kmemleak
+		leaks=$(cat /sys/kernel/debug/kmemleak)
+	else
+		echo "ok 1 - kmemleak scan # SKIP no /sys/kernel/debug/kmemleak"
+		skip=$((skip + 1))
+	fi
+	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|refcount_t:|list_(add|del) corruption|kmemleak: .*suspected|possible (circular|recursive) locking|inconsistent lock state|Kernel panic')
+	if [ -z "$bad" ] && [ -z "$leaks" ]; then
+		echo "ok 1 - sanitizers: no KASAN, UBSAN, lockdep, kmemleak, WARN or BUG report"
+		pass=$((pass + 1))
+	else
+		echo "not ok 1 - sanitizers: $(echo "$bad" | grep -c .) report lines, $(echo "$leaks" | grep -c 'unreferenced object') leaks"
+		dmesg | grep -E -A25 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|refcount_t:|list_(add|del) corruption|possible (circular|recursive) locking|inconsistent lock state' | head -n 200 | sed 's/^/#   /'
+		echo "$leaks" | head -n 100 | sed 's/^/#   /'
+		fail=$((fail + 1))
+	fi
+fi
 
 if [ "$fail" -ne 0 ]; then
 	echo "# kernel log (last 40 lines):"

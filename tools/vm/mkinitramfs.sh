@@ -15,7 +15,8 @@
 # modules) is staged once per kernel under .cache/initramfs/KVER/ and reused
 # while this script, the module list and the host packages are unchanged.
 #
-# Environment: QVISOR_VM_MODULES adds kernel modules (names, no .ko).
+# Environment: QVISOR_VM_MODULES adds kernel modules (names, no .ko);
+# QVISOR_KERNELS is the folder of kernels (default .cache/kernels).
 set -euo pipefail
 
 usage() { echo "usage: $0 KVER OUT.cpio.gz [TEST...]" >&2; exit 2; }
@@ -25,7 +26,7 @@ shift 2
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${QVISOR_CACHE:-$TOP/.cache}
-KROOT=$CACHE/kernels/$KVER/root
+KROOT=${QVISOR_KERNELS:-$CACHE/kernels}/$KVER/root
 KMODS=$KROOT/lib/modules/$KVER
 [ -d "$KMODS/kernel" ] || {
 	echo "mkinitramfs: no modules for $KVER under $KMODS (run tools/deps.sh)" >&2

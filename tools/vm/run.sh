@@ -16,6 +16,9 @@
 #   QVISOR_VM_MEM       guest memory in MB (default 1024)
 #   QVISOR_VM_CPUS      guest CPUs (default 2)
 #   QVISOR_VM_APPEND    extra kernel command line (e.g. qvisor.shell=1)
+#   QVISOR_KERNELS      folder of kernels (KVER/vmlinuz, KVER/root/lib/modules),
+#                       default .cache/kernels; make check-debug points it
+#                       at the sanitizer kernel's cache
 set -uo pipefail
 
 [ $# -ge 1 ] || { echo "usage: $0 KVER [TEST...]" >&2; exit 2; }
@@ -24,7 +27,7 @@ shift
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${QVISOR_CACHE:-$TOP/.cache}
-VMLINUZ=$CACHE/kernels/$KVER/vmlinuz
+VMLINUZ=${QVISOR_KERNELS:-$CACHE/kernels}/$KVER/vmlinuz
 TIMEOUT=${QVISOR_VM_TIMEOUT:-1200}
 LOG=${QVISOR_VM_LOG:-$TOP/out/vm/$KVER/console.log}
 INITRD=$TOP/out/vm/$KVER/initramfs.$$.cpio.gz
