@@ -42,6 +42,7 @@ ifeq ($(TC_LIB_DIR),)
 TC_LIB_DIR := /usr/lib/tc
 endif
 MANDIR ?= /usr/share/man
+SBINDIR ?= /usr/sbin
 PKG_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 UAPI_H := $(wildcard include/uapi/linux/*.h)
@@ -127,8 +128,10 @@ modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) KERNELRELEASE=$(KREL) modules_install
 	@if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a $(KREL); fi
 
-install: modules_install plugin
+install: modules_install plugin out/tools/qvisorctl
 	install -D -m 0644 q_qvisor.so $(DESTDIR)$(TC_LIB_DIR)/q_qvisor.so
+	install -D -m 0755 out/tools/qvisorctl $(DESTDIR)$(SBINDIR)/qvisorctl
+	install -D -m 0644 Documentation/qvisorctl.8 $(DESTDIR)$(MANDIR)/man8/qvisorctl.8
 	@if [ -f Documentation/tc-qvisor.8 ]; then \
 		echo install -D -m 0644 Documentation/tc-qvisor.8 $(DESTDIR)$(MANDIR)/man8/tc-qvisor.8; \
 		install -D -m 0644 Documentation/tc-qvisor.8 $(DESTDIR)$(MANDIR)/man8/tc-qvisor.8; \
@@ -195,9 +198,12 @@ demo:
 	@QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/logs/demo.log \
 		tools/vm/run.sh $(KVER61) selftests/vm/tenants.sh >/dev/null; rc=$$?; \
 	echo; echo "Three tenant namespaces behind a bridge; qvisor on the uplink:"; \
-	echo "  rate 40mbit policy \"1 >> 2 + 3\", weights 60:40, tenants by flower indev"; \
+	echo "  rate 40mbit policy \"1 >> 2 + 3\", weights 60:40, tenants by flower indev,"; \
+	echo "  configured from one spec file by qvisorctl apply"; \
 	echo "  tenant 1: 5 Mbit/s UDP + ping; tenants 2, 3: TCP, saturating"; echo; \
 	sed -n 's/^# table: /  /p' out/logs/demo.log; \
+	echo; echo "qvisorctl top during the run:"; \
+	sed -n 's/^# ctl: /  /p' out/logs/demo.log; \
 	echo; grep -E '^(not )?ok ' out/logs/demo.log | sed 's/^/  /'; \
 	tools/plot-tenants.sh out/logs/demo.log out/demo \
 		"qvisor demo: 1 >> 2 + 3 (60:40), 40 Mbit/s uplink"; \

@@ -47,16 +47,30 @@ setup() {
 	$IP link set br0 up
 }
 
-configure() {
-	local i
-	$TC qdisc add dev up0 root handle 1: qvisor rate ${RATE_MBIT}mbit \
-		limit 1000 policy "1 >> 2 + 3" || return 1
+# The operator's view: one spec file, applied by qvisorctl (libnl-3),
+# which creates the qdisc, the classes and the flower filters.
+write_spec() {
+	cat <<-EOF
+	[link]
+	dev = up0
+	rate = ${RATE_MBIT}mbit
+	limit = 1000
+	policy = 1 >> 2 + 3
+	EOF
 	for i in 1 2 3; do
-		$TC class add dev up0 parent 1: classid 1:$i qvisor \
-			rank dscp range 0 63 weight ${WEIGHT[$i]} &&
-		$TC filter add dev up0 parent 1: protocol ip prio $i \
-			flower indev vm${i}h classid 1:$i || return 1
+		printf '\n[tenant vm%s]\nclass = %s\nmatch = indev vm%sh\n' \
+			$i $i $i
+		printf 'rank = dscp\nrange = 0 63\nweight = %s\n' ${WEIGHT[$i]}
 	done
+}
+
+configure() {
+	write_spec >/tmp/demo.spec
+	qvisorctl apply /tmp/demo.spec || return 1
+	# what apply built must be what the tc commands of the man page build
+	$TC qdisc show dev up0 | grep -q 'qvisor.*rate 40Mbit.*policy "1 >> 2 + 3"' &&
+		[ "$($TC class show dev up0 | grep -c 'rank dscp')" = 3 ] &&
+		[ "$($TC filter show dev up0 | grep -c 'indev vm')" = 3 ]
 }
 
 # sample: "t_ms bytes1 bytes2 bytes3 drops1 drops2 drops3" now
@@ -77,7 +91,7 @@ ping_avg() {
 
 tap_check "bridge with three tenant namespaces and an uplink" setup ||
 	tap_done
-tap_check "qvisor on the uplink, tenants by flower indev" configure ||
+tap_check "qvisorctl apply: qvisor on the uplink, tenants by flower indev" configure ||
 	tap_done
 wait_for 5 $IP netns exec qv-vm1 ping -c1 -W1 $SINK >/dev/null
 
@@ -95,6 +109,8 @@ $IP netns exec qv-vm2 iperf3 -c $SINK -p 5202 -t $SECS >/tmp/iperf-2.txt 2>&1 &
 $IP netns exec qv-vm3 iperf3 -c $SINK -p 5203 -t $SECS >/tmp/iperf-3.txt 2>&1 &
 sleep 1.5
 $IP netns exec qv-vm1 ping -c 30 -i 0.1 $SINK >/tmp/ping-load.txt 2>&1 &
+# qvisorctl's per-tenant view over one second of the run
+(sleep 1.5; qvisorctl top -n 1 -d 1 up0 >/tmp/ctl-top.txt 2>&1) &
 : >/tmp/tenants.samples
 # sample until one second before the clients stop
 while [ $((${EPOCHREALTIME/./} - start)) -lt $(((SECS - 1) * 1000000)) ]; do
@@ -131,9 +147,20 @@ for i in 1 2 3; do
 		"${mbit[$i]}" "$target" "$share" "${drops[$i]}")"
 done
 echo "# table: ping RTT of tenant 1: idle ${idle:-?} ms, under load ${load:-?} ms"
+# "top" without its screen-clearing escapes, for the demo's output
+sed 's/\x1b\[[0-9;]*[A-Za-z]//g' /tmp/ctl-top.txt | sed 's/^/# ctl: /'
 $TC -s qdisc show dev up0 | sed 's/^/# /'
 $TC -s class show dev up0 | sed 's/^/# /'
 
+# qvisorctl top saw all three tenants sending at a rate
+rated=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' /tmp/ctl-top.txt |
+	grep -cE '^1:[123] .*[0-9.]+[mk]bit ')
+if [ "$rated" = 3 ]; then
+	tap_ok "qvisorctl top shows the three tenants with their rates"
+else
+	tap_fail "qvisorctl top shows the three tenants with their rates" \
+		"$rated rows with a rate" "$(cat -v /tmp/ctl-top.txt)"
+fi
 if awk -v m="${mbit[1]}" -v t=$T1_MBIT 'BEGIN { exit !(m >= 0.9 * t) }'; then
 	tap_ok "tier-1 tenant gets what it sends (${mbit[1]} of $T1_MBIT Mbit/s)"
 else
