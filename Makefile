@@ -267,7 +267,7 @@ check:
 		$(MAKE) -s check-debug-vm; \
 	else \
 		echo "ok 1 - vm-debug # SKIP no sanitizer kernel in $(DEBUG_CACHE)" \
-			"(tools/vm/build-debug-kernel.sh, about an hour)" | \
+			"(tools/vm/build-debug-kernel.sh, about 80 min at idle priority)" | \
 			tee $(LOGS)/vm-debug.tap; \
 	fi
 	@selftests/tap-summary.sh $(LOGS)/*.tap
