@@ -9,6 +9,7 @@
 #   make check           every test: host unit tests, checkpatch, VM tests on
 #                        both Debian kernels; ends with "N passed, N failed"
 #   make demo            boot a VM and show qvisor at work
+#   make bench [KVER=..] pktgen vs Linux qdiscs in the VM, then bench-core
 #   make vm-test KVER=.. [TESTS=selftests/vm/x.sh]   VM tests on one kernel
 SHELL := /bin/bash
 
@@ -55,7 +56,7 @@ PLUGIN_INC := -I include/uapi -I include -I $(IPROUTE2)/include \
 TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c))
 
-.PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core \
+.PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core bench \
 	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test
 .DELETE_ON_ERROR:
 
@@ -204,6 +205,24 @@ bench-shares:
 
 # Instructions per packet of the portable core vs a binary heap (callgrind).
 bench-core:
+	@tools/bench/core-bench.sh
+
+# pktgen through qvisor and Linux's own qdiscs (not part of check): one VM
+# boot per kernel (KVER=... for one), tables in out/bench/pktgen-KVER.md;
+# then the core's instruction counts (bench-core).
+bench:
+	@tools/deps.sh
+	@mkdir -p out/bench
+	@for k in $(if $(KVER),$(KVER),$(KVERS)); do \
+		$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
+		echo "bench: pktgen on $$k (about 12 minutes)"; \
+		QVISOR_NOBUILD=1 QVISOR_TEST_TIMEOUT=1800 QVISOR_VM_TIMEOUT=2100 \
+			QVISOR_VM_LOG=out/bench/pktgen-$$k.log \
+			tools/vm/run.sh $$k tools/bench/pktgen-bench.sh >/dev/null; rc=$$?; \
+		tools/bench/pktgen-report.sh out/bench/pktgen-$$k.log | \
+			tee out/bench/pktgen-$$k.md || exit 1; \
+		[ $$rc -eq 0 ] || exit $$rc; \
+	done
 	@tools/bench/core-bench.sh
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".
