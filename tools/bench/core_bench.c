@@ -6,7 +6,11 @@
  * tools/bench/core-bench.sh) to count instructions; it also prints
  * wall-clock ns per pair when run alone.
  *
- *   core_bench pifo|pifo-xform|heap BUCKETS uniform|skewed|zipf DEPTH PAIRS
+ *   core_bench pifo|pifo-xform|heap|none BUCKETS uniform|skewed|zipf DEPTH PAIRS
+ *
+ * "none" runs the measuring loop alone (a slot read and written back
+ * instead of a dequeue and an enqueue), to show what of each count is the
+ * harness.
  *
  * The queue is first filled with DEPTH packets, then each pair dequeues
  * the best packet and enqueues a new one with the next rank of the stream
@@ -82,7 +86,7 @@ static struct pkt *heap_pop(void)
 }
 
 /* ---- the measured loops ------------------------------------------------ */
-enum mode { PIFO, PIFO_XFORM, HEAP };
+enum mode { PIFO, PIFO_XFORM, HEAP, NONE };
 
 static void enqueue(enum mode m, struct pkt *p, u32 rank)
 {
@@ -145,8 +149,27 @@ __attribute__((noinline)) static u64 run_heap(u32 depth, u32 pairs)
 	return check;
 }
 
+/* The loop alone, on one packet: what every mode pays besides its queue */
+__attribute__((noinline)) static u64 run_none(u32 depth, u32 pairs)
+{
+	struct pkt *volatile slot = &pool[0];
+	u64 check = 0;
+	u32 i;
+
+	for (i = 0; i < pairs; i++) {
+		struct pkt *p = slot;
+
+		check += p->rank;
+		p->rank = ranks[depth + i];
+		slot = p;
+	}
+	return check;
+}
+
 static u64 run_pairs(enum mode m, u32 depth, u32 pairs)
 {
+	if (m == NONE)
+		return run_none(depth, pairs);
 	if (m == HEAP)
 		return run_heap(depth, pairs);
 	if (m == PIFO_XFORM)
@@ -193,10 +216,11 @@ int main(int argc, char **argv)
 	enum mode m;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: core_bench pifo|pifo-xform|heap BUCKETS uniform|skewed|zipf DEPTH PAIRS\n");
+		fprintf(stderr, "usage: core_bench pifo|pifo-xform|heap|none BUCKETS uniform|skewed|zipf DEPTH PAIRS\n");
 		return 2;
 	}
 	m = !strcmp(argv[1], "heap") ? HEAP :
+	    !strcmp(argv[1], "none") ? NONE :
 	    !strcmp(argv[1], "pifo-xform") ? PIFO_XFORM : PIFO;
 	buckets = (u32)atoi(argv[2]);
 	skewed = !strcmp(argv[3], "skewed");
@@ -236,7 +260,7 @@ int main(int argc, char **argv)
 			u = (u32)((u64)u * u / span);
 		ranks[i] = u + (m == PIFO_XFORM ? 1000 : 0);
 	}
-	for (i = 0; i < depth; i++)
+	for (i = 0; m != NONE && i < depth; i++)
 		enqueue(m, &pool[i], ranks[i]);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

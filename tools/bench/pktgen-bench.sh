@@ -26,19 +26,25 @@
 #   # pktgen: CONFIG SIZE ROUND PPS
 # which tools/bench/pktgen-report.sh turns into tables.
 # Kernel command line knobs (QVISOR_VM_APPEND):
-#   qvisor.bench_rounds=N  rounds (default 5)
+#   qvisor.bench_rounds=N  rounds (default 3)
 #   qvisor.bench_secs=S    seconds per measurement (default 2)
 #   qvisor.bench_only=A,B  only these configurations (and pfifo)
+#   qvisor.bench_clock=C   how the guest's clock runs, for the report
+#                          (make bench: "icount2", QEMU -icount shift=2:
+#                          guest time advances 4 ns per guest instruction,
+#                          so pps counts instructions, not the host's load)
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=5
+ROUNDS=3
 SECS=2
+CLOCK=wall
 ONLY=
 for arg in $(cat /proc/cmdline 2>/dev/null); do
 	case $arg in
 	qvisor.bench_rounds=*) ROUNDS=${arg#*=} ;;
 	qvisor.bench_secs=*) SECS=${arg#*=} ;;
 	qvisor.bench_only=*) ONLY=${arg#*=} ;;
+	qvisor.bench_clock=*) CLOCK=${arg#*=} ;;
 	esac
 done
 DEV=pgdum0
@@ -216,8 +222,12 @@ if ! pg_setup; then
 	tap_skip "pktgen bench" "pktgen not usable"
 	tap_done
 fi
-echo "# pktgen bench: $(uname -r), $(nproc) cpus, $ROUNDS rounds of ${SECS}s per size"
+echo "# pktgen bench: $(uname -r), $(nproc) cpus, $ROUNDS rounds of ${SECS}s per size, clock $CLOCK"
 echo "# pktgen configs: $CONFIGS"
+# warm up (the first run of a boot is slower: page and slab allocation)
+$TC qdisc add dev $DEV root handle 1: pfifo
+measure 60 >/dev/null
+$TC qdisc del dev $DEV root
 
 declare -A state	# CONFIG -> ok | skip:why | fail:why
 for r in $(seq 1 "$ROUNDS"); do

@@ -16,6 +16,7 @@
 #   QVISOR_VM_MEM       guest memory in MB (default 1024)
 #   QVISOR_VM_CPUS      guest CPUs (default 2)
 #   QVISOR_VM_APPEND    extra kernel command line (e.g. qvisor.shell=1)
+#   QVISOR_VM_QEMU      extra QEMU options (make bench: -icount shift=N)
 set -uo pipefail
 
 [ $# -ge 1 ] || { echo "usage: $0 KVER [TEST...]" >&2; exit 2; }
@@ -50,7 +51,7 @@ echo "# vm: booting $KVER (initramfs built in $((t1 - t0))s, timeout ${TIMEOUT}s
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
 	-m "${QVISOR_VM_MEM:-1024}" -smp "${QVISOR_VM_CPUS:-2}" \
 	-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
-	-append "$APPEND" <"$STDIN" 2>&1 |
+	-append "$APPEND" ${QVISOR_VM_QEMU:-} <"$STDIN" 2>&1 |
 	tr -d '\r' | tee "$LOG"
 rc=${PIPESTATUS[0]}
 t2=$(date +%s)
