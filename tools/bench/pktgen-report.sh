@@ -43,11 +43,19 @@ function rmed(c, base, sz,   r, s) {
 			s = s " " pps[c, sz, r] / pps[base, sz, r]
 	return s == "" ? "" : median(s)
 }
+# guest instructions per packet, when the clock counts them (icountN:
+# 2^N ns per instruction)
+function insns(c,   m) {
+	if (shift < 0 || !((c, 60) in runs))
+		return ""
+	m = median(runs[c, 60])
+	return sprintf(" %d |", 1e9 / (2 ^ shift) / m)
+}
 function cell(c, sz,   m) {
 	if (!((c, sz) in runs))
 		return "| – | – | – "
 	m = median(runs[c, sz])
-	return sprintf("| %d | −%.0f/+%.0f%% | %.2f ", m,
+	return sprintf("| %d | −%.1f/+%.1f%% | %.2f ", m,
 		       100 * (m - lo(runs[c, sz])) / m,
 		       100 * (hi(runs[c, sz]) - m) / m, rmed(c, "pfifo", sz))
 }
@@ -55,10 +63,11 @@ function row(c, label) {
 	if (!((c, 60) in runs) && !(c in skip))
 		return
 	if (c in skip) {
-		printf "| %s | skipped: %s | | | | | |\n", label, skip[c]
+		printf "| %s | skipped: %s | | | | | |%s\n", label, skip[c],
+		       shift < 0 ? "" : " |"
 		return
 	}
-	printf "| %s %s%s|\n", label, cell(c, 60), cell(c, 1514)
+	printf "| %s %s%s|%s\n", label, cell(c, 60), cell(c, 1514), insns(c)
 }
 function sweep(c, base, label,   s60, s1514) {
 	if (!((c, 60) in runs))
@@ -68,7 +77,13 @@ function sweep(c, base, label,   s60, s1514) {
 	       median(runs[c, 60]), s60 == "" ? "–" : sprintf("%.2f", s60),
 	       median(runs[c, 1514]), s1514 == "" ? "–" : sprintf("%.2f", s1514)
 }
-/^# pktgen bench: / { sub(/^# pktgen bench: /, ""); kernel = $0; next }
+BEGIN { shift = -1 }
+/^# pktgen bench: / {
+	sub(/^# pktgen bench: /, ""); kernel = $0
+	if (match(kernel, /clock icount[0-9]+/))
+		shift = substr(kernel, RSTART + 12, RLENGTH - 12) + 0
+	next
+}
 /^# pktgen: [^ ]+ [0-9]+ [0-9]+ [0-9]+$/ {
 	c = $3; sz = $4; r = $5
 	pps[c, sz, r] = $6
@@ -81,10 +96,12 @@ function sweep(c, base, label,   s60, s1514) {
 	skip[b[1]] = b[2]
 }
 END {
+	ih = shift < 0 ? "" : " guest insns/pkt (64 B) |"
+	id = shift < 0 ? "" : " --- |"
 	print "Kernel " kernel "."
 	print ""
-	print "| qdisc | 64 B pps | spread | vs pfifo | 1500 B pps | spread | vs pfifo |"
-	print "| --- | --- | --- | --- | --- | --- | --- |"
+	print "| qdisc | 64 B pps | spread | vs pfifo | 1500 B pps | spread | vs pfifo |" ih
+	print "| --- | --- | --- | --- | --- | --- | --- |" id
 	n = split("pfifo_fast pfifo prio skbprio fq fq_codel htb drr ets qvisor", s1, " ")
 	for (i = 1; i <= n; i++) {
 		l = s1[i]
@@ -95,8 +112,8 @@ END {
 	print ""
 	print "Several tenants, classified by one classic-BPF filter on the UDP source port:"
 	print ""
-	print "| qdisc | 64 B pps | spread | vs pfifo | 1500 B pps | spread | vs pfifo |"
-	print "| --- | --- | --- | --- | --- | --- | --- |"
+	print "| qdisc | 64 B pps | spread | vs pfifo | 1500 B pps | spread | vs pfifo |" ih
+	print "| --- | --- | --- | --- | --- | --- | --- |" id
 	row("qv:1:4096", "qvisor 1 tenant, 4096 buckets")
 	row("qv:64:4096", "qvisor 64 tenants, 4096 buckets")
 	row("qv:1024:65536", "qvisor 1024 tenants, 65536 buckets")
