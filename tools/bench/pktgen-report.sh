@@ -131,9 +131,9 @@ END {
 	n = split("1 8 64 512 1024", t, " ")
 	for (i = 1; i <= n; i++)
 		sweep("qv:" t[i] ":65536", "qv:1:65536", t[i] " tenants x 65536 buckets")
-	n = split("64 512 4096 32768 65536", b, " ")
+	n = split("128 512 4096 32768 65536", b, " ")
 	for (i = 1; i <= n; i++)
-		sweep("qv:64:" b[i], "qv:64:64", "64 tenants x " b[i] " buckets")
+		sweep("qv:64:" b[i], "qv:64:128", "64 tenants x " b[i] " buckets")
 }'
 fails=$(grep -a -c '^not ok .* - pktgen ' "$LOG" || true)
 if [ "$fails" != 0 ]; then
