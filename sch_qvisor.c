@@ -569,7 +569,7 @@ static void qvisor_release(struct qvisor_sched_data *q,
 	struct sk_buff *skb;
 
 	while (cl->dq_qlen && qvisor_eligible(cl)) {
-		skb = qv_ba_pop(&cl->dq, qv_ba_first(&cl->dq));
+		skb = qv_ba_pop_first(&cl->dq);
 		cl->dq_qlen--;
 		qvisor_admit(q, cl, skb);
 	}
@@ -921,7 +921,7 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	}
 	if (q->rate && !qvisor_rate_allows(sch, now))
 		return NULL;
-	skb = qv_ba_pop(&q->ba, qv_ba_first(&q->ba));
+	skb = qv_ba_pop_first(&q->ba);
 	cl = qvisor_slot_class(q, skb);
 	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));

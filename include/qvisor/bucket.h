@@ -9,7 +9,9 @@
  * three find-first-set (find-last-set) instructions away, and keeping the
  * bits right costs at most three word updates per packet: enqueue and
  * dequeue are O(1) whatever N is.  Packets of one bucket leave in arrival
- * order (FIFO among equal joint ranks).
+ * order (FIFO among equal joint ranks).  The dequeue of the best packet,
+ * qv_ba_pop_first(), clears the bits with the words it read on its way
+ * down: each bit to clear is the lowest one set in its word.
  *
  * Elements are linked through a pointer field at a fixed offset inside
  * them (sk_buff's next in the kernel), so the array allocates nothing per
@@ -169,6 +171,38 @@ static inline void *qv_ba_pop(struct qv_barray *a, u32 idx)
 		b->tail = NULL;
 		qv_ba_unmark(a, idx);
 	}
+	return elem;
+}
+
+/* Remove and return the oldest element of the lowest non-empty bucket;
+ * the array must not be empty.  Same as qv_ba_pop(a, qv_ba_first(a)), but
+ * the words found on the way down are reused to clear the bits: the bit
+ * to clear is the lowest one set in each of them.
+ */
+static inline void *qv_ba_pop_first(struct qv_barray *a)
+{
+	u32 i = qv_ffs64(a->top);
+	u64 m = a->mid[i];
+	u32 w = (i << 6) | qv_ffs64(m);
+	u64 l = a->leaf[w];
+	struct qv_bucket *b = &a->b[(w << 6) | qv_ffs64(l)];
+	void *elem = b->head;
+	void **link = qv_ba_link(a, elem);
+
+	b->head = *link;
+	if (b->head) {
+		*link = NULL;
+		return elem;
+	}
+	b->tail = NULL;
+	l &= l - 1;
+	a->leaf[w] = l;
+	if (l)
+		return elem;
+	m &= m - 1;
+	a->mid[i] = m;
+	if (!m)
+		a->top &= a->top - 1;
 	return elem;
 }
 

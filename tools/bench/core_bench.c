@@ -6,12 +6,21 @@
  * tools/bench/core-bench.sh) to count instructions; it also prints
  * wall-clock ns per pair when run alone.
  *
- *   core_bench pifo|pifo-xform|heap BUCKETS uniform|skewed DEPTH PAIRS
+ *   core_bench pifo|pifo-xform|heap|none BUCKETS uniform|skewed|zipf DEPTH PAIRS
+ *
+ * "none" runs the measuring loop alone (a slot read and written back
+ * instead of a dequeue and an enqueue), to show what of each count is the
+ * harness.
  *
  * The queue is first filled with DEPTH packets, then each pair dequeues
  * the best packet and enqueues a new one with the next rank of the stream
- * (steady state).  Ranks are drawn before the measured loop.
+ * (steady state).  Ranks are drawn before the measured loop: uniform over
+ * the span; skewed, u*u/span of a uniform u (density falling linearly
+ * towards the worst rank); zipf, rank k with probability proportional to
+ * 1/(k+1) (about 1 rank in 12 is the best one at 65536 ranks, half of
+ * them fall in the best 0.4%).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +86,7 @@ static struct pkt *heap_pop(void)
 }
 
 /* ---- the measured loops ------------------------------------------------ */
-enum mode { PIFO, PIFO_XFORM, HEAP };
+enum mode { PIFO, PIFO_XFORM, HEAP, NONE };
 
 static void enqueue(enum mode m, struct pkt *p, u32 rank)
 {
@@ -100,7 +109,7 @@ __attribute__((noinline)) static u64 run_pifo(u32 depth, u32 pairs)
 	u32 i;
 
 	for (i = 0; i < pairs; i++) {
-		struct pkt *p = qv_ba_pop(&ba, qv_ba_first(&ba));
+		struct pkt *p = qv_ba_pop_first(&ba);
 
 		check += p->rank;
 		p->rank = ranks[depth + i];
@@ -115,7 +124,7 @@ __attribute__((noinline)) static u64 run_pifo_xform(u32 depth, u32 pairs)
 	u32 i;
 
 	for (i = 0; i < pairs; i++) {
-		struct pkt *p = qv_ba_pop(&ba, qv_ba_first(&ba));
+		struct pkt *p = qv_ba_pop_first(&ba);
 
 		check += p->rank;
 		p->rank = ranks[depth + i];
@@ -140,8 +149,27 @@ __attribute__((noinline)) static u64 run_heap(u32 depth, u32 pairs)
 	return check;
 }
 
+/* The loop alone, on one packet: what every mode pays besides its queue */
+__attribute__((noinline)) static u64 run_none(u32 depth, u32 pairs)
+{
+	struct pkt *volatile slot = &pool[0];
+	u64 check = 0;
+	u32 i;
+
+	for (i = 0; i < pairs; i++) {
+		struct pkt *p = slot;
+
+		check += p->rank;
+		p->rank = ranks[depth + i];
+		slot = p;
+	}
+	return check;
+}
+
 static u64 run_pairs(enum mode m, u32 depth, u32 pairs)
 {
+	if (m == NONE)
+		return run_none(depth, pairs);
 	if (m == HEAP)
 		return run_heap(depth, pairs);
 	if (m == PIFO_XFORM)
@@ -149,22 +177,54 @@ static u64 run_pairs(enum mode m, u32 depth, u32 pairs)
 	return run_pifo(depth, pairs);
 }
 
+/* Inverse CDF of a Zipf(s = 1) law over [0, span): cdf has span entries */
+static double *zipf_cdf(u32 span)
+{
+	double *cdf = malloc(sizeof(*cdf) * span), sum = 0;
+	u32 k;
+
+	for (k = 0; k < span; k++)
+		cdf[k] = (sum += 1.0 / (k + 1));
+	for (k = 0; k < span; k++)
+		cdf[k] /= sum;
+	return cdf;
+}
+
+static u32 zipf_draw(const double *cdf, u32 span, u64 *s)
+{
+	double u = (double)(xorshift(s) >> 11) / (double)(1ull << 53);
+	u32 lo = 0, hi = span - 1;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int main(int argc, char **argv)
 {
 	u32 buckets, depth, pairs, i, raw_hi;
 	u64 s = 0x9e3779b97f4a7c15ull, check;
 	struct timespec t0, t1;
-	int skewed;
+	int skewed, zipf;
+	double *cdf = NULL;
 	enum mode m;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: core_bench pifo|pifo-xform|heap BUCKETS uniform|skewed DEPTH PAIRS\n");
+		fprintf(stderr, "usage: core_bench pifo|pifo-xform|heap|none BUCKETS uniform|skewed|zipf DEPTH PAIRS\n");
 		return 2;
 	}
 	m = !strcmp(argv[1], "heap") ? HEAP :
+	    !strcmp(argv[1], "none") ? NONE :
 	    !strcmp(argv[1], "pifo-xform") ? PIFO_XFORM : PIFO;
 	buckets = (u32)atoi(argv[2]);
 	skewed = !strcmp(argv[3], "skewed");
+	zipf = !strcmp(argv[3], "zipf");
 	depth = (u32)atoi(argv[4]);
 	pairs = (u32)atoi(argv[5]);
 	if (buckets < 64 || buckets > QV_BMAP_MAX_BITS ||
@@ -187,15 +247,20 @@ int main(int argc, char **argv)
 	qv_ba_init(&ba, calloc(qv_ba_leaf_bytes(buckets), 1),
 		   calloc(qv_ba_bucket_bytes(buckets), 1), buckets,
 		   offsetof(struct pkt, next));
+	if (zipf)
+		cdf = zipf_cdf(m == PIFO_XFORM ? 50000 : buckets);
 	for (i = 0; i < depth + pairs; i++) {
 		u32 span = m == PIFO_XFORM ? 50000 : buckets;
 		u32 u = (u32)(xorshift(&s) % span);
 
 		/* skewed: quadratic, most ranks near the best end */
-		ranks[i] = (skewed ? (u32)((u64)u * u / span) : u) +
-			   (m == PIFO_XFORM ? 1000 : 0);
+		if (zipf)
+			u = zipf_draw(cdf, span, &s);
+		else if (skewed)
+			u = (u32)((u64)u * u / span);
+		ranks[i] = u + (m == PIFO_XFORM ? 1000 : 0);
 	}
-	for (i = 0; i < depth; i++)
+	for (i = 0; m != NONE && i < depth; i++)
 		enqueue(m, &pool[i], ranks[i]);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

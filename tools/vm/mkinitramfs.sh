@@ -9,7 +9,8 @@
 # need (with their dependencies, resolved from the kernel's modules.dep),
 # and the project's artefacts: out/KVER/sch_qvisor.ko, q_qvisor.so,
 # out/tools/*, selftests/vm/*.  TEST names (default: every selftests/vm/*.sh
-# but lib.sh) are written to /qvisor/tests, which the guest /init runs.
+# but lib.sh) are written to /qvisor/tests, which the guest /init runs; a
+# TEST path outside selftests/vm (a benchmark) is copied in beside them.
 #
 # The part that does not depend on the project (binaries, libraries, kernel
 # modules) is staged once per kernel under .cache/initramfs/KVER/ and reused
@@ -208,6 +209,11 @@ if [ $# -eq 0 ]; then
 fi
 : >"$WORK/qvisor/tests"
 for t in "$@"; do
+	# A script outside selftests/vm (tools/bench/pktgen-bench.sh) is
+	# copied beside the selftests, so it can source lib.sh too.
+	if [ -f "$t" ] && [ ! -e "$WORK/qvisor/selftests/$(basename "$t")" ]; then
+		cp "$t" "$WORK/qvisor/selftests/"
+	fi
 	t=$(basename "$t")
 	[ -f "$WORK/qvisor/selftests/$t" ] || {
 		echo "mkinitramfs: no test selftests/vm/$t" >&2

@@ -19,6 +19,7 @@
 #   QVISOR_KERNELS      folder of kernels (KVER/vmlinuz, KVER/root/lib/modules),
 #                       default .cache/kernels; make check-debug points it
 #                       at the sanitizer kernel's cache
+#   QVISOR_VM_QEMU      extra QEMU options (make bench: -icount shift=N)
 set -uo pipefail
 
 [ $# -ge 1 ] || { echo "usage: $0 KVER [TEST...]" >&2; exit 2; }
@@ -53,7 +54,7 @@ echo "# vm: booting $KVER (initramfs built in $((t1 - t0))s, timeout ${TIMEOUT}s
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
 	-m "${QVISOR_VM_MEM:-1024}" -smp "${QVISOR_VM_CPUS:-2}" \
 	-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
-	-append "$APPEND" <"$STDIN" 2>&1 |
+	-append "$APPEND" ${QVISOR_VM_QEMU:-} <"$STDIN" 2>&1 |
 	tr -d '\r' | tee "$LOG"
 rc=${PIPESTATUS[0]}
 t2=$(date +%s)

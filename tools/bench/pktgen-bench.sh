@@ -1,0 +1,260 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# pktgen-bench.sh: packets per second through qvisor and through Linux's own
+# qdiscs, side by side in one boot.  Runs inside the test VM (`make bench`,
+# or tools/vm/run.sh KVER tools/bench/pktgen-bench.sh); it is not a
+# selftest and `make check` does not run it.
+#
+# One pktgen thread sends in `xmit_mode queue_xmit` (dev_queue_xmit, so
+# through the root qdisc) into a dummy device, which frees every packet as
+# fast as the qdisc hands it over.  Each configuration is set up once per
+# round and measured with 60-byte frames (64 on the wire with the FCS) and
+# with 1514-byte frames (a 1500-byte IP packet); the configurations are
+# interleaved round by round so that a slow phase of the host hits all of
+# them alike.
+#
+# Classification:
+#   - single-class rows: pktgen sets skb->priority to 1:1, which every
+#     classful qdisc here (prio, htb, drr, ets, qvisor) maps to class/band
+#     1:1 without a filter; pfifo_fast and skbprio use it as a priority.
+#   - multi-tenant rows ("bpf"): UDP source ports 1..T, one port per
+#     packet in turn, and one classic-BPF cls_bpf filter returning
+#     classid 1:<source port> (load half word, or, return: 3 instructions),
+#     the same filter for qvisor, htb and drr.
+#
+# Output: TAP (one line per configuration) and, per measurement,
+#   # pktgen: CONFIG SIZE ROUND PPS
+# which tools/bench/pktgen-report.sh turns into tables.
+# Kernel command line knobs (QVISOR_VM_APPEND):
+#   qvisor.bench_rounds=N  rounds (default 3)
+#   qvisor.bench_secs=S    seconds per measurement (default 2)
+#   qvisor.bench_only=A,B  only these configurations (and pfifo)
+#   qvisor.bench_clock=C   how the guest's clock runs, for the report
+#                          (make bench: "icount2", QEMU -icount shift=2:
+#                          guest time advances 4 ns per guest instruction,
+#                          so pps counts instructions, not the host's load)
+. "$(dirname "$0")/lib.sh"
+
+ROUNDS=3
+SECS=2
+CLOCK=wall
+ONLY=
+for arg in $(cat /proc/cmdline 2>/dev/null); do
+	case $arg in
+	qvisor.bench_rounds=*) ROUNDS=${arg#*=} ;;
+	qvisor.bench_secs=*) SECS=${arg#*=} ;;
+	qvisor.bench_only=*) ONLY=${arg#*=} ;;
+	qvisor.bench_clock=*) CLOCK=${arg#*=} ;;
+	esac
+done
+DEV=pgdum0
+PG=/proc/net/pktgen
+SIZES="60 1514"
+BATCH=/tmp/bench.tc
+
+# Rows of the side-by-side table (skb->priority 1:1, no filter)
+SINGLE="pfifo_fast pfifo prio skbprio fq fq_codel htb drr ets qvisor"
+# qvisor shapes: qv:TENANTS:BUCKETS (strict tiers "1 >> 2 >> ... >> T",
+# each tenant levels BUCKETS/TENANTS wide), the tenant sweep at 65536
+# buckets and the bucket sweep at 64 tenants (from 128: 64 strict tiers
+# and the implicit tenant's own need 65 joint ranks)
+QV="qv:1:4096 qv:64:4096 qv:1024:65536
+	qv:1:65536 qv:8:65536 qv:64:65536 qv:512:65536
+	qv:64:128 qv:64:512 qv:64:32768"
+# the same BPF classifier in front of htb and drr; a '+' group of 8
+# weighted tenants; the SP-PIFO backend (skipped while the kernel
+# rejects "backend sppifo")
+OTHER="htb:64 drr:64 htb:1024 drr:1024 qvplus:8 qvsppifo:8"
+CONFIGS="$SINGLE $QV $OTHER"
+
+if [ -n "$ONLY" ]; then
+	CONFIGS="pfifo $(echo "$ONLY" | tr , ' ')"
+fi
+
+tenants_of() {
+	case $1 in
+	*:*:*) local t=${1#*:}; echo "${t%%:*}" ;;
+	*:*) echo "${1#*:}" ;;
+	*) echo 1 ;;
+	esac
+}
+
+strict_policy() {	# T -> "1 >> 2 >> ... >> T"
+	local i p=1
+	for ((i = 2; i <= $1; i++)); do
+		p="$p >> $i"
+	done
+	echo "$p"
+}
+
+# Write the tc batch for a configuration; its tenants are 1:1..1:T.
+write_batch() {
+	local c=$1 t b i p
+	t=$(tenants_of "$c")
+	{
+		case $c in
+		pfifo_fast | pfifo | skbprio | fq | fq_codel)
+			echo "qdisc add dev $DEV root handle 1: $c" ;;
+		prio)
+			echo "qdisc add dev $DEV root handle 1: prio" ;;
+		ets)
+			echo "qdisc add dev $DEV root handle 1: ets bands 1" ;;
+		htb | htb:*)
+			echo "qdisc add dev $DEV root handle 1: htb"
+			for ((i = 1; i <= t; i++)); do
+				echo "class add dev $DEV parent 1: classid 1:$i htb rate 100gbit quantum 3000"
+			done ;;
+		drr | drr:*)
+			echo "qdisc add dev $DEV root handle 1: drr"
+			for ((i = 1; i <= t; i++)); do
+				echo "class add dev $DEV parent 1: classid 1:$i drr"
+			done ;;
+		qvisor)
+			echo "qdisc add dev $DEV root handle 1: qvisor"
+			echo "class add dev $DEV parent 1: classid 1:1 qvisor" ;;
+		qv:*)
+			b=${c##*:}
+			echo "qdisc add dev $DEV root handle 1: qvisor buckets $b policy \"$(strict_policy "$t")\""
+			for ((i = 1; i <= t; i++)); do
+				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels $((b / t))"
+			done ;;
+		qvplus:*)
+			p=1
+			for ((i = 2; i <= t; i++)); do
+				p="$p + $i"
+			done
+			echo "qdisc add dev $DEV root handle 1: qvisor buckets 4096 policy \"$p\""
+			for ((i = 1; i <= t; i++)); do
+				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels 64 weight $i"
+			done ;;
+		qvsppifo:*)
+			# HOOK for the SP-PIFO backend (being written in parallel)
+			echo "qdisc add dev $DEV root handle 1: qvisor backend sppifo 8 policy \"$(strict_policy "$t")\""
+			for ((i = 1; i <= t; i++)); do
+				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels 64"
+			done ;;
+		esac
+		case $c in
+		*:*)	# classid 1:<UDP source port>: ldh [34]; or #0x10000; ret a
+			echo "filter add dev $DEV parent 1: prio 1 bpf bytecode \"3,40 0 0 34,68 0 0 65536,22 0 0 0\"" ;;
+		esac
+	} >"$BATCH"
+}
+
+pgset() {	# FILE CMD
+	if ! echo "$2" >"$1" 2>/dev/null; then
+		echo "# pktgen: '$2' -> $(grep Result: "$1")"
+		return 1
+	fi
+}
+
+pg_setup() {
+	modprobe pktgen || return 1
+	pgset $PG/kpktgend_0 "rem_device_all" || return 1
+	pgset $PG/kpktgend_0 "add_device $DEV" || return 1
+	local d=$PG/$DEV
+	pgset $d "xmit_mode queue_xmit" || return 1
+	pgset $d "count 0" || return 1
+	pgset $d "clone_skb 0" || return 1
+	pgset $d "delay 0" || return 1
+	pgset $d "dst 10.77.0.2" || return 1
+	pgset $d "dst_mac 02:00:00:00:00:02" || return 1
+	pgset $d "udp_dst_min 9" || return 1
+	pgset $d "udp_dst_max 9" || return 1
+}
+
+# One measurement: pps of $SECS seconds of pktgen
+measure() {	# SIZE
+	local d=$PG/$DEV res
+	pgset $d "pkt_size $1" || return 1
+	echo start >$PG/pgctrl &
+	sleep "$SECS"
+	echo stop >$PG/pgctrl
+	wait
+	res=$(grep -oE '[0-9]+pps' $d | head -n 1)
+	[ -n "$res" ] || return 1
+	echo "${res%pps}"
+}
+
+# Set a configuration up, measure both sizes, tear it down.
+run_config() {	# CONFIG ROUND
+	local c=$1 r=$2 t s pps out
+	t=$(tenants_of "$c")
+	write_batch "$c"
+	if ! out=$($TC -b "$BATCH" 2>&1); then
+		echo "$out" >/tmp/bench.err.$c
+		$TC qdisc del dev $DEV root 2>/dev/null
+		return 2
+	fi
+	case $c in
+	*:*) pgset $PG/$DEV "skb_priority 0" ;;	# the filter decides
+	*) pgset $PG/$DEV "skb_priority 65537" ;;	# 1:1
+	esac
+	pgset $PG/$DEV "udp_src_min 1"
+	pgset $PG/$DEV "udp_src_max $((t + 1))"	# exclusive: ports 1..T
+	for s in $SIZES; do
+		if ! pps=$(measure "$s"); then
+			$TC qdisc del dev $DEV root 2>/dev/null
+			return 1
+		fi
+		echo "# pktgen: $c $s $r $pps"
+	done
+	# the packets must have gone through the qdisc under test
+	if [ "$c" != pfifo ] && [ "$c" != pfifo_fast ]; then
+		out=$($TC -s qdisc show dev $DEV | awk '/^ Sent/ { print $4; exit }')
+		if [ "${out:-0}" -lt 1000 ]; then
+			echo "# $c: qdisc counted only ${out:-0} packets"
+			$TC -s qdisc show dev $DEV | sed 's/^/#   /' | head -n 8
+			$TC qdisc del dev $DEV root 2>/dev/null
+			return 1
+		fi
+	fi
+	$TC qdisc del dev $DEV root
+}
+
+modprobe dummy 2>/dev/null
+for m in sch_prio sch_skbprio sch_fq sch_fq_codel sch_htb sch_drr sch_ets cls_bpf; do
+	modprobe $m 2>/dev/null
+done
+$IP link add $DEV type dummy || { tap_skip "pktgen bench" "no dummy device"; tap_done; }
+$IP link set $DEV txqueuelen 1000 up
+$IP addr add 10.77.0.1/24 dev $DEV
+if ! pg_setup; then
+	tap_skip "pktgen bench" "pktgen not usable"
+	tap_done
+fi
+echo "# pktgen bench: $(uname -r), $(nproc) cpus, $ROUNDS rounds of ${SECS}s per size, clock $CLOCK"
+echo "# pktgen configs: $CONFIGS"
+# warm up (the first run of a boot is slower: page and slab allocation)
+$TC qdisc add dev $DEV root handle 1: pfifo
+measure 60 >/dev/null
+$TC qdisc del dev $DEV root
+
+declare -A state	# CONFIG -> ok | skip:why | fail:why
+for r in $(seq 1 "$ROUNDS"); do
+	t0=$EPOCHREALTIME
+	for c in $CONFIGS; do
+		case ${state[$c]:-ok} in ok) ;; *) continue ;; esac
+		run_config "$c" "$r"
+		case $? in
+		0) ;;
+		2)
+			case $c in
+			qvsppifo:*) state[$c]="skip:$(grep -v '^Command failed' /tmp/bench.err.$c | tail -n 1)" ;;
+			*) state[$c]="fail:setup: $(tail -n 2 /tmp/bench.err.$c | tr '\n' ' ')" ;;
+			esac ;;
+		*) state[$c]="fail:measurement failed in round $r" ;;
+		esac
+	done
+	echo "# pktgen: round $r took $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')s"
+done
+
+for c in $CONFIGS; do
+	case ${state[$c]:-ok} in
+	ok) tap_ok "pktgen $c: $ROUNDS rounds x ${SIZES// /+} bytes" ;;
+	skip:*) tap_skip "pktgen $c" "${state[$c]#skip:}" ;;
+	*) tap_fail "pktgen $c" "${state[$c]#fail:}" ;;
+	esac
+done
+$IP link del $DEV
+tap_done
