@@ -109,7 +109,7 @@ bad "u32 where u64 expected (rate)" EINVAL "" qdisc change $DEV u32:rate=1000
 bad "u32 where u8 expected (backend)" EINVAL "" qdisc change $DEV u32:backend=3
 bad "empty attribute (limit)" EINVAL "" qdisc change $DEV hex:limit=
 bad "unknown attribute type TCA_QVISOR_MAX + 1" EINVAL "Unknown attribute type" \
-	qdisc change $DEV u32:$(( $(printf '%d' 12) + 1 ))=1
+	qdisc change $DEV u32:$(( 14 + 1 ))=1
 bad "unknown attribute type 200" EINVAL "Unknown attribute type" \
 	qdisc change $DEV u32:200=1
 bad "attribute type 0 (UNSPEC)" EINVAL "" qdisc change $DEV u32:0=1
