@@ -155,6 +155,22 @@ qdisc() {
 		match ip protocol 17 0xff classid 1:2
 }
 
+# losses outside the qdisc: backlog drops (all CPUs) and TCP's view
+# (retransmitted segments, timeouts) of the senders' namespace
+net_counters() {
+	local d=0 cpu hex rest
+	while read -r cpu hex rest; do
+		d=$((d + 16#$hex))
+	done </proc/net/softnet_stat
+	awk -v d="$d" '
+		$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++) ix[$i] = i; h = 1; next }
+		$1 == "Tcp:" { r = $(ix["RetransSegs"]) }
+		$1 == "TcpExt:" && !g { for (i = 2; i <= NF; i++) jx[$i] = i; g = 1; next }
+		$1 == "TcpExt:" { t = $(jx["TCPTimeouts"]) }
+		END { print "softnet_drops", d, "tcp_retrans", r + 0, "tcp_timeouts", t + 0 }' \
+		/proc/net/snmp /proc/net/netstat
+}
+
 # class_bytes CLASSID: bytes sent by that class of the root qdisc so far
 class_bytes() {
 	$TC -s class show dev $DEV | awk -v c="$1" '
@@ -181,7 +197,8 @@ cell() {
 		SEND=$!
 		sleep 0.5
 	fi
-	local b0 b1 us0 us1
+	local b0 b1 us0 us1 n0
+	n0=$(net_counters)
 	b0=$(class_bytes 1:2) us0=${EPOCHREALTIME/./}
 	qvflows -c $DST -p $TCP_PORT -R "$MBIT" -L "$load" -t "$SECS" \
 		-W "$DRAIN" -x "$SCALE" -k $kind -C "$MAXFLOWS" -S "$seed" \
@@ -200,6 +217,7 @@ cell() {
 	sum=$(sed -n 's/^summary [^ ]* //p' "$TMP/summary")
 	[ -n "$sum" ] || { echo "qvfct: no summary from qvflows" >&2; return 1; }
 	echo "# fct-summary: $set $load $sum udp $udp"
+	echo "# fct-net: before: $n0; after: $(net_counters)"
 	$TC -s qdisc show dev $DEV | sed 's/^/# fct-qdisc: /'
 	$TC -s class show dev $DEV | sed 's/^/# fct-class: /'
 }
