@@ -285,14 +285,15 @@ check:
 	@{ $(MAKE) -s host-test 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/host.tap
 	@{ $(MAKE) -s checkpatch 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/checkpatch.tap
 	@for k in $(KVERS); do \
-		QVISOR_NOBUILD=1 QVISOR_VM_LOG=$(LOGS)/vm-$$k.tap tools/vm/run.sh $$k $(TESTS); \
+		QVISOR_NOBUILD=1 QVISOR_VM_TIMEOUT=$${QVISOR_VM_TIMEOUT:-2400} \
+		QVISOR_VM_LOG=$(LOGS)/vm-$$k.tap tools/vm/run.sh $$k $(TESTS); \
 		echo "# exit: $$?" >>$(LOGS)/vm-$$k.tap; \
 	done
-	@if [ -f "$(DEBUG_VMLINUZ)" ]; then \
+	@if [ -f "$(DEBUG_VMLINUZ)" ] && [ "$${QVISOR_CHECK_DEBUG:-0}" = 1 ]; then \
 		$(MAKE) -s check-debug-vm; \
 	else \
-		echo "ok 1 - vm-debug # SKIP no sanitizer kernel in $(DEBUG_CACHE)" \
-			"(tools/vm/build-debug-kernel.sh, about 80 min at idle priority)" | \
+		echo "ok 1 - vm-debug # SKIP sanitizer suite not requested or no kernel" \
+			"in $(DEBUG_CACHE) (QVISOR_CHECK_DEBUG=1, tools/vm/build-debug-kernel.sh)" | \
 			tee $(LOGS)/vm-debug.tap; \
 	fi
 	@selftests/tap-summary.sh $(LOGS)/*.tap
