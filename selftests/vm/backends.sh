@@ -172,7 +172,7 @@ for be in fifo aifo; do
 	fi
 done
 has "aifo: guarantees P1=no P4=no (one FIFO, two tiers)" \
-	'backend aifo overlap 50% guarantees P1=no P2=approx P3=yes P4=no P5=yes P6=yes' \
+	'backend aifo overlap 50% flows 1024 flow_idle 1s guarantees P1=no P2=approx P3=yes P4=no P5=yes P6=yes' \
 	$TC qdisc show dev $DEV
 
 # --- P1 with dedicated tier queues -----------------------------------------
