@@ -286,6 +286,7 @@ check:
 	@{ $(MAKE) -s checkpatch 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/checkpatch.tap
 	@for k in $(KVERS); do \
 		QVISOR_NOBUILD=1 QVISOR_VM_TIMEOUT=$${QVISOR_VM_TIMEOUT:-2400} \
+		QVISOR_TEST_TIMEOUT=$${QVISOR_TEST_TIMEOUT:-420} \
 		QVISOR_VM_LOG=$(LOGS)/vm-$$k.tap tools/vm/run.sh $$k $(TESTS); \
 		echo "# exit: $$?" >>$(LOGS)/vm-$$k.tap; \
 	done

@@ -194,9 +194,11 @@ bad "class unknown attribute type" EINVAL "Unknown attribute type" \
 bad "class add: unknown attribute type" EINVAL "Unknown attribute type" \
 	class add $DEV 6 u32:12=1
 bad "class rank 200" EINVAL "Unknown rank source" class change $DEV 1 u8:rank=200
-bad "class rank las" EOPNOTSUPP "not supported yet" class change $DEV 1 u8:rank=4
-bad "class rank edf" EOPNOTSUPP "not supported yet" \
+ok "class rank las" class change $DEV 1 u8:rank=4
+ok "class rank edf with a budget" \
 	class change $DEV 1 u8:rank=6 u64:budget=1000000
+bad "class rank edf without a budget" EINVAL "deadline budget" \
+	class change $DEV 1 u8:rank=6 u64:budget=0
 bad "class mark mask 0" EINVAL "mark mask must not be zero" \
 	class change $DEV 1 u8:rank=1 u32:mask=0
 bad "class weight 0" EINVAL "weight must be from 1 to 65535" \
@@ -208,8 +210,8 @@ bad "class levels 0" EINVAL "levels must be from 1 to 65536" \
 bad "class levels 65537" EINVAL "levels must be from 1 to 65536" \
 	class change $DEV 1 u32:levels=65537
 bad "class minor 0" EINVAL "" class add $DEV 0 u32:weight=1
-bad "class add with a good weight and a bad rank adds nothing" EOPNOTSUPP "" \
-	class add $DEV 7 u32:weight=9 u8:rank=5
+bad "class add with a good weight and a bad rank adds nothing" EINVAL "" \
+	class add $DEV 7 u32:weight=9 u8:rank=6 u64:budget=0
 bad "class delete of a missing class" ENOENT "" class delete $DEV 99
 
 # --- the kernel log ------------------------------------------------------

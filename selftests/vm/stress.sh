@@ -20,7 +20,7 @@
 NS=qv-stress
 DST=10.0.5.2
 CYCLES=${QVISOR_STRESS_CYCLES:-200}
-BUDGET=${QVISOR_STRESS_BUDGET:-220}	# seconds; stop early and fail past it
+BUDGET=${QVISOR_STRESS_BUDGET:-300}	# seconds; stop early and fail past it
 RESUME_US=1000000
 HEAVY=${QVISOR_STRESS_HEAVY:-10}	# delete + rmmod + modprobe every HEAVY cycles
 

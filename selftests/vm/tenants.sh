@@ -148,12 +148,12 @@ for i in 1 2 3; do
 done
 echo "# table: ping RTT of tenant 1: idle ${idle:-?} ms, under load ${load:-?} ms"
 # "top" without its screen-clearing escapes, for the demo's output
-sed 's/\x1b\[[0-9;]*[A-Za-z]//g' /tmp/ctl-top.txt | sed 's/^/# ctl: /'
+sed "s/$(printf '\033')\[[0-9;]*[A-Za-z]//g" /tmp/ctl-top.txt | sed 's/^/# ctl: /'
 $TC -s qdisc show dev up0 | sed 's/^/# /'
 $TC -s class show dev up0 | sed 's/^/# /'
 
 # qvisorctl top saw all three tenants sending at a rate
-rated=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' /tmp/ctl-top.txt |
+rated=$(sed "s/$(printf '\033')\[[0-9;]*[A-Za-z]//g" /tmp/ctl-top.txt |
 	grep -cE '^1:[123] .*[0-9.]+[mk]bit ')
 if [ "$rated" = 3 ]; then
 	tap_ok "qvisorctl top shows the three tenants with their rates"
