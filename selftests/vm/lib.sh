@@ -128,6 +128,48 @@ veth_pair() {
 		$IP -n "$ns" link set lo up
 }
 
+# udp_test_setup NAME: the start of a test that sends UDP with qvsend
+# through $DEV to $DST (qvrecv in netns $NS): skip the test NAME when the
+# module or the tools are missing; a veth pair across a netns, with a
+# permanent neighbour entry and no IPv6 so that no ARP or IPv6 chatter
+# shares the (throttled) link.  Ends the test when the pair fails.
+udp_test_setup() {
+	local name=$1 t mac
+	if ! qvisor_loaded; then
+		tap_skip "$name" "sch_qvisor not loaded"
+		tap_done
+	fi
+	for t in qvsend qvrecv; do
+		command -v $t >/dev/null || { tap_skip "$name" "$t missing"; tap_done; }
+	done
+	tap_check "veth pair across a netns" \
+		veth_pair $NS $DEV veth1 10.0.0.1 $DST || tap_done
+	mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
+	$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
+	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+}
+
+# setup_qdisc QDISC-OPTIONS...: fresh qvisor root on $DEV at $RATE
+setup_qdisc() {
+	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE "$@" || return 1
+}
+
+# add_class MINOR CLASS-OPTIONS...: class 1:MINOR and a u32 filter sending
+# UDP port 5000 + MINOR to it
+add_class() {
+	local minor=$1
+	shift
+	$TC class add dev $DEV parent 1: classid 1:$minor qvisor "$@" &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip dport $((5000 + minor)) 0xffff classid 1:$minor
+}
+
+# sent_list SPEC: "seq tenant rank" of every packet of a qvsend SPEC
+sent_list() {
+	echo "$1" | tr ',' '\n' | awk -F'[:=]' '{ print NR, $1 - 5000, $3 }'
+}
+
 # wait_for SECONDS CMD [ARG...]: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local n=$(($1 * 10))

@@ -22,20 +22,7 @@ OUT=${TMPDIR:-/tmp}/qv-norm.$$
 mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
 
-if ! qvisor_loaded; then
-	tap_skip "normalize tests" "sch_qvisor not loaded"
-	tap_done
-fi
-for t in qvsend qvrecv; do
-	command -v $t >/dev/null || { tap_skip "normalize tests" "$t missing"; tap_done; }
-done
-
-if ! tap_check "veth pair across a netns" veth_pair $NS $DEV veth1 10.0.0.1 $DST; then
-	tap_done
-fi
-mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
-echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+udp_test_setup "normalize tests"
 
 # setup LEVELS1 LEVELS2: fresh qdisc; LEVELS empty = the default
 setup() {

@@ -21,40 +21,7 @@ OUT=${TMPDIR:-/tmp}/qv-order.$$
 mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
 
-if ! qvisor_loaded; then
-	tap_skip "order tests" "sch_qvisor not loaded"
-	tap_done
-fi
-for t in qvsend qvrecv; do
-	command -v $t >/dev/null || { tap_skip "order tests" "$t missing"; tap_done; }
-done
-
-if ! tap_check "veth pair across a netns" veth_pair $NS $DEV veth1 10.0.0.1 $DST; then
-	tap_done
-fi
-# No ARP and no IPv6 chatter while the link is throttled.
-mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
-echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
-
-# setup_qdisc QDISC-OPTIONS...: fresh qvisor root with the port filters
-setup_qdisc() {
-	$TC qdisc del dev $DEV root >/dev/null 2>&1
-	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE "$@" || return 1
-}
-
-add_class() {	# MINOR CLASS-OPTIONS...
-	local minor=$1
-	shift
-	$TC class add dev $DEV parent 1: classid 1:$minor qvisor "$@" &&
-		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
-			match ip dport $((5000 + minor)) 0xffff classid 1:$minor
-}
-
-# sent_list SPEC: "seq tenant rank" of every packet of a qvsend SPEC
-sent_list() {
-	echo "$1" | tr ',' '\n' | awk -F'[:=]' '{ print NR, $1 - 5000, $3 }'
-}
+udp_test_setup "order tests"
 
 # run_order NAME SPEC EXPECTED: send SPEC behind a blocker, compare the
 # arrival order with EXPECTED (lines "seq tenant rank").

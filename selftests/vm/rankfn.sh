@@ -25,20 +25,7 @@ OUT=${TMPDIR:-/tmp}/qv-rankfn.$$
 mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
 
-if ! qvisor_loaded; then
-	tap_skip "rank function tests" "sch_qvisor not loaded"
-	tap_done
-fi
-for t in qvsend qvrecv; do
-	command -v $t >/dev/null || { tap_skip "rank function tests" "$t missing"; tap_done; }
-done
-
-if ! tap_check "veth pair across a netns" veth_pair $NS $DEV veth1 10.0.0.1 $DST; then
-	tap_done
-fi
-mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
-echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+udp_test_setup "rank function tests"
 
 # setup QDISC-OPTIONS -- CLASS-OPTIONS: fresh qvisor, tenant 1:1 with
 # CLASS-OPTIONS above the blocker's class 1:9
