@@ -91,8 +91,8 @@ log "configuring from $BASECFG"
 cp "$BASECFG" "$B/.config"
 cfg --set-str LOCALVERSION "$LOCALVER" -d LOCALVERSION_AUTO \
 	--set-str SYSTEM_TRUSTED_KEYS "" --set-str SYSTEM_REVOCATION_KEYS "" \
-	-d MODULE_SIG -d MODULE_SIG_ALL -d MODULE_COMPRESS_XZ \
-	-e MODULE_COMPRESS_NONE \
+	-d MODULE_SIG -d MODULE_SIG_ALL -d MODULE_COMPRESS -d MODULE_COMPRESS_XZ \
+	-d MODULE_COMPRESS_GZIP -e MODULE_COMPRESS_NONE \
 	-d DEBUG_INFO -d DEBUG_INFO_DWARF5 -d DEBUG_INFO_DWARF4 \
 	-d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -d DEBUG_INFO_BTF \
 	-d DEBUG_INFO_BTF_MODULES -e DEBUG_INFO_NONE
@@ -124,6 +124,12 @@ for o in KASAN KASAN_INLINE PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK \
 		exit 1
 	}
 done
+# 6.12 has no MODULE_COMPRESS_NONE (6.1 does): "MODULE_COMPRESS off" is
+# the bool; Debian's kmod reads xz and zstd but not gzip modules.
+grep -qE '^CONFIG_MODULE_COMPRESS(_GZIP)?=y' "$B/.config" && {
+	echo "build-debug-kernel: modules would be compressed" >&2
+	exit 1
+}
 grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$B/.config" && {
 	echo "build-debug-kernel: BTF still on" >&2
 	exit 1
