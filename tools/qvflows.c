@@ -44,7 +44,13 @@
  * the socket when a segment is transmitted (retransmissions too), so the
  * rank a segment carries is the remaining size at the last write; with
  * TCP_NOTSENT_LOWAT the unsent backlog, and thus the error, stays below
- * 2 * 16 KB.  qvisor reads the rank with "rank prio" / "rank mark" on a
+ * 2 * 16 KB.  The rank is lowered only while none of the socket's
+ * segments are queued in this host (SO_MEMINFO's wmem_alloc is 0):
+ * otherwise newer segments with a lower rank would overtake older ones
+ * in the PIFO, and TCP takes that reordering for loss.  pFabric's switch
+ * avoids it by sending a flow's earliest packet first; a flow that stays
+ * backlogged here keeps the rank it had when its queue last emptied
+ * (at worst its size).  qvisor reads the rank with "rank prio" / "rank mark" on a
  * device in the sender's network namespace (a veth crossing into another
  * namespace clears skb->mark).  SO_PRIORITY above 6 and SO_MARK need
  * CAP_NET_ADMIN.
@@ -69,6 +75,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sock_diag.h>
 
 #define QVF_MAGIC	0x51564631u	/* "QVF1" */
 #define HDR_LEN		16
@@ -402,8 +409,21 @@ static struct {
 	struct sockaddr_in dst;
 	enum rkind kind;
 	uint64_t unit, maxrank;
+	uint64_t held;		/* rank updates held back: segments queued */
 	int ep;
 } cl = { .unit = 1, .maxrank = 0x7fffffff };
+
+/* Bytes of the socket's segments still queued in this host (qdisc, device) */
+static uint32_t flow_queued(const struct flow *f)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(f->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) ||
+	    len <= SK_MEMINFO_WMEM_ALLOC * sizeof(mem[0]))
+		return 1;	/* unknown: assume queued, keep the rank */
+	return mem[SK_MEMINFO_WMEM_ALLOC];
+}
 
 static void flow_rank(struct flow *f)
 {
@@ -416,6 +436,11 @@ static void flow_rank(struct flow *f)
 		r = cl.maxrank;
 	if ((long)r == f->rank)
 		return;
+	/* never let newer segments overtake older ones of the same flow */
+	if (f->rank >= 0 && (long)r < f->rank && flow_queued(f)) {
+		cl.held++;
+		return;
+	}
 	v = (int)r;
 	if (setsockopt(f->fd, SOL_SOCKET,
 		       cl.kind == R_PRIO ? SO_PRIORITY : SO_MARK, &v, sizeof(v)))
@@ -758,6 +783,9 @@ int main(int argc, char **argv)
 		fclose(out);
 	stats(small, nsmall, &sm_mean, &sm_p99);
 	stats(large, nlarge, &lg_mean, &lg_p99);
+	if (cl.kind != R_NONE)
+		fprintf(stderr, "ranks: %llu lowerings held while segments were queued\n",
+			(unsigned long long)cl.held);
 	fprintf(stderr, "summary %s flows %d done %d small %d %.3f %.3f "
 		"large %d %.3f %.3f\n", tag, nflows, ndone, nsmall, sm_mean,
 		sm_p99, nlarge, lg_mean, lg_p99);
