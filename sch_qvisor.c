@@ -503,14 +503,14 @@ static u32 qvisor_be_index(struct qvisor_sched_data *q,
 	}
 }
 
-/* Put a packet into the joint PIFO at its tenant's current transform */
+/* Put a packet into the joint PIFO at cb->joint (the tenant's current
+ * transform: set at enqueue, recomputed for a packet that waited)
+ */
 static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 			 struct sk_buff *skb)
 {
 	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
 
-	if (q->backend != TCA_QVISOR_BACKEND_FIFO)
-		cb->joint = qv_xform_apply(&cl->xf, cb->rank);
 	qv_ba_push(&q->ba, qvisor_be_index(q, cl, cb->joint, true), skb);
 	cl->adm++;
 	cl->grp->admitted++;
@@ -571,6 +571,9 @@ static void qvisor_release(struct qvisor_sched_data *q,
 	while (cl->dq_qlen && qvisor_eligible(cl)) {
 		skb = qv_ba_pop_first(&cl->dq);
 		cl->dq_qlen--;
+		if (q->backend != TCA_QVISOR_BACKEND_FIFO)
+			qvisor_skb_cb(skb)->joint =
+				qv_xform_apply(&cl->xf, qvisor_skb_cb(skb)->rank);
 		qvisor_admit(q, cl, skb);
 	}
 	qvisor_park(q, cl, now);
