@@ -17,7 +17,7 @@
 # FCT_NAME=VALUE (see qvfct.sh for the knobs).
 . "$(dirname "$0")/lib.sh"
 
-MODE=off
+MODE=short
 for arg in $(cat /proc/cmdline 2>/dev/null); do
 	case $arg in
 	qvisor.fct=*) MODE=${arg#*=} ;;
@@ -27,16 +27,6 @@ for arg in $(cat /proc/cmdline 2>/dev/null); do
 	esac
 done
 
-# Not in make check yet (issue #5 is open): with end-host pFabric ranks
-# (remaining bytes, falling while a flow's older segments still wait) the
-# PIFO settings reorder segments inside a TCP flow, and the short
-# version's assertion fails on seed 2 (Documentation/fct.md).  Run it with
-#   make vm-test KVER=.. TESTS=selftests/vm/fct.sh \
-#	QVISOR_VM_APPEND=qvisor.fct=short
-if [ "$MODE" = off ]; then
-	tap_skip "fct" "known failure, issue #5 open (in-flow reordering by falling end-host ranks); qvisor.fct=short runs it"
-	tap_done
-fi
 if ! qvisor_loaded; then
 	tap_skip "fct" "sch_qvisor not loaded"
 	tap_done
@@ -118,7 +108,7 @@ run_cells "$OUT" 12 8 pfifo@1 0.6 pifo@1 0.6 strict12@1 0.6 \
 check_small "$OUT" 0.6
 
 if [ "$MODE" = bench ]; then
-	SETTINGS=${FCT_SETTINGS:-"ideal pfifo pifo strict12 strict21 share strict12-las"}
+	SETTINGS=${FCT_SETTINGS:-"ideal pfifo pifo strict12 strict21 share strict12-las sppifo8 aifo"}
 	LOADS=${FCT_LOADS:-"0.2 0.4 0.6 0.8"}
 	args=()
 	for load in $LOADS; do

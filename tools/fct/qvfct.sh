@@ -30,6 +30,10 @@
 #   strict21  qvisor "2 >> 1"
 #   share     qvisor "1 + 2" (weights 1:1)
 #   ideal     tenant 1 alone (no UDP), on the strict12 qdisc
+#   sppifo8   qvisor "1 >> 2" on "backend sppifo 8" (8 strict-priority
+#             FIFOs with SP-PIFO's adaptive bounds, split between the tiers)
+#   aifo      qvisor "1 >> 2" on "backend aifo" (one FIFO, rank-quantile
+#             admission)
 # and NAME-las for any of them: tenant 1 ranked by the qdisc ("rank las",
 # bytes its flow already sent) instead of by the sender.  A suffix @N
 # (strict12@2) runs the cell with seed N instead of FCT_SEED.
@@ -67,7 +71,7 @@ UDP_LEN=1400
 TMP=${TMPDIR:-/tmp}/qvfct.$$
 
 usage() {
-	echo "usage: qvfct {pfifo|pifo|strict12|strict21|share|ideal}[-las] LOAD ..." >&2
+	echo "usage: qvfct {pfifo|pifo|strict12|strict21|share|ideal|sppifo8|aifo}[-las] LOAD ..." >&2
 	exit 2
 }
 
@@ -140,6 +144,8 @@ qdisc() {
 	pifo) pol="1 > 2" extra="overlap 100" ;;
 	strict12 | ideal) pol="1 >> 2" ;;
 	strict21) pol="2 >> 1" ;;
+	sppifo8) pol="1 >> 2" extra="backend sppifo 8" ;;
+	aifo) pol="1 >> 2" extra="backend aifo" ;;
 	share) pol="1 + 2" ;;
 	*) usage ;;
 	esac

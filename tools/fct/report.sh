@@ -25,6 +25,8 @@ label() {
 	strict12) echo "qvisor 1 >> 2" ;;
 	strict21) echo "qvisor 2 >> 1" ;;
 	share) echo "qvisor 1 + 2" ;;
+	sppifo8) echo "qvisor 1 >> 2, sppifo 8" ;;
+	aifo) echo "qvisor 1 >> 2, aifo" ;;
 	*-las) echo "$(label "${1%-las}"), LAS" ;;
 	*) echo "$1" ;;
 	esac
