@@ -104,7 +104,14 @@ klog_check "kernel log: no oops, WARN, BUG or sanitizer report"
 rmmod_retry() {
 	local i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		rmmod sch_qvisor 2>/tmp/fuzz-rmmod.err && return 0
+		if rmmod sch_qvisor 2>/tmp/fuzz-rmmod.err; then
+			[ "$i" -gt 1 ] && tap_diag "rmmod needed $i tries:" \
+				"$(cat /tmp/fuzz-rmmod.err)"
+			return 0
+		fi
+		[ "$i" -eq 1 ] && tap_diag "rmmod busy, refcnt" \
+			"$(cat /sys/module/sch_qvisor/refcnt 2>/dev/null):" \
+			"$($TC qdisc show | grep -c qvisor) qvisor qdiscs left"
 		sleep 1
 	done
 	cat /tmp/fuzz-rmmod.err
