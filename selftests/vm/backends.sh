@@ -258,6 +258,10 @@ for p in 5001 5002; do
 done
 sleep 0.5
 for be in "sppifo 8" aifo; do
+	if slow_guest; then
+		tap_skip "$be: UDP 60:40 in a '+' group" "share measurement on a slow (sanitizer) guest"
+		continue
+	fi
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
 	if ! $TC qdisc add dev $DEV root handle 1: qvisor rate 4mbit limit 2000 \
 		backend $be policy "1 + 2" ||

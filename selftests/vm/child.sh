@@ -53,6 +53,11 @@ cl_bytes() {
 # must hold.
 strict_under() {
 	local name=$1 b1 b2 mbit share
+	if slow_guest; then
+		tap_skip "$name: strict priority under the parent's rate" \
+			"share measurement on a slow (sanitizer) guest"
+		return
+	fi
 	$QVSEND -d $DST -l 1000 -t $SECS -r 1000 "5001:none=0,5002:none=0" \
 		>/dev/null 2>&1
 	sleep 0.5
@@ -94,7 +99,7 @@ if tap_check "one qvisor per transmit queue under mq" eval \
 		>/dev/null 2>&1
 	sent=$($TC -s qdisc show dev veth0 | awk '/^qdisc qvisor/{q = 1} q && /Sent/{s += $4; q = 0} END {print s + 0}')
 	mq=$($TC -s qdisc show dev veth0 | awk '/^qdisc mq/{q = 1} q && /Sent/{print $4; exit}')
-	if [ "$sent" -gt 1000 ] && [ "$sent" = "$mq" ]; then
+	if [ "$sent" -gt 100 ] && [ "$sent" = "$mq" ]; then
 		tap_ok "mq children carried all $sent packets"
 	else
 		tap_fail "mq children carried the traffic" "qvisor $sent, mq $mq" \
