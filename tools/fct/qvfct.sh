@@ -172,9 +172,20 @@ net_counters() {
 		$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++) ix[$i] = i; h = 1; next }
 		$1 == "Tcp:" { r = $(ix["RetransSegs"]) }
 		$1 == "TcpExt:" && !g { for (i = 2; i <= NF; i++) jx[$i] = i; g = 1; next }
-		$1 == "TcpExt:" { t = $(jx["TCPTimeouts"]) }
-		END { print "softnet_drops", d, "tcp_retrans", r + 0, "tcp_timeouts", t + 0 }' \
+		$1 == "TcpExt:" { t = $(jx["TCPTimeouts"]); q = $(jx["TCPSpuriousRtxHostQueues"])
+			s = $(jx["TCPSynRetrans"]) }
+		END { print "softnet_drops", d, "tcp_retrans", r + 0, "tcp_timeouts", t + 0,
+			"syn_retrans", s + 0, "rto_while_queued", q + 0 }' \
 		/proc/net/snmp /proc/net/netstat
+}
+
+# the receivers' view: drops and window trouble in namespace fct-rx
+rx_counters() {
+	$IP netns exec $NS cat /proc/net/netstat | awk '
+		$1 == "TcpExt:" && !g { for (i = 2; i <= NF; i++) jx[$i] = i; g = 1; next }
+		$1 == "TcpExt:" { for (k in jx) v[k] = $(jx[k]) }
+		END { n = split("PruneCalled TCPRcvQDrop TCPOFODrop TCPZeroWindowDrop TCPToZeroWindowAdv TCPBacklogDrop ListenDrops ListenOverflows TCPOFOQueue", w, " ")
+			for (i = 1; i <= n; i++) printf "%s %d ", w[i], v[w[i]]; print "" }'
 }
 
 # class_bytes CLASSID: bytes sent by that class of the root qdisc so far
@@ -203,8 +214,8 @@ cell() {
 		SEND=$!
 		sleep 0.5
 	fi
-	local b0 b1 us0 us1 n0
-	n0=$(net_counters)
+	local b0 b1 us0 us1 n0 r0
+	n0=$(net_counters) r0=$(rx_counters)
 	b0=$(class_bytes 1:2) us0=${EPOCHREALTIME/./}
 	qvflows -c $DST -p $TCP_PORT -R "$MBIT" -L "$load" -t "$SECS" \
 		-W "$DRAIN" -x "$SCALE" -k $kind -C "$MAXFLOWS" -S "$seed" \
@@ -224,6 +235,7 @@ cell() {
 	[ -n "$sum" ] || { echo "qvfct: no summary from qvflows" >&2; return 1; }
 	echo "# fct-summary: $set $load $sum udp $udp"
 	echo "# fct-net: before: $n0; after: $(net_counters)"
+	echo "# fct-rx: before: $r0; after: $(rx_counters)"
 	$TC -s qdisc show dev $DEV | sed 's/^/# fct-qdisc: /'
 	$TC -s class show dev $DEV | sed 's/^/# fct-class: /'
 }
