@@ -106,6 +106,9 @@ on_exit "rm -f $OUT $OUT.bench"
 run_cells "$OUT" 12 8 pfifo@1 0.6 pifo@1 0.6 strict12@1 0.6 \
 	strict12@2 0.6 pifo@2 0.6 pfifo@2 0.6
 check_small "$OUT" 0.6
+# the slowest flows of the short version, for the log
+grep '^# fct-flow: ' "$OUT" | awk -F, '$5 > 1000 || $6 != "done"' | head -n 20 |
+	sed 's/^# fct-flow: /# fct-slow: /'
 
 if [ "$MODE" = bench ]; then
 	SETTINGS=${FCT_SETTINGS:-"ideal pfifo pifo strict12 strict21 share strict12-las sppifo8 aifo"}

@@ -67,7 +67,7 @@ measure() {
 	wait $spid
 	pushout=$($TC -s qdisc show dev $DEV | awk '/drops pushout/{print $3; exit}')
 	awk -v a=$((b1b - b1a)) -v b=$((b2b - b2a)) -v t=$((t1 - t0)) -v p="${pushout:-0}" \
-		'BEGIN { n = a + b; if (!n) n = 1;
+		'BEGIN { n = a + b; if (!n) n = 1; if (t <= 0) t = 1;
 			printf "%.2f %.2f %.2f %d %d\n", 100 * a / n, 100 * b / n,
 				(a + b) * 8 / t, p, t / 1000 }'
 }
@@ -79,6 +79,11 @@ sleep 0.5
 
 if ! tap_check "qvisor rate $RATE policy \"1 + 2\", ranges [0,15] and [1000,50000], levels 16" \
 	setup 16 16; then
+	tap_done
+fi
+if slow_guest; then
+	tap_skip "both saturating" "share measurement on a slow (sanitizer) guest"
+	tap_skip "shares within 5 pp" "share measurement on a slow (sanitizer) guest"
 	tap_done
 fi
 read -r s1 s2 mbit pushout ms <<<"$(measure)"
@@ -95,7 +100,8 @@ else
 	tap_fail "both saturating (pushout > 0, >= 30% of $RATE)" \
 		"${mbit} Mbit/s, pushout ${pushout:-?}" "$($TC -s qdisc show dev $DEV)"
 fi
-if awk -v a="$s1" -v b="$s2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 5) }'; then
+if [ -n "$s1" ] && [ -n "$s2" ] &&
+	awk -v a="$s1" -v b="$s2" 'BEGIN { if (a + b < 99) exit 1; d = a - b; if (d < 0) d = -d; exit !(d <= 5) }'; then
 	tap_ok "shares ${s1}% / ${s2}% within 5 pp"
 else
 	tap_fail "shares within 5 pp" "tenant 1 ${s1}%, tenant 2 ${s2}%"

@@ -178,7 +178,10 @@ $CTL top -n 2 -d 0.5 $DEV >"$OUT/top.out" 2>&1
 wait $spid
 r3=$(ctl_class "$OUT/rate.json" 3 rate_bps)
 r1=$(ctl_class "$OUT/rate.json" 1 rate_bps)
-if [ -n "$r3" ] && [ "$r3" -gt 2000000 ] && [ "$r3" -lt 6000000 ] && [ "$r1" = 0 ]; then
+# a slow (sanitizer) guest sends less: any rate for tenant 3 there
+lo3=2000000
+slow_guest && lo3=0
+if [ -n "$r3" ] && [ "$r3" -gt $lo3 ] && [ "$r3" -lt 6000000 ] && [ "$r1" = 0 ]; then
 	tap_ok "show -d 1: tenant 3 rate $r3 bit/s (sent ~4.2 Mbit/s), tenant 1 idle"
 else
 	tap_fail "show -d 1 rate" "tenant 3 '$r3' tenant 1 '$r1'" "$(cat "$OUT/rate.json")"
