@@ -111,6 +111,14 @@ setup() {
 	mac=$($IP link show $DEV | awk '/link\/ether/ { print $2 }')
 	$IP -n $NS neigh replace $SRC lladdr "$mac" dev veth1 nud permanent
 	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+	# A veth hands each packet to the backlog of the CPU that sent it,
+	# and the qdisc dequeues on whichever CPU its timer or a sender ran:
+	# two packets of one flow 1 ms apart can then be received out of
+	# order (under TCG a vCPU's softirq often waits that long), which
+	# TCP takes for loss.  Steer the receive side to one CPU (RPS), as
+	# one NIC queue would deliver them.
+	$IP netns exec $NS sh -c 'echo 1 >/sys/class/net/veth1/queues/rx-0/rps_cpus' \
+		2>/dev/null || echo "qvfct: no RPS, receive order may vary" >&2
 	# every flow starts from scratch: no ssthresh cached from earlier flows
 	sysctl -qw net.ipv4.tcp_no_metrics_save=1 2>/dev/null ||
 		echo 1 >/proc/sys/net/ipv4/tcp_no_metrics_save
