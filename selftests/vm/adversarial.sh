@@ -88,10 +88,10 @@ read -r idle idle_loss <<<"$(ping_rtt 15)"
 
 # Link: 4 Mbit/s of ~1042-byte frames is ~480 packets/s; the partners
 # send that much each, the flooder 2/3 of it on each of its 3 flows.
-LINK_PPS=$(awk -v m="$RATE_MBIT" 'BEGIN { p = int(m * 1e6 / 8 / 1042); print p > 3 ? p : 3 }')
+LINK_PPS=$(awk -v m="$RATE_MBIT" 'BEGIN { p = int(m * 1e6 / 8 / 1042); print (p > 3 ? p : 3) }')
 # a tier-1 packet may wait for one frame on the wire: tolerance 5 ms, or
 # three frame times on slow links
-RTT_TOL=$(awk -v m="$RATE_MBIT" 'BEGIN { f = 3 * 1042 * 8 / m / 1000; printf "%.1f", f > 5 ? f : 5 }')
+RTT_TOL=$(awk -v m="$RATE_MBIT" 'BEGIN { f = 3 * 1042 * 8 / m / 1000; printf "%.1f", (f > 5 ? f : 5) }')
 qvsend -d $DST -l 1000 -t $((WIN + 8)) -r $LINK_PPS "5002:prio=0-7,5003:prio=0-7" \
 	>/dev/null 2>"$OUT/partners.out" &
 p_pid=$!
