@@ -22,6 +22,12 @@ DST=10.0.5.2
 CYCLES=${QVISOR_STRESS_CYCLES:-200}
 BUDGET=${QVISOR_STRESS_BUDGET:-300}	# seconds; stop early and fail past it
 RESUME_US=1000000
+# link rates; a slow (sanitizer) guest's senders reach ~1 Mbit/s in all,
+# so there the link is 30 times slower and packets are still queued
+RATE_HI=10mbit RATE_LO=8mbit CEIL=2mbit FILL=0.05
+if slow_guest; then
+	RATE_HI=300kbit RATE_LO=240kbit CEIL=60kbit FILL=0.5
+fi
 HEAVY=${QVISOR_STRESS_HEAVY:-10}	# delete + rmmod + modprobe every HEAVY cycles
 
 qvisor_loaded || { tap_skip "stress" "sch_qvisor not loaded"; tap_done; }
@@ -39,7 +45,7 @@ nap() { read -r -t "$1" -u 7 _; }	# sleep without a process
 BATCH=/tmp/stress.batch
 setup_batch() {
 	cat >$BATCH <<-EOF
-	qdisc add dev veth0 root handle 1: qvisor rate 10mbit limit 600 policy "1 >> 2 + 3 + 4 + 5"
+	qdisc add dev veth0 root handle 1: qvisor rate $RATE_HI limit 600 policy "1 >> 2 + 3 + 4 + 5"
 	class add dev veth0 parent 1: classid 1:1 qvisor rank fifo
 	class add dev veth0 parent 1: classid 1:2 qvisor rank prio range 0 7 weight 3
 	class add dev veth0 parent 1: classid 1:3 qvisor rank fifo weight 2 limit 100
@@ -131,9 +137,9 @@ cycle=0
 while [ $cycle -lt "$CYCLES" ]; do
 	cycle=$((cycle + 1))
 	if [ $((cycle % 2)) -eq 0 ]; then
-		pol="1 >> 2 + 3 + 4 + 5" rate=10mbit lim=600 ceil=0
+		pol="1 >> 2 + 3 + 4 + 5" rate=$RATE_HI lim=600 ceil=0
 	else
-		pol="1 >> 2 > 3 + 4 >> 5" rate=8mbit lim=400 ceil=2mbit
+		pol="1 >> 2 > 3 + 4 >> 5" rate=$RATE_LO lim=400 ceil=$CEIL
 	fi
 	cat >/tmp/stress.change <<-EOF
 	qdisc change dev veth0 root handle 1: qvisor rate $rate limit $lim policy "$pol"
@@ -144,7 +150,7 @@ while [ $cycle -lt "$CYCLES" ]; do
 	# class 1:5 (skb->priority 1:5 of the 5005 flow) fills, then goes
 	step "class add" $TC class add dev veth0 parent 1: classid 1:5 qvisor \
 		rank fifo weight 2 limit 50
-	nap 0.05
+	nap $FILL
 	if $TC -s class show dev veth0 classid 1:5 | grep -q 'backlog [0-9]*b [1-9]'; then
 		queued_deletes=$((queued_deletes + 1))
 	fi
@@ -157,7 +163,7 @@ while [ $cycle -lt "$CYCLES" ]; do
 	EOF
 	step "filter delete and add" $TC -batch /tmp/stress.filter
 	step "qdisc replace" $TC qdisc replace dev veth0 root handle 1: qvisor \
-		rate 10mbit limit 600 policy "1 >> 2 + 3 + 4 + 5"
+		rate $RATE_HI limit 600 policy "1 >> 2 + 3 + 4 + 5"
 	[ $((cycle % 20)) -eq 0 ] && check_drain
 	# every HEAVY-th cycle: delete, unload, load, set up again
 	if [ $((cycle % HEAVY)) -eq 0 ]; then
