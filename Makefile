@@ -60,7 +60,7 @@ TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
 	out/tools/qvfct
 
-.PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core bench \
+.PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core bench bench-profile \
 	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm
 .DELETE_ON_ERROR:
@@ -273,6 +273,20 @@ bench:
 		[ $$rc -eq 0 ] || exit $$rc; \
 	done
 	@tools/bench/core-bench.sh
+
+# Where the guest's instructions go (perf cpu-clock samples under -icount)
+# for BENCH_PROFILE's configurations of the pktgen bench, one kernel.
+BENCH_PROFILE ?= pfifo,fq_codel,drr,qvisor
+bench-profile:
+	@mkdir -p out/bench
+	@k=$(if $(KVER),$(KVER),$(KVER612)); \
+	$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
+	QVISOR_NOBUILD=1 QVISOR_VM_TIMEOUT=1200 QVISOR_VM_QEMU="$(BENCH_QEMU)" \
+		QVISOR_VM_CPUS=$(BENCH_CPUS) QVISOR_VM_PROGS=$$(command -v perf) \
+		QVISOR_VM_APPEND="qvisor.bench_profile=$(BENCH_PROFILE) qvisor.bench_secs=3" \
+		QVISOR_VM_LOG=out/bench/profile-$$k.log \
+		tools/vm/run.sh $$k tools/bench/pktgen-bench.sh >/dev/null; rc=$$?; \
+	grep -a '^# perf ' out/bench/profile-$$k.log | sed 's/^# //'; exit $$rc
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".
 check:

@@ -29,6 +29,9 @@
 #   qvisor.bench_rounds=N  rounds (default 3)
 #   qvisor.bench_secs=S    seconds per measurement (default 2)
 #   qvisor.bench_only=A,B  only these configurations (and pfifo)
+#   qvisor.bench_profile=A,B  instead of the tables: profile these
+#                          configurations with perf (cpu-clock samples,
+#                          whole guest, 60-byte packets; make bench-profile)
 #   qvisor.bench_clock=C   how the guest's clock runs, for the report
 #                          (make bench: "icount2", QEMU -icount shift=2:
 #                          guest time advances 4 ns per guest instruction,
@@ -39,12 +42,14 @@ ROUNDS=3
 SECS=2
 CLOCK=wall
 ONLY=
+PROFILE=
 for arg in $(cat /proc/cmdline 2>/dev/null); do
 	case $arg in
 	qvisor.bench_rounds=*) ROUNDS=${arg#*=} ;;
 	qvisor.bench_secs=*) SECS=${arg#*=} ;;
 	qvisor.bench_only=*) ONLY=${arg#*=} ;;
 	qvisor.bench_clock=*) CLOCK=${arg#*=} ;;
+	qvisor.bench_profile=*) PROFILE=${arg#*=} ;;
 	esac
 done
 DEV=pgdum0
@@ -229,6 +234,45 @@ echo "# pktgen configs: $CONFIGS"
 $TC qdisc add dev $DEV root handle 1: pfifo
 measure 60 >/dev/null
 $TC qdisc del dev $DEV root
+
+# Profile: where the guest's time goes while pktgen sends 60-byte packets
+# through CONFIG.  Under -icount, cpu-clock samples are spread by guest
+# instructions.  Output: "# perf CONFIG: PERCENT SYMBOL" lines.
+profile_config() {	# CONFIG
+	local c=$1 d=$PG/$DEV perf
+	perf=$(command -v perf) || { tap_skip "profile $c" "no perf in the image"; return; }
+	write_batch "$c"
+	if ! $TC -b "$BATCH" >/tmp/bench.err 2>&1; then
+		tap_fail "profile $c" "$(cat /tmp/bench.err)"
+		return
+	fi
+	pgset $d "skb_priority 65537"
+	pgset $d "udp_src_min 1"
+	pgset $d "udp_src_max 2"
+	pgset $d "pkt_size 60"
+	echo start >$PG/pgctrl &
+	sleep 0.5
+	$perf record -q -e cpu-clock -F 999 -a -o /tmp/perf.data -- sleep "$SECS" \
+		>/tmp/perf.err 2>&1
+	echo stop >$PG/pgctrl
+	wait
+	$perf report -q -i /tmp/perf.data --stdio --sort sym --percent-limit 0.3 \
+		2>/dev/null | awk 'NF >= 2 { $2 = ""; print }' | head -n 60 |
+		sed "s/^/# perf $c: /"
+	if [ -s /tmp/perf.data ]; then
+		tap_ok "profile $c"
+	else
+		tap_fail "profile $c" "$(cat /tmp/perf.err)"
+	fi
+	$TC qdisc del dev $DEV root
+}
+if [ -n "$PROFILE" ]; then
+	for c in ${PROFILE//,/ }; do
+		profile_config "$c"
+	done
+	$IP link del $DEV
+	tap_done
+fi
 
 declare -A state	# CONFIG -> ok | skip:why | fail:why
 for r in $(seq 1 "$ROUNDS"); do

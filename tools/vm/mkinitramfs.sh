@@ -17,6 +17,7 @@
 # while this script, the module list and the host packages are unchanged.
 #
 # Environment: QVISOR_VM_MODULES adds kernel modules (names, no .ko);
+# QVISOR_VM_PROGS adds host programs with their libraries to this image;
 # QVISOR_KERNELS is the folder of kernels (default .cache/kernels).
 set -euo pipefail
 
@@ -192,6 +193,13 @@ fi
 	put_new "$TOP/q_qvisor.so" "$WORK/usr/lib/x86_64-linux-gnu/tc/q_qvisor.so"
 for t in "$TOP"/out/tools/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
+	put_new "$t" "$WORK/usr/local/bin/$(basename "$t")"
+	for lib in $(ldd "$t" 2>/dev/null | awk '/=> \//{print $3}'); do
+		put_file "$lib" "$WORK"
+	done
+done
+# Extra host programs for this image only (make bench-profile: perf)
+for t in ${QVISOR_VM_PROGS:-}; do
 	put_new "$t" "$WORK/usr/local/bin/$(basename "$t")"
 	for lib in $(ldd "$t" 2>/dev/null | awk '/=> \//{print $3}'); do
 		put_file "$lib" "$WORK"
