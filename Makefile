@@ -10,6 +10,7 @@
 #                        both Debian kernels; ends with "N passed, N failed"
 #   make demo            boot a VM and show qvisor at work
 #   make bench [KVER=..] pktgen vs Linux qdiscs in the VM, then bench-core
+#   make bench-profile   perf profile of pktgen through qvisor and others
 #   make vm-test KVER=.. [TESTS=selftests/vm/x.sh]   VM tests on one kernel
 #   make check-debug     VM tests on the sanitizer kernel (KASAN, lockdep,
 #                        kmemleak) built by tools/vm/build-debug-kernel.sh
