@@ -61,11 +61,13 @@ BATCH=/tmp/bench.tc
 SINGLE="pfifo_fast pfifo prio skbprio fq fq_codel htb drr ets qvisor"
 # qvisor shapes: qv:TENANTS:BUCKETS (strict tiers "1 >> 2 >> ... >> T",
 # each tenant levels BUCKETS/TENANTS wide), the tenant sweep at 65536
-# buckets and the bucket sweep at 64 tenants (from 128: 64 strict tiers
-# and the implicit tenant's own need 65 joint ranks)
+# buckets and the bucket sweeps at 64 tenants (from 128: 64 strict tiers
+# and the implicit tenant's own need 65 joint ranks) and at 8 tenants
+# (from 64)
 QV="qv:1:4096 qv:64:4096 qv:1024:65536
 	qv:1:65536 qv:8:65536 qv:64:65536 qv:512:65536
-	qv:64:128 qv:64:512 qv:64:32768"
+	qv:64:128 qv:64:512 qv:64:32768
+	qv:8:64 qv:8:512 qv:8:4096 qv:8:32768"
 # the same BPF classifier in front of htb and drr; a '+' group of 8
 # weighted tenants; the SP-PIFO backend (skipped while the kernel
 # rejects "backend sppifo")

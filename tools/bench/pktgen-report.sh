@@ -134,6 +134,9 @@ END {
 	n = split("128 512 4096 32768 65536", b, " ")
 	for (i = 1; i <= n; i++)
 		sweep("qv:64:" b[i], "qv:64:128", "64 tenants x " b[i] " buckets")
+	n = split("64 512 4096 32768 65536", b, " ")
+	for (i = 1; i <= n; i++)
+		sweep("qv:8:" b[i], "qv:8:64", "8 tenants x " b[i] " buckets")
 }'
 fails=$(grep -a -c '^not ok .* - pktgen ' "$LOG" || true)
 if [ "$fails" != 0 ]; then
