@@ -178,6 +178,22 @@ sent_list() {
 	echo "$1" | tr ',' '\n' | awk -F'[:=]' '{ print NR, $1 - 5000, $3 }'
 }
 
+# order_result NAME SPEC EXPECTED: TAP result of an order test whose
+# receiver wrote "seq tenant rank" lines to $OUT/got ($OUT/recv.err)
+order_result() {
+	local name=$1 spec=$2 expected=$3
+	echo "$expected" >"$OUT/want"
+	if diff -q "$OUT/want" "$OUT/got" >/dev/null; then
+		tap_ok "$name"
+		tap_diag "order: $(awk '{printf "%s:%s ", $2, $3}' "$OUT/got")"
+		return 0
+	fi
+	tap_fail "$name" "sent (seq tenant rank):" "$(sent_list "$spec")" \
+		"expected:" "$expected" "received:" "$(cat "$OUT/got")" \
+		"$(cat "$OUT/recv.err")" "$($TC -s qdisc show dev $DEV)"
+	return 1
+}
+
 # wait_for SECONDS CMD [ARG...]: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local n=$(($1 * 10))

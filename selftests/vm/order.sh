@@ -43,16 +43,7 @@ run_order() {
 		return 1
 	fi
 	wait $rpid
-	echo "$expected" >"$OUT/want"
-	if diff -q "$OUT/want" "$OUT/got" >/dev/null; then
-		tap_ok "$name"
-		tap_diag "order: $(awk '{printf "%s:%s ", $2, $3}' "$OUT/got")"
-		return 0
-	fi
-	tap_fail "$name" "sent (seq tenant rank):" "$(sent_list "$spec")" \
-		"expected:" "$expected" "received:" "$(cat "$OUT/got")" \
-		"$(cat "$OUT/recv.err")" "$($TC -s qdisc show dev $DEV)"
-	return 1
+	order_result "$name" "$spec" "$expected"
 }
 
 # pifo_order SPEC: expected PIFO order when every tenant has levels ==
