@@ -780,15 +780,19 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 /* With a link rate, a GSO packet would hold the link for its whole length
  * (64 KB is 5 ms at 100 Mbit/s) in front of higher tiers: queue its
  * segments one by one instead, as tbf and cake do, and tell the parents
- * how many packets and bytes that really added.
+ * how many packets and bytes that really added.  The packet counts as
+ * sent when any segment was queued, even if pushing out others for it
+ * left the queue no longer: NET_XMIT_DROP would make TCP believe the
+ * data never left (snd_nxt stays), and it would then discard the ACKs
+ * for it as acknowledging unsent data.
  */
 static int qvisor_enqueue_gso(struct sk_buff *skb, struct Qdisc *sch,
 			      struct qvisor_class *cl, u32 rank,
 			      struct sk_buff **to_free)
 {
 	netdev_features_t features = netif_skb_features(skb);
-	unsigned int len = qdisc_pkt_len(skb);
-	int qlen = sch->q.qlen, backlog = sch->qstats.backlog, dq, db;
+	unsigned int len = qdisc_pkt_len(skb), queued = 0;
+	int qlen = sch->q.qlen, backlog = sch->qstats.backlog, dq, db, ret;
 	struct sk_buff *segs, *seg, *next;
 
 	segs = skb_gso_segment(skb, features & ~NETIF_F_GSO_MASK);
@@ -797,18 +801,19 @@ static int qvisor_enqueue_gso(struct sk_buff *skb, struct Qdisc *sch,
 	skb_list_walk_safe(segs, seg, next) {
 		skb_mark_not_on_list(seg);
 		qdisc_skb_cb(seg)->pkt_len = seg->len;
-		qvisor_enqueue_one(seg, sch, cl, rank, to_free);
+		ret = qvisor_enqueue_one(seg, sch, cl, rank, to_free);
+		if (ret == NET_XMIT_SUCCESS || ret == NET_XMIT_CN)
+			queued++;
 	}
 	consume_skb(skb);
 	dq = (int)sch->q.qlen - qlen;
 	db = (int)sch->qstats.backlog - backlog;
-	if (dq > 0) {
+	if (queued) {
 		/* the parents will count one packet of len bytes */
-		qdisc_tree_reduce_backlog(sch, 1 - dq, (int)len - db);
+		if (dq != 1 || db != (int)len)
+			qdisc_tree_reduce_backlog(sch, 1 - dq, (int)len - db);
 		return NET_XMIT_SUCCESS;
 	}
-	if (dq || db)
-		qdisc_tree_reduce_backlog(sch, -dq, -db);
 	return NET_XMIT_DROP;
 }
 
