@@ -25,6 +25,12 @@
  * second (-r, 0 = as fast as possible) for SECONDS, then a summary line
  * "flood PORT sent N errors E" per flow goes to stderr.
  *
+ * With -G SEGS (sequence mode) every packet is one UDP GSO datagram
+ * (UDP_SEGMENT) of SEGS segments of LEN bytes, each segment with its own
+ * header and sequence number, so that the qdisc gets a GSO packet to
+ * split.  IP_RECVERR is set then: a send fails with ENOBUFS when the
+ * qdisc reports the datagram dropped (NET_XMIT_DROP).
+ *
  * With -s SPORT the socket of destination port PORT is bound to source
  * port SPORT + PORT - BASE, so that a flow (a 5-tuple, as the qdisc's
  * flow hash sees it) stays the same across runs of qvsend.
@@ -38,6 +44,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +57,7 @@
 #define QV_F_BLOCKER	1u
 #define MAX_ITEMS	4096
 #define MAX_LEN		65000
+#define MAX_SEGS	64	/* UDP_MAX_SEGMENTS */
 
 struct qv_payload {
 	uint32_t magic;
@@ -76,11 +84,13 @@ static int nitems;
 static struct sockaddr_in dst;
 static unsigned int base_port = 5000;
 static unsigned int src_port;	/* -s: 0 = any */
+static unsigned int gso_segs = 1;	/* -G */
+static size_t seg_len;		/* -G: LEN, the GSO segment size */
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: qvsend -d ADDR [-l LEN] [-b BASE] [-B BLOCKLEN] [-s SPORT] SPEC\n"
+		"usage: qvsend -d ADDR [-l LEN] [-b BASE] [-B BLOCKLEN] [-s SPORT] [-G SEGS] SPEC\n"
 		"       qvsend -d ADDR [-l LEN] [-b BASE] -t SECONDS [-r PPS] [-S SEED] SPEC\n"
 		"SPEC: PORT:KIND=RANK[xCOUNT],...  KIND: prio|mark|dscp|tos|none\n"
 		"      (flood mode: RANK may be LO-HI), \"-\" or @FILE reads items\n");
@@ -227,7 +237,7 @@ static void parse_spec(const char *spec)
 	free(buf);
 }
 
-static int open_sock(void)
+static int open_sock(int gso)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	int sz = 4 << 20;
@@ -239,6 +249,15 @@ static int open_sock(void)
 	/* Large send buffer: let the qdisc, not the socket, hold the backlog */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (gso && gso_segs > 1) {
+		int seg = (int)seg_len, one = 1;
+
+		if (setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)) ||
+		    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one))) {
+			perror("qvsend: UDP_SEGMENT");
+			exit(1);
+		}
+	}
 	return fd;
 }
 
@@ -267,7 +286,7 @@ static void open_sockets(void)
 			if (items[j].port == items[i].port &&
 			    items[j].kind == items[i].kind)
 				break;
-		items[i].fd = j < i ? items[j].fd : open_sock();
+		items[i].fd = j < i ? items[j].fd : open_sock(1);
 		if (j == i && src_port)
 			bind_src(items[i].fd, src_port + items[i].port - base_port);
 	}
@@ -304,19 +323,27 @@ static uint32_t set_rank(const struct item *it, uint32_t v)
 	return v;
 }
 
+/* Send a packet of len bytes, or with segs > 1 a GSO datagram of segs
+ * segments of len bytes with sequence numbers seq, seq + 1, ...
+ */
 static int send_one(const struct item *it, unsigned char *buf, size_t len,
-		    uint32_t seq, uint32_t rank, uint32_t flags, int dontwait)
+		    unsigned int segs, uint32_t seq, uint32_t rank,
+		    uint32_t flags, int dontwait)
 {
-	struct qv_payload *p = (struct qv_payload *)buf;
 	struct sockaddr_in to = dst;
+	unsigned int k;
 
-	p->magic = htonl(QV_MAGIC);
-	p->seq = htonl(seq);
-	p->tenant = htonl(it->port >= base_port ? it->port - base_port : it->port);
-	p->rank = htonl(rank);
-	p->flags = htonl(flags);
+	for (k = 0; k < segs; k++) {
+		struct qv_payload *p = (struct qv_payload *)(buf + k * len);
+
+		p->magic = htonl(QV_MAGIC);
+		p->seq = htonl(seq + k);
+		p->tenant = htonl(it->port >= base_port ? it->port - base_port : it->port);
+		p->rank = htonl(rank);
+		p->flags = htonl(flags);
+	}
 	to.sin_port = htons(it->port);
-	if (sendto(it->fd, buf, len, dontwait ? MSG_DONTWAIT : 0,
+	if (sendto(it->fd, buf, len * segs, dontwait ? MSG_DONTWAIT : 0,
 		   (struct sockaddr *)&to, sizeof(to)) < 0)
 		return -1;
 	return 0;
@@ -363,8 +390,8 @@ static int run_sequence(unsigned char *buf, size_t len, size_t blocker)
 		struct item b = { .port = (uint16_t)base_port, .kind = K_NONE };
 		unsigned char *big = calloc(1, blocker);
 
-		b.fd = open_sock();
-		if (!big || send_one(&b, big, blocker, 0, 0, QV_F_BLOCKER, 0)) {
+		b.fd = open_sock(0);
+		if (!big || send_one(&b, big, blocker, 1, 0, 0, QV_F_BLOCKER, 0)) {
 			perror("qvsend: blocker");
 			return 1;
 		}
@@ -377,11 +404,12 @@ static int run_sequence(unsigned char *buf, size_t len, size_t blocker)
 		for (k = 0; k < it->count; k++) {
 			uint32_t rank = set_rank(it, it->lo);
 
-			if (send_one(it, buf, len, seq++, rank, 0, 0)) {
+			if (send_one(it, buf, len, gso_segs, seq, rank, 0, 0)) {
 				fprintf(stderr, "qvsend: send to %u: %s\n",
 					it->port, strerror(errno));
 				fail = 1;
 			}
+			seq += gso_segs;
 		}
 	}
 	return fail;
@@ -411,7 +439,7 @@ static int run_flood(unsigned char *buf, size_t len, double secs, double pps)
 		} else if (now_s() >= end) {
 			break;
 		}
-		if (send_one(it, buf, len, seq++,
+		if (send_one(it, buf, len, 1, seq++,
 			     set_rank(it, rnd_range(it->lo, it->hi)), 0, 1))
 			it->errors++;
 		else
@@ -435,7 +463,7 @@ int main(int argc, char **argv)
 	int c;
 
 	dst.sin_family = AF_INET;
-	while ((c = getopt(argc, argv, "d:l:b:B:t:r:S:s:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:l:b:B:t:r:S:s:G:h")) != -1) {
 		switch (c) {
 		case 'd':
 			if (inet_pton(AF_INET, optarg, &dst.sin_addr) != 1)
@@ -462,6 +490,9 @@ int main(int argc, char **argv)
 		case 's':
 			src_port = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
+		case 'G':
+			gso_segs = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		default:
 			usage();
 		}
@@ -472,13 +503,20 @@ int main(int argc, char **argv)
 		len = sizeof(struct qv_payload);
 	if (len > MAX_LEN || blocker > MAX_LEN)
 		usage();
+	if (gso_segs < 1 || gso_segs > MAX_SEGS || len * gso_segs > MAX_LEN ||
+	    (gso_segs > 1 && secs > 0)) {
+		fprintf(stderr, "qvsend: -G needs sequence mode, 1..%d segments, SEGS x LEN <= %d\n",
+			MAX_SEGS, MAX_LEN);
+		return 2;
+	}
+	seg_len = len;
 	if (blocker && blocker < sizeof(struct qv_payload))
 		blocker = sizeof(struct qv_payload);
 	parse_spec(argv[optind]);
 	if (!nitems)
 		usage();
 	open_sockets();
-	buf = calloc(1, len);
+	buf = calloc(gso_segs, len);
 	if (!buf) {
 		perror("calloc");
 		return 1;

@@ -23,11 +23,14 @@ on_exit "rm -rf $OUT"
 
 udp_test_setup "order tests"
 
-# run_order NAME SPEC EXPECTED: send SPEC behind a blocker, compare the
-# arrival order with EXPECTED (lines "seq tenant rank").
+# run_order NAME SPEC EXPECTED [N [QVSEND-OPTION...]]: send SPEC behind a
+# blocker, compare the arrival order with EXPECTED (lines "seq tenant
+# rank"); N packets to wait for (default: one per item of SPEC).
 run_order() {
-	local name=$1 spec=$2 expected=$3 n rpid
-	n=$(echo "$spec" | tr ',' '\n' | wc -l)
+	local name=$1 spec=$2 expected=$3 n=${4:-} rpid
+	shift 3
+	if [ $# -gt 0 ]; then shift; fi
+	[ -n "$n" ] || n=$(echo "$spec" | tr ',' '\n' | wc -l)
 	rm -f "$OUT/ready"
 	$IP netns exec $NS qvrecv -p 5000,5001,5002,5003 -n "$n" -i 3000 \
 		-r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
@@ -37,7 +40,7 @@ run_order() {
 		kill $rpid 2>/dev/null
 		return 1
 	fi
-	if ! qvsend -d $DST -B $BLOCKER "$spec" 2>"$OUT/send.err"; then
+	if ! qvsend -d $DST -B $BLOCKER "$@" "$spec" 2>"$OUT/send.err"; then
 		tap_fail "$name" "qvsend failed: $(cat "$OUT/send.err")"
 		kill $rpid 2>/dev/null
 		return 1
@@ -170,6 +173,39 @@ if setup_qdisc && add_class 1 rank prio range 4 15 levels 12; then
 	check_stats "clamp" 1 "3 20 0 11 2"
 else
 	tap_fail "clamp: setup" "$($TC qdisc show dev $DEV)"
+fi
+
+# --- GSO split at a full queue ---------------------------------------------
+# With a rate, a GSO packet is queued as its segments.  Tenant 2 fills the
+# 6-packet queue with two UDP GSO datagrams of 3 segments (ranks 1 and 2);
+# tenant 1's datagram of 3 segments then pushes out tenant 2's three
+# worst (rank 2), so the queue is no longer than before.  The datagram was
+# still queued: the send must succeed (qvsend sets IP_RECVERR, so a
+# NET_XMIT_DROP answer would fail it with ENOBUFS; TCP would take it for
+# data never sent and ignore the ACKs for it).
+SPECG="5002:prio=1,5002:prio=2,5001:prio=5"
+if setup_qdisc limit 6 policy "1 >> 2" &&
+	add_class 1 rank prio range 0 15 levels 16 &&
+	add_class 2 rank prio range 0 15 levels 16; then
+	run_order "GSO at a full queue: tenant 1's 3 segments push out tenant 2's worst 3" \
+		"$SPECG" "7 1 5
+8 1 5
+9 1 5
+1 2 1
+2 2 1
+3 2 1" 6 -G 3
+	got=$($TC -s class show dev $DEV | awk '/^class / { c = $3 }
+		c == "1:2" && / drops pushout / { print $3 }')
+	bl=$($TC -s qdisc show dev $DEV | awk '/ backlog / { print $2, $3; exit }')
+	if [ "$got" = 3 ] && [ "$bl" = "0b 0p" ]; then
+		tap_ok "GSO at a full queue: 3 pushouts counted, backlog back to $bl"
+	else
+		tap_fail "GSO at a full queue: 3 pushouts, backlog 0b 0p" \
+			"pushouts: ${got:-none}, backlog: ${bl:-none}" \
+			"$($TC -s qdisc show dev $DEV; $TC -s class show dev $DEV)"
+	fi
+else
+	tap_fail "GSO at a full queue: setup" "$($TC qdisc show dev $DEV)"
 fi
 
 $TC qdisc del dev $DEV root >/dev/null 2>&1
