@@ -102,7 +102,7 @@ check_small() {
 	# UDP tenant's raw ranks (10000 us and up) undercut only packets of
 	# flows with more than ~10 KB left, and most small flows are smaller;
 	# CBR UDP at 30% rarely queues more than one packet ahead of them.
-	# The measured ratio 1 >> 2 : PIFO was 0.84-1.06.  What the PIFO does
+	# The measured ratio 1 >> 2 : PIFO was 0.74-1.06.  What the PIFO does
 	# cost is the tail of the small flows and the large flows.
 	compare "small-flow p99 FCT" "$(field "$out" p99small strict12 $L)" \
 		"$(field "$out" p99small pifo $L)" pifo 1
