@@ -85,7 +85,6 @@ static struct sockaddr_in dst;
 static unsigned int base_port = 5000;
 static unsigned int src_port;	/* -s: 0 = any */
 static unsigned int gso_segs = 1;	/* -G */
-static size_t seg_len;		/* -G: LEN, the GSO segment size */
 
 static void usage(void)
 {
@@ -237,7 +236,8 @@ static void parse_spec(const char *spec)
 	free(buf);
 }
 
-static int open_sock(int gso)
+/* gso_len: with -G the segment size (LEN), else 0 */
+static int open_sock(size_t gso_len)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	int sz = 4 << 20;
@@ -249,8 +249,8 @@ static int open_sock(int gso)
 	/* Large send buffer: let the qdisc, not the socket, hold the backlog */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if (gso && gso_segs > 1) {
-		int seg = (int)seg_len, one = 1;
+	if (gso_len) {
+		int seg = (int)gso_len, one = 1;
 
 		if (setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)) ||
 		    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one))) {
@@ -277,7 +277,7 @@ static void bind_src(int fd, unsigned int port)
 }
 
 /* One socket per (port, kind): reuse one already opened */
-static void open_sockets(void)
+static void open_sockets(size_t gso_len)
 {
 	int i, j;
 
@@ -286,7 +286,7 @@ static void open_sockets(void)
 			if (items[j].port == items[i].port &&
 			    items[j].kind == items[i].kind)
 				break;
-		items[i].fd = j < i ? items[j].fd : open_sock(1);
+		items[i].fd = j < i ? items[j].fd : open_sock(gso_len);
 		if (j == i && src_port)
 			bind_src(items[i].fd, src_port + items[i].port - base_port);
 	}
@@ -509,13 +509,12 @@ int main(int argc, char **argv)
 			MAX_SEGS, MAX_LEN);
 		return 2;
 	}
-	seg_len = len;
 	if (blocker && blocker < sizeof(struct qv_payload))
 		blocker = sizeof(struct qv_payload);
 	parse_spec(argv[optind]);
 	if (!nitems)
 		usage();
-	open_sockets();
+	open_sockets(gso_segs > 1 ? len : 0);
 	buf = calloc(gso_segs, len);
 	if (!buf) {
 		perror("calloc");
