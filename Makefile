@@ -200,7 +200,7 @@ demo:
 	@QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/logs/demo.log \
 		tools/vm/run.sh $(KVER61) selftests/vm/tenants.sh >/dev/null; rc=$$?; \
 	echo; echo "Three tenant namespaces behind a bridge; qvisor on the uplink:"; \
-	echo "  rate 40mbit policy \"1 >> 2 + 3\", weights 60:40, tenants by flower indev,"; \
+	echo "  rate 24mbit policy \"1 >> 2 + 3\", weights 60:40, tenants by flower indev,"; \
 	echo "  configured from one spec file by qvisorctl apply"; \
 	echo "  tenant 1: 5 Mbit/s UDP + ping; tenants 2, 3: TCP, saturating"; echo; \
 	sed -n 's/^# table: /  /p' out/logs/demo.log; \
@@ -208,7 +208,7 @@ demo:
 	sed -n 's/^# ctl: /  /p' out/logs/demo.log; \
 	echo; grep -E '^(not )?ok ' out/logs/demo.log | sed 's/^/  /'; \
 	tools/plot-tenants.sh out/logs/demo.log out/demo \
-		"qvisor demo: 1 >> 2 + 3 (60:40), 40 Mbit/s uplink"; \
+		"qvisor demo: 1 >> 2 + 3 (60:40), 24 Mbit/s uplink"; \
 	echo; echo "per-second throughput: out/demo.csv, plot: out/demo.png"; \
 	echo "full log: out/logs/demo.log"; \
 	exit $$rc
@@ -236,7 +236,7 @@ bench-fct:
 	@mkdir -p out/bench
 	@rc=0; for k in $(FCT_KVERS); do \
 		$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
-		echo "bench-fct: $$k (about 10 minutes under TCG)"; \
+		echo "bench-fct: $$k (about 13 minutes under TCG)"; \
 		QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/fct-$$k.log \
 		QVISOR_VM_TIMEOUT=3600 QVISOR_TEST_TIMEOUT=3300 \
 		QVISOR_VM_APPEND="qvisor.fct=bench $(FCT_APPEND)" \
