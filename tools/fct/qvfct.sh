@@ -196,6 +196,12 @@ rx_counters() {
 			for (i = 1; i <= n; i++) printf "%s %d ", w[i], v[w[i]]; print "" }'
 }
 
+# cpu_ticks: "busy total" jiffies of all CPUs so far (from /proc/stat)
+cpu_ticks() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+		print t - $5 - $6, t; exit }' /proc/stat
+}
+
 # class_bytes CLASSID: bytes sent by that class of the root qdisc so far
 class_bytes() {
 	$TC -s class show dev $DEV | awk -v c="$1" '
@@ -222,13 +228,13 @@ cell() {
 		SEND=$!
 		sleep 0.5
 	fi
-	local b0 b1 us0 us1 n0 r0
-	n0=$(net_counters) r0=$(rx_counters)
+	local b0 b1 us0 us1 n0 r0 c0 c1
+	n0=$(net_counters) r0=$(rx_counters) c0=$(cpu_ticks)
 	b0=$(class_bytes 1:2) us0=${EPOCHREALTIME/./}
 	qvflows -c $DST -p $TCP_PORT -R "$MBIT" -L "$load" -t "$SECS" \
 		-W "$DRAIN" -x "$SCALE" -k $kind -C "$MAXFLOWS" -S "$seed" \
 		-T "$set,$load" -o "$TMP/flows.csv" 2>"$TMP/summary"
-	b1=$(class_bytes 1:2) us1=${EPOCHREALTIME/./}
+	b1=$(class_bytes 1:2) us1=${EPOCHREALTIME/./} c1=$(cpu_ticks)
 	if [ -n "$SEND" ]; then
 		kill "$SEND" 2>/dev/null
 		wait "$SEND" 2>/dev/null
@@ -244,6 +250,10 @@ cell() {
 	echo "# fct-summary: $set $load $sum udp $udp"
 	echo "# fct-net: before: $n0; after: $(net_counters)"
 	echo "# fct-rx: before: $r0; after: $(rx_counters)"
+	# how busy the machine was: under emulation a CPU-bound guest
+	# delays every flow, whatever the scheduler
+	echo "# fct-cpu: $c0 $c1" | awk '{ printf "# fct-cpu: busy %.0f%% of %d CPUs\n",
+		($6 > $4 ? 100 * ($5 - $3) / ($6 - $4) : 0), n }' n="$(nproc)"
 	$TC -s qdisc show dev $DEV | sed 's/^/# fct-qdisc: /'
 	$TC -s class show dev $DEV | sed 's/^/# fct-class: /'
 }
