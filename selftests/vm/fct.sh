@@ -6,9 +6,10 @@
 # web search flows (sizes scaled by 1/8, mean 208 KB) at load 0.6 of a
 # 10 Mbit/s link, ranked by their remaining bytes (SO_PRIORITY), plus
 # constant-bit-rate UDP at 30% of the link ranked "edf 10ms".  Short
-# version (make check, about 100 s): pfifo, one PIFO on both tenants' raw
-# ranks, and qvisor "1 >> 2", twice 12 s of arrivals each; the mean FCT of small
-# flows (< 100 KB) under "1 >> 2" must be below both.
+# version (make check, about 230 s): pfifo, one PIFO on both tenants' raw
+# ranks, and qvisor "1 >> 2", 12 s of arrivals each, six flow sets (pfifo
+# two), with the UDP tenant ranked "edf 1ms"; the mean FCT of small flows
+# (< 100 KB) under "1 >> 2" must be below both.
 #
 # With qvisor.fct=bench on the kernel command line (make bench-fct) it
 # then runs the whole matrix, FCT_SETTINGS x FCT_LOADS, and checks that
@@ -53,16 +54,18 @@ run_cells() {
 		tap_fail "qvfct ran $(($# / 2)) cells" "exit status $rc"
 }
 
-# field OUT FIELD SETTING LOAD: from the lines "# fct-summary: SET LOAD
-# flows N done D small N MEAN P99 large N MEAN P99 udp MBIT" of SETTING
-# (any seed suffix @N): flows, done and nsmall summed; small and large the
-# mean over all its small (large) flows; p99small the largest of the
-# rounds' small-flow p99s
+# field OUT FIELD SETTING LOAD [SEEDS]: from the lines "# fct-summary:
+# SET LOAD flows N done D small N MEAN P99 large N MEAN P99 udp MBIT" of
+# SETTING (any seed suffix @N, or only those in the list SEEDS): flows,
+# done and nsmall summed; small and large the mean over all its small
+# (large) flows; p99small the largest of the rounds' small-flow p99s
 field() {
-	awk -v f="$2" -v s="$3" -v l="$4" '
+	awk -v f="$2" -v s="$3" -v l="$4" -v seeds=" $5 " '
 		$1 == "#" && $2 == "fct-summary:" && $4 == l {
 			k = $3; sub(/@.*/, "", k)
 			if (k != s) next
+			n = $3; if (!sub(/.*@/, "", n)) n = ""
+			if (seeds != "  " && index(seeds, " " n " ") == 0) next
 			hit = 1; fl += $6; dn += $8; ns += $10; sm += $10 * $11
 			nl += $14; lm += $14 * $15; if ($12 > p) p = $12
 		}
@@ -96,42 +99,48 @@ check_small() {
 		tap_fail "1 >> 2: all flows of tenant 1 completed" \
 			"${done_:-?} of ${flows:-?} done"
 	fi
-	o=$(field "$out" small pfifo $L)
-	compare "small-flow mean FCT" "$q" "$o" pfifo 1
-	# Against the single PIFO the mean of small flows is no test: the
-	# UDP tenant's raw ranks (10000 us and up) undercut only packets of
-	# flows with more than ~10 KB left, and most small flows are smaller;
-	# CBR UDP at 30% rarely queues more than one packet ahead of them.
-	# The measured ratio 1 >> 2 : PIFO was 0.74-1.06.  What the PIFO does
-	# cost is the tail of the small flows and the large flows.
+	# pfifo ran the first two flow sets only
+	compare "small-flow mean FCT" "$(field "$out" small strict12 $L "1 2")" \
+		"$(field "$out" small pfifo $L)" pfifo
+	compare "small-flow mean FCT" "$q" "$(field "$out" small pifo $L)" pifo
 	compare "small-flow p99 FCT" "$(field "$out" p99small strict12 $L)" \
-		"$(field "$out" p99small pifo $L)" pifo 1
+		"$(field "$out" p99small pifo $L)" pifo
 	compare "large-flow mean FCT" "$(field "$out" large strict12 $L)" \
-		"$(field "$out" large pifo $L)" pifo 1
-	compare "small-flow mean FCT, within noise" "$q" \
-		"$(field "$out" small pifo $L)" pifo 1.15
+		"$(field "$out" large pifo $L)" pifo
 }
 
-# compare WHAT A B NAME FACTOR: 1 >> 2's A below FACTOR x NAME's B
+# compare WHAT A B NAME: 1 >> 2's A below NAME's B
 compare() {
-	local what=$1 a=$2 b=$3 name=$4 k=$5 rel="<"
-	[ "$k" = 1 ] || rel="<= $k x"
+	local what=$1 a=$2 b=$3 name=$4
 	if [ -n "$a" ] && [ -n "$b" ] &&
-		awk -v a="$a" -v b="$b" -v k="$k" \
-			'BEGIN { exit !(k == 1 ? a < b : a <= k * b) }'; then
-		tap_ok "$what: 1 >> 2 ($a ms) $rel $name ($b ms)"
+		awk -v a="$a" -v b="$b" 'BEGIN { exit !(a < b) }'; then
+		tap_ok "$what: 1 >> 2 ($a ms) < $name ($b ms)"
 	else
-		tap_fail "$what: 1 >> 2 $rel $name" \
+		tap_fail "$what: 1 >> 2 < $name" \
 			"1 >> 2: ${a:-none} ms, $name: ${b:-none} ms"
 	fi
 }
 
 OUT=${TMPDIR:-/tmp}/fct.out
 on_exit "rm -f $OUT $OUT.bench"
-# two rounds with different flows, in the order A B C C B A, so that a
-# slow drift of the emulated machine's speed treats all three alike
-run_cells "$OUT" 12 8 pfifo@1 0.6 pifo@1 0.6 strict12@1 0.6 \
-	strict12@2 0.6 pifo@2 0.6 pfifo@2 0.6
+# Six rounds with different flows (seeds 1-6), each pair in the order
+# A B C C B A, so that a slow drift of the emulated machine's speed
+# treats the settings alike; pfifo, far behind, only in the first two.
+# The UDP tenant is ranked "edf 1ms" here: its raw ranks (1000 us and up)
+# then undercut every packet of tenant 1 (the smallest flow is 1095
+# bytes) in the single PIFO, the situation of the paper's Fig. 4.  With
+# the bench's "edf 10ms" they undercut only flows with more than ~10 KB
+# left, most small flows are smaller, and the difference of the means
+# was within the guest's noise (1 >> 2 : PIFO 0.74-1.06 over two seeds,
+# once above 1.15 in CI).  See Documentation/fct.md for what "edf 1ms"
+# gave.
+T2=${FCT_SHORT_T2_RANK:-edf 1ms}
+echo "# fct-config: short version, ${FCT_MBIT:-10} Mbit/s link, tenant 2 ranked \"$T2\""
+FCT_T2_RANK=$T2 \
+	run_cells "$OUT" 12 8 pfifo@1 0.6 pifo@1 0.6 strict12@1 0.6 \
+	strict12@2 0.6 pifo@2 0.6 pfifo@2 0.6 pifo@3 0.6 strict12@3 0.6 \
+	strict12@4 0.6 pifo@4 0.6 pifo@5 0.6 strict12@5 0.6 \
+	strict12@6 0.6 pifo@6 0.6
 check_small "$OUT" 0.6
 # the slowest flows of the short version, for the log
 grep '^# fct-flow: ' "$OUT" | awk -F, '$6 > 1000 || $7 != "done"' | head -n 20 |
