@@ -4,9 +4,9 @@
  *
  *   qvflows -s [-p PORT] [-r READYFILE]
  *   qvflows -c ADDR [-p PORT] -R MBIT -L LOAD -t SECONDS [-W DRAIN]
- *           [-f CDFFILE] [-x SCALE] [-k prio|mark|none] [-u UNIT]
- *           [-M MAXRANK] [-C MAXFLOWS] [-S SEED] [-o CSV] [-T TAG]
- *   qvflows -i [-f CDFFILE] [-x SCALE] [-n SAMPLES] [-S SEED]
+ *           [-f CDF] [-x SCALE] [-X MAXBYTES] [-k prio|mark|none]
+ *           [-u UNIT] [-M MAXRANK] [-C MAXFLOWS] [-S SEED] [-o CSV] [-T TAG]
+ *   qvflows -i [-f CDF] [-x SCALE] [-X MAXBYTES] [-n SAMPLES] [-S SEED]
  *
  * Server (-s): accepts any number of connections on PORT (default 7000,
  * epoll, one thread).  Each flow starts with a 16-byte header (magic,
@@ -15,9 +15,12 @@
  * answers with one byte.  READYFILE is created once the socket listens.
  *
  * Client (-c): opens one TCP connection per flow.  Flow sizes are drawn
- * from the CDF (default: the built-in web search distribution of DCTCP /
- * pFabric, tools/fct/websearch.cdf; -f reads another file of the same
- * format), multiplied by SCALE (default 1).  Flows arrive as a Poisson
+ * from the CDF: "websearch" (the default: the web search distribution of
+ * DCTCP / pFabric, tools/fct/websearch.cdf) or "datamining" (VL2's, as
+ * pFabric uses it, tools/fct/datamining.cdf), both built in, or a file of
+ * the same format.  Sizes are multiplied by SCALE (default 1); with -X,
+ * a size above MAXBYTES (after scaling) is cut to MAXBYTES, i.e. the
+ * distribution's tail above it becomes one point.  Flows arrive as a Poisson
  * process of rate LOAD * MBIT * 1e6 / 8 / mean size for SECONDS; the
  * arrival times and sizes depend only on SEED, LOAD, MBIT and the
  * distribution, so runs under different schedulers see the same flows.
@@ -90,12 +93,25 @@ struct cdf_pt {
 	double frac;
 };
 
-/* The default distribution, from the data file itself */
+/* The built-in distributions, from the data files themselves */
 static const struct cdf_pt websearch[] = {
 #include "fct/websearch.cdf"
 };
 
-static struct cdf_pt cdf[MAX_POINTS];
+static const struct cdf_pt datamining[] = {
+#include "fct/datamining.cdf"
+};
+
+static const struct {
+	const char *name;
+	const struct cdf_pt *pts;
+	int n;
+} builtin_cdfs[] = {
+	{ "websearch", websearch, sizeof(websearch) / sizeof(websearch[0]) },
+	{ "datamining", datamining, sizeof(datamining) / sizeof(datamining[0]) },
+};
+
+static struct cdf_pt cdf[MAX_POINTS + 1];	/* + 1: cdf_cap */
 static int ncdf;
 
 static void die(const char *what)
@@ -137,8 +153,11 @@ static void cdf_load(const char *path)
 	int incomment = 0;
 	FILE *f = fopen(path, "r");
 
-	if (!f)
-		die(path);
+	if (!f) {
+		fprintf(stderr, "qvflows: %s: %s, and not a built-in distribution "
+			"(websearch, datamining)\n", path, strerror(errno));
+		exit(2);
+	}
 	ncdf = 0;
 	while (fgets(line, sizeof(line), f)) {
 		double b, q;
@@ -190,6 +209,46 @@ static void cdf_scale(double scale)
 	}
 }
 
+/* A built-in distribution by name; 0 if there is none of that name */
+static int cdf_builtin(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(builtin_cdfs) / sizeof(builtin_cdfs[0]); i++) {
+		if (strcmp(name, builtin_cdfs[i].name))
+			continue;
+		ncdf = builtin_cdfs[i].n;
+		memcpy(cdf, builtin_cdfs[i].pts, (size_t)ncdf * sizeof(cdf[0]));
+		return 1;
+	}
+	return 0;
+}
+
+/* Fraction of flows smaller than x bytes */
+static double cdf_at(double x);
+
+/*
+ * Sizes above max become max: the points beyond it are replaced by two
+ * at max, one at the fraction of flows below it and one at 1.
+ */
+static void cdf_cap(double max)
+{
+	int i;
+
+	for (i = 1; i < ncdf; i++) {
+		if (cdf[i].bytes > max) {
+			double f = cdf_at(max);
+
+			cdf[i].bytes = max;
+			cdf[i].frac = f;
+			cdf[i + 1].bytes = max;
+			cdf[i + 1].frac = 1;
+			ncdf = i + 2;
+			return;
+		}
+	}
+}
+
 /* Inverse CDF with linear interpolation; u in [0, 1) */
 static uint64_t cdf_draw(double u)
 {
@@ -218,7 +277,6 @@ static double cdf_mean(void)
 	return m;
 }
 
-/* Fraction of flows smaller than x bytes */
 static double cdf_at(double x)
 {
 	int i;
@@ -582,9 +640,10 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: qvflows -s [-p PORT] [-r READYFILE]\n"
 		"       qvflows -c ADDR [-p PORT] -R MBIT -L LOAD -t SECONDS [-W DRAIN]\n"
-		"               [-f CDF] [-x SCALE] [-k prio|mark|none] [-u UNIT] [-M MAXRANK]\n"
-		"               [-C MAXFLOWS] [-S SEED] [-o CSV] [-T TAG]\n"
-		"       qvflows -i [-f CDF] [-x SCALE] [-n SAMPLES] [-S SEED]\n");
+		"               [-f CDF] [-x SCALE] [-X MAXBYTES] [-k prio|mark|none]\n"
+		"               [-u UNIT] [-M MAXRANK] [-C MAXFLOWS] [-S SEED] [-o CSV] [-T TAG]\n"
+		"       qvflows -i [-f CDF] [-x SCALE] [-X MAXBYTES] [-n SAMPLES] [-S SEED]\n"
+		"CDF: websearch (default) or datamining (built in), or a file\n");
 	exit(2);
 }
 
@@ -612,8 +671,9 @@ static void print_info(long samples, uint64_t seed)
 
 int main(int argc, char **argv)
 {
-	double mbit = 0, load = 0, secs = 0, drain = 10, scale = 1;
-	const char *addr = NULL, *cdf_file = NULL, *csv = NULL, *ready = NULL;
+	double mbit = 0, load = 0, secs = 0, drain = 10, scale = 1, cap = 0;
+	const char *addr = NULL, *cdf_file = "websearch", *csv = NULL;
+	const char *ready = NULL;
 	const char *tag = "-";
 	unsigned int port = 7000, maxflows = 64;
 	int c, server = 0, info = 0, i, n, nflows, next = 0, open = 0;
@@ -625,7 +685,7 @@ int main(int argc, char **argv)
 	double sm_mean, sm_p99, lg_mean, lg_p99;
 	FILE *out = stdout;
 
-	while ((c = getopt(argc, argv, "sc:p:r:R:L:t:W:f:x:k:u:M:C:S:o:T:in:h")) != -1) {
+	while ((c = getopt(argc, argv, "sc:p:r:R:L:t:W:f:x:X:k:u:M:C:S:o:T:in:h")) != -1) {
 		switch (c) {
 		case 's': server = 1; break;
 		case 'c': addr = optarg; break;
@@ -637,6 +697,7 @@ int main(int argc, char **argv)
 		case 'W': drain = strtod(optarg, NULL); break;
 		case 'f': cdf_file = optarg; break;
 		case 'x': scale = strtod(optarg, NULL); break;
+		case 'X': cap = strtod(optarg, NULL); break;
 		case 'k':
 			if (!strcmp(optarg, "prio"))
 				cl.kind = R_PRIO;
@@ -665,15 +726,19 @@ int main(int argc, char **argv)
 	if (server)
 		return run_server(port, ready);
 
-	if (cdf_file) {
+	if (!cdf_builtin(cdf_file))
 		cdf_load(cdf_file);
-	} else {
-		ncdf = (int)(sizeof(websearch) / sizeof(websearch[0]));
-		memcpy(cdf, websearch, sizeof(websearch));
-	}
-	if (!(scale > 0) || !cl.unit || cl.maxrank > 0xffffffffull)
+	if (!(scale > 0) || !(cap >= 0) || !cl.unit ||
+	    cl.maxrank > 0xffffffffull)
 		usage();
 	cdf_scale(scale);
+	if (cap > 0 && cap < cdf[0].bytes) {
+		fprintf(stderr, "qvflows: -X %.0f is below the smallest size, "
+			"%.0f bytes\n", cap, cdf[0].bytes);
+		exit(2);
+	}
+	if (cap > 0)
+		cdf_cap(cap);
 	if (info) {
 		print_info(samples, seed);
 		return 0;

@@ -37,6 +37,41 @@ if [ "$($Q -i -f ../../tools/fct/websearch.cdf)" = "$($Q -i)" ]; then
 else
 	nok "tools/fct/websearch.cdf read with -f equals the built-in table"
 fi
+# the data mining distribution, built in and read from its file
+dm="mean 7470236 small 0.8237 max 973333820"
+if [ "$($Q -i -f datamining)" = "$dm" ] &&
+   [ "$($Q -i -f ../../tools/fct/datamining.cdf)" = "$dm" ]; then
+	ok "data mining: $dm, built in and from tools/fct/datamining.cdf"
+else
+	nok "data mining: $dm" "got: $($Q -i -f datamining)"
+fi
+# cut at 3.65 MB: the 4.98% of flows above it become 3.65 MB
+set -- $($Q -i -f datamining -X 3650000 -n 400000 -S 7)
+if [ "$2" = 291127 ] && [ "$6" = 3650000 ] && [ "${14}" = 3650000 ] &&
+   awk -v a="$2" -v b="${10}" 'BEGIN { d = (b - a) / a; exit !(d < 0.03 && d > -0.03) }'; then
+	ok "data mining cut at 3.65 MB: mean $2 (sampled ${10}), largest $6 (sampled ${14})"
+else
+	nok "data mining cut at 3.65 MB" "got: $*"
+fi
+printf '1000 0\n3000 1\n' >"$T/uni.cdf"
+if [ "$($Q -i -f "$T/uni.cdf" -X 2000)" = "mean 1750 small 1.0000 max 2000" ]; then
+	ok "a uniform 1000..3000 CDF cut at 2000 has mean 1750"
+else
+	nok "a uniform 1000..3000 CDF cut at 2000 has mean 1750" \
+		"$($Q -i -f "$T/uni.cdf" -X 2000)"
+fi
+if ! $Q -i -f datamining -X 100 >/dev/null 2>"$T/err" &&
+   grep -q 'below the smallest size, 1460 bytes' "$T/err"; then
+	ok "a cut below the smallest flow is refused: $(cat "$T/err")"
+else
+	nok "a cut below the smallest flow is refused" "$(cat "$T/err")"
+fi
+if ! $Q -i -f nosuchcdf >/dev/null 2>"$T/err" &&
+   grep -q 'not a built-in distribution (websearch, datamining)' "$T/err"; then
+	ok "an unknown distribution is refused: $(cat "$T/err")"
+else
+	nok "an unknown distribution is refused" "$(cat "$T/err")"
+fi
 printf '1000 0\n500 0.5\n2000 1\n' >"$T/bad.cdf"
 if $Q -i -f "$T/bad.cdf" >/dev/null 2>&1; then
 	nok "a CDF with falling sizes is rejected"
