@@ -11,8 +11,9 @@
 # is the root of veth0 on the senders' side, shaped to FCT_MBIT (ranks set
 # with SO_PRIORITY are seen there; skb->mark would be cleared only when
 # crossing into fct-rx).
-#   tenant 1 (class 1:1, TCP): qvflows, web search flow sizes scaled by
-#            FCT_SCALE, Poisson arrivals at LOAD x FCT_MBIT; ranked
+#   tenant 1 (class 1:1, TCP): qvflows, flow sizes from FCT_CDF (web
+#            search or data mining) scaled by FCT_SCALE and cut at
+#            FCT_CAP, Poisson arrivals at LOAD x FCT_MBIT; ranked
 #            pFabric-style by the sender (remaining bytes in SO_PRIORITY,
 #            "rank prio"), or with FCT_T1=las by the qdisc ("rank las")
 #   tenant 2 (class 1:2, UDP): qvsend, constant bit rate FCT_CBR x FCT_MBIT
@@ -44,9 +45,15 @@
 # while the flows ran, "-" under pfifo, which has no classes).
 #
 # Environment (defaults): FCT_MBIT (10) FCT_SECS (20) FCT_DRAIN (10)
-# FCT_CBR (0.3) FCT_SCALE (0.125) FCT_SEED (1) FCT_LIMIT (1000 packets)
-# FCT_LEVELS (4096) FCT_MAXFLOWS (64) FCT_T1 (pfabric | las)
-# FCT_T2_RANK (edf 10ms).
+# FCT_CBR (0.3) FCT_SEED (1) FCT_LIMIT (1000 packets) FCT_LEVELS (4096)
+# FCT_MAXFLOWS (64) FCT_T1 (pfabric | las) FCT_T2_RANK (edf 10ms)
+# FCT_CDF (datamining; websearch, or a file in the format of
+# tools/fct/datamining.cdf); FCT_SCALE and FCT_CAP (bytes, 0 = none)
+# default to 1 and 3650000 for datamining (sizes as published, the 5% of
+# flows above 3.65 MB cut to it: mean 291 KB), to 0.125 and 0 for
+# websearch (mean 208 KB, largest 3.65 MB), to 1 and 0 for a file.
+# Before the cells it prints the sizes' distribution as
+#   # fct-sizes: CDF x SCALE, cut at CAP B: mean M B, F% below 100 KB, largest X B
 set -u
 TC=${TC:-/usr/sbin/tc}
 IP=${IP:-/usr/sbin/ip}
@@ -54,7 +61,13 @@ MBIT=${FCT_MBIT:-10}
 SECS=${FCT_SECS:-20}
 DRAIN=${FCT_DRAIN:-10}
 CBR=${FCT_CBR:-0.3}
-SCALE=${FCT_SCALE:-0.125}
+CDF=${FCT_CDF:-datamining}
+case $CDF in
+websearch) SCALE=${FCT_SCALE:-0.125} CAP=${FCT_CAP:-0} ;;
+datamining) SCALE=${FCT_SCALE:-1} CAP=${FCT_CAP:-3650000} ;;
+*) SCALE=${FCT_SCALE:-1} CAP=${FCT_CAP:-0} ;;
+esac
+SIZES=(-f "$CDF" -x "$SCALE" -X "$CAP")
 SEED=${FCT_SEED:-1}
 LIMIT=${FCT_LIMIT:-1000}
 LEVELS=${FCT_LEVELS:-4096}
@@ -81,8 +94,11 @@ for cmd in qvflows qvsend; do
 done
 
 # the largest (scaled) flow size bounds tenant 1's ranks
-MAXR=$(qvflows -i -x "$SCALE" | awk '{ printf "%d", $6 }')
+MAXR=$(qvflows -i "${SIZES[@]}" | awk '{ printf "%d", $6 }')
 [ -n "$MAXR" ] && [ "$MAXR" -gt 0 ] || { echo "qvfct: qvflows -i failed" >&2; exit 1; }
+qvflows -i "${SIZES[@]}" | awk -v c="$CDF" -v x="$SCALE" -v X="$CAP" '{
+	printf "# fct-sizes: %s x %s, %s: mean %d B, %.1f%% below 100 KB, largest %d B\n",
+		c, x, (X > 0 ? "cut at " X " B" : "not cut"), $2, 100 * $4, $6 }'
 
 SERVER= SEND=
 cleanup() {
@@ -231,8 +247,8 @@ cell() {
 	local b0 b1 us0 us1 n0 r0 c0 c1
 	n0=$(net_counters) r0=$(rx_counters) c0=$(cpu_ticks)
 	b0=$(class_bytes 1:2) us0=${EPOCHREALTIME/./}
-	qvflows -c $DST -p $TCP_PORT -R "$MBIT" -L "$load" -t "$SECS" \
-		-W "$DRAIN" -x "$SCALE" -k $kind -C "$MAXFLOWS" -S "$seed" \
+	qvflows -c $DST -p $TCP_PORT "${SIZES[@]}" -R "$MBIT" -L "$load" \
+		-t "$SECS" -W "$DRAIN" -k $kind -C "$MAXFLOWS" -S "$seed" \
 		-T "$set,$load" -o "$TMP/flows.csv" 2>"$TMP/summary"
 	b1=$(class_bytes 1:2) us1=${EPOCHREALTIME/./} c1=$(cpu_ticks)
 	if [ -n "$SEND" ]; then
