@@ -118,9 +118,9 @@ out/tools/qvisorctl: $(wildcard tools/qvisorctl/*.[ch]) $(UAPI_H) $(CORE_H)
 	@mkdir -p out/tools
 	$(CC) $(TOOLS_CFLAGS) -I include/uapi -I include -o $@ \
 		$(filter %.c,$^) $$(pkg-config --cflags --libs libnl-route-3.0) -lm
-# qvflows compiles its default flow-size CDF in; qvfct is the FCT
+# qvflows compiles its flow-size CDFs in; qvfct is the FCT
 # experiment's guest-side driver (a script, copied into the VM like the tools).
-out/tools/qvflows: tools/fct/websearch.cdf
+out/tools/qvflows: tools/fct/websearch.cdf tools/fct/datamining.cdf
 out/tools/qvfct: tools/fct/qvfct.sh
 	@mkdir -p out/tools
 	install -m 0755 $< $@
@@ -226,22 +226,27 @@ bench-shares:
 	tools/bench-shares.sh out/bench/shares-$(BENCH_KVER).log out/bench; \
 	exit $$rc
 
-# Flow completion times (not part of check): one VM boot per kernel runs
-# the whole matrix of selftests/vm/fct.sh (qvisor.fct=bench on the kernel
-# command line: tools/fct/qvfct.sh for every setting and load); then
-# tools/fct/report.sh writes out/bench/fct-KVER.{md,csv,png} and -flows.csv.
+# Flow completion times (not part of check): one VM boot per kernel and
+# workload (tenant 1's flow sizes: data mining, web search) runs the whole
+# matrix of selftests/vm/fct.sh (qvisor.fct=bench on the kernel command
+# line: tools/fct/qvfct.sh for every setting and load); then
+# tools/fct/report.sh writes out/bench/fct-KVER-WORKLOAD.{md,csv,png}
+# and -flows.csv.
 FCT_KVERS ?= $(KVERS)
+FCT_WORKLOADS ?= datamining websearch
 bench-fct:
 	@tools/deps.sh
 	@mkdir -p out/bench
 	@rc=0; for k in $(FCT_KVERS); do \
 		$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
-		echo "bench-fct: $$k (about 13 minutes under TCG)"; \
-		QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/fct-$$k.log \
+		for w in $(FCT_WORKLOADS); do \
+		echo "bench-fct: $$k, $$w flows (about 13 minutes under TCG)"; \
+		QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/fct-$$k-$$w.log \
 		QVISOR_VM_TIMEOUT=3600 QVISOR_TEST_TIMEOUT=3300 \
-		QVISOR_VM_APPEND="qvisor.fct=bench $(FCT_APPEND)" \
+		QVISOR_VM_APPEND="qvisor.fct=bench qvisor.fct.CDF=$$w $(FCT_APPEND)" \
 		tools/vm/run.sh $$k selftests/vm/fct.sh >/dev/null || rc=1; \
-		tools/fct/report.sh out/bench/fct-$$k.log out/bench/fct-$$k || rc=1; \
+		tools/fct/report.sh out/bench/fct-$$k-$$w.log out/bench/fct-$$k-$$w || rc=1; \
+		done; \
 	done; exit $$rc
 
 # Instructions per packet of the portable core vs a binary heap (callgrind).

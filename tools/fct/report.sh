@@ -15,7 +15,15 @@ LOG=$1
 OUT=$2
 mkdir -p "$(dirname "$OUT")"
 KVER=$(sed -n 's/^# qvisor-kernel: \([^ ]*\).*/\1/p' "$LOG" | head -n 1)
-APPEND=$(sed -n 's/^# fct-config: //p' "$LOG" | head -n 1)
+# the matrix's lines: the short version (if it ran) comes first
+APPEND=$(sed -n 's/^# fct-config: //p' "$LOG" | grep -v '^short version' | tail -n 1)
+SIZES=$(sed -n 's/^# fct-sizes: //p' "$LOG" | tail -n 1)
+WORKLOAD=${SIZES%% *}
+case $WORKLOAD in
+websearch) WNAME="web search" ;;
+datamining) WNAME="data mining" ;;
+*) WNAME=${WORKLOAD:-unknown} ;;
+esac
 
 label() {
 	case $1 in
@@ -54,9 +62,10 @@ sed -n 's/^# fct-summary: //p' "$LOG" | grep -v '^[^ ]*@' | awk '
 	echo
 	echo "Kernel $KVER under QEMU/TCG, $(date -u +%Y-%m-%d)."
 	[ -n "$APPEND" ] && echo "Configuration: $APPEND."
+	[ -n "$SIZES" ] && echo "Flow sizes of tenant 1: $SIZES."
 	echo "A flow still open at the end of a run counts with its age then (a lower"
 	echo "bound of its FCT); flows (done) shows how many completed."
-	echo "Command: \`make bench-fct\` (this kernel: \`make bench-fct FCT_KVERS=$KVER\`)."
+	echo "Command: \`make bench-fct\` (this table alone: \`make bench-fct FCT_KVERS=$KVER FCT_WORKLOADS=$WORKLOAD\`)."
 } >"$OUT.md"
 
 if command -v gnuplot >/dev/null; then
@@ -74,7 +83,7 @@ if command -v gnuplot >/dev/null; then
 set terminal pngcairo size 1100,560 noenhanced
 set output "$OUT.png"
 set datafile separator ","
-set multiplot layout 1,2 title "qvisor: FCT of tenant 1 (web search flows x 1/8, pFabric or LAS ranks) next to CBR UDP (EDF), $KVER"
+set multiplot layout 1,2 title "qvisor: FCT of tenant 1 ($WNAME flows: ${SIZES%%:*}; pFabric or LAS ranks) next to CBR UDP (EDF), $KVER"
 set logscale y
 set grid
 set xlabel "load of tenant 1"
