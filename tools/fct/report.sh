@@ -83,7 +83,7 @@ if command -v gnuplot >/dev/null; then
 set terminal pngcairo size 1100,560 noenhanced
 set output "$OUT.png"
 set datafile separator ","
-set multiplot layout 1,2 title "qvisor: FCT of tenant 1 ($WNAME flows: ${SIZES%%:*}; pFabric or LAS ranks) next to CBR UDP (EDF), $KVER"
+set multiplot layout 1,2 title "qvisor: FCT of tenant 1 ($WNAME flows) next to CBR UDP (EDF), $KVER"
 set logscale y
 set grid
 set xlabel "load of tenant 1"
