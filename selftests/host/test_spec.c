@@ -227,6 +227,7 @@ static void test_values(void)
 	};
 	static const char *const bad_rates[] = {
 		"", "-1mbit", "10 mbit", "mbit", "10parsecs", " 10mbit",
+		"nanmbit", "infbit", "inf", "nan",
 	};
 	uint64_t r;
 	uint32_t v;
@@ -244,6 +245,9 @@ static void test_values(void)
 	CHECK(qs_get_size("1500", &v) == 0 && v == 1500, "1500 -> %u", v);
 	CHECK(qs_get_size("1m", &v) == 0 && v == 1048576, "1m -> %u", v);
 	CHECK(qs_get_size("5x", &v) != 0, "5x accepted");
+	CHECK(qs_get_size("nan", &v) != 0, "nan accepted as a size");
+	CHECK(qs_get_size("infk", &v) != 0, "infk accepted as a size");
+	CHECK(qs_get_time_us("nanms", &v) != 0, "nanms accepted as a time");
 	CHECK(qs_get_time_us("1ms", &v) == 0 && v == 1000, "1ms -> %u", v);
 	CHECK(qs_get_time_us("250us", &v) == 0 && v == 250, "250us -> %u", v);
 	CHECK(qs_get_time_us("2s", &v) == 0 && v == 2000000, "2s -> %u", v);

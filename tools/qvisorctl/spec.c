@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,8 @@ static int qs_get_scaled(const char *s, const struct qs_unit *u, double *out)
 		return -1;
 	errno = 0;
 	x = strtod(s, &end);
-	if (errno || end == s || x < 0)
+	/* strtod also takes "nan" and "inf", which no unit makes a number */
+	if (errno || end == s || !isfinite(x) || x < 0)
 		return -1;
 	for (; u->name; u++) {
 		if (strcasecmp(end, u->name) == 0) {
