@@ -224,31 +224,6 @@ static int cdf_builtin(const char *name)
 	return 0;
 }
 
-/* Fraction of flows smaller than x bytes */
-static double cdf_at(double x);
-
-/*
- * Sizes above max become max: the points beyond it are replaced by two
- * at max, one at the fraction of flows below it and one at 1.
- */
-static void cdf_cap(double max)
-{
-	int i;
-
-	for (i = 1; i < ncdf; i++) {
-		if (cdf[i].bytes > max) {
-			double f = cdf_at(max);
-
-			cdf[i].bytes = max;
-			cdf[i].frac = f;
-			cdf[i + 1].bytes = max;
-			cdf[i + 1].frac = 1;
-			ncdf = i + 2;
-			return;
-		}
-	}
-}
-
 /* Inverse CDF with linear interpolation; u in [0, 1) */
 static uint64_t cdf_draw(double u)
 {
@@ -277,6 +252,7 @@ static double cdf_mean(void)
 	return m;
 }
 
+/* Fraction of flows smaller than x bytes */
 static double cdf_at(double x)
 {
 	int i;
@@ -293,6 +269,28 @@ static double cdf_at(double x)
 		}
 	}
 	return 1;
+}
+
+/*
+ * Sizes above max become max: the points beyond it are replaced by two
+ * at max, one at the fraction of flows below it and one at 1.
+ */
+static void cdf_cap(double max)
+{
+	int i;
+
+	for (i = 1; i < ncdf; i++) {
+		if (cdf[i].bytes > max) {
+			double f = cdf_at(max);
+
+			cdf[i].bytes = max;
+			cdf[i].frac = f;
+			cdf[i + 1].bytes = max;
+			cdf[i + 1].frac = 1;
+			ncdf = i + 2;
+			return;
+		}
+	}
 }
 
 /* splitmix64: two independent streams (sizes, gaps) from one seed */

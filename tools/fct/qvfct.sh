@@ -93,10 +93,11 @@ for cmd in qvflows qvsend; do
 	command -v $cmd >/dev/null || { echo "qvfct: $cmd not found" >&2; exit 1; }
 done
 
-# the largest (scaled) flow size bounds tenant 1's ranks
-MAXR=$(qvflows -i "${SIZES[@]}" | awk '{ printf "%d", $6 }')
-[ -n "$MAXR" ] && [ "$MAXR" -gt 0 ] || { echo "qvfct: qvflows -i failed" >&2; exit 1; }
-qvflows -i "${SIZES[@]}" | awk -v c="$CDF" -v x="$SCALE" -v X="$CAP" '{
+# "mean M small F max X" of the sizes; the largest bounds tenant 1's ranks
+INFO=$(qvflows -i "${SIZES[@]}") || { echo "qvfct: qvflows -i failed" >&2; exit 1; }
+MAXR=$(echo "$INFO" | awk '{ printf "%d", $6 }')
+[ -n "$MAXR" ] && [ "$MAXR" -gt 0 ] || { echo "qvfct: qvflows -i: $INFO" >&2; exit 1; }
+echo "$INFO" | awk -v c="$CDF" -v x="$SCALE" -v X="$CAP" '{
 	printf "# fct-sizes: %s x %s, %s: mean %d B, %.1f%% below 100 KB, largest %d B\n",
 		c, x, (X > 0 ? "cut at " X " B" : "not cut"), $2, 100 * $4, $6 }'
 
