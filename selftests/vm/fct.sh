@@ -137,9 +137,9 @@ on_exit "rm -f $OUT $OUT.bench"
 # Fig. 4.  With the bench's "edf 10ms" they undercut only flows with more
 # than ~10 KB left, and the difference of the small-flow means was within
 # the guest's noise (web search, 1 >> 2 : PIFO 0.74-1.06 over two seeds,
-# once above 1.15 in CI).  Measured with "edf 1ms" on data mining: 0.75
-# to 0.93 per seed, 0.80 over the six (6.12); Documentation/fct.md has
-# the runs.  A bench run (make bench-fct) runs this only with
+# once above 1.15 in CI).  Measured with "edf 1ms" on data mining: 0.74
+# to 1.03 per seed, 0.80 to 0.83 over the six (three runs, 6.12 and
+# 6.1); Documentation/fct.md has the runs.  A bench run (make bench-fct) runs this only with
 # qvisor.fct.SHORT=1.
 if [ "$MODE" != bench ] || [ "${FCT_SHORT:-0}" = 1 ]; then
 	T2=${FCT_SHORT_T2_RANK:-edf 1ms}
