@@ -18,23 +18,35 @@ SHELL := /bin/bash
 
 KVER61 := 6.1.0-56-cloud-amd64
 KVER612 := 6.12.117+deb12-cloud-amd64
-KVERS := $(KVER61) $(KVER612)
+# The newest Debian kernel (unstable).  Its kbuild programs need glibc >= 2.38
+# and gcc-16, which bookworm lacks: its headers live in a debootstrapped
+# unstable chroot (SID_ROOT, made by tools/deps.sh test) and the module is
+# built inside it (see "module" below).
+KVER72 := 7.2.13+deb14-cloud-amd64
+KVERS := $(KVER61) $(KVER612) $(KVER72)
+SID_ROOT ?= $(or $(QVISOR_SID_ROOT),/var/cache/qvisor/sid)
 
+# Which kernel: KDIR=tree, or KVER=release (headers in /usr/src, else in the
+# unstable chroot), else the running kernel.  There is no fallback: with no
+# headers for the kernel asked for, "make module" stops and says so.
 ifneq ($(KVER),)
+ifeq ($(wildcard /usr/src/linux-headers-$(KVER)/Makefile),)
+ifneq ($(wildcard $(SID_ROOT)/usr/src/linux-headers-$(KVER)/Makefile),)
+KCHROOT := $(SID_ROOT)
+endif
+endif
 KDIR ?= /usr/src/linux-headers-$(KVER)
 endif
 KDIR ?= /lib/modules/$(shell uname -r)/build
-ifeq ($(wildcard $(KDIR)/Makefile),)
-ifeq ($(origin KDIR)$(KVER),file)
-# No headers for the running kernel (e.g. a build container): use Debian 6.1.
-KDIR := /usr/src/linux-headers-$(KVER61)
-endif
-endif
+# The header tree as seen from here (KCHROOT: inside the chroot).
+KDIR_HOST = $(KCHROOT)$(KDIR)
 # The release the module's vermagic names (Debian's kernel.release file
 # says 6.1.192 where utsrelease.h says 6.1.0-56-cloud-amd64).
 KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
-		$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+		$(KDIR_HOST)/include/generated/utsrelease.h 2>/dev/null)
 MODDIR = out/$(KREL)
+# The version: git describe (tags vX.Y.Z), else the VERSION file.
+VERSION := $(shell tools/version.sh)
 
 CC ?= gcc
 IPROUTE2 ?= .cache/iproute2
@@ -45,7 +57,6 @@ TC_LIB_DIR := /usr/lib/tc
 endif
 MANDIR ?= /usr/share/man
 SBINDIR ?= /usr/sbin
-PKG_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 UAPI_H := $(wildcard include/uapi/linux/*.h)
 CORE_H := $(wildcard include/qvisor/*.h)
@@ -61,7 +72,8 @@ TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
 	out/tools/qvfct
 
-.PHONY: all module plugin tools install modules_install dkms-install clean bench-shares bench-core bench bench-profile \
+.PHONY: all module plugin tools install install-user uninstall modules_install dkms-src \
+	dkms-install dkms-uninstall dkms-check deb deb-check clean bench-shares bench-core bench bench-profile \
 	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm
 .DELETE_ON_ERROR:
@@ -69,17 +81,40 @@ TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qviso
 all: module plugin tools
 
 # --- kernel module: sources are copied to out/KREL/ so kernels coexist -------
+# KCHROOT (a kernel whose headers are only in the unstable chroot): the
+# copy goes to a private folder inside the chroot and kbuild runs there,
+# under a private /proc (objtool reads it), with the chroot's glibc and
+# gcc-16; the .ko comes back to out/KREL/.
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR)
 module:
 ifeq ($(wildcard sch_qvisor.c),)
 	@echo "make: sch_qvisor.c not present yet, skipping the kernel module" >&2
 else
-	@test -f $(KDIR)/Makefile || { echo "make: no kernel tree at $(KDIR)" >&2; exit 1; }
+	@test -f $(KDIR_HOST)/Makefile || { \
+		if [ -n "$(KVER)$(filter command line environment,$(origin KDIR))" ]; then \
+			echo "make: no kernel headers at $(KDIR_HOST) ($(or $(KVER),KDIR))" >&2; \
+		else \
+			echo "make: no headers for the running kernel $$(uname -r)" \
+				"($(KDIR) is missing)." >&2; \
+			echo "make: install them (Debian: apt install linux-headers-$$(uname -r))," \
+				"or pick a kernel: make KVER=RELEASE or make KDIR=/path/to/build" >&2; \
+		fi; exit 1; }
 	@mkdir -p $(MODDIR)
 	@rm -rf $(MODDIR)/include
 	@cp -a --parents $(KSRC) include $(MODDIR)/
+	@echo "$(VERSION)" >$(MODDIR)/VERSION
 	@rm -f $(MODDIR)/sch_qvisor.ko  # never leave a stale module behind a failed build
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
-	@echo "make: built $(MODDIR)/sch_qvisor.ko"
+ifeq ($(KCHROOT),)
+	$(KMAKE) modules
+else
+	@d=$$(mktemp -d $(KCHROOT)/tmp/qvisor-build.XXXXXX) && \
+	trap 'rm -rf "$$d"' EXIT && cp -a $(MODDIR)/. "$$d/" && \
+	echo "make: building in the chroot $(KCHROOT) (kernel $(KVER))" && \
+	unshare --mount --pid --fork --mount-proc=$(KCHROOT)/proc \
+		chroot $(KCHROOT) make -C $(KDIR) M=$${d#$(KCHROOT)} modules && \
+	cp "$$d/sch_qvisor.ko" $(MODDIR)/
+endif
+	@echo "make: built $(MODDIR)/sch_qvisor.ko ($(VERSION))"
 endif
 
 # --- tc plugin ---------------------------------------------------------------
@@ -126,25 +161,56 @@ out/tools/qvfct: tools/fct/qvfct.sh
 	install -m 0755 $< $@
 
 # --- install -----------------------------------------------------------------
+# Kbuild's modules_install puts the module in /lib/modules/KREL/updates
+# (6.12 and later) or extra/ (6.1); uninstall removes it from either.
 modules_install: module
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) KERNELRELEASE=$(KREL) modules_install
+	$(KMAKE) KERNELRELEASE=$(KREL) modules_install
 	@if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a $(KREL); fi
 
-install: modules_install plugin out/tools/qvisorctl
+MAN_PAGES := $(wildcard Documentation/qvisorctl.8 Documentation/tc-qvisor.8)
+install-user: plugin out/tools/qvisorctl
 	install -D -m 0644 q_qvisor.so $(DESTDIR)$(TC_LIB_DIR)/q_qvisor.so
 	install -D -m 0755 out/tools/qvisorctl $(DESTDIR)$(SBINDIR)/qvisorctl
-	install -D -m 0644 Documentation/qvisorctl.8 $(DESTDIR)$(MANDIR)/man8/qvisorctl.8
-	@if [ -f Documentation/tc-qvisor.8 ]; then \
-		echo install -D -m 0644 Documentation/tc-qvisor.8 $(DESTDIR)$(MANDIR)/man8/tc-qvisor.8; \
-		install -D -m 0644 Documentation/tc-qvisor.8 $(DESTDIR)$(MANDIR)/man8/tc-qvisor.8; \
+	for m in $(MAN_PAGES); do \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m) || exit 1; \
+	done
+
+install: modules_install install-user
+
+uninstall:
+	rm -f $(DESTDIR)$(TC_LIB_DIR)/q_qvisor.so $(DESTDIR)$(SBINDIR)/qvisorctl \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
+	@if [ -n "$(KREL)" ]; then \
+		for d in updates extra; do \
+			for f in $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$$d/sch_qvisor.ko*; do \
+				[ -e "$$f" ] && echo rm -f "$$f" && rm -f "$$f"; \
+			done; \
+		done; \
+		if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a $(KREL); fi; \
 	fi
 
-# Copy the module sources to /usr/src/qvisor-VERSION and let DKMS build it.
-dkms-install:
-	rm -rf /usr/src/qvisor-$(PKG_VERSION)
-	mkdir -p /usr/src/qvisor-$(PKG_VERSION)
-	cp -a --parents dkms.conf $(KSRC) include /usr/src/qvisor-$(PKG_VERSION)/
-	dkms install qvisor/$(PKG_VERSION)
+# DKMS: the module sources with dkms.conf (PACKAGE_VERSION filled in) and
+# VERSION in /usr/src/qvisor-VERSION.  Every other registered version is
+# removed first, so a reinstall after an update never keeps the old build.
+DKMS_FILES := $(KSRC) include
+dkms-src:
+	@test -n "$(DKMS_DEST)" || { echo "usage: make dkms-src DKMS_DEST=DIR" >&2; exit 2; }
+	rm -rf $(DKMS_DEST) && mkdir -p $(DKMS_DEST)
+	cp -a --parents $(DKMS_FILES) $(DKMS_DEST)/
+	echo "$(VERSION)" >$(DKMS_DEST)/VERSION
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_DEST)/dkms.conf
+
+dkms-install: dkms-uninstall
+	$(MAKE) -s dkms-src DKMS_DEST=/usr/src/qvisor-$(VERSION)
+	dkms install qvisor/$(VERSION)
+
+dkms-uninstall:
+	@for v in $$(dkms status qvisor 2>/dev/null | \
+			sed -n 's|^qvisor/\([^,:]*\)[,:].*|\1|p' | sort -u); do \
+		echo "dkms remove qvisor/$$v --all"; \
+		dkms remove qvisor/$$v --all || exit 1; \
+		rm -rf /usr/src/qvisor-$$v; \
+	done
 
 # Kernel builds happen in out/, so there is nothing kbuild must clean here.
 clean:

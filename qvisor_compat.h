@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The few differences between Linux 6.1 and 6.12 that
+ * The few differences between Linux 6.1, 6.12 and 7.2 that
  * sch_qvisor.c meets, as feature tests on macros so the qdisc itself has
- * no version checks.
+ * no version checks.  7.2 (Debian unstable's 7.2.13) needs nothing beyond
+ * what 6.12 needs: every interface the qdisc uses kept its 6.12 form.
  */
 #ifndef _QVISOR_COMPAT_H
 #define _QVISOR_COMPAT_H
@@ -39,6 +40,13 @@ static inline void qvisor_ext_msg(struct netlink_ext_ack *extack,
 }
 
 #define qvisor_ext_msg_pos(extack, msg, pos) qvisor_ext_msg(extack, msg)
+#endif
+
+/* Kbuild passes the version from the VERSION file written beside the
+ * sources (make, make dkms-src); a bare kbuild run has none.
+ */
+#ifndef QVISOR_VERSION
+#define QVISOR_VERSION "unknown"
 #endif
 
 #endif

@@ -2407,3 +2407,4 @@ module_exit(qvisor_module_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The qvisor developers");
 MODULE_DESCRIPTION("qvisor: tenant rank scheduling with a synthesized joint PIFO");
+MODULE_VERSION(QVISOR_VERSION);

@@ -1,78 +1,202 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Install everything qvisor needs on Debian bookworm, idempotently.
+# Install what qvisor needs on Debian (bookworm or later), idempotently.
 #
-#   tools/deps.sh            apt packages, kernels, iproute2 source, checkpatch
+#   tools/deps.sh build   what "make && sudo make install" needs: a C
+#                         compiler and make, kmod, libnl-3 (+ route) and
+#                         pkg-config, pahole (dwarves: 6.12 and later
+#                         headers ship vmlinux for BTF), and the headers of
+#                         the running kernel if the archive has them.  No
+#                         source downloads: the tc plugin builds from the
+#                         declarations in include/tc/.
+#   tools/deps.sh test    (the default) build, plus what "make check",
+#                         "make deb" and the benchmarks need: QEMU, busybox,
+#                         iperf3, clang (fuzzers), gnuplot, groff/man,
+#                         dkms, debhelper, dh-dkms, lintian; the three test
+#                         kernels (6.1 and 6.12 from bookworm, headers in
+#                         /usr/src; 7.2 from unstable, headers in a
+#                         debootstrapped unstable chroot, see below); the
+#                         iproute2 source matching tc (for the plugin fuzzer
+#                         only) and checkpatch.pl.
 #
-# Kernel images are unpacked privately under $CACHE (no boot hooks run on the
-# host); header packages are installed normally under /usr/src, which is what
-# Kbuild and DKMS expect.  A stamp file makes a second run cheap.
+# Kernel images are unpacked privately under $CACHE/kernels (no boot hooks
+# run on the host); bookworm's header packages are installed normally under
+# /usr/src, which is what Kbuild and DKMS expect.
+#
+# The newest kernel: its kbuild programs (fixdep, modpost, objtool) are
+# linked against glibc >= 2.38 and the build wants gcc-16; bookworm has
+# glibc 2.36 and gcc-12.  Building those host programs from the kernel
+# source would still leave gcc-16 (the compiler the kernel was built with,
+# whose plugins and flags the headers assume) missing, and would pin us to
+# whatever source build quirks each release brings.  An unstable chroot
+# (debootstrap --variant=minbase, about 40 s and 250 MB from the archive)
+# has exactly the packaged toolchain and headers, and nothing in it touches
+# the host: the host's apt sources and packages stay bookworm's.  It lives
+# in $SID_ROOT (default /var/cache/qvisor/sid); the Makefile builds a
+# module for KVER72 inside it.  The chroot's apt ignores the Release
+# file's Valid-Until (the archive here is a snapshot).
+#
+# A stamp per part makes a second run cheap.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${QVISOR_CACHE:-$TOP/.cache}
 KVER61=${KVER61:-6.1.0-56-cloud-amd64}
 KVER612=${KVER612:-6.12.117+deb12-cloud-amd64}
-STAMP=$CACHE/deps.stamp
-STAMP_VER=3
+KVER72=${KVER72:-7.2.13+deb14-cloud-amd64}
+SID_ROOT=${QVISOR_SID_ROOT:-/var/cache/qvisor/sid}
+MIRROR=${QVISOR_MIRROR:-http://deb.debian.org/debian}
+WHAT=${1:-test}
+case $WHAT in
+build | test) ;;
+*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
 
-[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_VER $KVER61 $KVER612" ] && exit 0
+STAMP=$CACHE/deps.stamp
+STAMP_WANT="4 $WHAT $KVER61 $KVER612 $KVER72 $SID_ROOT"
+[ -f "$STAMP" ] && grep -qxF "$STAMP_WANT" "$STAMP" && exit 0
+# "test" includes "build"
+[ "$WHAT" = build ] && [ -f "$STAMP" ] &&
+	grep -qxF "4 test $KVER61 $KVER612 $KVER72 $SID_ROOT" "$STAMP" && exit 0
 mkdir -p "$CACHE"
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 
-# iproute2's source package needs deb-src; mirror the binary entry's
-# URIs and Signed-By so apt accepts it.
+apt_update() {
+	if [ ! -f "$CACHE/apt-updated" ]; then
+		$SUDO apt-get update -q
+		touch "$CACHE/apt-updated"
+	fi
+}
+
+apt_install() {
+	missing=
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing="$missing $p"
+	done
+	[ -n "$missing" ] || return 0
+	echo "deps: installing$missing"
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -q --no-install-recommends $missing
+}
+
+# --- build ------------------------------------------------------------------
+BUILD_PKGS="gcc make libc6-dev kmod dwarves pkg-config iproute2
+	libnl-3-dev libnl-route-3-dev"
+apt_update
+# shellcheck disable=SC2086
+apt_install $BUILD_PKGS
+running=$(uname -r)
+if [ ! -f "/lib/modules/$running/build/Makefile" ]; then
+	if apt-cache show "linux-headers-$running" >/dev/null 2>&1; then
+		apt_install "linux-headers-$running"
+	else
+		echo "deps: note: the archive has no linux-headers-$running;" \
+			"make builds the module only with KVER= or KDIR=" >&2
+	fi
+fi
+
+if [ "$WHAT" = build ]; then
+	echo "$STAMP_WANT" >"$STAMP"
+	echo "deps: ready to build (gcc, make, kmod, dwarves, libnl-3; kernel $running)"
+	exit 0
+fi
+
+# --- test -------------------------------------------------------------------
+# iproute2's source package (the plugin fuzzer) needs deb-src; mirror the
+# binary entry's URIs and Signed-By so apt accepts it.
 SRCLIST=/etc/apt/sources.list.d/qvisor-deb-src.sources
 if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
    ! grep -qs '^deb-src' /etc/apt/sources.list; then
 	$SUDO tee "$SRCLIST" >/dev/null <<EOT
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $MIRROR
 Suites: bookworm bookworm-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOT
 	rm -f "$CACHE/apt-updated"
-fi
-if [ ! -f "$CACHE/apt-updated" ]; then
-	$SUDO apt-get update -q
-	touch "$CACHE/apt-updated"
+	apt_update
 fi
 
-PKGS="build-essential kmod cpio xz-utils zstd gzip dpkg-dev bc
-	qemu-system-x86 busybox-static dwarves iperf3
-	libnl-3-dev libnl-route-3-dev pkg-config
+TEST_PKGS="build-essential cpio xz-utils zstd gzip dpkg-dev bc
+	qemu-system-x86 busybox-static iperf3 iputils-ping
+	groff-base man-db gnuplot-nox clang
 	linux-headers-$KVER61 linux-headers-$KVER612
-	iproute2 iputils-ping groff-base man-db gnuplot-nox clang"
-missing=
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	echo "deps: installing$missing"
-	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -q --no-install-recommends $missing
+	debootstrap dkms dh-dkms debhelper fakeroot lintian"
+# shellcheck disable=SC2086
+apt_install $TEST_PKGS
+
+# The unstable chroot for the newest kernel's headers (see the top).
+if [ ! -f "$SID_ROOT/usr/src/linux-headers-$KVER72/Makefile" ]; then
+	if [ ! -x "$SID_ROOT/usr/bin/apt-get" ]; then
+		echo "deps: debootstrapping unstable into $SID_ROOT"
+		$SUDO rm -rf "$SID_ROOT.tmp"
+		$SUDO mkdir -p "$(dirname "$SID_ROOT")"
+		$SUDO debootstrap --variant=minbase \
+			--include=make,libelf-dev,bc,kmod,xz-utils,ca-certificates \
+			sid "$SID_ROOT.tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 || {
+			tail -n 20 "$CACHE/debootstrap.log" >&2
+			exit 1
+		}
+		$SUDO mv "$SID_ROOT.tmp" "$SID_ROOT"
+	fi
+	echo 'Acquire::Check-Valid-Until "false";' |
+		$SUDO tee "$SID_ROOT/etc/apt/apt.conf.d/99qvisor" >/dev/null
+	$SUDO chroot "$SID_ROOT" apt-get update -q
+	# dwarves: 7.2's headers ship vmlinux (BTF); iproute2: the plugin's
+	# check against the newest tc; dkms: "make dkms-check" for 7.2.
+	$SUDO chroot "$SID_ROOT" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends \
+		"linux-headers-$KVER72" dwarves iproute2 dkms
 fi
 
 # Kernel images, unpacked privately: vmlinuz + modules for the test VM.
+# From 7.x Debian splits the image into linux-binary-KVER (vmlinuz under
+# /usr/lib/modules/KVER/), linux-modules-KVER (.ko.xz) and linux-base-KVER
+# (modules.builtin, modules.order, config); all unpack to usr/lib,
+# and root/lib points there so every kernel has root/lib/modules/KVER.
+# mkinitramfs.sh decompresses the .ko.xz files for busybox's modprobe.
 fetch_kernel() {
-	kver=$1 pkg=$2
+	kver=$1
+	shift
 	dir=$CACHE/kernels/$kver
 	[ -f "$dir/vmlinuz" ] && return 0
+	rm -rf "$dir"
 	mkdir -p "$dir/deb"
-	(cd "$dir/deb" && apt-get download -q "$pkg")
-	dpkg-deb -x "$dir"/deb/*.deb "$dir/root"
-	cp "$dir/root/boot/vmlinuz-$kver" "$dir/vmlinuz"
+	if [ "$kver" = "$KVER72" ]; then
+		dl=$SID_ROOT/tmp/qvisor-kernel-dl
+		$SUDO rm -rf "$dl" && $SUDO mkdir -p "$dl"
+		$SUDO chroot "$SID_ROOT" sh -c "cd ${dl#"$SID_ROOT"} && apt-get download -q $*"
+		mv "$dl"/*.deb "$dir/deb/"
+		$SUDO rm -rf "$dl"
+	else
+		(cd "$dir/deb" && apt-get download -q "$@")
+	fi
+	for d in "$dir"/deb/*.deb; do
+		dpkg-deb -x "$d" "$dir/root"
+	done
+	if [ ! -e "$dir/root/lib" ] && [ -d "$dir/root/usr/lib/modules" ]; then
+		ln -s usr/lib "$dir/root/lib"
+	fi
+	for v in "$dir/root/boot/vmlinuz-$kver" "$dir/root/lib/modules/$kver/vmlinuz"; do
+		[ -f "$v" ] && cp "$v" "$dir/vmlinuz.tmp"
+	done
+	[ -f "$dir/vmlinuz.tmp" ] || { echo "deps: no vmlinuz in $*" >&2; exit 1; }
+	mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
 	rm -rf "$dir/deb"
 }
 fetch_kernel "$KVER61" "linux-image-$KVER61"
 fetch_kernel "$KVER612" "linux-image-$KVER612-unsigned"
+fetch_kernel "$KVER72" "linux-binary-$KVER72" "linux-modules-$KVER72" \
+	"linux-base-$KVER72"
 
-# iproute2 source matching the installed tc, for the plugin's headers.
+# iproute2 source matching the installed tc: only the plugin fuzzer
+# (selftests/host/fuzz_plugin) links iproute2's own lib code.  The plugin
+# itself builds from include/tc/.
 TCVER=$(dpkg-query -W -f='${Version}' iproute2)
 if [ ! -f "$CACHE/iproute2/tc/tc_util.h" ]; then
 	rm -rf "$CACHE/iproute2" "$CACHE/iproute2-src"
@@ -97,5 +221,6 @@ if [ ! -f "$CACHE/checkpatch/checkpatch.pl" ]; then
 	rm -rf "$tmp"
 fi
 
-echo "$STAMP_VER $KVER61 $KVER612" >"$STAMP"
-echo "deps: ready (kernels $KVER61, $KVER612; iproute2 $TCVER)"
+echo "$STAMP_WANT" >"$STAMP"
+echo "deps: ready to build and test (kernels $KVER61, $KVER612, $KVER72" \
+	"in $SID_ROOT; iproute2 $TCVER)"
