@@ -64,9 +64,19 @@ KSRC := Kbuild $(wildcard sch_*.c *.h include/qvisor/*.c)
 
 PLUGIN_CFLAGS := -O2 -fPIC -shared -Wall -Wextra -Werror -Wstrict-prototypes \
 	-Wmissing-prototypes -Wold-style-definition
-# Ours first (pkt_sched_qvisor.h), then iproute2 v6.1.0's own headers.
-PLUGIN_INC := -I include/uapi -I include -I $(IPROUTE2)/include \
-	-I $(IPROUTE2)/include/uapi -I $(IPROUTE2)/tc
+# tc's helpers come from include/tc/qvisor_tc.h (no iproute2 source); it
+# fits iproute2 TC_MIN to TC_MAX_MAJOR.x, which the build checks in the tc
+# that will load the plugin (TC, default the installed one; TC_ANY=1
+# builds for any version).  TC_VERSION is also compiled in for the
+# plugin's load-time message.
+PLUGIN_INC := -I include/uapi -I include
+TC ?= /usr/sbin/tc
+TC_MIN := 6.1
+TC_MAX_MAJOR := 7
+TC_VERSION := $(shell $(TC) -V 2>/dev/null | sed -n 's/.*iproute2-\([0-9][0-9.]*\).*/\1/p')
+PLUGIN_SRC := q_qvisor.c include/tc/abi_check.c
+PLUGIN_DEFS := -DQVISOR_TC_VERSION='"$(or $(TC_VERSION),unknown)"' \
+	-DQVISOR_TC_MIN='"$(TC_MIN)"' -DQVISOR_TC_MAX_MAJOR='"$(TC_MAX_MAJOR)"'
 
 TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
@@ -74,7 +84,7 @@ TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qviso
 
 .PHONY: all module plugin tools install install-user uninstall modules_install dkms-src \
 	dkms-install dkms-uninstall dkms-check deb deb-check clean bench-shares bench-core bench bench-profile \
-	check checkpatch plugin-symcheck vm-test vm-artifacts demo host-test bench-fct \
+	check checkpatch plugin-symcheck tc-version-check plugin-test vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm
 .DELETE_ON_ERROR:
 
@@ -123,21 +133,50 @@ ifeq ($(wildcard q_qvisor.c),)
 	@echo "make: q_qvisor.c not present yet, skipping the tc plugin" >&2
 endif
 
-q_qvisor.so: q_qvisor.c $(UAPI_H) $(CORE_H)
-	@test -f $(IPROUTE2)/tc/tc_util.h || { \
-		echo "make: no iproute2 source in $(IPROUTE2) (run tools/deps.sh)" >&2; exit 1; }
-	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_INC) -o $@ $<
+q_qvisor.so: $(PLUGIN_SRC) include/tc/qvisor_tc.h $(UAPI_H) $(CORE_H)
+	@$(MAKE) -s tc-version-check
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_INC) $(PLUGIN_DEFS) -o $@ $(PLUGIN_SRC)
 	@$(MAKE) -s plugin-symcheck
 
-# Every symbol the plugin needs (but libc's) must be exported by Debian's tc.
+# The installed tc must be one whose ABI include/tc/qvisor_tc.h describes.
+tc-version-check:
+	@v="$(TC_VERSION)"; [ "$(TC_ANY)" = 1 ] && exit 0; \
+	if [ -z "$$v" ]; then \
+		echo "make: cannot tell the iproute2 version of $(TC) (tc -V);" \
+			"install iproute2, set TC=/path/to/tc, or TC_ANY=1" >&2; exit 1; fi; \
+	if ! printf '%s\n%s\n' "$(TC_MIN)" "$$v" | sort -V -C || \
+	   [ "$${v%%.*}" -gt $(TC_MAX_MAJOR) ]; then \
+		echo "make: $(TC) is iproute2 $$v; the plugin's tc declarations" \
+			"(include/tc/qvisor_tc.h) fit $(TC_MIN) to $(TC_MAX_MAJOR).x" \
+			"(TC_ANY=1 builds anyway)" >&2; exit 1; fi
+
+# Every symbol the plugin needs (but libc's) must be exported by tc (TC=).
 plugin-symcheck:
 	@missing=$$(comm -23 \
 		<(nm -D --undefined-only q_qvisor.so | awk '$$1 == "U" && $$2 !~ /@/ {print $$2}' | sort -u) \
-		<(nm -D --defined-only /usr/sbin/tc | awk '{print $$3}' | sed 's/@.*//' | sort -u)); \
+		<(nm -D --defined-only $(TC) | awk '{print $$3}' | sed 's/@.*//' | sort -u)); \
 	if [ -n "$$missing" ]; then \
-		echo "q_qvisor.so needs symbols /usr/sbin/tc does not export:" $$missing >&2; \
+		echo "q_qvisor.so needs symbols $(TC) does not export:" $$missing >&2; \
 		exit 1; \
 	fi
+
+# The plugin's printing and parsing (selftests/host/test_plugin_print.sh,
+# no kernel needed) with the installed tc, then with the newest Debian tc
+# inside the unstable chroot (SID_ROOT) when it is there.
+plugin-test: q_qvisor.so
+	@mkdir -p out
+	@gcc -O2 -Wall -Wextra -Werror -o out/mkmsg selftests/host/mkmsg.c
+	@echo "# plugin-test: $(TC) (iproute2 $(TC_VERSION))"
+	@TC=$(TC) QVISOR_PLUGIN_DIR=$(CURDIR) QVISOR_MKMSG=$(CURDIR)/out/mkmsg \
+		bash selftests/host/test_plugin_print.sh
+	@if [ ! -x $(SID_ROOT)/usr/sbin/tc ]; then \
+		echo "# plugin-test: no $(SID_ROOT)/usr/sbin/tc (tools/deps.sh test)"; exit 4; fi; \
+	d=$$(mktemp -d $(SID_ROOT)/tmp/qvisor-plugin.XXXXXX) && trap 'rm -rf "$$d"' EXIT && \
+	cp q_qvisor.so out/mkmsg selftests/host/test_plugin_print.sh "$$d/" && \
+	echo "# plugin-test: unstable's $$(chroot $(SID_ROOT) /usr/sbin/tc -V 2>/dev/null | head -n 1)" && \
+	chroot $(SID_ROOT) env TC=/usr/sbin/tc QVISOR_PLUGIN_DIR=$${d#$(SID_ROOT)} \
+		QVISOR_MKMSG=$${d#$(SID_ROOT)}/mkmsg bash $${d#$(SID_ROOT)}/test_plugin_print.sh && \
+	$(MAKE) -s plugin-symcheck TC=$(SID_ROOT)/usr/sbin/tc
 
 # --- host tools: every tools/NAME.c becomes out/tools/NAME ---------------------
 tools: $(TOOLS)

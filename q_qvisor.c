@@ -25,9 +25,10 @@
 #include <inttypes.h>
 #include <math.h>
 
-#include "utils.h"
-#include "tc_util.h"
-#include "tc_common.h"
+/* tc's helpers, declared in-tree: no iproute2 source needed (the header
+ * says which tc versions it fits).
+ */
+#include "tc/qvisor_tc.h"
 #include <uapi/linux/pkt_sched_qvisor.h>
 
 #define QVISOR_MASK_ALL	0xffffffffU
