@@ -17,7 +17,10 @@
 # while this script, the module list and the host packages are unchanged.
 #
 # Environment: QVISOR_VM_MODULES adds kernel modules (names, no .ko);
-# QVISOR_VM_PROGS adds host programs with their libraries to this image;
+# QVISOR_VM_PROGS adds host programs with their libraries to this image
+# (in /usr/local/bin, after the project's tools, so they replace them);
+# QVISOR_VM_KO and QVISOR_VM_PLUGIN replace out/KVER/sch_qvisor.ko and
+# q_qvisor.so (make deb-check: the packaged ones);
 # QVISOR_KERNELS is the folder of kernels (default .cache/kernels).
 set -euo pipefail
 
@@ -183,14 +186,15 @@ put_new() {
 	cp "$1" "$2"
 }
 
-KO=$TOP/out/$KVER/sch_qvisor.ko
+KO=${QVISOR_VM_KO:-$TOP/out/$KVER/sch_qvisor.ko}
 if [ -f "$KO" ]; then
 	put_new "$KO" "$WORK/usr/lib/modules/$KVER/extra/sch_qvisor.ko"
 else
 	echo "mkinitramfs: note: $KO not built, image has no qvisor module" >&2
 fi
-[ -f "$TOP/q_qvisor.so" ] &&
-	put_new "$TOP/q_qvisor.so" "$WORK/usr/lib/x86_64-linux-gnu/tc/q_qvisor.so"
+PLUGIN=${QVISOR_VM_PLUGIN:-$TOP/q_qvisor.so}
+[ -f "$PLUGIN" ] &&
+	put_new "$PLUGIN" "$WORK/usr/lib/x86_64-linux-gnu/tc/q_qvisor.so"
 for t in "$TOP"/out/tools/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	put_new "$t" "$WORK/usr/local/bin/$(basename "$t")"
