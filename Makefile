@@ -96,7 +96,7 @@ TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qviso
 	check-debug check-debug-vm
 .DELETE_ON_ERROR:
 
-all: module plugin tools
+all: plugin tools module
 
 # --- kernel module: sources are copied to out/KREL/ so kernels coexist -------
 # KCHROOT (a kernel whose headers are only in the unstable chroot): the
