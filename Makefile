@@ -168,11 +168,18 @@ plugin-symcheck:
 		exit 1; \
 	fi
 
-# The plugin's printing and parsing (selftests/host/test_plugin_print.sh,
-# no kernel needed) with the installed tc, then with the newest Debian tc
+# The plugin's tc declarations against iproute2's own headers (when the
+# source is in IPROUTE2: tools/deps.sh test), then its printing and parsing
+# (selftests/host/test_plugin_print.sh, no kernel needed) with the installed tc, then with the newest Debian tc
 # inside the unstable chroot (SID_ROOT) when it is there.
 plugin-test: q_qvisor.so
 	@mkdir -p out
+	@if [ -f $(IPROUTE2)/tc/tc_util.h ]; then \
+		$(CC) -Wall -Wextra -Werror -D_GNU_SOURCE $(PLUGIN_INC) -I $(IPROUTE2)/include \
+			-I $(IPROUTE2)/include/uapi -I $(IPROUTE2)/tc \
+			-o out/tc_decl_check selftests/host/tc_decl_check.c && \
+		echo "# plugin-test: include/tc/qvisor_tc.h agrees with $(IPROUTE2)'s headers"; \
+	else echo "# plugin-test: no $(IPROUTE2), declarations not compared"; fi
 	@gcc -O2 -Wall -Wextra -Werror -o out/mkmsg selftests/host/mkmsg.c
 	@echo "# plugin-test: $(TC) (iproute2 $(TC_VERSION))"
 	@TC=$(TC) QVISOR_PLUGIN_DIR=$(CURDIR) QVISOR_MKMSG=$(CURDIR)/out/mkmsg \

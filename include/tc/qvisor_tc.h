@@ -23,7 +23,12 @@
  *
  * Building with -DQVISOR_IPROUTE2_HEADERS (and iproute2's include and tc
  * folders on the include path) uses iproute2's own headers instead: the
- * plugin fuzzer does, since it links iproute2's library code.
+ * plugin fuzzer does, since it links iproute2's library code.  With
+ * QVISOR_TC_CROSSCHECK as well, the function declarations below follow
+ * iproute2's, so the compiler rejects any that disagree, and struct
+ * qdisc_util is declared as struct qvisor_tc_qdisc_util for
+ * selftests/host/tc_decl_check.c to compare field by field (make
+ * plugin-test, when the iproute2 source is there).
  */
 #ifndef QVISOR_TC_H
 #define QVISOR_TC_H
@@ -32,8 +37,12 @@
 #include "utils.h"
 #include "tc_util.h"
 #include "tc_common.h"
-#else
+#endif
 
+#if !defined(QVISOR_IPROUTE2_HEADERS) || defined(QVISOR_TC_CROSSCHECK)
+#ifdef QVISOR_TC_CROSSCHECK
+#define qdisc_util qvisor_tc_qdisc_util
+#endif
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +66,9 @@ struct qdisc_util {
 			 __u32 block_idx, bool *p_has);
 };
 
+#ifdef QVISOR_TC_CROSSCHECK
+#undef qdisc_util
+#else
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define min(a, b)	((a) < (b) ? (a) : (b))
 
@@ -69,9 +81,11 @@ struct qdisc_util {
 
 /* Units of get_time()/sprint_time(): microseconds. */
 #define TIME_UNITS_PER_SEC	1000000
+#endif /* !QVISOR_TC_CROSSCHECK */
 
 /* Walking argv: step to the option's value; running out is fatal. */
 void incomplete_command(void) __attribute__((noreturn));
+#ifndef QVISOR_TC_CROSSCHECK
 #define NEXT_ARG()					\
 	do {						\
 		if (--argc <= 0)			\
@@ -84,6 +98,7 @@ void incomplete_command(void) __attribute__((noreturn));
 		argc++;					\
 		argv--;					\
 	} while (0)
+#endif
 
 /* Numbers from the command line; 0 on success. */
 int get_u32(__u32 *val, const char *arg, int base);
@@ -105,6 +120,7 @@ int addattr_nest_end(struct nlmsghdr *n, struct rtattr *nest);
 /* Reading attributes: tb[type] for each type up to max, NULL if absent. */
 int parse_rtattr_flags(struct rtattr *tb[], int max, struct rtattr *rta,
 		       int len, unsigned short flags);
+#ifndef QVISOR_TC_CROSSCHECK
 #define parse_rtattr_nested(tb, max, rta) \
 	parse_rtattr_flags((tb), (max), RTA_DATA(rta), RTA_PAYLOAD(rta), \
 			   NLA_F_NESTED)
@@ -126,21 +142,26 @@ static inline __u64 rta_getattr_u64(const struct rtattr *rta)
 	__builtin_memcpy(&v, RTA_DATA(rta), sizeof(v));
 	return v;
 }
+#endif
 
 /*
  * Output that is text, JSON (tc -j) or both: a value printed with
  * PRINT_ANY goes to whichever is active, PRINT_FP only to text,
  * PRINT_JSON only to JSON.
  */
+#ifndef QVISOR_TC_CROSSCHECK
 enum output_type {
 	PRINT_FP = 1,
 	PRINT_JSON = 2,
 	PRINT_ANY = 4,
 };
+#endif
 
-/* tc's color classes; the plugin prints everything uncolored. */
+/* tc's color classes (an enum: unsigned int to gcc); the plugin prints
+ * everything uncolored.
+ */
 #define QVISOR_TC_COLOR_NONE	6
-typedef int qvisor_tc_color_t;
+typedef unsigned int qvisor_tc_color_t;
 
 void open_json_object(const char *name);
 void close_json_object(void);
@@ -151,6 +172,12 @@ void tc_print_rate(enum output_type t, const char *key, const char *fmt,
 		   unsigned long long rate);
 
 /* print_NAME(t, key, fmt, value) calls tc's print_color_NAME uncolored. */
+#ifdef QVISOR_TC_CROSSCHECK
+#define QVISOR_TC_PRINTER(name, type)					\
+	int print_color_##name(enum output_type t, qvisor_tc_color_t color, \
+			       const char *key, const char *fmt,	\
+			       type value);
+#else
 #define QVISOR_TC_PRINTER(name, type)					\
 	int print_color_##name(enum output_type t, qvisor_tc_color_t color, \
 			       const char *key, const char *fmt,	\
@@ -162,6 +189,7 @@ void tc_print_rate(enum output_type t, const char *key, const char *fmt,
 		return print_color_##name(t, QVISOR_TC_COLOR_NONE,	\
 					  key, fmt, value);		\
 	}
+#endif
 
 QVISOR_TC_PRINTER(bool, bool)
 QVISOR_TC_PRINTER(string, const char *)
@@ -174,5 +202,5 @@ QVISOR_TC_PRINTER(lluint, unsigned long long)
 QVISOR_TC_PRINTER(float, double)
 #undef QVISOR_TC_PRINTER
 
-#endif /* QVISOR_IPROUTE2_HEADERS */
+#endif /* !QVISOR_IPROUTE2_HEADERS || QVISOR_TC_CROSSCHECK */
 #endif
