@@ -146,12 +146,18 @@ if [ ! -f "$SID_ROOT/usr/src/linux-headers-$KVER72/Makefile" ]; then
 	fi
 	echo 'Acquire::Check-Valid-Until "false";' |
 		$SUDO tee "$SID_ROOT/etc/apt/apt.conf.d/99qvisor" >/dev/null
-	$SUDO chroot "$SID_ROOT" apt-get update -q
 	# dwarves: 7.2's headers ship vmlinux (BTF); iproute2: the plugin's
 	# check against the newest tc; dkms: "make dkms-check" for 7.2.
-	$SUDO chroot "$SID_ROOT" env DEBIAN_FRONTEND=noninteractive \
+	echo "deps: installing linux-headers-$KVER72, dwarves, iproute2, dkms" \
+		"in $SID_ROOT (log: $CACHE/sid-apt.log)"
+	{ $SUDO chroot "$SID_ROOT" apt-get update -q &&
+	  $SUDO chroot "$SID_ROOT" env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends \
-		"linux-headers-$KVER72" dwarves iproute2 dkms
+		"linux-headers-$KVER72" dwarves iproute2 dkms; } \
+		>"$CACHE/sid-apt.log" 2>&1 || {
+		tail -n 20 "$CACHE/sid-apt.log" >&2
+		exit 1
+	}
 fi
 
 # Kernel images, unpacked privately: vmlinuz + modules for the test VM.
