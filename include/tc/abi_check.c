@@ -67,7 +67,7 @@ static void qvisor_tc_abi_check(void)
 
 	if (getenv("QVISOR_TC_NO_ABI_CHECK"))
 		return;
-	for (i = 0; i < sizeof(qvisor_tc_helpers) / sizeof(qvisor_tc_helpers[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(qvisor_tc_helpers); i++) {
 		if (!dlsym(RTLD_DEFAULT, qvisor_tc_helpers[i])) {
 			snprintf(qvisor_tc_problem, sizeof(qvisor_tc_problem),
 				 "this tc does not export %s()",
