@@ -29,7 +29,8 @@
 # source would still leave gcc-16 (the compiler the kernel was built with,
 # whose plugins and flags the headers assume) missing, and would pin us to
 # whatever source build quirks each release brings.  An unstable chroot
-# (debootstrap --variant=minbase, about 40 s and 250 MB from the archive)
+# (debootstrap --variant=minbase plus the headers and gcc-16: about a
+# minute and 0.8 GB from the archive)
 # has exactly the packaged toolchain and headers, and nothing in it touches
 # the host: the host's apt sources and packages stay bookworm's.  It lives
 # in $SID_ROOT (default /var/cache/qvisor/sid); the Makefile builds a
@@ -153,7 +154,8 @@ if [ ! -f "$SID_ROOT/usr/src/linux-headers-$KVER72/Makefile" ]; then
 	{ $SUDO chroot "$SID_ROOT" apt-get update -q &&
 	  $SUDO chroot "$SID_ROOT" env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends \
-		"linux-headers-$KVER72" dwarves iproute2 dkms; } \
+		"linux-headers-$KVER72" dwarves iproute2 dkms &&
+	  $SUDO chroot "$SID_ROOT" apt-get clean; } \
 		>"$CACHE/sid-apt.log" 2>&1 || {
 		tail -n 20 "$CACHE/sid-apt.log" >&2
 		exit 1
