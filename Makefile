@@ -8,7 +8,8 @@
 #   make KVER=7.2.13+deb14-cloud-amd64   (headers in the unstable chroot)
 #   sudo make install    module (+depmod), tc plugin, qvisorctl, man pages
 #   sudo make uninstall  removes them again (KVER=/KDIR= as for install)
-#   sudo make dkms-install   the module through DKMS (older versions removed)
+#   sudo make dkms-install [KVER=..]   the module through DKMS (older versions
+#                        removed first); dkms-uninstall removes it
 #   make deb             qvisor-dkms and qvisor-tools .debs in out/deb
 #   make dist            release tarball out/qvisor-VERSION.tar.gz
 #   make check           every test: host unit tests, checkpatch, the plugin
@@ -256,7 +257,7 @@ dkms-src:
 
 dkms-install: dkms-uninstall
 	$(MAKE) -s dkms-src DKMS_DEST=/usr/src/qvisor-$(VERSION)
-	dkms install qvisor/$(VERSION)
+	dkms install qvisor/$(VERSION)$(if $(KVER), -k $(KVER))
 
 dkms-uninstall:
 	@for v in $$(dkms status qvisor 2>/dev/null | \
