@@ -975,7 +975,7 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 	if (RTA_PAYLOAD(xstats) >= sizeof(st))
 		print_lluint(PRINT_ANY, "replaced", " replaced %llu",
 			     st.replaced);
-	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_qvisor_xstats, replaced))
+	if (RTA_PAYLOAD(xstats) >= (size_t)((char *)&st.replaced - (char *)&st))
 		qvisor_print_be_xstats(&st);
 }
 
