@@ -283,9 +283,9 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 			if (o->set_limit)
 				return qvisor_duplicate("limit");
 			NEXT_ARG();
-			if (get_u32(&o->limit, *argv, 0))
+			if (get_u32(&o->limit, *argv, 0) || !o->limit)
 				return qvisor_illegal("limit", *argv,
-						      "expected a number of packets");
+						      "expected a number of packets, at least 1");
 			o->set_limit = true;
 		} else if (strcmp(*argv, "buckets") == 0) {
 			if (o->set_buckets)
