@@ -84,9 +84,10 @@ static inline s64 qv_ns_to_bytes(s64 ns, u64 rate)
 
 	if ((sec && rate > (u64)QV_S64_MAX / sec) || r > (u64)QV_S64_MAX)
 		b = QV_S64_MAX;
+	else if (sec * rate > (u64)QV_S64_MAX - r)
+		b = QV_S64_MAX;
 	else
-		b = sec * rate;
-	b = b > (u64)QV_S64_MAX - r ? (u64)QV_S64_MAX : b + r;
+		b = sec * rate + r;
 	return ns >= 0 ? (s64)b : -(s64)b;
 }
 
