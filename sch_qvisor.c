@@ -34,7 +34,10 @@
  *    worst non-empty bucket is pushed out if the arriving packet ranks
  *    better; otherwise the arriving packet is dropped.  A higher tier always
  *    ranks better, so a lower tier can never push it out.  A tenant over
- *    its own limit has the arriving packet dropped.
+ *    its own limit has the arriving packet dropped.  The arriving packet
+ *    is then accepted (NET_XMIT_SUCCESS) and the parents are told that
+ *    the pushed-out packet left (qdisc_tree_reduce_backlog, as sfq and
+ *    fq_codel do), so their backlog stays exact under any parent.
  *  - backends sppifo N, aifo and fifo use the same array as their FIFO
  *    queues (queue i is bucket i, queue 0 served first): sppifo puts a
  *    packet into a queue of its strict tier's range chosen by SP-PIFO,
@@ -48,9 +51,15 @@
  * change, delete) parses and validates everything, synthesizes the new
  * transforms into freshly allocated memory, and only then commits under
  * sch_tree_lock.  A rejected change leaves configuration and queued packets
- * exactly as they were.  Queued packets keep their joint rank, except when
- * the number of buckets changes: then they are re-bucketed with the new
- * transforms, in their current order.
+ * exactly as they were.  When a commit moves any tenant's transform (or
+ * the number of buckets changes), every queued packet is re-placed by the
+ * new transforms in the order it would have left (qvisor_replace()), so
+ * P1-P6 of the new configuration hold from the first dequeue; O(queued),
+ * at most sch->limit packets.  A changed ceil or rate starts its token
+ * bucket or clock over.
+ *
+ * Statistics dumps cost O(tenants) under the qdisc lock: counts are kept
+ * as packets move, and the flow table is counted outside the lock.
  */
 
 #include <linux/kernel.h>
