@@ -166,10 +166,9 @@ if $TC qdisc add dev $DEV root handle 1: qvisor &&
 	if ! $TC class change dev $DEV parent 1: classid 1:1 qvisor ceil 100mbit; then
 		tap_fail "ceil change" "$($TC -s class show dev $DEV)"
 	fi
-	t0=$(date +%s%N)
+	t0=$EPOCHREALTIME
 	wait_for 5 sh -c "$TC -s class show dev $DEV | grep -q 'backlog 0b 0p'"
-	t1=$(date +%s%N)
-	ms=$(((t1 - t0) / 1000000))
+	ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
 	sent=$($TC -s class show dev $DEV | awk '/Sent/ { print $4; exit }')
 	if [ "$ms" -lt 700 ] && [ "$sent" = 3 ]; then
 		tap_ok "ceil 8kbit -> 100mbit: the waiting packet left ${ms} ms after the change (old debt ~1.4 s)"
