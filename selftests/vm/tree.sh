@@ -125,6 +125,57 @@ for t in "${TREES[@]}"; do
 	fi
 done
 
+# --- IPv6 and IPv4 together: htb above qvisor, tenant 1 is iperf3 UDP
+# over IPv6 with traffic class 0x28 (DSCP 10, rank dscp), tenant 2 IPv4
+# (qvsend); flower classifies both.  The IPv6 packets must be ranked by
+# their traffic class and counted back to 0 like the IPv4 ones.
+v6_setup() {
+	echo 0 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 &&
+		$IP addr add fd00::1/64 dev $DEV nodad &&
+		$IP -n $NS addr add fd00::2/64 dev veth1 nodad &&
+		$IP neigh replace fd00::2 lladdr "$($IP -n $NS link show veth1 |
+			awk '/link\/ether/{print $2}')" dev $DEV nud permanent
+}
+if command -v iperf3 >/dev/null && v6_setup; then
+	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	printf '%s\n' \
+		"qdisc add dev $DEV root handle 1: htb default 1" \
+		"class add dev $DEV parent 1: classid 1:1 htb rate 2mbit ceil 2mbit" \
+		"qdisc add dev $DEV parent 1:1 handle 10: $QV" \
+		"class add dev $DEV parent 10: classid 10:1 qvisor rank dscp range 0 63 levels 64" \
+		"class add dev $DEV parent 10: classid 10:2 qvisor rank prio range 0 15 levels 16" \
+		"filter add dev $DEV parent 10: protocol ipv6 prio 1 flower ip_proto udp dst_port 5201 classid 10:1" \
+		"filter add dev $DEV parent 10: protocol ip prio 2 flower ip_proto udp dst_port 5002 classid 10:2" \
+		>"$OUT/batch"
+	if $TC -batch "$OUT/batch" >"$OUT/tc.err" 2>&1; then
+		$IP netns exec $NS iperf3 -s -1 -p 5201 >"$OUT/srv" 2>&1 &
+		srv=$!
+		sleep 0.5
+		iperf3 -6 -c fd00::2 -p 5201 -u -b 3M -l 1000 -S 0x28 -t 2 >"$OUT/cli" 2>&1 &
+		cli=$!
+		qvsend -d $DST -l 200 -t 2 -r 1200 "5002:prio=0-15" 2>"$OUT/s2.err"
+		wait $cli
+		wait_for 5 sh -c "$TC -s qdisc show dev $DEV | grep -q 'backlog 0b 0p'"
+		sleep 0.5
+		kill $srv 2>/dev/null
+		ranks=$($TC -s class show dev $DEV | awk '/^class qvisor 10:1 / { c = 1 }
+			c && / ranks / { print $2; exit }')
+		sent6=$($TC -s class show dev $DEV | awk '/^class qvisor 10:1 / { c = 1 }
+			c && /Sent/ { print $4; exit }')
+		bad=$(backlogs | grep -v ': 0b 0p$')
+		if [ -z "$bad" ] && [ "${sent6:-0}" -gt 100 ] && [ "$ranks" = "10..10" ]; then
+			tap_ok "IPv6 + IPv4 under htb: backlog 0b 0p everywhere, $sent6 IPv6 packets ranked by traffic class (ranks $ranks)"
+		else
+			tap_fail "IPv6 + IPv4 under htb" "IPv6 sent '$sent6', ranks '$ranks'" \
+				"$(backlogs)" "$($TC -s class show dev $DEV)" "$(cat "$OUT/cli")"
+		fi
+	else
+		tap_fail "IPv6 + IPv4 under htb: set up" "$(cat "$OUT/tc.err")"
+	fi
+else
+	tap_skip "IPv6 + IPv4 under htb" "no iperf3 or no IPv6 on $DEV"
+fi
+
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 klog_check "kernel log: no WARN, BUG or oops in any tree"
 tap_done
