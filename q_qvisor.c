@@ -164,9 +164,14 @@ static int qvisor_get_rate64(__u64 *rate, const char *arg)
 
 	if (qvisor_num_ok(arg, "8", probe, sizeof(probe), &v) ||
 	    get_rate64(&scale, probe) ||
-	    v * scale / 8 >= 0x1p64)
+	    v * scale / 8 >= 0x1p64 || get_rate64(rate, arg))
 		return -1;
-	return get_rate64(rate, arg);
+	/* the kernel counts bytes per second: a rate under 8bit would be 0,
+	 * which means no cap at all
+	 */
+	if (!*rate && v > 0)
+		return -1;
+	return 0;
 }
 
 static int qvisor_get_time(__u32 *usec, const char *arg)
@@ -277,7 +282,7 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 			NEXT_ARG();
 			if (qvisor_get_rate64(&o->rate, *argv))
 				return qvisor_illegal("rate", *argv,
-						      "expected a rate such as 100mbit");
+						      "expected a rate of at least 8bit (1 byte/s) such as 100mbit");
 			o->set_rate = true;
 		} else if (strcmp(*argv, "limit") == 0) {
 			if (o->set_limit)
@@ -556,7 +561,7 @@ static int qvisor_parse_cargs(struct qvisor_copt *o, int argc, char **argv)
 			NEXT_ARG();
 			if (qvisor_get_rate64(&o->ceil, *argv))
 				return qvisor_illegal("ceil", *argv,
-						      "expected a rate such as 40mbit");
+						      "expected a rate of at least 8bit (1 byte/s) such as 40mbit");
 			o->set_ceil = true;
 		} else if (strcmp(*argv, "burst") == 0) {
 			if (o->set_burst)
