@@ -1029,7 +1029,7 @@ int main(int argc, char **argv)
 	double delay = -1;
 	long count = 0;
 	char err[256];
-	int i;
+	int i, nwarn;
 
 	if (argc < 2) {
 		qc_usage(stderr);
@@ -1089,11 +1089,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "qvisorctl: %s: %s\n", arg, err);
 			return 1;
 		}
+		nwarn = qs_warnings(stderr, &sp, &plan);
 		if (!strcmp(cmd, "plan"))
 			qs_plan_print(stdout, &sp, &plan, map);
 		else
-			printf("%s: ok, %d tenants, %u joint ranks\n", arg,
-			       sp.ntenants, plan.s.width);
+			printf("%s: ok, %d tenants, %u joint ranks, %d warning%s\n",
+			       arg, sp.ntenants, plan.s.width, nwarn,
+			       nwarn == 1 ? "" : "s");
 		return 0;
 	}
 	if (!strcmp(cmd, "show") || !strcmp(cmd, "top")) {
