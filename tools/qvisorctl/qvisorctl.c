@@ -42,9 +42,19 @@
 #define SOL_NETLINK 270
 #endif
 
-#define QC_PRIO_A	100	/* our filters use prio A+i or B+i, */
-#define QC_PRIO_B	200	/* whichever range is free */
-#define QC_MAX_OBJ	1024
+/* The filters qvisorctl owns: priorities in band A or band B of the
+ * qvisor qdisc, QS_MAX_FILTERS each (qvisorctl(8), FILTERS).  An apply
+ * adds the new filters in the band the old ones do not use, then deletes
+ * the old band: classification never has a gap.  Filters at any other
+ * priority are foreign and never touched.
+ */
+#define QC_BAND_A	0x8000
+#define QC_BAND_B	(QC_BAND_A + QS_MAX_FILTERS)
+
+static bool qc_owned(uint32_t prio)
+{
+	return prio >= QC_BAND_A && prio < QC_BAND_B + QS_MAX_FILTERS;
+}
 
 static struct nl_sock *qc_sk;
 static int qc_verbose;
@@ -177,7 +187,8 @@ struct qc_qdisc {
 	/* qvisor options */
 	uint64_t	rate;
 	uint32_t	limit, buckets, slot, defcls, queues, overlap;
-	uint8_t		backend;
+	uint32_t	flows, flow_idle, props;
+	uint8_t		backend, partial;
 	char		policy[QVISOR_MAX_POLICY];
 	/* stats */
 	struct gnet_stats_basic bs;
@@ -190,7 +201,7 @@ struct qc_class {
 	uint32_t	classid;
 	uint8_t		rank;
 	uint32_t	mask, lo, hi, levels, weight, burst, limit;
-	uint64_t	ceil;
+	uint64_t	ceil, budget;
 	struct gnet_stats_basic bs;
 	struct gnet_stats_queue qs;
 	struct tc_qvisor_cl_xstats xs;
@@ -206,11 +217,23 @@ struct qc_filter {
 struct qc_state {
 	int			ifindex;
 	struct qc_qdisc		q;
-	int			ncl;
-	struct qc_class		cl[QC_MAX_OBJ];
-	int			nfl;
-	struct qc_filter	fl[QC_MAX_OBJ];
+	int			ncl, capcl;
+	struct qc_class		*cl;	/* every class of the dump */
+	int			nfl, capfl;
+	struct qc_filter	*fl;	/* every filter of the dump */
 };
+
+/* room for one more element in a growing array */
+static void *qc_grow(void *a, int n, int *cap, size_t size)
+{
+	if (n < *cap)
+		return a;
+	*cap = *cap ? *cap * 2 : 64;
+	a = realloc(a, (size_t)*cap * size);
+	if (!a)
+		qc_die("out of memory");
+	return a;
+}
 
 static void qc_stats(struct nlattr *st2, struct gnet_stats_basic *bs,
 		     struct gnet_stats_queue *qs, void *xs, size_t xlen,
@@ -272,6 +295,12 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 		q->overlap = qc_u32(o[TCA_QVISOR_OVERLAP], QVISOR_DEF_OVERLAP);
 		q->backend = o[TCA_QVISOR_BACKEND] ?
 			     nla_get_u8(o[TCA_QVISOR_BACKEND]) : 0;
+		q->partial = o[TCA_QVISOR_PARTIAL] ?
+			     nla_get_u8(o[TCA_QVISOR_PARTIAL]) : 0;
+		q->flows = qc_u32(o[TCA_QVISOR_FLOWS], QVISOR_DEF_FLOWS);
+		q->flow_idle = qc_u32(o[TCA_QVISOR_FLOW_IDLE],
+				      QVISOR_DEF_FLOW_IDLE_US);
+		q->props = qc_u32(o[TCA_QVISOR_PROPS], 0);
 		if (o[TCA_QVISOR_POLICY])
 			snprintf(q->policy, sizeof(q->policy), "%s",
 				 nla_get_string(o[TCA_QVISOR_POLICY]));
@@ -288,11 +317,12 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 	struct qc_class *c;
 
 	if (h->nlmsg_type != RTM_NEWTCLASS || tcm->tcm_ifindex != st->ifindex ||
-	    TC_H_MAJ(tcm->tcm_handle) != st->q.handle || st->ncl == QC_MAX_OBJ)
+	    TC_H_MAJ(tcm->tcm_handle) != st->q.handle)
 		return;
 	if (nlmsg_parse(h, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 ||
 	    !tb[TCA_KIND] || strcmp(nla_get_string(tb[TCA_KIND]), "qvisor"))
 		return;
+	st->cl = qc_grow(st->cl, st->ncl, &st->capcl, sizeof(*st->cl));
 	c = &st->cl[st->ncl++];
 	memset(c, 0, sizeof(*c));
 	c->classid = tcm->tcm_handle;
@@ -309,6 +339,8 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 		c->burst = qc_u32(o[TCA_QVISOR_CLASS_BURST], 0);
 		c->ceil = o[TCA_QVISOR_CLASS_CEIL] ?
 			  nla_get_u64(o[TCA_QVISOR_CLASS_CEIL]) : 0;
+		c->budget = o[TCA_QVISOR_CLASS_EDF_BUDGET] ?
+			    nla_get_u64(o[TCA_QVISOR_CLASS_EDF_BUDGET]) : 0;
 	}
 	qc_stats(tb[TCA_STATS2], &c->bs, &c->qs, &c->xs, sizeof(c->xs),
 		 &c->has_xs);
@@ -320,9 +352,9 @@ static void qc_filter_cb(struct nlmsghdr *h, void *arg)
 	struct tcmsg *tcm = nlmsg_data(h);
 	struct qc_filter *f;
 
-	if (h->nlmsg_type != RTM_NEWTFILTER || tcm->tcm_ifindex != st->ifindex ||
-	    st->nfl == QC_MAX_OBJ)
+	if (h->nlmsg_type != RTM_NEWTFILTER || tcm->tcm_ifindex != st->ifindex)
 		return;
+	st->fl = qc_grow(st->fl, st->nfl, &st->capfl, sizeof(*st->fl));
 	f = &st->fl[st->nfl++];
 	f->h = malloc(h->nlmsg_len);
 	if (!f->h)
@@ -379,6 +411,9 @@ static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	if (q->backend == TCA_QVISOR_BACKEND_SPPIFO)
 		nla_put_u32(m, TCA_QVISOR_QUEUES, q->queues);
 	nla_put_u32(m, TCA_QVISOR_OVERLAP, q->overlap);
+	nla_put_u32(m, TCA_QVISOR_FLOWS, q->flows);
+	nla_put_u32(m, TCA_QVISOR_FLOW_IDLE, q->flow_idle);
+	nla_put_u8(m, TCA_QVISOR_PARTIAL, q->partial);
 	if (q->policy[0])
 		nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
 	nla_nest_end(m, o);
@@ -391,6 +426,8 @@ static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
 	nla_put_u8(m, TCA_QVISOR_CLASS_RANK, c->rank);
 	if (c->rank == TCA_QVISOR_RANK_MARK)
 		nla_put_u32(m, TCA_QVISOR_CLASS_MARK_MASK, c->mask);
+	if (c->rank == TCA_QVISOR_RANK_EDF)
+		nla_put_u64(m, TCA_QVISOR_CLASS_EDF_BUDGET, c->budget);
 	nla_put_u32(m, TCA_QVISOR_CLASS_LO, c->lo);
 	nla_put_u32(m, TCA_QVISOR_CLASS_HI, c->hi);
 	nla_put_u32(m, TCA_QVISOR_CLASS_LEVELS, c->levels);
@@ -414,6 +451,10 @@ static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
 	q->backend = (uint8_t)sp->backend;
 	q->queues = sp->queues;
 	q->overlap = sp->overlap;
+	q->flows = sp->has_flows ? sp->flows : QVISOR_DEF_FLOWS;
+	q->flow_idle = sp->has_flow_idle ? sp->flow_idle_us :
+		       QVISOR_DEF_FLOW_IDLE_US;
+	q->partial = sp->partial;
 	if (sp->policy_line)
 		snprintf(q->policy, sizeof(q->policy), "%s", sp->policy);
 }
@@ -432,6 +473,7 @@ static void qc_spec_class(const struct qs_spec *sp, const struct qs_tenant *t,
 	c->ceil = t->ceil;
 	c->burst = t->burst;
 	c->limit = t->limit;
+	c->budget = t->rank == TCA_QVISOR_RANK_EDF ? t->edf_budget : 0;
 }
 
 static int qc_qdisc_req(int ifindex, int type, int flags,
@@ -458,18 +500,26 @@ static int qc_class_req(int ifindex, int type, int flags, uint32_t parent,
 	return qc_talk(m, NULL, NULL, why, n);
 }
 
-static int qc_filter_add(int ifindex, uint32_t parent, uint32_t prio,
-			 uint32_t classid, const struct qs_match *mt, char *why,
-			 size_t n)
+/* the protocol of filter i (0 or 1, see qs_match_filters) of a match: a
+ * dscp match without src is one filter for IPv4 and one for IPv6 (flower's
+ * ip_tos is the IPv6 traffic class there)
+ */
+static uint16_t qc_match_proto(const struct qs_match *mt, int i)
 {
-	uint16_t proto = ETH_P_ALL;
+	if (mt->has_src)
+		return mt->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
+	if (mt->dscp >= 0 && !mt->has_mark)
+		return i ? ETH_P_IPV6 : ETH_P_IP;
+	return ETH_P_ALL;
+}
+
+static int qc_filter_add(int ifindex, uint32_t parent, uint32_t prio,
+			 uint32_t classid, const struct qs_match *mt,
+			 uint16_t proto, char *why, size_t n)
+{
 	struct nl_msg *m;
 	struct nlattr *o;
 
-	if (mt->has_src)
-		proto = mt->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
-	else if (mt->dscp >= 0)
-		proto = ETH_P_IP;
 	m = qc_tcmsg(RTM_NEWTFILTER, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL,
 		     ifindex, parent, mt->has_mark ? mt->mark : 0,
 		     TC_H_MAKE(prio << 16, htons(proto)));
@@ -644,15 +694,162 @@ static bool qc_default_root(const struct qc_qdisc *q)
 	return !q->found || TC_H_MAJ(q->handle) == 0;
 }
 
+/* what differs between a class of the spec and a dumped one, as text */
+static void qc_class_diff(char *buf, size_t n, const struct qc_class *o,
+			  const struct qc_class *c)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+#define QC_D(cond, fmt, ...)						\
+	do {								\
+		if ((cond) && used < n)					\
+			used += (size_t)snprintf(buf + used, n - used,	\
+						 " " fmt, __VA_ARGS__);	\
+	} while (0)
+	QC_D(o->rank != c->rank, "rank %s->%s", qs_rank_name(o->rank),
+	     qs_rank_name(c->rank));
+	QC_D(c->rank == TCA_QVISOR_RANK_MARK && o->mask != c->mask,
+	     "mask 0x%x->0x%x", o->mask, c->mask);
+	QC_D(c->rank == TCA_QVISOR_RANK_EDF && o->budget != c->budget,
+	     "budget %lluns->%lluns", (unsigned long long)o->budget,
+	     (unsigned long long)c->budget);
+	QC_D(o->lo != c->lo || o->hi != c->hi, "range %u..%u->%u..%u", o->lo,
+	     o->hi, c->lo, c->hi);
+	QC_D(o->levels != c->levels, "levels %u->%u", o->levels, c->levels);
+	QC_D(o->weight != c->weight, "weight %u->%u", o->weight, c->weight);
+	QC_D(o->ceil != c->ceil, "ceil %llu->%llu bytes/s",
+	     (unsigned long long)o->ceil, (unsigned long long)c->ceil);
+	QC_D(c->ceil && c->burst && o->burst != c->burst, "burst %u->%u",
+	     o->burst, c->burst);
+	QC_D(o->limit != c->limit, "limit %u->%u", o->limit, c->limit);
+}
+
+static void qc_qdisc_diff(char *buf, size_t n, const struct qc_qdisc *o,
+			  const struct qc_qdisc *q)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	QC_D(o->rate != q->rate, "rate %llu->%llu bytes/s",
+	     (unsigned long long)o->rate, (unsigned long long)q->rate);
+	QC_D(o->limit != q->limit, "limit %u->%u", o->limit, q->limit);
+	QC_D(o->buckets != q->buckets, "buckets %u->%u", o->buckets, q->buckets);
+	QC_D(o->slot != q->slot, "slot %uus->%uus", o->slot, q->slot);
+	QC_D(o->defcls != q->defcls, "default %x->%x", o->defcls, q->defcls);
+	QC_D(o->backend != q->backend, "backend %u->%u", o->backend, q->backend);
+	QC_D(q->backend == TCA_QVISOR_BACKEND_SPPIFO && o->queues != q->queues,
+	     "queues %u->%u", o->queues, q->queues);
+	QC_D(o->overlap != q->overlap, "overlap %u->%u", o->overlap, q->overlap);
+	QC_D(o->flows != q->flows, "flows %u->%u", o->flows, q->flows);
+	QC_D(o->flow_idle != q->flow_idle, "flow_idle %uus->%uus", o->flow_idle,
+	     q->flow_idle);
+	QC_D(o->partial != q->partial, "partial %u->%u", o->partial, q->partial);
+	QC_D(strcmp(o->policy, q->policy), "policy \"%.200s\"->\"%.200s\"",
+	     o->policy, q->policy);
+#undef QC_D
+}
+
+/* the undo log of an apply */
+enum { QC_U_QDISC, QC_U_CLASS_ADD, QC_U_CLASS_CHG, QC_U_FILTER_ADD,
+       QC_U_FILTER_DEL, QC_U_CLASS_DEL };
+
+struct qc_undo {
+	int		what;
+	int		old;		/* index in old.cl, or a prio */
+	uint32_t	classid;
+};
+
+static struct qc_undo *qc_ulog;
+static int qc_nulog, qc_capulog;
+
+static void qc_log(int what, int old, uint32_t classid)
+{
+	qc_ulog = qc_grow(qc_ulog, qc_nulog, &qc_capulog, sizeof(*qc_ulog));
+	qc_ulog[qc_nulog].what = what;
+	qc_ulog[qc_nulog].old = old;
+	qc_ulog[qc_nulog].classid = classid;
+	qc_nulog++;
+}
+
+/* Undo an update in place, newest step first: nothing is re-created that
+ * was not deleted, so the packets queued in the qdisc and in the classes
+ * that stay are kept.  Returns the failed steps; *lost gets the packets
+ * that were queued in classes the apply deleted (dropped with them).
+ */
+static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost,
+		   bool *policy_left)
+{
+	char why[256];
+	int k, j, err, bad = 0;
+
+	*lost = 0;
+	*policy_left = false;
+	for (k = qc_nulog - 1; k >= 0; k--) {
+		const struct qc_undo *u = &qc_ulog[k];
+
+		switch (u->what) {
+		case QC_U_CLASS_DEL:
+			*lost += old->cl[u->old].qs.qlen;
+			err = qc_class_req(old->ifindex, RTM_NEWTCLASS,
+					   NLM_F_CREATE | NLM_F_EXCL, parent,
+					   &old->cl[u->old], why, sizeof(why));
+			break;
+		case QC_U_FILTER_DEL:
+			err = 0;
+			for (j = 0; j < old->nfl && !err; j++)
+				if (old->fl[j].prio == (uint32_t)u->old)
+					err = qc_filter_replay(&old->fl[j], why,
+							       sizeof(why));
+			break;
+		case QC_U_FILTER_ADD:
+			err = qc_del_prio(old->ifindex, parent, (uint32_t)u->old,
+					  why, sizeof(why));
+			break;
+		case QC_U_CLASS_CHG:
+			err = qc_class_req(old->ifindex, RTM_NEWTCLASS, 0, parent,
+					   &old->cl[u->old], why, sizeof(why));
+			break;
+		case QC_U_CLASS_ADD: {
+			struct qc_class c = { .classid = u->classid };
+
+			err = qc_class_req(old->ifindex, RTM_DELTCLASS, 0, parent,
+					   &c, why, sizeof(why));
+			break;
+		}
+		default:
+			/* the kernel keeps a policy when none is given: an
+			 * old configuration without one cannot be restored
+			 */
+			if (!old->q.policy[0])
+				*policy_left = true;
+			err = qc_qdisc_req(old->ifindex, RTM_NEWQDISC, 0, &old->q,
+					   why, sizeof(why));
+			break;
+		}
+		if (err) {
+			qc_step_fail("rollback step", err, why);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* one step of an apply: printed with -v or --dry-run, done unless dry */
+static bool qc_show_step(bool dry)
+{
+	return dry || qc_verbose;
+}
+
 static int qc_apply(const struct qs_spec *sp, bool dry)
 {
 	static struct qc_state old, now;
 	struct qc_qdisc nq;
 	struct qc_class nc;
 	struct qs_plan *plan;
-	char why[256], what[160];
-	uint32_t prio, parent;
-	int ifindex, k, m, err = 0, nfilt = 0;
+	char why[256], what[200], diff[1024], props[64];
+	uint32_t band, parent;
+	int ifindex, k, m, i, err = 0, nfilt = 0, nforeign = 0;
 	bool update;
 
 	plan = calloc(1, sizeof(*plan));
@@ -661,6 +858,7 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	if (qs_plan(sp, plan, why, sizeof(why)))
 		qc_die("%s:%d: %s", sp->file,
 		       sp->policy_line ? sp->policy_line : 1, why);
+	qs_fmt_props(props, sizeof(props), plan->props);
 	free(plan);
 	if (!sp->dev[0])
 		qc_die("%s: [link] has no 'dev'", sp->file);
@@ -679,80 +877,122 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 		qc_die("%s has qvisor handle %x:, the spec says %x:", sp->dev,
 		       TC_H_MAJ(old.q.handle) >> 16, sp->handle);
 	parent = sp->handle << 16;
-	prio = QC_PRIO_A;
-	for (k = 0; k < old.nfl; k++)
-		if (old.fl[k].prio >= QC_PRIO_A && old.fl[k].prio < QC_PRIO_B)
-			prio = QC_PRIO_B;
-	printf("%s %s: qvisor %x: with %d tenants (%s)\n",
+	band = QC_BAND_A;
+	for (k = 0; k < old.nfl; k++) {
+		if (!qc_owned(old.fl[k].prio)) {
+			if (((struct tcmsg *)nlmsg_data(old.fl[k].h))->tcm_handle)
+				nforeign++;
+			continue;
+		}
+		if (old.fl[k].prio < QC_BAND_B)
+			band = QC_BAND_B;
+	}
+	printf("%s %s: qvisor %x: with %d tenants (%s), guarantees %s\n",
 	       dry ? "would apply to" : "applying to", sp->dev, sp->handle,
-	       sp->ntenants, update ? "update" : "create");
+	       sp->ntenants, update ? "update in place" : "create", props);
+	if (nforeign)
+		printf("  %d filter%s not owned by qvisorctl (priority outside %u..%u) left alone\n",
+		       nforeign, nforeign == 1 ? "" : "s", QC_BAND_A,
+		       QC_BAND_B + QS_MAX_FILTERS - 1);
 	fflush(stdout);
-	if (dry)
-		return 0;
+	qc_nulog = 0;
 
-	/* 1. the qdisc */
+	/* 1. the qdisc: created, or changed in place (queued packets stay) */
 	qc_spec_qdisc(sp, &nq);
+	diff[0] = '\0';
+	if (update)
+		qc_qdisc_diff(diff, sizeof(diff), &old.q, &nq);
 	snprintf(what, sizeof(what), "%s:%d: [link] qdisc %s", sp->file,
 		 sp->policy_line ? sp->policy_line : 1,
 		 update ? "change" : "add");
-	err = qc_qdisc_req(ifindex, RTM_NEWQDISC,
-			   update ? 0 : NLM_F_CREATE | NLM_F_EXCL, &nq, why,
-			   sizeof(why));
-	if (err)
-		goto fail;
-	if (qc_verbose)
-		printf("  ok qdisc\n");
-	/* 2. classes */
+	if (!update || diff[0]) {
+		if (qc_show_step(dry))
+			printf("  %s qdisc qvisor %x:%s\n", update ? "~" : "+",
+			       sp->handle, update ? diff : "");
+		err = dry ? 0 : qc_qdisc_req(ifindex, RTM_NEWQDISC,
+					     update ? 0 : NLM_F_CREATE | NLM_F_EXCL,
+					     &nq, why, sizeof(why));
+		if (err)
+			goto fail;
+		if (update)
+			qc_log(QC_U_QDISC, 0, 0);
+	}
+	/* 2. classes: added, or changed in place when they differ */
 	for (k = 0; k < sp->ntenants; k++) {
-		bool exists = false;
+		int idx = -1;
 
 		qc_spec_class(sp, &sp->t[k], &nc);
 		for (m = 0; update && m < old.ncl; m++)
 			if (old.cl[m].classid == nc.classid)
-				exists = true;
+				idx = m;
+		diff[0] = '\0';
+		if (idx >= 0) {
+			qc_class_diff(diff, sizeof(diff), &old.cl[idx], &nc);
+			if (!diff[0])
+				continue;
+		}
 		snprintf(what, sizeof(what), "%s:%d: tenant %s: class %x:%x %s",
 			 sp->file, sp->t[k].line, sp->t[k].name, sp->handle,
-			 sp->t[k].minor, exists ? "change" : "add");
-		err = qc_class_req(ifindex, RTM_NEWTCLASS,
-				   exists ? 0 : NLM_F_CREATE | NLM_F_EXCL,
-				   parent, &nc, why, sizeof(why));
+			 sp->t[k].minor, idx >= 0 ? "change" : "add");
+		if (qc_show_step(dry))
+			printf("  %s class %x:%x (%s)%s\n", idx >= 0 ? "~" : "+",
+			       sp->handle, sp->t[k].minor, sp->t[k].name,
+			       idx >= 0 ? diff : "");
+		err = dry ? 0 : qc_class_req(ifindex, RTM_NEWTCLASS,
+					     idx >= 0 ? 0 : NLM_F_CREATE | NLM_F_EXCL,
+					     parent, &nc, why, sizeof(why));
 		if (err)
 			goto fail;
-		if (qc_verbose)
-			printf("  ok class %x:%x\n", sp->handle, sp->t[k].minor);
+		if (idx >= 0)
+			qc_log(QC_U_CLASS_CHG, idx, nc.classid);
+		else
+			qc_log(QC_U_CLASS_ADD, -1, nc.classid);
 	}
-	/* 3. new filters, in spec order, at a prio range the old ones do
-	 * not use
+	/* 3. the new filters, in spec order, one priority each in the free
+	 * band; the old band still classifies meanwhile
 	 */
 	for (k = 0; k < sp->ntenants; k++) {
 		for (m = 0; m < sp->t[k].nmatch; m++) {
 			const struct qs_match *mt = &sp->t[k].match[m];
 
-			snprintf(what, sizeof(what),
-				 "%s:%d: tenant %s: filter (match line)",
-				 sp->file, mt->line, sp->t[k].name);
-			if (nfilt == QC_PRIO_B - QC_PRIO_A) {
-				err = -E2BIG;
-				why[0] = '\0';
-				goto fail;
+			for (i = 0; i < qs_match_filters(mt); i++) {
+				uint16_t proto = qc_match_proto(mt, i);
+
+				snprintf(what, sizeof(what),
+					 "%s:%d: tenant %s: filter (match line)",
+					 sp->file, mt->line, sp->t[k].name);
+				if (qc_show_step(dry))
+					printf("  + filter prio %u protocol %s %s -> %x:%x\n",
+					       band + nfilt,
+					       proto == ETH_P_IP ? "ip" :
+					       proto == ETH_P_IPV6 ? "ipv6" : "all",
+					       mt->has_mark ? "fw" : "flower",
+					       sp->handle, sp->t[k].minor);
+				err = dry ? 0 :
+				      qc_filter_add(ifindex, parent, band + nfilt,
+						    parent | sp->t[k].minor, mt,
+						    proto, why, sizeof(why));
+				if (err)
+					goto fail;
+				qc_log(QC_U_FILTER_ADD, (int)(band + nfilt), 0);
+				nfilt++;
 			}
-			err = qc_filter_add(ifindex, parent, prio + nfilt++,
-					    parent | sp->t[k].minor, mt, why,
-					    sizeof(why));
-			if (err)
-				goto fail;
 		}
 	}
-	/* 4. old filters, then classes the spec no longer has */
+	/* 4. the old band (ours only), then classes the spec no longer has */
 	for (k = 0; update && k < old.nfl; k++) {
-		if (k && old.fl[k].prio == old.fl[k - 1].prio)
+		if (!qc_owned(old.fl[k].prio) ||
+		    (k && old.fl[k].prio == old.fl[k - 1].prio))
 			continue;
 		snprintf(what, sizeof(what), "delete old filters at prio %u",
 			 old.fl[k].prio);
-		err = qc_del_prio(ifindex, parent, old.fl[k].prio, why,
-				  sizeof(why));
+		if (qc_show_step(dry))
+			printf("  - filter prio %u\n", old.fl[k].prio);
+		err = dry ? 0 : qc_del_prio(ifindex, parent, old.fl[k].prio,
+					     why, sizeof(why));
 		if (err && err != -ENOENT)
 			goto fail;
+		qc_log(QC_U_FILTER_DEL, (int)old.fl[k].prio, 0);
 	}
 	for (m = 0; update && m < old.ncl; m++) {
 		for (k = 0; k < sp->ntenants; k++)
@@ -762,35 +1002,64 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 			continue;
 		snprintf(what, sizeof(what), "delete class %x:%x (not in %s)",
 			 sp->handle, TC_H_MIN(old.cl[m].classid), sp->file);
-		err = qc_class_req(ifindex, RTM_DELTCLASS, 0, parent,
-				   &old.cl[m], why, sizeof(why));
+		if (qc_show_step(dry))
+			printf("  - class %x:%x (%u packets queued would be dropped)\n",
+			       sp->handle, TC_H_MIN(old.cl[m].classid),
+			       old.cl[m].qs.qlen);
+		err = dry ? 0 : qc_class_req(ifindex, RTM_DELTCLASS, 0, parent,
+					     &old.cl[m], why, sizeof(why));
 		if (err)
 			goto fail;
+		qc_log(QC_U_CLASS_DEL, m, old.cl[m].classid);
 	}
-	printf("applied: qdisc, %d classes, %d filters\n", sp->ntenants,
-	       nfilt);
+	if (dry)
+		printf("dry run: nothing changed (%d steps)\n", qc_nulog);
+	else
+		printf("applied: qdisc, %d classes, %d filters in band %u..%u\n",
+		       sp->ntenants, nfilt, band, band + QS_MAX_FILTERS - 1);
 	qc_state_free(&old);
 	return 0;
 fail:
 	qc_step_fail(what, err, why);
-	fprintf(stderr, "qvisorctl: rolling back %s to its previous configuration\n",
-		sp->dev);
-	k = qc_restore(&old);
+	if (!update) {
+		/* a new qdisc: deleting it is the rollback */
+		fprintf(stderr, "qvisorctl: rolling back: deleting the new qvisor qdisc of %s (packets queued in it are dropped with it)\n",
+			sp->dev);
+		k = qc_restore(&old);
+	} else {
+		long lost;
+		bool policy_left;
+
+		fprintf(stderr, "qvisorctl: rolling back %s in place (%d steps)\n",
+			sp->dev, qc_nulog);
+		k = qc_undo(&old, parent, &lost, &policy_left);
+		if (lost)
+			fprintf(stderr, "qvisorctl: %ld packets queued in deleted classes were dropped\n",
+				lost);
+		if (policy_left)
+			fprintf(stderr, "qvisorctl: the old configuration had no policy; the kernel cannot clear one, the spec's policy stays\n");
+		if (k) {
+			fprintf(stderr, "qvisorctl: in-place rollback failed (%d steps): re-creating the old configuration (queued packets are dropped)\n",
+				k);
+			k = qc_restore(&old);
+		}
+	}
 	if (k) {
 		fprintf(stderr, "qvisorctl: rollback incomplete (%d steps failed)\n", k);
 		return 2;
 	}
 	/* say what is there now */
-	qc_read_state(&now, ifindex, false);
-	for (k = 0, m = 0; k < old.nfl; k++)
-		if (((struct tcmsg *)nlmsg_data(old.fl[k].h))->tcm_handle)
+	qc_read_state(&now, ifindex, true);
+	for (k = 0, m = 0; k < now.nfl; k++)
+		if (((struct tcmsg *)nlmsg_data(now.fl[k].h))->tcm_handle)
 			m++;
 	if (now.q.found && !strcmp(now.q.kind, "qvisor"))
-		fprintf(stderr, "qvisorctl: rolled back: qvisor %x: with %d classes, %d filters\n",
-			TC_H_MAJ(now.q.handle) >> 16, now.ncl, m);
+		fprintf(stderr, "qvisorctl: rolled back: qvisor %x: with %d classes, %d filters, %u packets queued\n",
+			TC_H_MAJ(now.q.handle) >> 16, now.ncl, m, now.q.qs.qlen);
 	else
 		fprintf(stderr, "qvisorctl: rolled back: %s has no qvisor qdisc (as before)\n",
 			sp->dev);
+	qc_state_free(&now);
 	qc_state_free(&old);
 	return 1;
 }
@@ -989,8 +1258,13 @@ static int qc_show(const char *dev, bool json, double delay, long count,
 		if (err || !st[!cur].q.found ||
 		    strcmp(st[!cur].q.kind, "qvisor"))
 			qc_die("%s: qvisor qdisc went away", dev);
-		if (top)
+		/* a terminal gets a fresh screen; a pipe or file plain
+		 * screens one after the other
+		 */
+		if (top && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
+		else if (top && i)
+			printf("\n");
 		if (json)
 			qc_print_json(dev, &st[!cur], &st[cur], t1 - t0);
 		else
