@@ -4,7 +4,8 @@
  *
  *   qvisorctl plan [--map] SPEC     the joint rank map the kernel will build
  *   qvisorctl apply SPEC            create/update qdisc, classes, filters
- *   qvisorctl show [--json] [-d SECS] DEV
+ *   qvisorctl plan --tc SPEC        the same as a tc -batch file
+ *   qvisorctl show [--json|--prom] [-d SECS] DEV
  *   qvisorctl top [-d SECS] [-n COUNT] DEV
  *
  * Netlink goes through libnl-3 (socket, message building, attribute
@@ -34,6 +35,7 @@
 #include <netlink/socket.h>
 
 #include "spec.h"
+#include "state.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -48,8 +50,8 @@
  * the old band: classification never has a gap.  Filters at any other
  * priority are foreign and never touched.
  */
-#define QC_BAND_A	0x8000
-#define QC_BAND_B	(QC_BAND_A + QS_MAX_FILTERS)
+#define QC_BAND_A	QS_BAND_A
+#define QC_BAND_B	QS_BAND_B
 
 static bool qc_owned(uint32_t prio)
 {
@@ -178,50 +180,7 @@ static struct nl_msg *qc_tcmsg(int type, int flags, int ifindex,
 	return msg;
 }
 
-/* --- the running configuration --------------------------------------- */
-
-struct qc_qdisc {
-	bool		found;
-	char		kind[32];
-	uint32_t	handle, parent;
-	/* qvisor options */
-	uint64_t	rate;
-	uint32_t	limit, buckets, slot, defcls, queues, overlap;
-	uint32_t	flows, flow_idle, props;
-	uint8_t		backend, partial;
-	char		policy[QVISOR_MAX_POLICY];
-	/* stats */
-	struct gnet_stats_basic bs;
-	struct gnet_stats_queue qs;
-	struct tc_qvisor_xstats xs;
-	bool		has_xs;
-};
-
-struct qc_class {
-	uint32_t	classid;
-	uint8_t		rank;
-	uint32_t	mask, lo, hi, levels, weight, burst, limit;
-	uint64_t	ceil, budget;
-	struct gnet_stats_basic bs;
-	struct gnet_stats_queue qs;
-	struct tc_qvisor_cl_xstats xs;
-	bool		has_xs;
-};
-
-/* a dumped filter, kept whole for replay */
-struct qc_filter {
-	struct nlmsghdr	*h;
-	uint32_t	prio;
-};
-
-struct qc_state {
-	int			ifindex;
-	struct qc_qdisc		q;
-	int			ncl, capcl;
-	struct qc_class		*cl;	/* every class of the dump */
-	int			nfl, capfl;
-	struct qc_filter	*fl;	/* every filter of the dump */
-};
+/* --- the running configuration (state.h) --------------------------- */
 
 /* room for one more element in a growing array */
 static void *qc_grow(void *a, int n, int *cap, size_t size)
@@ -498,19 +457,6 @@ static int qc_class_req(int ifindex, int type, int flags, uint32_t parent,
 		qc_put_class_opts(m, c);
 	}
 	return qc_talk(m, NULL, NULL, why, n);
-}
-
-/* the protocol of filter i (0 or 1, see qs_match_filters) of a match: a
- * dscp match without src is one filter for IPv4 and one for IPv6 (flower's
- * ip_tos is the IPv6 traffic class there)
- */
-static uint16_t qc_match_proto(const struct qs_match *mt, int i)
-{
-	if (mt->has_src)
-		return mt->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
-	if (mt->dscp >= 0 && !mt->has_mark)
-		return i ? ETH_P_IPV6 : ETH_P_IP;
-	return ETH_P_ALL;
 }
 
 static int qc_filter_add(int ifindex, uint32_t parent, uint32_t prio,
@@ -956,7 +902,7 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 			const struct qs_match *mt = &sp->t[k].match[m];
 
 			for (i = 0; i < qs_match_filters(mt); i++) {
-				uint16_t proto = qc_match_proto(mt, i);
+				uint16_t proto = qs_match_proto(mt, i);
 
 				snprintf(what, sizeof(what),
 					 "%s:%d: tenant %s: filter (match line)",
@@ -1074,156 +1020,20 @@ static double qc_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* weight share target of class k in its group (same tier, level, offset) */
-static double qc_target(const struct qc_state *st, int k)
+enum { QC_TABLE, QC_JSON, QC_PROM };
+
+static void qc_print(int fmt, const char *dev, const struct qc_state *st,
+		     const struct qc_state *prev, double dt)
 {
-	const struct qc_class *c = &st->cl[k];
-	uint32_t sum = 0;
-	int m;
-
-	if (!c->has_xs)
-		return 0;
-	for (m = 0; m < st->ncl; m++) {
-		const struct qc_class *o = &st->cl[m];
-
-		if (o->has_xs && o->xs.tier == c->xs.tier &&
-		    o->xs.level == c->xs.level && o->xs.offset == c->xs.offset)
-			sum += o->weight;
-	}
-	return sum ? (double)c->weight / sum : 0;
+	if (fmt == QC_JSON)
+		qc_print_json(stdout, dev, st, prev, dt);
+	else if (fmt == QC_PROM)
+		qc_print_prom(stdout, dev, st);
+	else
+		qc_print_table(stdout, dev, st, prev, dt);
 }
 
-static uint64_t qc_prev_bytes(const struct qc_state *prev, uint32_t classid,
-			      bool *found)
-{
-	int m;
-
-	for (m = 0; prev && m < prev->ncl; m++)
-		if (prev->cl[m].classid == classid) {
-			*found = true;
-			return prev->cl[m].bs.bytes;
-		}
-	*found = false;
-	return 0;
-}
-
-static void qc_print_json(const char *dev, const struct qc_state *st,
-			  const struct qc_state *prev, double dt)
-{
-	const struct qc_qdisc *q = &st->q;
-	int k;
-
-	printf("{\"dev\":\"%s\",\"qdisc\":{\"kind\":\"qvisor\",\"handle\":\"%x:\","
-	       "\"rate\":%llu,\"limit\":%u,\"buckets\":%u,\"overlap\":%u,"
-	       "\"policy\":\"%s\",\"bytes\":%llu,\"packets\":%u,\"drops\":%u,"
-	       "\"overlimits\":%u,\"requeues\":%u,\"backlog\":%u,\"qlen\":%u",
-	       dev, TC_H_MAJ(q->handle) >> 16, (unsigned long long)q->rate,
-	       q->limit, q->buckets, q->overlap, q->policy,
-	       (unsigned long long)q->bs.bytes, q->bs.packets, q->qs.drops,
-	       q->qs.overlimits, q->qs.requeues, q->qs.backlog, q->qs.qlen);
-	if (q->has_xs)
-		printf(",\"tenants\":%u,\"joint_width\":%u,\"tiers\":%u,"
-		       "\"drop_pushout\":%llu,\"drop_limit\":%llu,"
-		       "\"implicit_pkts\":%llu",
-		       q->xs.tenants, q->xs.joint_width, q->xs.tiers,
-		       (unsigned long long)q->xs.drop_pushout,
-		       (unsigned long long)q->xs.drop_limit,
-		       (unsigned long long)q->xs.implicit_pkts);
-	printf("},\n\"tenants\":[");
-	for (k = 0; k < st->ncl; k++) {
-		const struct qc_class *c = &st->cl[k];
-		uint64_t pb;
-		bool found;
-		double rate;
-
-		pb = qc_prev_bytes(prev, c->classid, &found);
-		rate = found && dt > 0 && c->bs.bytes >= pb ?
-		       (double)(c->bs.bytes - pb) * 8 / dt : 0;
-		printf("%s\n{\"class\":\"%x:%x\",\"rank\":\"%s\",\"lo\":%u,"
-		       "\"hi\":%u,\"levels\":%u,\"weight\":%u,\"ceil\":%llu,"
-		       "\"limit\":%u,\"bytes\":%llu,\"packets\":%u,"
-		       "\"drops\":%u,\"overlimits\":%u,\"backlog\":%u,"
-		       "\"qlen\":%u,\"rate_bps\":%.0f,\"target_ppm\":%.0f",
-		       k ? "," : "", TC_H_MAJ(c->classid) >> 16,
-		       TC_H_MIN(c->classid), qs_rank_name(c->rank), c->lo,
-		       c->hi, c->levels, c->weight,
-		       (unsigned long long)c->ceil, c->limit,
-		       (unsigned long long)c->bs.bytes, c->bs.packets,
-		       c->qs.drops, c->qs.overlimits, c->qs.backlog,
-		       c->qs.qlen, rate, qc_target(st, k) * 1e6);
-		if (c->has_xs)
-			printf(",\"share_ppm\":%u,\"tier\":%u,\"level\":%u,"
-			       "\"offset\":%u,\"width\":%u,\"rank_min\":%u,"
-			       "\"rank_max\":%u,\"joint_min\":%u,"
-			       "\"joint_max\":%u,\"clamped\":%u,"
-			       "\"group_members\":%u,\"drop_pushout\":%llu,"
-			       "\"drop_limit\":%llu,\"drop_tenant_limit\":%llu,"
-			       "\"inversions\":%llu",
-			       c->xs.share_ppm, c->xs.tier, c->xs.level,
-			       c->xs.offset, c->xs.width, c->xs.rank_min,
-			       c->xs.rank_max, c->xs.joint_min, c->xs.joint_max,
-			       c->xs.clamped, c->xs.group_members,
-			       (unsigned long long)c->xs.drop_pushout,
-			       (unsigned long long)c->xs.drop_limit,
-			       (unsigned long long)c->xs.drop_tenant_limit,
-			       (unsigned long long)c->xs.inversions);
-		printf("}");
-	}
-	printf("]}\n");
-}
-
-static void qc_print_table(const char *dev, const struct qc_state *st,
-			   const struct qc_state *prev, double dt)
-{
-	const struct qc_qdisc *q = &st->q;
-	char r[32], range[32], joint[32], seen[32];
-	int k;
-
-	printf("qvisor %x: on %s", TC_H_MAJ(q->handle) >> 16, dev);
-	if (q->rate) {
-		qs_fmt_rate(r, sizeof(r), q->rate);
-		printf(" rate %s", r);
-	}
-	printf(" policy \"%s\": sent %llu bytes %u pkts, backlog %ub %up, dropped %u\n",
-	       q->policy, (unsigned long long)q->bs.bytes, q->bs.packets,
-	       q->qs.backlog, q->qs.qlen, q->qs.drops);
-	printf("%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8s %s\n",
-	       "class", "tier", "level", "rank", "range", "joint",
-	       "seen ranks", "target", "share", "rate", "backlog", "drops",
-	       "sent");
-	for (k = 0; k < st->ncl; k++) {
-		const struct qc_class *c = &st->cl[k];
-		char cls[16], bl[24], tgt[16], shr[16];
-		uint64_t pb;
-		bool found;
-
-		pb = qc_prev_bytes(prev, c->classid, &found);
-		if (found && dt > 0 && c->bs.bytes >= pb)
-			qs_fmt_rate(r, sizeof(r),
-				    (uint64_t)((c->bs.bytes - pb) / dt));
-		else
-			snprintf(r, sizeof(r), "-");
-		snprintf(cls, sizeof(cls), "%x:%x", TC_H_MAJ(c->classid) >> 16,
-			 TC_H_MIN(c->classid));
-		snprintf(range, sizeof(range), "%u..%u", c->lo, c->hi);
-		snprintf(joint, sizeof(joint), "%u..%u", c->xs.offset,
-			 c->xs.offset + (c->xs.width ? c->xs.width - 1 : 0));
-		if (c->xs.rank_min || c->xs.rank_max || c->bs.packets)
-			snprintf(seen, sizeof(seen), "%u..%u", c->xs.rank_min,
-				 c->xs.rank_max);
-		else
-			snprintf(seen, sizeof(seen), "-");
-		snprintf(bl, sizeof(bl), "%ub/%up", c->qs.backlog, c->qs.qlen);
-		snprintf(tgt, sizeof(tgt), "%.1f%%", qc_target(st, k) * 100);
-		snprintf(shr, sizeof(shr), "%.1f%%", c->xs.share_ppm / 1e4);
-		printf("%-8s %-4u %-5u %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8u %llu\n",
-		       cls, c->xs.tier, c->xs.level, qs_rank_name(c->rank),
-		       range, joint, seen, tgt, shr, r, bl, c->qs.drops,
-		       (unsigned long long)c->bs.bytes);
-	}
-}
-
-static int qc_show(const char *dev, bool json, double delay, long count,
+static int qc_show(const char *dev, int fmt, double delay, long count,
 		   bool top)
 {
 	static struct qc_state st[2];
@@ -1240,10 +1050,7 @@ static int qc_show(const char *dev, bool json, double delay, long count,
 	if (!st[0].q.found || strcmp(st[0].q.kind, "qvisor"))
 		qc_die("%s has no qvisor root qdisc", dev);
 	if (!top && delay <= 0) {
-		if (json)
-			qc_print_json(dev, &st[0], NULL, 0);
-		else
-			qc_print_table(dev, &st[0], NULL, 0);
+		qc_print(fmt, dev, &st[0], NULL, 0);
 		return 0;
 	}
 	for (i = 0; count <= 0 || i < count; i++) {
@@ -1265,10 +1072,7 @@ static int qc_show(const char *dev, bool json, double delay, long count,
 			printf("\033[H\033[2J");
 		else if (top && i)
 			printf("\n");
-		if (json)
-			qc_print_json(dev, &st[!cur], &st[cur], t1 - t0);
-		else
-			qc_print_table(dev, &st[!cur], &st[cur], t1 - t0);
+		qc_print(fmt, dev, &st[!cur], &st[cur], t1 - t0);
 		if (top)
 			printf("(every %gs, %s)\n", delay,
 			       count > 0 ? "-n count" : "ctrl-c to quit");
@@ -1289,7 +1093,8 @@ static void qc_usage(FILE *f)
 		"usage: qvisorctl plan [--map] SPEC\n"
 		"       qvisorctl check SPEC\n"
 		"       qvisorctl apply [-v] [--dry-run] SPEC\n"
-		"       qvisorctl show [--json] [-d SECS] DEV\n"
+		"       qvisorctl plan --tc SPEC     (a tc -batch file)\n"
+		"       qvisorctl show [--json | --prom] [-d SECS] DEV\n"
 		"       qvisorctl top [-d SECS] [-n COUNT] DEV\n"
 		"See qvisorctl(8).\n");
 }
@@ -1299,7 +1104,8 @@ int main(int argc, char **argv)
 	static struct qs_spec sp;
 	static struct qs_plan plan;
 	const char *cmd, *arg = NULL;
-	bool json = false, map = false, dry = false;
+	bool map = false, dry = false, tcb = false;
+	int fmt = QC_TABLE;
 	double delay = -1;
 	long count = 0;
 	char err[256];
@@ -1316,7 +1122,11 @@ int main(int argc, char **argv)
 	}
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			json = true;
+			fmt = QC_JSON;
+		} else if (!strcmp(argv[i], "--prom")) {
+			fmt = QC_PROM;
+		} else if (!strcmp(argv[i], "--tc")) {
+			tcb = true;
 		} else if (!strcmp(argv[i], "--map")) {
 			map = true;
 		} else if (!strcmp(argv[i], "--dry-run")) {
@@ -1364,7 +1174,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		nwarn = qs_warnings(stderr, &sp, &plan);
-		if (!strcmp(cmd, "plan"))
+		if (!strcmp(cmd, "plan") && tcb)
+			qs_plan_tc(stdout, &sp);
+		else if (!strcmp(cmd, "plan"))
 			qs_plan_print(stdout, &sp, &plan, map);
 		else
 			printf("%s: ok, %d tenants, %u joint ranks, %d warning%s\n",
@@ -1375,12 +1187,12 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "show") || !strcmp(cmd, "top")) {
 		bool top = !strcmp(cmd, "top");
 
-		if (top && json)
-			qc_die("top has no --json (use show --json)");
+		if (top && fmt != QC_TABLE)
+			qc_die("top has no --json or --prom (use show)");
 		if (delay < 0)
 			delay = top ? 1 : 1;
 		qc_open();
-		return qc_show(arg, json, delay, top ? count : 1, top);
+		return qc_show(arg, fmt, delay, top ? count : 1, top);
 	}
 	qc_usage(stderr);
 	return 2;

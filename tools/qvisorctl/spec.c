@@ -15,6 +15,7 @@
  * the parse; nothing is guessed.
  */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -1476,4 +1477,106 @@ int qs_warnings(FILE *f, const struct qs_spec *sp, const struct qs_plan *p)
 		}
 	}
 	return n;
+}
+
+/* --- plan --tc ---------------------------------------------------------- */
+
+/* the protocol of filter i (0 or 1, see qs_match_filters) of a match: a
+ * dscp match without src is one filter for IPv4 and one for IPv6 (flower's
+ * ip_tos is the IPv6 traffic class there)
+ */
+uint16_t qs_match_proto(const struct qs_match *m, int i)
+{
+	if (m->has_src)
+		return m->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
+	if (m->dscp >= 0 && !m->has_mark)
+		return i ? ETH_P_IPV6 : ETH_P_IP;
+	return ETH_P_ALL;
+}
+
+void qs_plan_tc(FILE *f, const struct qs_spec *sp)
+{
+	static const char *const rank[] = { "prio", "mark", "dscp", "fifo",
+					    "las", "stfq", "edf" };
+	static const char *const be[] = { "pifo", "sppifo", "aifo", "fifo" };
+	const char *dev = sp->dev[0] ? sp->dev : "DEV";
+	char addr[INET6_ADDRSTRLEN];
+	uint32_t prio = QS_BAND_A;
+	int k, m, i;
+
+	fprintf(f, "# %s as a tc -batch file (tc -batch FILE): what qvisorctl apply\n"
+		"# creates on a device without qvisorctl's filters (apply itself\n"
+		"# alternates filter bands %u.. and %u.. and deletes the old one)\n",
+		sp->file ? sp->file : "spec", QS_BAND_A, QS_BAND_B);
+	fprintf(f, "qdisc replace dev %s root handle %x: qvisor", dev, sp->handle);
+	if (sp->rate)
+		fprintf(f, " rate %llubit", (unsigned long long)sp->rate * 8);
+	fprintf(f, " limit %u buckets %u slot %uus",
+		sp->has_limit ? sp->limit : QVISOR_DEF_LIMIT, sp->buckets,
+		sp->has_slot ? sp->slot_us : QVISOR_DEF_SLOT_US);
+	if (sp->has_default)
+		fprintf(f, " default %x", sp->defcls);
+	fprintf(f, " backend %s", be[sp->backend & 3]);
+	if (sp->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		fprintf(f, " %u", sp->queues);
+	fprintf(f, " %s overlap %u flows %u flow_idle %uus",
+		sp->partial ? "partial" : "nopartial", sp->overlap,
+		sp->has_flows ? sp->flows : QVISOR_DEF_FLOWS,
+		sp->has_flow_idle ? sp->flow_idle_us : QVISOR_DEF_FLOW_IDLE_US);
+	if (sp->policy_line)
+		fprintf(f, " policy \"%s\"", sp->policy);
+	fprintf(f, "\n");
+	for (k = 0; k < sp->ntenants; k++) {
+		const struct qs_tenant *t = &sp->t[k];
+
+		fprintf(f, "class replace dev %s parent %x: classid %x:%x qvisor rank %s",
+			dev, sp->handle, sp->handle, t->minor, rank[t->rank]);
+		if (t->rank == TCA_QVISOR_RANK_MARK)
+			fprintf(f, " 0x%x", t->mark_mask);
+		if (t->rank == TCA_QVISOR_RANK_EDF)
+			fprintf(f, " %lluns", (unsigned long long)t->edf_budget);
+		fprintf(f, " range %u %u levels %u weight %u", t->lo, t->hi,
+			t->levels, t->weight);
+		if (t->ceil)
+			fprintf(f, " ceil %llubit", (unsigned long long)t->ceil * 8);
+		if (t->ceil && t->burst)
+			fprintf(f, " burst %ub", t->burst);
+		if (t->limit)
+			fprintf(f, " limit %u", t->limit);
+		fprintf(f, "\n");
+	}
+	for (k = 0; k < sp->ntenants; k++) {
+		for (m = 0; m < sp->t[k].nmatch; m++) {
+			const struct qs_match *mt = &sp->t[k].match[m];
+
+			for (i = 0; i < qs_match_filters(mt); i++) {
+				uint16_t proto = qs_match_proto(mt, i);
+
+				fprintf(f, "filter add dev %s parent %x: prio %u protocol %s",
+					dev, sp->handle, prio++,
+					proto == ETH_P_IP ? "ip" :
+					proto == ETH_P_IPV6 ? "ipv6" : "all");
+				if (mt->has_mark) {
+					fprintf(f, " handle 0x%x", mt->mark);
+					if (mt->mark_mask)
+						fprintf(f, "/0x%x", mt->mark_mask);
+					fprintf(f, " fw classid %x:%x\n",
+						sp->handle, sp->t[k].minor);
+					continue;
+				}
+				fprintf(f, " flower");
+				if (mt->indev[0])
+					fprintf(f, " indev %s", mt->indev);
+				if (mt->has_src) {
+					inet_ntop(mt->family, mt->src, addr,
+						  sizeof(addr));
+					fprintf(f, " src_ip %s/%d", addr, mt->plen);
+				}
+				if (mt->dscp >= 0)
+					fprintf(f, " ip_tos 0x%x/0xfc", mt->dscp << 2);
+				fprintf(f, " classid %x:%x\n", sp->handle,
+					sp->t[k].minor);
+			}
+		}
+	}
 }

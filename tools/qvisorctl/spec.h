@@ -25,6 +25,8 @@
  * QS_MAX_FILTERS (qvisorctl(8), FILTERS)
  */
 #define QS_MAX_FILTERS	8192
+#define QS_BAND_A	0x8000
+#define QS_BAND_B	(QS_BAND_A + QS_MAX_FILTERS)
 #define QS_NAME		32
 #define QS_ERR		256
 
@@ -115,6 +117,10 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text);
  */
 int qs_match_filters(const struct qs_match *m);
 int qs_nfilters(const struct qs_spec *sp);
+/* ETH_P_IP, ETH_P_IPV6 or ETH_P_ALL: the protocol of filter i of match m */
+uint16_t qs_match_proto(const struct qs_match *m, int i);
+/* the spec as a tc -batch file (filters in band A) */
+void qs_plan_tc(FILE *f, const struct qs_spec *sp);
 
 int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n);
 /* prints the table, the rank map and the guarantees */
