@@ -270,24 +270,30 @@ qdisc_pkts() {
 drained() {
 	wait_for "$1" sh -c "[ \"\$($TC -s qdisc show dev $DEV | awk '/backlog/{print \$3; exit}')\" = 0p ]"
 }
+# apply_queued SPEC OUT: 100 packets of tenant 2 queued, SPEC applied
+# while they are, then drained; sets rc, queued, s0/d0 and s1/d1 (sent
+# packets and drops of the qdisc before and after)
+apply_queued() {
+	set -- "$1" "$2" $(qdisc_pkts)
+	s0=$3 d0=$4
+	qvsend -d $DST -l 1000 "5002:mark=2x100" 2>/dev/null
+	queued=$(qdisc_pkts | awk '{print $3}')
+	$CTL apply "$1" >"$2" 2>&1
+	rc=$?
+	drained 10
+	set -- $(qdisc_pkts)
+	s1=$1 d1=$2
+}
 sed -i 's/^rate = .*/rate = 1mbit/' "$OUT/b.spec"
 $CTL apply "$OUT/b.spec" >/dev/null 2>&1
 drained 5
 sed 's/^weight = 70/weight = 50/' "$OUT/b.spec" >"$OUT/b2.spec"
-set -- $(qdisc_pkts)
-s0=$1 d0=$2
-qvsend -d $DST -l 1000 "5002:mark=2x100" 2>/dev/null
-set -- $(qdisc_pkts)
-queued=$3
-$CTL apply "$OUT/b2.spec" >"$OUT/b2.out" 2>&1
-rc=$?
-drained 10
-set -- $(qdisc_pkts)
-if [ $rc = 0 ] && [ "$queued" -ge 20 ] && [ "$1" = $((s0 + 100)) ] && [ "$2" = "$d0" ] &&
+apply_queued "$OUT/b2.spec" "$OUT/b2.out"
+if [ $rc = 0 ] && [ "$queued" -ge 20 ] && [ "$s1" = $((s0 + 100)) ] && [ "$d1" = "$d0" ] &&
 	$TC class show dev $DEV | grep '1:2 ' | grep -q 'weight 50'; then
 	tap_ok "update in place with $queued packets queued: all 100 sent, no drop, weight 50"
 else
-	tap_fail "update in place with packets queued" "rc $rc queued '$queued' sent $s0 -> $1 (want +100) drops $d0 -> $2" \
+	tap_fail "update in place with packets queued" "rc $rc queued '$queued' sent $s0 -> $s1 (want +100) drops $d0 -> $d1" \
 		"$(cat "$OUT/b2.out")"
 fi
 cp "$OUT/b2.spec" "$OUT/b.spec"
@@ -306,21 +312,13 @@ class = 5
 match = indev qvnosuch0
 EOF
 line=$(grep -n 'indev qvnosuch0' "$OUT/c.spec" | cut -d: -f1)
-set -- $(qdisc_pkts)
-s0=$1 d0=$2
-qvsend -d $DST -l 1000 "5002:mark=2x100" 2>/dev/null
-set -- $(qdisc_pkts)
-queued=$3
-$CTL apply "$OUT/c.spec" >"$OUT/c.out" 2>&1
-rc=$?
+apply_queued "$OUT/c.spec" "$OUT/c.out"
 snap >"$OUT/after"
-drained 10
-set -- $(qdisc_pkts)
-if [ "$queued" -ge 20 ] && [ "$1" = $((s0 + 100)) ] && [ "$2" = "$d0" ] &&
+if [ "$queued" -ge 20 ] && [ "$s1" = $((s0 + 100)) ] && [ "$d1" = "$d0" ] &&
 	grep -q 'rolling back .* in place' "$OUT/c.out"; then
 	tap_ok "rollback in place with $queued packets queued: all 100 sent, no drop"
 else
-	tap_fail "rollback in place keeps queued packets" "queued '$queued' sent $s0 -> $1 (want +100) drops $d0 -> $2" \
+	tap_fail "rollback in place keeps queued packets" "queued '$queued' sent $s0 -> $s1 (want +100) drops $d0 -> $d1" \
 		"$(cat "$OUT/c.out")"
 fi
 if [ $rc = 1 ] && grep -q "c.spec:$line: tenant broken: filter" "$OUT/c.out" &&
