@@ -851,6 +851,9 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	snprintf(what, sizeof(what), "%s:%d: [link] qdisc %s", sp->file,
 		 sp->policy_line ? sp->policy_line : 1,
 		 update ? "change" : "add");
+	if (update && old.q.policy[0] && !nq.policy[0])
+		fprintf(stderr, "qvisorctl: %s: the spec has no policy; the kernel keeps the current one (\"%.200s\"): it cannot be cleared\n",
+			sp->file, old.q.policy);
 	if (!update || diff[0]) {
 		if (qc_show_step(dry))
 			printf("  %s qdisc qvisor %x:%s\n", update ? "~" : "+",
