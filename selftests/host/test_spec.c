@@ -544,6 +544,37 @@ static void test_kernel_refusals(void)
 	free(gen);
 }
 
+/* check refuses what apply cannot install: more filters than its band */
+static void test_filter_limit(void)
+{
+	size_t cap = 1 << 20, used;
+	char *t = malloc(cap), err[256];
+	int k, m, r, n;
+
+	for (n = 1024; n <= 1025; n++) {
+		/* n tenants of 8 dscp matches: 2 filters each (ip, ipv6) */
+		used = (size_t)snprintf(t, cap, LINK);
+		for (k = 1; k <= n; k++) {
+			used += (size_t)snprintf(t + used, cap - used,
+						 "[tenant t%d]\nclass = %x\n", k, k);
+			for (m = 0; m < 8; m++)
+				used += (size_t)snprintf(t + used, cap - used,
+							 "match = dscp %d indev d%d\n",
+							 m, k);
+		}
+		err[0] = '\0';
+		r = qs_parse_string(&sp, "f.spec", t);
+		r = r ? r : qs_plan(&sp, &plan, err, sizeof(err));
+		if (n == 1024)
+			tap_ok(r == 0 && qs_nfilters(&sp) == QS_MAX_FILTERS,
+			       "%d filters (the band) plan", QS_MAX_FILTERS);
+		else
+			tap_ok(r == -1 && strstr(err, "the matches need 16400 filters, qvisorctl applies at most 8192"),
+			       "16400 filters are refused by check: %s", err);
+	}
+	free(t);
+}
+
 /* the conflict warnings, each at its line */
 static void test_warnings(void)
 {
@@ -633,6 +664,7 @@ int main(void)
 	test_fig3();
 	test_kernel_refusals();
 	test_warnings();
+	test_filter_limit();
 	test_dir(SPECS, "bad-", true);
 	test_dir(SPECS, "good-", false);
 	test_dir(EXAMPLES, "", false);
