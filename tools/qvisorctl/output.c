@@ -58,10 +58,21 @@ static void qc_jadd_str(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
-/* percent with 4 decimals (ppm resolution) */
+/* percent with up to 4 decimals (ppm resolution), written as such: not
+ * json-c's 17 significant digits of the nearest double
+ */
 static void qc_jadd_pct(struct json_object *o, const char *k, double v)
 {
-	json_object_object_add(o, k, json_object_new_double(round(v * 1e4) / 1e4));
+	char buf[32];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%.4f", v);
+	n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 1 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+	json_object_object_add(o, k, json_object_new_double_s(v, buf));
 }
 
 static const char *qc_backend_name(unsigned int b)
