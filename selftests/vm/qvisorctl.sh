@@ -299,6 +299,19 @@ else
 fi
 cp "$OUT/b2.spec" "$OUT/b.spec"
 
+# --dry-run: the steps, and nothing changes
+sed 's/^weight = 50/weight = 55/' "$OUT/b.spec" >"$OUT/b3.spec"
+$CTL apply --dry-run "$OUT/b3.spec" >"$OUT/dry.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q '^  ~ class 1:2 (web) weight 50->55$' "$OUT/dry.out" &&
+	grep -q '^  + filter prio ' "$OUT/dry.out" && grep -q '^  - filter prio ' "$OUT/dry.out" &&
+	! grep -q ' qdisc ' "$OUT/dry.out" && grep -q '^dry run: nothing changed' "$OUT/dry.out" &&
+	$TC class show dev $DEV | grep '1:2 ' | grep -q 'weight 50 '; then
+	tap_ok "apply --dry-run: ~ class 1:2 weight 50->55, filters + and -, qdisc unchanged; nothing applied"
+else
+	tap_fail "apply --dry-run" "exit $rc" "$(cat "$OUT/dry.out")" "$($TC class show dev $DEV)"
+fi
+
 # --- rollback on an existing qvisor: the last filter fails ---------------
 snap() {
 	# classes come in hash order: sorted
@@ -356,6 +369,21 @@ if ! $CTL apply "$OUT/bad.spec" >"$OUT/bad.out" 2>&1 &&
 	tap_ok "a bad spec is refused with its line, nothing applied"
 else
 	tap_fail "bad spec" "$(cat "$OUT/bad.out")"
+fi
+
+# --- plan --tc: the tc -batch file builds what apply builds ---------------
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+$CTL apply "$OUT/a.spec" >/dev/null 2>&1
+snap >"$OUT/applied"
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+$CTL plan --tc "$OUT/a.spec" >"$OUT/a.tc" 2>"$OUT/a.tc.err"
+$TC -batch "$OUT/a.tc" >"$OUT/batch.out" 2>&1
+rc=$?
+snap >"$OUT/batched"
+if [ $rc = 0 ] && grep -q qvisor "$OUT/applied" && diff -u "$OUT/applied" "$OUT/batched" >"$OUT/diff"; then
+	tap_ok "plan --tc | tc -batch gives the qdisc, classes and filters apply gives ($(wc -l <"$OUT/a.tc") lines)"
+else
+	tap_fail "plan --tc" "tc -batch exit $rc" "$(cat "$OUT/batch.out")" "$(cat "$OUT/diff")" "$(cat "$OUT/a.tc")"
 fi
 
 # --- IPv6: tenants by prefix and by DSCP (traffic class) -------------------
