@@ -761,6 +761,18 @@ static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost,
 
 			err = qc_class_req(old->ifindex, RTM_DELTCLASS, 0, parent,
 					   &c, why, sizeof(why));
+			/* Linux 6.1's flower keeps the binding of a filter
+			 * that failed to be created: the class cannot be
+			 * deleted while the qdisc lives.  Leaving it (empty,
+			 * no filter of ours) beats dropping every queued
+			 * packet by re-creating the qdisc.
+			 */
+			if (err == -EBUSY) {
+				fprintf(stderr, "qvisorctl: class %x:%x stays: the kernel still counts a filter on it (\"%s\"; a filter that failed to be created can leave its binding); deleting the qdisc removes it\n",
+					TC_H_MAJ(u->classid) >> 16,
+					TC_H_MIN(u->classid), why);
+				err = 0;
+			}
 			break;
 		}
 		default:
