@@ -759,14 +759,24 @@ static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost,
 		case QC_U_CLASS_ADD: {
 			struct qc_class c = { .classid = u->classid };
 
-			err = qc_class_req(old->ifindex, RTM_DELTCLASS, 0, parent,
-					   &c, why, sizeof(why));
-			/* Linux 6.1's flower keeps the binding of a filter
-			 * that failed to be created: the class cannot be
-			 * deleted while the qdisc lives.  Leaving it (empty,
-			 * no filter of ours) beats dropping every queued
-			 * packet by re-creating the qdisc.
+			/* The class may still count a filter for a moment:
+			 * on Linux 6.1 a flower filter that failed to be
+			 * created (or was just deleted) seen holding its
+			 * binding; retried for about a second.  If it stays,
+			 * leaving the class (empty, no filter of ours) beats
+			 * dropping every queued packet by re-creating the
+			 * qdisc.
 			 */
+			for (j = 0; j < 20; j++) {
+				struct timespec ts = { 0, 50000000 };
+
+				err = qc_class_req(old->ifindex, RTM_DELTCLASS,
+						   0, parent, &c, why,
+						   sizeof(why));
+				if (err != -EBUSY)
+					break;
+				nanosleep(&ts, NULL);
+			}
 			if (err == -EBUSY) {
 				fprintf(stderr, "qvisorctl: class %x:%x stays: the kernel still counts a filter on it (\"%s\"; a filter that failed to be created can leave its binding); deleting the qdisc removes it\n",
 					TC_H_MAJ(u->classid) >> 16,
