@@ -57,14 +57,16 @@ static void explain(void)
 		"		[ backend { pifo | sppifo QUEUES | aifo | fifo } ]\n"
 		"		[ partial | nopartial ]\n"
 		"		[ policy \"POLICY\" ] [ overlap PERCENT ]\n"
-		"		[ flows N ] [ flow_idle TIME ]\n");
+		"		[ flows N ] [ flow_idle TIME ]\n"
+		"		[ split_gso [ auto ] | no_split_gso ]\n"
+		"(policy \"\" clears the policy)\n");
 }
 
 static void cexplain(void)
 {
 	fprintf(stderr,
 		"Usage: ... qvisor [ rank { prio | mark [ MASK ] | dscp | fifo |\n"
-		"			  las | stfq | edf TIME } ]\n"
+		"			  las | stfq | edf TIME [ mark_budget ] } ]\n"
 		"		[ range LO HI ] [ levels L ] [ weight W ]\n"
 		"		[ ceil RATE [ burst BYTES ] ] [ limit PACKETS ]\n");
 }
@@ -162,9 +164,14 @@ static int qvisor_get_rate64(__u64 *rate, const char *arg)
 
 	if (qvisor_num_ok(arg, "8", probe, sizeof(probe), &v) ||
 	    get_rate64(&scale, probe) ||
-	    v * scale / 8 >= 0x1p64)
+	    v * scale / 8 >= 0x1p64 || get_rate64(rate, arg))
 		return -1;
-	return get_rate64(rate, arg);
+	/* the kernel counts bytes per second: a rate under 8bit would be 0,
+	 * which means no cap at all
+	 */
+	if (!*rate && v > 0)
+		return -1;
+	return 0;
 }
 
 static int qvisor_get_time(__u32 *usec, const char *arg)
@@ -223,6 +230,7 @@ struct qvisor_qopt {
 	__u32	flow_idle;
 	__u8	backend;
 	__u8	partial;
+	__u8	split_gso;
 	const char *policy;
 	bool	set_rate;
 	bool	set_limit;
@@ -234,6 +242,7 @@ struct qvisor_qopt {
 	bool	set_flows;
 	bool	set_flow_idle;
 	bool	set_partial;
+	bool	set_split_gso;
 };
 
 /* backend { pifo | sppifo QUEUES | aifo | fifo }, argv at "backend" */
@@ -273,15 +282,15 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 			NEXT_ARG();
 			if (qvisor_get_rate64(&o->rate, *argv))
 				return qvisor_illegal("rate", *argv,
-						      "expected a rate such as 100mbit");
+						      "expected a rate of at least 8bit (1 byte/s) such as 100mbit");
 			o->set_rate = true;
 		} else if (strcmp(*argv, "limit") == 0) {
 			if (o->set_limit)
 				return qvisor_duplicate("limit");
 			NEXT_ARG();
-			if (get_u32(&o->limit, *argv, 0))
+			if (get_u32(&o->limit, *argv, 0) || !o->limit)
 				return qvisor_illegal("limit", *argv,
-						      "expected a number of packets");
+						      "expected a number of packets, at least 1");
 			o->set_limit = true;
 		} else if (strcmp(*argv, "buckets") == 0) {
 			if (o->set_buckets)
@@ -359,6 +368,18 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 				return qvisor_duplicate("partial");
 			o->partial = strcmp(*argv, "partial") == 0;
 			o->set_partial = true;
+		} else if (strcmp(*argv, "split_gso") == 0 ||
+			   strcmp(*argv, "no_split_gso") == 0) {
+			if (o->set_split_gso)
+				return qvisor_duplicate("split_gso");
+			o->set_split_gso = true;
+			o->split_gso = **argv == 'n' ? QVISOR_SPLIT_GSO_OFF :
+						       QVISOR_SPLIT_GSO_ON;
+			if (**argv == 's' && argc > 1 &&
+			    strcmp(argv[1], "auto") == 0) {
+				NEXT_ARG();
+				o->split_gso = QVISOR_SPLIT_GSO_AUTO;
+			}
 		} else if (strcmp(*argv, "help") == 0) {
 			explain();
 			return -1;
@@ -410,6 +431,8 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_FLOW_IDLE, o.flow_idle);
 	if (o.set_partial)
 		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_PARTIAL, o.partial);
+	if (o.set_split_gso)
+		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_SPLIT_GSO, o.split_gso);
 	addattr_nest_end(n, tail);
 	return 0;
 }
@@ -425,6 +448,7 @@ struct qvisor_copt {
 	__u32	burst;
 	__u32	limit;
 	__u8	rank;
+	__u8	edf_mark;
 	bool	set_rank;
 	bool	set_range;
 	bool	set_levels;
@@ -458,9 +482,14 @@ static int qvisor_parse_rank(struct qvisor_copt *o, int *argcp, char ***argvp)
 					      "MASK must not be 0");
 	} else if (r == TCA_QVISOR_RANK_EDF) {
 		NEXT_ARG();
-		if (qvisor_get_time64(&o->budget, *argv) || o->budget <= 0)
+		if (qvisor_get_time64(&o->budget, *argv) || o->budget <= 0 ||
+		    (__u64)o->budget > QVISOR_MAX_EDF_BUDGET_NS)
 			return qvisor_illegal("edf", *argv,
-					      "expected a deadline budget greater than 0 such as 10ms");
+					      "expected a deadline budget from 1ns to 1h such as 10ms");
+		if (argc > 1 && strcmp(argv[1], "mark_budget") == 0) {
+			NEXT_ARG();
+			o->edf_mark = 1;
+		}
 	}
 	*argcp = argc;
 	*argvp = argv;
@@ -532,7 +561,7 @@ static int qvisor_parse_cargs(struct qvisor_copt *o, int argc, char **argv)
 			NEXT_ARG();
 			if (qvisor_get_rate64(&o->ceil, *argv))
 				return qvisor_illegal("ceil", *argv,
-						      "expected a rate such as 40mbit");
+						      "expected a rate of at least 8bit (1 byte/s) such as 40mbit");
 			o->set_ceil = true;
 		} else if (strcmp(*argv, "burst") == 0) {
 			if (o->set_burst)
@@ -581,9 +610,12 @@ static int qvisor_parse_copt(struct qdisc_util *qu, int argc, char **argv,
 		if (o.rank == TCA_QVISOR_RANK_MARK)
 			addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_MARK_MASK,
 				  o.mask);
-		if (o.rank == TCA_QVISOR_RANK_EDF)
+		if (o.rank == TCA_QVISOR_RANK_EDF) {
 			addattr64(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_EDF_BUDGET,
 				  o.budget);
+			addattr8(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_EDF_MARK,
+				 o.edf_mark);
+		}
 	}
 	if (o.set_range) {
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_LO, o.lo);
@@ -678,6 +710,31 @@ static void qvisor_print_props(struct rtattr *tb[])
 	close_json_object();
 }
 
+/* split_gso: "split_gso", "no_split_gso" or (the default) "split_gso
+ * auto", which splits with a rate of at most 1 Gbit/s
+ */
+static void qvisor_print_split_gso(struct rtattr *tb[])
+{
+	static const char * const names[] = {
+		[QVISOR_SPLIT_GSO_AUTO]	= "auto",
+		[QVISOR_SPLIT_GSO_ON]	= "on",
+		[QVISOR_SPLIT_GSO_OFF]	= "off",
+	};
+	__u8 v;
+
+	if (!qvisor_has(tb, TCA_QVISOR_SPLIT_GSO, sizeof(__u8)))
+		return;
+	v = rta_getattr_u8(tb[TCA_QVISOR_SPLIT_GSO]);
+	print_string(PRINT_JSON, "split_gso", NULL,
+		     qvisor_name(names, ARRAY_SIZE(names), v));
+	if (v == QVISOR_SPLIT_GSO_OFF)
+		print_string(PRINT_FP, NULL, "%s ", "no_split_gso");
+	else
+		print_string(PRINT_FP, NULL, "%s ",
+			     v == QVISOR_SPLIT_GSO_ON ? "split_gso" :
+							"split_gso auto");
+}
+
 static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			    struct rtattr *opt)
 {
@@ -745,6 +802,7 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			     sprint_time(idle, b1));
 	}
 	qvisor_print_props(tb);
+	qvisor_print_split_gso(tb);
 	return 0;
 }
 
@@ -771,6 +829,14 @@ static void qvisor_print_rank(struct rtattr *tb[])
 
 		print_u64(PRINT_JSON, "budget", NULL, budget);
 		print_string(PRINT_FP, NULL, "%s ", sprint_time64(budget, b1));
+		if (qvisor_has(tb, TCA_QVISOR_CLASS_EDF_MARK, sizeof(__u8))) {
+			bool m = rta_getattr_u8(tb[TCA_QVISOR_CLASS_EDF_MARK]);
+
+			print_bool(PRINT_JSON, "mark_budget", NULL, m);
+			if (m)
+				print_string(PRINT_FP, NULL, "%s ",
+					     "mark_budget");
+		}
 	}
 }
 
@@ -912,6 +978,9 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 		     st.flows_evicted);
 	print_lluint(PRINT_ANY, "flows_aged", " aged %llu", st.flows_aged);
 	if (RTA_PAYLOAD(xstats) >= sizeof(st))
+		print_lluint(PRINT_ANY, "replaced", " replaced %llu",
+			     st.replaced);
+	if (RTA_PAYLOAD(xstats) >= (size_t)((char *)&st.replaced - (char *)&st))
 		qvisor_print_be_xstats(&st);
 }
 

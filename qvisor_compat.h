@@ -41,4 +41,10 @@ static inline void qvisor_ext_msg(struct netlink_ext_ack *extack,
 #define qvisor_ext_msg_pos(extack, msg, pos) qvisor_ext_msg(extack, msg)
 #endif
 
+/* A netlink range validation for NLA_POLICY_FULL_RANGE(): 6.1's
+ * nla_policy points to it without const, 6.12's with; the netlink core
+ * only reads it, so ours are const and the pointer loses that for 6.1.
+ */
+#define QVISOR_RANGE(r)	((struct netlink_range_validation *)&(r))
+
 #endif

@@ -34,7 +34,10 @@
  *    worst non-empty bucket is pushed out if the arriving packet ranks
  *    better; otherwise the arriving packet is dropped.  A higher tier always
  *    ranks better, so a lower tier can never push it out.  A tenant over
- *    its own limit has the arriving packet dropped.
+ *    its own limit has the arriving packet dropped.  The arriving packet
+ *    is then accepted (NET_XMIT_SUCCESS) and the parents are told that
+ *    the pushed-out packet left (qdisc_tree_reduce_backlog, as sfq and
+ *    fq_codel do), so their backlog stays exact under any parent.
  *  - backends sppifo N, aifo and fifo use the same array as their FIFO
  *    queues (queue i is bucket i, queue 0 served first): sppifo puts a
  *    packet into a queue of its strict tier's range chosen by SP-PIFO,
@@ -48,9 +51,15 @@
  * change, delete) parses and validates everything, synthesizes the new
  * transforms into freshly allocated memory, and only then commits under
  * sch_tree_lock.  A rejected change leaves configuration and queued packets
- * exactly as they were.  Queued packets keep their joint rank, except when
- * the number of buckets changes: then they are re-bucketed with the new
- * transforms, in their current order.
+ * exactly as they were.  When a commit moves any tenant's transform (or
+ * the number of buckets changes), every queued packet is re-placed by the
+ * new transforms in the order it would have left (qvisor_replace()), so
+ * P1-P6 of the new configuration hold from the first dequeue; O(queued),
+ * at most sch->limit packets.  A changed ceil or rate starts its token
+ * bucket or clock over.
+ *
+ * Statistics dumps cost O(tenants) under the qdisc lock: counts are kept
+ * as packets move, and the flow table is counted outside the lock.
  */
 
 #include <linux/kernel.h>
@@ -112,6 +121,7 @@ struct qvisor_ccfg {
 	u32	limit;		/* packets, 0 = qdisc limit only */
 	u8	rank;		/* TCA_QVISOR_RANK_* */
 	bool	range_set;	/* lo/hi given, not the rank source's default */
+	bool	edf_mark;	/* edf: a non-zero skb->mark is the budget */
 };
 
 /* Runtime state of one sharing group ('+'), rebuilt at every synthesis */
@@ -140,9 +150,7 @@ struct qvisor_class {
 	u32				round;		/* group round last seen */
 	s64				credit;		/* bytes */
 	struct psched_ratecfg		ceil_rate;
-	s64				tokens;		/* ns of ceil rate */
-	s64				burst_ns;
-	u64				t_c;		/* last token update */
+	struct qv_cap			cap;		/* ns of ceil rate */
 	struct list_head		dlist;		/* waiting or blocked */
 	u32				adm;		/* packets in the PIFO */
 	u32				dq_qlen;	/* packets deferred */
@@ -163,6 +171,7 @@ struct qvisor_class {
 	/* statistics */
 	struct gnet_stats_basic_sync	bstats;
 	struct gnet_stats_queue		qstats;
+	struct net_rate_estimator __rcu	*rate_est;
 	u32				rank_min;
 	u32				rank_max;
 	u32				joint_min;
@@ -188,6 +197,7 @@ struct qvisor_sched_data {
 	u32				queues;
 	u32				overlap;
 	u8				backend;
+	u8				split_gso;	/* TCA_QVISOR_SPLIT_GSO_* */
 	char				*policy;	/* as given, or NULL */
 	struct qv_policy		pol;
 	struct qv_pol_ent		*pol_ent;
@@ -216,6 +226,14 @@ struct qvisor_sched_data {
 	struct qv_ftable		ft;		/* las, stfq flows */
 	u32				flows;		/* entries */
 	u32				flow_idle_us;
+	u8				*flow_gen;	/* per slot, see flow.h */
+	/* packets pushed out by this enqueue, told to the parents at its
+	 * end (qvisor_enqueue)
+	 */
+	u32				pushed_pkts;
+	u32				pushed_bytes;
+	/* packets in each queue of a queue backend */
+	u32				qcount[QVISOR_MAX_SPPIFO_Q];
 
 	/* statistics */
 	u64				stat_drop_pushout;
@@ -229,6 +247,7 @@ struct qvisor_sched_data {
 	u64				stat_resynth;
 	u64				stat_rounds;
 	u64				stat_refills;
+	u64				stat_replaced;	/* re-placed by a change */
 
 	/* queue backends (sppifo, aifo, fifo) */
 	bool				partial;
@@ -349,27 +368,46 @@ static u32 qvisor_rank_fn(struct Qdisc *sch, struct qvisor_class *cl,
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	u32 len = qdisc_pkt_len(skb);
 	u64 now = ktime_get_ns();
+	u32 owner = QV_FLOW_OWNER(cl->slot + 1, q->flow_gen[cl->slot]);
 	struct qv_flow *f;
 	u64 budget;
 
 	switch (cl->cfg.rank) {
 	case TCA_QVISOR_RANK_LAS:
-		f = qv_ft_get(&q->ft, skb_get_hash(skb), cl->slot + 1,
+		f = qv_ft_get(&q->ft, skb_get_hash(skb), owner,
 			      TCA_QVISOR_RANK_LAS, now, 0);
 		return qv_las_rank(&f->val, len);
 	case TCA_QVISOR_RANK_STFQ:
-		f = qv_ft_get(&q->ft, skb_get_hash(skb), cl->slot + 1,
+		f = qv_ft_get(&q->ft, skb_get_hash(skb), owner,
 			      TCA_QVISOR_RANK_STFQ, now,
 			      qv_stfq_init(&cl->rbase));
 		return qv_stfq_rank(&cl->rbase, &f->val, len, !cl->qlen);
 	case TCA_QVISOR_RANK_EDF:
-		/* a mark is the packet's own budget in microseconds */
-		budget = skb->mark ? (u64)skb->mark * NSEC_PER_USEC :
-				     cl->cfg.edf_budget;
+		/* with edf_mark, a mark is the packet's own budget in usec */
+		budget = cl->cfg.edf_mark && skb->mark ?
+			 (u64)skb->mark * NSEC_PER_USEC : cl->cfg.edf_budget;
 		return qv_edf_rank(&cl->rbase, now, budget, !cl->qlen);
 	default:
 		return 0;
 	}
+}
+
+static bool qvisor_has_flows(u8 rank)
+{
+	return rank == TCA_QVISOR_RANK_LAS || rank == TCA_QVISOR_RANK_STFQ;
+}
+
+/* Forget the flows of a tenant that had flow state (las, stfq): its slot
+ * moves to the next generation, and only a wrapped generation costs a
+ * scan of the flow table (include/qvisor/flow.h).  Control path.
+ */
+static void qvisor_forget_flows(struct qvisor_sched_data *q,
+				const struct qvisor_class *cl)
+{
+	if (!qvisor_has_flows(cl->cfg.rank))
+		return;
+	if (!++q->flow_gen[cl->slot])
+		qv_ft_forget(&q->ft, cl->slot + 1);
 }
 
 /* The tenant's rank source changes (control path, under the tree lock):
@@ -378,7 +416,7 @@ static u32 qvisor_rank_fn(struct Qdisc *sch, struct qvisor_class *cl,
 static void qvisor_rank_restart(struct qvisor_sched_data *q,
 				struct qvisor_class *cl, u8 rank)
 {
-	qv_ft_forget(&q->ft, cl->slot + 1);
+	qvisor_forget_flows(q, cl);
 	memset(&cl->rbase, 0, sizeof(cl->rbase));
 	if (rank == TCA_QVISOR_RANK_EDF)
 		cl->rbase.base = ktime_get_ns();
@@ -399,6 +437,9 @@ static u32 qvisor_rank(struct Qdisc *sch, struct qvisor_class *cl,
 
 	switch (cl->cfg.rank) {
 	case TCA_QVISOR_RANK_PRIO:
+		/* a priority MAJOR:MINOR naming this qdisc ranks by MINOR */
+		if (TC_H_MAJ(skb->priority) == sch->handle)
+			return TC_H_MIN(skb->priority);
 		return skb->priority;
 	case TCA_QVISOR_RANK_MARK:
 		return mask ? (skb->mark & mask) >> __ffs(mask) : 0;
@@ -456,7 +497,7 @@ static bool qvisor_shaped(const struct qvisor_class *cl)
 static bool qvisor_eligible(const struct qvisor_class *cl)
 {
 	return (!cl->credits || cl->credit > 0) &&
-	       (!cl->cfg.ceil || cl->tokens > 0);
+	       (!cl->cfg.ceil || cl->cap.tokens > 0);
 }
 
 static void qvisor_sync(struct qvisor_class *cl, u64 now)
@@ -466,11 +507,8 @@ static void qvisor_sync(struct qvisor_class *cl, u64 now)
 					    cl->grp->round, cl->quantum);
 		cl->round = cl->grp->round;
 	}
-	if (cl->cfg.ceil) {
-		cl->tokens = min_t(s64, cl->tokens + (s64)(now - cl->t_c),
-				   cl->burst_ns);
-		cl->t_c = now;
-	}
+	if (cl->cfg.ceil)
+		qv_cap_sync(&cl->cap, now);
 }
 
 /* Backends ------------------------------------------------------------ */
@@ -503,6 +541,28 @@ static u32 qvisor_be_index(struct qvisor_sched_data *q,
 	}
 }
 
+/* Packets in queue @idx of a queue backend (for the stats dump) */
+static void qvisor_qcount(struct qvisor_sched_data *q, u32 idx, int delta)
+{
+	if (qvisor_queue_backend(q) && idx < QVISOR_MAX_SPPIFO_Q)
+		q->qcount[idx] += delta;
+}
+
+/* Take the oldest packet of bucket (queue) @idx of the joint PIFO */
+static struct sk_buff *qvisor_ba_pop(struct qvisor_sched_data *q, u32 idx)
+{
+	qvisor_qcount(q, idx, -1);
+	return qv_ba_pop(&q->ba, idx);
+}
+
+/* The next packet to leave the joint PIFO; it must not be empty */
+static struct sk_buff *qvisor_ba_pop_first(struct qvisor_sched_data *q)
+{
+	if (qvisor_queue_backend(q))
+		return qvisor_ba_pop(q, qv_ba_first(&q->ba));
+	return qv_ba_pop_first(&q->ba);
+}
+
 /* Put a packet into the joint PIFO at cb->joint (the tenant's current
  * transform: set at enqueue, recomputed for a packet that waited)
  */
@@ -510,14 +570,17 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 			 struct sk_buff *skb)
 {
 	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
+	u32 idx = qvisor_be_index(q, cl, cb->joint, true);
 
-	qv_ba_push(&q->ba, qvisor_be_index(q, cl, cb->joint, true), skb);
+	qv_ba_push(&q->ba, idx, skb);
+	qvisor_qcount(q, idx, 1);
 	cl->adm++;
 	cl->grp->admitted++;
 	if (cl->credits)
 		cl->credit -= qdisc_pkt_len(skb);
 	if (cl->cfg.ceil)
-		cl->tokens -= psched_l2t_ns(&cl->ceil_rate, qdisc_pkt_len(skb));
+		cl->cap.tokens -= psched_l2t_ns(&cl->ceil_rate,
+						qdisc_pkt_len(skb));
 }
 
 /* A packet left the joint PIFO */
@@ -550,7 +613,7 @@ static void qvisor_park(struct qvisor_sched_data *q, struct qvisor_class *cl,
 	cl->blocked = false;
 	if (!cl->dq_qlen)
 		return;
-	if (cl->cfg.ceil && cl->tokens <= 0) {
+	if (cl->cfg.ceil && cl->cap.tokens <= 0) {
 		if (list_empty(&q->blocked))
 			q->slot_next = now + (u64)q->slot_us * NSEC_PER_USEC;
 		list_add_tail(&cl->dlist, &q->blocked);
@@ -641,13 +704,16 @@ static void qvisor_offer(struct qvisor_sched_data *q, struct qvisor_class *cl,
 /* Enqueue ------------------------------------------------------------- */
 
 /* Drop a queued packet of @cl that was pushed out to make room; the
- * caller has taken it off its list.
+ * caller has taken it off its list.  The parents learn of it when the
+ * enqueue that pushed it out ends (qvisor_enqueue()).
  */
 static void qvisor_drop_pushed(struct Qdisc *sch, struct qvisor_class *cl,
 			       struct sk_buff *skb, struct sk_buff **to_free)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 
+	q->pushed_pkts++;
+	q->pushed_bytes += qdisc_pkt_len(skb);
 	qvisor_unaccount(sch, cl, skb);
 	cl->qstats.drops++;
 	cl->drop_pushout++;
@@ -672,7 +738,7 @@ static bool qvisor_push_out(struct Qdisc *sch, u32 joint,
 	worst = qv_ba_last(&q->ba);
 	if (joint >= worst)
 		return false;
-	skb = qv_ba_pop(&q->ba, worst);
+	skb = qvisor_ba_pop(q, worst);
 	victim = qvisor_slot_class(q, skb);
 	qvisor_left(victim);
 	qvisor_drop_pushed(sch, victim, skb, to_free);
@@ -734,7 +800,6 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 			      struct sk_buff **to_free)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
-	int ret = NET_XMIT_SUCCESS;
 	struct qvisor_skb_cb *cb;
 	u32 joint;
 
@@ -750,12 +815,10 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
 				       &q->stat_drop_tenant_limit, to_free);
-	if (unlikely(sch->q.qlen >= sch->limit)) {
-		if (!qvisor_make_room(sch, cl, joint, to_free))
-			return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
-					       &q->stat_drop_limit, to_free);
-		ret = NET_XMIT_CN;
-	}
+	if (unlikely(sch->q.qlen >= sch->limit) &&
+	    !qvisor_make_room(sch, cl, joint, to_free))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
+				       &q->stat_drop_limit, to_free);
 
 	cb = qvisor_skb_cb(skb);
 	cb->rank = rank;
@@ -774,7 +837,24 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 		qvisor_offer(q, cl, skb);
 	else
 		qvisor_admit(q, cl, skb);
-	return ret;
+	return NET_XMIT_SUCCESS;
+}
+
+/* Split GSO packets?  split_gso auto splits with a link rate of at most
+ * 1 Gbit/s (as cake): there a 64 KB packet holds the link for 0.5 ms or
+ * more in front of higher tiers; above it splitting costs TSO and ~45x
+ * the per-packet work for little latency.
+ */
+static bool qvisor_split_gso(const struct qvisor_sched_data *q)
+{
+	switch (q->split_gso) {
+	case QVISOR_SPLIT_GSO_ON:
+		return true;
+	case QVISOR_SPLIT_GSO_OFF:
+		return false;
+	default:
+		return q->rate && q->rate <= QVISOR_SPLIT_GSO_AUTO_RATE;
+	}
 }
 
 /* With a link rate, a GSO packet would hold the link for its whole length
@@ -791,6 +871,7 @@ static int qvisor_enqueue_gso(struct sk_buff *skb, struct Qdisc *sch,
 			      struct sk_buff **to_free)
 {
 	netdev_features_t features = netif_skb_features(skb);
+	struct qvisor_sched_data *q = qdisc_priv(sch);
 	unsigned int len = qdisc_pkt_len(skb), queued = 0;
 	int qlen = sch->q.qlen, backlog = sch->qstats.backlog, dq, db, ret;
 	struct sk_buff *segs, *seg, *next;
@@ -806,6 +887,9 @@ static int qvisor_enqueue_gso(struct sk_buff *skb, struct Qdisc *sch,
 			queued++;
 	}
 	consume_skb(skb);
+	/* the packets pushed out are in these differences already */
+	q->pushed_pkts = 0;
+	q->pushed_bytes = 0;
 	dq = (int)sch->q.qlen - qlen;
 	db = (int)sch->qstats.backlog - backlog;
 	if (queued) {
@@ -835,9 +919,21 @@ static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 		return ret;
 	}
 	rank = qvisor_rank(sch, cl, skb);
-	if (q->rate && skb_is_gso(skb))
+	if (skb_is_gso(skb) && qvisor_split_gso(q))
 		return qvisor_enqueue_gso(skb, sch, cl, rank, to_free);
-	return qvisor_enqueue_one(skb, sch, cl, rank, to_free);
+	ret = qvisor_enqueue_one(skb, sch, cl, rank, to_free);
+	if (unlikely(q->pushed_pkts)) {
+		/* The packet was queued and others were pushed out for it:
+		 * the parents count the packet (NET_XMIT_SUCCESS) and learn
+		 * here what left, as sfq and fq_codel tell them.  With
+		 * NET_XMIT_CN they would count neither, while the backlog
+		 * changed by the difference of the lengths.
+		 */
+		qdisc_tree_reduce_backlog(sch, q->pushed_pkts, q->pushed_bytes);
+		q->pushed_pkts = 0;
+		q->pushed_bytes = 0;
+	}
+	return ret;
 }
 
 /* Dequeue ------------------------------------------------------------- */
@@ -929,7 +1025,7 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	}
 	if (q->rate && !qvisor_rate_allows(sch, now))
 		return NULL;
-	skb = qv_ba_pop_first(&q->ba);
+	skb = qvisor_ba_pop_first(q);
 	cl = qvisor_slot_class(q, skb);
 	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
@@ -994,14 +1090,18 @@ static void qvisor_purge_array(struct Qdisc *sch, struct qv_barray *a,
 			       const struct qvisor_class *match, bool in_pifo,
 			       u32 *pkts, u32 *bytes)
 {
+	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct sk_buff *head, *tail;
-	u32 idx;
+	u32 idx, before;
 
 	for (idx = qv_ba_next(a, 0); idx < a->nbuckets;
 	     idx = qv_ba_next(a, idx + 1)) {
+		before = *pkts;
 		head = qvisor_purge_list(sch, qv_ba_peek(a, idx), match, &tail,
 					 in_pifo, pkts, bytes);
 		qv_ba_set(a, idx, head, tail);
+		if (in_pifo)
+			qvisor_qcount(q, idx, -(int)(*pkts - before));
 	}
 }
 
@@ -1028,52 +1128,121 @@ static void qvisor_purge(struct Qdisc *sch, struct qvisor_class *match,
 	}
 }
 
-/* Move every queued packet into a new bucket array, re-ranked with the
- * (already committed) transforms, in the order they would have left.
+/* Take every packet of @a off it, in the order they would leave,
+ * as a list linked through skb->next
  */
-static void qvisor_rebucket(struct qvisor_sched_data *q, struct qv_barray *to)
+static struct sk_buff *qvisor_ba_drain(struct qv_barray *a)
 {
+	struct sk_buff *head = NULL, **tail = &head;
+
+	while (!qv_ba_empty(a)) {
+		*tail = qv_ba_pop_first(a);
+		tail = &(*tail)->next;
+	}
+	return head;
+}
+
+/* Re-place every packet of the joint PIFO by the committed transforms
+ * into @to (q->ba itself, or a new array of another size).  Packets are
+ * taken in the order they would have left and appended to their new
+ * bucket, so packets that share a bucket keep their order and each
+ * tenant's packets are in rank order, FIFO among equal ranks: P1-P6 of
+ * the new configuration hold from the next dequeue.  sppifo places them
+ * by the new queue map; aifo and fifo keep their single queue.
+ * O(queued): at most sch->limit packets, on the control path.
+ */
+static u32 qvisor_replace(struct qvisor_sched_data *q, struct qv_barray *to)
+{
+	struct sk_buff *skb, *next = qvisor_ba_drain(&q->ba);
 	struct qvisor_skb_cb *cb;
 	struct qvisor_class *cl;
-	struct sk_buff *skb;
-	u32 idx;
+	u32 idx, n = 0;
 
-	while (!qv_ba_empty(&q->ba)) {
-		idx = qv_ba_first(&q->ba);
-		skb = qv_ba_pop(&q->ba, idx);
-		if (!qvisor_queue_backend(q)) {
-			/* queue backends keep each packet in its queue */
-			cb = qvisor_skb_cb(skb);
-			cl = q->slots[cb->slot];
+	memset(q->qcount, 0, sizeof(q->qcount));
+	while (next) {
+		skb = next;
+		next = skb->next;
+		cb = qvisor_skb_cb(skb);
+		cl = q->slots[cb->slot];
+		if (q->backend != TCA_QVISOR_BACKEND_FIFO)
 			cb->joint = qv_xform_apply(&cl->xf, cb->rank);
-			idx = cb->joint;
-		}
+		cl->inv_valid = false;
+		idx = qvisor_be_index(q, cl, cb->joint, true);
 		qv_ba_push(to, idx, skb);
+		qvisor_qcount(q, idx, 1);
+		n++;
+	}
+	return n;
+}
+
+/* Re-place a tenant's deferred packets by its committed transform and
+ * deferred-queue scale, in the order they would have been admitted
+ */
+static void qvisor_replace_deferred(struct qvisor_sched_data *q,
+				    struct qvisor_class *cl)
+{
+	struct sk_buff *skb, *next = qvisor_ba_drain(&cl->dq);
+	struct qvisor_skb_cb *cb;
+
+	while (next) {
+		skb = next;
+		next = skb->next;
+		cb = qvisor_skb_cb(skb);
+		if (q->backend != TCA_QVISOR_BACKEND_FIFO)
+			cb->joint = qv_xform_apply(&cl->xf, cb->rank);
+		qv_ba_push(&cl->dq, qvisor_dq_index(cl, cb->joint), skb);
 	}
 }
 
-/* The worst queued packet: from the PIFO, else from a deferred queue */
+/* The tenant whose worst deferred packet ranks worst, or NULL */
+static struct qvisor_class *qvisor_worst_deferred(struct qvisor_sched_data *q,
+						  u32 *joint)
+{
+	struct qvisor_class *cl, *worst = NULL;
+	struct sk_buff *skb;
+	unsigned int i;
+	u32 j;
+
+	for (i = 0; i < q->clhash.hashsize; i++) {
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
+			if (!cl->dq_qlen)
+				continue;
+			skb = qv_ba_peek(&cl->dq, qv_ba_last(&cl->dq));
+			j = qvisor_skb_cb(skb)->joint;
+			if (!worst || j > *joint) {
+				worst = cl;
+				*joint = j;
+			}
+		}
+	}
+	return worst;
+}
+
+/* The worst queued packet, from the PIFO or a deferred queue, whichever
+ * ranks worse (a deferred one on a tie: it waits for credit anyway).
+ * O(tenants) per packet; only a lowered limit trims.
+ */
 static struct sk_buff *qvisor_pop_worst(struct Qdisc *sch)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct qvisor_class *cl;
 	struct sk_buff *skb;
-	unsigned int i;
+	u32 dj = 0, last;
 
+	cl = qvisor_worst_deferred(q, &dj);
 	if (!qv_ba_empty(&q->ba)) {
-		skb = qv_ba_pop(&q->ba, qv_ba_last(&q->ba));
-		qvisor_left(qvisor_slot_class(q, skb));
-		return skb;
-	}
-	for (i = 0; i < q->clhash.hashsize; i++) {
-		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
-			if (!cl->dq_qlen)
-				continue;
-			cl->dq_qlen--;
-			return qv_ba_pop(&cl->dq, qv_ba_last(&cl->dq));
+		last = qv_ba_last(&q->ba);
+		skb = qv_ba_peek(&q->ba, last);
+		if (!cl || qvisor_skb_cb(skb)->joint > dj) {
+			skb = qvisor_ba_pop(q, last);
+			qvisor_left(qvisor_slot_class(q, skb));
+			return skb;
 		}
 	}
-	return NULL;
+	if (!cl)
+		return NULL;
+	cl->dq_qlen--;
+	return qv_ba_pop(&cl->dq, qv_ba_last(&cl->dq));
 }
 
 /* Drop the worst packets until at most @limit are queued */
@@ -1317,18 +1486,30 @@ out:
 	return err;
 }
 
+static bool qvisor_xf_set(struct qv_xform *to, const struct qv_xform *from)
+{
+	bool changed = memcmp(to, from, sizeof(*to)) != 0;
+
+	*to = *from;
+	return changed;
+}
+
 /* Install a plan's transforms and groups; under sch_tree_lock.  The old
  * groups stay allocated (in the plan) until the plan is freed, so tenants
  * can still be unlinked from them; qvisor_rebuild() moves tenants over.
+ * Returns whether a transform or the queue map changed: then queued
+ * packets must be re-placed (qvisor_replace()).
  */
-static void qvisor_commit_plan(struct qvisor_sched_data *q,
+static bool qvisor_commit_plan(struct qvisor_sched_data *q,
 			       struct qvisor_plan *p)
 {
+	bool changed;
 	u32 k;
 
+	changed = memcmp(&q->qmap, &p->qmap, sizeof(q->qmap)) != 0;
 	for (k = 0; k < p->n; k++)
-		p->cls[k]->xf = p->xf[k];
-	q->implicit.xf = p->xf[p->n];
+		changed |= qvisor_xf_set(&p->cls[k]->xf, &p->xf[k]);
+	changed |= qvisor_xf_set(&q->implicit.xf, &p->xf[p->n]);
 	q->width = p->width;
 	q->tiers = p->tiers;
 	swap(q->groups, p->groups);
@@ -1337,6 +1518,16 @@ static void qvisor_commit_plan(struct qvisor_sched_data *q,
 	WRITE_ONCE(q->props, p->props);
 	qv_sppifo_reset(&q->sp);
 	q->stat_resynth++;
+	return changed;
+}
+
+/* After a commit: re-place the queued packets if the transforms changed,
+ * and count them
+ */
+static void qvisor_replace_all(struct qvisor_sched_data *q, bool changed)
+{
+	if (changed && !qv_ba_empty(&q->ba))
+		q->stat_replaced += qvisor_replace(q, &q->ba);
 }
 
 static void qvisor_setup_credits(struct qvisor_sched_data *q,
@@ -1359,18 +1550,17 @@ static void qvisor_setup_ceil(struct qvisor_sched_data *q,
 {
 	struct tc_ratespec rs = {};
 	s64 slot_ns = (s64)q->slot_us * NSEC_PER_USEC;
+	s64 burst_ns;
 
 	if (!cl->cfg.ceil)
 		return;
 	psched_ratecfg_precompute(&cl->ceil_rate, &rs, cl->cfg.ceil);
 	/* a refill every slot must not overflow the bucket */
-	cl->burst_ns = max_t(s64, psched_l2t_ns(&cl->ceil_rate, cl->cfg.burst),
-			     slot_ns + psched_l2t_ns(&cl->ceil_rate, mtu));
-	if (!cl->t_c) {
-		cl->t_c = now;
-		cl->tokens = cl->burst_ns;
-	}
-	cl->tokens = min(cl->tokens, cl->burst_ns);
+	burst_ns = max_t(s64, psched_l2t_ns(&cl->ceil_rate, cl->cfg.burst),
+			 slot_ns + psched_l2t_ns(&cl->ceil_rate, mtu));
+	/* new, or ceil/burst changed (qvisor_class_change() cleared t_c) */
+	if (!cl->cap.t_c || burst_ns != cl->cap.burst_ns)
+		qv_cap_reset(&cl->cap, burst_ns, now);
 }
 
 /* Move a tenant into its (new) group; first pass of qvisor_rebuild() */
@@ -1393,8 +1583,10 @@ static void qvisor_settle(struct qvisor_sched_data *q, struct qvisor_class *cl,
 {
 	qvisor_setup_credits(q, cl, mtu, now);
 	qvisor_setup_ceil(q, cl, mtu, now);
-	if (cl->dq_qlen)
+	if (cl->dq_qlen) {
+		qvisor_replace_deferred(q, cl);
 		qvisor_release(q, cl, now);
+	}
 }
 
 /* Rebuild the runtime state of groups, credits and caps after a commit:
@@ -1429,21 +1621,39 @@ static void qvisor_rebuild(struct Qdisc *sch)
 /* ---------------------------------------------------------------------- */
 /* Qdisc configuration                                                    */
 
+/* Ranges the netlink core checks (and reports in policy dumps and in
+ * the extack's policy attribute); powers of two and conditions between
+ * attributes are checked by hand below.
+ */
+static const struct netlink_range_validation qvisor_slot_range = {
+	.min = 1, .max = USEC_PER_SEC,
+};
+
+static const struct netlink_range_validation qvisor_minor_range = {
+	.max = QVISOR_MAX_MINOR,
+};
+
 static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_RATE]	= { .type = NLA_U64 },
-	[TCA_QVISOR_LIMIT]	= { .type = NLA_U32 },
+	[TCA_QVISOR_LIMIT]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[TCA_QVISOR_BUCKETS]	= { .type = NLA_U32 },
-	[TCA_QVISOR_SLOT]	= { .type = NLA_U32 },
-	[TCA_QVISOR_DEFAULT]	= { .type = NLA_U32 },
-	[TCA_QVISOR_BACKEND]	= { .type = NLA_U8 },
-	[TCA_QVISOR_QUEUES]	= { .type = NLA_U32 },
+	[TCA_QVISOR_SLOT]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							QVISOR_RANGE(qvisor_slot_range)),
+	[TCA_QVISOR_DEFAULT]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							QVISOR_RANGE(qvisor_minor_range)),
+	[TCA_QVISOR_BACKEND]	= NLA_POLICY_MAX(NLA_U8, TCA_QVISOR_BACKEND_MAX),
+	[TCA_QVISOR_QUEUES]	= NLA_POLICY_RANGE(NLA_U32, QVISOR_MIN_SPPIFO_Q,
+						   QVISOR_MAX_SPPIFO_Q),
 	[TCA_QVISOR_POLICY]	= { .type = NLA_NUL_STRING,
 				    .len = QVISOR_MAX_POLICY - 1 },
-	[TCA_QVISOR_OVERLAP]	= { .type = NLA_U32 },
+	[TCA_QVISOR_OVERLAP]	= NLA_POLICY_MAX(NLA_U32, 100),
 	[TCA_QVISOR_FLOWS]	= { .type = NLA_U32 },
-	[TCA_QVISOR_FLOW_IDLE]	= { .type = NLA_U32 },
-	[TCA_QVISOR_PARTIAL]	= { .type = NLA_U8 },
-	[TCA_QVISOR_PROPS]	= { .type = NLA_U32 },
+	[TCA_QVISOR_FLOW_IDLE]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[TCA_QVISOR_PARTIAL]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[TCA_QVISOR_PROPS]	= { .type = NLA_REJECT,
+				    .reject_message =
+					"Properties are reported, not set" },
+	[TCA_QVISOR_SPLIT_GSO]	= NLA_POLICY_MAX(NLA_U8, QVISOR_SPLIT_GSO_MAX),
 };
 
 /* A qdisc configuration being built from netlink, before it is committed */
@@ -1457,6 +1667,8 @@ struct qvisor_qcfg {
 	u32			overlap;
 	u8			backend;
 	u8			partial;
+	u8			split_gso;
+	bool			clear_policy;	/* an empty policy string */
 	char			*policy;	/* new string, or NULL */
 	struct qv_policy	pol;		/* new parse, if policy */
 	u64			*leaf;		/* new bucket array, if */
@@ -1480,57 +1692,10 @@ static void qvisor_qcfg_free(struct qvisor_qcfg *c)
 static int qvisor_check_numbers(struct nlattr **tb, struct qvisor_qcfg *c,
 				struct netlink_ext_ack *extack)
 {
-	if (tb[TCA_QVISOR_LIMIT] && !c->limit) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_LIMIT],
-				    "limit must be at least 1 packet");
-		return -EINVAL;
-	}
 	if (c->buckets < QVISOR_MIN_BUCKETS ||
 	    c->buckets > QVISOR_MAX_BUCKETS || !is_power_of_2(c->buckets)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_BUCKETS],
 				    "buckets must be a power of two from 64 to 65536");
-		return -EINVAL;
-	}
-	if (!c->slot_us || c->slot_us > USEC_PER_SEC) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_SLOT],
-				    "slot must be from 1us to 1s");
-		return -EINVAL;
-	}
-	if (c->defcls > QVISOR_MAX_MINOR) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_DEFAULT],
-				    "default must be a class minor 0..ffff");
-		return -EINVAL;
-	}
-	if (c->overlap > 100) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_OVERLAP],
-				    "overlap must be a percentage 0..100");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int qvisor_check_backend(struct nlattr **tb, struct qvisor_qcfg *c,
-				struct netlink_ext_ack *extack)
-{
-	if (c->backend > TCA_QVISOR_BACKEND_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_BACKEND],
-				    "Unknown backend");
-		return -EINVAL;
-	}
-	if (c->partial > 1) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_PARTIAL],
-				    "partial must be 0 or 1");
-		return -EINVAL;
-	}
-	if (tb[TCA_QVISOR_PROPS]) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_PROPS],
-				    "Properties are reported, not set");
-		return -EINVAL;
-	}
-	if (tb[TCA_QVISOR_QUEUES] &&
-	    (c->queues < QVISOR_MIN_SPPIFO_Q || c->queues > QVISOR_MAX_SPPIFO_Q)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_QUEUES],
-				    "queues must be from 2 to 32");
 		return -EINVAL;
 	}
 	return 0;
@@ -1542,6 +1707,11 @@ static int qvisor_parse_policy(struct nlattr *attr, struct qvisor_qcfg *c,
 	struct qv_err e = {};
 	int err;
 
+	if (!nla_len(attr) || !*(const char *)nla_data(attr)) {
+		/* "" clears the policy: every tenant best effort, one group */
+		c->clear_policy = true;
+		return 0;
+	}
 	c->policy = nla_strdup(attr, GFP_KERNEL);
 	c->pol.ent = kvcalloc(QVISOR_MAX_TENANTS, sizeof(*c->pol.ent),
 			      GFP_KERNEL);
@@ -1587,6 +1757,8 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	c->queues = q->queues;
 	c->overlap = q->overlap;
 	c->partial = q->partial;
+	c->split_gso = q->split_gso;
+	qvisor_nla_u8(tb[TCA_QVISOR_SPLIT_GSO], &c->split_gso);
 	qvisor_nla_u64(tb[TCA_QVISOR_RATE], &c->rate);
 	qvisor_nla_u32(tb[TCA_QVISOR_LIMIT], &c->limit);
 	qvisor_nla_u32(tb[TCA_QVISOR_BUCKETS], &c->buckets);
@@ -1613,11 +1785,6 @@ static int qvisor_flows_prepare(struct Qdisc *sch, struct nlattr **tb,
 	    !is_power_of_2(c->flows)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_FLOWS],
 				    "flows must be a power of two from 16 to 262144");
-		return -EINVAL;
-	}
-	if (!c->flow_idle_us) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_FLOW_IDLE],
-				    "flow_idle must be at least 1us");
 		return -EINVAL;
 	}
 	if (c->flows == q->flows && q->ft.e)
@@ -1664,8 +1831,6 @@ static int qvisor_qcfg_prepare(struct Qdisc *sch, struct nlattr **tb,
 
 	qvisor_qcfg_load(sch, tb, c);
 	err = qvisor_check_numbers(tb, c, extack);
-	if (!err)
-		err = qvisor_check_backend(tb, c, extack);
 	if (!err && tb[TCA_QVISOR_POLICY])
 		err = qvisor_parse_policy(tb[TCA_QVISOR_POLICY], c, extack);
 	if (!err && c->buckets != q->buckets)
@@ -1681,9 +1846,15 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 	struct tc_ratespec rs = {};
 	struct qv_barray nba;
 
+	if (c->rate != q->rate) {
+		/* the rate clock starts over: its time was at the old rate */
+		q->t_next = 0;
+		q->rate_idle = true;
+	}
 	WRITE_ONCE(q->rate, c->rate);
 	if (c->rate)
 		psched_ratecfg_precompute(&q->ratecfg, &rs, c->rate);
+	WRITE_ONCE(q->split_gso, c->split_gso);
 	WRITE_ONCE(sch->limit, c->limit);
 	WRITE_ONCE(q->slot_us, c->slot_us);
 	WRITE_ONCE(q->defcls, c->defcls);
@@ -1693,7 +1864,7 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 		qv_aifo_reset(&q->aifo);
 	WRITE_ONCE(q->backend, c->backend);
 	WRITE_ONCE(q->partial, c->partial);
-	if (c->policy) {
+	if (c->policy || c->clear_policy) {
 		swap(q->policy, c->policy);
 		swap(q->pol_ent, c->pol.ent);
 		q->pol = c->pol;
@@ -1702,7 +1873,7 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 	if (c->leaf) {
 		qv_ba_init(&nba, c->leaf, c->bkt, c->buckets,
 			   offsetof(struct sk_buff, next));
-		qvisor_rebucket(q, &nba);
+		q->stat_replaced += qvisor_replace(q, &nba);
 		/* hand the old arrays to c, which frees them */
 		c->leaf = q->ba.leaf;
 		c->bkt = q->ba.b;
@@ -1738,6 +1909,7 @@ static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
 	struct nlattr *tb[TCA_QVISOR_MAX + 1];
 	struct qvisor_plan plan = {};
 	struct qvisor_qcfg c = {};
+	bool changed;
 	int err;
 
 	err = nla_parse_nested(tb, TCA_QVISOR_MAX, opt, qvisor_policy, extack);
@@ -1750,8 +1922,8 @@ static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
 	plan.backend = c.backend;
 	plan.queues = c.queues;
 	plan.partial = c.partial;
-	err = qvisor_synth(sch, c.policy ? &c.pol : &q->pol, c.buckets,
-			   c.overlap, NULL, NULL, &plan, extack);
+	err = qvisor_synth(sch, c.policy || c.clear_policy ? &c.pol : &q->pol,
+			   c.buckets, c.overlap, NULL, NULL, &plan, extack);
 	if (err)
 		goto out;
 
@@ -1761,8 +1933,9 @@ static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
 		sch_tree_unlock(sch);
 		goto out;
 	}
-	qvisor_commit_plan(q, &plan);
+	changed = qvisor_commit_plan(q, &plan);
 	qvisor_qcfg_commit(sch, &c);
+	qvisor_replace_all(q, changed && !c.leaf);
 	qvisor_trim(sch, sch->limit);
 	qvisor_rebuild(sch);
 	sch_tree_unlock(sch);
@@ -1811,6 +1984,10 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	if (!q->slots)
 		return -ENOMEM;
 	q->slots[QVISOR_IMPLICIT_SLOT] = &q->implicit;
+	q->flow_gen = kvcalloc(QVISOR_MAX_TENANTS + 1, sizeof(*q->flow_gen),
+			       GFP_KERNEL);
+	if (!q->flow_gen)
+		return -ENOMEM;
 
 	q->buckets = QVISOR_DEF_BUCKETS;
 	err = qvisor_alloc_buckets(q->buckets, &q->ba.leaf, &q->ba.b);
@@ -1854,6 +2031,7 @@ static void qvisor_destroy_class(struct Qdisc *sch, struct qvisor_class *cl)
 
 	if (q->slots)
 		q->slots[cl->slot] = NULL;
+	gen_kill_estimator(&cl->rate_est);
 	kfree(cl);
 }
 
@@ -1874,6 +2052,7 @@ static void qvisor_destroy(struct Qdisc *sch)
 			qvisor_destroy_class(sch, cl);
 	qdisc_class_hash_destroy(&q->clhash);
 	kvfree(q->slots);
+	kvfree(q->flow_gen);
 	kvfree(q->groups);
 	kvfree(q->ba.leaf);
 	kvfree(q->ba.b);
@@ -1902,7 +2081,8 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_QVISOR_FLOWS, READ_ONCE(q->flows)) ||
 	    nla_put_u32(skb, TCA_QVISOR_FLOW_IDLE, READ_ONCE(q->flow_idle_us)) ||
 	    nla_put_u8(skb, TCA_QVISOR_PARTIAL, READ_ONCE(q->partial)) ||
-	    nla_put_u32(skb, TCA_QVISOR_PROPS, READ_ONCE(q->props)))
+	    nla_put_u32(skb, TCA_QVISOR_PROPS, READ_ONCE(q->props)) ||
+	    nla_put_u8(skb, TCA_QVISOR_SPLIT_GSO, READ_ONCE(q->split_gso)))
 		goto nla_put_failure;
 	if (q->policy && nla_put_string(skb, TCA_QVISOR_POLICY, q->policy))
 		goto nla_put_failure;
@@ -1930,11 +2110,10 @@ static u32 qvisor_count_blocked(struct qvisor_sched_data *q, u64 *deferred)
 	return n;
 }
 
-/* Backend statistics; walks the queues (at most sch->limit packets) */
+/* Backend statistics, O(queues) */
 static void qvisor_backend_stats(struct qvisor_sched_data *q,
 				 struct tc_qvisor_xstats *st)
 {
-	struct sk_buff *skb;
 	u32 i, n = 0;
 
 	st->unpifoness = q->stat_unpifoness;
@@ -1949,8 +2128,7 @@ static void qvisor_backend_stats(struct qvisor_sched_data *q,
 		n = 1;
 	st->nqueues = n;
 	for (i = 0; i < n; i++) {
-		for (skb = qv_ba_peek(&q->ba, i); skb; skb = skb->next)
-			st->queue_len[i]++;
+		st->queue_len[i] = q->qcount[i];
 		st->queue_bound[i] = q->sp.bound[i];
 		st->queue_tier[i] = qv_qmap_tier_of(&q->qmap, i);
 	}
@@ -1961,6 +2139,12 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct tc_qvisor_xstats st = {};
 
+	/* The flow table is scanned outside the qdisc lock, so that up to
+	 * 262144 entries never hold up the packet path: its entries are
+	 * only counted (each field read once), and the table is replaced
+	 * only by a change, which RTNL keeps apart from dumps.
+	 */
+	st.flows_live = q->ft.e ? qv_ft_live(&q->ft, ktime_get_ns()) : 0;
 	sch_tree_lock(sch);
 	st.type = TCA_QVISOR_XSTATS_QDISC;
 	st.blocked = qvisor_count_blocked(q, &st.deferred);
@@ -1980,10 +2164,10 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.rounds = q->stat_rounds;
 	st.refills = q->stat_refills;
 	st.flows = q->flows;
-	st.flows_live = q->ft.e ? qv_ft_live(&q->ft, ktime_get_ns()) : 0;
 	st.flows_new = q->ft.stat_new;
 	st.flows_evicted = q->ft.stat_evict;
 	st.flows_aged = q->ft.stat_aged;
+	st.replaced = q->stat_replaced;
 	qvisor_backend_stats(q, &st);
 	sch_tree_unlock(sch);
 	return gnet_stats_copy_app(d, &st, sizeof(st));
@@ -1992,17 +2176,34 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 /* ---------------------------------------------------------------------- */
 /* Classes (tenants)                                                      */
 
+static const struct netlink_range_validation qvisor_levels_range = {
+	.min = 1, .max = QVISOR_MAX_LEVELS,
+};
+
+static const struct netlink_range_validation qvisor_weight_range = {
+	.min = 1, .max = QVISOR_MAX_WEIGHT,
+};
+
+static const struct netlink_range_validation qvisor_budget_range = {
+	.max = QVISOR_MAX_EDF_BUDGET_NS,
+};
+
 static const struct nla_policy qvisor_class_policy[TCA_QVISOR_CLASS_MAX + 1] = {
-	[TCA_QVISOR_CLASS_RANK]		= { .type = NLA_U8 },
+	[TCA_QVISOR_CLASS_RANK]		= NLA_POLICY_MAX(NLA_U8,
+							 TCA_QVISOR_RANK_MAX),
 	[TCA_QVISOR_CLASS_MARK_MASK]	= { .type = NLA_U32 },
 	[TCA_QVISOR_CLASS_LO]		= { .type = NLA_U32 },
 	[TCA_QVISOR_CLASS_HI]		= { .type = NLA_U32 },
-	[TCA_QVISOR_CLASS_LEVELS]	= { .type = NLA_U32 },
-	[TCA_QVISOR_CLASS_WEIGHT]	= { .type = NLA_U32 },
+	[TCA_QVISOR_CLASS_LEVELS]	=
+		NLA_POLICY_FULL_RANGE(NLA_U32, QVISOR_RANGE(qvisor_levels_range)),
+	[TCA_QVISOR_CLASS_WEIGHT]	=
+		NLA_POLICY_FULL_RANGE(NLA_U32, QVISOR_RANGE(qvisor_weight_range)),
 	[TCA_QVISOR_CLASS_CEIL]		= { .type = NLA_U64 },
 	[TCA_QVISOR_CLASS_BURST]	= { .type = NLA_U32 },
 	[TCA_QVISOR_CLASS_LIMIT]	= { .type = NLA_U32 },
-	[TCA_QVISOR_CLASS_EDF_BUDGET]	= { .type = NLA_U64 },
+	[TCA_QVISOR_CLASS_EDF_BUDGET]	=
+		NLA_POLICY_FULL_RANGE(NLA_U64, QVISOR_RANGE(qvisor_budget_range)),
+	[TCA_QVISOR_CLASS_EDF_MARK]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static void qvisor_ccfg_load(struct nlattr **tb, struct qvisor_ccfg *c)
@@ -2019,18 +2220,14 @@ static void qvisor_ccfg_load(struct nlattr **tb, struct qvisor_ccfg *c)
 	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_BURST], &c->burst);
 	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_LIMIT], &c->limit);
 	qvisor_nla_u64(tb[TCA_QVISOR_CLASS_EDF_BUDGET], &c->edf_budget);
+	if (tb[TCA_QVISOR_CLASS_EDF_MARK])
+		c->edf_mark = nla_get_u8(tb[TCA_QVISOR_CLASS_EDF_MARK]);
 }
 
 static int qvisor_ccfg_check_rank(struct nlattr **tb,
 				  const struct qvisor_ccfg *c,
 				  struct netlink_ext_ack *extack)
 {
-	struct nlattr *a = tb[TCA_QVISOR_CLASS_RANK];
-
-	if (c->rank > TCA_QVISOR_RANK_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, a, "Unknown rank source");
-		return -EINVAL;
-	}
 	if (c->rank == TCA_QVISOR_RANK_EDF && !c->edf_budget) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_EDF_BUDGET],
 				    "rank edf needs a deadline budget greater than 0");
@@ -2054,17 +2251,6 @@ static int qvisor_ccfg_check(struct nlattr **tb, const struct qvisor_ccfg *c,
 	if (c->range_set && c->lo > c->hi) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_LO],
 				    "range LO must not be above HI");
-		return -EINVAL;
-	}
-	if (tb[TCA_QVISOR_CLASS_LEVELS] &&
-	    (!c->levels || c->levels > QVISOR_MAX_LEVELS)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_LEVELS],
-				    "levels must be from 1 to 65536");
-		return -EINVAL;
-	}
-	if (!c->weight || c->weight > QVISOR_MAX_WEIGHT) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_WEIGHT],
-				    "weight must be from 1 to 65535");
 		return -EINVAL;
 	}
 	return 0;
@@ -2144,21 +2330,30 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 	if (!err)
 		err = qvisor_synth(sch, &q->pol, q->buckets, q->overlap, cl,
 				   &cfg, &plan, extack);
-	if (err) {
-		kfree(newcl);
-		return err;
+	if (err)
+		goto fail;
+	if (tca[TCA_RATE]) {
+		err = gen_replace_estimator(&cl->bstats, NULL, &cl->rate_est,
+					    NULL, true, tca[TCA_RATE]);
+		if (err) {
+			NL_SET_ERR_MSG_ATTR(extack, tca[TCA_RATE],
+					    "Failed to replace the rate estimator");
+			goto fail;
+		}
 	}
 
 	sch_tree_lock(sch);
 	if (!newcl && cfg.rank != cl->cfg.rank)
 		qvisor_rank_restart(q, cl, cfg.rank);
+	if (cfg.ceil != cl->cfg.ceil || cfg.burst != cl->cfg.burst)
+		cl->cap.t_c = 0;	/* a new bucket: qvisor_setup_ceil() */
 	cl->cfg = cfg;
 	if (newcl) {
 		qdisc_class_hash_insert(&q->clhash, &cl->common);
 		q->slots[cl->slot] = cl;
 		q->ntenants++;
 	}
-	qvisor_commit_plan(q, &plan);
+	qvisor_replace_all(q, qvisor_commit_plan(q, &plan));
 	qvisor_rebuild(sch);
 	sch_tree_unlock(sch);
 	qvisor_plan_free(&plan);
@@ -2166,6 +2361,14 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 		qdisc_class_hash_grow(sch, &q->clhash);
 	*arg = (unsigned long)cl;
 	return 0;
+
+fail:
+	qvisor_plan_free(&plan);
+	if (newcl) {
+		gen_kill_estimator(&newcl->rate_est);
+		kfree(newcl);
+	}
+	return err;
 }
 
 static int qvisor_class_delete(struct Qdisc *sch, unsigned long arg,
@@ -2192,8 +2395,8 @@ static int qvisor_class_delete(struct Qdisc *sch, unsigned long arg,
 		qdisc_tree_reduce_backlog(sch, pkts, bytes);
 	qdisc_class_hash_remove(&q->clhash, &cl->common);
 	q->ntenants--;
-	qv_ft_forget(&q->ft, cl->slot + 1);	/* the slot may be reused */
-	qvisor_commit_plan(q, &plan);
+	qvisor_forget_flows(q, cl);	/* the slot may be reused */
+	qvisor_replace_all(q, qvisor_commit_plan(q, &plan));
 	qvisor_rebuild(sch);
 	sch_tree_unlock(sch);
 	qvisor_plan_free(&plan);
@@ -2247,7 +2450,8 @@ static int qvisor_class_dump_cfg(struct sk_buff *skb,
 	if (nla_put_u8(skb, TCA_QVISOR_CLASS_RANK, c->rank) ||
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_LO, lo) ||
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_HI, hi) ||
-	    nla_put_u32(skb, TCA_QVISOR_CLASS_LEVELS, cl->xf.levels) ||
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_LEVELS,
+			c->levels ? c->levels : QVISOR_DEF_LEVELS) ||
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_WEIGHT, c->weight) ||
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_LIMIT, c->limit))
 		return -EMSGSIZE;
@@ -2255,8 +2459,9 @@ static int qvisor_class_dump_cfg(struct sk_buff *skb,
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_MARK_MASK, c->mark_mask))
 		return -EMSGSIZE;
 	if (c->rank == TCA_QVISOR_RANK_EDF &&
-	    nla_put_u64_64bit(skb, TCA_QVISOR_CLASS_EDF_BUDGET, c->edf_budget,
-			      TCA_QVISOR_CLASS_PAD))
+	    (nla_put_u64_64bit(skb, TCA_QVISOR_CLASS_EDF_BUDGET, c->edf_budget,
+			       TCA_QVISOR_CLASS_PAD) ||
+	     nla_put_u8(skb, TCA_QVISOR_CLASS_EDF_MARK, c->edf_mark)))
 		return -EMSGSIZE;
 	if (c->ceil &&
 	    (nla_put_u64_64bit(skb, TCA_QVISOR_CLASS_CEIL, c->ceil,
@@ -2293,16 +2498,11 @@ static void qvisor_credit_stats(const struct qvisor_class *cl,
 	st->quantum = cl->credits ? cl->quantum : 0;
 	st->deferred = cl->dq_qlen;
 	st->group_members = g->members;
-	st->share_ppm = g->bytes ?
-		(u32)div64_u64(cl->share_bytes * 1000000, g->bytes) : 0;
+	st->share_ppm = qv_ppm(cl->share_bytes, g->bytes);
 	st->credit = cl->credits ?
 		qv_credit_sync(cl->credit, cl->round, g->round, cl->quantum) : 0;
-	if (cl->cfg.ceil) {
-		/* ns of allowance to bytes; rates above 2^31 B/s saturate */
-		s64 bps = min_t(u64, cl->cfg.ceil, 1ULL << 31);
-
-		st->tokens = div_s64(cl->tokens * bps, NSEC_PER_SEC);
-	}
+	if (cl->cfg.ceil)
+		st->tokens = qv_ns_to_bytes(cl->cap.tokens, cl->cfg.ceil);
 }
 
 static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
@@ -2336,6 +2536,7 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	sch_tree_unlock(sch);
 
 	if (gnet_stats_copy_basic(d, NULL, &cl->bstats, true) < 0 ||
+	    gnet_stats_copy_rate_est(d, &cl->rate_est) < 0 ||
 	    gnet_stats_copy_queue(d, NULL, &qs, qlen) < 0)
 		return -1;
 	return gnet_stats_copy_app(d, &st, sizeof(st));

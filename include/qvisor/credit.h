@@ -22,6 +22,9 @@
 
 #include "types.h"
 
+#define QV_S64_MAX	0x7fffffffffffffffll
+#define QV_NSEC_PER_SEC	1000000000ull
+
 /* Bytes per round for a weight: the lightest tenant of the group gets at
  * least one MTU per round, so every round moves at least one packet.
  */
@@ -53,6 +56,69 @@ static inline u32 qv_rounds_needed(s64 credit, u32 quantum)
 		return 0;
 	deficit = (u64)(-credit) + 1;
 	return (u32)qv_div64(deficit + quantum - 1, quantum);
+}
+
+/* @part of @whole in parts per million (0 when @whole is 0), exact for
+ * any 64-bit counters: the product is never formed in 64 bits.
+ */
+static inline u32 qv_ppm(u64 part, u64 whole)
+{
+	if (!whole)
+		return 0;
+	if (part >= whole)
+		return 1000000;
+	return (u32)qv_mul_div64(part, 1000000, whole);
+}
+
+/* Bytes that @ns nanoseconds of a cap of @rate bytes per second allow;
+ * negative for a debt.  Exact for any rate and time, saturating at the
+ * s64 range: whole seconds and the rest are scaled apart, so no product
+ * and no quotient can overflow.
+ */
+static inline s64 qv_ns_to_bytes(s64 ns, u64 rate)
+{
+	u64 a = ns >= 0 ? (u64)ns : -(u64)ns;
+	u64 sec = qv_div64(a, QV_NSEC_PER_SEC);
+	u64 rest = a - sec * QV_NSEC_PER_SEC;
+	u64 b, r = qv_mul_div64(rest, rate, QV_NSEC_PER_SEC);
+
+	if ((sec && rate > (u64)QV_S64_MAX / sec) || r > (u64)QV_S64_MAX)
+		b = QV_S64_MAX;
+	else if (sec * rate > (u64)QV_S64_MAX - r)
+		b = QV_S64_MAX;
+	else
+		b = sec * rate + r;
+	return ns >= 0 ? (s64)b : -(s64)b;
+}
+
+/* A token bucket in nanoseconds of its rate (the kernel converts
+ * lengths to time with psched_l2t_ns()).  Changing the rate or the
+ * burst resets it full, as htb and tbf do: tokens counted at the old
+ * rate mean nothing at the new one.
+ */
+struct qv_cap {
+	s64	tokens;		/* ns; negative = debt */
+	s64	burst_ns;	/* most it can hold */
+	u64	t_c;		/* last update, ns */
+};
+
+static inline void qv_cap_reset(struct qv_cap *c, s64 burst_ns, u64 now)
+{
+	c->burst_ns = burst_ns;
+	c->tokens = burst_ns;
+	c->t_c = now;
+}
+
+/* Add the time elapsed since the last update, up to the burst */
+static inline void qv_cap_sync(struct qv_cap *c, u64 now)
+{
+	u64 dt = now > c->t_c ? now - c->t_c : 0;
+
+	if (dt > (u64)(c->burst_ns - c->tokens))
+		c->tokens = c->burst_ns;
+	else
+		c->tokens += (s64)dt;
+	c->t_c = now;
 }
 
 #endif

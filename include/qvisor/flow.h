@@ -16,6 +16,13 @@
  *
  * Times are unsigned nanoseconds compared modulo 2^64.  Two flows whose
  * hashes are equal share an entry.
+ *
+ * The owner of a flow is a tenant slot + 1 (bits 0-15) and a generation
+ * of that slot (bits 16-23).  A tenant that is deleted, or changes its
+ * rank function, moves its slot to the next generation instead of
+ * scanning the table: its old entries no longer match and are reused
+ * like idle ones.  Only when the generation wraps must the slot's
+ * entries be forgotten by a scan (qv_ft_forget()), once in 256 changes.
  */
 #ifndef _QVISOR_FLOW_H
 #define _QVISOR_FLOW_H
@@ -30,8 +37,10 @@ struct qv_flow {
 	u32	hash;
 	u16	tenant;		/* tenant slot + 1; 0 = free entry */
 	u8	kind;		/* rank function */
-	u8	pad;
+	u8	gen;		/* generation of the tenant slot */
 };
+
+#define QV_FLOW_OWNER(slot1, gen)	((u32)(slot1) | (u32)(gen) << 16)
 
 struct qv_ftable {
 	struct qv_flow	*e;		/* nsets * QV_FLOW_WAYS entries */
@@ -79,14 +88,17 @@ static inline struct qv_flow *qv_ft_set(const struct qv_ftable *t, u32 hash)
  * Never fails.
  */
 static inline struct qv_flow *qv_ft_get(struct qv_ftable *t, u32 hash,
-					u16 tenant, u8 kind, u64 now, u64 init)
+					u32 owner, u8 kind, u64 now, u64 init)
 {
 	struct qv_flow *set = qv_ft_set(t, hash), *f, *victim = NULL;
+	u16 tenant = (u16)owner;
+	u8 gen = (u8)(owner >> 16);
 	unsigned int i;
 
 	for (i = 0; i < QV_FLOW_WAYS; i++) {
 		f = &set[i];
-		if (f->tenant == tenant && f->hash == hash && f->kind == kind) {
+		if (f->tenant == tenant && f->hash == hash && f->kind == kind &&
+		    f->gen == gen) {
 			if (qv_flow_idle(t, f, now)) {
 				t->stat_aged++;
 				t->stat_new++;
@@ -109,23 +121,31 @@ static inline struct qv_flow *qv_ft_get(struct qv_ftable *t, u32 hash,
 	victim->hash = hash;
 	victim->tenant = tenant;
 	victim->kind = kind;
+	victim->gen = gen;
 	victim->val = init;
 	victim->last = now;
 	return victim;
 }
 
-/* Entries holding a flow seen within the idle time (control path: O(n)) */
+/* Entries holding a flow seen within the idle time (control path: O(n);
+ * the kernel reads it without the qdisc lock, so each field is read once)
+ */
 static inline u32 qv_ft_live(const struct qv_ftable *t, u64 now)
 {
 	u32 i, n = 0;
 
-	for (i = 0; i < t->nsets * QV_FLOW_WAYS; i++)
-		if (t->e[i].tenant && !qv_flow_idle(t, &t->e[i], now))
+	for (i = 0; i < t->nsets * QV_FLOW_WAYS; i++) {
+		u64 last = QV_READ_ONCE(t->e[i].last);
+
+		if (QV_READ_ONCE(t->e[i].tenant) && now - last <= t->idle)
 			n++;
+	}
 	return n;
 }
 
-/* Forget the flows of a tenant slot (0 = all); control path */
+/* Forget the flows of a tenant slot, every generation (0 = all);
+ * control path
+ */
 static inline void qv_ft_forget(struct qv_ftable *t, u16 tenant)
 {
 	u32 i;

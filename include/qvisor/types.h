@@ -11,6 +11,9 @@
 #include <linux/bitops.h>
 #include <linux/stddef.h>
 #include <linux/math64.h>
+#include <linux/compiler.h>
+
+#define QV_READ_ONCE(x)	READ_ONCE(x)
 
 static inline unsigned int qv_ffs64(u64 x)
 {
@@ -26,6 +29,12 @@ static inline u64 qv_div64(u64 a, u64 b)
 {
 	return div64_u64(a, b);
 }
+
+/* a * b / c without overflow of the product; c must not be 0 */
+static inline u64 qv_mul_div64(u64 a, u64 b, u64 c)
+{
+	return mul_u64_u64_div_u64(a, b, c);
+}
 #else
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +46,8 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int32_t s32;
 typedef int64_t s64;
+
+#define QV_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 
 /* index of the lowest / highest set bit; x must not be 0 */
 static inline unsigned int qv_ffs64(u64 x)
@@ -52,6 +63,14 @@ static inline unsigned int qv_fls64(u64 x)
 static inline u64 qv_div64(u64 a, u64 b)
 {
 	return a / b;
+}
+
+/* a * b / c without overflow of the product; c must not be 0 */
+static inline u64 qv_mul_div64(u64 a, u64 b, u64 c)
+{
+	unsigned __int128 p = (unsigned __int128)a * b / c;
+
+	return p > UINT64_MAX ? UINT64_MAX : (u64)p;
 }
 #endif
 

@@ -205,6 +205,7 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_FLOWS]	= { 4, QVISOR_MIN_FLOWS, QVISOR_MAX_FLOWS },
 	[TCA_QVISOR_FLOW_IDLE]	= { 4, 1, 0xffffffffULL },
 	[TCA_QVISOR_PARTIAL]	= { 1, 0, 1 },
+	[TCA_QVISOR_SPLIT_GSO]	= { 1, 0, QVISOR_SPLIT_GSO_MAX },
 };
 
 static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {
@@ -218,7 +219,8 @@ static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {
 	[TCA_QVISOR_CLASS_BURST]	= { 4, 0, 0xffffffffULL },
 	[TCA_QVISOR_CLASS_LIMIT]	= { 4, 0, 0xffffffffULL },
 	/* s64 nsec, > 0 */
-	[TCA_QVISOR_CLASS_EDF_BUDGET]	= { 8, 1, 0x7fffffffffffffffULL },
+	[TCA_QVISOR_CLASS_EDF_BUDGET]	= { 8, 1, QVISOR_MAX_EDF_BUDGET_NS },
+	[TCA_QVISOR_CLASS_EDF_MARK]	= { 1, 0, 1 },
 };
 
 static unsigned long long fp_val(const struct rtattr *a)
@@ -316,6 +318,8 @@ static void fp_check_copt(struct rtattr **tb)
 		fp_fail("mark mask and rank %d", rank);
 	if (!!tb[TCA_QVISOR_CLASS_EDF_BUDGET] != (rank == TCA_QVISOR_RANK_EDF))
 		fp_fail("edf budget and rank %d", rank);
+	if (!!tb[TCA_QVISOR_CLASS_EDF_MARK] != (rank == TCA_QVISOR_RANK_EDF))
+		fp_fail("edf mark_budget and rank %d", rank);
 	if (!!tb[TCA_QVISOR_CLASS_LO] != !!tb[TCA_QVISOR_CLASS_HI])
 		fp_fail("range LO without HI or the reverse");
 	if (tb[TCA_QVISOR_CLASS_LO] &&

@@ -163,10 +163,37 @@ static void test_flood(void)
 	tap_point("SYN-flood spread: O(1) evictions counted, no growth, busy flow kept");
 }
 
+/* A slot's next generation: its old flows no longer match (they start
+ * over), other tenants' flows are untouched, and forgetting a slot clears
+ * every generation of it.
+ */
+static void test_generation(void)
+{
+	struct qv_ftable t;
+	struct qv_flow *e = mktable(&t, 64, 1000000000);
+	u32 g0 = QV_FLOW_OWNER(7, 0), g1 = QV_FLOW_OWNER(7, 1);
+
+	qv_ft_get(&t, 0xbeef, g0, 4, 10, 0)->val = 500;
+	qv_ft_get(&t, 0xbeef, QV_FLOW_OWNER(8, 0), 4, 10, 0)->val = 800;
+	CHECK(qv_ft_get(&t, 0xbeef, g0, 4, 20, 0)->val == 500,
+	      "same generation: the flow is remembered");
+	CHECK(qv_ft_get(&t, 0xbeef, g1, 4, 30, 9)->val == 9,
+	      "next generation: the flow starts over");
+	CHECK(qv_ft_get(&t, 0xbeef, QV_FLOW_OWNER(8, 0), 4, 40, 0)->val == 800,
+	      "another tenant's flow untouched");
+	CHECK(t.stat_evict == 0, "a free entry taken, no live flow evicted");
+	qv_ft_forget(&t, 7);
+	CHECK(qv_ft_live(&t, 40) == 1, "forget clears every generation: %u",
+	      qv_ft_live(&t, 40));
+	free(e);
+	tap_point("flow owner generations: a tenant forgets its flows in O(1)");
+}
+
 int main(void)
 {
 	tap_seed_from_env();
-	tap_plan(4);
+	tap_plan(5);
+	test_generation();
 	test_lookup();
 	test_lru();
 	test_aging();

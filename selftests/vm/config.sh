@@ -99,7 +99,7 @@ cl_add() { $TC class add dev $DEV parent 1: classid "1:$1" qvisor "${@:2}"; }
 # --- qdisc options: each alone, shown back ------------------------------
 R='qdisc qvisor 1: root refcnt [0-9]+'
 accept "qdisc with defaults" \
-	"$R limit 10000p buckets 4096 slot 1ms backend pifo overlap 50% flows 1024 flow_idle 1s *$" qd_add
+	"$R limit 10000p buckets 4096 slot 1ms backend pifo overlap 50% flows 1024 flow_idle 1s split_gso auto *$" qd_add
 qd_del
 accept "qdisc rate 100mbit" "$R rate 100Mbit limit" qd_add rate 100mbit
 qd_del
@@ -125,11 +125,11 @@ qd_del
 accept "qdisc backend pifo" " backend pifo overlap" qd_add backend pifo
 qd_del
 accept "qdisc backend sppifo 8" \
-	" backend sppifo 8 overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=approx P5=yes P6=yes *$" \
+	" backend sppifo 8 overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=approx P5=yes P6=yes split_gso auto *$" \
 	qd_add backend sppifo 8
 qd_del
 accept "qdisc backend aifo" \
-	" backend aifo overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=no P5=yes P6=yes *$" \
+	" backend aifo overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=no P5=yes P6=yes split_gso auto *$" \
 	qd_add backend aifo
 qd_del
 accept "qdisc backend sppifo 2 partial" " backend sppifo 2 partial overlap" \
@@ -196,7 +196,7 @@ accept "class rank mark (whole mark)" "1:3 root rank mark range 0 [0-9]+ levels 
 	cl_add 3 rank mark
 accept "class rank dscp" "1:4 root rank dscp range 0 63 levels 64 weight 1" \
 	cl_add 4 rank dscp
-accept "class rank fifo" "1:5 root rank fifo range 0 0 levels 1 weight 1" \
+accept "class rank fifo" "1:5 root rank fifo range 0 0 levels 64 weight 1" \
 	cl_add 5 rank fifo
 accept "class range" "1:6 root rank prio range 1000 50000 levels 64" \
 	cl_add 6 range 1000 50000
@@ -280,20 +280,20 @@ reject "class weight 0" 1 \
 reject "class weight 70000" 1 \
 	'qvisor: illegal "weight" "70000": must be from 1 to 65535' \
 	$TC class change dev $DEV parent 1: classid 1:1 qvisor weight 70000
-reject "class weight 0 (kernel, raw netlink)" 0 \
-	'weight must be from 1 to 65535' \
-	$QVNL --expect-error EINVAL class change $DEV 1 u32:weight=0
+reject "class weight 0 (kernel, raw netlink: policy range)" 0 \
+	'integer out of range' \
+	$QVNL --expect-error ERANGE class change $DEV 1 u32:weight=0
 reject "class levels 0" 1 'qvisor: illegal "levels" "0": must be from 1 to 65536' \
 	$TC class change dev $DEV parent 1: classid 1:1 qvisor levels 0
-reject "class levels 0 (kernel, raw netlink)" 0 'levels must be from 1 to 65536' \
-	$QVNL --expect-error EINVAL class change $DEV 1 u32:levels=0
+reject "class levels 0 (kernel, raw netlink: policy range)" 0 'integer out of range' \
+	$QVNL --expect-error ERANGE class change $DEV 1 u32:levels=0
 reject "class rank edf without TIME (tc)" 1 'qvisor: illegal "edf"' \
 	$TC class change dev $DEV parent 1: classid 1:1 qvisor rank edf 0
 reject "class add rank edf without budget (kernel, raw netlink) adds nothing" 0 \
 	'rank edf needs a deadline budget greater than 0' \
 	$QVNL --expect-error EINVAL class add $DEV 70 u8:rank=6
-reject "class rank 7 (kernel, raw netlink)" 0 'Unknown rank source' \
-	$QVNL --expect-error EINVAL class change $DEV 1 u8:rank=7
+reject "class rank 7 (kernel, raw netlink: policy range)" 0 'integer out of range' \
+	$QVNL --expect-error ERANGE class change $DEV 1 u8:rank=7
 reject "qdisc flows 100" 1 \
 	'qvisor: illegal "flows" "100": must be a power of two from 16 to 262144' \
 	$TC qdisc change dev $DEV root qvisor flows 100
@@ -305,9 +305,9 @@ reject "qdisc flows 524288 (kernel, raw netlink)" 0 \
 	$QVNL --expect-error EINVAL qdisc change $DEV u32:flows=524288
 reject "qdisc flow_idle 0" 1 'qvisor: illegal "flow_idle" "0"' \
 	$TC qdisc change dev $DEV root qvisor flow_idle 0
-reject "qdisc flow_idle 0 (kernel, raw netlink)" 0 \
-	'flow_idle must be at least 1us' \
-	$QVNL --expect-error EINVAL qdisc change $DEV u32:flow_idle=0
+reject "qdisc flow_idle 0 (kernel, raw netlink: policy range)" 0 \
+	'integer out of range' \
+	$QVNL --expect-error ERANGE qdisc change $DEV u32:flow_idle=0
 reject "class rank mark 0" 1 'qvisor: illegal "mark" "0": MASK must not be 0' \
 	$TC class change dev $DEV parent 1: classid 1:1 qvisor rank mark 0
 reject "class unknown keyword" 1 'What is "colour"?' \
@@ -328,7 +328,9 @@ reject "qdisc buckets 100 (kernel, raw netlink)" 0 \
 	$QVNL --expect-error EINVAL qdisc change $DEV u32:buckets=100
 reject "qdisc policy naming a tenant twice" 2 'Tenant appears twice in policy' \
 	$TC qdisc change dev $DEV root qvisor policy "1 >> 2 + 1"
-reject "qdisc empty policy" 2 'Policy is empty' \
+accept "qdisc policy set again" ' policy "2 >> 1" ' \
+	$TC qdisc change dev $DEV root qvisor policy "2 >> 1"
+accept "qdisc empty policy clears it" '^qdisc qvisor 1: root refcnt [0-9]+ limit [0-9]+p buckets [0-9]+ slot [0-9a-z]+ backend [a-z]+ [0-9 ]*overlap ' \
 	$TC qdisc change dev $DEV root qvisor policy ""
 reject "qdisc unbalanced policy \"1 >>\"" 2 'Expected a tenant at end of policy' \
 	$TC qdisc change dev $DEV root qvisor policy "1 >>"
@@ -349,7 +351,7 @@ reject "qdisc sppifo 1 queue" 1 'qvisor: illegal "sppifo" "1": QUEUES must be 2 
 reject "qdisc overlap 101" 1 \
 	'qvisor: illegal "overlap" "101": expected a percentage from 0 to 100' \
 	$TC qdisc change dev $DEV root qvisor overlap 101
-reject "qdisc limit 0 (kernel)" 2 'limit must be at least 1 packet' \
+reject "qdisc limit 0" 1 'qvisor: illegal "limit" "0": expected a number of packets, at least 1' \
 	$TC qdisc change dev $DEV root qvisor limit 0
 reject "qdisc default 10000" 1 \
 	'qvisor: illegal "default" "10000": expected a class minor in hex, 0 to ffff' \

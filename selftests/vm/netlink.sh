@@ -109,7 +109,7 @@ bad "u32 where u64 expected (rate)" EINVAL "" qdisc change $DEV u32:rate=1000
 bad "u32 where u8 expected (backend)" EINVAL "" qdisc change $DEV u32:backend=3
 bad "empty attribute (limit)" EINVAL "" qdisc change $DEV hex:limit=
 bad "unknown attribute type TCA_QVISOR_MAX + 1" EINVAL "Unknown attribute type" \
-	qdisc change $DEV u32:$(( 14 + 1 ))=1
+	qdisc change $DEV u32:$(( 15 + 1 ))=1
 bad "unknown attribute type 200" EINVAL "Unknown attribute type" \
 	qdisc change $DEV u32:200=1
 bad "attribute type 0 (UNSPEC)" EINVAL "" qdisc change $DEV u32:0=1
@@ -128,23 +128,23 @@ bad "buckets 131072" EINVAL "buckets must be a power of two" \
 	qdisc change $DEV u32:buckets=131072
 bad "buckets 0" EINVAL "buckets must be a power of two" \
 	qdisc change $DEV u32:buckets=0
-bad "slot 0" EINVAL "slot must be from 1us to 1s" qdisc change $DEV u32:slot=0
-bad "slot 2 s" EINVAL "slot must be from 1us to 1s" \
+bad "slot 0 (policy range)" ERANGE "integer out of range" qdisc change $DEV u32:slot=0
+bad "slot 2 s (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:slot=2000000
-bad "default 0x10000" EINVAL "default must be a class minor" \
+bad "default 0x10000 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:default=0x10000
-bad "overlap 101" EINVAL "overlap must be a percentage" \
+bad "overlap 101 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:overlap=101
-bad "limit 0" EINVAL "limit must be at least 1 packet" \
+bad "limit 0 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:limit=0
-bad "backend 9" EINVAL "Unknown backend" qdisc change $DEV u8:backend=9
-bad "partial 2" EINVAL "partial must be 0 or 1" \
+bad "backend 9 (policy range)" ERANGE "integer out of range" qdisc change $DEV u8:backend=9
+bad "partial 2 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u8:partial=2
 bad "TCA_QVISOR_PROPS is read-only" EINVAL "Properties are reported, not set" \
 	qdisc change $DEV u32:props=63
-bad "queues 1" EINVAL "queues must be from 2 to 32" \
+bad "queues 1 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:queues=1
-bad "queues 33" EINVAL "queues must be from 2 to 32" \
+bad "queues 33 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:queues=33
 bad "good limit with a bad buckets changes nothing" EINVAL "" \
 	qdisc change $DEV u32:limit=7 u32:buckets=100
@@ -164,7 +164,7 @@ bad "add: unbalanced policy" EINVAL "Expected a tenant" \
 	qdisc add $DEV2 'str:policy=1 >>'
 bad "add: unknown attribute type" EINVAL "Unknown attribute type" \
 	qdisc add $DEV2 u32:99=1
-bad "add: sppifo with 40 queues" EINVAL "queues must be from 2 to 32" \
+bad "add: sppifo with 40 queues (policy range)" ERANGE "integer out of range" \
 	qdisc add $DEV2 u8:backend=1 u32:queues=40
 if $TC qdisc show dev $DEV2 | grep -q qvisor; then
 	tap_fail "no qvisor left on $DEV2 after failed adds" "$($TC qdisc show dev $DEV2)"
@@ -190,10 +190,10 @@ bad "class u32 where u8 expected (rank)" EINVAL "" class change $DEV 1 u32:rank=
 bad "class u32 where u64 expected (ceil)" EINVAL "" \
 	class change $DEV 1 u32:ceil=1000
 bad "class unknown attribute type" EINVAL "Unknown attribute type" \
-	class change $DEV 1 u32:12=1
+	class change $DEV 1 u32:13=1
 bad "class add: unknown attribute type" EINVAL "Unknown attribute type" \
-	class add $DEV 6 u32:12=1
-bad "class rank 200" EINVAL "Unknown rank source" class change $DEV 1 u8:rank=200
+	class add $DEV 6 u32:13=1
+bad "class rank 200 (policy range)" ERANGE "integer out of range" class change $DEV 1 u8:rank=200
 ok "class rank las" class change $DEV 1 u8:rank=4
 ok "class rank edf with a budget" \
 	class change $DEV 1 u8:rank=6 u64:budget=1000000
@@ -201,13 +201,13 @@ bad "class rank edf without a budget" EINVAL "deadline budget" \
 	class change $DEV 1 u8:rank=6 u64:budget=0
 bad "class mark mask 0" EINVAL "mark mask must not be zero" \
 	class change $DEV 1 u8:rank=1 u32:mask=0
-bad "class weight 0" EINVAL "weight must be from 1 to 65535" \
+bad "class weight 0 (policy range)" ERANGE "integer out of range" \
 	class change $DEV 1 u32:weight=0
-bad "class weight 65536" EINVAL "weight must be from 1 to 65535" \
+bad "class weight 65536 (policy range)" ERANGE "integer out of range" \
 	class change $DEV 1 u32:weight=65536
-bad "class levels 0" EINVAL "levels must be from 1 to 65536" \
+bad "class levels 0 (policy range)" ERANGE "integer out of range" \
 	class change $DEV 1 u32:levels=0
-bad "class levels 65537" EINVAL "levels must be from 1 to 65536" \
+bad "class levels 65537 (policy range)" ERANGE "integer out of range" \
 	class change $DEV 1 u32:levels=65537
 bad "class minor 0" EINVAL "" class add $DEV 0 u32:weight=1
 bad "class add with a good weight and a bad rank adds nothing" EINVAL "" \

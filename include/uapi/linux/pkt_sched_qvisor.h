@@ -32,6 +32,17 @@
 #define QVISOR_DEF_FLOW_IDLE_US	1000000	/* a flow idle 1 s is forgotten */
 #define QVISOR_AIFO_WINDOW	64	/* ranks in the aifo window */
 #define QVISOR_AIFO_K		10	/* aifo burstiness allowance, % */
+#define QVISOR_MAX_EDF_BUDGET_NS 3600000000000ULL	/* one hour */
+#define QVISOR_SPLIT_GSO_AUTO_RATE 125000000ULL	/* bytes/s: 1 Gbit/s */
+
+/* TCA_QVISOR_SPLIT_GSO: whether GSO packets are queued as segments */
+enum {
+	QVISOR_SPLIT_GSO_AUTO,	/* with a rate of at most 1 Gbit/s */
+	QVISOR_SPLIT_GSO_ON,
+	QVISOR_SPLIT_GSO_OFF,
+	__QVISOR_SPLIT_GSO_MAX,
+};
+#define QVISOR_SPLIT_GSO_MAX (__QVISOR_SPLIT_GSO_MAX - 1)
 
 enum {
 	TCA_QVISOR_BACKEND_PIFO,	/* exact bucketed PIFO (default) */
@@ -71,6 +82,7 @@ enum {
 				 * P1..P6 the deployment keeps,
 				 * TCA_QVISOR_PROP_HOLDS/_APPROX bits
 				 */
+	TCA_QVISOR_SPLIT_GSO,	/* u8, QVISOR_SPLIT_GSO_* */
 	__TCA_QVISOR_MAX
 };
 #define TCA_QVISOR_MAX (__TCA_QVISOR_MAX - 1)
@@ -106,11 +118,14 @@ enum {
 	TCA_QVISOR_CLASS_CEIL,		/* u64, bytes per second, 0 = none */
 	TCA_QVISOR_CLASS_BURST,		/* u32, bytes */
 	TCA_QVISOR_CLASS_LIMIT,		/* u32, packets, 0 = qdisc limit */
-	TCA_QVISOR_CLASS_EDF_BUDGET,	/* u64, nsec, for rank edf; a packet
-					 * with a non-zero skb->mark has its
-					 * own budget of mark usec
+	TCA_QVISOR_CLASS_EDF_BUDGET,	/* u64, nsec, for rank edf, at most
+					 * QVISOR_MAX_EDF_BUDGET_NS
 					 */
 	TCA_QVISOR_CLASS_PAD,
+	TCA_QVISOR_CLASS_EDF_MARK,	/* u8, 1 = a packet with a non-zero
+					 * skb->mark has its own edf budget
+					 * of mark usec (default 0)
+					 */
 	__TCA_QVISOR_CLASS_MAX
 };
 #define TCA_QVISOR_CLASS_MAX (__TCA_QVISOR_CLASS_MAX - 1)
@@ -166,6 +181,9 @@ struct tc_qvisor_xstats {
 	__u32	queue_len[32];		/* packets in each queue */
 	__u32	queue_bound[32];	/* sppifo bound of each queue */
 	__u8	queue_tier[32];		/* (highest) strict tier of a queue */
+	__u64	replaced;		/* queued packets re-placed by a
+					 * configuration change
+					 */
 };
 
 struct tc_qvisor_cl_xstats {
