@@ -15,6 +15,7 @@
  * - the value parsers (rates, sizes, times) against known values.
  */
 #include <dirent.h>
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include "tap.h"
 #include "synth_util.h"
 #include "../../tools/qvisorctl/spec.c"
@@ -233,13 +234,13 @@ static void test_values(void)
 		{ "1kibit", 128 }, { "1gibit", 134217728 }, { "1KiBps", 1024 },
 		{ "1MiBps", 1048576 }, { "1GiBps", 1073741824 },
 		{ "1TiBps", 1099511627776ull }, { "1TBps", 1000000000000ull },
-		{ "1Bps", 1 }, { "15", 1 }, { "7", 0 }, { "1e3kbit", 125000 },
+		{ "1Bps", 1 }, { "15", 1 }, { "8", 1 }, { "0", 0 }, { "1e3kbit", 125000 },
 		{ ".5mbit", 62500 },
 	};
 	static const char *const bad_rates[] = {
 		"", "-1mbit", "10 mbit", "mbit", "10parsecs", " 10mbit",
 		"nanmbit", "infbit", "inf", "nan", "+1mbit", "1kbit/s",
-		"99999999999tbps",
+		"99999999999tbps", "7", "1bit", "0.5bit",
 	};
 	static const struct { const char *s; uint32_t v; } sizes[] = {
 		{ "15k", 15360 }, { "1500", 1500 }, { "1m", 1048576 },
@@ -336,32 +337,42 @@ static void test_defaults(void)
 #define T2	"[tenant b]\nclass = 2\n"
 #define T3	"[tenant c]\nclass = 3\n"
 
+/* A refusal is an extack text of sch_qvisor.c or the core (msg), or a
+ * range of the kernel's netlink policy (attr, e.g. "TCA_QVISOR_LIMIT":
+ * the netlink core then says "integer out of range" and names the
+ * attribute; check says what the range is).
+ */
 static const struct krefusal {
-	const char *msg;	/* as in the kernel source */
+	const char *msg;	/* as in the kernel source, or check's text */
 	const char *spec;	/* NULL: not reachable from a spec */
 	const char *why;	/* when not */
+	const char *attr;	/* checked by the kernel's nla_policy */
 } krefusals[] = {
-	{ "limit must be at least 1 packet", LINK "limit = 0\n" T1, NULL },
+	{ "limit must be at least 1 packet", LINK "limit = 0\n" T1, NULL, "TCA_QVISOR_LIMIT" },
 	{ "buckets must be a power of two from 64 to 65536",
 	  LINK "buckets = 100\n" T1, NULL },
-	{ "slot must be from 1us to 1s", LINK "slot = 2s\n" T1, NULL },
-	{ "default must be a class minor 0..ffff", LINK "default = 10000\n" T1, NULL },
-	{ "overlap must be a percentage 0..100", LINK "overlap = 101\n" T1, NULL },
-	{ "Unknown backend", NULL, "backends are named; an unknown name is a parse error" },
-	{ "partial must be 0 or 1", NULL, "partial is yes or no in a spec" },
+	{ "slot must be from 1us to 1s", LINK "slot = 2s\n" T1, NULL, "TCA_QVISOR_SLOT" },
+	{ "default must be a class minor 0..ffff", LINK "default = 10000\n" T1, NULL, "TCA_QVISOR_DEFAULT" },
+	{ "overlap must be a percentage 0..100", LINK "overlap = 101\n" T1, NULL, "TCA_QVISOR_OVERLAP" },
+	{ "backend", NULL, "backends are named; an unknown name is a parse error", "TCA_QVISOR_BACKEND" },
+	{ "partial", NULL, "partial is yes or no in a spec", "TCA_QVISOR_PARTIAL" },
+	{ "split_gso", NULL, "split_gso is auto, yes or no in a spec", "TCA_QVISOR_SPLIT_GSO" },
 	{ "Properties are reported, not set", NULL, "a spec has no key for TCA_QVISOR_PROPS" },
-	{ "queues must be from 2 to 32", LINK "backend = sppifo 33\n" T1, NULL },
+	{ "queues must be from 2 to 32", LINK "backend = sppifo 33\n" T1, NULL, "TCA_QVISOR_QUEUES" },
 	{ "flows must be a power of two from 16 to 262144", LINK "flows = 100\n" T1, NULL },
-	{ "flow_idle must be at least 1us", LINK "flow_idle = 0\n" T1, NULL },
+	{ "flow_idle must be at least 1us", LINK "flow_idle = 0\n" T1, NULL, "TCA_QVISOR_FLOW_IDLE" },
+	{ "Failed to replace the rate estimator", NULL, "a spec sets no rate estimator (TCA_RATE)" },
+	{ "the budget is at most one hour", LINK T1 "rank = edf 3601s\n", NULL, "TCA_QVISOR_CLASS_EDF_BUDGET" },
+	{ "mark_budget", NULL, "mark_budget is a word in a spec", "TCA_QVISOR_CLASS_EDF_MARK" },
 	{ "Backend can change only while the queue is empty (packets are queued)",
 	  NULL, "depends on the queue at apply time; apply reports the kernel's text" },
-	{ "Unknown rank source", NULL, "rank sources are named; an unknown name is a parse error" },
+	{ "rank", NULL, "rank sources are named; an unknown name is a parse error", "TCA_QVISOR_CLASS_RANK" },
 	{ "rank edf needs a deadline budget greater than 0",
 	  LINK T1 "rank = edf 0\n", NULL },
 	{ "mark mask must not be zero", LINK T1 "rank = mark 0\n", NULL },
 	{ "range LO must not be above HI", LINK T1 "range = 9 7\n", NULL },
-	{ "levels must be from 1 to 65536", LINK T1 "levels = 0\n", NULL },
-	{ "weight must be from 1 to 65535", LINK T1 "weight = 0\n", NULL },
+	{ "levels must be from 1 to 65536", LINK T1 "levels = 0\n", NULL, "TCA_QVISOR_CLASS_LEVELS" },
+	{ "weight must be from 1 to 65535", LINK T1 "weight = 0\n", NULL, "TCA_QVISOR_CLASS_WEIGHT" },
 	{ "Too many tenants (at most 4096 classes)", "" /* generated */, NULL },
 	{ "classid must be MAJOR:MINOR of this qdisc with MINOR not 0",
 	  LINK "[tenant a]\nclass = 0\n", NULL },
@@ -431,6 +442,29 @@ static int scan_msgs(const char *path, const char *key,
 	return found;
 }
 
+/* "[ATTR]" of the kernel's nla_policy with a range or a reject */
+static bool kpolicy_has(const char *attr)
+{
+	static char text[1 << 20];
+	static size_t n;
+	char key[96], *p, *end;
+	FILE *f;
+
+	if (!n && (f = fopen(KSRC, "r"))) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = '\0';
+	}
+	snprintf(key, sizeof(key), "[%s]", attr);
+	for (p = strstr(text, key); p; p = strstr(p + 1, key)) {
+		end = strstr(p, ",\n");
+		if (end && (memmem(p, (size_t)(end - p), "NLA_POLICY_", 11) ||
+			    memmem(p, (size_t)(end - p), "NLA_REJECT", 10)))
+			return true;
+	}
+	return false;
+}
+
 static int kmsgs_found;
 
 static void kmsg_listed(const char *msg, const char *where)
@@ -439,7 +473,7 @@ static void kmsg_listed(const char *msg, const char *where)
 
 	kmsgs_found++;
 	for (k = 0; k < sizeof(krefusals) / sizeof(krefusals[0]); k++)
-		if (!strcmp(krefusals[k].msg, msg))
+		if (!krefusals[k].attr && !strcmp(krefusals[k].msg, msg))
 			return;
 	CHECK(0, "%s: kernel message \"%s\" is not in krefusals[]", where, msg);
 }
@@ -463,6 +497,7 @@ static void scan_all(void (*fn)(const char *, const char *))
 	unsigned int k;
 
 	CHECK(scan_msgs(KSRC, "NL_SET_ERR_MSG", fn) > 0, "no messages in %s", KSRC);
+	scan_msgs(KSRC, ".reject_message", fn);
 	for (k = 0; k < sizeof(core) / sizeof(core[0]); k++) {
 		snprintf(path, sizeof(path), "%s/%s", KCORE, core[k]);
 		scan_msgs(path, "qv_fail(", fn);
@@ -509,10 +544,17 @@ static void test_kernel_refusals(void)
 	for (k = 0; k < sizeof(krefusals) / sizeof(krefusals[0]); k++) {
 		const struct krefusal *kr = &krefusals[k];
 
-		kmsg_seen = false;
-		kmsg_want = kr->msg;
-		scan_all(kmsg_find);
-		tap_ok(kmsg_seen, "table entry \"%s\" is a kernel message", kr->msg);
+		if (kr->attr) {
+			tap_ok(kpolicy_has(kr->attr),
+			       "table entry \"%s\": the kernel's nla_policy checks %s",
+			       kr->msg, kr->attr);
+		} else {
+			kmsg_seen = false;
+			kmsg_want = kr->msg;
+			scan_all(kmsg_find);
+			tap_ok(kmsg_seen, "table entry \"%s\" is a kernel message",
+			       kr->msg);
+		}
 		if (!kr->spec) {
 			tap_ok(kr->why && *kr->why, "\"%s\": not reachable from a spec: %s",
 			       kr->msg, kr->why);

@@ -260,6 +260,9 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 		q->flow_idle = qc_u32(o[TCA_QVISOR_FLOW_IDLE],
 				      QVISOR_DEF_FLOW_IDLE_US);
 		q->props = qc_u32(o[TCA_QVISOR_PROPS], 0);
+		q->has_split_gso = o[TCA_QVISOR_SPLIT_GSO] != NULL;
+		q->split_gso = o[TCA_QVISOR_SPLIT_GSO] ?
+			       nla_get_u8(o[TCA_QVISOR_SPLIT_GSO]) : 0;
 		if (o[TCA_QVISOR_POLICY])
 			snprintf(q->policy, sizeof(q->policy), "%s",
 				 nla_get_string(o[TCA_QVISOR_POLICY]));
@@ -300,6 +303,8 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 			  nla_get_u64(o[TCA_QVISOR_CLASS_CEIL]) : 0;
 		c->budget = o[TCA_QVISOR_CLASS_EDF_BUDGET] ?
 			    nla_get_u64(o[TCA_QVISOR_CLASS_EDF_BUDGET]) : 0;
+		c->edf_mark = o[TCA_QVISOR_CLASS_EDF_MARK] ?
+			      nla_get_u8(o[TCA_QVISOR_CLASS_EDF_MARK]) : 0;
 	}
 	qc_stats(tb[TCA_STATS2], &c->bs, &c->qs, &c->xs, sizeof(c->xs),
 		 &c->has_xs);
@@ -373,6 +378,8 @@ static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	nla_put_u32(m, TCA_QVISOR_FLOWS, q->flows);
 	nla_put_u32(m, TCA_QVISOR_FLOW_IDLE, q->flow_idle);
 	nla_put_u8(m, TCA_QVISOR_PARTIAL, q->partial);
+	if (q->has_split_gso)
+		nla_put_u8(m, TCA_QVISOR_SPLIT_GSO, q->split_gso);
 	if (q->policy[0])
 		nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
 	nla_nest_end(m, o);
@@ -385,8 +392,10 @@ static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
 	nla_put_u8(m, TCA_QVISOR_CLASS_RANK, c->rank);
 	if (c->rank == TCA_QVISOR_RANK_MARK)
 		nla_put_u32(m, TCA_QVISOR_CLASS_MARK_MASK, c->mask);
-	if (c->rank == TCA_QVISOR_RANK_EDF)
+	if (c->rank == TCA_QVISOR_RANK_EDF) {
 		nla_put_u64(m, TCA_QVISOR_CLASS_EDF_BUDGET, c->budget);
+		nla_put_u8(m, TCA_QVISOR_CLASS_EDF_MARK, c->edf_mark);
+	}
 	nla_put_u32(m, TCA_QVISOR_CLASS_LO, c->lo);
 	nla_put_u32(m, TCA_QVISOR_CLASS_HI, c->hi);
 	nla_put_u32(m, TCA_QVISOR_CLASS_LEVELS, c->levels);
@@ -414,6 +423,8 @@ static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
 	q->flow_idle = sp->has_flow_idle ? sp->flow_idle_us :
 		       QVISOR_DEF_FLOW_IDLE_US;
 	q->partial = sp->partial;
+	q->has_split_gso = sp->has_split_gso;
+	q->split_gso = sp->split_gso;
 	if (sp->policy_line)
 		snprintf(q->policy, sizeof(q->policy), "%s", sp->policy);
 }
@@ -433,6 +444,7 @@ static void qc_spec_class(const struct qs_spec *sp, const struct qs_tenant *t,
 	c->burst = t->burst;
 	c->limit = t->limit;
 	c->budget = t->rank == TCA_QVISOR_RANK_EDF ? t->edf_budget : 0;
+	c->edf_mark = t->rank == TCA_QVISOR_RANK_EDF && t->edf_mark;
 }
 
 static int qc_qdisc_req(int ifindex, int type, int flags,
@@ -657,6 +669,8 @@ static void qc_class_diff(char *buf, size_t n, const struct qc_class *o,
 	     qs_rank_name(c->rank));
 	QC_D(c->rank == TCA_QVISOR_RANK_MARK && o->mask != c->mask,
 	     "mask 0x%x->0x%x", o->mask, c->mask);
+	QC_D(c->rank == TCA_QVISOR_RANK_EDF && o->edf_mark != c->edf_mark,
+	     "mark_budget %u->%u", o->edf_mark, c->edf_mark);
 	QC_D(c->rank == TCA_QVISOR_RANK_EDF && o->budget != c->budget,
 	     "budget %lluns->%lluns", (unsigned long long)o->budget,
 	     (unsigned long long)c->budget);
@@ -691,6 +705,8 @@ static void qc_qdisc_diff(char *buf, size_t n, const struct qc_qdisc *o,
 	QC_D(o->flow_idle != q->flow_idle, "flow_idle %uus->%uus", o->flow_idle,
 	     q->flow_idle);
 	QC_D(o->partial != q->partial, "partial %u->%u", o->partial, q->partial);
+	QC_D(q->has_split_gso && o->split_gso != q->split_gso,
+	     "split_gso %u->%u", o->split_gso, q->split_gso);
 	QC_D(strcmp(o->policy, q->policy), "policy \"%.200s\"->\"%.200s\"",
 	     o->policy, q->policy);
 #undef QC_D

@@ -144,6 +144,9 @@ int qs_get_rate(const char *s, uint64_t *bps)
 	v = floor(v / 8);
 	if (v >= 0x1p64)
 		return -1;
+	/* as the plugin: a rate under 8bit would be 0 bytes/s, no cap */
+	if (!v && strtod(s, NULL) > 0)
+		return -1;
 	*bps = (uint64_t)v;
 	return 0;
 }
@@ -382,13 +385,13 @@ static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
 		{ "las", TCA_QVISOR_RANK_LAS }, { "stfq", TCA_QVISOR_RANK_STFQ },
 		{ "edf", TCA_QVISOR_RANK_EDF },
 	};
-	char *w[3];
-	int n = qs_words(val, w, 2);
+	char *w[4];
+	int n = qs_words(val, w, 3);
 	unsigned int k;
 
-	if (n < 1 || n > 2)
+	if (n < 1 || n > 3)
 		return qs_fail(sp, line,
-			       "rank: expected prio, mark [MASK], dscp, fifo, las, stfq or edf BUDGET");
+			       "rank: expected prio, mark [MASK], dscp, fifo, las, stfq or edf BUDGET [mark_budget]");
 	for (k = 0; k < sizeof(src) / sizeof(src[0]); k++)
 		if (!strcmp(w[0], src[k].name))
 			break;
@@ -399,6 +402,8 @@ static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
 	t->rank = src[k].rank;
 	if (t->rank == TCA_QVISOR_RANK_MARK) {
 		t->mark_mask = 0xffffffff;
+		if (n == 3)
+			return qs_fail(sp, line, "rank mark: takes one MASK");
 		if (n == 2 && qs_get_u32(w[1], &t->mark_mask))
 			return qs_fail(sp, line,
 				       "rank mark: MASK '%s' is not a number", w[1]);
@@ -418,9 +423,17 @@ static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
 		if (!t->edf_budget)
 			return qs_fail(sp, line,
 				       "rank edf needs a deadline budget greater than 0");
+		if (t->edf_budget > QVISOR_MAX_EDF_BUDGET_NS)
+			return qs_fail(sp, line,
+				       "rank edf: the budget is at most one hour (the kernel's QVISOR_MAX_EDF_BUDGET_NS)");
+		if (n == 3 && strcmp(w[2], "mark_budget"))
+			return qs_fail(sp, line,
+				       "rank edf: '%s' after the budget: only mark_budget",
+				       w[2]);
+		t->edf_mark = n == 3;
 		return 0;
 	}
-	if (n == 2)
+	if (n >= 2)
 		return qs_fail(sp, line, "rank %s: takes no argument", w[0]);
 	return 0;
 }
@@ -441,7 +454,7 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 	static const char *const keys[] = {
 		"dev", "handle", "rate", "limit", "buckets", "slot", "default",
 		"backend", "overlap", "policy", "flows", "flow_idle", "partial",
-		NULL
+		"split_gso", NULL
 	};
 	uint32_t v, maj;
 	char *w[3];
@@ -451,7 +464,7 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		;
 	if (!keys[k])
 		return qs_fail(sp, line,
-			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy, flows, flow_idle, partial)",
+			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy, flows, flow_idle, partial, split_gso)",
 			       key);
 	if (qs_seen(sp, line, seen, k, key))
 		return -1;
@@ -565,6 +578,17 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		else
 			return qs_fail(sp, line, "partial: expected yes or no");
 		sp->has_partial = true;
+		return 0;
+	case 13:
+		if (!strcmp(val, "auto"))
+			sp->split_gso = QVISOR_SPLIT_GSO_AUTO;
+		else if (!strcmp(val, "yes") || !strcmp(val, "on"))
+			sp->split_gso = QVISOR_SPLIT_GSO_ON;
+		else if (!strcmp(val, "no") || !strcmp(val, "off"))
+			sp->split_gso = QVISOR_SPLIT_GSO_OFF;
+		else
+			return qs_fail(sp, line, "split_gso: expected auto, yes or no");
+		sp->has_split_gso = true;
 		return 0;
 	case 9:
 		if (strlen(val) >= sizeof(sp->policy))
@@ -1523,6 +1547,10 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 		sp->partial ? "partial" : "nopartial", sp->overlap,
 		sp->has_flows ? sp->flows : QVISOR_DEF_FLOWS,
 		sp->has_flow_idle ? sp->flow_idle_us : QVISOR_DEF_FLOW_IDLE_US);
+	if (sp->has_split_gso)
+		fprintf(f, " %s", sp->split_gso == QVISOR_SPLIT_GSO_OFF ?
+			"no_split_gso" : sp->split_gso == QVISOR_SPLIT_GSO_ON ?
+			"split_gso" : "split_gso auto");
 	if (sp->policy_line)
 		fprintf(f, " policy \"%s\"", sp->policy);
 	fprintf(f, "\n");
@@ -1534,7 +1562,8 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 		if (t->rank == TCA_QVISOR_RANK_MARK)
 			fprintf(f, " 0x%x", t->mark_mask);
 		if (t->rank == TCA_QVISOR_RANK_EDF)
-			fprintf(f, " %lluns", (unsigned long long)t->edf_budget);
+			fprintf(f, " %lluns%s", (unsigned long long)t->edf_budget,
+				t->edf_mark ? " mark_budget" : "");
 		fprintf(f, " range %u %u levels %u weight %u", t->lo, t->hi,
 			t->levels, t->weight);
 		if (t->ceil)

@@ -58,6 +58,7 @@ struct qs_tenant {
 	uint32_t	burst;		/* bytes, 0 = default */
 	uint32_t	limit;		/* packets, 0 = qdisc limit */
 	uint64_t	edf_budget;	/* nsec, rank edf */
+	bool		edf_mark;	/* rank edf ... mark_budget */
 	int		weight_line, ceil_line, limit_line;
 	int		nmatch;
 	struct qs_match	match[QS_MAX_MATCH];
@@ -70,7 +71,8 @@ struct qs_spec {
 	uint64_t	rate;		/* bytes/s, 0 = none */
 	bool		has_rate, has_limit, has_buckets, has_slot;
 	bool		has_default, has_backend, has_overlap;
-	bool		has_flows, has_flow_idle, has_partial;
+	bool		has_flows, has_flow_idle, has_partial, has_split_gso;
+	uint8_t		split_gso;	/* QVISOR_SPLIT_GSO_* */
 	uint32_t	flows;		/* las/stfq flow table entries */
 	uint32_t	flow_idle_us;
 	uint8_t		partial;

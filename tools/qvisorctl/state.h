@@ -24,6 +24,8 @@ struct qc_qdisc {
 	uint32_t	limit, buckets, slot, defcls, queues, overlap;
 	uint32_t	flows, flow_idle, props;
 	uint8_t		backend, partial;
+	uint8_t		split_gso;	/* QVISOR_SPLIT_GSO_*, if has_split_gso */
+	bool		has_split_gso;
 	char		policy[QVISOR_MAX_POLICY];
 	/* stats */
 	struct gnet_stats_basic bs;
@@ -37,6 +39,7 @@ struct qc_class {
 	uint8_t		rank;
 	uint32_t	mask, lo, hi, levels, weight, burst, limit;
 	uint64_t	ceil, budget;
+	uint8_t		edf_mark;
 	struct gnet_stats_basic bs;
 	struct gnet_stats_queue qs;
 	struct tc_qvisor_cl_xstats xs;
