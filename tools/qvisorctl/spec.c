@@ -413,7 +413,7 @@ static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
 	}
 	if (t->rank == TCA_QVISOR_RANK_EDF) {
 		/* the budget in tc's time units, a bare number is nsec */
-		if (n != 2)
+		if (n < 2)
 			return qs_fail(sp, line,
 				       "rank edf needs a deadline budget greater than 0 (e.g. rank = edf 10ms)");
 		if (qs_get_time_ns(w[1], &t->edf_budget))
