@@ -45,6 +45,7 @@ fi
 PKGS="build-essential kmod cpio xz-utils zstd gzip dpkg-dev bc
 	qemu-system-x86 busybox-static dwarves iperf3
 	libnl-3-dev libnl-route-3-dev pkg-config
+	libjson-c-dev jq prometheus
 	linux-headers-$KVER61 linux-headers-$KVER612
 	iproute2 iputils-ping groff-base man-db gnuplot-nox clang"
 missing=
