@@ -380,8 +380,8 @@ static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	nla_put_u8(m, TCA_QVISOR_PARTIAL, q->partial);
 	if (q->has_split_gso)
 		nla_put_u8(m, TCA_QVISOR_SPLIT_GSO, q->split_gso);
-	if (q->policy[0])
-		nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
+	/* always sent: an empty policy clears the kernel's */
+	nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
 	nla_nest_end(m, o);
 }
 
@@ -739,14 +739,12 @@ static void qc_log(int what, int old, uint32_t classid)
  * that stay are kept.  Returns the failed steps; *lost gets the packets
  * that were queued in classes the apply deleted (dropped with them).
  */
-static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost,
-		   bool *policy_left)
+static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost)
 {
 	char why[256];
 	int k, j, err, bad = 0;
 
 	*lost = 0;
-	*policy_left = false;
 	for (k = qc_nulog - 1; k >= 0; k--) {
 		const struct qc_undo *u = &qc_ulog[k];
 
@@ -802,11 +800,7 @@ static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost,
 			break;
 		}
 		default:
-			/* the kernel keeps a policy when none is given: an
-			 * old configuration without one cannot be restored
-			 */
-			if (!old->q.policy[0])
-				*policy_left = true;
+			/* an old configuration without a policy gets "" */
 			err = qc_qdisc_req(old->ifindex, RTM_NEWQDISC, 0, &old->q,
 					   why, sizeof(why));
 			break;
@@ -889,9 +883,6 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	snprintf(what, sizeof(what), "%s:%d: [link] qdisc %s", sp->file,
 		 sp->policy_line ? sp->policy_line : 1,
 		 update ? "change" : "add");
-	if (update && old.q.policy[0] && !nq.policy[0])
-		fprintf(stderr, "qvisorctl: %s: the spec has no policy; the kernel keeps the current one (\"%.200s\"): it cannot be cleared\n",
-			sp->file, old.q.policy);
 	if (!update || diff[0]) {
 		if (qc_show_step(dry))
 			printf("  %s qdisc qvisor %x:%s\n", update ? "~" : "+",
@@ -1015,16 +1006,13 @@ fail:
 		k = qc_restore(&old);
 	} else {
 		long lost;
-		bool policy_left;
 
 		fprintf(stderr, "qvisorctl: rolling back %s in place (%d steps)\n",
 			sp->dev, qc_nulog);
-		k = qc_undo(&old, parent, &lost, &policy_left);
+		k = qc_undo(&old, parent, &lost);
 		if (lost)
 			fprintf(stderr, "qvisorctl: %ld packets queued in deleted classes were dropped\n",
 				lost);
-		if (policy_left)
-			fprintf(stderr, "qvisorctl: the old configuration had no policy; the kernel cannot clear one, the spec's policy stays\n");
 		if (k) {
 			fprintf(stderr, "qvisorctl: in-place rollback failed (%d steps): re-creating the old configuration (queued packets are dropped)\n",
 				k);
