@@ -25,11 +25,6 @@
 
 #include "spec.h"
 
-/* The default range of rank las and stfq: QVISOR_FLOW_RANGE of
- * sch_qvisor.c (not in the uapi header), 2^20 bytes.
- */
-#define QS_FLOW_RANGE	(1u << 20)
-
 static int qs_fail(struct qs_spec *sp, int line, const char *fmt, ...)
 {
 	char msg[QS_ERR - 64];
@@ -726,33 +721,8 @@ static int qs_finish(struct qs_spec *sp)
 		}
 		if (!t->range_set) {
 			t->lo = 0;
-			switch (t->rank) {
-			case TCA_QVISOR_RANK_PRIO:
-				t->hi = 255;
-				break;
-			case TCA_QVISOR_RANK_DSCP:
-				t->hi = 63;
-				break;
-			case TCA_QVISOR_RANK_MARK:
-				t->hi = t->mark_mask >>
-					__builtin_ctz(t->mark_mask);
-				break;
-			case TCA_QVISOR_RANK_LAS:
-			case TCA_QVISOR_RANK_STFQ:
-				t->hi = QS_FLOW_RANGE - 1;
-				break;
-			case TCA_QVISOR_RANK_EDF: {
-				/* 16 budgets in usec, as sch_qvisor.c */
-				uint64_t us = t->edf_budget / 1000;
-
-				us = (us ? us : 1) * 16;
-				t->hi = (uint32_t)((us < UINT32_MAX ? us :
-						    UINT32_MAX) - 1);
-				break;
-			}
-			default:
-				t->hi = 0;
-			}
+			t->hi = qv_default_hi(t->rank, t->mark_mask,
+					      t->edf_budget);
 		}
 		if (!t->levels)
 			t->levels = QVISOR_DEF_LEVELS;

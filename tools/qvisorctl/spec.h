@@ -17,6 +17,7 @@
 #include <qvisor/policy.h>
 #include <qvisor/synth.h>
 #include <qvisor/qmap.h>
+#include <qvisor/rank.h>
 #include <linux/pkt_sched_qvisor.h>
 
 #define QS_MAX_TENANTS	QVISOR_MAX_TENANTS	/* the kernel's 4096 */
