@@ -207,7 +207,7 @@ out/tools/%: tools/%.c $(UAPI_H) $(CORE_H)
 out/tools/qvisorctl: $(wildcard tools/qvisorctl/*.[ch]) $(UAPI_H) $(CORE_H)
 	@mkdir -p out/tools
 	$(CC) $(TOOLS_CFLAGS) -I include/uapi -I include -o $@ \
-		$(filter %.c,$^) $$(pkg-config --cflags --libs libnl-route-3.0) -lm
+		$(filter %.c,$^) $$(pkg-config --cflags --libs libnl-route-3.0 json-c) -lm
 # qvflows compiles its flow-size CDFs in; qvfct is the FCT
 # experiment's guest-side driver (a script, copied into the VM like the tools).
 out/tools/qvflows: tools/fct/websearch.cdf tools/fct/datamining.cdf

@@ -93,7 +93,6 @@
 #define QVISOR_RATE_SLACK_NS	NSEC_PER_MSEC
 #define QVISOR_RATE_CATCHUP_NS	(100 * NSEC_PER_MSEC)
 #define QVISOR_DQ_BUCKETS	64	/* a tenant's deferred queue */
-#define QVISOR_FLOW_RANGE	BIT(20)	/* default las/stfq range */
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
@@ -1282,29 +1281,7 @@ static void qvisor_cfg_range(const struct qvisor_ccfg *c, u32 *lo, u32 *hi)
 		return;
 	}
 	*lo = 0;
-	switch (c->rank) {
-	case TCA_QVISOR_RANK_PRIO:
-		*hi = 255;
-		break;
-	case TCA_QVISOR_RANK_DSCP:
-		*hi = 63;
-		break;
-	case TCA_QVISOR_RANK_MARK:
-		*hi = c->mark_mask ? c->mark_mask >> __ffs(c->mark_mask) : 0;
-		break;
-	case TCA_QVISOR_RANK_LAS:
-	case TCA_QVISOR_RANK_STFQ:
-		*hi = QVISOR_FLOW_RANGE - 1;	/* bytes */
-		break;
-	case TCA_QVISOR_RANK_EDF:
-		/* 16 budgets, in usec */
-		*hi = min_t(u64, max_t(u64, div_u64(c->edf_budget,
-						    NSEC_PER_USEC), 1) * 16,
-			    U32_MAX) - 1;
-		break;
-	default:
-		*hi = 0;
-	}
+	*hi = qv_default_hi(c->rank, c->mark_mask, c->edf_budget);
 }
 
 static void qvisor_plan_free(struct qvisor_plan *p)

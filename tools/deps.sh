@@ -3,7 +3,7 @@
 # Install what qvisor needs on Debian (bookworm or later), idempotently.
 #
 #   tools/deps.sh build   what "make && sudo make install" needs: a C
-#                         compiler and make, kmod, libnl-3 (+ route) and
+#                         compiler and make, kmod, libnl-3 (+ route), json-c and
 #                         pkg-config, pahole (dwarves: 6.12 and later
 #                         headers ship vmlinux for BTF), and the headers of
 #                         the running kernel if the archive has them.  No
@@ -86,7 +86,7 @@ apt_install() {
 
 # --- build ------------------------------------------------------------------
 BUILD_PKGS="gcc make libc6-dev kmod dwarves pkg-config iproute2
-	libnl-3-dev libnl-route-3-dev"
+	libnl-3-dev libnl-route-3-dev libjson-c-dev"
 apt_update
 # shellcheck disable=SC2086
 apt_install $BUILD_PKGS
@@ -125,7 +125,7 @@ fi
 
 TEST_PKGS="build-essential cpio xz-utils zstd gzip dpkg-dev bc
 	qemu-system-x86 busybox-static iperf3 iputils-ping
-	groff-base man-db gnuplot-nox clang
+	groff-base man-db gnuplot-nox clang jq prometheus
 	linux-headers-$KVER61 linux-headers-$KVER612
 	debootstrap dkms dh-dkms debhelper fakeroot lintian"
 # shellcheck disable=SC2086

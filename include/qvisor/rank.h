@@ -42,6 +42,44 @@
 #include "types.h"
 
 #define QV_NSEC_PER_USEC	1000u
+#define QV_FLOW_RANGE		(1u << 20)	/* las, stfq: bytes */
+
+/* Rank sources, numbered as TCA_QVISOR_RANK_* */
+#define QV_RANK_PRIO		0
+#define QV_RANK_MARK		1
+#define QV_RANK_DSCP		2
+#define QV_RANK_FIFO		3
+#define QV_RANK_LAS		4
+#define QV_RANK_STFQ		5
+#define QV_RANK_EDF		6
+
+/* The highest rank of a rank source's default range [0, hi] (its lowest
+ * is 0): what the kernel and qvisorctl use when a tenant declares no
+ * range.  @rank is a TCA_QVISOR_RANK_* value; mark ranges cover the mask
+ * shifted down, edf 16 budgets in microseconds.
+ */
+static inline u32 qv_default_hi(u8 rank, u32 mark_mask, u64 edf_budget_ns)
+{
+	u64 us;
+
+	switch (rank) {
+	case QV_RANK_PRIO:
+		return 255;
+	case QV_RANK_MARK:
+		return mark_mask ? mark_mask >> qv_ffs64(mark_mask) : 0;
+	case QV_RANK_DSCP:
+		return 63;
+	case QV_RANK_LAS:
+	case QV_RANK_STFQ:
+		return QV_FLOW_RANGE - 1;
+	case QV_RANK_EDF:
+		us = qv_div64(edf_budget_ns, QV_NSEC_PER_USEC);
+		us = (us ? us : 1) * 16;
+		return (u32)((us < 0xffffffffull ? us : 0xffffffffull) - 1);
+	default:	/* fifo */
+		return 0;
+	}
+}
 
 /* a after b, modulo 2^64 */
 static inline bool qv_after(u64 a, u64 b)

@@ -15,6 +15,7 @@
  * - the value parsers (rates, sizes, times) against known values.
  */
 #include <dirent.h>
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include "tap.h"
 #include "synth_util.h"
 #include "../../tools/qvisorctl/spec.c"
@@ -218,16 +219,47 @@ static void test_fig3(void)
 	free(out);
 }
 
+/* Units by tc's rules (iproute2 6.1 get_rate64/get_size/get_time/
+ * get_time64, as q_qvisor.c uses them): the same spellings, a bare number
+ * in the base unit (bit/s, bytes, usec, nsec), the result truncated.
+ * selftests/host/test_units.sh checks the same strings against the plugin.
+ */
 static void test_values(void)
 {
 	static const struct { const char *s; uint64_t v; } rates[] = {
 		{ "40mbit", 5000000 }, { "1gbit", 125000000 }, { "200kbit", 25000 },
 		{ "8", 1 }, { "8bit", 1 }, { "100kbps", 100000 },
 		{ "1.5mbit", 187500 }, { "1MBIT", 125000 }, { "1mibit", 131072 },
+		{ "1tibit", 137438953472ull }, { "1tbit", 125000000000ull },
+		{ "1kibit", 128 }, { "1gibit", 134217728 }, { "1KiBps", 1024 },
+		{ "1MiBps", 1048576 }, { "1GiBps", 1073741824 },
+		{ "1TiBps", 1099511627776ull }, { "1TBps", 1000000000000ull },
+		{ "1Bps", 1 }, { "15", 1 }, { "8", 1 }, { "0", 0 }, { "1e3kbit", 125000 },
+		{ ".5mbit", 62500 },
 	};
 	static const char *const bad_rates[] = {
 		"", "-1mbit", "10 mbit", "mbit", "10parsecs", " 10mbit",
-		"nanmbit", "infbit", "inf", "nan",
+		"nanmbit", "infbit", "inf", "nan", "+1mbit", "1kbit/s",
+		"99999999999tbps", "7", "1bit", "0.5bit",
+	};
+	static const struct { const char *s; uint32_t v; } sizes[] = {
+		{ "15k", 15360 }, { "1500", 1500 }, { "1m", 1048576 },
+		{ "1kb", 1024 }, { "2b", 2 }, { "1g", 1073741824 },
+		{ "1gb", 1073741824 }, { "8kbit", 1024 }, { "1mbit", 131072 },
+		{ "1gbit", 134217728 }, { "1.5k", 1536 }, { "3K", 3072 },
+	};
+	static const char *const bad_sizes[] = {
+		"5x", "nan", "infk", "4g", "-1", "1kib",
+	};
+	static const struct { const char *s; uint32_t v; } times[] = {
+		{ "1ms", 1000 }, { "250us", 250 }, { "2s", 2000000 }, { "5", 5 },
+		{ "1sec", 1000000 }, { "2secs", 2000000 }, { "3msec", 3000 },
+		{ "4msecs", 4000 }, { "7usec", 7 }, { "8usecs", 8 },
+		{ "1.5ms", 1500 },
+	};
+	static const struct { const char *s; uint64_t v; } times64[] = {
+		{ "10ms", 10000000 }, { "5", 5 }, { "3ns", 3 }, { "4nsec", 4 },
+		{ "1us", 1000 }, { "2s", 2000000000 }, { "1.5us", 1500 },
 	};
 	uint64_t r;
 	uint32_t v;
@@ -241,17 +273,22 @@ static void test_values(void)
 		CHECK(qs_get_rate(bad_rates[k], &r) != 0,
 		      "rate '%s' accepted", bad_rates[k]);
 	tap_point("rates in tc's units, bad rates refused");
-	CHECK(qs_get_size("15k", &v) == 0 && v == 15360, "15k -> %u", v);
-	CHECK(qs_get_size("1500", &v) == 0 && v == 1500, "1500 -> %u", v);
-	CHECK(qs_get_size("1m", &v) == 0 && v == 1048576, "1m -> %u", v);
-	CHECK(qs_get_size("5x", &v) != 0, "5x accepted");
-	CHECK(qs_get_size("nan", &v) != 0, "nan accepted as a size");
-	CHECK(qs_get_size("infk", &v) != 0, "infk accepted as a size");
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+		CHECK(qs_get_size(sizes[k].s, &v) == 0 && v == sizes[k].v,
+		      "size %s -> %u, want %u", sizes[k].s, v, sizes[k].v);
+	for (k = 0; k < sizeof(bad_sizes) / sizeof(bad_sizes[0]); k++)
+		CHECK(qs_get_size(bad_sizes[k], &v) != 0,
+		      "size '%s' accepted", bad_sizes[k]);
+	for (k = 0; k < sizeof(times) / sizeof(times[0]); k++)
+		CHECK(qs_get_time_us(times[k].s, &v) == 0 && v == times[k].v,
+		      "time %s -> %u us, want %u", times[k].s, v, times[k].v);
+	for (k = 0; k < sizeof(times64) / sizeof(times64[0]); k++)
+		CHECK(qs_get_time_ns(times64[k].s, &r) == 0 && r == times64[k].v,
+		      "time %s -> %llu ns, want %llu", times64[k].s,
+		      (unsigned long long)r, (unsigned long long)times64[k].v);
 	CHECK(qs_get_time_us("nanms", &v) != 0, "nanms accepted as a time");
-	CHECK(qs_get_time_us("1ms", &v) == 0 && v == 1000, "1ms -> %u", v);
-	CHECK(qs_get_time_us("250us", &v) == 0 && v == 250, "250us -> %u", v);
-	CHECK(qs_get_time_us("2s", &v) == 0 && v == 2000000, "2s -> %u", v);
-	CHECK(qs_get_time_us("5", &v) != 0, "time without unit accepted");
+	CHECK(qs_get_time_us("5ns", &v) != 0, "ns accepted by get_time");
+	CHECK(qs_get_time_us("5000s", &v) != 0, "5000s fits no u32 usec");
 	CHECK(qs_get_u32("4294967296", &v) != 0, "u32 overflow accepted");
 	CHECK(qs_get_u32("0x10", &v) == 0 && v == 16, "0x10 -> %u", v);
 	tap_point("sizes, times and numbers");
@@ -283,12 +320,393 @@ static void test_defaults(void)
 	tap_point("defaults are the kernel's (qvisor_cfg_range, levels 64, weight 1)");
 }
 
+/* --- the kernel's refusals, reproduced offline --------------------------
+ *
+ * Every extack text of sch_qvisor.c (NL_SET_ERR_MSG*) and every error of
+ * the portable core (qv_fail() in include/qvisor/) is read from the
+ * sources and must be in this table: with a spec that the kernel would
+ * refuse with that text, for which check (parse + plan) must fail with
+ * the same text; or with the reason no spec can reach it.  A new kernel
+ * message fails this test until it is added here.
+ */
+#define KSRC	"../../sch_qvisor.c"
+#define KCORE	"../../include/qvisor"
+
+#define LINK	"[link]\ndev = veth0\n"
+#define T1	"[tenant a]\nclass = 1\n"
+#define T2	"[tenant b]\nclass = 2\n"
+#define T3	"[tenant c]\nclass = 3\n"
+
+/* A refusal is an extack text of sch_qvisor.c or the core (msg), or a
+ * range of the kernel's netlink policy (attr, e.g. "TCA_QVISOR_LIMIT":
+ * the netlink core then says "integer out of range" and names the
+ * attribute; check says what the range is).
+ */
+static const struct krefusal {
+	const char *msg;	/* as in the kernel source, or check's text */
+	const char *spec;	/* NULL: not reachable from a spec */
+	const char *why;	/* when not */
+	const char *attr;	/* checked by the kernel's nla_policy */
+} krefusals[] = {
+	{ "limit must be at least 1 packet", LINK "limit = 0\n" T1, NULL, "TCA_QVISOR_LIMIT" },
+	{ "buckets must be a power of two from 64 to 65536",
+	  LINK "buckets = 100\n" T1, NULL },
+	{ "slot must be from 1us to 1s", LINK "slot = 2s\n" T1, NULL, "TCA_QVISOR_SLOT" },
+	{ "default must be a class minor 0..ffff", LINK "default = 10000\n" T1, NULL, "TCA_QVISOR_DEFAULT" },
+	{ "overlap must be a percentage 0..100", LINK "overlap = 101\n" T1, NULL, "TCA_QVISOR_OVERLAP" },
+	{ "backend", NULL, "backends are named; an unknown name is a parse error", "TCA_QVISOR_BACKEND" },
+	{ "partial", NULL, "partial is yes or no in a spec", "TCA_QVISOR_PARTIAL" },
+	{ "split_gso", NULL, "split_gso is auto, yes or no in a spec", "TCA_QVISOR_SPLIT_GSO" },
+	{ "Properties are reported, not set", NULL, "a spec has no key for TCA_QVISOR_PROPS" },
+	{ "queues must be from 2 to 32", LINK "backend = sppifo 33\n" T1, NULL, "TCA_QVISOR_QUEUES" },
+	{ "flows must be a power of two from 16 to 262144", LINK "flows = 100\n" T1, NULL },
+	{ "flow_idle must be at least 1us", LINK "flow_idle = 0\n" T1, NULL, "TCA_QVISOR_FLOW_IDLE" },
+	{ "Failed to replace the rate estimator", NULL, "a spec sets no rate estimator (TCA_RATE)" },
+	{ "the budget is at most one hour", LINK T1 "rank = edf 3601s\n", NULL, "TCA_QVISOR_CLASS_EDF_BUDGET" },
+	{ "mark_budget", NULL, "mark_budget is a word in a spec", "TCA_QVISOR_CLASS_EDF_MARK" },
+	{ "Backend can change only while the queue is empty (packets are queued)",
+	  NULL, "depends on the queue at apply time; apply reports the kernel's text" },
+	{ "rank", NULL, "rank sources are named; an unknown name is a parse error", "TCA_QVISOR_CLASS_RANK" },
+	{ "rank edf needs a deadline budget greater than 0",
+	  LINK T1 "rank = edf 0\n", NULL },
+	{ "mark mask must not be zero", LINK T1 "rank = mark 0\n", NULL },
+	{ "range LO must not be above HI", LINK T1 "range = 9 7\n", NULL },
+	{ "levels must be from 1 to 65536", LINK T1 "levels = 0\n", NULL, "TCA_QVISOR_CLASS_LEVELS" },
+	{ "weight must be from 1 to 65535", LINK T1 "weight = 0\n", NULL, "TCA_QVISOR_CLASS_WEIGHT" },
+	{ "Too many tenants (at most 4096 classes)", "" /* generated */, NULL },
+	{ "classid must be MAJOR:MINOR of this qdisc with MINOR not 0",
+	  LINK "[tenant a]\nclass = 0\n", NULL },
+	{ "Tenant classes hang off the qdisc itself", NULL, "apply makes every class a child of the qdisc" },
+	{ "Class is in use by a filter", NULL,
+	  "apply removes its own filters before their classes; a foreign filter's class is reported with the kernel's text" },
+	{ "Filters attach to the qdisc, not to a tenant class", NULL, "apply attaches filters to the qdisc" },
+	/* the core (policy.h, synth.h, qmap.h) */
+	{ "Expected a tenant at end of policy", LINK "policy = 1 >>\n" T1, NULL },
+	{ "Expected a tenant", LINK "policy = 1 >> >> 2\n" T1 T2, NULL },
+	{ "Expected a class minor after ':'", LINK "policy = 1:\n" T1, NULL },
+	{ "Tenant must be a class minor 1..ffff", LINK "policy = 1 >> 10000\n" T1, NULL },
+	{ "Unknown operator '>>>'", LINK "policy = 1 >>> 2\n" T1 T2, NULL },
+	{ "Expected '>>', '>' or '+' between tenants", LINK "policy = 1 2\n" T1 T2, NULL },
+	{ "Policy is empty", LINK "policy = \"\"\n" T1, NULL },
+	{ "Tenant appears twice in policy", LINK "policy = 1 + 1\n" T1, NULL },
+	{ "Too many tenants in policy", "" /* generated */, NULL },
+	{ "Policy needs more joint ranks than buckets", "" /* generated */, NULL },
+	{ "Overlap must be 0..100", NULL, "the qdisc's own check (overlap must be a percentage 0..100) comes first" },
+	{ "Rank range has lo above hi", NULL, "the class's own check (range LO must not be above HI) comes first" },
+	{ "Queue map needs 1 to 32 queues", NULL, "queues is 2..32 (checked first) or 1 for aifo/fifo" },
+	{ "More strict tiers than sppifo queues: add queues or set partial",
+	  LINK "backend = sppifo 2\npolicy = 1 >> 2 >> 3\n" T1 T2 T3, NULL },
+};
+
+/* string literals following each occurrence of key in file (adjacent
+ * literals joined); calls fn for each
+ */
+static int scan_msgs(const char *path, const char *key,
+		     void (*fn)(const char *msg, const char *where))
+{
+	static char text[1 << 20];
+	char msg[512], *p, *q;
+	FILE *f = fopen(path, "r");
+	size_t n, len;
+	int found = 0;
+
+	if (!f)
+		return -1;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (p = strstr(text, key); p; p = strstr(p + 1, key)) {
+		char *close = strchr(p, ';');
+
+		if (p > text && p[-1] != ' ' && p[-1] != '\t' && p[-1] != '(')
+			continue;	/* a definition such as "int qv_fail(" */
+		q = strchr(p, '"');
+		if (!q || (close && q > close))
+			continue;	/* no literal: a message passed on */
+		len = 0;
+		while (q && *q == '"') {
+			char *e = strchr(q + 1, '"');
+
+			if (!e || len + (size_t)(e - q - 1) >= sizeof(msg))
+				break;
+			memcpy(msg + len, q + 1, (size_t)(e - q - 1));
+			len += (size_t)(e - q - 1);
+			q = e + 1;
+			while (*q == ' ' || *q == '\t' || *q == '\n')
+				q++;
+		}
+		msg[len] = '\0';
+		fn(msg, path);
+		found++;
+	}
+	return found;
+}
+
+/* "[ATTR]" of the kernel's nla_policy with a range or a reject */
+static bool kpolicy_has(const char *attr)
+{
+	static char text[1 << 20];
+	static size_t n;
+	char key[96], *p, *end;
+	FILE *f;
+
+	if (!n && (f = fopen(KSRC, "r"))) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = '\0';
+	}
+	snprintf(key, sizeof(key), "[%s]", attr);
+	for (p = strstr(text, key); p; p = strstr(p + 1, key)) {
+		end = strstr(p, ",\n");
+		if (end && (memmem(p, (size_t)(end - p), "NLA_POLICY_", 11) ||
+			    memmem(p, (size_t)(end - p), "NLA_REJECT", 10)))
+			return true;
+	}
+	return false;
+}
+
+static int kmsgs_found;
+
+static void kmsg_listed(const char *msg, const char *where)
+{
+	unsigned int k;
+
+	kmsgs_found++;
+	for (k = 0; k < sizeof(krefusals) / sizeof(krefusals[0]); k++)
+		if (!krefusals[k].attr && !strcmp(krefusals[k].msg, msg))
+			return;
+	CHECK(0, "%s: kernel message \"%s\" is not in krefusals[]", where, msg);
+}
+
+static bool kmsg_seen;
+static const char *kmsg_want;
+
+static void kmsg_find(const char *msg, const char *where)
+{
+	(void)where;
+	if (!strcmp(msg, kmsg_want))
+		kmsg_seen = true;
+}
+
+static void scan_all(void (*fn)(const char *, const char *))
+{
+	static const char *const core[] = { "policy.h", "synth.h", "qmap.h",
+		"types.h", "flow.h", "rank.h", "credit.h", "bucket.h",
+		"sppifo.h", "aifo.h" };
+	char path[256];
+	unsigned int k;
+
+	CHECK(scan_msgs(KSRC, "NL_SET_ERR_MSG", fn) > 0, "no messages in %s", KSRC);
+	scan_msgs(KSRC, ".reject_message", fn);
+	for (k = 0; k < sizeof(core) / sizeof(core[0]); k++) {
+		snprintf(path, sizeof(path), "%s/%s", KCORE, core[k]);
+		scan_msgs(path, "qv_fail(", fn);
+	}
+}
+
+/* text of a spec with n tenants; with op, only tenant 1 and a policy
+ * "1 OP 2 OP ... OP n"; with op and decl, all n declared
+ */
+static char *many_tenants(int n, const char *op, bool decl)
+{
+	size_t cap = (size_t)n * 48 + 256, used = 0;
+	char *t = malloc(cap);
+	int k;
+
+	used += (size_t)snprintf(t + used, cap - used, LINK "buckets = 64\n");
+	if (op) {
+		used += (size_t)snprintf(t + used, cap - used, "policy = 1");
+		for (k = 2; k <= n; k++)
+			used += (size_t)snprintf(t + used, cap - used, "%s%x",
+						 op, k);
+		used += (size_t)snprintf(t + used, cap - used, "\n");
+		if (!decl) {
+			snprintf(t + used, cap - used, T1);
+			return t;
+		}
+	}
+	for (k = 1; k <= n; k++)
+		used += (size_t)snprintf(t + used, cap - used,
+					 "[tenant t%d]\nclass = %x\n", k, k);
+	return t;
+}
+
+static void test_kernel_refusals(void)
+{
+	unsigned int k;
+	char err[256], *gen;
+	int r;
+
+	kmsgs_found = 0;
+	scan_all(kmsg_listed);
+	tap_point("all %d refusals of sch_qvisor.c and the core are in the table",
+		  kmsgs_found);
+	for (k = 0; k < sizeof(krefusals) / sizeof(krefusals[0]); k++) {
+		const struct krefusal *kr = &krefusals[k];
+
+		if (kr->attr) {
+			tap_ok(kpolicy_has(kr->attr),
+			       "table entry \"%s\": the kernel's nla_policy checks %s",
+			       kr->msg, kr->attr);
+		} else {
+			kmsg_seen = false;
+			kmsg_want = kr->msg;
+			scan_all(kmsg_find);
+			tap_ok(kmsg_seen, "table entry \"%s\" is a kernel message",
+			       kr->msg);
+		}
+		if (!kr->spec) {
+			tap_ok(kr->why && *kr->why, "\"%s\": not reachable from a spec: %s",
+			       kr->msg, kr->why);
+			continue;
+		}
+		gen = NULL;
+		if (!*kr->spec && strstr(kr->msg, "buckets"))
+			gen = many_tenants(64, " >> ", true);	/* 65 tiers */
+		else if (!*kr->spec)
+			gen = many_tenants(4097, strstr(kr->msg, "policy") ?
+					   "+" : NULL, false);
+		err[0] = '\0';
+		r = qs_parse_string(&sp, "k.spec", gen ? gen : kr->spec);
+		if (r == 0)
+			r = qs_plan(&sp, &plan, err, sizeof(err));
+		tap_ok(r == -1 && (strstr(sp.err, kr->msg) || strstr(err, kr->msg)),
+		       "check refuses with the kernel's text: %s", kr->msg);
+		if (r != -1 || (!strstr(sp.err, kr->msg) && !strstr(err, kr->msg)))
+			tap_diag("got r=%d \"%s\" \"%s\"", r, sp.err, err);
+		free(gen);
+	}
+	/* and the limits are the kernel's, not lower: 4096 tenants plan */
+	gen = many_tenants(4096, NULL, false);
+	r = qs_parse_string(&sp, "4096.spec", gen);
+	r = r ? r : qs_plan(&sp, &plan, err, sizeof(err));
+	tap_ok(r == 0 && sp.ntenants == 4096, "4096 tenants (the kernel's maximum) plan");
+	if (r)
+		tap_diag("%s %s", sp.err, err);
+	free(gen);
+}
+
+/* check refuses what apply cannot install: more filters than its band */
+static void test_filter_limit(void)
+{
+	size_t cap = 1 << 20, used;
+	char *t = malloc(cap), err[256];
+	int k, m, r, n;
+
+	for (n = 512; n <= 513; n++) {
+		/* n tenants of 8 dscp matches: 2 filters each (ip, ipv6) */
+		used = (size_t)snprintf(t, cap, LINK);
+		for (k = 1; k <= n; k++) {
+			used += (size_t)snprintf(t + used, cap - used,
+						 "[tenant t%d]\nclass = %x\n", k, k);
+			for (m = 0; m < 8; m++)
+				used += (size_t)snprintf(t + used, cap - used,
+							 "match = dscp %d indev d%d\n",
+							 m, k);
+		}
+		err[0] = '\0';
+		r = qs_parse_string(&sp, "f.spec", t);
+		r = r ? r : qs_plan(&sp, &plan, err, sizeof(err));
+		if (n == 512)
+			tap_ok(r == 0 && qs_nfilters(&sp) == QS_MAX_FILTERS,
+			       "%d filters (the band) plan", QS_MAX_FILTERS);
+		else
+			tap_ok(r == -1 && strstr(err, "the matches need 8208 filters, qvisorctl applies at most 8192"),
+			       "8208 filters are refused by check: %s", err);
+	}
+	free(t);
+}
+
+/* the conflict warnings, each at its line */
+static void test_warnings(void)
+{
+	static const char spec[] =
+		"[link]\n"				/* 1 */
+		"dev = veth0\n"
+		"rate = 100mbit\n"
+		"limit = 1000\n"
+		"policy = 1 >> 2 + 3\n"			/* 5 */
+		"[tenant a]\n"
+		"class = 1\n"
+		"weight = 3\n"
+		"match = src 10.0.0.0/24\n"
+		"match = src 10.0.0.0/24\n"		/* 10 */
+		"[tenant b]\n"
+		"class = 2\n"
+		"match = src 10.0.0.7\n"
+		"ceil = 1gbit\n"
+		"match = src fd00::/64\n"		/* 15 */
+		"[tenant c]\n"
+		"class = 3\n"
+		"limit = 5000\n"
+		"match = src fd00::5\n"
+		"match = src 10.0.0.0/16\n"		/* 20 */
+		"[tenant d]\n"
+		"class = 4\n"
+		"[tenant e]\n"
+		"class = 5\n"
+		"match = dscp 10\n";			/* 25 */
+	static const char *const want[] = {
+		"w.spec:8: warning: weight 3 of tenant a has no effect: it is alone in its sharing group",
+		"w.spec:14: warning: ceil 1gbit of tenant b is above the link rate 100mbit",
+		"w.spec:18: warning: limit 5000 of tenant c is above the qdisc limit 1000",
+		"w.spec:21: warning: tenant d has no match and is not the default class",
+		"w.spec:21: warning: tenant d (class 1:4) is missing from the policy",
+		"w.spec:23: warning: tenant e (class 1:5) is missing from the policy",
+		"w.spec:10: warning: duplicate match (src 10.0.0.0/24) of tenant a: line 9 (tenant a) has it already",
+		"w.spec:13: warning: match (src 10.0.0.7/32) of tenant b never matches: match (src 10.0.0.0/24) of tenant a at line 9 contains it",
+		"w.spec:19: warning: match (src fd00::5/128) of tenant c never matches: match (src fd00::/64) of tenant b at line 15 contains it",
+		"w.spec:20: warning: match (src 10.0.0.0/16) of tenant c contains match (src 10.0.0.0/24) of tenant a at line 9: those packets go to a",
+	};
+	char err[256], *out = NULL;
+	size_t len = 0, k, lines = 0;
+	FILE *f;
+	int n = -1;
+
+	if (qs_parse_string(&sp, "w.spec", spec) ||
+	    qs_plan(&sp, &plan, err, sizeof(err))) {
+		tap_ok(0, "warnings spec plans: %s %s", sp.err, err);
+		return;
+	}
+	f = open_memstream(&out, &len);
+	n = qs_warnings(f, &sp, &plan);
+	fclose(f);
+	for (k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		tap_ok(strstr(out, want[k]) != NULL, "warning: %s", want[k]);
+		if (!strstr(out, want[k]))
+			tap_diag("warnings:\n%s", out);
+	}
+	for (k = 0; k < len; k++)
+		lines += out[k] == '\n';
+	/* twice for b's /32 (a's two /24 lines), e's dscp vs nothing */
+	/* and the second /24 of a repeats its two */
+	tap_ok(n == 13 && lines == 13, "exactly the expected warnings (%d, %zu lines)",
+	       n, lines);
+	if (n != 13)
+		tap_diag("warnings:\n%s", out);
+	free(out);
+	/* a clean spec has none */
+	if (qs_parse_file(&sp, SPECS "/good-flowranks.spec") == 0 &&
+	    qs_plan(&sp, &plan, err, sizeof(err)) == 0) {
+		f = open_memstream(&out, &len);
+		n = qs_warnings(f, &sp, &plan);
+		fclose(f);
+		tap_ok(n == 0, "good-flowranks.spec: no warnings");
+		if (n)
+			tap_diag("%s", out);
+		free(out);
+	}
+}
+
 int main(void)
 {
 	tap_plan(0);
 	test_values();
 	test_defaults();
 	test_fig3();
+	test_kernel_refusals();
+	test_warnings();
+	test_filter_limit();
 	test_dir(SPECS, "bad-", true);
 	test_dir(SPECS, "good-", false);
 	test_dir(EXAMPLES, "", false);

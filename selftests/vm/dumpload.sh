@@ -28,11 +28,8 @@ if ! modprobe pktgen 2>/dev/null || [ ! -d $PG ]; then
 	tap_skip "dump under load" "pktgen not available"
 	tap_done
 fi
-tap_check "veth pair across a netns" \
-	veth_pair $NS $DEV veth1 10.0.0.1 $DST || tap_done
-MAC=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-$IP neigh replace $DST lladdr "$MAC" dev $DEV nud permanent
-echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+quiet_veth_pair
+MAC=$PEER_MAC
 
 # 4096 tenants: 1 (the ping, tier 1), 2 (the flood, rank las, tier 2) and
 # 4094 more that exist only to be dumped

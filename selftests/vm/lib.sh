@@ -142,7 +142,7 @@ veth_pair() {
 # permanent neighbour entry and no IPv6 so that no ARP or IPv6 chatter
 # shares the (throttled) link.  Ends the test when the pair fails.
 udp_test_setup() {
-	local name=$1 t mac
+	local name=$1 t
 	if ! qvisor_loaded; then
 		tap_skip "$name" "sch_qvisor not loaded"
 		tap_done
@@ -150,10 +150,18 @@ udp_test_setup() {
 	for t in qvsend qvrecv; do
 		command -v $t >/dev/null || { tap_skip "$name" "$t missing"; tap_done; }
 	done
+	quiet_veth_pair
+}
+
+# quiet_veth_pair: veth pair $DEV (10.0.0.1) -- veth1 ($DST) in netns $NS,
+# with a permanent neighbour entry and no IPv6, so that no ARP or IPv6
+# chatter shares a throttled link; sets PEER_MAC.  Ends the test when the
+# pair fails.
+quiet_veth_pair() {
 	tap_check "veth pair across a netns" \
 		veth_pair $NS $DEV veth1 10.0.0.1 $DST || tap_done
-	mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-	$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
+	PEER_MAC=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
+	$IP neigh replace $DST lladdr "$PEER_MAC" dev $DEV nud permanent
 	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
 }
 

@@ -199,7 +199,7 @@ fi
 # or more apart, so packets leave by budget.
 if slow_guest; then
 	tap_skip "edf: deadline order and ranks from the mark" "timing (deadlines in us, idle times) on a slow (sanitizer) guest"
-elif setup -- rank edf 50ms range 0 1000000 levels 1000; then
+elif setup -- rank edf 50ms mark_budget range 0 1000000 levels 1000; then
 	run_order "edf: packets leave by deadline (budgets from the mark)" \
 		"6145:mark=40000,6146:mark=10000,6147:mark=30000,6148:none=0,6149:mark=20000,6145:mark=2000" \
 		"6 1 2000
@@ -220,6 +220,23 @@ elif setup -- rank edf 50ms range 0 1000000 levels 1000; then
 	expect "edf keeps no flows" "$(flow_stats | cut -d' ' -f3)" "0"
 else
 	tap_fail "edf: setup" "$($TC -s qdisc show dev $DEV)"
+fi
+
+# --- edf without mark_budget: marks (set for fw or routing) are not
+# deadlines; every packet has the tenant's 50 ms, so arrival order
+if slow_guest; then
+	tap_skip "edf: marks ignored without mark_budget" "timing on a slow (sanitizer) guest"
+elif setup -- rank edf 50ms range 0 1000000 levels 1000; then
+	run_order "edf: marks ignored without mark_budget (arrival order)" \
+		"6145:mark=40000,6146:mark=10000,6147:mark=30000,6148:none=0,6149:mark=20000,6145:mark=2000" \
+		"1 1 40000
+2 2 10000
+3 3 30000
+4 4 0
+5 5 20000
+6 1 2000"
+else
+	tap_fail "edf without mark_budget: setup" "$($TC -s qdisc show dev $DEV)"
 fi
 
 # --- edf, tenant budget: FIFO for equal budgets, base moves when idle ----

@@ -4,7 +4,8 @@
  *
  *   qvisorctl plan [--map] SPEC     the joint rank map the kernel will build
  *   qvisorctl apply SPEC            create/update qdisc, classes, filters
- *   qvisorctl show [--json] [-d SECS] DEV
+ *   qvisorctl plan --tc SPEC        the same as a tc -batch file
+ *   qvisorctl show [--json|--prom] [-d SECS] DEV
  *   qvisorctl top [-d SECS] [-n COUNT] DEV
  *
  * Netlink goes through libnl-3 (socket, message building, attribute
@@ -34,6 +35,7 @@
 #include <netlink/socket.h>
 
 #include "spec.h"
+#include "state.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -42,9 +44,19 @@
 #define SOL_NETLINK 270
 #endif
 
-#define QC_PRIO_A	100	/* our filters use prio A+i or B+i, */
-#define QC_PRIO_B	200	/* whichever range is free */
-#define QC_MAX_OBJ	1024
+/* The filters qvisorctl owns: priorities in band A or band B of the
+ * qvisor qdisc, QS_MAX_FILTERS each (qvisorctl(8), FILTERS).  An apply
+ * adds the new filters in the band the old ones do not use, then deletes
+ * the old band: classification never has a gap.  Filters at any other
+ * priority are foreign and never touched.
+ */
+#define QC_BAND_A	QS_BAND_A
+#define QC_BAND_B	QS_BAND_B
+
+static bool qc_owned(uint32_t prio)
+{
+	return prio >= QC_BAND_A && prio < QC_BAND_B + QS_MAX_FILTERS;
+}
 
 static struct nl_sock *qc_sk;
 static int qc_verbose;
@@ -168,49 +180,19 @@ static struct nl_msg *qc_tcmsg(int type, int flags, int ifindex,
 	return msg;
 }
 
-/* --- the running configuration --------------------------------------- */
+/* --- the running configuration (state.h) --------------------------- */
 
-struct qc_qdisc {
-	bool		found;
-	char		kind[32];
-	uint32_t	handle, parent;
-	/* qvisor options */
-	uint64_t	rate;
-	uint32_t	limit, buckets, slot, defcls, queues, overlap;
-	uint8_t		backend;
-	char		policy[QVISOR_MAX_POLICY];
-	/* stats */
-	struct gnet_stats_basic bs;
-	struct gnet_stats_queue qs;
-	struct tc_qvisor_xstats xs;
-	bool		has_xs;
-};
-
-struct qc_class {
-	uint32_t	classid;
-	uint8_t		rank;
-	uint32_t	mask, lo, hi, levels, weight, burst, limit;
-	uint64_t	ceil;
-	struct gnet_stats_basic bs;
-	struct gnet_stats_queue qs;
-	struct tc_qvisor_cl_xstats xs;
-	bool		has_xs;
-};
-
-/* a dumped filter, kept whole for replay */
-struct qc_filter {
-	struct nlmsghdr	*h;
-	uint32_t	prio;
-};
-
-struct qc_state {
-	int			ifindex;
-	struct qc_qdisc		q;
-	int			ncl;
-	struct qc_class		cl[QC_MAX_OBJ];
-	int			nfl;
-	struct qc_filter	fl[QC_MAX_OBJ];
-};
+/* room for one more element in a growing array */
+static void *qc_grow(void *a, int n, int *cap, size_t size)
+{
+	if (n < *cap)
+		return a;
+	*cap = *cap ? *cap * 2 : 64;
+	a = realloc(a, (size_t)*cap * size);
+	if (!a)
+		qc_die("out of memory");
+	return a;
+}
 
 static void qc_stats(struct nlattr *st2, struct gnet_stats_basic *bs,
 		     struct gnet_stats_queue *qs, void *xs, size_t xlen,
@@ -272,6 +254,15 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 		q->overlap = qc_u32(o[TCA_QVISOR_OVERLAP], QVISOR_DEF_OVERLAP);
 		q->backend = o[TCA_QVISOR_BACKEND] ?
 			     nla_get_u8(o[TCA_QVISOR_BACKEND]) : 0;
+		q->partial = o[TCA_QVISOR_PARTIAL] ?
+			     nla_get_u8(o[TCA_QVISOR_PARTIAL]) : 0;
+		q->flows = qc_u32(o[TCA_QVISOR_FLOWS], QVISOR_DEF_FLOWS);
+		q->flow_idle = qc_u32(o[TCA_QVISOR_FLOW_IDLE],
+				      QVISOR_DEF_FLOW_IDLE_US);
+		q->props = qc_u32(o[TCA_QVISOR_PROPS], 0);
+		q->has_split_gso = o[TCA_QVISOR_SPLIT_GSO] != NULL;
+		q->split_gso = o[TCA_QVISOR_SPLIT_GSO] ?
+			       nla_get_u8(o[TCA_QVISOR_SPLIT_GSO]) : 0;
 		if (o[TCA_QVISOR_POLICY])
 			snprintf(q->policy, sizeof(q->policy), "%s",
 				 nla_get_string(o[TCA_QVISOR_POLICY]));
@@ -288,11 +279,12 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 	struct qc_class *c;
 
 	if (h->nlmsg_type != RTM_NEWTCLASS || tcm->tcm_ifindex != st->ifindex ||
-	    TC_H_MAJ(tcm->tcm_handle) != st->q.handle || st->ncl == QC_MAX_OBJ)
+	    TC_H_MAJ(tcm->tcm_handle) != st->q.handle)
 		return;
 	if (nlmsg_parse(h, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 ||
 	    !tb[TCA_KIND] || strcmp(nla_get_string(tb[TCA_KIND]), "qvisor"))
 		return;
+	st->cl = qc_grow(st->cl, st->ncl, &st->capcl, sizeof(*st->cl));
 	c = &st->cl[st->ncl++];
 	memset(c, 0, sizeof(*c));
 	c->classid = tcm->tcm_handle;
@@ -309,6 +301,10 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 		c->burst = qc_u32(o[TCA_QVISOR_CLASS_BURST], 0);
 		c->ceil = o[TCA_QVISOR_CLASS_CEIL] ?
 			  nla_get_u64(o[TCA_QVISOR_CLASS_CEIL]) : 0;
+		c->budget = o[TCA_QVISOR_CLASS_EDF_BUDGET] ?
+			    nla_get_u64(o[TCA_QVISOR_CLASS_EDF_BUDGET]) : 0;
+		c->edf_mark = o[TCA_QVISOR_CLASS_EDF_MARK] ?
+			      nla_get_u8(o[TCA_QVISOR_CLASS_EDF_MARK]) : 0;
 	}
 	qc_stats(tb[TCA_STATS2], &c->bs, &c->qs, &c->xs, sizeof(c->xs),
 		 &c->has_xs);
@@ -320,9 +316,9 @@ static void qc_filter_cb(struct nlmsghdr *h, void *arg)
 	struct tcmsg *tcm = nlmsg_data(h);
 	struct qc_filter *f;
 
-	if (h->nlmsg_type != RTM_NEWTFILTER || tcm->tcm_ifindex != st->ifindex ||
-	    st->nfl == QC_MAX_OBJ)
+	if (h->nlmsg_type != RTM_NEWTFILTER || tcm->tcm_ifindex != st->ifindex)
 		return;
+	st->fl = qc_grow(st->fl, st->nfl, &st->capfl, sizeof(*st->fl));
 	f = &st->fl[st->nfl++];
 	f->h = malloc(h->nlmsg_len);
 	if (!f->h)
@@ -379,8 +375,13 @@ static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	if (q->backend == TCA_QVISOR_BACKEND_SPPIFO)
 		nla_put_u32(m, TCA_QVISOR_QUEUES, q->queues);
 	nla_put_u32(m, TCA_QVISOR_OVERLAP, q->overlap);
-	if (q->policy[0])
-		nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
+	nla_put_u32(m, TCA_QVISOR_FLOWS, q->flows);
+	nla_put_u32(m, TCA_QVISOR_FLOW_IDLE, q->flow_idle);
+	nla_put_u8(m, TCA_QVISOR_PARTIAL, q->partial);
+	if (q->has_split_gso)
+		nla_put_u8(m, TCA_QVISOR_SPLIT_GSO, q->split_gso);
+	/* always sent: an empty policy clears the kernel's */
+	nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
 	nla_nest_end(m, o);
 }
 
@@ -391,6 +392,10 @@ static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
 	nla_put_u8(m, TCA_QVISOR_CLASS_RANK, c->rank);
 	if (c->rank == TCA_QVISOR_RANK_MARK)
 		nla_put_u32(m, TCA_QVISOR_CLASS_MARK_MASK, c->mask);
+	if (c->rank == TCA_QVISOR_RANK_EDF) {
+		nla_put_u64(m, TCA_QVISOR_CLASS_EDF_BUDGET, c->budget);
+		nla_put_u8(m, TCA_QVISOR_CLASS_EDF_MARK, c->edf_mark);
+	}
 	nla_put_u32(m, TCA_QVISOR_CLASS_LO, c->lo);
 	nla_put_u32(m, TCA_QVISOR_CLASS_HI, c->hi);
 	nla_put_u32(m, TCA_QVISOR_CLASS_LEVELS, c->levels);
@@ -414,6 +419,12 @@ static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
 	q->backend = (uint8_t)sp->backend;
 	q->queues = sp->queues;
 	q->overlap = sp->overlap;
+	q->flows = sp->has_flows ? sp->flows : QVISOR_DEF_FLOWS;
+	q->flow_idle = sp->has_flow_idle ? sp->flow_idle_us :
+		       QVISOR_DEF_FLOW_IDLE_US;
+	q->partial = sp->partial;
+	q->has_split_gso = sp->has_split_gso;
+	q->split_gso = sp->split_gso;
 	if (sp->policy_line)
 		snprintf(q->policy, sizeof(q->policy), "%s", sp->policy);
 }
@@ -432,6 +443,8 @@ static void qc_spec_class(const struct qs_spec *sp, const struct qs_tenant *t,
 	c->ceil = t->ceil;
 	c->burst = t->burst;
 	c->limit = t->limit;
+	c->budget = t->rank == TCA_QVISOR_RANK_EDF ? t->edf_budget : 0;
+	c->edf_mark = t->rank == TCA_QVISOR_RANK_EDF && t->edf_mark;
 }
 
 static int qc_qdisc_req(int ifindex, int type, int flags,
@@ -459,17 +472,12 @@ static int qc_class_req(int ifindex, int type, int flags, uint32_t parent,
 }
 
 static int qc_filter_add(int ifindex, uint32_t parent, uint32_t prio,
-			 uint32_t classid, const struct qs_match *mt, char *why,
-			 size_t n)
+			 uint32_t classid, const struct qs_match *mt,
+			 uint16_t proto, char *why, size_t n)
 {
-	uint16_t proto = ETH_P_ALL;
 	struct nl_msg *m;
 	struct nlattr *o;
 
-	if (mt->has_src)
-		proto = mt->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
-	else if (mt->dscp >= 0)
-		proto = ETH_P_IP;
 	m = qc_tcmsg(RTM_NEWTFILTER, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL,
 		     ifindex, parent, mt->has_mark ? mt->mark : 0,
 		     TC_H_MAKE(prio << 16, htons(proto)));
@@ -644,15 +652,182 @@ static bool qc_default_root(const struct qc_qdisc *q)
 	return !q->found || TC_H_MAJ(q->handle) == 0;
 }
 
+/* what differs between a class of the spec and a dumped one, as text */
+static void qc_class_diff(char *buf, size_t n, const struct qc_class *o,
+			  const struct qc_class *c)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+#define QC_D(cond, fmt, ...)						\
+	do {								\
+		if ((cond) && used < n)					\
+			used += (size_t)snprintf(buf + used, n - used,	\
+						 " " fmt, __VA_ARGS__);	\
+	} while (0)
+	QC_D(o->rank != c->rank, "rank %s->%s", qs_rank_name(o->rank),
+	     qs_rank_name(c->rank));
+	QC_D(c->rank == TCA_QVISOR_RANK_MARK && o->mask != c->mask,
+	     "mask 0x%x->0x%x", o->mask, c->mask);
+	QC_D(c->rank == TCA_QVISOR_RANK_EDF && o->edf_mark != c->edf_mark,
+	     "mark_budget %u->%u", o->edf_mark, c->edf_mark);
+	QC_D(c->rank == TCA_QVISOR_RANK_EDF && o->budget != c->budget,
+	     "budget %lluns->%lluns", (unsigned long long)o->budget,
+	     (unsigned long long)c->budget);
+	QC_D(o->lo != c->lo || o->hi != c->hi, "range %u..%u->%u..%u", o->lo,
+	     o->hi, c->lo, c->hi);
+	QC_D(o->levels != c->levels, "levels %u->%u", o->levels, c->levels);
+	QC_D(o->weight != c->weight, "weight %u->%u", o->weight, c->weight);
+	QC_D(o->ceil != c->ceil, "ceil %llu->%llu bytes/s",
+	     (unsigned long long)o->ceil, (unsigned long long)c->ceil);
+	QC_D(c->ceil && c->burst && o->burst != c->burst, "burst %u->%u",
+	     o->burst, c->burst);
+	QC_D(o->limit != c->limit, "limit %u->%u", o->limit, c->limit);
+}
+
+static void qc_qdisc_diff(char *buf, size_t n, const struct qc_qdisc *o,
+			  const struct qc_qdisc *q)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	QC_D(o->rate != q->rate, "rate %llu->%llu bytes/s",
+	     (unsigned long long)o->rate, (unsigned long long)q->rate);
+	QC_D(o->limit != q->limit, "limit %u->%u", o->limit, q->limit);
+	QC_D(o->buckets != q->buckets, "buckets %u->%u", o->buckets, q->buckets);
+	QC_D(o->slot != q->slot, "slot %uus->%uus", o->slot, q->slot);
+	QC_D(o->defcls != q->defcls, "default %x->%x", o->defcls, q->defcls);
+	QC_D(o->backend != q->backend, "backend %u->%u", o->backend, q->backend);
+	QC_D(q->backend == TCA_QVISOR_BACKEND_SPPIFO && o->queues != q->queues,
+	     "queues %u->%u", o->queues, q->queues);
+	QC_D(o->overlap != q->overlap, "overlap %u->%u", o->overlap, q->overlap);
+	QC_D(o->flows != q->flows, "flows %u->%u", o->flows, q->flows);
+	QC_D(o->flow_idle != q->flow_idle, "flow_idle %uus->%uus", o->flow_idle,
+	     q->flow_idle);
+	QC_D(o->partial != q->partial, "partial %u->%u", o->partial, q->partial);
+	QC_D(q->has_split_gso && o->split_gso != q->split_gso,
+	     "split_gso %u->%u", o->split_gso, q->split_gso);
+	QC_D(strcmp(o->policy, q->policy), "policy \"%.200s\"->\"%.200s\"",
+	     o->policy, q->policy);
+#undef QC_D
+}
+
+/* the undo log of an apply */
+enum { QC_U_QDISC, QC_U_CLASS_ADD, QC_U_CLASS_CHG, QC_U_FILTER_ADD,
+       QC_U_FILTER_DEL, QC_U_CLASS_DEL };
+
+struct qc_undo {
+	int		what;
+	int		old;		/* index in old.cl, or a prio */
+	uint32_t	classid;
+};
+
+static struct qc_undo *qc_ulog;
+static int qc_nulog, qc_capulog;
+
+static void qc_log(int what, int old, uint32_t classid)
+{
+	qc_ulog = qc_grow(qc_ulog, qc_nulog, &qc_capulog, sizeof(*qc_ulog));
+	qc_ulog[qc_nulog].what = what;
+	qc_ulog[qc_nulog].old = old;
+	qc_ulog[qc_nulog].classid = classid;
+	qc_nulog++;
+}
+
+/* Undo an update in place, newest step first: nothing is re-created that
+ * was not deleted, so the packets queued in the qdisc and in the classes
+ * that stay are kept.  Returns the failed steps; *lost gets the packets
+ * that were queued in classes the apply deleted (dropped with them).
+ */
+static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost)
+{
+	char why[256];
+	int k, j, err, bad = 0;
+
+	*lost = 0;
+	for (k = qc_nulog - 1; k >= 0; k--) {
+		const struct qc_undo *u = &qc_ulog[k];
+
+		switch (u->what) {
+		case QC_U_CLASS_DEL:
+			*lost += old->cl[u->old].qs.qlen;
+			err = qc_class_req(old->ifindex, RTM_NEWTCLASS,
+					   NLM_F_CREATE | NLM_F_EXCL, parent,
+					   &old->cl[u->old], why, sizeof(why));
+			break;
+		case QC_U_FILTER_DEL:
+			err = 0;
+			for (j = 0; j < old->nfl && !err; j++)
+				if (old->fl[j].prio == (uint32_t)u->old)
+					err = qc_filter_replay(&old->fl[j], why,
+							       sizeof(why));
+			break;
+		case QC_U_FILTER_ADD:
+			err = qc_del_prio(old->ifindex, parent, (uint32_t)u->old,
+					  why, sizeof(why));
+			break;
+		case QC_U_CLASS_CHG:
+			err = qc_class_req(old->ifindex, RTM_NEWTCLASS, 0, parent,
+					   &old->cl[u->old], why, sizeof(why));
+			break;
+		case QC_U_CLASS_ADD: {
+			struct qc_class c = { .classid = u->classid };
+
+			/* The class may still count a filter for a moment:
+			 * on Linux 6.1 a flower filter that failed to be
+			 * created (or was just deleted) seen holding its
+			 * binding; retried for about a second.  If it stays,
+			 * leaving the class (empty, no filter of ours) beats
+			 * dropping every queued packet by re-creating the
+			 * qdisc.
+			 */
+			for (j = 0; j < 20; j++) {
+				struct timespec ts = { 0, 50000000 };
+
+				err = qc_class_req(old->ifindex, RTM_DELTCLASS,
+						   0, parent, &c, why,
+						   sizeof(why));
+				if (err != -EBUSY)
+					break;
+				nanosleep(&ts, NULL);
+			}
+			if (err == -EBUSY) {
+				fprintf(stderr, "qvisorctl: class %x:%x stays: the kernel still counts a filter on it (\"%s\"; a filter that failed to be created can leave its binding); deleting the qdisc removes it\n",
+					TC_H_MAJ(u->classid) >> 16,
+					TC_H_MIN(u->classid), why);
+				err = 0;
+			}
+			break;
+		}
+		default:
+			/* an old configuration without a policy gets "" */
+			err = qc_qdisc_req(old->ifindex, RTM_NEWQDISC, 0, &old->q,
+					   why, sizeof(why));
+			break;
+		}
+		if (err) {
+			qc_step_fail("rollback step", err, why);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* one step of an apply: printed with -v or --dry-run, done unless dry */
+static bool qc_show_step(bool dry)
+{
+	return dry || qc_verbose;
+}
+
 static int qc_apply(const struct qs_spec *sp, bool dry)
 {
 	static struct qc_state old, now;
 	struct qc_qdisc nq;
 	struct qc_class nc;
 	struct qs_plan *plan;
-	char why[256], what[160];
-	uint32_t prio, parent;
-	int ifindex, k, m, err = 0, nfilt = 0;
+	char why[256], what[200], diff[1024], props[64];
+	uint32_t band, parent;
+	int ifindex, k, m, i, err = 0, nfilt = 0, nforeign = 0;
 	bool update;
 
 	plan = calloc(1, sizeof(*plan));
@@ -661,6 +836,7 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	if (qs_plan(sp, plan, why, sizeof(why)))
 		qc_die("%s:%d: %s", sp->file,
 		       sp->policy_line ? sp->policy_line : 1, why);
+	qs_fmt_props(props, sizeof(props), plan->props);
 	free(plan);
 	if (!sp->dev[0])
 		qc_die("%s: [link] has no 'dev'", sp->file);
@@ -679,80 +855,122 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 		qc_die("%s has qvisor handle %x:, the spec says %x:", sp->dev,
 		       TC_H_MAJ(old.q.handle) >> 16, sp->handle);
 	parent = sp->handle << 16;
-	prio = QC_PRIO_A;
-	for (k = 0; k < old.nfl; k++)
-		if (old.fl[k].prio >= QC_PRIO_A && old.fl[k].prio < QC_PRIO_B)
-			prio = QC_PRIO_B;
-	printf("%s %s: qvisor %x: with %d tenants (%s)\n",
+	band = QC_BAND_A;
+	for (k = 0; k < old.nfl; k++) {
+		if (!qc_owned(old.fl[k].prio)) {
+			if (((struct tcmsg *)nlmsg_data(old.fl[k].h))->tcm_handle)
+				nforeign++;
+			continue;
+		}
+		if (old.fl[k].prio < QC_BAND_B)
+			band = QC_BAND_B;
+	}
+	printf("%s %s: qvisor %x: with %d tenants (%s), guarantees %s\n",
 	       dry ? "would apply to" : "applying to", sp->dev, sp->handle,
-	       sp->ntenants, update ? "update" : "create");
+	       sp->ntenants, update ? "update in place" : "create", props);
+	if (nforeign)
+		printf("  %d filter%s not owned by qvisorctl (priority outside %u..%u) left alone\n",
+		       nforeign, nforeign == 1 ? "" : "s", QC_BAND_A,
+		       QC_BAND_B + QS_MAX_FILTERS - 1);
 	fflush(stdout);
-	if (dry)
-		return 0;
+	qc_nulog = 0;
 
-	/* 1. the qdisc */
+	/* 1. the qdisc: created, or changed in place (queued packets stay) */
 	qc_spec_qdisc(sp, &nq);
+	diff[0] = '\0';
+	if (update)
+		qc_qdisc_diff(diff, sizeof(diff), &old.q, &nq);
 	snprintf(what, sizeof(what), "%s:%d: [link] qdisc %s", sp->file,
 		 sp->policy_line ? sp->policy_line : 1,
 		 update ? "change" : "add");
-	err = qc_qdisc_req(ifindex, RTM_NEWQDISC,
-			   update ? 0 : NLM_F_CREATE | NLM_F_EXCL, &nq, why,
-			   sizeof(why));
-	if (err)
-		goto fail;
-	if (qc_verbose)
-		printf("  ok qdisc\n");
-	/* 2. classes */
+	if (!update || diff[0]) {
+		if (qc_show_step(dry))
+			printf("  %s qdisc qvisor %x:%s\n", update ? "~" : "+",
+			       sp->handle, update ? diff : "");
+		err = dry ? 0 : qc_qdisc_req(ifindex, RTM_NEWQDISC,
+					     update ? 0 : NLM_F_CREATE | NLM_F_EXCL,
+					     &nq, why, sizeof(why));
+		if (err)
+			goto fail;
+		if (update)
+			qc_log(QC_U_QDISC, 0, 0);
+	}
+	/* 2. classes: added, or changed in place when they differ */
 	for (k = 0; k < sp->ntenants; k++) {
-		bool exists = false;
+		int idx = -1;
 
 		qc_spec_class(sp, &sp->t[k], &nc);
 		for (m = 0; update && m < old.ncl; m++)
 			if (old.cl[m].classid == nc.classid)
-				exists = true;
+				idx = m;
+		diff[0] = '\0';
+		if (idx >= 0) {
+			qc_class_diff(diff, sizeof(diff), &old.cl[idx], &nc);
+			if (!diff[0])
+				continue;
+		}
 		snprintf(what, sizeof(what), "%s:%d: tenant %s: class %x:%x %s",
 			 sp->file, sp->t[k].line, sp->t[k].name, sp->handle,
-			 sp->t[k].minor, exists ? "change" : "add");
-		err = qc_class_req(ifindex, RTM_NEWTCLASS,
-				   exists ? 0 : NLM_F_CREATE | NLM_F_EXCL,
-				   parent, &nc, why, sizeof(why));
+			 sp->t[k].minor, idx >= 0 ? "change" : "add");
+		if (qc_show_step(dry))
+			printf("  %s class %x:%x (%s)%s\n", idx >= 0 ? "~" : "+",
+			       sp->handle, sp->t[k].minor, sp->t[k].name,
+			       idx >= 0 ? diff : "");
+		err = dry ? 0 : qc_class_req(ifindex, RTM_NEWTCLASS,
+					     idx >= 0 ? 0 : NLM_F_CREATE | NLM_F_EXCL,
+					     parent, &nc, why, sizeof(why));
 		if (err)
 			goto fail;
-		if (qc_verbose)
-			printf("  ok class %x:%x\n", sp->handle, sp->t[k].minor);
+		if (idx >= 0)
+			qc_log(QC_U_CLASS_CHG, idx, nc.classid);
+		else
+			qc_log(QC_U_CLASS_ADD, -1, nc.classid);
 	}
-	/* 3. new filters, in spec order, at a prio range the old ones do
-	 * not use
+	/* 3. the new filters, in spec order, one priority each in the free
+	 * band; the old band still classifies meanwhile
 	 */
 	for (k = 0; k < sp->ntenants; k++) {
 		for (m = 0; m < sp->t[k].nmatch; m++) {
 			const struct qs_match *mt = &sp->t[k].match[m];
 
-			snprintf(what, sizeof(what),
-				 "%s:%d: tenant %s: filter (match line)",
-				 sp->file, mt->line, sp->t[k].name);
-			if (nfilt == QC_PRIO_B - QC_PRIO_A) {
-				err = -E2BIG;
-				why[0] = '\0';
-				goto fail;
+			for (i = 0; i < qs_match_filters(mt); i++) {
+				uint16_t proto = qs_match_proto(mt, i);
+
+				snprintf(what, sizeof(what),
+					 "%s:%d: tenant %s: filter (match line)",
+					 sp->file, mt->line, sp->t[k].name);
+				if (qc_show_step(dry))
+					printf("  + filter prio %u protocol %s %s -> %x:%x\n",
+					       band + nfilt,
+					       proto == ETH_P_IP ? "ip" :
+					       proto == ETH_P_IPV6 ? "ipv6" : "all",
+					       mt->has_mark ? "fw" : "flower",
+					       sp->handle, sp->t[k].minor);
+				err = dry ? 0 :
+				      qc_filter_add(ifindex, parent, band + nfilt,
+						    parent | sp->t[k].minor, mt,
+						    proto, why, sizeof(why));
+				if (err)
+					goto fail;
+				qc_log(QC_U_FILTER_ADD, (int)(band + nfilt), 0);
+				nfilt++;
 			}
-			err = qc_filter_add(ifindex, parent, prio + nfilt++,
-					    parent | sp->t[k].minor, mt, why,
-					    sizeof(why));
-			if (err)
-				goto fail;
 		}
 	}
-	/* 4. old filters, then classes the spec no longer has */
+	/* 4. the old band (ours only), then classes the spec no longer has */
 	for (k = 0; update && k < old.nfl; k++) {
-		if (k && old.fl[k].prio == old.fl[k - 1].prio)
+		if (!qc_owned(old.fl[k].prio) ||
+		    (k && old.fl[k].prio == old.fl[k - 1].prio))
 			continue;
 		snprintf(what, sizeof(what), "delete old filters at prio %u",
 			 old.fl[k].prio);
-		err = qc_del_prio(ifindex, parent, old.fl[k].prio, why,
-				  sizeof(why));
+		if (qc_show_step(dry))
+			printf("  - filter prio %u\n", old.fl[k].prio);
+		err = dry ? 0 : qc_del_prio(ifindex, parent, old.fl[k].prio,
+					     why, sizeof(why));
 		if (err && err != -ENOENT)
 			goto fail;
+		qc_log(QC_U_FILTER_DEL, (int)old.fl[k].prio, 0);
 	}
 	for (m = 0; update && m < old.ncl; m++) {
 		for (k = 0; k < sp->ntenants; k++)
@@ -762,35 +980,61 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 			continue;
 		snprintf(what, sizeof(what), "delete class %x:%x (not in %s)",
 			 sp->handle, TC_H_MIN(old.cl[m].classid), sp->file);
-		err = qc_class_req(ifindex, RTM_DELTCLASS, 0, parent,
-				   &old.cl[m], why, sizeof(why));
+		if (qc_show_step(dry))
+			printf("  - class %x:%x (%u packets queued would be dropped)\n",
+			       sp->handle, TC_H_MIN(old.cl[m].classid),
+			       old.cl[m].qs.qlen);
+		err = dry ? 0 : qc_class_req(ifindex, RTM_DELTCLASS, 0, parent,
+					     &old.cl[m], why, sizeof(why));
 		if (err)
 			goto fail;
+		qc_log(QC_U_CLASS_DEL, m, old.cl[m].classid);
 	}
-	printf("applied: qdisc, %d classes, %d filters\n", sp->ntenants,
-	       nfilt);
+	if (dry)
+		printf("dry run: nothing changed (%d steps)\n", qc_nulog);
+	else
+		printf("applied: qdisc, %d classes, %d filters in band %u..%u\n",
+		       sp->ntenants, nfilt, band, band + QS_MAX_FILTERS - 1);
 	qc_state_free(&old);
 	return 0;
 fail:
 	qc_step_fail(what, err, why);
-	fprintf(stderr, "qvisorctl: rolling back %s to its previous configuration\n",
-		sp->dev);
-	k = qc_restore(&old);
+	if (!update) {
+		/* a new qdisc: deleting it is the rollback */
+		fprintf(stderr, "qvisorctl: rolling back: deleting the new qvisor qdisc of %s (packets queued in it are dropped with it)\n",
+			sp->dev);
+		k = qc_restore(&old);
+	} else {
+		long lost;
+
+		fprintf(stderr, "qvisorctl: rolling back %s in place (%d steps)\n",
+			sp->dev, qc_nulog);
+		k = qc_undo(&old, parent, &lost);
+		if (lost)
+			fprintf(stderr, "qvisorctl: %ld packets queued in deleted classes were dropped\n",
+				lost);
+		if (k) {
+			fprintf(stderr, "qvisorctl: in-place rollback failed (%d steps): re-creating the old configuration (queued packets are dropped)\n",
+				k);
+			k = qc_restore(&old);
+		}
+	}
 	if (k) {
 		fprintf(stderr, "qvisorctl: rollback incomplete (%d steps failed)\n", k);
 		return 2;
 	}
 	/* say what is there now */
-	qc_read_state(&now, ifindex, false);
-	for (k = 0, m = 0; k < old.nfl; k++)
-		if (((struct tcmsg *)nlmsg_data(old.fl[k].h))->tcm_handle)
+	qc_read_state(&now, ifindex, true);
+	for (k = 0, m = 0; k < now.nfl; k++)
+		if (((struct tcmsg *)nlmsg_data(now.fl[k].h))->tcm_handle)
 			m++;
 	if (now.q.found && !strcmp(now.q.kind, "qvisor"))
-		fprintf(stderr, "qvisorctl: rolled back: qvisor %x: with %d classes, %d filters\n",
-			TC_H_MAJ(now.q.handle) >> 16, now.ncl, m);
+		fprintf(stderr, "qvisorctl: rolled back: qvisor %x: with %d classes, %d filters, %u packets queued\n",
+			TC_H_MAJ(now.q.handle) >> 16, now.ncl, m, now.q.qs.qlen);
 	else
 		fprintf(stderr, "qvisorctl: rolled back: %s has no qvisor qdisc (as before)\n",
 			sp->dev);
+	qc_state_free(&now);
 	qc_state_free(&old);
 	return 1;
 }
@@ -805,156 +1049,20 @@ static double qc_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* weight share target of class k in its group (same tier, level, offset) */
-static double qc_target(const struct qc_state *st, int k)
+enum { QC_TABLE, QC_JSON, QC_PROM };
+
+static void qc_print(int fmt, const char *dev, const struct qc_state *st,
+		     const struct qc_state *prev, double dt)
 {
-	const struct qc_class *c = &st->cl[k];
-	uint32_t sum = 0;
-	int m;
-
-	if (!c->has_xs)
-		return 0;
-	for (m = 0; m < st->ncl; m++) {
-		const struct qc_class *o = &st->cl[m];
-
-		if (o->has_xs && o->xs.tier == c->xs.tier &&
-		    o->xs.level == c->xs.level && o->xs.offset == c->xs.offset)
-			sum += o->weight;
-	}
-	return sum ? (double)c->weight / sum : 0;
+	if (fmt == QC_JSON)
+		qc_print_json(stdout, dev, st, prev, dt);
+	else if (fmt == QC_PROM)
+		qc_print_prom(stdout, dev, st);
+	else
+		qc_print_table(stdout, dev, st, prev, dt);
 }
 
-static uint64_t qc_prev_bytes(const struct qc_state *prev, uint32_t classid,
-			      bool *found)
-{
-	int m;
-
-	for (m = 0; prev && m < prev->ncl; m++)
-		if (prev->cl[m].classid == classid) {
-			*found = true;
-			return prev->cl[m].bs.bytes;
-		}
-	*found = false;
-	return 0;
-}
-
-static void qc_print_json(const char *dev, const struct qc_state *st,
-			  const struct qc_state *prev, double dt)
-{
-	const struct qc_qdisc *q = &st->q;
-	int k;
-
-	printf("{\"dev\":\"%s\",\"qdisc\":{\"kind\":\"qvisor\",\"handle\":\"%x:\","
-	       "\"rate\":%llu,\"limit\":%u,\"buckets\":%u,\"overlap\":%u,"
-	       "\"policy\":\"%s\",\"bytes\":%llu,\"packets\":%u,\"drops\":%u,"
-	       "\"overlimits\":%u,\"requeues\":%u,\"backlog\":%u,\"qlen\":%u",
-	       dev, TC_H_MAJ(q->handle) >> 16, (unsigned long long)q->rate,
-	       q->limit, q->buckets, q->overlap, q->policy,
-	       (unsigned long long)q->bs.bytes, q->bs.packets, q->qs.drops,
-	       q->qs.overlimits, q->qs.requeues, q->qs.backlog, q->qs.qlen);
-	if (q->has_xs)
-		printf(",\"tenants\":%u,\"joint_width\":%u,\"tiers\":%u,"
-		       "\"drop_pushout\":%llu,\"drop_limit\":%llu,"
-		       "\"implicit_pkts\":%llu",
-		       q->xs.tenants, q->xs.joint_width, q->xs.tiers,
-		       (unsigned long long)q->xs.drop_pushout,
-		       (unsigned long long)q->xs.drop_limit,
-		       (unsigned long long)q->xs.implicit_pkts);
-	printf("},\n\"tenants\":[");
-	for (k = 0; k < st->ncl; k++) {
-		const struct qc_class *c = &st->cl[k];
-		uint64_t pb;
-		bool found;
-		double rate;
-
-		pb = qc_prev_bytes(prev, c->classid, &found);
-		rate = found && dt > 0 && c->bs.bytes >= pb ?
-		       (double)(c->bs.bytes - pb) * 8 / dt : 0;
-		printf("%s\n{\"class\":\"%x:%x\",\"rank\":\"%s\",\"lo\":%u,"
-		       "\"hi\":%u,\"levels\":%u,\"weight\":%u,\"ceil\":%llu,"
-		       "\"limit\":%u,\"bytes\":%llu,\"packets\":%u,"
-		       "\"drops\":%u,\"overlimits\":%u,\"backlog\":%u,"
-		       "\"qlen\":%u,\"rate_bps\":%.0f,\"target_ppm\":%.0f",
-		       k ? "," : "", TC_H_MAJ(c->classid) >> 16,
-		       TC_H_MIN(c->classid), qs_rank_name(c->rank), c->lo,
-		       c->hi, c->levels, c->weight,
-		       (unsigned long long)c->ceil, c->limit,
-		       (unsigned long long)c->bs.bytes, c->bs.packets,
-		       c->qs.drops, c->qs.overlimits, c->qs.backlog,
-		       c->qs.qlen, rate, qc_target(st, k) * 1e6);
-		if (c->has_xs)
-			printf(",\"share_ppm\":%u,\"tier\":%u,\"level\":%u,"
-			       "\"offset\":%u,\"width\":%u,\"rank_min\":%u,"
-			       "\"rank_max\":%u,\"joint_min\":%u,"
-			       "\"joint_max\":%u,\"clamped\":%u,"
-			       "\"group_members\":%u,\"drop_pushout\":%llu,"
-			       "\"drop_limit\":%llu,\"drop_tenant_limit\":%llu,"
-			       "\"inversions\":%llu",
-			       c->xs.share_ppm, c->xs.tier, c->xs.level,
-			       c->xs.offset, c->xs.width, c->xs.rank_min,
-			       c->xs.rank_max, c->xs.joint_min, c->xs.joint_max,
-			       c->xs.clamped, c->xs.group_members,
-			       (unsigned long long)c->xs.drop_pushout,
-			       (unsigned long long)c->xs.drop_limit,
-			       (unsigned long long)c->xs.drop_tenant_limit,
-			       (unsigned long long)c->xs.inversions);
-		printf("}");
-	}
-	printf("]}\n");
-}
-
-static void qc_print_table(const char *dev, const struct qc_state *st,
-			   const struct qc_state *prev, double dt)
-{
-	const struct qc_qdisc *q = &st->q;
-	char r[32], range[32], joint[32], seen[32];
-	int k;
-
-	printf("qvisor %x: on %s", TC_H_MAJ(q->handle) >> 16, dev);
-	if (q->rate) {
-		qs_fmt_rate(r, sizeof(r), q->rate);
-		printf(" rate %s", r);
-	}
-	printf(" policy \"%s\": sent %llu bytes %u pkts, backlog %ub %up, dropped %u\n",
-	       q->policy, (unsigned long long)q->bs.bytes, q->bs.packets,
-	       q->qs.backlog, q->qs.qlen, q->qs.drops);
-	printf("%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8s %s\n",
-	       "class", "tier", "level", "rank", "range", "joint",
-	       "seen ranks", "target", "share", "rate", "backlog", "drops",
-	       "sent");
-	for (k = 0; k < st->ncl; k++) {
-		const struct qc_class *c = &st->cl[k];
-		char cls[16], bl[24], tgt[16], shr[16];
-		uint64_t pb;
-		bool found;
-
-		pb = qc_prev_bytes(prev, c->classid, &found);
-		if (found && dt > 0 && c->bs.bytes >= pb)
-			qs_fmt_rate(r, sizeof(r),
-				    (uint64_t)((c->bs.bytes - pb) / dt));
-		else
-			snprintf(r, sizeof(r), "-");
-		snprintf(cls, sizeof(cls), "%x:%x", TC_H_MAJ(c->classid) >> 16,
-			 TC_H_MIN(c->classid));
-		snprintf(range, sizeof(range), "%u..%u", c->lo, c->hi);
-		snprintf(joint, sizeof(joint), "%u..%u", c->xs.offset,
-			 c->xs.offset + (c->xs.width ? c->xs.width - 1 : 0));
-		if (c->xs.rank_min || c->xs.rank_max || c->bs.packets)
-			snprintf(seen, sizeof(seen), "%u..%u", c->xs.rank_min,
-				 c->xs.rank_max);
-		else
-			snprintf(seen, sizeof(seen), "-");
-		snprintf(bl, sizeof(bl), "%ub/%up", c->qs.backlog, c->qs.qlen);
-		snprintf(tgt, sizeof(tgt), "%.1f%%", qc_target(st, k) * 100);
-		snprintf(shr, sizeof(shr), "%.1f%%", c->xs.share_ppm / 1e4);
-		printf("%-8s %-4u %-5u %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8u %llu\n",
-		       cls, c->xs.tier, c->xs.level, qs_rank_name(c->rank),
-		       range, joint, seen, tgt, shr, r, bl, c->qs.drops,
-		       (unsigned long long)c->bs.bytes);
-	}
-}
-
-static int qc_show(const char *dev, bool json, double delay, long count,
+static int qc_show(const char *dev, int fmt, double delay, long count,
 		   bool top)
 {
 	static struct qc_state st[2];
@@ -971,10 +1079,7 @@ static int qc_show(const char *dev, bool json, double delay, long count,
 	if (!st[0].q.found || strcmp(st[0].q.kind, "qvisor"))
 		qc_die("%s has no qvisor root qdisc", dev);
 	if (!top && delay <= 0) {
-		if (json)
-			qc_print_json(dev, &st[0], NULL, 0);
-		else
-			qc_print_table(dev, &st[0], NULL, 0);
+		qc_print(fmt, dev, &st[0], NULL, 0);
 		return 0;
 	}
 	for (i = 0; count <= 0 || i < count; i++) {
@@ -989,12 +1094,14 @@ static int qc_show(const char *dev, bool json, double delay, long count,
 		if (err || !st[!cur].q.found ||
 		    strcmp(st[!cur].q.kind, "qvisor"))
 			qc_die("%s: qvisor qdisc went away", dev);
-		if (top)
+		/* a terminal gets a fresh screen; a pipe or file plain
+		 * screens one after the other
+		 */
+		if (top && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		if (json)
-			qc_print_json(dev, &st[!cur], &st[cur], t1 - t0);
-		else
-			qc_print_table(dev, &st[!cur], &st[cur], t1 - t0);
+		else if (top && i)
+			printf("\n");
+		qc_print(fmt, dev, &st[!cur], &st[cur], t1 - t0);
 		if (top)
 			printf("(every %gs, %s)\n", delay,
 			       count > 0 ? "-n count" : "ctrl-c to quit");
@@ -1015,7 +1122,8 @@ static void qc_usage(FILE *f)
 		"usage: qvisorctl plan [--map] SPEC\n"
 		"       qvisorctl check SPEC\n"
 		"       qvisorctl apply [-v] [--dry-run] SPEC\n"
-		"       qvisorctl show [--json] [-d SECS] DEV\n"
+		"       qvisorctl plan --tc SPEC     (a tc -batch file)\n"
+		"       qvisorctl show [--json | --prom] [-d SECS] DEV\n"
 		"       qvisorctl top [-d SECS] [-n COUNT] DEV\n"
 		"See qvisorctl(8).\n");
 }
@@ -1025,11 +1133,12 @@ int main(int argc, char **argv)
 	static struct qs_spec sp;
 	static struct qs_plan plan;
 	const char *cmd, *arg = NULL;
-	bool json = false, map = false, dry = false;
+	bool map = false, dry = false, tcb = false;
+	int fmt = QC_TABLE;
 	double delay = -1;
 	long count = 0;
 	char err[256];
-	int i;
+	int i, nwarn;
 
 	if (argc < 2) {
 		qc_usage(stderr);
@@ -1042,7 +1151,11 @@ int main(int argc, char **argv)
 	}
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			json = true;
+			fmt = QC_JSON;
+		} else if (!strcmp(argv[i], "--prom")) {
+			fmt = QC_PROM;
+		} else if (!strcmp(argv[i], "--tc")) {
+			tcb = true;
 		} else if (!strcmp(argv[i], "--map")) {
 			map = true;
 		} else if (!strcmp(argv[i], "--dry-run")) {
@@ -1089,22 +1202,26 @@ int main(int argc, char **argv)
 			fprintf(stderr, "qvisorctl: %s: %s\n", arg, err);
 			return 1;
 		}
-		if (!strcmp(cmd, "plan"))
+		nwarn = qs_warnings(stderr, &sp, &plan);
+		if (!strcmp(cmd, "plan") && tcb)
+			qs_plan_tc(stdout, &sp);
+		else if (!strcmp(cmd, "plan"))
 			qs_plan_print(stdout, &sp, &plan, map);
 		else
-			printf("%s: ok, %d tenants, %u joint ranks\n", arg,
-			       sp.ntenants, plan.s.width);
+			printf("%s: ok, %d tenants, %u joint ranks, %d warning%s\n",
+			       arg, sp.ntenants, plan.s.width, nwarn,
+			       nwarn == 1 ? "" : "s");
 		return 0;
 	}
 	if (!strcmp(cmd, "show") || !strcmp(cmd, "top")) {
 		bool top = !strcmp(cmd, "top");
 
-		if (top && json)
-			qc_die("top has no --json (use show --json)");
+		if (top && fmt != QC_TABLE)
+			qc_die("top has no --json or --prom (use show)");
 		if (delay < 0)
 			delay = top ? 1 : 1;
 		qc_open();
-		return qc_show(arg, json, delay, top ? count : 1, top);
+		return qc_show(arg, fmt, delay, top ? count : 1, top);
 	}
 	qc_usage(stderr);
 	return 2;

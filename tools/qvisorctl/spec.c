@@ -15,6 +15,7 @@
  * the parse; nothing is guessed.
  */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -70,77 +71,131 @@ static int qs_get_hex(const char *s, uint32_t *v)
 	return 0;
 }
 
-/* a number with a unit suffix; units[] pairs name and multiplier */
+/*
+ * Numbers with units, by tc's rules (iproute2's get_rate64, get_size,
+ * get_time, get_time64, as the tc plugin q_qvisor.c uses them): a
+ * decimal (or strtod) number, then an optional unit matched without
+ * regard to case; the scaled value is truncated to an integer.  As the
+ * plugin does, the number must start with a digit or '.' (no sign, blank,
+ * "inf" or "nan"), the unit must be letters only and the result must fit
+ * its type.  Units: rates in bits per second (a bare number is bit/s),
+ * sizes in bytes, times in usec (get_time) or nsec (get_time64), a bare
+ * number being the base unit.
+ */
 struct qs_unit {
 	const char	*name;
 	double		mult;
 };
 
-static int qs_get_scaled(const char *s, const struct qs_unit *u, double *out)
+static int qs_get_scaled(const char *s, const struct qs_unit *u, double max,
+			 double *out)
 {
+	const char *p;
 	char *end;
 	double x;
 
-	if (!*s || *s == '-' || isspace((unsigned char)*s))
+	if (!isdigit((unsigned char)*s) && *s != '.')
 		return -1;
 	errno = 0;
 	x = strtod(s, &end);
-	/* strtod also takes "nan" and "inf", which no unit makes a number */
-	if (errno || end == s || !isfinite(x) || x < 0)
+	if (end == s || !isfinite(x) || x < 0)
 		return -1;
+	for (p = end; *p; p++)
+		if (!isalpha((unsigned char)*p))
+			return -1;
 	for (; u->name; u++) {
 		if (strcasecmp(end, u->name) == 0) {
-			*out = x * u->mult;
+			x = floor(x * u->mult);
+			if (!isfinite(x) || x >= max)
+				return -1;
+			*out = x;
 			return 0;
 		}
 	}
 	return -1;
 }
 
-/* tc's rate units: bit (also bare numbers), kbit.., bps (bytes) .. */
+/* bytes per second; the multipliers are bits per second of one unit */
 int qs_get_rate(const char *s, uint64_t *bps)
 {
 	static const struct qs_unit units[] = {
-		{ "", 1 / 8.0 }, { "bit", 1 / 8.0 },
-		{ "kbit", 1e3 / 8 }, { "mbit", 1e6 / 8 }, { "gbit", 1e9 / 8 },
-		{ "tbit", 1e12 / 8 }, { "kibit", 1024 / 8.0 },
-		{ "mibit", 1048576 / 8.0 }, { "gibit", 1073741824 / 8.0 },
-		{ "bps", 1 }, { "kbps", 1e3 }, { "mbps", 1e6 }, { "gbps", 1e9 },
+		{ "", 1 }, { "bit", 1 },
+		{ "kibit", 0x1p10 }, { "kbit", 1e3 },
+		{ "mibit", 0x1p20 }, { "mbit", 1e6 },
+		{ "gibit", 0x1p30 }, { "gbit", 1e9 },
+		{ "tibit", 0x1p40 }, { "tbit", 1e12 },
+		{ "bps", 8 },
+		{ "kibps", 8 * 0x1p10 }, { "kbps", 8e3 },
+		{ "mibps", 8 * 0x1p20 }, { "mbps", 8e6 },
+		{ "gibps", 8 * 0x1p30 }, { "gbps", 8e9 },
+		{ "tibps", 8 * 0x1p40 }, { "tbps", 8e12 },
 		{ NULL, 0 }
 	};
 	double v;
 
-	if (qs_get_scaled(s, units, &v) || v > 1.8e19)
+	/* tc divides by 8 after scaling: truncate bits/8, not bits */
+	if (qs_get_scaled(s, units, 0x1p67, &v))
 		return -1;
-	*bps = (uint64_t)(v + 0.5);
+	v = floor(v / 8);
+	if (v >= 0x1p64)
+		return -1;
+	/* as the plugin: a rate under 8bit would be 0 bytes/s, no cap */
+	if (!v && strtod(s, NULL) > 0)
+		return -1;
+	*bps = (uint64_t)v;
 	return 0;
 }
 
 int qs_get_size(const char *s, uint32_t *bytes)
 {
 	static const struct qs_unit units[] = {
-		{ "", 1 }, { "b", 1 }, { "k", 1024 }, { "kb", 1024 },
-		{ "m", 1048576 }, { "mb", 1048576 }, { NULL, 0 }
+		{ "", 1 }, { "b", 1 },
+		{ "k", 0x1p10 }, { "kb", 0x1p10 }, { "kbit", 0x1p10 / 8 },
+		{ "m", 0x1p20 }, { "mb", 0x1p20 }, { "mbit", 0x1p20 / 8 },
+		{ "g", 0x1p30 }, { "gb", 0x1p30 }, { "gbit", 0x1p30 / 8 },
+		{ NULL, 0 }
 	};
 	double v;
 
-	if (qs_get_scaled(s, units, &v) || v > UINT32_MAX)
+	if (qs_get_scaled(s, units, 0x1p32, &v))
 		return -1;
 	*bytes = (uint32_t)v;
 	return 0;
 }
 
+static const struct qs_unit qs_time_units_us[] = {
+	{ "", 1 }, { "us", 1 }, { "usec", 1 }, { "usecs", 1 },
+	{ "ms", 1e3 }, { "msec", 1e3 }, { "msecs", 1e3 },
+	{ "s", 1e6 }, { "sec", 1e6 }, { "secs", 1e6 },
+	{ NULL, 0 }
+};
+
+/* usec, as tc's get_time (a bare number is usec) */
 int qs_get_time_us(const char *s, uint32_t *usec)
 {
+	double v;
+
+	if (qs_get_scaled(s, qs_time_units_us, 0x1p32, &v))
+		return -1;
+	*usec = (uint32_t)v;
+	return 0;
+}
+
+/* nsec, as tc's get_time64 (a bare number is nsec) */
+int qs_get_time_ns(const char *s, uint64_t *nsec)
+{
 	static const struct qs_unit units[] = {
-		{ "us", 1 }, { "usec", 1 }, { "ms", 1000 }, { "msec", 1000 },
-		{ "s", 1e6 }, { "sec", 1e6 }, { NULL, 0 }
+		{ "", 1 }, { "ns", 1 }, { "nsec", 1 }, { "nsecs", 1 },
+		{ "us", 1e3 }, { "usec", 1e3 }, { "usecs", 1e3 },
+		{ "ms", 1e6 }, { "msec", 1e6 }, { "msecs", 1e6 },
+		{ "s", 1e9 }, { "sec", 1e9 }, { "secs", 1e9 },
+		{ NULL, 0 }
 	};
 	double v;
 
-	if (qs_get_scaled(s, units, &v) || v > UINT32_MAX || v < 1)
+	if (qs_get_scaled(s, units, 0x1p63, &v))
 		return -1;
-	*usec = (uint32_t)v;
+	*nsec = (uint64_t)v;
 	return 0;
 }
 
@@ -319,36 +374,61 @@ static int qs_parse_match(struct qs_spec *sp, struct qs_tenant *t, int line,
 static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
 			 char *val)
 {
-	char *w[3];
-	int n = qs_words(val, w, 2);
+	static const struct { const char *name; int rank; } src[] = {
+		{ "prio", TCA_QVISOR_RANK_PRIO }, { "mark", TCA_QVISOR_RANK_MARK },
+		{ "dscp", TCA_QVISOR_RANK_DSCP }, { "fifo", TCA_QVISOR_RANK_FIFO },
+		{ "las", TCA_QVISOR_RANK_LAS }, { "stfq", TCA_QVISOR_RANK_STFQ },
+		{ "edf", TCA_QVISOR_RANK_EDF },
+	};
+	char *w[4];
+	int n = qs_words(val, w, 3);
+	unsigned int k;
 
-	if (n < 1 || n > 2)
+	if (n < 1 || n > 3)
 		return qs_fail(sp, line,
-			       "rank: expected prio, dscp, fifo or mark [MASK]");
-	if (strcmp(w[0], "prio") == 0) {
-		t->rank = TCA_QVISOR_RANK_PRIO;
-	} else if (strcmp(w[0], "dscp") == 0) {
-		t->rank = TCA_QVISOR_RANK_DSCP;
-	} else if (strcmp(w[0], "fifo") == 0) {
-		t->rank = TCA_QVISOR_RANK_FIFO;
-	} else if (strcmp(w[0], "mark") == 0) {
-		t->rank = TCA_QVISOR_RANK_MARK;
-		t->mark_mask = 0xffffffff;
-		if (n == 2 && (qs_get_u32(w[1], &t->mark_mask) || !t->mark_mask))
-			return qs_fail(sp, line,
-				       "rank mark: MASK '%s' must be a nonzero number",
-				       w[1]);
-		return 0;
-	} else if (!strcmp(w[0], "las") || !strcmp(w[0], "stfq") ||
-		   !strcmp(w[0], "edf")) {
+			       "rank: expected prio, mark [MASK], dscp, fifo, las, stfq or edf BUDGET [mark_budget]");
+	for (k = 0; k < sizeof(src) / sizeof(src[0]); k++)
+		if (!strcmp(w[0], src[k].name))
+			break;
+	if (k == sizeof(src) / sizeof(src[0]))
 		return qs_fail(sp, line,
-			       "rank %s: not supported by the kernel yet", w[0]);
-	} else {
-		return qs_fail(sp, line,
-			       "rank: unknown source '%s' (prio, dscp, fifo, mark)",
+			       "rank: unknown source '%s' (prio, mark, dscp, fifo, las, stfq, edf)",
 			       w[0]);
+	t->rank = src[k].rank;
+	if (t->rank == TCA_QVISOR_RANK_MARK) {
+		t->mark_mask = 0xffffffff;
+		if (n == 3)
+			return qs_fail(sp, line, "rank mark: takes one MASK");
+		if (n == 2 && qs_get_u32(w[1], &t->mark_mask))
+			return qs_fail(sp, line,
+				       "rank mark: MASK '%s' is not a number", w[1]);
+		if (!t->mark_mask)
+			return qs_fail(sp, line, "mark mask must not be zero");
+		return 0;
 	}
-	if (n == 2)
+	if (t->rank == TCA_QVISOR_RANK_EDF) {
+		/* the budget in tc's time units, a bare number is nsec */
+		if (n < 2)
+			return qs_fail(sp, line,
+				       "rank edf needs a deadline budget greater than 0 (e.g. rank = edf 10ms)");
+		if (qs_get_time_ns(w[1], &t->edf_budget))
+			return qs_fail(sp, line,
+				       "rank edf: '%s' is not a time such as 10ms",
+				       w[1]);
+		if (!t->edf_budget)
+			return qs_fail(sp, line,
+				       "rank edf needs a deadline budget greater than 0");
+		if (t->edf_budget > QVISOR_MAX_EDF_BUDGET_NS)
+			return qs_fail(sp, line,
+				       "rank edf: the budget is at most one hour (the kernel's QVISOR_MAX_EDF_BUDGET_NS)");
+		if (n == 3 && strcmp(w[2], "mark_budget"))
+			return qs_fail(sp, line,
+				       "rank edf: '%s' after the budget: only mark_budget",
+				       w[2]);
+		t->edf_mark = n == 3;
+		return 0;
+	}
+	if (n >= 2)
 		return qs_fail(sp, line, "rank %s: takes no argument", w[0]);
 	return 0;
 }
@@ -368,7 +448,8 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 {
 	static const char *const keys[] = {
 		"dev", "handle", "rate", "limit", "buckets", "slot", "default",
-		"backend", "overlap", "policy", NULL
+		"backend", "overlap", "policy", "flows", "flow_idle", "partial",
+		"split_gso", NULL
 	};
 	uint32_t v, maj;
 	char *w[3];
@@ -378,7 +459,7 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		;
 	if (!keys[k])
 		return qs_fail(sp, line,
-			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy)",
+			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy, flows, flow_idle, partial, split_gso)",
 			       key);
 	if (qs_seen(sp, line, seen, k, key))
 		return -1;
@@ -404,18 +485,21 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 				       "rate: '%s' is not a rate such as 100mbit",
 				       val);
 		sp->has_rate = true;
+		sp->rate_line = line;
 		return 0;
 	case 3:
-		if (qs_get_u32(val, &sp->limit) || !sp->limit)
-			return qs_fail(sp, line,
-				       "limit: expected packets, at least 1");
+		if (qs_get_u32(val, &sp->limit))
+			return qs_fail(sp, line, "limit: expected packets");
+		if (!sp->limit)
+			return qs_fail(sp, line, "limit must be at least 1 packet");
 		sp->has_limit = true;
+		sp->limit_line = line;
 		return 0;
 	case 4:
 		if (qs_get_u32(val, &v) || v < QVISOR_MIN_BUCKETS ||
 		    v > QVISOR_MAX_BUCKETS || (v & (v - 1)))
 			return qs_fail(sp, line,
-				       "buckets: must be a power of two from 64 to 65536");
+				       "buckets must be a power of two from 64 to 65536");
 		sp->buckets = v;
 		sp->has_buckets = true;
 		return 0;
@@ -423,12 +507,14 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		if (qs_get_time_us(val, &sp->slot_us))
 			return qs_fail(sp, line,
 				       "slot: '%s' is not a time such as 1ms", val);
+		if (!sp->slot_us || sp->slot_us > 1000000)
+			return qs_fail(sp, line, "slot must be from 1us to 1s");
 		sp->has_slot = true;
 		return 0;
 	case 6:
 		if (qs_get_minor(val, &sp->defcls, &maj))
 			return qs_fail(sp, line,
-				       "default: expected a class minor (hex)");
+				       "default must be a class minor 0..ffff (hex, 0 = none: leave default out)");
 		sp->has_default = true;
 		sp->default_line = line;
 		return 0;
@@ -442,11 +528,13 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		else if (n == 1 && !strcmp(w[0], "aifo"))
 			sp->backend = TCA_QVISOR_BACKEND_AIFO;
 		else if (n == 2 && !strcmp(w[0], "sppifo") &&
-			 !qs_get_u32(w[1], &sp->queues) &&
-			 sp->queues >= QVISOR_MIN_SPPIFO_Q &&
-			 sp->queues <= QVISOR_MAX_SPPIFO_Q)
+			 !qs_get_u32(w[1], &sp->queues)) {
+			if (sp->queues < QVISOR_MIN_SPPIFO_Q ||
+			    sp->queues > QVISOR_MAX_SPPIFO_Q)
+				return qs_fail(sp, line,
+					       "queues must be from 2 to 32");
 			sp->backend = TCA_QVISOR_BACKEND_SPPIFO;
-		else
+		} else
 			return qs_fail(sp, line,
 				       "backend: expected pifo, fifo, aifo or sppifo QUEUES (2..32)");
 		return 0;
@@ -455,10 +543,49 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		if (n && val[n - 1] == '%')
 			val[n - 1] = '\0';
 		if (qs_get_u32(val, &sp->overlap) || sp->overlap > 100)
-			return qs_fail(sp, line, "overlap: expected 0..100 (percent)");
+			return qs_fail(sp, line, "overlap must be a percentage 0..100");
 		sp->has_overlap = true;
 		return 0;
-	default:
+	case 10:
+		if (qs_get_u32(val, &sp->flows) ||
+		    sp->flows < QVISOR_MIN_FLOWS ||
+		    sp->flows > QVISOR_MAX_FLOWS ||
+		    (sp->flows & (sp->flows - 1)))
+			return qs_fail(sp, line,
+				       "flows must be a power of two from 16 to 262144");
+		sp->has_flows = true;
+		return 0;
+	case 11:
+		if (qs_get_time_us(val, &sp->flow_idle_us))
+			return qs_fail(sp, line,
+				       "flow_idle: '%s' is not a time such as 1s", val);
+		if (!sp->flow_idle_us)
+			return qs_fail(sp, line, "flow_idle must be at least 1us");
+		sp->has_flow_idle = true;
+		return 0;
+	case 12:
+		if (!strcmp(val, "yes") || !strcmp(val, "on") ||
+		    !strcmp(val, "1") || !strcmp(val, "true"))
+			sp->partial = 1;
+		else if (!strcmp(val, "no") || !strcmp(val, "off") ||
+			 !strcmp(val, "0") || !strcmp(val, "false"))
+			sp->partial = 0;
+		else
+			return qs_fail(sp, line, "partial: expected yes or no");
+		sp->has_partial = true;
+		return 0;
+	case 13:
+		if (!strcmp(val, "auto"))
+			sp->split_gso = QVISOR_SPLIT_GSO_AUTO;
+		else if (!strcmp(val, "yes") || !strcmp(val, "on"))
+			sp->split_gso = QVISOR_SPLIT_GSO_ON;
+		else if (!strcmp(val, "no") || !strcmp(val, "off"))
+			sp->split_gso = QVISOR_SPLIT_GSO_OFF;
+		else
+			return qs_fail(sp, line, "split_gso: expected auto, yes or no");
+		sp->has_split_gso = true;
+		return 0;
+	case 9:
 		if (strlen(val) >= sizeof(sp->policy))
 			return qs_fail(sp, line, "policy: too long");
 		if ((val[0] == '"' || val[0] == '\'') && strlen(val) >= 2 &&
@@ -470,6 +597,7 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		sp->policy_line = line;
 		return 0;
 	}
+	return -1;
 }
 
 static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
@@ -493,9 +621,13 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 		return -1;
 	switch (k) {
 	case 0:
-		if (qs_get_minor(val, &t->minor, &maj))
+		if (qs_get_minor(val, &t->minor, &maj)) {
+			if (qs_get_hex(val, &maj) == 0 && !maj)
+				return qs_fail(sp, line,
+					       "classid must be MAJOR:MINOR of this qdisc with MINOR not 0");
 			return qs_fail(sp, line,
 				       "class: expected a class minor in hex (1..ffff), e.g. 3 or 1:3");
+		}
 		if (maj && sp->handle && maj != sp->handle)
 			return qs_fail(sp, line,
 				       "class: major %x is not the qdisc handle %x",
@@ -510,24 +642,27 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 		    qs_get_u32(w[1], &t->hi))
 			return qs_fail(sp, line, "range: expected LO HI");
 		if (t->lo > t->hi)
-			return qs_fail(sp, line, "range: LO %u is above HI %u",
+			return qs_fail(sp, line,
+				       "range LO must not be above HI (%u > %u)",
 				       t->lo, t->hi);
 		t->range_set = true;
 		return 0;
 	case 4:
 		if (qs_get_u32(val, &t->levels) || !t->levels ||
 		    t->levels > QVISOR_MAX_LEVELS)
-			return qs_fail(sp, line, "levels: must be from 1 to 65536");
+			return qs_fail(sp, line, "levels must be from 1 to 65536");
 		return 0;
 	case 5:
 		if (qs_get_u32(val, &t->weight) || !t->weight ||
 		    t->weight > QVISOR_MAX_WEIGHT)
-			return qs_fail(sp, line, "weight: must be from 1 to 65535");
+			return qs_fail(sp, line, "weight must be from 1 to 65535");
+		t->weight_line = line;
 		return 0;
 	case 6:
 		if (qs_get_rate(val, &t->ceil) || !t->ceil)
 			return qs_fail(sp, line,
 				       "ceil: '%s' is not a rate such as 40mbit", val);
+		t->ceil_line = line;
 		return 0;
 	case 7:
 		if (qs_get_size(val, &t->burst) || !t->burst)
@@ -538,6 +673,7 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 		if (qs_get_u32(val, &t->limit) || !t->limit)
 			return qs_fail(sp, line,
 				       "limit: expected packets, at least 1");
+		t->limit_line = line;
 		return 0;
 	}
 }
@@ -585,20 +721,8 @@ static int qs_finish(struct qs_spec *sp)
 		}
 		if (!t->range_set) {
 			t->lo = 0;
-			switch (t->rank) {
-			case TCA_QVISOR_RANK_PRIO:
-				t->hi = 255;
-				break;
-			case TCA_QVISOR_RANK_DSCP:
-				t->hi = 63;
-				break;
-			case TCA_QVISOR_RANK_MARK:
-				t->hi = t->mark_mask >>
-					__builtin_ctz(t->mark_mask);
-				break;
-			default:
-				t->hi = 0;
-			}
+			t->hi = qv_default_hi(t->rank, t->mark_mask,
+					      t->edf_budget);
 		}
 		if (!t->levels)
 			t->levels = QVISOR_DEF_LEVELS;
@@ -616,8 +740,8 @@ static int qs_finish(struct qs_spec *sp)
 		if (qv_policy_parse(&sp->pol, sp->policy,
 				    (uint32_t)strlen(sp->policy), &e))
 			return qs_fail(sp, sp->policy_line,
-				       "policy: %s at column %u: \"%s\"", e.msg,
-				       e.pos + 1, sp->policy);
+				       "policy: %s (at character %u)", e.msg,
+				       e.pos);
 		for (k = 0; k < (int)sp->pol.n; k++) {
 			for (m = 0; m < sp->ntenants; m++)
 				if (sp->t[m].minor == sp->ent[k].minor)
@@ -647,7 +771,7 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 	unsigned int seen = 0;
 	bool had_link = false;
 	const char *p = text;
-	char buf[2048], *s, *eq, *hash;
+	char buf[QVISOR_MAX_POLICY + 256], *s, *eq, *hash;
 	int line = 0;
 
 	memset(sp, 0, sizeof(*sp));
@@ -690,7 +814,7 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 						       w[1], QS_NAME - 1);
 				if (sp->ntenants == QS_MAX_TENANTS)
 					return qs_fail(sp, line,
-						       "more than %d tenants",
+						       "Too many tenants (at most %d classes)",
 						       QS_MAX_TENANTS);
 				t = &sp->t[sp->ntenants++];
 				strcpy(t->name, w[1]);
@@ -784,8 +908,24 @@ static int32_t qs_pol_idx(const struct qs_spec *sp, uint32_t minor)
 	return -1;
 }
 
+int qs_match_filters(const struct qs_match *m)
+{
+	return !m->has_mark && !m->has_src && m->dscp >= 0 ? 2 : 1;
+}
+
+int qs_nfilters(const struct qs_spec *sp)
+{
+	int k, m, n = 0;
+
+	for (k = 0; k < sp->ntenants; k++)
+		for (m = 0; m < sp->t[k].nmatch; m++)
+			n += qs_match_filters(&sp->t[k].match[m]);
+	return n;
+}
+
 int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 {
+	uint32_t nq;
 	int k;
 
 	memset(p, 0, sizeof(*p));
@@ -805,12 +945,41 @@ int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 	p->s.overlap = sp->overlap;
 	p->s.grp = p->grp;
 	p->s.xf = p->xf;
-	if (qv_synthesize(&p->s, p->pol_grp, &p->e)) {
-		snprintf(err, n, "synthesis failed: %s (%u)", p->e.msg,
-			 p->e.val);
+	if (qs_nfilters(sp) > QS_MAX_FILTERS) {
+		snprintf(err, n,
+			 "the matches need %d filters, qvisorctl applies at most %d",
+			 qs_nfilters(sp), QS_MAX_FILTERS);
 		return -1;
 	}
+	/* the kernel's own steps and texts: qvisor_synth() then
+	 * qvisor_plan_queues() of sch_qvisor.c
+	 */
+	if (qv_synthesize(&p->s, p->pol_grp, &p->e)) {
+		snprintf(err, n, "%s", p->e.msg);
+		return -1;
+	}
+	nq = sp->backend == TCA_QVISOR_BACKEND_SPPIFO ? sp->queues : 1;
+	if (qv_qmap_build(&p->qmap, p->s.grp, p->s.ngrp, p->s.tiers, nq,
+			  sp->partial || nq == 1, &p->e)) {
+		snprintf(err, n, "%s", p->e.msg);
+		return -1;
+	}
+	p->props = qv_props((u32)sp->backend, &p->qmap, p->s.tiers);
 	return 0;
+}
+
+void qs_fmt_props(char *buf, size_t n, uint32_t props)
+{
+	size_t used = 0;
+	int k;
+
+	buf[0] = '\0';
+	for (k = 1; k <= 6 && used < n; k++)
+		used += (size_t)snprintf(buf + used, n - used, "%sP%d=%s",
+					 k > 1 ? " " : "", k,
+					 props & QV_PROP_HOLDS(k) ? "yes" :
+					 props & QV_PROP_APPROX(k) ? "approx" :
+					 "no");
 }
 
 uint32_t qs_group_weight(const struct qs_spec *sp, const struct qs_plan *p,
@@ -895,15 +1064,21 @@ static void qs_group_names(char *buf, size_t n, const struct qs_spec *sp,
 static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 				const struct qs_plan *p)
 {
-	bool pifo = sp->backend == TCA_QVISOR_BACKEND_PIFO;
+	static const char *const be[] = { "pifo", "sppifo", "aifo", "fifo" };
 	uint32_t g, tiers = 0;
-	char a[512], b[512], r[32];
-	bool any, quant = false;
+	char a[512], b[512], r[32], props[64];
+	bool any, quant = false, weighted = false;
 	int k, m;
 
-	fprintf(f, "\nguarantees (%s)\n",
-		pifo ? "pifo backend: exact" :
-		"this backend: measured, not exact");
+	/* what tc qdisc show prints after the kernel deployed this plan */
+	qs_fmt_props(props, sizeof(props), p->props);
+	fprintf(f, "\nguarantees %s (backend %s", props,
+		(unsigned int)sp->backend < 4 ? be[sp->backend] : "?");
+	if (sp->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		fprintf(f, " %u, %u queue ranges for %u tiers%s", sp->queues,
+			p->qmap.mapped, p->s.tiers,
+			sp->partial ? ", partial" : "");
+	fprintf(f, "; yes = guaranteed, approx = measured as inversions)\n");
 	/* P1: the joint ranks of each strict tier lie below the next's */
 	for (k = 0; k < sp->ntenants; k++)
 		if (p->xf[k].tier + 1u > tiers)
@@ -929,7 +1104,11 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 		for (g = 0; g + 1 < tiers; g++)
 			if (hi[g] >= lo[g + 1])
 				ok = false;
-		fprintf(f, "  P1 strict      %s:", ok ? "holds" : "BROKEN");
+		fprintf(f, "  P1 strict      %s:", !ok ? "BROKEN" :
+			p->props & QV_PROP_HOLDS(1) ? "holds" :
+			p->props & QV_PROP_APPROX(1) ?
+			"approx (tiers share sppifo queues)" :
+			"no (one FIFO: the tiers share it)");
 		for (g = 0; g < tiers; g++) {
 			size_t used = 0;
 
@@ -964,7 +1143,9 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 			fprintf(f, "  P2 preference  none: overlap 100, {%s} and {%s} on the same joint ranks\n",
 				a, b);
 		else
-			fprintf(f, "  P2 preference  holds: {%s} joint %u..%u before {%s} %u..%u, overlap %u%%\n",
+			fprintf(f, "  P2 preference  %s: {%s} joint %u..%u before {%s} %u..%u, overlap %u%%\n",
+				p->props & QV_PROP_HOLDS(2) ? "holds" :
+				p->props & QV_PROP_APPROX(2) ? "approx" : "no",
 				a, p->grp[g - 1].offset,
 				p->grp[g - 1].offset + p->grp[g - 1].width - 1,
 				b, p->grp[g].offset,
@@ -986,6 +1167,7 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 			}
 		if (n < 2)
 			continue;
+		weighted = true;
 		a[0] = '\0';
 		for (k = 0; k < sp->ntenants; k++)
 			if (p->xf[k].group == g && used < sizeof(a))
@@ -994,28 +1176,47 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 					used ? ", " : "", sp->t[k].name,
 					100.0 * sp->t[k].weight / sum);
 		fprintf(f, "  P3 share       %s: joint %u..%u shared by weight: %s\n",
-			pifo ? "holds" : "measured", p->grp[g].offset,
+			p->props & QV_PROP_HOLDS(3) ? "holds" : "measured",
+			p->grp[g].offset,
 			p->grp[g].offset + p->grp[g].width - 1, a);
 		any = true;
 	}
 	if (!any)
 		fprintf(f, "  P3 share       n/a (no '+' group with two tenants)\n");
-	/* P4: monotone transforms; exact when no ranks merge */
-	for (k = 0; k < sp->ntenants; k++) {
-		uint64_t span = (uint64_t)p->xf[k].hi - p->xf[k].lo + 1;
+	/* P4: monotone transforms; exact when no ranks merge, and on pifo
+	 * only within a credit round for tenants that share a '+' group
+	 */
+	if (!(p->props & (QV_PROP_HOLDS(4) | QV_PROP_APPROX(4)))) {
+		fprintf(f, "  P4 order       no: one FIFO, packets leave in arrival order\n");
+	} else {
+		const char *how = p->props & QV_PROP_HOLDS(4) ? "holds" :
+				  "approx (sppifo queues)";
 
-		if (span > p->xf[k].width) {
-			if (!quant)
-				fprintf(f, "  P4 order       holds up to quantization (FIFO among ranks that merge):");
-			fprintf(f, " %s %llu ranks -> %u", sp->t[k].name,
-				(unsigned long long)span, p->xf[k].width);
-			quant = true;
+		for (k = 0; k < sp->ntenants; k++) {
+			uint64_t span = (uint64_t)p->xf[k].hi - p->xf[k].lo + 1;
+
+			if (span > p->xf[k].width) {
+				if (!quant)
+					fprintf(f, "  P4 order       %s up to quantization (FIFO among ranks that merge):",
+						how);
+				fprintf(f, " %s %llu ranks -> %u", sp->t[k].name,
+					(unsigned long long)span,
+					p->xf[k].width);
+				quant = true;
+			}
 		}
+		if (quant)
+			fprintf(f, "\n");
+		else if (weighted)
+			fprintf(f, "  P4 order       %s within a credit round (no two ranks of a tenant merge)\n",
+				how);
+		else
+			fprintf(f, "  P4 order       %s%s (no two ranks of a tenant merge)\n",
+				how, p->props & QV_PROP_HOLDS(4) ?
+				" exactly" : "");
+		if (weighted)
+			fprintf(f, "                 weighted groups: a tenant's packets may leave out of rank order across credit rounds (counted as inversions)\n");
 	}
-	if (quant)
-		fprintf(f, "\n");
-	else
-		fprintf(f, "  P4 order       holds exactly (no two ranks of a tenant merge)\n");
 	/* P5: caps */
 	any = false;
 	if (sp->rate) {
@@ -1099,4 +1300,282 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 		fprintf(f, "\nrank map: %u joint ranks, not printed (plan --map prints it)\n",
 			p->s.width);
 	qs_print_guarantees(f, sp, p);
+}
+
+/* --- conflict warnings -------------------------------------------------- */
+
+static void qs_warn(FILE *f, const struct qs_spec *sp, int line, int *n,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void qs_warn(FILE *f, const struct qs_spec *sp, int line, int *n,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(f, "%s:%d: warning: ", sp->file ? sp->file : "spec", line);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	(*n)++;
+}
+
+/* the first plen bits of a and b agree */
+static bool qs_prefix_eq(const uint8_t *a, const uint8_t *b, int plen)
+{
+	int k;
+
+	for (k = 0; k < plen / 8; k++)
+		if (a[k] != b[k])
+			return false;
+	if (plen % 8) {
+		uint8_t m = (uint8_t)(0xff << (8 - plen % 8));
+
+		if ((a[k] ^ b[k]) & m)
+			return false;
+	}
+	return true;
+}
+
+/* Does every packet that matches b also match a?  fw (mark) and flower
+ * filters are not compared with each other: they look at different
+ * things by design.  Partial overlaps (a src and a dscp match) are not
+ * reported: they are how specs carve traffic.
+ */
+static bool qs_match_contains(const struct qs_match *a,
+			      const struct qs_match *b)
+{
+	if (a->has_mark != b->has_mark)
+		return false;
+	if (a->has_mark) {
+		uint32_t ma = a->mark_mask ? a->mark_mask : ~0u;
+		uint32_t mb = b->mark_mask ? b->mark_mask : ~0u;
+
+		return !(ma & ~mb) && !((a->mark ^ b->mark) & ma);
+	}
+	if (a->indev[0] && strcmp(a->indev, b->indev))
+		return false;
+	if (a->dscp >= 0 && a->dscp != b->dscp)
+		return false;
+	if (a->has_src)
+		return b->has_src && a->family == b->family &&
+		       a->plen <= b->plen &&
+		       qs_prefix_eq(a->src, b->src, a->plen);
+	return true;
+}
+
+static void qs_fmt_match(char *buf, size_t n, const struct qs_match *m)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (m->has_mark) {
+		if (m->mark_mask)
+			snprintf(buf, n, "mark 0x%x/0x%x", m->mark, m->mark_mask);
+		else
+			snprintf(buf, n, "mark 0x%x", m->mark);
+		return;
+	}
+	if (m->has_src) {
+		inet_ntop(m->family, m->src, addr, sizeof(addr));
+		used += (size_t)snprintf(buf + used, n - used, "src %s/%d",
+					 addr, m->plen);
+	}
+	if (m->indev[0] && used < n)
+		used += (size_t)snprintf(buf + used, n - used, "%sindev %s",
+					 used ? " " : "", m->indev);
+	if (m->dscp >= 0 && used < n)
+		used += (size_t)snprintf(buf + used, n - used, "%sdscp %d",
+					 used ? " " : "", m->dscp);
+	if (!used)
+		snprintf(buf, n, "every packet");
+}
+
+int qs_warnings(FILE *f, const struct qs_spec *sp, const struct qs_plan *p)
+{
+	uint32_t qlimit = sp->has_limit ? sp->limit : QVISOR_DEF_LIMIT;
+	char ra[32], rb[32], ma[96], mb[96];
+	int k, m, i, j, n = 0;
+
+	for (k = 0; k < sp->ntenants; k++) {
+		const struct qs_tenant *t = &sp->t[k];
+
+		if (!t->nmatch && !(sp->has_default && sp->defcls == t->minor))
+			qs_warn(f, sp, t->line, &n,
+				"tenant %s has no match and is not the default class: only filters qvisorctl does not own can send packets to it",
+				t->name);
+		if (sp->policy_line && qs_pol_idx(sp, t->minor) < 0)
+			qs_warn(f, sp, t->line, &n,
+				"tenant %s (class %x:%x) is missing from the policy \"%s\": it gets a strict tier of its own below the policy's tenants",
+				t->name, sp->handle, t->minor, sp->policy);
+		if (t->weight_line) {
+			for (m = 0; m < sp->ntenants; m++)
+				if (m != k && p->xf[m].group == p->xf[k].group)
+					break;
+			if (m == sp->ntenants)
+				qs_warn(f, sp, t->weight_line, &n,
+					"weight %u of tenant %s has no effect: it is alone in its sharing group (share with '+' in the policy)",
+					t->weight, t->name);
+		}
+		if (t->ceil && sp->rate && t->ceil > sp->rate) {
+			qs_fmt_rate(ra, sizeof(ra), t->ceil);
+			qs_fmt_rate(rb, sizeof(rb), sp->rate);
+			qs_warn(f, sp, t->ceil_line, &n,
+				"ceil %s of tenant %s is above the link rate %s: it never limits",
+				ra, t->name, rb);
+		}
+		if (t->limit > qlimit)
+			qs_warn(f, sp, t->limit_line, &n,
+				"limit %u of tenant %s is above the qdisc limit %u: the qdisc limit is reached first",
+				t->limit, t->name, qlimit);
+	}
+	/* matches that contain one another: apply installs them in spec
+	 * order, and the first that matches classifies the packet
+	 */
+	for (k = 0; k < sp->ntenants; k++) {
+		for (i = 0; i < sp->t[k].nmatch; i++) {
+			const struct qs_match *a = &sp->t[k].match[i];
+
+			for (m = k; m < sp->ntenants; m++) {
+				for (j = m == k ? i + 1 : 0; j < sp->t[m].nmatch; j++) {
+					const struct qs_match *b = &sp->t[m].match[j];
+					bool fwd = qs_match_contains(a, b);
+					bool rev = qs_match_contains(b, a);
+
+					if (!fwd && !rev)
+						continue;
+					qs_fmt_match(ma, sizeof(ma), a);
+					qs_fmt_match(mb, sizeof(mb), b);
+					if (fwd && rev)
+						qs_warn(f, sp, b->line, &n,
+							"duplicate match (%s) of tenant %s: line %d (tenant %s) has it already%s",
+							mb, sp->t[m].name, a->line,
+							sp->t[k].name,
+							m == k ? "" : ", this one never matches");
+					else if (m == k)
+						continue;
+					else if (fwd)
+						qs_warn(f, sp, b->line, &n,
+							"match (%s) of tenant %s never matches: match (%s) of tenant %s at line %d contains it and is applied first",
+							mb, sp->t[m].name, ma,
+							sp->t[k].name, a->line);
+					else
+						qs_warn(f, sp, b->line, &n,
+							"match (%s) of tenant %s contains match (%s) of tenant %s at line %d: those packets go to %s (applied first)",
+							mb, sp->t[m].name, ma,
+							sp->t[k].name, a->line,
+							sp->t[k].name);
+				}
+			}
+		}
+	}
+	return n;
+}
+
+/* --- plan --tc ---------------------------------------------------------- */
+
+/* the protocol of filter i (0 or 1, see qs_match_filters) of a match: a
+ * dscp match without src is one filter for IPv4 and one for IPv6 (flower's
+ * ip_tos is the IPv6 traffic class there)
+ */
+uint16_t qs_match_proto(const struct qs_match *m, int i)
+{
+	if (m->has_src)
+		return m->family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
+	if (m->dscp >= 0 && !m->has_mark)
+		return i ? ETH_P_IPV6 : ETH_P_IP;
+	return ETH_P_ALL;
+}
+
+void qs_plan_tc(FILE *f, const struct qs_spec *sp)
+{
+	static const char *const rank[] = { "prio", "mark", "dscp", "fifo",
+					    "las", "stfq", "edf" };
+	static const char *const be[] = { "pifo", "sppifo", "aifo", "fifo" };
+	const char *dev = sp->dev[0] ? sp->dev : "DEV";
+	char addr[INET6_ADDRSTRLEN];
+	uint32_t prio = QS_BAND_A;
+	int k, m, i;
+
+	fprintf(f, "# %s as a tc -batch file (tc -batch FILE): what qvisorctl apply\n"
+		"# creates on a device without qvisorctl's filters (apply itself\n"
+		"# alternates filter bands %u.. and %u.. and deletes the old one)\n",
+		sp->file ? sp->file : "spec", QS_BAND_A, QS_BAND_B);
+	fprintf(f, "qdisc replace dev %s root handle %x: qvisor", dev, sp->handle);
+	if (sp->rate)
+		fprintf(f, " rate %llubit", (unsigned long long)sp->rate * 8);
+	fprintf(f, " limit %u buckets %u slot %uus",
+		sp->has_limit ? sp->limit : QVISOR_DEF_LIMIT, sp->buckets,
+		sp->has_slot ? sp->slot_us : QVISOR_DEF_SLOT_US);
+	if (sp->has_default)
+		fprintf(f, " default %x", sp->defcls);
+	fprintf(f, " backend %s", be[sp->backend & 3]);
+	if (sp->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		fprintf(f, " %u", sp->queues);
+	fprintf(f, " %s overlap %u flows %u flow_idle %uus",
+		sp->partial ? "partial" : "nopartial", sp->overlap,
+		sp->has_flows ? sp->flows : QVISOR_DEF_FLOWS,
+		sp->has_flow_idle ? sp->flow_idle_us : QVISOR_DEF_FLOW_IDLE_US);
+	if (sp->has_split_gso)
+		fprintf(f, " %s", sp->split_gso == QVISOR_SPLIT_GSO_OFF ?
+			"no_split_gso" : sp->split_gso == QVISOR_SPLIT_GSO_ON ?
+			"split_gso" : "split_gso auto");
+	if (sp->policy_line)
+		fprintf(f, " policy \"%s\"", sp->policy);
+	fprintf(f, "\n");
+	for (k = 0; k < sp->ntenants; k++) {
+		const struct qs_tenant *t = &sp->t[k];
+
+		fprintf(f, "class replace dev %s parent %x: classid %x:%x qvisor rank %s",
+			dev, sp->handle, sp->handle, t->minor, rank[t->rank]);
+		if (t->rank == TCA_QVISOR_RANK_MARK)
+			fprintf(f, " 0x%x", t->mark_mask);
+		if (t->rank == TCA_QVISOR_RANK_EDF)
+			fprintf(f, " %lluns%s", (unsigned long long)t->edf_budget,
+				t->edf_mark ? " mark_budget" : "");
+		fprintf(f, " range %u %u levels %u weight %u", t->lo, t->hi,
+			t->levels, t->weight);
+		if (t->ceil)
+			fprintf(f, " ceil %llubit", (unsigned long long)t->ceil * 8);
+		if (t->ceil && t->burst)
+			fprintf(f, " burst %ub", t->burst);
+		if (t->limit)
+			fprintf(f, " limit %u", t->limit);
+		fprintf(f, "\n");
+	}
+	for (k = 0; k < sp->ntenants; k++) {
+		for (m = 0; m < sp->t[k].nmatch; m++) {
+			const struct qs_match *mt = &sp->t[k].match[m];
+
+			for (i = 0; i < qs_match_filters(mt); i++) {
+				uint16_t proto = qs_match_proto(mt, i);
+
+				fprintf(f, "filter add dev %s parent %x: prio %u protocol %s",
+					dev, sp->handle, prio++,
+					proto == ETH_P_IP ? "ip" :
+					proto == ETH_P_IPV6 ? "ipv6" : "all");
+				if (mt->has_mark) {
+					fprintf(f, " handle 0x%x", mt->mark);
+					if (mt->mark_mask)
+						fprintf(f, "/0x%x", mt->mark_mask);
+					fprintf(f, " fw classid %x:%x\n",
+						sp->handle, sp->t[k].minor);
+					continue;
+				}
+				fprintf(f, " flower");
+				if (mt->indev[0])
+					fprintf(f, " indev %s", mt->indev);
+				if (mt->has_src) {
+					inet_ntop(mt->family, mt->src, addr,
+						  sizeof(addr));
+					fprintf(f, " src_ip %s/%d", addr, mt->plen);
+				}
+				if (mt->dscp >= 0)
+					fprintf(f, " ip_tos 0x%x/0xfc", mt->dscp << 2);
+				fprintf(f, " classid %x:%x\n", sp->handle,
+					sp->t[k].minor);
+			}
+		}
+	}
 }

@@ -16,10 +16,18 @@
 #include <netinet/in.h>
 #include <qvisor/policy.h>
 #include <qvisor/synth.h>
+#include <qvisor/qmap.h>
+#include <qvisor/rank.h>
 #include <linux/pkt_sched_qvisor.h>
 
-#define QS_MAX_TENANTS	256
+#define QS_MAX_TENANTS	QVISOR_MAX_TENANTS	/* the kernel's 4096 */
 #define QS_MAX_MATCH	8	/* match lines per tenant */
+/* apply gives every filter a priority of its own in a band of
+ * QS_MAX_FILTERS (qvisorctl(8), FILTERS)
+ */
+#define QS_MAX_FILTERS	8192
+#define QS_BAND_A	0x8000
+#define QS_BAND_B	(QS_BAND_A + QS_MAX_FILTERS)
 #define QS_NAME		32
 #define QS_ERR		256
 
@@ -50,6 +58,9 @@ struct qs_tenant {
 	uint64_t	ceil;		/* bytes/s, 0 = none */
 	uint32_t	burst;		/* bytes, 0 = default */
 	uint32_t	limit;		/* packets, 0 = qdisc limit */
+	uint64_t	edf_budget;	/* nsec, rank edf */
+	bool		edf_mark;	/* rank edf ... mark_budget */
+	int		weight_line, ceil_line, limit_line;
 	int		nmatch;
 	struct qs_match	match[QS_MAX_MATCH];
 };
@@ -61,6 +72,12 @@ struct qs_spec {
 	uint64_t	rate;		/* bytes/s, 0 = none */
 	bool		has_rate, has_limit, has_buckets, has_slot;
 	bool		has_default, has_backend, has_overlap;
+	bool		has_flows, has_flow_idle, has_partial, has_split_gso;
+	uint8_t		split_gso;	/* QVISOR_SPLIT_GSO_* */
+	uint32_t	flows;		/* las/stfq flow table entries */
+	uint32_t	flow_idle_us;
+	uint8_t		partial;
+	int		rate_line, limit_line;
 	uint32_t	limit;
 	uint32_t	buckets;
 	uint32_t	slot_us;
@@ -68,7 +85,7 @@ struct qs_spec {
 	int		backend;
 	uint32_t	queues;
 	uint32_t	overlap;
-	char		policy[1024];
+	char		policy[QVISOR_MAX_POLICY];
 	int		policy_line;
 	int		default_line;
 	int		ntenants;
@@ -90,21 +107,43 @@ struct qs_plan {
 	struct qv_synth		s;
 	struct qv_err		e;
 	uint32_t		buckets, overlap;
+	struct qv_qmap		qmap;	/* the backend's queues (qmap.h) */
+	uint32_t		props;	/* QV_PROP_* of P1..P6, as the kernel */
 };
 
 /* 0, or -1 with sp->err / sp->err_line set */
 int qs_parse_file(struct qs_spec *sp, const char *path);
 int qs_parse_string(struct qs_spec *sp, const char *name, const char *text);
 
+/* filters apply creates for match m: a dscp (or indev) match without a
+ * src is two, for IPv4 and IPv6
+ */
+int qs_match_filters(const struct qs_match *m);
+int qs_nfilters(const struct qs_spec *sp);
+/* ETH_P_IP, ETH_P_IPV6 or ETH_P_ALL: the protocol of filter i of match m */
+uint16_t qs_match_proto(const struct qs_match *m, int i);
+/* the spec as a tc -batch file (filters in band A) */
+void qs_plan_tc(FILE *f, const struct qs_spec *sp);
+
 int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n);
 /* prints the table, the rank map and the guarantees */
 void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 		   bool full_map);
 
+/* Conflicts the kernel accepts but that are likely mistakes: overlapping
+ * or missing matches, a tenant the policy leaves out, a weight without a
+ * group mate, a ceil above the link rate, a tenant limit above the qdisc
+ * limit.  One "FILE:LINE: warning: ..." line each to f; returns the count.
+ */
+int qs_warnings(FILE *f, const struct qs_spec *sp, const struct qs_plan *p);
+/* "P1=yes P2=approx ..." as tc qdisc show prints the kernel's props */
+void qs_fmt_props(char *buf, size_t n, uint32_t props);
+
 /* value parsers shared with the command line; 0 or -1 */
 int qs_get_rate(const char *s, uint64_t *bytes_per_sec);
 int qs_get_size(const char *s, uint32_t *bytes);
 int qs_get_time_us(const char *s, uint32_t *usec);
+int qs_get_time_ns(const char *s, uint64_t *nsec);
 int qs_get_u32(const char *s, uint32_t *v);
 void qs_fmt_rate(char *buf, size_t n, uint64_t bytes_per_sec);
 const char *qs_rank_name(int rank);

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host tests of qvisorctl's output (tools/qvisorctl/output.c) on made-up
+ * states, hostile device names included:
+ * - show --json is valid JSON (python3 -m json.tool and jq), the device
+ *   name comes back byte for byte, units are the documented ones (rates
+ *   bits/s, times ns, share/target percent);
+ * - show --prom passes promtool check metrics when Debian's prometheus
+ *   package is installed, and always a strict line-by-line check of the
+ *   text exposition format (HELP/TYPE before samples, metric and label
+ *   names, escaped label values, numeric values, one TYPE per family).
+ */
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/pkt_sched.h>
+#include "tap.h"
+#include "../../tools/qvisorctl/spec.h"
+#include "../../tools/qvisorctl/state.h"
+
+static struct qc_state st, prev;
+
+static void mkstate(void)
+{
+	static struct qc_class cl[3], pcl[3];
+	int k;
+
+	memset(&st, 0, sizeof(st));
+	st.q.found = true;
+	strcpy(st.q.kind, "qvisor");
+	st.q.handle = 1 << 16;
+	st.q.rate = 2500000;		/* 20mbit */
+	st.q.limit = 2000;
+	st.q.buckets = 4096;
+	st.q.slot = 1000;		/* us */
+	st.q.backend = TCA_QVISOR_BACKEND_SPPIFO;
+	st.q.queues = 4;
+	st.q.overlap = 50;
+	st.q.flows = 1024;
+	st.q.flow_idle = 1000000;
+	st.q.props = TCA_QVISOR_PROP_HOLDS(1) | TCA_QVISOR_PROP_APPROX(2);
+	strcpy(st.q.policy, "1 >> 2 + 3");
+	st.q.bs.bytes = 123456;
+	st.q.bs.packets = 90;
+	st.q.qs.drops = 4;
+	st.q.has_xs = true;
+	st.ncl = 3;
+	st.cl = cl;
+	for (k = 0; k < 3; k++) {
+		cl[k].classid = 1 << 16 | (uint32_t)(k + 1);
+		cl[k].rank = k == 2 ? TCA_QVISOR_RANK_EDF : TCA_QVISOR_RANK_PRIO;
+		cl[k].budget = k == 2 ? 10000000 : 0;
+		cl[k].hi = 15;
+		cl[k].levels = 16;
+		cl[k].weight = k == 1 ? 60 : 40;
+		cl[k].ceil = k == 2 ? 1250000 : 0;	/* 10mbit */
+		cl[k].bs.bytes = 1000u * (k + 1) * 10;
+		cl[k].bs.packets = (uint32_t)(k + 1) * 10;
+		cl[k].qs.drops = (uint32_t)k;
+		cl[k].qs.qlen = 2;
+		cl[k].qs.backlog = 3000;
+		cl[k].has_xs = true;
+		cl[k].xs.tier = k ? 1 : 0;
+		cl[k].xs.offset = k ? 8 : 0;
+		cl[k].xs.share_ppm = k == 1 ? 600000 : k == 2 ? 400000 : 1000000;
+		cl[k].xs.drop_pushout = (uint64_t)k;
+		cl[k].xs.drop_tenant_limit = 7;
+	}
+	prev = st;
+	prev.cl = pcl;
+	memcpy(pcl, cl, sizeof(pcl));
+	pcl[1].bs.bytes -= 5000;	/* 5000 bytes in 2 s: 20000 bit/s */
+}
+
+static char *capture(void (*fn)(FILE *, const char *), const char *dev)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	fn(f, dev);
+	fclose(f);
+	return out;
+}
+
+static void json_fn(FILE *f, const char *dev)
+{
+	qc_print_json(f, dev, &st, &prev, 2.0);
+}
+
+static void prom_fn(FILE *f, const char *dev)
+{
+	qc_print_prom(f, dev, &st);
+}
+
+/* run cmd with text on stdin, its stdout into out (malloc'ed); exit code */
+static int pipe_through(const char *cmd, const char *text, char **out)
+{
+	char tmp[] = "/tmp/qvout.XXXXXX", line[512];
+	size_t len = 0;
+	int fd = mkstemp(tmp), rc;
+	FILE *p;
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return -1;
+	close(fd);
+	snprintf(line, sizeof(line), "%s < %s 2>&1", cmd, tmp);
+	p = popen(line, "r");
+	*out = calloc(1, 65536);
+	if (p) {
+		len = fread(*out, 1, 65535, p);
+		(*out)[len] = '\0';
+		rc = pclose(p);
+	} else {
+		rc = -1;
+	}
+	unlink(tmp);
+	return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+static bool have(const char *tool)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
+	return system(cmd) == 0;
+}
+
+static const char *const devs[] = {
+	"veth0", "ve\"th0", "a\\b", "x}\n{y", "tab\there", "\x01\x1f",
+	"caf\xc3\xa9", "</script>",
+};
+
+static void test_json(void)
+{
+	static const struct { const char *q, *want; } fields[] = {
+		{ ".qdisc.rate", "20000000" },		/* bit/s */
+		{ ".qdisc.slot", "1000000" },		/* ns */
+		{ ".qdisc.flow_idle", "1000000000" },	/* ns */
+		{ ".qdisc.backend", "sppifo" },
+		{ ".qdisc.queues", "4" },
+		{ ".qdisc.policy", "1 >> 2 + 3" },
+		{ ".qdisc.guarantees.P1", "yes" },
+		{ ".qdisc.guarantees.P2", "approx" },
+		{ ".qdisc.guarantees.P4", "no" },
+		{ ".qdisc.packets", "90" },
+		{ ".tenants[2].ceil", "10000000" },	/* bit/s */
+		{ ".tenants[2].budget", "10000000" },	/* ns */
+		{ ".tenants[2].rank", "edf" },
+		{ ".tenants[1].rate", "20000" },	/* measured bit/s */
+		{ ".tenants[1].share", "60" },		/* percent */
+		{ ".tenants[1].target", "60" },		/* 60 / (60 + 40) */
+		{ ".tenants[1].range.hi", "15" },
+		{ ".tenants[0].class", "1:1" },
+		{ ".tenants[2].drop_tenant_limit", "7" },
+	};
+	unsigned int k, d;
+	char *out, *res, cmd[128];
+	int rc;
+
+	for (d = 0; d < sizeof(devs) / sizeof(devs[0]); d++) {
+		out = capture(json_fn, devs[d]);
+		rc = pipe_through("python3 -m json.tool", out, &res);
+		tap_ok(rc == 0, "show --json with device name #%u is valid JSON (python3 -m json.tool)", d);
+		if (rc)
+			tap_diag("%s\n%s", out, res);
+		free(res);
+		if (have("jq")) {
+			rc = pipe_through("jq -j .dev", out, &res);
+			tap_ok(rc == 0 && !strcmp(res, devs[d]),
+			       "jq reads device name #%u back byte for byte", d);
+			free(res);
+		}
+		free(out);
+	}
+	if (!have("jq")) {
+		tap_skip("JSON values", "jq missing");
+		return;
+	}
+	out = capture(json_fn, "veth0");
+	for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+		snprintf(cmd, sizeof(cmd), "jq -j '%s'", fields[k].q);
+		rc = pipe_through(cmd, out, &res);
+		tap_ok(rc == 0 && !strcmp(res, fields[k].want), "JSON %s = %s",
+		       fields[k].q, fields[k].want);
+		if (rc || strcmp(res, fields[k].want))
+			tap_diag("got '%s'", res);
+		free(res);
+	}
+	free(out);
+}
+
+/* the text exposition format, line by line */
+static int prom_strict(const char *text, char *why, size_t n)
+{
+	regex_t help, type, sample;
+	char fam[64][96], cur[96] = "";
+	int nfam = 0, k, bad = 0, lineno = 0;
+	const char *p = text;
+
+	regcomp(&help, "^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* [^\n]*$", REG_EXTENDED);
+	regcomp(&type, "^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$",
+		REG_EXTENDED);
+	regcomp(&sample,
+		"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\\n]|\\\\[\\\\\"n])*\""
+		"(,[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\\n]|\\\\[\\\\\"n])*\")*\\})? "
+		"(-?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?|NaN|[+-]Inf)$", REG_EXTENDED);
+	while (*p && !bad) {
+		const char *nl = strchr(p, '\n');
+		char line[1024];
+		regmatch_t mt[2];
+		size_t len;
+
+		lineno++;
+		if (!nl) {
+			snprintf(why, n, "line %d: no newline at the end", lineno);
+			bad = 1;
+			break;
+		}
+		len = (size_t)(nl - p);
+		if (len >= sizeof(line)) {
+			snprintf(why, n, "line %d too long", lineno);
+			bad = 1;
+			break;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl + 1;
+		if (!strncmp(line, "# HELP ", 7)) {
+			if (regexec(&help, line, 0, NULL, 0))
+				bad = snprintf(why, n, "line %d: bad HELP: %s", lineno, line);
+		} else if (!strncmp(line, "# TYPE ", 7)) {
+			if (regexec(&type, line, 2, mt, 0)) {
+				bad = snprintf(why, n, "line %d: bad TYPE: %s", lineno, line);
+				continue;
+			}
+			snprintf(cur, sizeof(cur), "%.*s", (int)(mt[1].rm_eo - mt[1].rm_so),
+				 line + mt[1].rm_so);
+			for (k = 0; k < nfam; k++)
+				if (!strcmp(fam[k], cur))
+					bad = snprintf(why, n, "line %d: second TYPE for %s", lineno, cur);
+			if (nfam < 64)
+				strcpy(fam[nfam++], cur);
+		} else {
+			if (regexec(&sample, line, 2, mt, 0)) {
+				bad = snprintf(why, n, "line %d: bad sample: %s", lineno, line);
+				continue;
+			}
+			if ((size_t)(mt[1].rm_eo - mt[1].rm_so) != strlen(cur) ||
+			    strncmp(line, cur, strlen(cur)))
+				bad = snprintf(why, n, "line %d: sample outside its family %s: %s",
+					       lineno, cur, line);
+		}
+	}
+	regfree(&help);
+	regfree(&type);
+	regfree(&sample);
+	return bad ? -1 : 0;
+}
+
+static void test_prom(void)
+{
+	unsigned int d;
+	char *out, *res, why[256];
+	int rc;
+
+	out = capture(prom_fn, "veth0");
+	tap_ok(strstr(out, "qvisor_tenant_drops_total{dev=\"veth0\",class=\"1:3\",reason=\"tenant_limit\"} 7\n") != NULL &&
+	       strstr(out, "qvisor_tenant_share_ratio{dev=\"veth0\",class=\"1:2\"} 0.6\n") != NULL &&
+	       strstr(out, "qvisor_tenant_backlog_bytes{dev=\"veth0\",class=\"1:1\"} 3000\n") != NULL &&
+	       strstr(out, "qvisor_tenant_bytes_total{dev=\"veth0\",class=\"1:2\"} 20000\n") != NULL,
+	       "show --prom: drops by reason, share, backlog, bytes per tenant");
+	free(out);
+	for (d = 0; d < sizeof(devs) / sizeof(devs[0]); d++) {
+		out = capture(prom_fn, devs[d]);
+		why[0] = '\0';
+		rc = prom_strict(out, why, sizeof(why));
+		tap_ok(rc == 0, "show --prom with device name #%u: strict format check", d);
+		if (rc)
+			tap_diag("%s", why);
+		if (have("promtool")) {
+			rc = pipe_through("promtool check metrics", out, &res);
+			tap_ok(rc == 0, "show --prom with device name #%u: promtool check metrics", d);
+			if (rc)
+				tap_diag("%s\n%s", res, out);
+			free(res);
+		}
+		free(out);
+	}
+	if (!have("promtool"))
+		tap_skip("promtool check metrics", "promtool missing (Debian package prometheus)");
+	/* the strict check does fail on broken text */
+	tap_ok(prom_strict("# TYPE a counter\na{dev=\"x\"y\"} 1\n", why, sizeof(why)) &&
+	       prom_strict("# TYPE a counter\nb 1\n", why, sizeof(why)) &&
+	       prom_strict("# TYPE a counter\na 1x\n", why, sizeof(why)) &&
+	       !prom_strict("# TYPE a counter\na{d=\"x\\\"y\"} 1\n", why, sizeof(why)),
+	       "the strict check refuses an unescaped quote, a foreign sample, a bad value");
+}
+
+int main(void)
+{
+	tap_plan(0);
+	mkstate();
+	test_json();
+	test_prom();
+	return tap_done();
+}

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * qvisorctl: show's output (state.h).  JSON is built with json-c, which
+ * escapes every string; one unit per kind: rates in bits per second,
+ * times in nanoseconds, shares and targets in percent (as tc -j prints
+ * share), sizes in bytes, queue lengths in packets.  Prometheus text
+ * exposition format for the node exporter's textfile collector.  See
+ * qvisorctl(8), OUTPUT.
+ */
+#include <math.h>
+#include <string.h>
+#include <linux/pkt_sched.h>
+#include <json-c/json.h>
+
+#include "spec.h"
+#include "state.h"
+
+/* weight share target of class k in its group (same tier, level, offset) */
+static double qc_target(const struct qc_state *st, int k)
+{
+	const struct qc_class *c = &st->cl[k];
+	uint32_t sum = 0;
+	int m;
+
+	if (!c->has_xs)
+		return 0;
+	for (m = 0; m < st->ncl; m++) {
+		const struct qc_class *o = &st->cl[m];
+
+		if (o->has_xs && o->xs.tier == c->xs.tier &&
+		    o->xs.level == c->xs.level && o->xs.offset == c->xs.offset)
+			sum += o->weight;
+	}
+	return sum ? (double)c->weight / sum : 0;
+}
+
+static uint64_t qc_prev_bytes(const struct qc_state *prev, uint32_t classid,
+			      bool *found)
+{
+	int m;
+
+	for (m = 0; prev && m < prev->ncl; m++)
+		if (prev->cl[m].classid == classid) {
+			*found = true;
+			return prev->cl[m].bs.bytes;
+		}
+	*found = false;
+	return 0;
+}
+
+static void qc_jadd_u64(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static void qc_jadd_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* percent with up to 4 decimals (ppm resolution), written as such: not
+ * json-c's 17 significant digits of the nearest double
+ */
+static void qc_jadd_pct(struct json_object *o, const char *k, double v)
+{
+	char buf[32];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%.4f", v);
+	n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 1 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+	json_object_object_add(o, k, json_object_new_double_s(v, buf));
+}
+
+static const char *qc_backend_name(unsigned int b)
+{
+	static const char *const n[] = { "pifo", "sppifo", "aifo", "fifo" };
+
+	return b < 4 ? n[b] : "?";
+}
+
+static struct json_object *qc_json_props(uint32_t props)
+{
+	struct json_object *g = json_object_new_object();
+	char key[4];
+	int n;
+
+	for (n = 1; n <= 6; n++) {
+		snprintf(key, sizeof(key), "P%d", n);
+		qc_jadd_str(g, key, props & TCA_QVISOR_PROP_HOLDS(n) ? "yes" :
+			    props & TCA_QVISOR_PROP_APPROX(n) ? "approx" : "no");
+	}
+	return g;
+}
+
+static void qc_json_stats(struct json_object *o,
+			  const struct gnet_stats_basic *bs,
+			  const struct gnet_stats_queue *qs)
+{
+	qc_jadd_u64(o, "bytes", bs->bytes);
+	qc_jadd_u64(o, "packets", bs->packets);
+	qc_jadd_u64(o, "drops", qs->drops);
+	qc_jadd_u64(o, "overlimits", qs->overlimits);
+	qc_jadd_u64(o, "requeues", qs->requeues);
+	qc_jadd_u64(o, "backlog", qs->backlog);
+	qc_jadd_u64(o, "qlen", qs->qlen);
+}
+
+void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
+		   const struct qc_state *prev, double dt)
+{
+	const struct qc_qdisc *q = &st->q;
+	struct json_object *root = json_object_new_object();
+	struct json_object *jq = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	char h[16];
+	int k;
+
+	qc_jadd_str(root, "dev", dev);
+	qc_jadd_str(jq, "kind", "qvisor");
+	snprintf(h, sizeof(h), "%x:", TC_H_MAJ(q->handle) >> 16);
+	qc_jadd_str(jq, "handle", h);
+	qc_jadd_u64(jq, "rate", q->rate * 8);
+	qc_jadd_u64(jq, "limit", q->limit);
+	qc_jadd_u64(jq, "buckets", q->buckets);
+	qc_jadd_u64(jq, "slot", (uint64_t)q->slot * 1000);
+	qc_jadd_u64(jq, "default", q->defcls);
+	qc_jadd_str(jq, "backend", qc_backend_name(q->backend));
+	if (q->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		qc_jadd_u64(jq, "queues", q->queues);
+	json_object_object_add(jq, "partial",
+			       json_object_new_boolean(q->partial));
+	qc_jadd_u64(jq, "overlap", q->overlap);
+	qc_jadd_u64(jq, "flows", q->flows);
+	qc_jadd_u64(jq, "flow_idle", (uint64_t)q->flow_idle * 1000);
+	qc_jadd_str(jq, "policy", q->policy);
+	json_object_object_add(jq, "guarantees", qc_json_props(q->props));
+	qc_json_stats(jq, &q->bs, &q->qs);
+	if (q->has_xs) {
+		qc_jadd_u64(jq, "tenants", q->xs.tenants);
+		qc_jadd_u64(jq, "joint_width", q->xs.joint_width);
+		qc_jadd_u64(jq, "tiers", q->xs.tiers);
+		qc_jadd_u64(jq, "drop_pushout", q->xs.drop_pushout);
+		qc_jadd_u64(jq, "drop_limit", q->xs.drop_limit);
+		qc_jadd_u64(jq, "drop_tenant_limit", q->xs.drop_tenant_limit);
+		qc_jadd_u64(jq, "drop_admission", q->xs.drop_admission);
+		qc_jadd_u64(jq, "implicit_pkts", q->xs.implicit_pkts);
+	}
+	json_object_object_add(root, "qdisc", jq);
+	for (k = 0; k < st->ncl; k++) {
+		const struct qc_class *c = &st->cl[k];
+		struct json_object *t = json_object_new_object();
+		struct json_object *r = json_object_new_object();
+		char cls[16];
+		uint64_t pb;
+		bool found;
+
+		snprintf(cls, sizeof(cls), "%x:%x", TC_H_MAJ(c->classid) >> 16,
+			 TC_H_MIN(c->classid));
+		qc_jadd_str(t, "class", cls);
+		qc_jadd_str(t, "rank", qs_rank_name(c->rank));
+		if (c->rank == TCA_QVISOR_RANK_MARK)
+			qc_jadd_u64(t, "mask", c->mask);
+		if (c->rank == TCA_QVISOR_RANK_EDF)
+			qc_jadd_u64(t, "budget", c->budget);
+		qc_jadd_u64(r, "lo", c->lo);
+		qc_jadd_u64(r, "hi", c->hi);
+		json_object_object_add(t, "range", r);
+		qc_jadd_u64(t, "levels", c->levels);
+		qc_jadd_u64(t, "weight", c->weight);
+		qc_jadd_u64(t, "ceil", c->ceil * 8);
+		qc_jadd_u64(t, "burst", c->burst);
+		qc_jadd_u64(t, "limit", c->limit);
+		qc_json_stats(t, &c->bs, &c->qs);
+		/* measured over the interval, bits per second (0 first) */
+		pb = qc_prev_bytes(prev, c->classid, &found);
+		qc_jadd_u64(t, "rate", found && dt > 0 && c->bs.bytes >= pb ?
+			    (uint64_t)llround((double)(c->bs.bytes - pb) * 8 / dt) :
+			    0);
+		qc_jadd_pct(t, "target", qc_target(st, k) * 100);
+		if (c->has_xs) {
+			qc_jadd_pct(t, "share", c->xs.share_ppm / 1e4);
+			qc_jadd_u64(t, "tier", c->xs.tier);
+			qc_jadd_u64(t, "level", c->xs.level);
+			qc_jadd_u64(t, "offset", c->xs.offset);
+			qc_jadd_u64(t, "width", c->xs.width);
+			qc_jadd_u64(t, "rank_min", c->xs.rank_min);
+			qc_jadd_u64(t, "rank_max", c->xs.rank_max);
+			qc_jadd_u64(t, "joint_min", c->xs.joint_min);
+			qc_jadd_u64(t, "joint_max", c->xs.joint_max);
+			qc_jadd_u64(t, "clamped", c->xs.clamped);
+			qc_jadd_u64(t, "group_members", c->xs.group_members);
+			qc_jadd_u64(t, "drop_pushout", c->xs.drop_pushout);
+			qc_jadd_u64(t, "drop_limit", c->xs.drop_limit);
+			qc_jadd_u64(t, "drop_tenant_limit", c->xs.drop_tenant_limit);
+			qc_jadd_u64(t, "drop_admission", c->xs.drop_admission);
+			qc_jadd_u64(t, "inversions", c->xs.inversions);
+		}
+		json_object_array_add(arr, t);
+	}
+	json_object_object_add(root, "tenants", arr);
+	fprintf(f, "%s\n", json_object_to_json_string_ext(root,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+/* --- Prometheus text exposition format ---------------------------------- */
+
+/* a label value: backslash, double quote and newline escaped */
+static void qc_prom_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void qc_prom_head(FILE *f, const char *name, const char *type,
+			 const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void qc_prom_sample(FILE *f, const char *name, const char *dev,
+			   const char *cls, const char *reason, double v)
+{
+	fprintf(f, "%s{dev=\"", name);
+	qc_prom_label(f, dev);
+	fputc('"', f);
+	if (cls)
+		fprintf(f, ",class=\"%s\"", cls);
+	if (reason)
+		fprintf(f, ",reason=\"%s\"", reason);
+	if (v == floor(v) && fabs(v) < 1e15)
+		fprintf(f, "} %.0f\n", v);
+	else
+		fprintf(f, "} %.6g\n", v);
+}
+
+enum { QP_BYTES, QP_PACKETS, QP_DROPS, QP_BACKLOG_B, QP_BACKLOG_P,
+       QP_SHARE, QP_TARGET, QP_N };
+
+static double qc_prom_val(const struct qc_state *st, int k, int m,
+			  const char **reason, int r)
+{
+	const struct qc_class *c = &st->cl[k];
+
+	*reason = NULL;
+	switch (m) {
+	case QP_BYTES: return (double)c->bs.bytes;
+	case QP_PACKETS: return c->bs.packets;
+	case QP_DROPS: {
+		static const char *const rs[] = { "pushout", "limit",
+			"tenant_limit", "admission" };
+		const uint64_t v[] = { c->xs.drop_pushout, c->xs.drop_limit,
+			c->xs.drop_tenant_limit, c->xs.drop_admission };
+
+		*reason = rs[r];
+		return (double)v[r];
+	}
+	case QP_BACKLOG_B: return c->qs.backlog;
+	case QP_BACKLOG_P: return c->qs.qlen;
+	case QP_SHARE: return c->xs.share_ppm / 1e6;
+	default: return qc_target(st, k);
+	}
+}
+
+void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st)
+{
+	static const struct { const char *name, *type, *help; } m[QP_N] = {
+		{ "qvisor_tenant_bytes_total", "counter", "Bytes the tenant sent." },
+		{ "qvisor_tenant_packets_total", "counter", "Packets the tenant sent." },
+		{ "qvisor_tenant_drops_total", "counter", "Packets of the tenant dropped, by reason." },
+		{ "qvisor_tenant_backlog_bytes", "gauge", "Bytes of the tenant queued." },
+		{ "qvisor_tenant_backlog_packets", "gauge", "Packets of the tenant queued." },
+		{ "qvisor_tenant_share_ratio", "gauge", "The tenant's part of its group's bytes since the last configuration change (0..1)." },
+		{ "qvisor_tenant_target_ratio", "gauge", "The tenant's weight over its group's weights (0..1)." },
+	};
+	const struct qc_qdisc *q = &st->q;
+	const char *reason;
+	char cls[16];
+	int k, i, r;
+
+	qc_prom_head(f, "qvisor_qdisc_bytes_total", "counter", "Bytes the qvisor qdisc sent.");
+	qc_prom_sample(f, "qvisor_qdisc_bytes_total", dev, NULL, NULL, (double)q->bs.bytes);
+	qc_prom_head(f, "qvisor_qdisc_packets_total", "counter", "Packets the qvisor qdisc sent.");
+	qc_prom_sample(f, "qvisor_qdisc_packets_total", dev, NULL, NULL, q->bs.packets);
+	qc_prom_head(f, "qvisor_qdisc_drops_total", "counter", "Packets the qvisor qdisc dropped.");
+	qc_prom_sample(f, "qvisor_qdisc_drops_total", dev, NULL, NULL, q->qs.drops);
+	qc_prom_head(f, "qvisor_qdisc_backlog_packets", "gauge", "Packets queued in the qvisor qdisc.");
+	qc_prom_sample(f, "qvisor_qdisc_backlog_packets", dev, NULL, NULL, q->qs.qlen);
+	for (i = 0; i < QP_N; i++) {
+		if (!st->ncl)
+			break;
+		qc_prom_head(f, m[i].name, m[i].type, m[i].help);
+		for (k = 0; k < st->ncl; k++) {
+			snprintf(cls, sizeof(cls), "%x:%x",
+				 TC_H_MAJ(st->cl[k].classid) >> 16,
+				 TC_H_MIN(st->cl[k].classid));
+			for (r = 0; r < (i == QP_DROPS ? 4 : 1); r++) {
+				double v = qc_prom_val(st, k, i, &reason, r);
+
+				qc_prom_sample(f, m[i].name, dev, cls, reason, v);
+			}
+		}
+	}
+}
+
+void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
+		    const struct qc_state *prev, double dt)
+{
+	const struct qc_qdisc *q = &st->q;
+	char r[32], range[32], joint[32], seen[32];
+	int k;
+
+	fprintf(f, "qvisor %x: on %s", TC_H_MAJ(q->handle) >> 16, dev);
+	if (q->rate) {
+		qs_fmt_rate(r, sizeof(r), q->rate);
+		fprintf(f, " rate %s", r);
+	}
+	fprintf(f, " policy \"%s\": sent %llu bytes %u pkts, backlog %ub %up, dropped %u\n",
+	       q->policy, (unsigned long long)q->bs.bytes, q->bs.packets,
+	       q->qs.backlog, q->qs.qlen, q->qs.drops);
+	fprintf(f, "%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8s %s\n",
+	       "class", "tier", "level", "rank", "range", "joint",
+	       "seen ranks", "target", "share", "rate", "backlog", "drops",
+	       "sent");
+	for (k = 0; k < st->ncl; k++) {
+		const struct qc_class *c = &st->cl[k];
+		char cls[16], bl[24], tgt[16], shr[16];
+		uint64_t pb;
+		bool found;
+
+		pb = qc_prev_bytes(prev, c->classid, &found);
+		if (found && dt > 0 && c->bs.bytes >= pb)
+			qs_fmt_rate(r, sizeof(r),
+				    (uint64_t)((c->bs.bytes - pb) / dt));
+		else
+			snprintf(r, sizeof(r), "-");
+		snprintf(cls, sizeof(cls), "%x:%x", TC_H_MAJ(c->classid) >> 16,
+			 TC_H_MIN(c->classid));
+		snprintf(range, sizeof(range), "%u..%u", c->lo, c->hi);
+		snprintf(joint, sizeof(joint), "%u..%u", c->xs.offset,
+			 c->xs.offset + (c->xs.width ? c->xs.width - 1 : 0));
+		if (c->xs.rank_min || c->xs.rank_max || c->bs.packets)
+			snprintf(seen, sizeof(seen), "%u..%u", c->xs.rank_min,
+				 c->xs.rank_max);
+		else
+			snprintf(seen, sizeof(seen), "-");
+		snprintf(bl, sizeof(bl), "%ub/%up", c->qs.backlog, c->qs.qlen);
+		snprintf(tgt, sizeof(tgt), "%.1f%%", qc_target(st, k) * 100);
+		snprintf(shr, sizeof(shr), "%.1f%%", c->xs.share_ppm / 1e4);
+		fprintf(f, "%-8s %-4u %-5u %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8u %llu\n",
+		       cls, c->xs.tier, c->xs.level, qs_rank_name(c->rank),
+		       range, joint, seen, tgt, shr, r, bl, c->qs.drops,
+		       (unsigned long long)c->bs.bytes);
+	}
+}
+

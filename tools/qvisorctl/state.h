@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * qvisorctl: the configuration and statistics read from the kernel
+ * (qvisorctl.c) and their output as a table, JSON (json-c) and Prometheus
+ * text (output.c).  output.c has no netlink, so the host tests
+ * (selftests/host/test_output.c) feed it made-up states.
+ */
+#ifndef _QVISORCTL_STATE_H
+#define _QVISORCTL_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/gen_stats.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched_qvisor.h>
+
+struct qc_qdisc {
+	bool		found;
+	char		kind[32];
+	uint32_t	handle, parent;
+	/* qvisor options */
+	uint64_t	rate;
+	uint32_t	limit, buckets, slot, defcls, queues, overlap;
+	uint32_t	flows, flow_idle, props;
+	uint8_t		backend, partial;
+	uint8_t		split_gso;	/* QVISOR_SPLIT_GSO_*, if has_split_gso */
+	bool		has_split_gso;
+	char		policy[QVISOR_MAX_POLICY];
+	/* stats */
+	struct gnet_stats_basic bs;
+	struct gnet_stats_queue qs;
+	struct tc_qvisor_xstats xs;
+	bool		has_xs;
+};
+
+struct qc_class {
+	uint32_t	classid;
+	uint8_t		rank;
+	uint32_t	mask, lo, hi, levels, weight, burst, limit;
+	uint64_t	ceil, budget;
+	uint8_t		edf_mark;
+	struct gnet_stats_basic bs;
+	struct gnet_stats_queue qs;
+	struct tc_qvisor_cl_xstats xs;
+	bool		has_xs;
+};
+
+/* a dumped filter, kept whole for replay */
+struct qc_filter {
+	struct nlmsghdr	*h;
+	uint32_t	prio;
+};
+
+struct qc_state {
+	int			ifindex;
+	struct qc_qdisc		q;
+	int			ncl, capcl;
+	struct qc_class		*cl;	/* every class of the dump */
+	int			nfl, capfl;
+	struct qc_filter	*fl;	/* every filter of the dump */
+};
+
+
+/* output.c */
+void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
+		   const struct qc_state *prev, double dt);
+void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
+		    const struct qc_state *prev, double dt);
+void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st);
+
+#endif
