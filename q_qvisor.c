@@ -1000,7 +1000,12 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 	print_uint(PRINT_ANY, "rank_max", "..%u", st.rank_max);
 	print_uint(PRINT_ANY, "joint_min", " joint %u", st.joint_min);
 	print_uint(PRINT_ANY, "joint_max", "..%u", st.joint_max);
-	print_uint(PRINT_ANY, "clamped", " clamped %u", st.clamped);
+	/* the 64-bit count from kernels that have it */
+	if (RTA_PAYLOAD(xstats) >= sizeof(st))
+		print_lluint(PRINT_ANY, "clamped", " clamped %llu",
+			     st.clamped_pkts);
+	else
+		print_uint(PRINT_ANY, "clamped", " clamped %u", st.clamped);
 	print_nl();
 	print_uint(PRINT_ANY, "group_members", "  group %u", st.group_members);
 	print_float(PRINT_ANY, "share", " share %.2f%%",
@@ -1017,7 +1022,8 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 		     st.drop_tenant_limit);
 	print_lluint(PRINT_ANY, "inversions", " inversions %llu",
 		     st.inversions);
-	if (RTA_PAYLOAD(xstats) >= sizeof(st)) {
+	if (RTA_PAYLOAD(xstats) >=
+	    (size_t)((char *)&st.clamped_pkts - (char *)&st)) {
 		print_lluint(PRINT_ANY, "unpifoness", " unpifoness %llu",
 			     st.unpifoness);
 		print_lluint(PRINT_ANY, "drop_admission", " admission %llu",

@@ -175,7 +175,7 @@ struct qvisor_class {
 	u32				rank_max;
 	u32				joint_min;
 	u32				joint_max;
-	u32				clamped;
+	u64				clamped;
 	u64				drop_pushout;
 	u64				drop_limit;
 	u64				drop_tenant_limit;
@@ -2501,7 +2501,8 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	st.rank_max = cl->rank_max;
 	st.joint_min = cl->joint_min;
 	st.joint_max = cl->joint_max;
-	st.clamped = cl->clamped;
+	st.clamped = min_t(u64, cl->clamped, U32_MAX);
+	st.clamped_pkts = cl->clamped;
 	st.drop_pushout = cl->drop_pushout;
 	st.drop_limit = cl->drop_limit;
 	st.drop_tenant_limit = cl->drop_tenant_limit;

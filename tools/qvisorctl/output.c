@@ -191,7 +191,8 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 			qc_jadd_u64(t, "rank_max", c->xs.rank_max);
 			qc_jadd_u64(t, "joint_min", c->xs.joint_min);
 			qc_jadd_u64(t, "joint_max", c->xs.joint_max);
-			qc_jadd_u64(t, "clamped", c->xs.clamped);
+			qc_jadd_u64(t, "clamped", c->xs.clamped_pkts ?
+				    c->xs.clamped_pkts : c->xs.clamped);
 			qc_jadd_u64(t, "group_members", c->xs.group_members);
 			qc_jadd_u64(t, "drop_pushout", c->xs.drop_pushout);
 			qc_jadd_u64(t, "drop_limit", c->xs.drop_limit);

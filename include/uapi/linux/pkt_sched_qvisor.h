@@ -196,7 +196,9 @@ struct tc_qvisor_cl_xstats {
 	__u32	rank_max;		/*   the transform), 0/0 if none */
 	__u32	joint_min;		/* observed joint ranks (after */
 	__u32	joint_max;		/*   the transform) */
-	__u32	clamped;		/* packets whose rank was clamped */
+	__u32	clamped;		/* packets whose rank was clamped,
+					 * saturating: see clamped_pkts
+					 */
 	__u32	quantum;		/* bytes per credit round, 0 = none */
 	__u32	deferred;		/* packets waiting for credit/tokens */
 	__u32	share_ppm;		/* of its group's bytes since the
@@ -217,6 +219,7 @@ struct tc_qvisor_cl_xstats {
 	__u64	unpifoness;		/* sum of the rank differences of the
 					 * inversions
 					 */
+	__u64	clamped_pkts;		/* packets whose rank was clamped */
 };
 
 #endif
