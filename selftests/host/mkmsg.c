@@ -243,7 +243,7 @@ static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
 		.group_members = 2, .share_ppm = 600000, .quantum = 2280,
 		.credit = -120, .tokens = 4000, .deferred = 6,
 		.rank_min = 3, .rank_max = 9, .joint_min = 64,
-		.joint_max = 66, .clamped = 5,
+		.joint_max = 66, .clamped = 5, .clamped_pkts = 5,
 		.drop_pushout = 21, .drop_limit = 22, .drop_tenant_limit = 23,
 		.inversions = 24, .drop_admission = 25, .unpifoness = 26,
 	};
