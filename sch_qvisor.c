@@ -517,6 +517,18 @@ static bool qvisor_queue_backend(const struct qvisor_sched_data *q)
 	return q->backend != TCA_QVISOR_BACKEND_PIFO;
 }
 
+/* The joint rank of @rank under @cl's current transform; the fifo
+ * backend ranks nothing, every packet is 0.  Used at enqueue, when a
+ * deferred packet is admitted, and when a change re-places packets.
+ */
+static u32 qvisor_joint(const struct qvisor_sched_data *q,
+			const struct qvisor_class *cl, u32 rank)
+{
+	if (q->backend == TCA_QVISOR_BACKEND_FIFO)
+		return 0;
+	return qv_xform_apply(&cl->xf, rank);
+}
+
 /* Where in q->ba a packet of @cl with joint rank @joint goes: its bucket
  * on pifo; on sppifo a queue of its tier's range, chosen by SP-PIFO
  * (@adapt: the packet is admitted, update the bounds; else only look);
@@ -633,9 +645,8 @@ static void qvisor_release(struct qvisor_sched_data *q,
 	while (cl->dq_qlen && qvisor_eligible(cl)) {
 		skb = qv_ba_pop_first(&cl->dq);
 		cl->dq_qlen--;
-		if (q->backend != TCA_QVISOR_BACKEND_FIFO)
-			qvisor_skb_cb(skb)->joint =
-				qv_xform_apply(&cl->xf, qvisor_skb_cb(skb)->rank);
+		qvisor_skb_cb(skb)->joint =
+			qvisor_joint(q, cl, qvisor_skb_cb(skb)->rank);
 		qvisor_admit(q, cl, skb);
 	}
 	qvisor_park(q, cl, now);
@@ -802,8 +813,7 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	struct qvisor_skb_cb *cb;
 	u32 joint;
 
-	joint = q->backend == TCA_QVISOR_BACKEND_FIFO ? 0 :
-		qv_xform_apply(&cl->xf, rank);
+	joint = qvisor_joint(q, cl, rank);
 	qvisor_note_rank(cl, rank, joint);
 
 	if (q->backend == TCA_QVISOR_BACKEND_AIFO &&
@@ -1163,8 +1173,7 @@ static u32 qvisor_replace(struct qvisor_sched_data *q, struct qv_barray *to)
 		next = skb->next;
 		cb = qvisor_skb_cb(skb);
 		cl = q->slots[cb->slot];
-		if (q->backend != TCA_QVISOR_BACKEND_FIFO)
-			cb->joint = qv_xform_apply(&cl->xf, cb->rank);
+		cb->joint = qvisor_joint(q, cl, cb->rank);
 		cl->inv_valid = false;
 		idx = qvisor_be_index(q, cl, cb->joint, true);
 		qv_ba_push(to, idx, skb);
@@ -1187,8 +1196,7 @@ static void qvisor_replace_deferred(struct qvisor_sched_data *q,
 		skb = next;
 		next = skb->next;
 		cb = qvisor_skb_cb(skb);
-		if (q->backend != TCA_QVISOR_BACKEND_FIFO)
-			cb->joint = qv_xform_apply(&cl->xf, cb->rank);
+		cb->joint = qvisor_joint(q, cl, cb->rank);
 		qv_ba_push(&cl->dq, qvisor_dq_index(cl, cb->joint), skb);
 	}
 }
