@@ -29,22 +29,17 @@ pifo_order() {
 
 # send SPEC [IDLE_MS]: blocker + SPEC; arrivals in $OUT/got
 send() {
-	local spec=$1 n rpid
+	local spec=$1 n
 	n=$(echo "$spec" | tr ',' '\n' | wc -l)
-	rm -f "$OUT/ready"
-	$IP netns exec $NS qvrecv -p 5000,5001,5002,5003 -n "$n" \
-		-i "${2:-3000}" -r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
-	rpid=$!
-	if ! wait_for 5 test -f "$OUT/ready"; then
-		kill $rpid 2>/dev/null
+	if ! start_recv "$n" "${2:-3000}"; then
 		echo "qvrecv did not start: $(cat "$OUT/recv.err")" >"$OUT/got"
 		return 1
 	fi
 	if ! qvsend -d $DST -B $BLOCKER "$spec" 2>"$OUT/send.err"; then
-		kill $rpid 2>/dev/null
+		kill $RPID 2>/dev/null
 		return 1
 	fi
-	wait $rpid
+	wait $RPID
 }
 
 # run_order NAME SPEC EXPECTED

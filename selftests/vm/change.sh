@@ -24,15 +24,6 @@ on_exit "rm -rf $OUT"
 
 udp_test_setup "change tests"
 
-# start_recv N: qvrecv for N packets on the tenant ports, in the background
-start_recv() {
-	rm -f "$OUT/ready"
-	$IP netns exec $NS qvrecv -p 5000,5001,5002,5003 -n "$1" -i 4000 \
-		-r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
-	RPID=$!
-	wait_for 5 test -f "$OUT/ready"
-}
-
 # change_order NAME SPEC EXPECTED CHANGE-CMD...: SPEC queued behind a
 # blocker, CHANGE-CMD run while it waits, then the arrival order must be
 # EXPECTED and the qdisc must have counted the queued packets re-placed.
@@ -41,9 +32,8 @@ change_order() {
 	shift 3
 	n=$(echo "$spec" | tr ',' '\n' | wc -l)
 	r0=$(replaced)
-	if ! start_recv "$n"; then
+	if ! start_recv "$n" 4000; then
 		tap_fail "$name" "qvrecv did not start: $(cat "$OUT/recv.err")"
-		kill $RPID 2>/dev/null
 		return 1
 	fi
 	if ! qvsend -d $DST -B $BLOCKER "$spec" 2>"$OUT/send.err"; then
@@ -123,7 +113,7 @@ SPEC4B="5001:prio=15,5002:prio=63,5001:prio=14,5002:prio=60"
 if setup_qdisc policy "1 + 2 >> 3" &&
 	add_class 1 rank prio range 0 15 levels 16 &&
 	add_class 3 rank prio range 0 15 levels 16; then
-	if start_recv 9 && qvsend -d $DST -B $BLOCKER "$SPEC4A" 2>"$OUT/send.err"; then
+	if start_recv 9 4000 && qvsend -d $DST -B $BLOCKER "$SPEC4A" 2>"$OUT/send.err"; then
 		printf '%s\n' \
 			"class add dev $DEV parent 1: classid 1:2 qvisor rank prio range 0 63 levels 64" \
 			"filter add dev $DEV parent 1: protocol ip prio 1 u32 match ip dport 5002 0xffff classid 1:2" \

@@ -181,6 +181,20 @@ add_class() {
 			match ip dport $((5000 + minor)) 0xffff classid 1:$minor
 }
 
+# start_recv N [IDLE_MS]: qvrecv in netns $NS in the background, for N
+# packets on the tenant ports 5000-5003 (idle timeout IDLE_MS, default
+# 3000), "seq tenant rank" lines to $OUT/got; RPID is its pid.  Fails,
+# and stops it, when it is not ready within 5 s.
+start_recv() {
+	rm -f "$OUT/ready"
+	$IP netns exec $NS qvrecv -p 5000,5001,5002,5003 -n "$1" \
+		-i "${2:-3000}" -r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
+	RPID=$!
+	wait_for 5 test -f "$OUT/ready" && return 0
+	kill $RPID 2>/dev/null
+	return 1
+}
+
 # sent_list SPEC: "seq tenant rank" of every packet of a qvsend SPEC
 sent_list() {
 	echo "$1" | tr ',' '\n' | awk -F'[:=]' '{ print NR, $1 - 5000, $3 }'

@@ -27,25 +27,20 @@ udp_test_setup "order tests"
 # blocker, compare the arrival order with EXPECTED (lines "seq tenant
 # rank"); N packets to wait for (default: one per item of SPEC).
 run_order() {
-	local name=$1 spec=$2 expected=$3 n=${4:-} rpid
+	local name=$1 spec=$2 expected=$3 n=${4:-}
 	shift 3
 	if [ $# -gt 0 ]; then shift; fi
 	[ -n "$n" ] || n=$(echo "$spec" | tr ',' '\n' | wc -l)
-	rm -f "$OUT/ready"
-	$IP netns exec $NS qvrecv -p 5000,5001,5002,5003 -n "$n" -i 3000 \
-		-r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
-	rpid=$!
-	if ! wait_for 5 test -f "$OUT/ready"; then
+	if ! start_recv "$n"; then
 		tap_fail "$name" "qvrecv did not start: $(cat "$OUT/recv.err")"
-		kill $rpid 2>/dev/null
 		return 1
 	fi
 	if ! qvsend -d $DST -B $BLOCKER "$@" "$spec" 2>"$OUT/send.err"; then
 		tap_fail "$name" "qvsend failed: $(cat "$OUT/send.err")"
-		kill $rpid 2>/dev/null
+		kill $RPID 2>/dev/null
 		return 1
 	fi
-	wait $rpid
+	wait $RPID
 	order_result "$name" "$spec" "$expected"
 }
 
