@@ -89,6 +89,9 @@
 #include "qvisor/aifo.h"
 #include "qvisor/qmap.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/qvisor.h>
+
 #define QVISOR_IMPLICIT_SLOT	QVISOR_MAX_TENANTS
 #define QVISOR_RATE_SLACK_NS	NSEC_PER_MSEC
 #define QVISOR_RATE_CATCHUP_NS	(100 * NSEC_PER_MSEC)
@@ -654,6 +657,12 @@ static void qvisor_release(struct qvisor_sched_data *q,
 	qvisor_park(q, cl, now);
 }
 
+/* The qdisc's handle, for the tracepoints of functions without @sch */
+static u32 qvisor_handle(const struct qvisor_sched_data *q)
+{
+	return q->watchdog.qdisc->handle;
+}
+
 /* A group with nothing left in the PIFO starts a new round if tenants of
  * it wait for credit: it skips as many rounds as the closest of them
  * needs, so at least one packet is admitted.
@@ -674,6 +683,7 @@ static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
 	}
 	g->round += max(k, 1U);
 	q->stat_rounds += max(k, 1U);
+	trace_qvisor_round(qvisor_handle(q), (u32)(g - q->groups), g->round);
 	list_splice_init(&g->waiting, &batch);
 	list_for_each_entry_safe(cl, tmp, &batch, dlist) {
 		qvisor_sync(cl, now);
@@ -724,6 +734,9 @@ static void qvisor_drop_pushed(struct Qdisc *sch, struct qvisor_class *cl,
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 
+	trace_qvisor_drop(sch->handle, TC_H_MIN(cl->common.classid),
+			  qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
+			  QVISOR_DROP_PUSHOUT);
 	q->pushed_pkts++;
 	q->pushed_bytes += qdisc_pkt_len(skb);
 	qvisor_unaccount(sch, cl, skb);
@@ -799,8 +812,11 @@ static bool qvisor_make_room(struct Qdisc *sch, struct qvisor_class *cl,
 
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 			   struct qvisor_class *cl, u64 *cl_ctr, u64 *q_ctr,
-			   struct sk_buff **to_free)
+			   int reason, struct sk_buff **to_free)
 {
+	trace_qvisor_drop(sch->handle, TC_H_MIN(cl->common.classid),
+			  qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
+			  reason);
 	cl->qstats.drops++;
 	(*cl_ctr)++;
 	(*q_ctr)++;
@@ -817,23 +833,28 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 
 	joint = qvisor_joint(q, cl, rank);
 	qvisor_note_rank(cl, rank, joint);
+	cb = qvisor_skb_cb(skb);
+	cb->rank = rank;
+	cb->joint = joint;
 
 	if (q->backend == QVISOR_BACKEND_AIFO &&
 	    !qv_aifo_admit(&q->aifo, joint, sch->q.qlen, sch->limit,
 			   QV_AIFO_DEF_K))
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_admission,
-				       &q->stat_drop_admission, to_free);
+				       &q->stat_drop_admission,
+				       QVISOR_DROP_ADMISSION, to_free);
 	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
-				       &q->stat_drop_tenant_limit, to_free);
+				       &q->stat_drop_tenant_limit,
+				       QVISOR_DROP_TENANT_LIMIT, to_free);
 	if (unlikely(sch->q.qlen >= sch->limit) &&
 	    !qvisor_make_room(sch, cl, joint, to_free))
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
-				       &q->stat_drop_limit, to_free);
+				       &q->stat_drop_limit, QVISOR_DROP_LIMIT,
+				       to_free);
 
-	cb = qvisor_skb_cb(skb);
-	cb->rank = rank;
-	cb->joint = joint;
+	trace_qvisor_enqueue(sch->handle, TC_H_MIN(cl->common.classid), rank,
+			     joint, sch->q.qlen);
 	cb->slot = cl->slot;
 	cb->seq = q->seq++;
 	if (!sch->q.qlen)
@@ -965,6 +986,9 @@ static void qvisor_count_inversion(struct qvisor_sched_data *q,
 		/* queue backends: include/qvisor/qmap.h, qv_inv_depart() */
 		d = qv_inv_depart(&cl->qinv, cb->rank, cb->seq, q->seq);
 		if (d) {
+			trace_qvisor_inversion(qvisor_handle(q),
+					       TC_H_MIN(cl->common.classid),
+					       cb->rank, d);
 			cl->inversions++;
 			q->stat_inversions++;
 			cl->unpifoness += d;
@@ -974,6 +998,9 @@ static void qvisor_count_inversion(struct qvisor_sched_data *q,
 	}
 	if (cl->inv_valid && cl->inv_joint == cb->joint &&
 	    cb->rank < cl->inv_rank && (s32)(cb->seq - cl->inv_seq) < 0) {
+		trace_qvisor_inversion(qvisor_handle(q),
+				       TC_H_MIN(cl->common.classid), cb->rank,
+				       cl->inv_rank - cb->rank);
 		cl->inversions++;
 		q->stat_inversions++;
 		cl->unpifoness += cl->inv_rank - cb->rank;
@@ -1038,6 +1065,9 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 		return NULL;
 	skb = qvisor_ba_pop_first(q);
 	cl = qvisor_slot_class(q, skb);
+	trace_qvisor_dequeue(sch->handle, TC_H_MIN(cl->common.classid),
+			     qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
+			     sch->q.qlen - 1);
 	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
 	qvisor_left(cl);
@@ -1513,8 +1543,13 @@ static bool qvisor_commit_plan(struct qvisor_sched_data *q,
  */
 static void qvisor_replace_all(struct qvisor_sched_data *q, bool changed)
 {
+	u32 n = 0;
+
 	if (changed && !qv_ba_empty(&q->ba))
-		q->stat_replaced += qvisor_replace(q, &q->ba);
+		n = qvisor_replace(q, &q->ba);
+	q->stat_replaced += n;
+	trace_qvisor_synth(qvisor_handle(q), q->ntenants, q->width, q->tiers,
+			   n);
 }
 
 static void qvisor_setup_credits(struct qvisor_sched_data *q,
