@@ -22,8 +22,8 @@ if ! qvisor_loaded; then
 fi
 modprobe dummy 2>/dev/null
 
-# run_cmds KEY I: the commands of .[I].KEY, each through sh as tdc does;
-# prints the failing one
+# run_cmds CMDS: each line of CMDS through the shell, as tdc does; prints
+# the failing one
 run_cmds() {
 	local cmd
 	while IFS= read -r cmd; do
@@ -32,21 +32,21 @@ run_cmds() {
 			echo "$cmd"
 			return 1
 		fi
-	done <<<"$(jq -r ".[$2].$1[]?" "$JSON")"
+	done <<<"$1"
 }
 
 n=$(jq length "$JSON")
 for ((i = 0; i < n; i++)); do
-	id=$(jq -r ".[$i].id" "$JSON")
-	name="$id $(jq -r ".[$i].name" "$JSON")"
-	if bad=$(run_cmds setup "$i"); then
-		cmd=$(jq -r ".[$i].cmdUnderTest" "$JSON")
+	# one jq per case (jq is slow under TCG): its fields as shell words
+	eval "$(jq -r --argjson i "$i" '.[$i] | @sh "id=\(.id) name=\(.name)
+		setup=\(.setup | join("\n")) teardown=\(.teardown | join("\n"))
+		cmd=\(.cmdUnderTest) want=\(.expExitCode) verify=\(.verifyCmd)
+		pat=\(.matchPattern) cnt=\(.matchCount)"' "$JSON")"
+	name="$id $name"
+	if bad=$(run_cmds "$setup"); then
 		out=$(eval "$cmd" 2>&1)
 		rc=$?
-		want=$(jq -r ".[$i].expExitCode" "$JSON")
-		vout=$(eval "$(jq -r ".[$i].verifyCmd" "$JSON")" 2>&1)
-		pat=$(jq -r ".[$i].matchPattern" "$JSON")
-		cnt=$(jq -r ".[$i].matchCount" "$JSON")
+		vout=$(eval "$verify" 2>&1)
 		got=$(grep -oE -- "$pat" <<<"$vout" | wc -l)
 		if [ "$rc" != "$want" ]; then
 			tap_fail "$name" "command: $cmd" "exit status $rc, expected $want" "$out"
@@ -59,7 +59,7 @@ for ((i = 0; i < n; i++)); do
 	else
 		tap_fail "$name" "setup failed: $bad"
 	fi
-	run_cmds teardown "$i" >/dev/null
+	run_cmds "$teardown" >/dev/null
 	ip link del "$DUMMY" 2>/dev/null
 done
 tap_done
