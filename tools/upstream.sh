@@ -260,7 +260,8 @@ tree=$WORK/linux-tree
 rm -rf "$tree"
 # a private copy: hard links for the untouched files, real copies where
 # the patches write (patch breaks the links it touches)
-cp -al "$src" "$tree" || die "copying the kernel tree failed"
+cp -al "$src" "$tree" 2>/dev/null || { rm -rf "$tree"; cp -a "$src" "$tree"; } ||
+	die "copying the kernel tree failed"
 log=$WORK/apply.log
 if (cd "$tree" && for p in "$OUT"/kernel/0*.patch; do
 		case $p in *0000-cover-letter.patch) continue ;; esac
