@@ -1295,7 +1295,9 @@ static void qc_cache_links(struct nl_cache *cache)
 		const char *alias = rtnl_link_get_ifalias(l);
 		struct qs_link *q = &qc_lk[qc_nlk];
 
-		if (!name || strlen(name) >= sizeof(q->name) || qc_nlk >= n)
+		/* bridge ports also come as AF_BRIDGE objects: one each */
+		if (!name || strlen(name) >= sizeof(q->name) || qc_nlk >= n ||
+		    rtnl_link_get_family(l) != AF_UNSPEC)
 			continue;
 		q->ifindex = rtnl_link_get_ifindex(l);
 		strcpy(q->name, name);
@@ -1334,53 +1336,47 @@ static void qc_bindings(const struct qs_spec *sp, char *buf, size_t n)
 	}
 }
 
-/* log what moved between two binding strings */
-static void qc_log_moves(const struct qs_spec *sp, const char *old,
-			 const char *now)
+/* is the binding token tok ("NAME:IFINDEX=MINOR ") in the string b? */
+static bool qc_has_tok(const char *b, const char *tok)
 {
-	char tok[64], *end;
 	const char *p;
-	int k;
 
-	for (p = now; *p; p = end + 1) {
+	for (p = strstr(b, tok); p; p = strstr(p + 1, tok))
+		if (p == b || p[-1] == ' ')
+			return true;
+	return false;
+}
+
+/* log, one line each, the bindings of a that b does not have */
+static void qc_log_diff(const struct qs_spec *sp, const char *a,
+			const char *b, bool added)
+{
+	char tok[64], name[32];
+	const char *p, *end;
+	unsigned int minor;
+	int idx, k;
+
+	for (p = a; *p; p = end + 1) {
 		end = strchr(p, ' ');
-		if (!end || (size_t)(end - p) >= sizeof(tok))
+		if (!end || (size_t)(end - p) + 2 > sizeof(tok))
 			break;
-		memcpy(tok, p, (size_t)(end - p));
-		tok[end - p] = ' ';
+		memcpy(tok, p, (size_t)(end - p) + 1);
 		tok[end - p + 1] = '\0';
-		if (!strstr(old, tok) || (old != strstr(old, tok) &&
-					   strstr(old, tok)[-1] != ' ')) {
-			uint32_t minor = (uint32_t)strtoul(strchr(tok, '=') + 1,
-							   NULL, 16);
-
-			for (k = 0; k < sp->ntenants; k++)
-				if (sp->t[k].minor == minor)
-					break;
-			*strchr(tok, '=') = '\0';
-			*strchr(tok, ':') = ' ';
-			qc_wlog("device %s (ifindex %s) -> tenant %s class %x:%x%s",
-				tok, strchr(tok, ' ') + 1,
+		if (qc_has_tok(b, tok) ||
+		    sscanf(tok, "%31[^:]:%d=%x", name, &idx, &minor) != 3)
+			continue;
+		for (k = 0; k < sp->ntenants; k++)
+			if (sp->t[k].minor == minor)
+				break;
+		if (added)
+			qc_wlog("device %s (ifindex %d) -> tenant %s class %x:%x%s",
+				name, idx,
 				k < sp->ntenants ? sp->t[k].name : "?",
 				sp->handle, minor,
 				k >= sp->ndeclared ? " (template)" : "");
-		}
-	}
-	for (p = old; *p; p = end + 1) {
-		char name[32];
-
-		end = strchr(p, ' ');
-		if (!end || (size_t)(end - p) >= sizeof(tok))
-			break;
-		memcpy(tok, p, (size_t)(end - p + 1));
-		tok[end - p + 1] = '\0';
-		if (strstr(now, tok) && (now == strstr(now, tok) ||
-					 strstr(now, tok)[-1] == ' '))
-			continue;
-		snprintf(name, sizeof(name), "%.*s",
-			 (int)(strchr(tok, '=') - tok), tok);
-		*strchr(name, ':') = ' ';
-		qc_wlog("device %s gone or moved: its old filters go", name);
+		else
+			qc_wlog("device %s (ifindex %d) gone: its filter for class %x:%x goes",
+				name, idx, sp->handle, minor);
 	}
 }
 
@@ -1483,8 +1479,10 @@ static int qc_watch(const char *path)
 		}
 		if (why) {
 			t0 = qc_now();
-			if (applied && strcmp(bnow, bold))
-				qc_log_moves(&next, bold, bnow);
+			if (applied && strcmp(bnow, bold)) {
+				qc_log_diff(&cur, bold, bnow, false);
+				qc_log_diff(&next, bnow, bold, true);
+			}
 			if (qc_apply(&next, false)) {
 				qc_wlog("apply failed (%s): retrying", why);
 				applied = false;
