@@ -66,6 +66,8 @@ TC_LIB_DIR := /usr/lib/tc
 endif
 MANDIR ?= /usr/share/man
 SBINDIR ?= /usr/sbin
+# systemd's unit directory (qvisor@.service)
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 
 UAPI_H := $(wildcard include/uapi/linux/*.h)
 CORE_H := $(wildcard include/qvisor/*.h)
@@ -91,7 +93,7 @@ TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
 	out/tools/qvfct
 
-.PHONY: all module plugin tools install install-user uninstall modules_install dkms-src \
+.PHONY: all module plugin tools install install-user uninstall unit-verify modules_install dkms-src \
 	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile \
 	check checkpatch plugin-symcheck tc-version-check plugin-test vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm
@@ -223,9 +225,28 @@ modules_install: module
 	@if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a $(KREL); fi
 
 MAN_PAGES := $(wildcard Documentation/qvisorctl.8 Documentation/tc-qvisor.8)
-install-user: plugin out/tools/qvisorctl
+# the unit names qvisorctl where it is installed
+out/systemd/qvisor@.service: tools/systemd/qvisor@.service.in
+	@mkdir -p out/systemd
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+
+# systemd-analyze verify of the unit (its ExecStart must exist: the
+# freshly built qvisorctl stands in for the installed one)
+unit-verify: out/systemd/qvisor@.service out/tools/qvisorctl
+	@command -v systemd-analyze >/dev/null || { echo "unit-verify: no systemd-analyze, skipped"; exit 0; }; \
+	mkdir -p out/systemd/verify; \
+	sed 's|$(SBINDIR)/qvisorctl|$(CURDIR)/out/tools/qvisorctl|g; s|^ConditionPathExists=.*||' \
+		$< >out/systemd/verify/qvisor@test.service; \
+	out=$$(systemd-analyze verify --man=no out/systemd/verify/qvisor@test.service 2>&1); \
+	rc=$$?; [ -z "$$out" ] || echo "$$out"; \
+	[ $$rc = 0 ] && [ -z "$$out" ] && echo "unit-verify: qvisor@.service ok (systemd-analyze verify)"
+
+install-user: plugin out/tools/qvisorctl out/systemd/qvisor@.service
 	install -D -m 0644 q_qvisor.so $(DESTDIR)$(TC_LIB_DIR)/q_qvisor.so
 	install -D -m 0755 out/tools/qvisorctl $(DESTDIR)$(SBINDIR)/qvisorctl
+	install -D -m 0644 out/systemd/qvisor@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/qvisor@.service
+	install -d -m 0755 $(DESTDIR)/etc/qvisor
 	for m in $(MAN_PAGES); do \
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m) || exit 1; \
 	done
@@ -234,7 +255,9 @@ install: modules_install install-user
 
 uninstall:
 	rm -f $(DESTDIR)$(TC_LIB_DIR)/q_qvisor.so $(DESTDIR)$(SBINDIR)/qvisorctl \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/qvisor@.service \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
+	-rmdir $(DESTDIR)/etc/qvisor 2>/dev/null
 	@if [ -n "$(KREL)" ]; then \
 		for d in updates extra; do \
 			for f in $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$$d/sch_qvisor.ko*; do \
