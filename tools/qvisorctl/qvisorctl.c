@@ -1279,6 +1279,15 @@ static void qc_wlog(const char *fmt, ...)
 	fflush(stdout);
 }
 
+static int qc_link_cmp(const void *a, const void *b)
+{
+	return ((const struct qs_link *)a)->ifindex -
+	       ((const struct qs_link *)b)->ifindex;
+}
+
+/* the devices of the link cache, by ifindex (the cache's own order moves
+ * when an object is updated)
+ */
 static void qc_cache_links(struct nl_cache *cache)
 {
 	struct nl_object *o;
@@ -1305,6 +1314,7 @@ static void qc_cache_links(struct nl_cache *cache)
 			snprintf(q->alias, sizeof(q->alias), "%s", alias);
 		qc_nlk++;
 	}
+	qsort(qc_lk, (size_t)qc_nlk, sizeof(*qc_lk), qc_link_cmp);
 }
 
 /* which tenant each device's packets go to: "NAME:IFINDEX=MINOR ..." in
