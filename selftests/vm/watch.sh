@@ -11,6 +11,8 @@
 # - the qdisc deleted by hand is restored within 1 s;
 # - 100 tap create/delete cycles leave no filter or class behind;
 # - SIGHUP applies a changed weight in place (counters kept);
+# - readiness (Type=notify): READY=1 after the first apply, RELOADING=1
+#   then READY=1 around a reload (tools/qvnotify plays systemd);
 # - SIGTERM exits 0 and leaves the configuration in place.
 . "$(dirname "$0")/lib.sh"
 
@@ -117,7 +119,15 @@ nfilters() {
 tap_check "bridge with taps and an uplink" setup || tap_done
 mac=$($IP -n qv-wsink link show wup1 | awk '/ether/ { print $2 }')
 
-"$CTL" watch "$OUT/vms.spec" >"$OUT/watch.log" 2>&1 &
+# systemd's side of Type=notify (tools/qvnotify)
+NOTIFY=""
+if command -v qvnotify >/dev/null; then
+	qvnotify "$OUT/notify.sock" 120 >"$OUT/notify.log" 2>&1 &
+	NPID=$!
+	on_exit "kill $NPID"
+	wait_for 2 test -S "$OUT/notify.sock" && NOTIFY=$OUT/notify.sock
+fi
+NOTIFY_SOCKET=$NOTIFY "$CTL" watch "$OUT/vms.spec" >"$OUT/watch.log" 2>&1 &
 WPID=$!
 on_exit "kill $WPID"
 if wait_for 5 sh -c "$TC class show dev $UP | grep -q '1:100 '"; then
@@ -126,6 +136,14 @@ else
 	tap_fail "watch applied the spec" "$(cat "$OUT/watch.log")" \
 		"$($TC class show dev $UP)"
 	tap_done
+fi
+
+if [ -z "$NOTIFY" ]; then
+	tap_skip "sd_notify readiness" "no qvnotify"
+elif wait_for 2 grep -q "READY=1" "$OUT/notify.log"; then
+	tap_ok "sd_notify: READY=1 once applied ($(head -n 1 "$OUT/notify.log"))"
+else
+	tap_fail "sd_notify: READY=1 once applied" "$(cat "$OUT/notify.log")"
 fi
 
 # the MAC match, and the name match before any re-creation
@@ -243,6 +261,14 @@ if wait_for 2 sh -c "$TC class show dev $UP classid 1:1 | grep -q 'weight 70'" &
 else
 	tap_fail "SIGHUP applies the new weight in place" \
 		"$($TC -s class show dev $UP classid 1:1)" "$(tail -n 5 "$OUT/watch.log")"
+fi
+
+if [ -n "$NOTIFY" ]; then
+	if wait_for 2 sh -c "grep -A1 RELOADING=1 $OUT/notify.log | grep -q READY=1"; then
+		tap_ok "sd_notify: RELOADING=1 then READY=1 around the reload"
+	else
+		tap_fail "sd_notify around the reload" "$(cat "$OUT/notify.log")"
+	fi
 fi
 
 # 6. SIGTERM: exits 0, the configuration stays

@@ -1399,8 +1399,9 @@ static int qc_watch(const char *path)
 	struct qc_state st = { 0 };
 	struct sigaction sa = { 0 };
 	bool reload = true, applied = false, waiting = false;
-	int events = 0, seen = -1, err, k, have, ifindex;
-	double t0;
+	bool need_ready = true, ever = false;
+	int events = 0, seen = -1, fail_seen = 0, err, k, have, ifindex;
+	double t0, failed_at = 0;
 
 	if (qs_parse_file(&base, path)) {
 		fprintf(stderr, "qvisorctl: %s\n", base.err);
@@ -1431,8 +1432,11 @@ static int qc_watch(const char *path)
 		if (qc_sig_hup) {
 			qc_sig_hup = 0;
 			qc_notify("RELOADING=1");
+			need_ready = true;
 			if (qs_parse_file(&next, path)) {
 				qc_wlog("SIGHUP: %s: kept the running spec", next.err);
+				qc_notify("READY=1\nSTATUS=reload refused: bad spec, the running one kept");
+				need_ready = false;
 			} else {
 				memcpy(&base, &next, sizeof(base));
 				base.pol.ent = base.ent;
@@ -1449,6 +1453,9 @@ static int qc_watch(const char *path)
 			goto wait;
 		}
 		waiting = false;
+		if (failed_at && events == fail_seen && !reload &&
+		    qc_now() - failed_at < 5)
+			goto wait;
 		if (events != seen || reload || !applied) {
 			seen = events;
 			qc_cache_links(links);
@@ -1494,11 +1501,23 @@ static int qc_watch(const char *path)
 				qc_log_diff(&next, bnow, bold, true);
 			}
 			if (qc_apply(&next, false)) {
-				qc_wlog("apply failed (%s): retrying", why);
+				/* again at the next link event, or in 5 s */
+				qc_wlog("apply failed (%s): again at the next device change or in 5 s",
+					why);
 				applied = false;
-				usleep(200000);
-				continue;
+				reload = false;
+				failed_at = qc_now();
+				if (need_ready && ever) {
+					/* a reload that failed: the unit
+					 * is still running, with rollback
+					 */
+					qc_notify("READY=1\nSTATUS=reload: apply failed, retrying");
+					need_ready = false;
+				}
+				fail_seen = events;
+				goto wait;
 			}
+			failed_at = 0;
 			qc_wlog("applied (%s): %d tenants, %d filters in %.0f ms",
 				why, next.ntenants, qc_last_nfilt,
 				(qc_now() - t0) * 1e3);
@@ -1506,8 +1525,10 @@ static int qc_watch(const char *path)
 			cur.pol.ent = cur.ent;
 			memcpy(bold, bnow, sizeof(bold));
 			applied = true;
-			if (reload)
+			if (need_ready)
 				qc_notify("READY=1\nSTATUS=applied, watching link events");
+			need_ready = false;
+			ever = true;
 			reload = false;
 		}
 wait:
