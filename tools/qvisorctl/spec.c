@@ -1635,6 +1635,12 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 			x->group, range, x->levels, x->offset, joint,
 			t->weight, tgt);
 	}
+	if (sp->tmpl.set && sp->ntenants == sp->ndeclared)
+		fprintf(f, "template %s: a tenant per device %s no tenant matches, classes %x..%x (at most %u)%s%s; not in this plan (apply and watch add them)\n",
+			sp->tmpl.t.name, sp->tmpl.iface, sp->tmpl.lo,
+			sp->tmpl.hi, sp->tmpl.hi - sp->tmpl.lo + 1,
+			sp->tmpl.share[0] ? ", sharing with " : "",
+			sp->tmpl.share);
 	if (full_map || p->s.width <= 64)
 		qs_print_map(f, sp, p);
 	else
