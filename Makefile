@@ -70,6 +70,8 @@ TC_LIB_DIR := /usr/lib/tc
 endif
 MANDIR ?= /usr/share/man
 SBINDIR ?= /usr/sbin
+# systemd's unit directory (qvisor@.service)
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 
 UAPI_H := $(wildcard include/uapi/linux/*.h)
 CORE_SRC := $(wildcard core/*.c)
@@ -96,7 +98,7 @@ TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
 	out/tools/qvfct
 
-.PHONY: all module plugin tools install install-user uninstall modules_install dkms-src \
+.PHONY: all module plugin tools install install-user uninstall unit-verify modules_install dkms-src \
 	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile \
 	check checkpatch plugin-symcheck tc-version-check plugin-test vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm upstream upstream-check
@@ -234,9 +236,30 @@ modules_install: module
 	@if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a $(KREL); fi
 
 MAN_PAGES := $(wildcard Documentation/qvisorctl.8 Documentation/tc-qvisor.8)
-install-user: plugin out/tools/qvisorctl
+# the unit names qvisorctl where it is installed
+out/systemd/qvisor@.service: tools/systemd/qvisor@.service.in
+	@mkdir -p out/systemd
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+
+# systemd-analyze verify of the unit (its ExecStart must exist: the
+# freshly built qvisorctl stands in for the installed one); verify also
+# loads the system's other units, whose warnings are not ours
+unit-verify: out/systemd/qvisor@.service out/tools/qvisorctl
+	@command -v systemd-analyze >/dev/null || { echo "unit-verify: no systemd-analyze, skipped"; exit 0; }; \
+	mkdir -p out/systemd/verify; \
+	sed 's|$(SBINDIR)/qvisorctl|$(CURDIR)/out/tools/qvisorctl|g; s|^ConditionPathExists=.*||' \
+		$< >out/systemd/verify/qvisor@test.service; \
+	out=$$(systemd-analyze verify --man=no out/systemd/verify/qvisor@test.service 2>&1); \
+	rc=$$?; out=$$(echo "$$out" | grep 'qvisor@'); \
+	[ -z "$$out" ] || echo "$$out"; \
+	[ $$rc = 0 ] && [ -z "$$out" ] && echo "unit-verify: qvisor@.service ok (systemd-analyze verify; other units' warnings ignored)"
+
+install-user: plugin out/tools/qvisorctl out/systemd/qvisor@.service
 	install -D -m 0644 q_qvisor.so $(DESTDIR)$(TC_LIB_DIR)/q_qvisor.so
 	install -D -m 0755 out/tools/qvisorctl $(DESTDIR)$(SBINDIR)/qvisorctl
+	install -D -m 0644 out/systemd/qvisor@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/qvisor@.service
+	install -d -m 0755 $(DESTDIR)/etc/qvisor
 	for m in $(MAN_PAGES); do \
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m) || exit 1; \
 	done
@@ -245,7 +268,9 @@ install: modules_install install-user
 
 uninstall:
 	rm -f $(DESTDIR)$(TC_LIB_DIR)/q_qvisor.so $(DESTDIR)$(SBINDIR)/qvisorctl \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/qvisor@.service \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
+	-rmdir $(DESTDIR)/etc/qvisor 2>/dev/null
 	@if [ -n "$(KREL)" ]; then \
 		for d in updates extra; do \
 			for f in $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$$d/sch_qvisor.ko*; do \
@@ -541,6 +566,7 @@ check:
 		{ [ -f q_qvisor.c ] || { echo "q_qvisor.c missing"; exit 4; }; })
 	$(call tap_step,plugin-test,$(MAKE) -s plugin-test)
 	$(call tap_step,build-tools,$(MAKE) tools)
+	$(call tap_step,unit-verify,$(MAKE) -s unit-verify)
 	$(call tap_step,dkms-build,$(MAKE) -s dkms-check)
 	@{ tools/upstream.sh --check 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/upstream.tap
 	$(call tap_step,deb,$(MAKE) -s deb)

@@ -696,6 +696,84 @@ static void test_warnings(void)
 	}
 }
 
+/* iface/alias/mac matches and the template's expansion (what apply and
+ * watch do with the devices they find)
+ */
+static void test_expand(void)
+{
+	static struct qs_spec prev;
+	static const char spec[] =
+		"[link]\n"
+		"dev = eth0\n"
+		"policy = 1 >> 2 + 3\n"
+		"[tenant gold]\n"
+		"class = 1\n"
+		"match = iface tap101i*\n"
+		"match = mac 52:54:00:12:34:56\n"
+		"[tenant silver]\n"
+		"class = 2\n"
+		"match = alias vm-silver-*\n"
+		"[tenant rest]\n"
+		"class = 3\n"
+		"[template vm]\n"
+		"iface = vnet*\n"
+		"classes = 100-101\n"
+		"share = rest\n"
+		"rank = fifo\n"
+		"weight = 10\n";
+	struct qs_link l[] = {
+		{ 1, "eth0", "" },
+		{ 2, "tap101i0", "" },
+		{ 3, "vnet0", "vm-silver-7" },	/* claimed by silver */
+		{ 4, "vnet1", "" },
+		{ 5, "vnet2", "" },
+		{ 6, "vnet3", "" },		/* template full */
+		{ 7, "tap102i0", "" },
+	};
+	const struct qs_match *g0, *g1, *s0;
+	int r;
+
+	r = qs_parse_string(&sp, "x.spec", spec);
+	tap_ok(r == 0 && sp.ndeclared == 3 && sp.tmpl.set &&
+	       sp.tmpl.lo == 0x100 && sp.tmpl.hi == 0x101 &&
+	       sp.tmpl.t.weight == 10, "template parses: %s", sp.err);
+	g0 = &sp.t[0].match[0];
+	g1 = &sp.t[0].match[1];
+	s0 = &sp.t[1].match[0];
+	tap_ok(qs_match_dynamic(g0) && !qs_match_dynamic(g1) &&
+	       g1->has_mac && g1->mac[0] == 0x52 && g1->mac[5] == 0x56 &&
+	       qs_match_filters(g1) == 1 && qs_match_proto(g1, 0) == ETH_P_ALL,
+	       "mac match is one flower filter for every protocol");
+	tap_ok(qs_link_matches(g0, &l[1]) && !qs_link_matches(g0, &l[6]) &&
+	       qs_link_matches(s0, &l[2]) && !qs_link_matches(s0, &l[3]),
+	       "iface glob and alias glob select devices");
+	r = qs_expand(&sp, l, 7, NULL);
+	tap_ok(r == 1 && sp.ntenants == 5 &&
+	       !strcmp(sp.t[3].name, "vm-vnet1") && sp.t[3].minor == 0x100 &&
+	       !strcmp(sp.t[3].match[0].indev, "vnet1") &&
+	       sp.t[4].minor == 0x101 && sp.t[4].weight == 10 &&
+	       sp.t[4].rank == QVISOR_RANK_FIFO,
+	       "template: one tenant per unclaimed vnet*, vnet3 over the limit (r=%d n=%d %s)",
+	       r, sp.ntenants, sp.err);
+	tap_ok(!strcmp(sp.policy, "1 >> 2 + 3 + 100 + 101") && sp.pol.n == 5 &&
+	       qs_plan(&sp, &plan, sp.err, sizeof(sp.err)) == 0,
+	       "template tenants join rest's '+' group: \"%s\"", sp.policy);
+	/* vnet1 goes away: vnet3 takes a class, vnet2 keeps 101 */
+	memcpy(&prev, &sp, sizeof(prev));
+	prev.pol.ent = prev.ent;
+	qs_parse_string(&sp, "x.spec", spec);
+	l[3].name[0] = 'x';
+	r = qs_expand(&sp, l, 7, &prev);
+	tap_ok(r == 0 && sp.ntenants == 5 &&
+	       !strcmp(sp.t[3].match[0].indev, "vnet2") && sp.t[3].minor == 0x101 &&
+	       !strcmp(sp.t[4].match[0].indev, "vnet3") && sp.t[4].minor == 0x100,
+	       "a device keeps its template class while it exists");
+	/* no template: expand changes nothing */
+	qs_parse_string(&sp, "y.spec", "[link]\ndev = eth0\n[tenant a]\nclass = 1\nmatch = iface vnet*\n");
+	tap_ok(qs_expand(&sp, l, 7, NULL) == 0 && sp.ntenants == 1,
+	       "no template: nothing added");
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -705,6 +783,7 @@ int main(void)
 	test_kernel_refusals();
 	test_warnings();
 	test_filter_limit();
+	test_expand();
 	test_dir(SPECS, "bad-", true);
 	test_dir(SPECS, "good-", false);
 	test_dir(EXAMPLES, "", false);

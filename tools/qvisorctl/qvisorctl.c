@@ -7,6 +7,8 @@
  *   qvisorctl plan --tc SPEC        the same as a tc -batch file
  *   qvisorctl show [--json|--prom] [-d SECS] DEV
  *   qvisorctl top [-d SECS] [-n COUNT] DEV
+ *   qvisorctl watch [-v] SPEC       apply, then keep it right as taps
+ *                                   come and go (rtnetlink link events)
  *
  * Netlink goes through libnl-3 (socket, message building, attribute
  * parsing).  qvisor is not a kind libnl-route knows, so TCA_OPTIONS is
@@ -17,6 +19,10 @@
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +39,8 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 #include <netlink/socket.h>
+#include <netlink/cache.h>
+#include <netlink/route/link.h>
 
 #include "spec.h"
 #include "state.h"
@@ -60,6 +68,12 @@ static bool qc_owned(uint32_t prio)
 
 static struct nl_sock *qc_sk;
 static int qc_verbose;
+static int qc_quiet;		/* watch: apply prints steps only with -v */
+
+/* the network devices an apply resolves iface/alias matches against */
+static struct qs_link *qc_lk;
+static int qc_nlk;
+static int qc_last_nfilt;	/* filters the last apply left in place */
 
 /* --- netlink plumbing ---------------------------------------------------- */
 
@@ -495,6 +509,13 @@ static int qc_filter_add(int ifindex, uint32_t parent, uint32_t prio,
 	nla_put_u32(m, TCA_FLOWER_CLASSID, classid);
 	if (mt->indev[0])
 		nla_put_string(m, TCA_FLOWER_INDEV, mt->indev);
+	if (mt->has_mac) {
+		static const uint8_t ones[6] = { 0xff, 0xff, 0xff,
+						 0xff, 0xff, 0xff };
+
+		nla_put(m, TCA_FLOWER_KEY_ETH_SRC, 6, mt->mac);
+		nla_put(m, TCA_FLOWER_KEY_ETH_SRC_MASK, 6, ones);
+	}
 	if (proto != ETH_P_ALL)
 		nla_put_u16(m, TCA_FLOWER_KEY_ETH_TYPE, htons(proto));
 	if (mt->has_src) {
@@ -813,6 +834,47 @@ static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost)
 	return bad;
 }
 
+/* The devices of the system, for iface/alias matches: names and
+ * indexes from if_nameindex(), aliases from sysfs (watch reads them from
+ * its link cache instead)
+ */
+static void qc_read_links(void)
+{
+	struct if_nameindex *ni = if_nameindex(), *p;
+	char path[64];
+	FILE *f;
+	int n = 0;
+
+	free(qc_lk);
+	qc_lk = NULL;
+	qc_nlk = 0;
+	if (!ni)
+		return;
+	for (p = ni; p->if_index; p++)
+		n++;
+	qc_lk = calloc((size_t)n + 1, sizeof(*qc_lk));
+	if (!qc_lk)
+		qc_die("out of memory");
+	for (p = ni; p->if_index; p++) {
+		struct qs_link *l = &qc_lk[qc_nlk];
+
+		if (strlen(p->if_name) >= sizeof(l->name))
+			continue;
+		l->ifindex = (int)p->if_index;
+		strcpy(l->name, p->if_name);
+		snprintf(path, sizeof(path), "/sys/class/net/%s/ifalias",
+			 p->if_name);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(l->alias, sizeof(l->alias), f))
+				l->alias[strcspn(l->alias, "\n")] = '\0';
+			fclose(f);
+		}
+		qc_nlk++;
+	}
+	if_freenameindex(ni);
+}
+
 /* one step of an apply: printed with -v or --dry-run, done unless dry */
 static bool qc_show_step(bool dry)
 {
@@ -865,10 +927,12 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 		if (old.fl[k].prio < QC_BAND_B)
 			band = QC_BAND_B;
 	}
-	printf("%s %s: qvisor %x: with %d tenants (%s), guarantees %s\n",
-	       dry ? "would apply to" : "applying to", sp->dev, sp->handle,
-	       sp->ntenants, update ? "update in place" : "create", props);
-	if (nforeign)
+	if (!qc_quiet)
+		printf("%s %s: qvisor %x: with %d tenants (%s), guarantees %s\n",
+		       dry ? "would apply to" : "applying to", sp->dev,
+		       sp->handle, sp->ntenants,
+		       update ? "update in place" : "create", props);
+	if (nforeign && !qc_quiet)
 		printf("  %d filter%s not owned by qvisorctl (priority outside %u..%u) left alone\n",
 		       nforeign, nforeign == 1 ? "" : "s", QC_BAND_A,
 		       QC_BAND_B + QS_MAX_FILTERS - 1);
@@ -931,20 +995,44 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	 */
 	for (k = 0; k < sp->ntenants; k++) {
 		for (m = 0; m < sp->t[k].nmatch; m++) {
-			const struct qs_match *mt = &sp->t[k].match[m];
+		    /* an iface/alias match: one indev filter per device */
+		    int li = -1;
 
+		    for (;;) {
+			struct qs_match one = sp->t[k].match[m];
+			const struct qs_match *mt = &one;
+
+			if (qs_match_dynamic(mt)) {
+				while (++li < qc_nlk &&
+				       !qs_link_matches(mt, &qc_lk[li]))
+					;
+				if (li >= qc_nlk)
+					break;
+				strcpy(one.indev, qc_lk[li].name);
+			}
 			for (i = 0; i < qs_match_filters(mt); i++) {
 				uint16_t proto = qs_match_proto(mt, i);
 
+				if (nfilt == QS_MAX_FILTERS) {
+					err = -ENOSPC;
+					snprintf(why, sizeof(why),
+						 "more than %d filters",
+						 QS_MAX_FILTERS);
+					goto fail;
+				}
 				snprintf(what, sizeof(what),
-					 "%s:%d: tenant %s: filter (match line)",
-					 sp->file, mt->line, sp->t[k].name);
+					 "%s:%d: tenant %s: filter (match line%s%s)",
+					 sp->file, mt->line, sp->t[k].name,
+					 qs_match_dynamic(mt) ? ", device " : "",
+					 qs_match_dynamic(mt) ? mt->indev : "");
 				if (qc_show_step(dry))
-					printf("  + filter prio %u protocol %s %s -> %x:%x\n",
+					printf("  + filter prio %u protocol %s %s%s%s -> %x:%x\n",
 					       band + nfilt,
 					       proto == ETH_P_IP ? "ip" :
 					       proto == ETH_P_IPV6 ? "ipv6" : "all",
 					       mt->has_mark ? "fw" : "flower",
+					       mt->indev[0] ? " indev " : "",
+					       mt->indev,
 					       sp->handle, sp->t[k].minor);
 				err = dry ? 0 :
 				      qc_filter_add(ifindex, parent, band + nfilt,
@@ -955,6 +1043,9 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 				qc_log(QC_U_FILTER_ADD, (int)(band + nfilt), 0);
 				nfilt++;
 			}
+			if (!qs_match_dynamic(mt))
+				break;
+		    }
 		}
 	}
 	/* 4. the old band (ours only), then classes the spec no longer has */
@@ -992,9 +1083,10 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	}
 	if (dry)
 		printf("dry run: nothing changed (%d steps)\n", qc_nulog);
-	else
+	else if (!qc_quiet)
 		printf("applied: qdisc, %d classes, %d filters in band %u..%u\n",
 		       sp->ntenants, nfilt, band, band + QS_MAX_FILTERS - 1);
+	qc_last_nfilt = nfilt;
 	qc_state_free(&old);
 	return 0;
 fail:
@@ -1114,6 +1206,343 @@ static int qc_show(const char *dev, int fmt, double delay, long count,
 	return 0;
 }
 
+/* --- watch ------------------------------------------------------------- */
+
+/*
+ * qvisorctl watch SPEC: apply, then follow rtnetlink link events through
+ * libnl's cache manager.  When the devices the spec's iface/alias
+ * matches and template resolve to change (a tap created, deleted, or
+ * re-created with a new ifindex), or the qdisc or our filters are gone,
+ * apply again: the new filters go into the free band before the old band
+ * is deleted, so nothing is left behind.  SIGHUP re-reads the spec,
+ * SIGTERM and SIGINT exit (the configuration stays).
+ */
+static volatile sig_atomic_t qc_sig_hup, qc_sig_term;
+
+static void qc_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		qc_sig_hup = 1;
+	else
+		qc_sig_term = 1;
+}
+
+/* systemd's readiness protocol (sd_notify(3)): one datagram to the unix
+ * socket named by $NOTIFY_SOCKET ('@' = abstract); nothing when unset
+ */
+static void qc_notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, path);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, len) < 0)
+		fprintf(stderr, "qvisorctl: sd_notify: %s\n", strerror(errno));
+	close(fd);
+}
+
+static void qc_link_change(struct nl_cache *c, struct nl_object *o,
+			   int action, void *arg)
+{
+	(void)c;
+	(void)o;
+	(void)action;
+	(*(int *)arg)++;
+}
+
+/* one line per action, with a timestamp */
+static void qc_wlog(const char *fmt, ...)
+{
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	printf("%02d:%02d:%02d.%03ld watch: ", tm.tm_hour, tm.tm_min,
+	       tm.tm_sec, ts.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static int qc_link_cmp(const void *a, const void *b)
+{
+	return ((const struct qs_link *)a)->ifindex -
+	       ((const struct qs_link *)b)->ifindex;
+}
+
+/* the devices of the link cache, by ifindex (the cache's own order moves
+ * when an object is updated)
+ */
+static void qc_cache_links(struct nl_cache *cache)
+{
+	struct nl_object *o;
+	int n = nl_cache_nitems(cache);
+
+	free(qc_lk);
+	qc_lk = calloc((size_t)n + 1, sizeof(*qc_lk));
+	if (!qc_lk)
+		qc_die("out of memory");
+	qc_nlk = 0;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *name = rtnl_link_get_name(l);
+		const char *alias = rtnl_link_get_ifalias(l);
+		struct qs_link *q = &qc_lk[qc_nlk];
+
+		/* bridge ports also come as AF_BRIDGE objects: one each */
+		if (!name || strlen(name) >= sizeof(q->name) || qc_nlk >= n ||
+		    rtnl_link_get_family(l) != AF_UNSPEC)
+			continue;
+		q->ifindex = rtnl_link_get_ifindex(l);
+		strcpy(q->name, name);
+		if (alias)
+			snprintf(q->alias, sizeof(q->alias), "%s", alias);
+		qc_nlk++;
+	}
+	qsort(qc_lk, (size_t)qc_nlk, sizeof(*qc_lk), qc_link_cmp);
+}
+
+/* which tenant each device's packets go to: "NAME:IFINDEX=MINOR ..." in
+ * device order, the first tenant in spec order whose match takes it
+ */
+static void qc_bindings(const struct qs_spec *sp, char *buf, size_t n)
+{
+	size_t used = 0;
+	int i, k, m;
+
+	buf[0] = '\0';
+	for (i = 0; i < qc_nlk && used < n; i++) {
+		for (k = 0; k < sp->ntenants; k++) {
+			for (m = 0; m < sp->t[k].nmatch; m++) {
+				const struct qs_match *mt = &sp->t[k].match[m];
+
+				if (qs_link_matches(mt, &qc_lk[i]) ||
+				    !strcmp(mt->indev, qc_lk[i].name))
+					break;
+			}
+			if (m < sp->t[k].nmatch)
+				break;
+		}
+		if (k == sp->ntenants)
+			continue;
+		used += (size_t)snprintf(buf + used, n - used, "%s:%d=%x ",
+					 qc_lk[i].name, qc_lk[i].ifindex,
+					 sp->t[k].minor);
+	}
+}
+
+/* is the binding token tok ("NAME:IFINDEX=MINOR ") in the string b? */
+static bool qc_has_tok(const char *b, const char *tok)
+{
+	const char *p;
+
+	for (p = strstr(b, tok); p; p = strstr(p + 1, tok))
+		if (p == b || p[-1] == ' ')
+			return true;
+	return false;
+}
+
+/* log, one line each, the bindings of a that b does not have */
+static void qc_log_diff(const struct qs_spec *sp, const char *a,
+			const char *b, bool added)
+{
+	char tok[64], name[32];
+	const char *p, *end;
+	unsigned int minor;
+	int idx, k;
+
+	for (p = a; *p; p = end + 1) {
+		end = strchr(p, ' ');
+		if (!end || (size_t)(end - p) + 2 > sizeof(tok))
+			break;
+		memcpy(tok, p, (size_t)(end - p) + 1);
+		tok[end - p + 1] = '\0';
+		if (qc_has_tok(b, tok) ||
+		    sscanf(tok, "%31[^:]:%d=%x", name, &idx, &minor) != 3)
+			continue;
+		for (k = 0; k < sp->ntenants; k++)
+			if (sp->t[k].minor == minor)
+				break;
+		if (added)
+			qc_wlog("device %s (ifindex %d) -> tenant %s class %x:%x%s",
+				name, idx,
+				k < sp->ntenants ? sp->t[k].name : "?",
+				sp->handle, minor,
+				k >= sp->ndeclared ? " (template)" : "");
+		else
+			qc_wlog("device %s (ifindex %d) gone: its filter for class %x:%x goes",
+				name, idx, sp->handle, minor);
+	}
+}
+
+static int qc_watch(const char *path)
+{
+	static struct qs_spec base, cur, next;
+	static char bnow[65536], bold[65536];
+	struct nl_cache_mngr *mngr;
+	struct nl_cache *links;
+	struct qc_state st = { 0 };
+	struct sigaction sa = { 0 };
+	bool reload = true, applied = false, waiting = false;
+	bool need_ready = true, ever = false;
+	int events = 0, seen = -1, fail_seen = 0, err, k, have, ifindex;
+	double t0, failed_at = 0;
+
+	if (qs_parse_file(&base, path)) {
+		fprintf(stderr, "qvisorctl: %s\n", base.err);
+		return 1;
+	}
+	sa.sa_handler = qc_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	qc_open();
+	qc_quiet = !qc_verbose;
+	err = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &mngr);
+	if (err < 0)
+		qc_die("watch: cannot listen to link events: %s",
+		       nl_geterror(err));
+	err = nl_cache_mngr_add(mngr, "route/link", qc_link_change, &events,
+				&links);
+	if (err < 0)
+		qc_die("watch: cannot listen to link events: %s",
+		       nl_geterror(err));
+	qc_wlog("%s: dev %s, %d tenants%s%s; pid %d", path, base.dev,
+		base.ndeclared, base.tmpl.set ? ", template " : "",
+		base.tmpl.set ? base.tmpl.t.name : "", (int)getpid());
+	while (!qc_sig_term) {
+		const char *why = NULL;
+
+		if (qc_sig_hup) {
+			qc_sig_hup = 0;
+			qc_notify("RELOADING=1");
+			need_ready = true;
+			if (qs_parse_file(&next, path)) {
+				qc_wlog("SIGHUP: %s: kept the running spec", next.err);
+				qc_notify("READY=1\nSTATUS=reload refused: bad spec, the running one kept");
+				need_ready = false;
+			} else {
+				memcpy(&base, &next, sizeof(base));
+				base.pol.ent = base.ent;
+				qc_wlog("SIGHUP: re-read %s", path);
+				reload = true;
+			}
+		}
+		ifindex = (int)if_nametoindex(base.dev);
+		if (!ifindex) {
+			if (!waiting)
+				qc_wlog("no device %s: waiting for it", base.dev);
+			waiting = true;
+			applied = false;
+			goto wait;
+		}
+		waiting = false;
+		if (failed_at && events == fail_seen && !reload &&
+		    qc_now() - failed_at < 5)
+			goto wait;
+		if (events != seen || reload || !applied) {
+			seen = events;
+			qc_cache_links(links);
+			memcpy(&next, &base, sizeof(next));
+			next.pol.ent = next.ent;
+			k = qs_expand(&next, qc_lk, qc_nlk, applied ? &cur : NULL);
+			if (k < 0) {
+				qc_wlog("%s", next.err);
+				goto wait;
+			}
+			if (k)
+				qc_wlog("template %s full (classes %x-%x): %d device%s left to the default class",
+					next.tmpl.t.name, next.tmpl.lo,
+					next.tmpl.hi, k, k == 1 ? "" : "s");
+			qc_bindings(&next, bnow, sizeof(bnow));
+			if (reload)
+				why = "spec loaded";
+			else if (!applied)
+				why = "first apply";
+			else if (strcmp(bnow, bold))
+				why = "devices changed";
+		}
+		if (!why) {
+			/* the qdisc deleted or replaced, or our filters gone */
+			err = qc_read_state(&st, ifindex, true);
+			for (k = 0, have = 0; !err && k < st.nfl; k++)
+				if (qc_owned(st.fl[k].prio) &&
+				    ((struct tcmsg *)nlmsg_data(st.fl[k].h))->tcm_handle)
+					have++;
+			if (!err && (!st.q.found || strcmp(st.q.kind, "qvisor")))
+				why = "qdisc gone";
+			else if (!err && have != qc_last_nfilt)
+				why = "filters changed by hand";
+			if (why) {
+				memcpy(&next, &cur, sizeof(next));
+				next.pol.ent = next.ent;
+			}
+		}
+		if (why) {
+			t0 = qc_now();
+			if (applied && strcmp(bnow, bold)) {
+				qc_log_diff(&cur, bold, bnow, false);
+				qc_log_diff(&next, bnow, bold, true);
+			}
+			if (qc_apply(&next, false)) {
+				/* again at the next link event, or in 5 s */
+				qc_wlog("apply failed (%s): again at the next device change or in 5 s",
+					why);
+				applied = false;
+				reload = false;
+				failed_at = qc_now();
+				if (need_ready && ever) {
+					/* a reload that failed: the unit
+					 * is still running, with rollback
+					 */
+					qc_notify("READY=1\nSTATUS=reload: apply failed, retrying");
+					need_ready = false;
+				}
+				fail_seen = events;
+				goto wait;
+			}
+			failed_at = 0;
+			qc_wlog("applied (%s): %d tenants, %d filters in %.0f ms",
+				why, next.ntenants, qc_last_nfilt,
+				(qc_now() - t0) * 1e3);
+			memcpy(&cur, &next, sizeof(cur));
+			cur.pol.ent = cur.ent;
+			memcpy(bold, bnow, sizeof(bold));
+			applied = true;
+			if (need_ready)
+				qc_notify("READY=1\nSTATUS=applied, watching link events");
+			need_ready = false;
+			ever = true;
+			reload = false;
+		}
+wait:
+		/* link events wake us at once; the qdisc is checked every
+		 * 250 ms
+		 */
+		nl_cache_mngr_poll(mngr, 250);
+	}
+	qc_wlog("exiting (the configuration stays in place)");
+	qc_state_free(&st);
+	nl_cache_mngr_free(mngr);
+	return 0;
+}
+
 /* --- main -------------------------------------------------------------- */
 
 static void qc_usage(FILE *f)
@@ -1125,6 +1554,7 @@ static void qc_usage(FILE *f)
 		"       qvisorctl plan --tc SPEC     (a tc -batch file)\n"
 		"       qvisorctl show [--json | --prom] [-d SECS] DEV\n"
 		"       qvisorctl top [-d SECS] [-n COUNT] DEV\n"
+		"       qvisorctl watch [-v] SPEC  (apply, then follow devices)\n"
 		"See qvisorctl(8).\n");
 }
 
@@ -1188,6 +1618,8 @@ int main(int argc, char **argv)
 		qc_usage(stderr);
 		return 2;
 	}
+	if (!strcmp(cmd, "watch"))
+		return qc_watch(arg);
 	if (!strcmp(cmd, "plan") || !strcmp(cmd, "check") ||
 	    !strcmp(cmd, "apply")) {
 		if (qs_parse_file(&sp, arg)) {
@@ -1196,6 +1628,11 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(cmd, "apply")) {
 			qc_open();
+			qc_read_links();
+			if (qs_expand(&sp, qc_lk, qc_nlk, NULL) < 0) {
+				fprintf(stderr, "qvisorctl: %s\n", sp.err);
+				return 1;
+			}
 			return qc_apply(&sp, dry);
 		}
 		if (qs_plan(&sp, &plan, err, sizeof(err))) {

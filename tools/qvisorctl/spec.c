@@ -10,6 +10,9 @@
  *	[tenant NAME]
  *	KEY = VALUE		class, match (repeatable), rank, range,
  *				levels, weight, ceil, burst, limit
+ *	[template NAME]		at most one
+ *	KEY = VALUE		iface, classes, share, and a tenant's rank,
+ *				range, levels, weight, ceil, burst, limit
  *
  * Every error names the file and line ("fig3.spec:12: ...") and stops
  * the parse; nothing is guessed.
@@ -18,6 +21,7 @@
 #include <linux/if_ether.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -297,7 +301,7 @@ static int qs_parse_match(struct qs_spec *sp, struct qs_tenant *t, int line,
 	m->dscp = -1;
 	n = qs_words(val, w, 15);
 	if (n == 0)
-		return qs_fail(sp, line, "match: expected src, indev, dscp or mark");
+		return qs_fail(sp, line, "match: expected src, indev, iface, alias, mac, dscp or mark");
 	if (n > 15)
 		return qs_fail(sp, line, "match: too many words");
 	for (i = 0; i < n; i += 2) {
@@ -334,6 +338,45 @@ static int qs_parse_match(struct qs_spec *sp, struct qs_tenant *t, int line,
 					       "match indev: name '%s' too long",
 					       w[i + 1]);
 			strcpy(m->indev, w[i + 1]);
+		} else if (strcmp(w[i], "iface") == 0) {
+			if (m->iface[0])
+				return qs_fail(sp, line, "match: iface given twice");
+			if (strlen(w[i + 1]) >= sizeof(m->iface))
+				return qs_fail(sp, line,
+					       "match iface: '%s' longer than an interface name (15)",
+					       w[i + 1]);
+			if (strchr(w[i + 1], '/'))
+				return qs_fail(sp, line,
+					       "match iface: '%s' is not an interface name or glob",
+					       w[i + 1]);
+			strcpy(m->iface, w[i + 1]);
+		} else if (strcmp(w[i], "alias") == 0) {
+			if (m->alias[0])
+				return qs_fail(sp, line, "match: alias given twice");
+			if (strlen(w[i + 1]) >= sizeof(m->alias))
+				return qs_fail(sp, line,
+					       "match alias: '%s' longer than %d characters",
+					       w[i + 1], QS_ALIAS - 1);
+			strcpy(m->alias, w[i + 1]);
+		} else if (strcmp(w[i], "mac") == 0) {
+			unsigned int b[6];
+			char c;
+
+			if (m->has_mac)
+				return qs_fail(sp, line, "match: mac given twice");
+			if (strlen(w[i + 1]) != 17 ||
+			    sscanf(w[i + 1], "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0],
+				   &b[1], &b[2], &b[3], &b[4], &b[5], &c) != 6)
+				return qs_fail(sp, line,
+					       "match mac: '%s' is not a MAC address such as 52:54:00:12:34:56",
+					       w[i + 1]);
+			for (v = 0; v < 6; v++)
+				m->mac[v] = (uint8_t)b[v];
+			if (m->mac[0] & 1)
+				return qs_fail(sp, line,
+					       "match mac: %s is a multicast address, not a guest's source MAC",
+					       w[i + 1]);
+			m->has_mac = true;
 		} else if (strcmp(w[i], "dscp") == 0) {
 			if (m->dscp >= 0)
 				return qs_fail(sp, line, "match: dscp given twice");
@@ -356,13 +399,17 @@ static int qs_parse_match(struct qs_spec *sp, struct qs_tenant *t, int line,
 			m->has_mark = true;
 		} else {
 			return qs_fail(sp, line,
-				       "match: unknown key '%s' (src, indev, dscp, mark)",
+				       "match: unknown key '%s' (src, indev, iface, alias, mac, dscp, mark)",
 				       w[i]);
 		}
 	}
-	if (m->has_mark && (m->has_src || m->indev[0] || m->dscp >= 0))
+	if (m->has_mark && (m->has_src || m->indev[0] || m->dscp >= 0 ||
+			    qs_match_dynamic(m) || m->has_mac))
 		return qs_fail(sp, line,
-			       "match: mark cannot be combined with src, indev or dscp (use two match lines)");
+			       "match: mark cannot be combined with src, indev, iface, alias, mac or dscp (use two match lines)");
+	if (m->indev[0] && qs_match_dynamic(m))
+		return qs_fail(sp, line,
+			       "match: indev names one device; iface and alias find devices by name or alias: use one of them");
 	if (m->has_mark && !m->mark && (!m->mark_mask || m->mark_mask == ~0u))
 		return qs_fail(sp, line, "match mark: value must not be 0");
 	if (m->has_mark && (m->mark & ~(m->mark_mask ? m->mark_mask : ~0u)))
@@ -678,6 +725,65 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 	}
 }
 
+/* [template NAME]: iface, classes, share, or a tenant key but class and
+ * match (the template makes those)
+ */
+static int qs_template_key(struct qs_spec *sp, int line, unsigned int *seen,
+			   const char *key, char *val)
+{
+	struct qs_template *tp = &sp->tmpl;
+	char *dash;
+	uint32_t maj;
+
+	if (!strcmp(key, "iface")) {
+		if (qs_seen(sp, line, seen, 16, key))
+			return -1;
+		if (strlen(val) >= sizeof(tp->iface) || strchr(val, '/') ||
+		    strpbrk(val, " \t"))
+			return qs_fail(sp, line,
+				       "iface: '%s' is not an interface name or glob (at most 15 characters)",
+				       val);
+		strcpy(tp->iface, val);
+		return 0;
+	}
+	if (!strcmp(key, "classes")) {
+		if (qs_seen(sp, line, seen, 17, key))
+			return -1;
+		dash = strchr(val, '-');
+		if (dash)
+			*dash++ = '\0';
+		if (!dash || qs_get_minor(qs_trim(val), &tp->lo, &maj) || maj ||
+		    qs_get_minor(qs_trim(dash), &tp->hi, &maj) || maj)
+			return qs_fail(sp, line,
+				       "classes: expected LO-HI, class minors in hex (1..ffff), e.g. 100-1ff");
+		if (tp->lo > tp->hi)
+			return qs_fail(sp, line,
+				       "classes: LO must not be above HI (%x > %x)",
+				       tp->lo, tp->hi);
+		return 0;
+	}
+	if (!strcmp(key, "share")) {
+		if (qs_seen(sp, line, seen, 18, key))
+			return -1;
+		if (strlen(val) >= sizeof(tp->share))
+			return qs_fail(sp, line, "share: tenant name too long");
+		strcpy(tp->share, val);
+		return 0;
+	}
+	if (!strcmp(key, "class") || !strcmp(key, "match"))
+		return qs_fail(sp, line,
+			       "[template %s]: '%s' is not a template key: the template makes one class per device (classes = LO-HI) and matches it by name (iface = GLOB)",
+			       tp->t.name, key);
+	if (!strcmp(key, "rank") || !strcmp(key, "range") ||
+	    !strcmp(key, "levels") || !strcmp(key, "weight") ||
+	    !strcmp(key, "ceil") || !strcmp(key, "burst") ||
+	    !strcmp(key, "limit"))
+		return qs_tenant_key(sp, &tp->t, line, seen, key, val);
+	return qs_fail(sp, line,
+		       "[template %s]: unknown key '%s' (iface, classes, share, rank, range, levels, weight, ceil, burst, limit)",
+		       tp->t.name, key);
+}
+
 static bool qs_name_ok(const char *s)
 {
 	if (!*s || strlen(s) >= QS_NAME)
@@ -764,9 +870,226 @@ static int qs_finish(struct qs_spec *sp)
 	return 0;
 }
 
+static int qs_finish_template(struct qs_spec *sp)
+{
+	struct qs_template *tp = &sp->tmpl;
+	int k;
+
+	if (!tp->set)
+		return 0;
+	if (!tp->iface[0])
+		return qs_fail(sp, tp->line,
+			       "[template %s]: no 'iface' (the devices it makes tenants for, e.g. iface = vnet*)",
+			       tp->t.name);
+	if (!tp->lo)
+		return qs_fail(sp, tp->line,
+			       "[template %s]: no 'classes' (e.g. classes = 100-13f: at most 64 tenants)",
+			       tp->t.name);
+	if (tp->t.burst && !tp->t.ceil)
+		return qs_fail(sp, tp->line, "[template %s]: burst without ceil",
+			       tp->t.name);
+	if (!tp->t.range_set) {
+		tp->t.lo = 0;
+		tp->t.hi = qv_default_hi(tp->t.rank, tp->t.mark_mask,
+					 tp->t.edf_budget);
+		tp->t.range_set = true;
+	}
+	if (!tp->t.levels)
+		tp->t.levels = QVISOR_DEF_LEVELS;
+	if (!tp->t.weight)
+		tp->t.weight = QVISOR_DEF_WEIGHT;
+	for (k = 0; k < sp->ntenants; k++)
+		if (sp->t[k].minor >= tp->lo && sp->t[k].minor <= tp->hi)
+			return qs_fail(sp, tp->line,
+				       "[template %s]: classes %x-%x include class %x of tenant %s (line %d)",
+				       tp->t.name, tp->lo, tp->hi, sp->t[k].minor,
+				       sp->t[k].name, sp->t[k].line);
+	if (sp->has_default && sp->defcls >= tp->lo && sp->defcls <= tp->hi)
+		return qs_fail(sp, tp->line,
+			       "[template %s]: classes %x-%x include the default class %x",
+			       tp->t.name, tp->lo, tp->hi, sp->defcls);
+	if (tp->share[0]) {
+		for (k = 0; k < sp->ntenants; k++)
+			if (!strcmp(sp->t[k].name, tp->share))
+				break;
+		if (k == sp->ntenants)
+			return qs_fail(sp, tp->line,
+				       "[template %s]: share = %s: no such tenant",
+				       tp->t.name, tp->share);
+	} else if (sp->policy_line) {
+		return qs_fail(sp, tp->line,
+			       "[template %s]: the spec has a policy: say whose '+' group the template's tenants join (share = TENANT)",
+			       tp->t.name);
+	}
+	return 0;
+}
+
+bool qs_match_dynamic(const struct qs_match *m)
+{
+	return m->iface[0] || m->alias[0];
+}
+
+bool qs_link_matches(const struct qs_match *m, const struct qs_link *l)
+{
+	if (!qs_match_dynamic(m))
+		return false;
+	if (m->iface[0] && fnmatch(m->iface, l->name, 0))
+		return false;
+	if (m->alias[0] && (!l->alias[0] || fnmatch(m->alias, l->alias, 0)))
+		return false;
+	return true;
+}
+
+/* is link l claimed by a declared tenant (iface/alias match or indev)? */
+static bool qs_claimed(const struct qs_spec *sp, const struct qs_link *l)
+{
+	int k, m;
+
+	for (k = 0; k < sp->ndeclared; k++)
+		for (m = 0; m < sp->t[k].nmatch; m++) {
+			const struct qs_match *mt = &sp->t[k].match[m];
+
+			if (qs_link_matches(mt, l) || !strcmp(mt->indev, l->name))
+				return true;
+		}
+	return false;
+}
+
+static bool qs_minor_used(const struct qs_spec *sp, uint32_t minor)
+{
+	int k;
+
+	for (k = 0; k < sp->ntenants; k++)
+		if (sp->t[k].minor == minor)
+			return true;
+	return false;
+}
+
+/* the policy with every token naming class 'minor' replaced by
+ * "TOKEN + add" (the template's tenants join that tenant's '+' group:
+ * '+' binds tightest)
+ */
+static int qs_policy_join(struct qs_spec *sp, uint32_t minor, const char *add)
+{
+	static char out[QVISOR_MAX_POLICY];
+	const char *p = sp->policy;
+	size_t o = 0, len;
+	bool done = false;
+
+	while (*p) {
+		const char *b = p;
+		uint32_t v = 0, maj;
+		char tok[16];
+
+		if (!isxdigit((unsigned char)*p)) {
+			if (o + 1 >= sizeof(out))
+				return -1;
+			out[o++] = *p++;
+			continue;
+		}
+		while (isxdigit((unsigned char)*p) || *p == ':')
+			p++;
+		len = (size_t)(p - b);
+		if (o + len + 1 >= sizeof(out))
+			return -1;
+		memcpy(out + o, b, len);
+		o += len;
+		if (len < sizeof(tok)) {
+			memcpy(tok, b, len);
+			tok[len] = '\0';
+			if (!qs_get_minor(tok, &v, &maj) && v == minor && !done) {
+				if (o + 3 + strlen(add) >= sizeof(out))
+					return -1;
+				o += (size_t)snprintf(out + o, sizeof(out) - o,
+						      " + %s", add);
+				done = true;
+			}
+		}
+	}
+	out[o] = '\0';
+	strcpy(sp->policy, out);
+	return 0;
+}
+
+int qs_expand(struct qs_spec *sp, const struct qs_link *l, int n,
+	      const struct qs_spec *prev)
+{
+	struct qs_template *tp = &sp->tmpl;
+	static char add[QVISOR_MAX_POLICY];
+	size_t alen = 0;
+	int i, k, pass, over = 0, first = sp->ntenants;
+	uint32_t minor;
+
+	if (!tp->set || sp->ntenants != sp->ndeclared)
+		return 0;
+	/* pass 0: links that had a class in prev keep it; pass 1: the rest
+	 * take the lowest free class
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			struct qs_tenant *t;
+
+			if (!strcmp(l[i].name, sp->dev) ||
+			    fnmatch(tp->iface, l[i].name, 0) ||
+			    qs_claimed(sp, &l[i]))
+				continue;
+			for (k = first; k < sp->ntenants; k++)
+				if (!strcmp(sp->t[k].match[0].indev, l[i].name))
+					break;
+			if (k < sp->ntenants)
+				continue;
+			minor = 0;
+			for (k = prev ? prev->ndeclared : 0;
+			     prev && k < prev->ntenants; k++)
+				if (!strcmp(prev->t[k].match[0].indev, l[i].name) &&
+				    prev->t[k].minor >= tp->lo &&
+				    prev->t[k].minor <= tp->hi &&
+				    !qs_minor_used(sp, prev->t[k].minor))
+					minor = prev->t[k].minor;
+			if (!pass && !minor)
+				continue;
+			for (k = (int)tp->lo; !minor && k <= (int)tp->hi; k++)
+				if (!qs_minor_used(sp, (uint32_t)k))
+					minor = (uint32_t)k;
+			if (!minor || sp->ntenants == QS_MAX_TENANTS) {
+				over++;
+				continue;
+			}
+			t = &sp->t[sp->ntenants++];
+			*t = tp->t;
+			snprintf(t->name, sizeof(t->name), "%.15s-%.15s",
+				 tp->t.name, l[i].name);
+			t->minor = minor;
+			t->nmatch = 1;
+			memset(&t->match[0], 0, sizeof(t->match[0]));
+			t->match[0].line = tp->line;
+			t->match[0].dscp = -1;
+			strcpy(t->match[0].indev, l[i].name);
+			if (alen + 8 < sizeof(add))
+				alen += (size_t)snprintf(add + alen,
+							 sizeof(add) - alen,
+							 "%s%x", alen ? " + " : "",
+							 minor);
+		}
+	}
+	if (alen && tp->share[0] && sp->policy_line) {
+		for (k = 0; k < sp->ndeclared; k++)
+			if (!strcmp(sp->t[k].name, tp->share))
+				break;
+		if (qs_policy_join(sp, sp->t[k].minor, add))
+			return qs_fail(sp, tp->line,
+				       "[template %s]: the policy with %d template tenants is longer than %d bytes",
+				       tp->t.name, sp->ntenants - first,
+				       QVISOR_MAX_POLICY - 1);
+	}
+	if (sp->ntenants != first && qs_finish(sp))
+		return -1;
+	return over;
+}
+
 int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 {
-	enum { NONE, LINK, TENANT } sect = NONE;
+	enum { NONE, LINK, TENANT, TEMPLATE } sect = NONE;
 	struct qs_tenant *t = NULL;
 	unsigned int seen = 0;
 	bool had_link = false;
@@ -798,7 +1121,7 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 
 			if (!end || *qs_trim(end + 1))
 				return qs_fail(sp, line,
-					       "section header must be [link] or [tenant NAME]");
+					       "section header must be [link], [tenant NAME] or [template NAME]");
 			*end = '\0';
 			n = qs_words(s + 1, w, 2);
 			seen = 0;
@@ -820,9 +1143,23 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 				strcpy(t->name, w[1]);
 				t->line = line;
 				sect = TENANT;
+			} else if (n == 2 && !strcmp(w[0], "template")) {
+				if (sp->tmpl.set)
+					return qs_fail(sp, line,
+						       "second [template] section (at most one, line %d)",
+						       sp->tmpl.line);
+				if (!qs_name_ok(w[1]) || strlen(w[1]) > 15)
+					return qs_fail(sp, line,
+						       "template name '%s': use up to 15 letters, digits, '_', '.', '-'",
+						       w[1]);
+				sp->tmpl.set = true;
+				sp->tmpl.line = line;
+				sp->tmpl.t.line = line;
+				strcpy(sp->tmpl.t.name, w[1]);
+				sect = TEMPLATE;
 			} else {
 				return qs_fail(sp, line,
-					       "section header must be [link] or [tenant NAME]");
+					       "section header must be [link], [tenant NAME] or [template NAME]");
 			}
 			continue;
 		}
@@ -841,11 +1178,15 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 				       "'%s' outside a section ([link] or [tenant NAME] first)",
 				       s);
 		if (sect == LINK ? qs_link_key(sp, line, &seen, s, eq) :
+		    sect == TEMPLATE ? qs_template_key(sp, line, &seen, s, eq) :
 		    qs_tenant_key(sp, t, line, &seen, s, eq))
 			return -1;
 	}
 	if (!had_link)
 		return qs_fail(sp, line ? line : 1, "no [link] section");
+	sp->ndeclared = sp->ntenants;
+	if (qs_finish_template(sp))
+		return -1;
 	return qs_finish(sp);
 }
 
@@ -1294,6 +1635,12 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 			x->group, range, x->levels, x->offset, joint,
 			t->weight, tgt);
 	}
+	if (sp->tmpl.set && sp->ntenants == sp->ndeclared)
+		fprintf(f, "template %s: a tenant per device %s no tenant matches, classes %x..%x (at most %u)%s%s; not in this plan (apply and watch add them)\n",
+			sp->tmpl.t.name, sp->tmpl.iface, sp->tmpl.lo,
+			sp->tmpl.hi, sp->tmpl.hi - sp->tmpl.lo + 1,
+			sp->tmpl.share[0] ? ", sharing with " : "",
+			sp->tmpl.share);
 	if (full_map || p->s.width <= 64)
 		qs_print_map(f, sp, p);
 	else
@@ -1355,6 +1702,11 @@ static bool qs_match_contains(const struct qs_match *a,
 	}
 	if (a->indev[0] && strcmp(a->indev, b->indev))
 		return false;
+	if ((a->iface[0] && strcmp(a->iface, b->iface)) ||
+	    (a->alias[0] && strcmp(a->alias, b->alias)))
+		return false;
+	if (a->has_mac && (!b->has_mac || memcmp(a->mac, b->mac, 6)))
+		return false;
 	if (a->dscp >= 0 && a->dscp != b->dscp)
 		return false;
 	if (a->has_src)
@@ -1385,6 +1737,18 @@ static void qs_fmt_match(char *buf, size_t n, const struct qs_match *m)
 	if (m->indev[0] && used < n)
 		used += (size_t)snprintf(buf + used, n - used, "%sindev %s",
 					 used ? " " : "", m->indev);
+	if (m->iface[0] && used < n)
+		used += (size_t)snprintf(buf + used, n - used, "%siface %s",
+					 used ? " " : "", m->iface);
+	if (m->alias[0] && used < n)
+		used += (size_t)snprintf(buf + used, n - used, "%salias %s",
+					 used ? " " : "", m->alias);
+	if (m->has_mac && used < n)
+		used += (size_t)snprintf(buf + used, n - used,
+					 "%smac %02x:%02x:%02x:%02x:%02x:%02x",
+					 used ? " " : "", m->mac[0], m->mac[1],
+					 m->mac[2], m->mac[3], m->mac[4],
+					 m->mac[5]);
 	if (m->dscp >= 0 && used < n)
 		used += (size_t)snprintf(buf + used, n - used, "%sdscp %d",
 					 used ? " " : "", m->dscp);
@@ -1548,6 +1912,11 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 		for (m = 0; m < sp->t[k].nmatch; m++) {
 			const struct qs_match *mt = &sp->t[k].match[m];
 
+			if (qs_match_dynamic(mt)) {
+				fprintf(f, "# line %d: tenant %s: iface/alias match: apply adds one indev filter per matching device\n",
+					mt->line, sp->t[k].name);
+				continue;
+			}
 			for (i = 0; i < qs_match_filters(mt); i++) {
 				uint16_t proto = qs_match_proto(mt, i);
 
@@ -1566,6 +1935,10 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 				fprintf(f, " flower");
 				if (mt->indev[0])
 					fprintf(f, " indev %s", mt->indev);
+				if (mt->has_mac)
+					fprintf(f, " src_mac %02x:%02x:%02x:%02x:%02x:%02x",
+						mt->mac[0], mt->mac[1], mt->mac[2],
+						mt->mac[3], mt->mac[4], mt->mac[5]);
 				if (mt->has_src) {
 					inet_ntop(mt->family, mt->src, addr,
 						  sizeof(addr));

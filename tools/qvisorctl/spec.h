@@ -30,6 +30,7 @@
 #define QS_BAND_B	(QS_BAND_A + QS_MAX_FILTERS)
 #define QS_NAME		32
 #define QS_ERR		256
+#define QS_ALIAS	64
 
 /* One "match = ..." line: a flower filter, or a fw filter for "mark" */
 struct qs_match {
@@ -39,6 +40,13 @@ struct qs_match {
 	uint8_t	src[16];
 	int	plen;
 	char	indev[16];	/* "" = any */
+	/* survive a tap being re-created: resolved to indev filters, one
+	 * per matching link, at each apply (and by watch on link events)
+	 */
+	char	iface[16];	/* name or fnmatch glob, "" = none */
+	char	alias[QS_ALIAS];	/* glob on the link's ifalias */
+	bool	has_mac;	/* flower src_mac (bridged guest traffic) */
+	uint8_t	mac[6];
 	int	dscp;		/* -1 = any */
 	bool	has_mark;
 	uint32_t mark;
@@ -65,6 +73,26 @@ struct qs_tenant {
 	struct qs_match	match[QS_MAX_MATCH];
 };
 
+/* [template NAME]: one tenant per link that matches iface and no tenant's
+ * iface/alias match claims, with a class from lo..hi (so at most
+ * hi - lo + 1 of them), sharing the '+' group of tenant 'share'
+ */
+struct qs_template {
+	bool		set;
+	int		line;
+	char		iface[16];
+	uint32_t	lo, hi;
+	char		share[QS_NAME];
+	struct qs_tenant t;	/* name, rank, range, weight, ... */
+};
+
+/* a network device, as watch and apply see it */
+struct qs_link {
+	int	ifindex;
+	char	name[16];
+	char	alias[QS_ALIAS];
+};
+
 struct qs_spec {
 	const char	*file;
 	char		dev[16];
@@ -89,6 +117,8 @@ struct qs_spec {
 	int		policy_line;
 	int		default_line;
 	int		ntenants;
+	int		ndeclared;	/* tenants of the file; the rest: template */
+	struct qs_template tmpl;
 	struct qs_tenant t[QS_MAX_TENANTS];
 	/* the parsed policy, for plan and apply */
 	struct qv_pol_ent ent[QS_MAX_TENANTS];
@@ -114,6 +144,19 @@ struct qs_plan {
 /* 0, or -1 with sp->err / sp->err_line set */
 int qs_parse_file(struct qs_spec *sp, const char *path);
 int qs_parse_string(struct qs_spec *sp, const char *name, const char *text);
+
+/* an iface or alias match: resolved against the links at each apply */
+bool qs_match_dynamic(const struct qs_match *m);
+/* does link l satisfy m's iface and alias patterns? */
+bool qs_link_matches(const struct qs_match *m, const struct qs_link *l);
+/* Add the template's tenants for links l[0..n) to a parsed spec (once,
+ * right after the parse).  A link keeps the class it had in prev (an
+ * earlier expansion of the same spec, or NULL) while it exists.  Returns
+ * the number of links left to the default class because lo..hi is full,
+ * or -1 with sp->err set.
+ */
+int qs_expand(struct qs_spec *sp, const struct qs_link *l, int n,
+	      const struct qs_spec *prev);
 
 /* filters apply creates for match m: a dscp (or indev) match without a
  * src is two, for IPv4 and IPv6
