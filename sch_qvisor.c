@@ -96,6 +96,7 @@
 #define QVISOR_RATE_CATCHUP_NS	(100 * NSEC_PER_MSEC)
 #define QVISOR_DQ_BUCKETS	64	/* a tenant's deferred queue */
 #define QVISOR_TS_SHIFT		10	/* cb->tstamp is ns >> 10 */
+#define QVISOR_MEM_PUSHOUTS	4	/* for one packet over memlimit */
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
@@ -213,6 +214,8 @@ struct qvisor_sched_data {
 	u8				ecn;
 	u32				target_us;	/* AQM */
 	u32				interval_us;
+	bool				limit_set;	/* given, not auto */
+	u32				memlimit;	/* bytes, 0 = none */
 	char				*policy;	/* as given, or NULL */
 	struct qv_policy		pol;
 	struct qv_pol_ent		*pol_ent;
@@ -247,6 +250,7 @@ struct qvisor_sched_data {
 	 */
 	u32				pushed_pkts;
 	u32				pushed_bytes;
+	u64				mem;		/* truesize held */
 	/* packets in each queue of a queue backend */
 	u32				qcount[QVISOR_MAX_SPPIFO_Q];
 
@@ -274,6 +278,7 @@ struct qvisor_sched_data {
 	u64				stat_drop_admission;
 	u64				stat_aqm_drops;
 	u64				stat_ecn_marks;
+	u64				stat_drop_memlimit;
 };
 
 /* A synthesized schedule, built before it is committed */
@@ -498,6 +503,9 @@ static struct qvisor_class *qvisor_slot_class(struct qvisor_sched_data *q,
 static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
 			     struct sk_buff *skb)
 {
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	q->mem -= skb->truesize;
 	cl->qlen--;
 	cl->qstats.backlog -= qdisc_pkt_len(skb);
 	qdisc_qstats_backlog_dec(sch, skb);
@@ -813,6 +821,25 @@ static bool qvisor_make_room(struct Qdisc *sch, struct qvisor_class *cl,
 			       to_free);
 }
 
+/* Over memlimit with @skb: push out worse packets as for the packet limit,
+ * at most QVISOR_MEM_PUSHOUTS of them; false when still over.
+ */
+static bool qvisor_mem_room(struct Qdisc *sch, struct qvisor_class *cl,
+			    u32 joint, const struct sk_buff *skb,
+			    struct sk_buff **to_free)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	int i;
+
+	for (i = 0; i < QVISOR_MEM_PUSHOUTS; i++) {
+		if (q->mem + skb->truesize <= q->memlimit)
+			return true;
+		if (!sch->q.qlen || !qvisor_make_room(sch, cl, joint, to_free))
+			return false;
+	}
+	return q->mem + skb->truesize <= q->memlimit;
+}
+
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 			   struct qvisor_class *cl, u64 *cl_ctr, u64 *q_ctr,
 			   struct sk_buff **to_free)
@@ -846,6 +873,10 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	    !qvisor_make_room(sch, cl, joint, to_free))
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
 				       &q->stat_drop_limit, to_free);
+	if (unlikely(q->memlimit) && !qvisor_mem_room(sch, cl, joint, skb,
+						      to_free))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
+				       &q->stat_drop_memlimit, to_free);
 
 	cb = qvisor_skb_cb(skb);
 	cb->rank = rank;
@@ -853,6 +884,7 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	cb->slot = cl->slot;
 	cb->seq = q->seq++;
 	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
+	q->mem += skb->truesize;
 	if (!sch->q.qlen)
 		q->rate_idle = true;
 	cl->qlen++;
@@ -1765,6 +1797,7 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 							QVISOR_RANGE(qvisor_target_range)),
 	[TCA_QVISOR_INTERVAL]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 							QVISOR_RANGE(qvisor_interval_range)),
+	[TCA_QVISOR_MEMLIMIT]	= { .type = NLA_U32 },
 };
 
 /* A qdisc configuration being built from netlink, before it is committed */
@@ -1783,6 +1816,8 @@ struct qvisor_qcfg {
 	u8			ecn;
 	u32			target_us;
 	u32			interval_us;
+	u32			memlimit;
+	bool			limit_set;
 	bool			clear_policy;	/* an empty policy string */
 	char			*policy;	/* new string, or NULL */
 	struct qv_policy	pol;		/* new parse, if policy */
@@ -1864,6 +1899,21 @@ static void qvisor_nla_u8(const struct nlattr *a, u8 *v)
 		*v = nla_get_u8(a);
 }
 
+/* The limit when none is given: with a rate and the AQM on,
+ * QVISOR_AUTO_LIMIT_MS of the rate in MTU-sized packets, else
+ * QVISOR_DEF_LIMIT
+ */
+static u32 qvisor_auto_limit(u64 rate, bool aqm)
+{
+	u64 n;
+
+	if (!rate || !aqm)
+		return QVISOR_DEF_LIMIT;
+	n = div64_u64(rate, QVISOR_AUTO_LIMIT_MTU * (MSEC_PER_SEC /
+						    QVISOR_AUTO_LIMIT_MS));
+	return clamp_t(u64, n, QVISOR_AUTO_LIMIT_MIN, QVISOR_AUTO_LIMIT_MAX);
+}
+
 static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 			     struct qvisor_qcfg *c)
 {
@@ -1901,6 +1951,11 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	qvisor_nla_u8(tb[TCA_QVISOR_ECN], &c->ecn);
 	qvisor_nla_u32(tb[TCA_QVISOR_TARGET], &c->target_us);
 	qvisor_nla_u32(tb[TCA_QVISOR_INTERVAL], &c->interval_us);
+	c->memlimit = q->memlimit;
+	qvisor_nla_u32(tb[TCA_QVISOR_MEMLIMIT], &c->memlimit);
+	c->limit_set = q->limit_set || tb[TCA_QVISOR_LIMIT];
+	if (!c->limit_set)
+		c->limit = qvisor_auto_limit(c->rate, c->aqm);
 }
 
 /* flows and flow_idle; a new table when the size changes */
@@ -1997,6 +2052,8 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 	WRITE_ONCE(q->ecn, c->ecn);
 	WRITE_ONCE(q->target_us, c->target_us);
 	WRITE_ONCE(q->interval_us, c->interval_us);
+	WRITE_ONCE(q->memlimit, c->memlimit);
+	q->limit_set = c->limit_set;
 	if (c->policy || c->clear_policy) {
 		swap(q->policy, c->policy);
 		swap(q->pol_ent, c->pol.ent);
@@ -2159,6 +2216,7 @@ static void qvisor_reset(struct Qdisc *sch)
 		qvisor_purge(sch, NULL, &pkts, &bytes);
 	q->t_next = 0;
 	q->fat = NULL;
+	q->mem = 0;
 	qdisc_watchdog_cancel(&q->watchdog);
 }
 
@@ -2223,7 +2281,8 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u8(skb, TCA_QVISOR_AQM, READ_ONCE(q->aqm)) ||
 	    nla_put_u8(skb, TCA_QVISOR_ECN, READ_ONCE(q->ecn)) ||
 	    nla_put_u32(skb, TCA_QVISOR_TARGET, READ_ONCE(q->target_us)) ||
-	    nla_put_u32(skb, TCA_QVISOR_INTERVAL, READ_ONCE(q->interval_us)))
+	    nla_put_u32(skb, TCA_QVISOR_INTERVAL, READ_ONCE(q->interval_us)) ||
+	    nla_put_u32(skb, TCA_QVISOR_MEMLIMIT, READ_ONCE(q->memlimit)))
 		goto nla_put_failure;
 	if (q->policy && nla_put_string(skb, TCA_QVISOR_POLICY, q->policy))
 		goto nla_put_failure;
@@ -2311,6 +2370,8 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.replaced = q->stat_replaced;
 	st.aqm_drops = q->stat_aqm_drops;
 	st.ecn_marks = q->stat_ecn_marks;
+	st.drop_memlimit = q->stat_drop_memlimit;
+	st.memory = q->mem;
 	qvisor_backend_stats(q, &st);
 	sch_tree_unlock(sch);
 	return gnet_stats_copy_app(d, &st, sizeof(st));

@@ -39,6 +39,14 @@
 #define QVISOR_MAX_TARGET_US	1000000
 #define QVISOR_MAX_INTERVAL_US	10000000
 #define QVISOR_AQM_MAX_DROPS	4	/* AQM drops in one dequeue, at most */
+/* With a rate and the AQM on, and no limit given, the limit is
+ * QVISOR_AUTO_LIMIT_MS of the rate in packets of QVISOR_AUTO_LIMIT_MTU
+ * bytes, from QVISOR_AUTO_LIMIT_MIN to QVISOR_AUTO_LIMIT_MAX packets.
+ */
+#define QVISOR_AUTO_LIMIT_MS	100
+#define QVISOR_AUTO_LIMIT_MTU	1514
+#define QVISOR_AUTO_LIMIT_MIN	64
+#define QVISOR_AUTO_LIMIT_MAX	1048576
 
 /* TCA_QVISOR_CLASS_AQM and _ECN: a tenant's own setting or the qdisc's */
 enum {
@@ -106,6 +114,9 @@ enum {
 				 */
 	TCA_QVISOR_TARGET,	/* u32, AQM sojourn target, usec */
 	TCA_QVISOR_INTERVAL,	/* u32, AQM interval, usec */
+	TCA_QVISOR_MEMLIMIT,	/* u32, bytes of packet memory (truesize)
+				 * held at most, 0 = no bound (default)
+				 */
 	__TCA_QVISOR_MAX
 };
 #define TCA_QVISOR_MAX (__TCA_QVISOR_MAX - 1)
@@ -213,6 +224,8 @@ struct tc_qvisor_xstats {
 					 */
 	__u64	aqm_drops;		/* dropped by the AQM of any tenant */
 	__u64	ecn_marks;		/* marked CE by the AQM */
+	__u64	drop_memlimit;		/* arrived over memlimit */
+	__u64	memory;			/* bytes of packet memory held */
 };
 
 struct tc_qvisor_cl_xstats {
