@@ -61,7 +61,7 @@ static void explain(void)
 		"		[ flows N ] [ flow_idle TIME ]\n"
 		"		[ split_gso [ auto ] | no_split_gso ]\n"
 		"		[ aqm | noaqm ] [ ecn | noecn ]\n"
-		"		[ target TIME ] [ interval TIME ]\n"
+		"		[ target TIME ] [ interval TIME ] [ memlimit BYTES ]\n"
 		"(policy \"\" clears the policy)\n");
 }
 
@@ -317,6 +317,8 @@ struct qvisor_qopt {
 	__u8	backend;
 	__u8	partial;
 	__u8	split_gso;
+	__u32	memlimit;
+	bool	set_memlimit;
 	const char *policy;
 	bool	set_rate;
 	bool	set_limit;
@@ -464,6 +466,14 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 				return qvisor_duplicate("partial");
 			o->partial = strcmp(*argv, "partial") == 0;
 			o->set_partial = true;
+		} else if (strcmp(*argv, "memlimit") == 0) {
+			if (o->set_memlimit)
+				return qvisor_duplicate("memlimit");
+			NEXT_ARG();
+			if (qvisor_get_size(&o->memlimit, *argv))
+				return qvisor_illegal("memlimit", *argv,
+						      "expected a size in bytes such as 4m, 0 for none");
+			o->set_memlimit = true;
 		} else if (strcmp(*argv, "split_gso") == 0 ||
 			   strcmp(*argv, "no_split_gso") == 0) {
 			if (o->set_split_gso)
@@ -527,6 +537,8 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_FLOW_IDLE, o.flow_idle);
 	if (o.set_partial)
 		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_PARTIAL, o.partial);
+	if (o.set_memlimit)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_MEMLIMIT, o.memlimit);
 	if (o.set_split_gso)
 		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_SPLIT_GSO, o.split_gso);
 	qvisor_add_aqm(n, &o.a, false);
@@ -958,6 +970,10 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 	}
 	qvisor_print_props(tb);
 	qvisor_print_split_gso(tb);
+	if (qvisor_has(tb, TCA_QVISOR_MEMLIMIT, sizeof(__u32)) &&
+	    rta_getattr_u32(tb[TCA_QVISOR_MEMLIMIT]))
+		print_size(PRINT_ANY, "memlimit", "memlimit %s ",
+			   rta_getattr_u32(tb[TCA_QVISOR_MEMLIMIT]));
 	qvisor_print_aqm(tb[TCA_QVISOR_AQM], tb[TCA_QVISOR_ECN],
 			 tb[TCA_QVISOR_TARGET], tb[TCA_QVISOR_INTERVAL], false);
 	return 0;
@@ -1153,6 +1169,11 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 			     st.aqm_drops);
 		print_lluint(PRINT_ANY, "ecn_marks", " ecn_marks %llu",
 			     st.ecn_marks);
+	}
+	if (QVISOR_HAS(xstats, st, memory)) {
+		print_lluint(PRINT_ANY, "drop_memlimit", " drops memlimit %llu",
+			     st.drop_memlimit);
+		print_lluint(PRINT_ANY, "memory", " memory %llu", st.memory);
 	}
 }
 

@@ -99,7 +99,7 @@ seed_corpus() {
 			"\001flows 4096 flow_idle 200ms" \
 			"\002rank las range 0 100000 levels 1024" \
 			"\002rank stfq" \
-			"\001aqm target 5ms interval 100ms noecn" \
+			"\001aqm target 5ms interval 100ms noecn memlimit 4m" \
 			"\002noaqm ecn target 1ms interval 20ms"; do
 			printf "$p" >"$d/seed$k"
 			k=$((k + 1))

@@ -11,8 +11,11 @@
 #    AQM its standing queue after 7 s is a fraction of what it is with
 #    noaqm (where nothing is dropped and it grows by 1 Mbit/s), and
 #    tenant 1 (a ping, tier 1) is never AQM-dropped meanwhile;
-#  - noaqm: no AQM drops at all, today's behaviour.
-# About 40 s.
+#  - noaqm: no AQM drops at all, today's behaviour;
+#  - the default limit with a rate and aqm is 100 ms of the rate in
+#    1514-byte packets, at least 64 (5mbit: 64, 10gbit: 82562), else
+#    10000; an explicit limit stays; memlimit bounds the truesize held.
+# About 50 s.
 . "$(dirname "$0")/lib.sh"
 
 NS=qv-aqm
@@ -185,6 +188,46 @@ else
 		"aqm ${q_aqm}p noaqm ${q_no}p" "$(cat "$OUT/udp-noaqm.log")"
 fi
 tap_diag "$($TC -s qdisc show dev $DEV)"
+
+# --- buffers in time and memory ----------------------------------------------
+# limit_of OPTIONS...: the limit tc shows for a fresh qdisc
+limit_of() {
+	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	$TC qdisc add dev $DEV root handle 1: qvisor "$@" >/dev/null 2>&1 &&
+		$TC qdisc show dev $DEV | sed -n 's/.* limit \([0-9]*\)p .*/\1/p'
+}
+# 100 ms of the rate in 1514-byte packets, at least 64
+for c in "64 rate 5mbit aqm" "82562 rate 10gbit aqm" "10000 rate 5mbit" \
+	"10000 aqm" "500 rate 5mbit aqm limit 500"; do
+	set -- $c
+	want=$1
+	shift
+	got=$(limit_of "$@")
+	if [ "$got" = "$want" ]; then
+		tap_ok "default limit of \"$*\": ${got}p"
+	else
+		tap_fail "default limit of \"$*\": ${want}p" "got ${got:-nothing}"
+	fi
+done
+
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+if tap_check "qvisor rate $RATE memlimit 100k" setup memlimit 100k; then
+	iperf3 -c $DST -B $SRC2 -p 5202 -u -b 20M -l 1400 -w 4M -t 4 \
+		>"$OUT/udp-mem.log" 2>&1 &
+	c=$!
+	sleep 2.5
+	mem=$($TC -s qdisc show dev $DEV | sed -n 's/.* memory \([0-9]*\).*/\1/p')
+	wait $c
+	dm=$($TC -s qdisc show dev $DEV | sed -n 's/.* drops memlimit \([0-9]*\).*/\1/p')
+	tap_diag "memlimit 100k, UDP at 20M: ${mem:-?} bytes held at 2.5 s, ${dm:-?} drops over memlimit"
+	if [ "${mem:-999999}" -le 102400 ] && [ "${mem:-0}" -gt 50000 ] &&
+		[ "${dm:-0}" -gt 0 ]; then
+		tap_ok "memlimit 100k: ${mem} bytes held, ${dm} arrivals dropped over it"
+	else
+		tap_fail "memlimit 100k bounds the memory held and counts its drops" \
+			"$($TC -s qdisc show dev $DEV)" "$(cat "$OUT/udp-mem.log")"
+	fi
+fi
 
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 tap_done
