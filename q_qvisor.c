@@ -12,7 +12,7 @@
  * opened with NLA_F_NESTED because the kernel parses it strictly.
  *
  * Qdisc and class xstats share one print_xstats callback.  Both structs
- * start with a type word (TCA_QVISOR_XSTATS_QDISC or _CLASS) that tells
+ * start with a type word (QVISOR_XSTATS_QDISC or _CLASS) that tells
  * them apart; a shorter or longer payload (older or newer kernel) is copied
  * into a zeroed struct up to the shorter of the two lengths.
  */
@@ -34,20 +34,20 @@
 #define QVISOR_MASK_ALL	0xffffffffU
 
 static const char * const qvisor_backend_names[] = {
-	[TCA_QVISOR_BACKEND_PIFO]	= "pifo",
-	[TCA_QVISOR_BACKEND_SPPIFO]	= "sppifo",
-	[TCA_QVISOR_BACKEND_AIFO]	= "aifo",
-	[TCA_QVISOR_BACKEND_FIFO]	= "fifo",
+	[QVISOR_BACKEND_PIFO]	= "pifo",
+	[QVISOR_BACKEND_SPPIFO]	= "sppifo",
+	[QVISOR_BACKEND_AIFO]	= "aifo",
+	[QVISOR_BACKEND_FIFO]	= "fifo",
 };
 
 static const char * const qvisor_rank_names[] = {
-	[TCA_QVISOR_RANK_PRIO]	= "prio",
-	[TCA_QVISOR_RANK_MARK]	= "mark",
-	[TCA_QVISOR_RANK_DSCP]	= "dscp",
-	[TCA_QVISOR_RANK_FIFO]	= "fifo",
-	[TCA_QVISOR_RANK_LAS]	= "las",
-	[TCA_QVISOR_RANK_STFQ]	= "stfq",
-	[TCA_QVISOR_RANK_EDF]	= "edf",
+	[QVISOR_RANK_PRIO]	= "prio",
+	[QVISOR_RANK_MARK]	= "mark",
+	[QVISOR_RANK_DSCP]	= "dscp",
+	[QVISOR_RANK_FIFO]	= "fifo",
+	[QVISOR_RANK_LAS]	= "las",
+	[QVISOR_RANK_STFQ]	= "stfq",
+	[QVISOR_RANK_EDF]	= "edf",
 };
 
 static void explain(void)
@@ -348,7 +348,7 @@ static int qvisor_parse_backend(struct qvisor_qopt *o, int *argcp,
 		return qvisor_illegal("backend", *argv,
 				      "expected pifo, sppifo QUEUES, aifo or fifo");
 	o->backend = b;
-	if (b == TCA_QVISOR_BACKEND_SPPIFO) {
+	if (b == QVISOR_BACKEND_SPPIFO) {
 		NEXT_ARG();
 		if (get_u32(&o->queues, *argv, 0) ||
 		    o->queues < QVISOR_MIN_SPPIFO_Q ||
@@ -523,7 +523,7 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_DEFAULT, o.defcls);
 	if (o.set_backend) {
 		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_BACKEND, o.backend);
-		if (o.backend == TCA_QVISOR_BACKEND_SPPIFO)
+		if (o.backend == QVISOR_BACKEND_SPPIFO)
 			addattr32(n, TCA_BUF_MAX, TCA_QVISOR_QUEUES, o.queues);
 	}
 	if (o.policy &&
@@ -583,14 +583,14 @@ static int qvisor_parse_rank(struct qvisor_copt *o, int *argcp, char ***argvp)
 				      "expected prio, mark [ MASK ], dscp, fifo, las, stfq or edf TIME");
 	o->rank = r;
 	o->mask = QVISOR_MASK_ALL;
-	if (r == TCA_QVISOR_RANK_MARK && argc > 1 &&
+	if (r == QVISOR_RANK_MARK && argc > 1 &&
 	    get_u32(&o->mask, argv[1], 0) == 0) {
 		/* MASK is optional: consume the next word only if a number */
 		NEXT_ARG();
 		if (o->mask == 0)
 			return qvisor_illegal("mark", *argv,
 					      "MASK must not be 0");
-	} else if (r == TCA_QVISOR_RANK_EDF) {
+	} else if (r == QVISOR_RANK_EDF) {
 		NEXT_ARG();
 		if (qvisor_get_time64(&o->budget, *argv) || o->budget <= 0 ||
 		    (__u64)o->budget > QVISOR_MAX_EDF_BUDGET_NS)
@@ -727,10 +727,10 @@ static int qvisor_parse_copt(struct qdisc_util *qu, int argc, char **argv,
 	if (o.set_rank) {
 		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_RANK, o.rank);
 		/* "rank mark" without MASK means the whole mark */
-		if (o.rank == TCA_QVISOR_RANK_MARK)
+		if (o.rank == QVISOR_RANK_MARK)
 			addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_MARK_MASK,
 				  o.mask);
-		if (o.rank == TCA_QVISOR_RANK_EDF) {
+		if (o.rank == QVISOR_RANK_EDF) {
 			addattr64(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_EDF_BUDGET,
 				  o.budget);
 			addattr8(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_EDF_MARK,
@@ -791,7 +791,7 @@ static void qvisor_print_backend(struct rtattr *tb[])
 	print_string(PRINT_ANY, "backend", "backend %s ",
 		     qvisor_name(qvisor_backend_names,
 				 ARRAY_SIZE(qvisor_backend_names), backend));
-	if (backend == TCA_QVISOR_BACKEND_SPPIFO)
+	if (backend == QVISOR_BACKEND_SPPIFO)
 		print_uint(PRINT_ANY, "queues", "%u ", queues);
 	else if (queues)
 		print_uint(PRINT_JSON, "queues", NULL, queues);
@@ -811,14 +811,14 @@ static void qvisor_print_props(struct rtattr *tb[])
 		return;
 	props = rta_getattr_u32(tb[TCA_QVISOR_PROPS]);
 	fp = qvisor_has(tb, TCA_QVISOR_BACKEND, sizeof(__u8)) &&
-	     rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) != TCA_QVISOR_BACKEND_PIFO;
+	     rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) != QVISOR_BACKEND_PIFO;
 	open_json_object("guarantees");
 	for (n = 1; n <= 6; n++) {
 		const char *v = "no";
 
-		if (props & TCA_QVISOR_PROP_HOLDS(n))
+		if (props & QVISOR_PROP_HOLDS(n))
 			v = "yes";
-		else if (props & TCA_QVISOR_PROP_APPROX(n))
+		else if (props & QVISOR_PROP_APPROX(n))
 			v = "approx";
 		snprintf(key, sizeof(key), "P%d", n);
 		print_string(PRINT_JSON, key, NULL, v);
@@ -988,7 +988,7 @@ static void qvisor_print_rank(struct rtattr *tb[])
 	print_string(PRINT_ANY, "rank", "rank %s ",
 		     qvisor_name(qvisor_rank_names,
 				 ARRAY_SIZE(qvisor_rank_names), rank));
-	if (rank == TCA_QVISOR_RANK_MARK &&
+	if (rank == QVISOR_RANK_MARK &&
 	    qvisor_has(tb, TCA_QVISOR_CLASS_MARK_MASK, sizeof(__u32))) {
 		__u32 mask = rta_getattr_u32(tb[TCA_QVISOR_CLASS_MARK_MASK]);
 
@@ -996,7 +996,7 @@ static void qvisor_print_rank(struct rtattr *tb[])
 		if (mask != QVISOR_MASK_ALL)
 			print_0xhex(PRINT_FP, NULL, "%#llx ", mask);
 	}
-	if (rank == TCA_QVISOR_RANK_EDF &&
+	if (rank == QVISOR_RANK_EDF &&
 	    qvisor_has(tb, TCA_QVISOR_CLASS_EDF_BUDGET, sizeof(__u64))) {
 		__u64 budget = rta_getattr_u64(tb[TCA_QVISOR_CLASS_EDF_BUDGET]);
 
@@ -1084,10 +1084,10 @@ static void qvisor_print_be_xstats(const struct tc_qvisor_xstats *st)
 		     qvisor_backend_name(st->backend));
 	print_lluint(PRINT_ANY, "unpifoness", " unpifoness %llu",
 		     st->unpifoness);
-	if (st->backend == TCA_QVISOR_BACKEND_SPPIFO)
+	if (st->backend == QVISOR_BACKEND_SPPIFO)
 		print_lluint(PRINT_ANY, "pushdowns", " pushdowns %llu",
 			     st->pushdowns);
-	if (st->backend == TCA_QVISOR_BACKEND_AIFO) {
+	if (st->backend == QVISOR_BACKEND_AIFO) {
 		print_uint(PRINT_ANY, "aifo_window", " window %u",
 			   st->aifo_window);
 		print_uint(PRINT_ANY, "aifo_k", " k %u%%", st->aifo_k);
@@ -1100,7 +1100,7 @@ static void qvisor_print_be_xstats(const struct tc_qvisor_xstats *st)
 		open_json_object(NULL);
 		print_uint(PRINT_ANY, "queue", "  queue %u", i);
 		print_uint(PRINT_ANY, "tier", " tier %u", st->queue_tier[i]);
-		if (st->backend == TCA_QVISOR_BACKEND_SPPIFO)
+		if (st->backend == QVISOR_BACKEND_SPPIFO)
 			print_uint(PRINT_ANY, "bound", " bound %u",
 				   st->queue_bound[i]);
 		print_uint(PRINT_ANY, "len", " len %u", st->queue_len[i]);
@@ -1245,10 +1245,10 @@ static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,
 	if (RTA_PAYLOAD(xstats) < sizeof(__u32))
 		return -1;
 	switch (rta_getattr_u32(xstats)) {
-	case TCA_QVISOR_XSTATS_QDISC:
+	case QVISOR_XSTATS_QDISC:
 		qvisor_print_qd_xstats(xstats);
 		break;
-	case TCA_QVISOR_XSTATS_CLASS:
+	case QVISOR_XSTATS_CLASS:
 		qvisor_print_cl_xstats(xstats);
 		break;
 	default:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The few differences between Linux 6.1, 6.12 and 7.2 that
- * sch_qvisor.c meets, as feature tests on macros so the qdisc itself has
+ * sch_qvisor_main.c meets, as feature tests on macros so the qdisc itself has
  * no version checks.  7.2 (Debian unstable's 7.2.13) needs nothing beyond
  * what 6.12 needs: every interface the qdisc uses kept its 6.12 form.
  */

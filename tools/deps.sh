@@ -127,7 +127,9 @@ TEST_PKGS="build-essential cpio xz-utils zstd gzip dpkg-dev bc
 	qemu-system-x86 busybox-static iperf3 iputils-ping
 	groff-base man-db gnuplot-nox clang jq prometheus
 	linux-headers-$KVER61 linux-headers-$KVER612
-	debootstrap dkms dh-dkms debhelper fakeroot lintian"
+	debootstrap dkms dh-dkms debhelper fakeroot lintian
+	linux-source-6.12 linux-config-6.12 sparse flex bison libelf-dev libssl-dev
+	pkg-config"
 # shellcheck disable=SC2086
 apt_install $TEST_PKGS
 

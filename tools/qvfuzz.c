@@ -235,7 +235,7 @@ static const struct attr_desc qdisc_attrs[] = {
 	{ TCA_QVISOR_BUCKETS, 4, V_INT, 0 },
 	{ TCA_QVISOR_SLOT, 4, V_INT, 0 },
 	{ TCA_QVISOR_DEFAULT, 4, V_INT, 10 },
-	{ TCA_QVISOR_BACKEND, 1, V_INT, TCA_QVISOR_BACKEND_MAX },
+	{ TCA_QVISOR_BACKEND, 1, V_INT, QVISOR_BACKEND_MAX },
 	{ TCA_QVISOR_QUEUES, 4, V_INT, QVISOR_MAX_SPPIFO_Q },
 	{ TCA_QVISOR_POLICY, 0, V_STR, 0 },
 	{ TCA_QVISOR_POLICY, 0, V_STR, 0 },
@@ -244,7 +244,7 @@ static const struct attr_desc qdisc_attrs[] = {
 };
 
 static const struct attr_desc class_attrs[] = {
-	{ TCA_QVISOR_CLASS_RANK, 1, V_INT, TCA_QVISOR_RANK_MAX },
+	{ TCA_QVISOR_CLASS_RANK, 1, V_INT, QVISOR_RANK_MAX },
 	{ TCA_QVISOR_CLASS_MARK_MASK, 4, V_INT, 0 },
 	{ TCA_QVISOR_CLASS_LO, 4, V_INT, 0 },
 	{ TCA_QVISOR_CLASS_HI, 4, V_INT, 0 },

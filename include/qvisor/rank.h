@@ -42,9 +42,9 @@
 #include "types.h"
 
 #define QV_NSEC_PER_USEC	1000u
-#define QV_FLOW_RANGE		(1u << 20)	/* las, stfq: bytes */
+#define QV_FLOW_RANGE		0x100000u	/* las, stfq: 2^20 bytes */
 
-/* Rank sources, numbered as TCA_QVISOR_RANK_* */
+/* Rank sources, numbered as QVISOR_RANK_* */
 #define QV_RANK_PRIO		0
 #define QV_RANK_MARK		1
 #define QV_RANK_DSCP		2
@@ -55,7 +55,7 @@
 
 /* The highest rank of a rank source's default range [0, hi] (its lowest
  * is 0): what the kernel and qvisorctl use when a tenant declares no
- * range.  @rank is a TCA_QVISOR_RANK_* value; mark ranges cover the mask
+ * range.  @rank is a QVISOR_RANK_* value; mark ranges cover the mask
  * shifted down, edf 16 budgets in microseconds.
  */
 static inline u32 qv_default_hi(u8 rank, u32 mark_mask, u64 edf_budget_ns)

@@ -12,6 +12,7 @@
 #include <linux/stddef.h>
 #include <linux/math64.h>
 #include <linux/compiler.h>
+#include <linux/errno.h>
 
 #define QV_READ_ONCE(x)	READ_ONCE(x)
 
@@ -36,18 +37,21 @@ static inline u64 qv_mul_div64(u64 a, u64 b, u64 c)
 	return mul_u64_u64_div_u64(a, b, c);
 }
 #else
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int32_t s32;
-typedef int64_t s64;
+/* the kernel's names for the uapi types the host's linux/types.h has */
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s32 s32;
+typedef __s64 s64;
 
-#define QV_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+#define QV_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 /* index of the lowest / highest set bit; x must not be 0 */
 static inline unsigned int qv_ffs64(u64 x)
@@ -90,7 +94,7 @@ static inline int qv_fail(struct qv_err *e, const char *msg, u32 pos, u32 val)
 		e->pos = pos;
 		e->val = val;
 	}
-	return -22; /* -EINVAL */
+	return -EINVAL;
 }
 
 #endif

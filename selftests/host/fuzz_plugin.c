@@ -198,7 +198,7 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_BUCKETS]	= { 4, QVISOR_MIN_BUCKETS, QVISOR_MAX_BUCKETS },
 	[TCA_QVISOR_SLOT]	= { 4, 1, 0xffffffffULL },
 	[TCA_QVISOR_DEFAULT]	= { 4, 0, QVISOR_MAX_MINOR },
-	[TCA_QVISOR_BACKEND]	= { 1, 0, TCA_QVISOR_BACKEND_MAX },
+	[TCA_QVISOR_BACKEND]	= { 1, 0, QVISOR_BACKEND_MAX },
 	[TCA_QVISOR_QUEUES]	= { 4, QVISOR_MIN_SPPIFO_Q, QVISOR_MAX_SPPIFO_Q },
 	[TCA_QVISOR_POLICY]	= { 0, 0, 0 },
 	[TCA_QVISOR_OVERLAP]	= { 4, 0, 100 },
@@ -214,7 +214,7 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 };
 
 static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {
-	[TCA_QVISOR_CLASS_RANK]		= { 1, 0, TCA_QVISOR_RANK_MAX },
+	[TCA_QVISOR_CLASS_RANK]		= { 1, 0, QVISOR_RANK_MAX },
 	[TCA_QVISOR_CLASS_MARK_MASK]	= { 4, 1, 0xffffffffULL },
 	[TCA_QVISOR_CLASS_LO]		= { 4, 0, 0xffffffffULL },
 	[TCA_QVISOR_CLASS_HI]		= { 4, 0, 0xffffffffULL },
@@ -314,7 +314,7 @@ static void fp_check_qopt(struct rtattr **tb)
 	}
 	if (!!tb[TCA_QVISOR_QUEUES] !=
 	    (tb[TCA_QVISOR_BACKEND] &&
-	     rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) == TCA_QVISOR_BACKEND_SPPIFO))
+	     rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) == QVISOR_BACKEND_SPPIFO))
 		fp_fail("queues without backend sppifo, or the reverse");
 }
 
@@ -324,11 +324,11 @@ static void fp_check_copt(struct rtattr **tb)
 
 	if (tb[TCA_QVISOR_CLASS_RANK])
 		rank = rta_getattr_u8(tb[TCA_QVISOR_CLASS_RANK]);
-	if (!!tb[TCA_QVISOR_CLASS_MARK_MASK] != (rank == TCA_QVISOR_RANK_MARK))
+	if (!!tb[TCA_QVISOR_CLASS_MARK_MASK] != (rank == QVISOR_RANK_MARK))
 		fp_fail("mark mask and rank %d", rank);
-	if (!!tb[TCA_QVISOR_CLASS_EDF_BUDGET] != (rank == TCA_QVISOR_RANK_EDF))
+	if (!!tb[TCA_QVISOR_CLASS_EDF_BUDGET] != (rank == QVISOR_RANK_EDF))
 		fp_fail("edf budget and rank %d", rank);
-	if (!!tb[TCA_QVISOR_CLASS_EDF_MARK] != (rank == TCA_QVISOR_RANK_EDF))
+	if (!!tb[TCA_QVISOR_CLASS_EDF_MARK] != (rank == QVISOR_RANK_EDF))
 		fp_fail("edf mark_budget and rank %d", rank);
 	if (!!tb[TCA_QVISOR_CLASS_LO] != !!tb[TCA_QVISOR_CLASS_HI])
 		fp_fail("range LO without HI or the reverse");

@@ -118,7 +118,7 @@ static void emit(struct msg *m)
 static void qdisc_full(struct msg *m)
 {
 	struct tc_qvisor_xstats xs = {
-		.type = TCA_QVISOR_XSTATS_QDISC,
+		.type = QVISOR_XSTATS_QDISC,
 		.tenants = 3, .buckets = 4096, .joint_width = 130, .tiers = 2,
 		.blocked = 1, .deferred = 7, .rounds = 8, .refills = 9,
 		.drop_pushout = 11, .drop_limit = 12, .drop_tenant_limit = 13,
@@ -136,7 +136,7 @@ static void qdisc_full(struct msg *m)
 	put_u32(m, TCA_QVISOR_BUCKETS, 1024);
 	put_u32(m, TCA_QVISOR_SLOT, 2000);
 	put_u32(m, TCA_QVISOR_DEFAULT, 0x10);
-	put_u8(m, TCA_QVISOR_BACKEND, TCA_QVISOR_BACKEND_PIFO);
+	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_PIFO);
 	put_u32(m, TCA_QVISOR_QUEUES, 0);
 	put_str(m, TCA_QVISOR_POLICY, "1 >> 2 + 3");
 	put_u32(m, TCA_QVISOR_OVERLAP, 30);
@@ -150,7 +150,7 @@ static void qdisc_full(struct msg *m)
 static void qdisc_oldstats(struct msg *m)
 {
 	struct tc_qvisor_xstats xs = {
-		.type = TCA_QVISOR_XSTATS_QDISC, .tenants = 2, .resynth = 5,
+		.type = QVISOR_XSTATS_QDISC, .tenants = 2, .resynth = 5,
 		.flows = 99,
 	};
 
@@ -174,9 +174,9 @@ static void qdisc_min(struct msg *m)
 static void qdisc_sppifo(struct msg *m)
 {
 	struct tc_qvisor_xstats xs = {
-		.type = TCA_QVISOR_XSTATS_QDISC, .tiers = 3,
+		.type = QVISOR_XSTATS_QDISC, .tiers = 3,
 		.unpifoness = 31, .drop_admission = 0, .pushdowns = 32,
-		.backend = TCA_QVISOR_BACKEND_SPPIFO, .nqueues = 3,
+		.backend = QVISOR_BACKEND_SPPIFO, .nqueues = 3,
 		.queue_len = { 4, 0, 7 }, .queue_bound = { 12, 0, 77 },
 		.queue_tier = { 0, 0, 1 },
 	};
@@ -184,12 +184,12 @@ static void qdisc_sppifo(struct msg *m)
 
 	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
 	opt = nest_start(m, TCA_OPTIONS);
-	put_u8(m, TCA_QVISOR_BACKEND, TCA_QVISOR_BACKEND_SPPIFO);
+	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_SPPIFO);
 	put_u32(m, TCA_QVISOR_QUEUES, 8);
 	put_u8(m, TCA_QVISOR_PARTIAL, 1);
-	put_u32(m, TCA_QVISOR_PROPS, TCA_QVISOR_PROP_APPROX(1) |
-		TCA_QVISOR_PROP_APPROX(2) | TCA_QVISOR_PROP_HOLDS(3) |
-		TCA_QVISOR_PROP_APPROX(4) | TCA_QVISOR_PROP_HOLDS(5));
+	put_u32(m, TCA_QVISOR_PROPS, QVISOR_PROP_APPROX(1) |
+		QVISOR_PROP_APPROX(2) | QVISOR_PROP_HOLDS(3) |
+		QVISOR_PROP_APPROX(4) | QVISOR_PROP_HOLDS(5));
 	nest_end(m, opt);
 	stats(m, &xs, sizeof(xs));
 }
@@ -197,20 +197,20 @@ static void qdisc_sppifo(struct msg *m)
 static void qdisc_aifo(struct msg *m)
 {
 	struct tc_qvisor_xstats xs = {
-		.type = TCA_QVISOR_XSTATS_QDISC, .tiers = 2,
+		.type = QVISOR_XSTATS_QDISC, .tiers = 2,
 		.unpifoness = 41, .drop_admission = 42,
-		.backend = TCA_QVISOR_BACKEND_AIFO, .nqueues = 1,
+		.backend = QVISOR_BACKEND_AIFO, .nqueues = 1,
 		.aifo_window = 64, .aifo_k = 10, .queue_len = { 43 },
 	};
 	struct rtattr *opt;
 
 	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
 	opt = nest_start(m, TCA_OPTIONS);
-	put_u8(m, TCA_QVISOR_BACKEND, TCA_QVISOR_BACKEND_AIFO);
+	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_AIFO);
 	put_u8(m, TCA_QVISOR_PARTIAL, 0);
-	put_u32(m, TCA_QVISOR_PROPS, TCA_QVISOR_PROP_APPROX(2) |
-		TCA_QVISOR_PROP_HOLDS(3) | TCA_QVISOR_PROP_HOLDS(5) |
-		TCA_QVISOR_PROP_HOLDS(6));
+	put_u32(m, TCA_QVISOR_PROPS, QVISOR_PROP_APPROX(2) |
+		QVISOR_PROP_HOLDS(3) | QVISOR_PROP_HOLDS(5) |
+		QVISOR_PROP_HOLDS(6));
 	nest_end(m, opt);
 	stats(m, &xs, sizeof(xs));
 }
@@ -238,7 +238,7 @@ static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
 		       __u32 limit)
 {
 	struct tc_qvisor_cl_xstats xs = {
-		.type = TCA_QVISOR_XSTATS_CLASS,
+		.type = QVISOR_XSTATS_CLASS,
 		.tier = 1, .level = 2, .offset = 64, .width = 3,
 		.group_members = 2, .share_ppm = 600000, .quantum = 2280,
 		.credit = -120, .tokens = 4000, .deferred = 6,
@@ -274,14 +274,14 @@ int main(int argc, char **argv)
 	} else if (strcmp(s, "qdisc-aifo") == 0) {
 		qdisc_aifo(&m);
 	} else if (strcmp(s, "class-full") == 0) {
-		class_full(&m, TCA_QVISOR_RANK_MARK, 0xff, 1250000, 100);
+		class_full(&m, QVISOR_RANK_MARK, 0xff, 1250000, 100);
 	} else if (strcmp(s, "class-edf") == 0) {
-		class_full(&m, TCA_QVISOR_RANK_EDF, 0xffffffff, 0, 0);
+		class_full(&m, QVISOR_RANK_EDF, 0xffffffff, 0, 0);
 	} else if (strcmp(s, "class-mark-all") == 0) {
-		class_full(&m, TCA_QVISOR_RANK_MARK, 0xffffffff, 0, 0);
+		class_full(&m, QVISOR_RANK_MARK, 0xffffffff, 0, 0);
 	} else if (strcmp(s, "class-nostats") == 0) {
 		start(&m, RTM_NEWTCLASS, 0x10003, 0x10000);
-		class_opts(&m, TCA_QVISOR_RANK_DSCP, 0xffffffff, 0, 0);
+		class_opts(&m, QVISOR_RANK_DSCP, 0xffffffff, 0, 0);
 	} else {
 		fprintf(stderr, "mkmsg: unknown scenario \"%s\"\n", s);
 		return 1;

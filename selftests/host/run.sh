@@ -136,7 +136,7 @@ for f in $fuzzers; do
 		build() { "$MAKE" -s --no-print-directory "$f" CLANG="$CLANG" \
 			FUZZ_CFLAGS="$FUZZ_CFLAGS" IPROUTE2="$IPROUTE2"; }
 	else
-		build() { "$CLANG" $FUZZ_CFLAGS "$f.c" -o "$f"; }
+		build() { "$CLANG" $FUZZ_CFLAGS "$f.c" ../../core/*.c -o "$f"; }
 	fi
 	if ! build >"$log" 2>&1; then
 		sed 's/^/    # /' "$log"

@@ -639,13 +639,12 @@ static void test_qmap(void)
 	CHECK(p == (QV_PROP_HOLDS(1) | QV_PROP_APPROX(2) | QV_PROP_HOLDS(3) |
 		    QV_PROP_APPROX(4) | QV_PROP_HOLDS(5) | QV_PROP_HOLDS(6)),
 	      "props %#x", p);
-	CHECK(QV_PROP_APPROX(4) == TCA_QVISOR_PROP_APPROX(4) &&
-	      QV_BACKEND_AIFO == TCA_QVISOR_BACKEND_AIFO &&
-	      QV_BACKEND_SPPIFO == TCA_QVISOR_BACKEND_SPPIFO &&
-	      QV_BACKEND_FIFO == TCA_QVISOR_BACKEND_FIFO &&
-	      QV_SPPIFO_MAX == QVISOR_MAX_SPPIFO_Q &&
-	      QV_AIFO_WINDOW == QVISOR_AIFO_WINDOW &&
-	      QV_AIFO_DEF_K == QVISOR_AIFO_K, "core and uapi numbers agree");
+	CHECK(QV_PROP_APPROX(4) == QVISOR_PROP_APPROX(4) &&
+	      QV_BACKEND_AIFO == QVISOR_BACKEND_AIFO &&
+	      QV_BACKEND_SPPIFO == QVISOR_BACKEND_SPPIFO &&
+	      QV_BACKEND_FIFO == QVISOR_BACKEND_FIFO &&
+	      QV_SPPIFO_MAX == QVISOR_MAX_SPPIFO_Q,
+	      "core and uapi numbers agree");
 	/* aifo and fifo: one queue, P1 lost with several tiers */
 	CHECK(map_of("1 >> 2 + 3", 1, true, &m) == 0, "1 queue");
 	p = qv_props(QV_BACKEND_AIFO, &m, U.s.tiers);

@@ -2,7 +2,7 @@
 /*
  * Unit tests of include/qvisor/credit.h: quanta, lazy credit sync, round
  * skipping, and a simulation of a '+' group with the same admission and
- * round rules as sch_qvisor.c, checking that backlogged tenants get bytes
+ * round rules as sch_qvisor_main.c, checking that backlogged tenants get bytes
  * in proportion to their weights.  And the counters and scalings that
  * must not overflow: shares of counters near 2^64, token time to bytes
  * at 1 byte/s and 100 Gbit/s, and a cap whose rate changes.

@@ -35,12 +35,12 @@ static void mkstate(void)
 	st.q.limit = 2000;
 	st.q.buckets = 4096;
 	st.q.slot = 1000;		/* us */
-	st.q.backend = TCA_QVISOR_BACKEND_SPPIFO;
+	st.q.backend = QVISOR_BACKEND_SPPIFO;
 	st.q.queues = 4;
 	st.q.overlap = 50;
 	st.q.flows = 1024;
 	st.q.flow_idle = 1000000;
-	st.q.props = TCA_QVISOR_PROP_HOLDS(1) | TCA_QVISOR_PROP_APPROX(2);
+	st.q.props = QVISOR_PROP_HOLDS(1) | QVISOR_PROP_APPROX(2);
 	strcpy(st.q.policy, "1 >> 2 + 3");
 	st.q.bs.bytes = 123456;
 	st.q.bs.packets = 90;
@@ -50,7 +50,7 @@ static void mkstate(void)
 	st.cl = cl;
 	for (k = 0; k < 3; k++) {
 		cl[k].classid = 1 << 16 | (uint32_t)(k + 1);
-		cl[k].rank = k == 2 ? TCA_QVISOR_RANK_EDF : TCA_QVISOR_RANK_PRIO;
+		cl[k].rank = k == 2 ? QVISOR_RANK_EDF : QVISOR_RANK_PRIO;
 		cl[k].budget = k == 2 ? 10000000 : 0;
 		cl[k].hi = 15;
 		cl[k].levels = 16;

@@ -79,7 +79,7 @@ static void test_bad(const char *path)
 		tap_diag("got: r=%d \"%s\" \"%s\"", r, sp.err, err);
 }
 
-/* The same synthesis built independently, as sch_qvisor.c's
+/* The same synthesis built independently, as sch_qvisor_main.c's
  * qvisor_spec()/qvisor_synth() do: policy parsed by the core, each class
  * with its effective range and levels, pol_idx looked up by minor.
  */
@@ -307,7 +307,7 @@ static void test_defaults(void)
 	if (!r) {
 		CHECK(sp.handle == 1 && sp.buckets == QVISOR_DEF_BUCKETS &&
 		      sp.overlap == QVISOR_DEF_OVERLAP, "link defaults");
-		CHECK(sp.t[0].rank == TCA_QVISOR_RANK_PRIO &&
+		CHECK(sp.t[0].rank == QVISOR_RANK_PRIO &&
 		      sp.t[0].lo == 0 && sp.t[0].hi == 255 &&
 		      sp.t[0].levels == QVISOR_DEF_LEVELS &&
 		      sp.t[0].weight == 1, "prio defaults %u..%u L%u W%u",
@@ -322,15 +322,15 @@ static void test_defaults(void)
 
 /* --- the kernel's refusals, reproduced offline --------------------------
  *
- * Every extack text of sch_qvisor.c (NL_SET_ERR_MSG*) and every error of
- * the portable core (qv_fail() in include/qvisor/) is read from the
+ * Every extack text of sch_qvisor_main.c (NL_SET_ERR_MSG*) and every error of
+ * the portable core (qv_fail() in the core .c files) is read from the
  * sources and must be in this table: with a spec that the kernel would
  * refuse with that text, for which check (parse + plan) must fail with
  * the same text; or with the reason no spec can reach it.  A new kernel
  * message fails this test until it is added here.
  */
-#define KSRC	"../../sch_qvisor.c"
-#define KCORE	"../../include/qvisor"
+#define KSRC	"../../sch_qvisor_main.c"
+#define KCORE	"../../core"
 
 #define LINK	"[link]\ndev = veth0\n"
 #define T1	"[tenant a]\nclass = 1\n"
@@ -500,9 +500,7 @@ static void kmsg_find(const char *msg, const char *where)
 
 static void scan_all(void (*fn)(const char *, const char *))
 {
-	static const char *const core[] = { "policy.h", "synth.h", "qmap.h",
-		"types.h", "flow.h", "rank.h", "credit.h", "bucket.h",
-		"sppifo.h", "aifo.h" };
+	static const char *const core[] = { "policy.c", "synth.c", "qmap.c" };
 	char path[256];
 	unsigned int k;
 
@@ -549,7 +547,7 @@ static void test_kernel_refusals(void)
 
 	kmsgs_found = 0;
 	scan_all(kmsg_listed);
-	tap_point("all %d refusals of sch_qvisor.c and the core are in the table",
+	tap_point("all %d refusals of sch_qvisor_main.c and the core are in the table",
 		  kmsgs_found);
 	for (k = 0; k < sizeof(krefusals) / sizeof(krefusals[0]); k++) {
 		const struct krefusal *kr = &krefusals[k];

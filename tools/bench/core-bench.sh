@@ -13,7 +13,7 @@ PAIRS=${2:-100000}
 BIN=$TOP/out/bench/core_bench
 mkdir -p "$TOP/out/bench"
 ${CC:-gcc} -O2 -Wall -Wextra -Werror -I "$TOP/include" -o "$BIN" \
-	"$TOP/tools/bench/core_bench.c" -lm
+	"$TOP/tools/bench/core_bench.c" "$TOP"/core/*.c -lm
 command -v valgrind >/dev/null || { echo "core-bench: valgrind missing" >&2; exit 1; }
 
 ir() {	# MODE BUCKETS DIST -> instructions per pair

@@ -90,8 +90,8 @@ static struct json_object *qc_json_props(uint32_t props)
 
 	for (n = 1; n <= 6; n++) {
 		snprintf(key, sizeof(key), "P%d", n);
-		qc_jadd_str(g, key, props & TCA_QVISOR_PROP_HOLDS(n) ? "yes" :
-			    props & TCA_QVISOR_PROP_APPROX(n) ? "approx" : "no");
+		qc_jadd_str(g, key, props & QVISOR_PROP_HOLDS(n) ? "yes" :
+			    props & QVISOR_PROP_APPROX(n) ? "approx" : "no");
 	}
 	return g;
 }
@@ -129,7 +129,7 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 	qc_jadd_u64(jq, "slot", (uint64_t)q->slot * 1000);
 	qc_jadd_u64(jq, "default", q->defcls);
 	qc_jadd_str(jq, "backend", qc_backend_name(q->backend));
-	if (q->backend == TCA_QVISOR_BACKEND_SPPIFO)
+	if (q->backend == QVISOR_BACKEND_SPPIFO)
 		qc_jadd_u64(jq, "queues", q->queues);
 	json_object_object_add(jq, "partial",
 			       json_object_new_boolean(q->partial));
@@ -164,9 +164,9 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 			 TC_H_MIN(c->classid));
 		qc_jadd_str(t, "class", cls);
 		qc_jadd_str(t, "rank", qs_rank_name(c->rank));
-		if (c->rank == TCA_QVISOR_RANK_MARK)
+		if (c->rank == QVISOR_RANK_MARK)
 			qc_jadd_u64(t, "mask", c->mask);
-		if (c->rank == TCA_QVISOR_RANK_EDF)
+		if (c->rank == QVISOR_RANK_EDF)
 			qc_jadd_u64(t, "budget", c->budget);
 		qc_jadd_u64(r, "lo", c->lo);
 		qc_jadd_u64(r, "hi", c->hi);

@@ -372,7 +372,7 @@ static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	nla_put_u32(m, TCA_QVISOR_SLOT, q->slot);
 	nla_put_u32(m, TCA_QVISOR_DEFAULT, q->defcls);
 	nla_put_u8(m, TCA_QVISOR_BACKEND, q->backend);
-	if (q->backend == TCA_QVISOR_BACKEND_SPPIFO)
+	if (q->backend == QVISOR_BACKEND_SPPIFO)
 		nla_put_u32(m, TCA_QVISOR_QUEUES, q->queues);
 	nla_put_u32(m, TCA_QVISOR_OVERLAP, q->overlap);
 	nla_put_u32(m, TCA_QVISOR_FLOWS, q->flows);
@@ -390,9 +390,9 @@ static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
 	struct nlattr *o = nla_nest_start(m, TCA_OPTIONS);
 
 	nla_put_u8(m, TCA_QVISOR_CLASS_RANK, c->rank);
-	if (c->rank == TCA_QVISOR_RANK_MARK)
+	if (c->rank == QVISOR_RANK_MARK)
 		nla_put_u32(m, TCA_QVISOR_CLASS_MARK_MASK, c->mask);
-	if (c->rank == TCA_QVISOR_RANK_EDF) {
+	if (c->rank == QVISOR_RANK_EDF) {
 		nla_put_u64(m, TCA_QVISOR_CLASS_EDF_BUDGET, c->budget);
 		nla_put_u8(m, TCA_QVISOR_CLASS_EDF_MARK, c->edf_mark);
 	}
@@ -443,8 +443,8 @@ static void qc_spec_class(const struct qs_spec *sp, const struct qs_tenant *t,
 	c->ceil = t->ceil;
 	c->burst = t->burst;
 	c->limit = t->limit;
-	c->budget = t->rank == TCA_QVISOR_RANK_EDF ? t->edf_budget : 0;
-	c->edf_mark = t->rank == TCA_QVISOR_RANK_EDF && t->edf_mark;
+	c->budget = t->rank == QVISOR_RANK_EDF ? t->edf_budget : 0;
+	c->edf_mark = t->rank == QVISOR_RANK_EDF && t->edf_mark;
 }
 
 static int qc_qdisc_req(int ifindex, int type, int flags,
@@ -667,11 +667,11 @@ static void qc_class_diff(char *buf, size_t n, const struct qc_class *o,
 	} while (0)
 	QC_D(o->rank != c->rank, "rank %s->%s", qs_rank_name(o->rank),
 	     qs_rank_name(c->rank));
-	QC_D(c->rank == TCA_QVISOR_RANK_MARK && o->mask != c->mask,
+	QC_D(c->rank == QVISOR_RANK_MARK && o->mask != c->mask,
 	     "mask 0x%x->0x%x", o->mask, c->mask);
-	QC_D(c->rank == TCA_QVISOR_RANK_EDF && o->edf_mark != c->edf_mark,
+	QC_D(c->rank == QVISOR_RANK_EDF && o->edf_mark != c->edf_mark,
 	     "mark_budget %u->%u", o->edf_mark, c->edf_mark);
-	QC_D(c->rank == TCA_QVISOR_RANK_EDF && o->budget != c->budget,
+	QC_D(c->rank == QVISOR_RANK_EDF && o->budget != c->budget,
 	     "budget %lluns->%lluns", (unsigned long long)o->budget,
 	     (unsigned long long)c->budget);
 	QC_D(o->lo != c->lo || o->hi != c->hi, "range %u..%u->%u..%u", o->lo,
@@ -698,7 +698,7 @@ static void qc_qdisc_diff(char *buf, size_t n, const struct qc_qdisc *o,
 	QC_D(o->slot != q->slot, "slot %uus->%uus", o->slot, q->slot);
 	QC_D(o->defcls != q->defcls, "default %x->%x", o->defcls, q->defcls);
 	QC_D(o->backend != q->backend, "backend %u->%u", o->backend, q->backend);
-	QC_D(q->backend == TCA_QVISOR_BACKEND_SPPIFO && o->queues != q->queues,
+	QC_D(q->backend == QVISOR_BACKEND_SPPIFO && o->queues != q->queues,
 	     "queues %u->%u", o->queues, q->queues);
 	QC_D(o->overlap != q->overlap, "overlap %u->%u", o->overlap, q->overlap);
 	QC_D(o->flows != q->flows, "flows %u->%u", o->flows, q->flows);

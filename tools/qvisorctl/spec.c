@@ -216,13 +216,13 @@ void qs_fmt_rate(char *buf, size_t n, uint64_t bps)
 const char *qs_rank_name(int rank)
 {
 	switch (rank) {
-	case TCA_QVISOR_RANK_PRIO: return "prio";
-	case TCA_QVISOR_RANK_MARK: return "mark";
-	case TCA_QVISOR_RANK_DSCP: return "dscp";
-	case TCA_QVISOR_RANK_FIFO: return "fifo";
-	case TCA_QVISOR_RANK_LAS: return "las";
-	case TCA_QVISOR_RANK_STFQ: return "stfq";
-	case TCA_QVISOR_RANK_EDF: return "edf";
+	case QVISOR_RANK_PRIO: return "prio";
+	case QVISOR_RANK_MARK: return "mark";
+	case QVISOR_RANK_DSCP: return "dscp";
+	case QVISOR_RANK_FIFO: return "fifo";
+	case QVISOR_RANK_LAS: return "las";
+	case QVISOR_RANK_STFQ: return "stfq";
+	case QVISOR_RANK_EDF: return "edf";
 	}
 	return "?";
 }
@@ -375,10 +375,10 @@ static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
 			 char *val)
 {
 	static const struct { const char *name; int rank; } src[] = {
-		{ "prio", TCA_QVISOR_RANK_PRIO }, { "mark", TCA_QVISOR_RANK_MARK },
-		{ "dscp", TCA_QVISOR_RANK_DSCP }, { "fifo", TCA_QVISOR_RANK_FIFO },
-		{ "las", TCA_QVISOR_RANK_LAS }, { "stfq", TCA_QVISOR_RANK_STFQ },
-		{ "edf", TCA_QVISOR_RANK_EDF },
+		{ "prio", QVISOR_RANK_PRIO }, { "mark", QVISOR_RANK_MARK },
+		{ "dscp", QVISOR_RANK_DSCP }, { "fifo", QVISOR_RANK_FIFO },
+		{ "las", QVISOR_RANK_LAS }, { "stfq", QVISOR_RANK_STFQ },
+		{ "edf", QVISOR_RANK_EDF },
 	};
 	char *w[4];
 	int n = qs_words(val, w, 3);
@@ -395,7 +395,7 @@ static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
 			       "rank: unknown source '%s' (prio, mark, dscp, fifo, las, stfq, edf)",
 			       w[0]);
 	t->rank = src[k].rank;
-	if (t->rank == TCA_QVISOR_RANK_MARK) {
+	if (t->rank == QVISOR_RANK_MARK) {
 		t->mark_mask = 0xffffffff;
 		if (n == 3)
 			return qs_fail(sp, line, "rank mark: takes one MASK");
@@ -406,7 +406,7 @@ static int qs_parse_rank(struct qs_spec *sp, struct qs_tenant *t, int line,
 			return qs_fail(sp, line, "mark mask must not be zero");
 		return 0;
 	}
-	if (t->rank == TCA_QVISOR_RANK_EDF) {
+	if (t->rank == QVISOR_RANK_EDF) {
 		/* the budget in tc's time units, a bare number is nsec */
 		if (n < 2)
 			return qs_fail(sp, line,
@@ -522,18 +522,18 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		n = qs_words(val, w, 2);
 		sp->has_backend = true;
 		if (n == 1 && !strcmp(w[0], "pifo"))
-			sp->backend = TCA_QVISOR_BACKEND_PIFO;
+			sp->backend = QVISOR_BACKEND_PIFO;
 		else if (n == 1 && !strcmp(w[0], "fifo"))
-			sp->backend = TCA_QVISOR_BACKEND_FIFO;
+			sp->backend = QVISOR_BACKEND_FIFO;
 		else if (n == 1 && !strcmp(w[0], "aifo"))
-			sp->backend = TCA_QVISOR_BACKEND_AIFO;
+			sp->backend = QVISOR_BACKEND_AIFO;
 		else if (n == 2 && !strcmp(w[0], "sppifo") &&
 			 !qs_get_u32(w[1], &sp->queues)) {
 			if (sp->queues < QVISOR_MIN_SPPIFO_Q ||
 			    sp->queues > QVISOR_MAX_SPPIFO_Q)
 				return qs_fail(sp, line,
 					       "queues must be from 2 to 32");
-			sp->backend = TCA_QVISOR_BACKEND_SPPIFO;
+			sp->backend = QVISOR_BACKEND_SPPIFO;
 		} else
 			return qs_fail(sp, line,
 				       "backend: expected pifo, fifo, aifo or sppifo QUEUES (2..32)");
@@ -952,13 +952,13 @@ int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 		return -1;
 	}
 	/* the kernel's own steps and texts: qvisor_synth() then
-	 * qvisor_plan_queues() of sch_qvisor.c
+	 * qvisor_plan_queues() of sch_qvisor_main.c
 	 */
 	if (qv_synthesize(&p->s, p->pol_grp, &p->e)) {
 		snprintf(err, n, "%s", p->e.msg);
 		return -1;
 	}
-	nq = sp->backend == TCA_QVISOR_BACKEND_SPPIFO ? sp->queues : 1;
+	nq = sp->backend == QVISOR_BACKEND_SPPIFO ? sp->queues : 1;
 	if (qv_qmap_build(&p->qmap, p->s.grp, p->s.ngrp, p->s.tiers, nq,
 			  sp->partial || nq == 1, &p->e)) {
 		snprintf(err, n, "%s", p->e.msg);
@@ -1074,7 +1074,7 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 	qs_fmt_props(props, sizeof(props), p->props);
 	fprintf(f, "\nguarantees %s (backend %s", props,
 		(unsigned int)sp->backend < 4 ? be[sp->backend] : "?");
-	if (sp->backend == TCA_QVISOR_BACKEND_SPPIFO)
+	if (sp->backend == QVISOR_BACKEND_SPPIFO)
 		fprintf(f, " %u, %u queue ranges for %u tiers%s", sp->queues,
 			p->qmap.mapped, p->s.tiers,
 			sp->partial ? ", partial" : "");
@@ -1511,7 +1511,7 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 	if (sp->has_default)
 		fprintf(f, " default %x", sp->defcls);
 	fprintf(f, " backend %s", be[sp->backend & 3]);
-	if (sp->backend == TCA_QVISOR_BACKEND_SPPIFO)
+	if (sp->backend == QVISOR_BACKEND_SPPIFO)
 		fprintf(f, " %u", sp->queues);
 	fprintf(f, " %s overlap %u flows %u flow_idle %uus",
 		sp->partial ? "partial" : "nopartial", sp->overlap,
@@ -1529,9 +1529,9 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 
 		fprintf(f, "class replace dev %s parent %x: classid %x:%x qvisor rank %s",
 			dev, sp->handle, sp->handle, t->minor, rank[t->rank]);
-		if (t->rank == TCA_QVISOR_RANK_MARK)
+		if (t->rank == QVISOR_RANK_MARK)
 			fprintf(f, " 0x%x", t->mark_mask);
-		if (t->rank == TCA_QVISOR_RANK_EDF)
+		if (t->rank == QVISOR_RANK_EDF)
 			fprintf(f, " %lluns%s", (unsigned long long)t->edf_budget,
 				t->edf_mark ? " mark_budget" : "");
 		fprintf(f, " range %u %u levels %u weight %u", t->lo, t->hi,

@@ -49,7 +49,7 @@ struct qs_tenant {
 	char		name[QS_NAME];
 	int		line;		/* of its [tenant ...] header */
 	uint32_t	minor;		/* class 1:minor */
-	int		rank;		/* TCA_QVISOR_RANK_* */
+	int		rank;		/* QVISOR_RANK_* */
 	uint32_t	mark_mask;	/* rank mark MASK */
 	bool		range_set;
 	uint32_t	lo, hi;		/* effective (defaults as the kernel) */

@@ -50,7 +50,7 @@ MODULES="veth dummy bridge tun ifb
 
 # Host programs copied with their libraries (resolved to real paths).
 PROGS="/usr/bin/bash /usr/sbin/tc /usr/bin/ip /usr/bin/ss /usr/bin/ping
-	/usr/bin/iperf3"
+	/usr/bin/iperf3 /usr/bin/jq"
 # Busybox applets we must NOT link because the host version is the one
 # the tests mean.
 NO_APPLETS="tc ip ipneigh ping ping6 ss bash"
@@ -212,6 +212,8 @@ for t in ${QVISOR_VM_PROGS:-}; do
 done
 mkdir -p "$WORK/qvisor/selftests"
 cp -a "$TOP"/selftests/vm/. "$WORK/qvisor/selftests/"
+# tc-testing cases (tdc.sh runs them)
+cp -a "$TOP"/selftests/tc-testing/*.json "$WORK/qvisor/selftests/"
 put_new "$TOP/tools/vm/init.sh" "$WORK/init"
 chmod 755 "$WORK/init"
 

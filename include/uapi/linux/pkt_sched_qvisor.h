@@ -30,23 +30,11 @@
 #define QVISOR_MAX_FLOWS	262144
 #define QVISOR_DEF_FLOWS	1024
 #define QVISOR_DEF_FLOW_IDLE_US	1000000	/* a flow idle 1 s is forgotten */
-#define QVISOR_AIFO_WINDOW	64	/* ranks in the aifo window */
-#define QVISOR_AIFO_K		10	/* aifo burstiness allowance, % */
 #define QVISOR_MAX_EDF_BUDGET_NS 3600000000000ULL	/* one hour */
-#define QVISOR_SPLIT_GSO_AUTO_RATE 125000000ULL	/* bytes/s: 1 Gbit/s */
 #define QVISOR_DEF_TARGET_US	5000	/* AQM sojourn target */
 #define QVISOR_DEF_INTERVAL_US	100000	/* AQM interval */
 #define QVISOR_MAX_TARGET_US	1000000
 #define QVISOR_MAX_INTERVAL_US	10000000
-#define QVISOR_AQM_MAX_DROPS	4	/* AQM drops in one dequeue, at most */
-/* With a rate and the AQM on, and no limit given, the limit is
- * QVISOR_AUTO_LIMIT_MS of the rate in packets of QVISOR_AUTO_LIMIT_MTU
- * bytes, from QVISOR_AUTO_LIMIT_MIN to QVISOR_AUTO_LIMIT_MAX packets.
- */
-#define QVISOR_AUTO_LIMIT_MS	100
-#define QVISOR_AUTO_LIMIT_MTU	1514
-#define QVISOR_AUTO_LIMIT_MIN	64
-#define QVISOR_AUTO_LIMIT_MAX	1048576
 
 /* TCA_QVISOR_CLASS_AQM and _ECN: a tenant's own setting or the qdisc's */
 enum {
@@ -55,6 +43,7 @@ enum {
 	QVISOR_AQM_ON,
 	__QVISOR_AQM_MAX,
 };
+
 #define QVISOR_AQM_MAX (__QVISOR_AQM_MAX - 1)
 
 /* TCA_QVISOR_SPLIT_GSO: whether GSO packets are queued as segments */
@@ -64,16 +53,18 @@ enum {
 	QVISOR_SPLIT_GSO_OFF,
 	__QVISOR_SPLIT_GSO_MAX,
 };
+
 #define QVISOR_SPLIT_GSO_MAX (__QVISOR_SPLIT_GSO_MAX - 1)
 
 enum {
-	TCA_QVISOR_BACKEND_PIFO,	/* exact bucketed PIFO (default) */
-	TCA_QVISOR_BACKEND_SPPIFO,	/* N strict-priority FIFOs */
-	TCA_QVISOR_BACKEND_AIFO,	/* one FIFO, rank-aware admission */
-	TCA_QVISOR_BACKEND_FIFO,	/* one FIFO, ranks ignored */
-	__TCA_QVISOR_BACKEND_MAX,
+	QVISOR_BACKEND_PIFO,	/* exact bucketed PIFO (default) */
+	QVISOR_BACKEND_SPPIFO,	/* N strict-priority FIFOs */
+	QVISOR_BACKEND_AIFO,	/* one FIFO, rank-aware admission */
+	QVISOR_BACKEND_FIFO,	/* one FIFO, ranks ignored */
+	__QVISOR_BACKEND_MAX,
 };
-#define TCA_QVISOR_BACKEND_MAX (__TCA_QVISOR_BACKEND_MAX - 1)
+
+#define QVISOR_BACKEND_MAX (__QVISOR_BACKEND_MAX - 1)
 
 /* Qdisc options, nested in TCA_OPTIONS */
 enum {
@@ -83,7 +74,7 @@ enum {
 	TCA_QVISOR_BUCKETS,	/* u32, power of two, 64..65536 */
 	TCA_QVISOR_SLOT,	/* u32, credit slot length in usec */
 	TCA_QVISOR_DEFAULT,	/* u32, default class minor, 0 = none */
-	TCA_QVISOR_BACKEND,	/* u8, TCA_QVISOR_BACKEND_* */
+	TCA_QVISOR_BACKEND,	/* u8, QVISOR_BACKEND_* */
 	TCA_QVISOR_QUEUES,	/* u32, queues of the sppifo backend */
 	TCA_QVISOR_POLICY,	/* string, e.g. "1 >> 2 > 3 + 4" */
 	TCA_QVISOR_OVERLAP,	/* u32, percent of a level's width that
@@ -102,7 +93,7 @@ enum {
 				 */
 	TCA_QVISOR_PROPS,	/* u32, read-only: which of the properties
 				 * P1..P6 the deployment keeps,
-				 * TCA_QVISOR_PROP_HOLDS/_APPROX bits
+				 * QVISOR_PROP_HOLDS/_APPROX bits
 				 */
 	TCA_QVISOR_SPLIT_GSO,	/* u8, QVISOR_SPLIT_GSO_* */
 	TCA_QVISOR_AQM,		/* u8, 1 = sojourn-time AQM for every tenant
@@ -119,31 +110,33 @@ enum {
 				 */
 	__TCA_QVISOR_MAX
 };
+
 #define TCA_QVISOR_MAX (__TCA_QVISOR_MAX - 1)
 
 /* TCA_QVISOR_PROPS: Pn (n = 1..6) holds exactly, or only approximately
  * (measured and counted, not guaranteed); neither bit = does not hold.
  */
-#define TCA_QVISOR_PROP_HOLDS(n)	(1U << ((n) - 1))
-#define TCA_QVISOR_PROP_APPROX(n)	(1U << ((n) - 1 + 8))
+#define QVISOR_PROP_HOLDS(n)	(1U << ((n) - 1))
+#define QVISOR_PROP_APPROX(n)	(1U << ((n) - 1 + 8))
 
 /* Rank sources of a tenant */
 enum {
-	TCA_QVISOR_RANK_PRIO,	/* skb->priority */
-	TCA_QVISOR_RANK_MARK,	/* skb->mark & mask */
-	TCA_QVISOR_RANK_DSCP,	/* IPv4/IPv6 DSCP */
-	TCA_QVISOR_RANK_FIFO,	/* arrival order: every packet rank 0 */
-	TCA_QVISOR_RANK_LAS,	/* bytes the flow sent before the packet */
-	TCA_QVISOR_RANK_STFQ,	/* start-time fair queueing tag, bytes */
-	TCA_QVISOR_RANK_EDF,	/* arrival + deadline budget, usec */
-	__TCA_QVISOR_RANK_MAX,
+	QVISOR_RANK_PRIO,	/* skb->priority */
+	QVISOR_RANK_MARK,	/* skb->mark & mask */
+	QVISOR_RANK_DSCP,	/* IPv4/IPv6 DSCP */
+	QVISOR_RANK_FIFO,	/* arrival order: every packet rank 0 */
+	QVISOR_RANK_LAS,	/* bytes the flow sent before the packet */
+	QVISOR_RANK_STFQ,	/* start-time fair queueing tag, bytes */
+	QVISOR_RANK_EDF,	/* arrival + deadline budget, usec */
+	__QVISOR_RANK_MAX,
 };
-#define TCA_QVISOR_RANK_MAX (__TCA_QVISOR_RANK_MAX - 1)
+
+#define QVISOR_RANK_MAX (__QVISOR_RANK_MAX - 1)
 
 /* Class (tenant) options, nested in TCA_OPTIONS of a class */
 enum {
 	TCA_QVISOR_CLASS_UNSPEC,
-	TCA_QVISOR_CLASS_RANK,		/* u8, TCA_QVISOR_RANK_* */
+	TCA_QVISOR_CLASS_RANK,		/* u8, QVISOR_RANK_* */
 	TCA_QVISOR_CLASS_MARK_MASK,	/* u32, mask for rank mark */
 	TCA_QVISOR_CLASS_LO,		/* u32, lowest declared rank */
 	TCA_QVISOR_CLASS_HI,		/* u32, highest declared rank */
@@ -166,18 +159,19 @@ enum {
 	TCA_QVISOR_CLASS_INTERVAL,	/* u32, usec, 0 = the qdisc's */
 	__TCA_QVISOR_CLASS_MAX
 };
+
 #define TCA_QVISOR_CLASS_MAX (__TCA_QVISOR_CLASS_MAX - 1)
 
 /* xstats (TCA_STATS_APP) of the qdisc and of a class; both start with a
  * type so that a reader can tell them apart whatever their length.
  */
 enum {
-	TCA_QVISOR_XSTATS_QDISC = 1,
-	TCA_QVISOR_XSTATS_CLASS = 2,
+	QVISOR_XSTATS_QDISC = 1,
+	QVISOR_XSTATS_CLASS = 2,
 };
 
 struct tc_qvisor_xstats {
-	__u32	type;			/* TCA_QVISOR_XSTATS_QDISC */
+	__u32	type;			/* QVISOR_XSTATS_QDISC */
 	__u32	tenants;		/* configured classes */
 	__u32	buckets;		/* bucket array size */
 	__u32	joint_width;		/* joint ranks used by the synthesis */
@@ -210,7 +204,7 @@ struct tc_qvisor_xstats {
 					 */
 	__u64	drop_admission;		/* aifo: refused by the rank quantile */
 	__u64	pushdowns;		/* sppifo: push-down events */
-	__u32	backend;		/* TCA_QVISOR_BACKEND_* */
+	__u32	backend;		/* QVISOR_BACKEND_* */
 	__u32	nqueues;		/* FIFO queues: sppifo N, aifo and
 					 * fifo 1, pifo 0
 					 */
@@ -229,7 +223,7 @@ struct tc_qvisor_xstats {
 };
 
 struct tc_qvisor_cl_xstats {
-	__u32	type;			/* TCA_QVISOR_XSTATS_CLASS */
+	__u32	type;			/* QVISOR_XSTATS_CLASS */
 	__u32	tier;			/* strict tier, 0 = highest */
 	__u32	level;			/* preference level inside the tier */
 	__u32	offset;			/* first joint rank of the tenant */

@@ -91,12 +91,26 @@
 #include "qvisor/qmap.h"
 #include "qvisor/aqm.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/qvisor.h>
+
 #define QVISOR_IMPLICIT_SLOT	QVISOR_MAX_TENANTS
 #define QVISOR_RATE_SLACK_NS	NSEC_PER_MSEC
 #define QVISOR_RATE_CATCHUP_NS	(100 * NSEC_PER_MSEC)
 #define QVISOR_DQ_BUCKETS	64	/* a tenant's deferred queue */
+/* split_gso auto: split GSO packets with a rate of at most 1 Gbit/s */
+#define QVISOR_SPLIT_GSO_AUTO_BPS	(125ULL * 1000 * 1000)
 #define QVISOR_TS_SHIFT		10	/* cb->tstamp is ns >> 10 */
 #define QVISOR_MEM_PUSHOUTS	4	/* for one packet over memlimit */
+#define QVISOR_AQM_MAX_DROPS	4	/* AQM drops in one dequeue, at most */
+/* With a rate and the AQM on, and no limit given, the limit is
+ * QVISOR_AUTO_LIMIT_MS of the rate in packets of QVISOR_AUTO_LIMIT_MTU
+ * bytes, from QVISOR_AUTO_LIMIT_MIN to QVISOR_AUTO_LIMIT_MAX packets.
+ */
+#define QVISOR_AUTO_LIMIT_MS	100
+#define QVISOR_AUTO_LIMIT_MTU	1514
+#define QVISOR_AUTO_LIMIT_MIN	64
+#define QVISOR_AUTO_LIMIT_MAX	1048576
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
@@ -127,7 +141,7 @@ struct qvisor_ccfg {
 	u32	interval_us;	/* AQM, 0 = the qdisc's */
 	u8	aqm;		/* QVISOR_AQM_* */
 	u8	ecn;		/* QVISOR_AQM_* */
-	u8	rank;		/* TCA_QVISOR_RANK_* */
+	u8	rank;		/* QVISOR_RANK_* */
 	bool	range_set;	/* lo/hi given, not the rank source's default */
 	bool	edf_mark;	/* edf: a non-zero skb->mark is the budget */
 };
@@ -395,16 +409,16 @@ static u32 qvisor_rank_fn(struct Qdisc *sch, struct qvisor_class *cl,
 	u64 budget;
 
 	switch (cl->cfg.rank) {
-	case TCA_QVISOR_RANK_LAS:
+	case QVISOR_RANK_LAS:
 		f = qv_ft_get(&q->ft, skb_get_hash(skb), owner,
-			      TCA_QVISOR_RANK_LAS, now, 0);
+			      QVISOR_RANK_LAS, now, 0);
 		return qv_las_rank(&f->val, len);
-	case TCA_QVISOR_RANK_STFQ:
+	case QVISOR_RANK_STFQ:
 		f = qv_ft_get(&q->ft, skb_get_hash(skb), owner,
-			      TCA_QVISOR_RANK_STFQ, now,
+			      QVISOR_RANK_STFQ, now,
 			      qv_stfq_init(&cl->rbase));
 		return qv_stfq_rank(&cl->rbase, &f->val, len, !cl->qlen);
-	case TCA_QVISOR_RANK_EDF:
+	case QVISOR_RANK_EDF:
 		/* with edf_mark, a mark is the packet's own budget in usec */
 		budget = cl->cfg.edf_mark && skb->mark ?
 			 (u64)skb->mark * NSEC_PER_USEC : cl->cfg.edf_budget;
@@ -416,7 +430,7 @@ static u32 qvisor_rank_fn(struct Qdisc *sch, struct qvisor_class *cl,
 
 static bool qvisor_has_flows(u8 rank)
 {
-	return rank == TCA_QVISOR_RANK_LAS || rank == TCA_QVISOR_RANK_STFQ;
+	return rank == QVISOR_RANK_LAS || rank == QVISOR_RANK_STFQ;
 }
 
 /* Forget the flows of a tenant that had flow state (las, stfq): its slot
@@ -440,7 +454,7 @@ static void qvisor_rank_restart(struct qvisor_sched_data *q,
 {
 	qvisor_forget_flows(q, cl);
 	memset(&cl->rbase, 0, sizeof(cl->rbase));
-	if (rank == TCA_QVISOR_RANK_EDF)
+	if (rank == QVISOR_RANK_EDF)
 		cl->rbase.base = ktime_get_ns();
 }
 
@@ -448,7 +462,7 @@ static void qvisor_rank_restart(struct qvisor_sched_data *q,
 static void qvisor_rank_dequeued(struct qvisor_class *cl,
 				 const struct qvisor_skb_cb *cb)
 {
-	if (cl->cfg.rank == TCA_QVISOR_RANK_STFQ)
+	if (cl->cfg.rank == QVISOR_RANK_STFQ)
 		qv_stfq_dequeued(&cl->rbase, cb->rank);
 }
 
@@ -458,18 +472,18 @@ static u32 qvisor_rank(struct Qdisc *sch, struct qvisor_class *cl,
 	u32 mask = cl->cfg.mark_mask;
 
 	switch (cl->cfg.rank) {
-	case TCA_QVISOR_RANK_PRIO:
+	case QVISOR_RANK_PRIO:
 		/* a priority MAJOR:MINOR naming this qdisc ranks by MINOR */
 		if (TC_H_MAJ(skb->priority) == sch->handle)
 			return TC_H_MIN(skb->priority);
 		return skb->priority;
-	case TCA_QVISOR_RANK_MARK:
+	case QVISOR_RANK_MARK:
 		return mask ? (skb->mark & mask) >> __ffs(mask) : 0;
-	case TCA_QVISOR_RANK_DSCP:
+	case QVISOR_RANK_DSCP:
 		return qvisor_dscp(skb);
-	case TCA_QVISOR_RANK_LAS:
-	case TCA_QVISOR_RANK_STFQ:
-	case TCA_QVISOR_RANK_EDF:
+	case QVISOR_RANK_LAS:
+	case QVISOR_RANK_STFQ:
+	case QVISOR_RANK_EDF:
 		return qvisor_rank_fn(sch, cl, skb);
 	default:
 		return 0;
@@ -540,7 +554,7 @@ static void qvisor_sync(struct qvisor_class *cl, u64 now)
 
 static bool qvisor_queue_backend(const struct qvisor_sched_data *q)
 {
-	return q->backend != TCA_QVISOR_BACKEND_PIFO;
+	return q->backend != QVISOR_BACKEND_PIFO;
 }
 
 /* The joint rank of @rank under @cl's current transform; the fifo
@@ -550,7 +564,7 @@ static bool qvisor_queue_backend(const struct qvisor_sched_data *q)
 static u32 qvisor_joint(const struct qvisor_sched_data *q,
 			const struct qvisor_class *cl, u32 rank)
 {
-	if (q->backend == TCA_QVISOR_BACKEND_FIFO)
+	if (q->backend == QVISOR_BACKEND_FIFO)
 		return 0;
 	return qv_xform_apply(&cl->xf, rank);
 }
@@ -566,9 +580,9 @@ static u32 qvisor_be_index(struct qvisor_sched_data *q,
 	u32 first, n;
 
 	switch (q->backend) {
-	case TCA_QVISOR_BACKEND_PIFO:
+	case QVISOR_BACKEND_PIFO:
 		return joint;
-	case TCA_QVISOR_BACKEND_SPPIFO:
+	case QVISOR_BACKEND_SPPIFO:
 		qv_qmap_range(&q->qmap, cl->xf.tier, &first, &n);
 		if (adapt)
 			return qv_sppifo_push(&q->sp, first, n, joint);
@@ -678,6 +692,12 @@ static void qvisor_release(struct qvisor_sched_data *q,
 	qvisor_park(q, cl, now);
 }
 
+/* The qdisc's handle, for the tracepoints of functions without @sch */
+static u32 qvisor_handle(const struct qvisor_sched_data *q)
+{
+	return q->watchdog.qdisc->handle;
+}
+
 /* A group with nothing left in the PIFO starts a new round if tenants of
  * it wait for credit: it skips as many rounds as the closest of them
  * needs, so at least one packet is admitted.
@@ -698,6 +718,7 @@ static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
 	}
 	g->round += max(k, 1U);
 	q->stat_rounds += max(k, 1U);
+	trace_qvisor_round(qvisor_handle(q), (u32)(g - q->groups), g->round);
 	list_splice_init(&g->waiting, &batch);
 	list_for_each_entry_safe(cl, tmp, &batch, dlist) {
 		qvisor_sync(cl, now);
@@ -748,6 +769,9 @@ static void qvisor_drop_pushed(struct Qdisc *sch, struct qvisor_class *cl,
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 
+	trace_qvisor_drop(sch->handle, TC_H_MIN(cl->common.classid),
+			  qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
+			  QVISOR_DROP_PUSHOUT);
 	q->pushed_pkts++;
 	q->pushed_bytes += qdisc_pkt_len(skb);
 	qvisor_unaccount(sch, cl, skb);
@@ -842,8 +866,11 @@ static bool qvisor_mem_room(struct Qdisc *sch, struct qvisor_class *cl,
 
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 			   struct qvisor_class *cl, u64 *cl_ctr, u64 *q_ctr,
-			   struct sk_buff **to_free)
+			   int reason, struct sk_buff **to_free)
 {
+	trace_qvisor_drop(sch->handle, TC_H_MIN(cl->common.classid),
+			  qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
+			  reason);
 	cl->qstats.drops++;
 	(*cl_ctr)++;
 	(*q_ctr)++;
@@ -860,27 +887,33 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 
 	joint = qvisor_joint(q, cl, rank);
 	qvisor_note_rank(cl, rank, joint);
-
-	if (q->backend == TCA_QVISOR_BACKEND_AIFO &&
-	    !qv_aifo_admit(&q->aifo, joint, sch->q.qlen, sch->limit,
-			   QVISOR_AIFO_K))
-		return qvisor_drop_new(skb, sch, cl, &cl->drop_admission,
-				       &q->stat_drop_admission, to_free);
-	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
-		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
-				       &q->stat_drop_tenant_limit, to_free);
-	if (unlikely(sch->q.qlen >= sch->limit) &&
-	    !qvisor_make_room(sch, cl, joint, to_free))
-		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
-				       &q->stat_drop_limit, to_free);
-	if (unlikely(q->memlimit) && !qvisor_mem_room(sch, cl, joint, skb,
-						      to_free))
-		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
-				       &q->stat_drop_memlimit, to_free);
-
 	cb = qvisor_skb_cb(skb);
 	cb->rank = rank;
 	cb->joint = joint;
+
+	if (q->backend == QVISOR_BACKEND_AIFO &&
+	    !qv_aifo_admit(&q->aifo, joint, sch->q.qlen, sch->limit,
+			   QV_AIFO_DEF_K))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_admission,
+				       &q->stat_drop_admission,
+				       QVISOR_DROP_ADMISSION, to_free);
+	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
+				       &q->stat_drop_tenant_limit,
+				       QVISOR_DROP_TENANT_LIMIT, to_free);
+	if (unlikely(sch->q.qlen >= sch->limit) &&
+	    !qvisor_make_room(sch, cl, joint, to_free))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
+				       &q->stat_drop_limit, QVISOR_DROP_LIMIT,
+				       to_free);
+	if (unlikely(q->memlimit) && !qvisor_mem_room(sch, cl, joint, skb,
+						      to_free))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
+				       &q->stat_drop_memlimit,
+				       QVISOR_DROP_MEMLIMIT, to_free);
+
+	trace_qvisor_enqueue(sch->handle, TC_H_MIN(cl->common.classid), rank,
+			     joint, sch->q.qlen);
 	cb->slot = cl->slot;
 	cb->seq = q->seq++;
 	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
@@ -913,7 +946,7 @@ static bool qvisor_split_gso(const struct qvisor_sched_data *q)
 	case QVISOR_SPLIT_GSO_OFF:
 		return false;
 	default:
-		return q->rate && q->rate <= QVISOR_SPLIT_GSO_AUTO_RATE;
+		return q->rate && q->rate <= QVISOR_SPLIT_GSO_AUTO_BPS;
 	}
 }
 
@@ -1014,6 +1047,9 @@ static void qvisor_count_inversion(struct qvisor_sched_data *q,
 		/* queue backends: include/qvisor/qmap.h, qv_inv_depart() */
 		d = qv_inv_depart(&cl->qinv, cb->rank, cb->seq, q->seq);
 		if (d) {
+			trace_qvisor_inversion(qvisor_handle(q),
+					       TC_H_MIN(cl->common.classid),
+					       cb->rank, d);
 			cl->inversions++;
 			q->stat_inversions++;
 			cl->unpifoness += d;
@@ -1023,6 +1059,9 @@ static void qvisor_count_inversion(struct qvisor_sched_data *q,
 	}
 	if (cl->inv_valid && cl->inv_joint == cb->joint &&
 	    cb->rank < cl->inv_rank && (s32)(cb->seq - cl->inv_seq) < 0) {
+		trace_qvisor_inversion(qvisor_handle(q),
+				       TC_H_MIN(cl->common.classid), cb->rank,
+				       cl->inv_rank - cb->rank);
 		cl->inversions++;
 		q->stat_inversions++;
 		cl->unpifoness += cl->inv_rank - cb->rank;
@@ -1146,6 +1185,9 @@ static struct sk_buff *qvisor_pop(struct Qdisc *sch, u64 now)
 		if (drops >= QVISOR_AQM_MAX_DROPS ||
 		    !qvisor_aqm_drop(sch, cl, skb, now))
 			break;
+		trace_qvisor_drop(sch->handle, TC_H_MIN(cl->common.classid),
+				  qvisor_skb_cb(skb)->rank,
+				  qvisor_skb_cb(skb)->joint, QVISOR_DROP_AQM);
 		drops++;
 		bytes += qdisc_pkt_len(skb);
 		cl->qstats.drops++;
@@ -1182,6 +1224,9 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 		return NULL;
 	}
 	cl = qvisor_slot_class(q, skb);
+	trace_qvisor_dequeue(sch->handle, TC_H_MIN(cl->common.classid),
+			     qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
+			     sch->q.qlen);
 	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
 	bstats_update(&cl->bstats, skb);
@@ -1546,7 +1591,7 @@ static int qvisor_plan_queues(struct qvisor_sched_data *q,
 		p->queues = q->queues;
 		p->partial = q->partial;
 	}
-	if (p->backend == TCA_QVISOR_BACKEND_SPPIFO)
+	if (p->backend == QVISOR_BACKEND_SPPIFO)
 		nq = p->queues;
 	if (qv_qmap_build(&p->qmap, s->grp, s->ngrp, s->tiers, nq,
 			  p->partial || nq == 1, &e)) {
@@ -1655,8 +1700,13 @@ static bool qvisor_commit_plan(struct qvisor_sched_data *q,
  */
 static void qvisor_replace_all(struct qvisor_sched_data *q, bool changed)
 {
+	u32 n = 0;
+
 	if (changed && !qv_ba_empty(&q->ba))
-		q->stat_replaced += qvisor_replace(q, &q->ba);
+		n = qvisor_replace(q, &q->ba);
+	q->stat_replaced += n;
+	trace_qvisor_synth(qvisor_handle(q), q->ntenants, q->width, q->tiers,
+			   n);
 }
 
 static void qvisor_setup_credits(struct qvisor_sched_data *q,
@@ -1778,7 +1828,7 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 							QVISOR_RANGE(qvisor_slot_range)),
 	[TCA_QVISOR_DEFAULT]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 							QVISOR_RANGE(qvisor_minor_range)),
-	[TCA_QVISOR_BACKEND]	= NLA_POLICY_MAX(NLA_U8, TCA_QVISOR_BACKEND_MAX),
+	[TCA_QVISOR_BACKEND]	= NLA_POLICY_MAX(NLA_U8, QVISOR_BACKEND_MAX),
 	[TCA_QVISOR_QUEUES]	= NLA_POLICY_RANGE(NLA_U32, QVISOR_MIN_SPPIFO_Q,
 						   QVISOR_MAX_SPPIFO_Q),
 	[TCA_QVISOR_POLICY]	= { .type = NLA_NUL_STRING,
@@ -2083,7 +2133,7 @@ static int qvisor_check_switch(struct Qdisc *sch, const struct qvisor_qcfg *c,
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 
 	if (c->backend == q->backend &&
-	    (c->backend != TCA_QVISOR_BACKEND_SPPIFO || c->queues == q->queues))
+	    (c->backend != QVISOR_BACKEND_SPPIFO || c->queues == q->queues))
 		return 0;
 	if (!sch->q.qlen)
 		return 0;
@@ -2164,7 +2214,7 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	INIT_LIST_HEAD(&q->blocked);
 	qvisor_tenant_init(&q->implicit);
 	q->implicit.slot = QVISOR_IMPLICIT_SLOT;
-	q->implicit.cfg.rank = TCA_QVISOR_RANK_FIFO;
+	q->implicit.cfg.rank = QVISOR_RANK_FIFO;
 	q->implicit.cfg.weight = QVISOR_DEF_WEIGHT;
 
 	err = qdisc_class_hash_init(&q->clhash);
@@ -2320,9 +2370,9 @@ static void qvisor_backend_stats(struct qvisor_sched_data *q,
 	st->drop_admission = q->stat_drop_admission;
 	st->pushdowns = q->sp.pushdowns;
 	st->backend = q->backend;
-	st->aifo_k = QVISOR_AIFO_K;
+	st->aifo_k = QV_AIFO_DEF_K;
 	st->aifo_window = q->aifo.n;
-	if (q->backend == TCA_QVISOR_BACKEND_SPPIFO)
+	if (q->backend == QVISOR_BACKEND_SPPIFO)
 		n = q->qmap.nq;
 	else if (qvisor_queue_backend(q))
 		n = 1;
@@ -2346,7 +2396,7 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	 */
 	st.flows_live = q->ft.e ? qv_ft_live(&q->ft, ktime_get_ns()) : 0;
 	sch_tree_lock(sch);
-	st.type = TCA_QVISOR_XSTATS_QDISC;
+	st.type = QVISOR_XSTATS_QDISC;
 	st.blocked = qvisor_count_blocked(q, &st.deferred);
 	st.tenants = q->ntenants;
 	st.buckets = q->buckets;
@@ -2403,7 +2453,7 @@ static const struct netlink_range_validation qvisor_cl_interval_range = {
 
 static const struct nla_policy qvisor_class_policy[TCA_QVISOR_CLASS_MAX + 1] = {
 	[TCA_QVISOR_CLASS_RANK]		= NLA_POLICY_MAX(NLA_U8,
-							 TCA_QVISOR_RANK_MAX),
+							 QVISOR_RANK_MAX),
 	[TCA_QVISOR_CLASS_MARK_MASK]	= { .type = NLA_U32 },
 	[TCA_QVISOR_CLASS_LO]		= { .type = NLA_U32 },
 	[TCA_QVISOR_CLASS_HI]		= { .type = NLA_U32 },
@@ -2451,12 +2501,12 @@ static int qvisor_ccfg_check_rank(struct nlattr **tb,
 				  const struct qvisor_ccfg *c,
 				  struct netlink_ext_ack *extack)
 {
-	if (c->rank == TCA_QVISOR_RANK_EDF && !c->edf_budget) {
+	if (c->rank == QVISOR_RANK_EDF && !c->edf_budget) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_EDF_BUDGET],
 				    "rank edf needs a deadline budget greater than 0");
 		return -EINVAL;
 	}
-	if (c->rank == TCA_QVISOR_RANK_MARK && !c->mark_mask) {
+	if (c->rank == QVISOR_RANK_MARK && !c->mark_mask) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_MARK_MASK],
 				    "mark mask must not be zero");
 		return -EINVAL;
@@ -2518,7 +2568,7 @@ static struct qvisor_class *qvisor_class_alloc(struct Qdisc *sch, u32 classid,
 		return ERR_PTR(-ENOMEM);
 	cl->common.classid = classid;
 	cl->slot = slot;
-	cl->cfg.rank = TCA_QVISOR_RANK_PRIO;
+	cl->cfg.rank = QVISOR_RANK_PRIO;
 	cl->cfg.mark_mask = 0xffffffff;
 	cl->cfg.weight = QVISOR_DEF_WEIGHT;
 	qvisor_tenant_init(cl);
@@ -2689,10 +2739,10 @@ static int qvisor_class_dump_cfg(struct sk_buff *skb,
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_TARGET, c->target_us) ||
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_INTERVAL, c->interval_us))
 		return -EMSGSIZE;
-	if (c->rank == TCA_QVISOR_RANK_MARK &&
+	if (c->rank == QVISOR_RANK_MARK &&
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_MARK_MASK, c->mark_mask))
 		return -EMSGSIZE;
-	if (c->rank == TCA_QVISOR_RANK_EDF &&
+	if (c->rank == QVISOR_RANK_EDF &&
 	    (nla_put_u64_64bit(skb, TCA_QVISOR_CLASS_EDF_BUDGET, c->edf_budget,
 			       TCA_QVISOR_CLASS_PAD) ||
 	     nla_put_u8(skb, TCA_QVISOR_CLASS_EDF_MARK, c->edf_mark)))
@@ -2749,7 +2799,7 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	u32 qlen;
 
 	sch_tree_lock(sch);
-	st.type = TCA_QVISOR_XSTATS_CLASS;
+	st.type = QVISOR_XSTATS_CLASS;
 	qvisor_credit_stats(cl, &st);
 	st.tier = cl->xf.tier;
 	st.level = cl->xf.level;

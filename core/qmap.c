@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * qvisor queue map: which FIFO queues of a queue backend each strict tier
+ * gets, and which of the properties P1-P6 a backend keeps.
+ */
+
+#include "qvisor/qmap.h"
+
+/* Joint ranks spanned by tiers 0..QV_SPPIFO_MAX-1 of a synthesis */
+static void qv_qmap_widths(const struct qv_group *grp, u32 ngrp,
+			   u64 *w)
+{
+	u64 lo[QV_SPPIFO_MAX], hi[QV_SPPIFO_MAX];
+	u32 k, t;
+
+	for (t = 0; t < QV_SPPIFO_MAX; t++) {
+		lo[t] = ~0ULL;
+		hi[t] = 0;
+	}
+	for (k = 0; k < ngrp; k++) {
+		t = grp[k].tier;
+		if (!grp[k].width || t >= QV_SPPIFO_MAX)
+			continue;
+		if (grp[k].offset < lo[t])
+			lo[t] = grp[k].offset;
+		if ((u64)grp[k].offset + grp[k].width > hi[t])
+			hi[t] = (u64)grp[k].offset + grp[k].width;
+	}
+	for (t = 0; t < QV_SPPIFO_MAX; t++)
+		w[t] = hi[t] > lo[t] ? hi[t] - lo[t] : 1;
+}
+
+/* Give @extra queues to tiers 0..@n-1 in proportion to w[], largest
+ * remainder first; cnt[] holds each tier's queues.
+ */
+static void qv_qmap_share(u32 *cnt, const u64 *w, u32 n, u32 extra)
+{
+	u64 rem[QV_SPPIFO_MAX], sum = 0;
+	u32 t, best, given = 0;
+
+	for (t = 0; t < n; t++)
+		sum += w[t];
+	for (t = 0; t < n; t++) {
+		cnt[t] += (u32)qv_div64(w[t] * extra, sum);
+		given += (u32)qv_div64(w[t] * extra, sum);
+		rem[t] = w[t] * extra - qv_div64(w[t] * extra, sum) * sum;
+	}
+	while (given < extra) {
+		best = 0;
+		for (t = 1; t < n; t++)
+			if (rem[t] > rem[best])
+				best = t;
+		cnt[best]++;
+		rem[best] = 0;
+		given++;
+	}
+}
+
+/* Build the map of @nq queues for a synthesis (groups @grp, @tiers tiers).
+ * Returns 0, or -EINVAL with e->msg set (e->val = the named tiers) when
+ * the tiers do not fit and @partial is false.
+ */
+int qv_qmap_build(struct qv_qmap *m, const struct qv_group *grp,
+		  u32 ngrp, u32 tiers, u32 nq, bool partial,
+				struct qv_err *e)
+{
+	u32 cnt[QV_SPPIFO_MAX], named, t, own;
+	u64 w[QV_SPPIFO_MAX];
+
+	if (nq < 1 || nq > QV_SPPIFO_MAX || tiers < 1)
+		return qv_fail(e, "Queue map needs 1 to 32 queues", 0, nq);
+	m->nq = nq;
+	m->tiers = tiers;
+	named = tiers - 1;
+	if (named > nq && !partial)
+		return qv_fail(e,
+			       "More strict tiers than sppifo queues: add queues or set partial",
+			       0, named);
+	if (named == 0 || named >= nq) {
+		/* one queue per tier; the last range takes what is left */
+		m->mapped = named == 0 ? 1 : nq;
+		for (t = 0; t < m->mapped; t++)
+			m->first[t] = (u8)t;
+		m->first[m->mapped] = (u8)nq;
+		return 0;
+	}
+	/* Q > N: named tiers by width, the implicit tier one queue */
+	own = named + 1;
+	qv_qmap_widths(grp, ngrp, w);
+	for (t = 0; t < named; t++)
+		cnt[t] = 1;
+	qv_qmap_share(cnt, w, named, nq - own);
+	cnt[named] = 1;
+	m->mapped = own;
+	m->first[0] = 0;
+	for (t = 0; t < own; t++)
+		m->first[t + 1] = (u8)(m->first[t] + cnt[t]);
+	return 0;
+}
+
+u32 qv_props(u32 backend, const struct qv_qmap *m, u32 tiers)
+{
+	u32 p = QV_PROP_HOLDS(3) | QV_PROP_HOLDS(5) | QV_PROP_HOLDS(6);
+
+	switch (backend) {
+	case QV_BACKEND_PIFO:
+		return p | QV_PROP_HOLDS(1) | QV_PROP_HOLDS(2) |
+		       QV_PROP_HOLDS(4);
+	case QV_BACKEND_SPPIFO:
+		p |= QV_PROP_APPROX(2) | QV_PROP_APPROX(4);
+		return p | (m->mapped >= m->tiers ? QV_PROP_HOLDS(1) :
+						    QV_PROP_APPROX(1));
+	case QV_BACKEND_AIFO:
+		p |= QV_PROP_APPROX(2);
+		break;
+	}
+	/* one FIFO: strict tiers only when there is a single tier */
+	return p | (tiers <= 1 ? QV_PROP_HOLDS(1) : 0);
+}

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * qvisor synthesizer: where the policy is turned into per-tenant rank
+ * transforms onto the joint rank space (see qvisor/synth.h).
+ */
+
+#include "qvisor/synth.h"
+
+static u32 qv_spec_levels(const struct qv_tenant_spec *t)
+{
+	u64 span = (u64)t->hi - t->lo + 1;
+	u32 l = t->levels ? t->levels : 1;
+
+	return span < l ? (u32)span : l;
+}
+
+/* Group index of tenant k: policy groups are numbered in policy order,
+ * then the "unnamed" group, then the implicit tenant's group.
+ */
+static u32 qv_group_of(const struct qv_synth *s, const u32 *pol_grp,
+		       s32 pol_idx)
+{
+	if (pol_idx >= 0)
+		return pol_grp[pol_idx];
+	return s->ngrp - 2;
+}
+
+static u32 qv_scaled(u32 want, u32 scale)
+{
+	u64 w = ((u64)want * scale) >> 16;
+
+	return w ? (u32)w : 1;
+}
+
+/* Lay out the groups with a given scale; returns the joint width needed */
+u64 qv_layout(struct qv_synth *s, u32 scale)
+{
+	u64 tier_base = 0, tier_end = 0, lvl_off = 0;
+	struct qv_group *g, *prev = NULL;
+	u32 k;
+
+	for (k = 0; k < s->ngrp; k++) {
+		g = &s->grp[k];
+		if (!g->want) {		/* empty group: takes no room */
+			g->width = 0;
+			continue;
+		}
+		g->width = qv_scaled(g->want, scale);
+		if (!prev || g->tier != prev->tier) {
+			tier_base = tier_end;
+			lvl_off = 0;
+		} else if (g->level != prev->level) {
+			lvl_off += prev->width -
+				   (u64)prev->width * s->overlap / 100;
+		}
+		g->offset = (u32)(tier_base + lvl_off);
+		if (g->offset + (u64)g->width > tier_end)
+			tier_end = g->offset + (u64)g->width;
+		prev = g;
+	}
+	return tier_end;
+}
+
+static void qv_make_xform(struct qv_xform *x,
+			  const struct qv_tenant_spec *t,
+				 const struct qv_group *g)
+{
+	u64 span = (u64)t->hi - t->lo + 1;
+
+	x->lo = t->lo;
+	x->hi = t->hi;
+	x->levels = qv_spec_levels(t);
+	x->width = g->width;
+	x->offset = g->offset;
+	x->tier = g->tier;
+	x->level = g->level;
+	x->mult_q = qv_mult_ceil(x->levels, span);
+	x->mult_w = qv_mult_ceil(x->width, x->levels);
+}
+
+/* Number the policy's groups into pol_grp[] and fill s->grp[] */
+static void qv_make_groups(struct qv_synth *s, u32 *pol_grp)
+{
+	const struct qv_policy *p = s->pol;
+	u32 k, n = 0, tiers = p ? p->tiers : 0;
+
+	for (k = 0; p && k < p->n; k++) {
+		if (k == 0 || p->ent[k].tier != p->ent[k - 1].tier ||
+		    p->ent[k].level != p->ent[k - 1].level) {
+			s->grp[n].tier = p->ent[k].tier;
+			s->grp[n].level = p->ent[k].level;
+			s->grp[n].want = 0;
+			n++;
+		}
+		pol_grp[k] = n - 1;
+	}
+	s->grp[n].tier = (u16)tiers;	/* tenants the policy does not name */
+	s->grp[n].level = 0;
+	s->grp[n].want = 0;
+	s->grp[n + 1].tier = (u16)(tiers + 1);	/* implicit tenant */
+	s->grp[n + 1].level = 0;
+	s->grp[n + 1].want = 1;
+	s->ngrp = n + 2;
+}
+
+/* Count the tiers that actually hold a tenant, renumbering them densely */
+static u32 qv_compact_tiers(struct qv_synth *s)
+{
+	u32 k, tiers = 0;
+	int last = -1;
+
+	for (k = 0; k < s->ngrp; k++) {
+		if (!s->grp[k].want)
+			continue;
+		if ((int)s->grp[k].tier != last) {
+			last = s->grp[k].tier;
+			tiers++;
+		}
+		s->grp[k].tier = (u16)(tiers - 1);
+	}
+	return tiers;
+}
+
+/* Find the largest scale (16.16) whose layout fits in the buckets */
+static int qv_fit(struct qv_synth *s, struct qv_err *e)
+{
+	u32 lo = 0, hi = 65536, mid;
+
+	if (qv_layout(s, 65536) <= s->buckets) {
+		s->scale = 65536;
+		return 0;
+	}
+	if (qv_layout(s, 0) > s->buckets)
+		return qv_fail(e, "Policy needs more joint ranks than buckets",
+			       0, (u32)qv_layout(s, 0));
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (qv_layout(s, mid) <= s->buckets)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	s->scale = lo;
+	return 0;
+}
+
+/* pol_grp: scratch of pol->n entries.  Returns 0 or -EINVAL with e set. */
+int qv_synthesize(struct qv_synth *s, u32 *pol_grp,
+		  struct qv_err *e)
+{
+	struct qv_tenant_spec implicit = { .levels = 1, .pol_idx = -1 };
+	const struct qv_tenant_spec *t;
+	struct qv_group *g;
+	u32 k;
+	int err;
+
+	if (s->overlap > 100)
+		return qv_fail(e, "Overlap must be 0..100", 0, s->overlap);
+	qv_make_groups(s, pol_grp);
+	for (k = 0; k < s->nspec; k++) {
+		t = &s->spec[k];
+		if (t->lo > t->hi)
+			return qv_fail(e, "Rank range has lo above hi",
+				       0, t->minor);
+		g = &s->grp[qv_group_of(s, pol_grp, t->pol_idx)];
+		if (qv_spec_levels(t) > g->want)
+			g->want = qv_spec_levels(t);
+	}
+	s->tiers = qv_compact_tiers(s);
+	err = qv_fit(s, e);
+	if (err)
+		return err;
+	s->width = (u32)qv_layout(s, s->scale);
+	for (k = 0; k < s->nspec; k++) {
+		t = &s->spec[k];
+		g = &s->grp[qv_group_of(s, pol_grp, t->pol_idx)];
+		qv_make_xform(&s->xf[k], t, g);
+		s->xf[k].group = (u32)(g - s->grp);
+	}
+	qv_make_xform(&s->xf[s->nspec], &implicit, &s->grp[s->ngrp - 1]);
+	s->xf[s->nspec].group = s->ngrp - 1;
+	return 0;
+}
