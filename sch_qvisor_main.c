@@ -97,7 +97,7 @@
 #define QVISOR_IMPLICIT_SLOT	QVISOR_MAX_TENANTS
 #define QVISOR_RATE_SLACK_NS	NSEC_PER_MSEC
 #define QVISOR_RATE_CATCHUP_NS	(100 * NSEC_PER_MSEC)
-#define QVISOR_DQ_BUCKETS	64	/* a tenant's deferred queue */
+#define QVISOR_DEFERRED_BUCKETS	64	/* a tenant's deferred queue */
 /* split_gso auto: split GSO packets with a rate of at most 1 Gbit/s */
 #define QVISOR_SPLIT_GSO_AUTO_BPS	(125ULL * 1000 * 1000)
 #define QVISOR_TS_SHIFT		10	/* cb->tstamp is ns >> 10 */
@@ -174,12 +174,12 @@ struct qvisor_class {
 	struct psched_ratecfg		ceil_rate;
 	struct qv_cap			cap;		/* ns of ceil rate */
 	struct list_head		dlist;		/* waiting or blocked */
-	u32				adm;		/* packets in the PIFO */
-	u32				dq_qlen;	/* packets deferred */
-	u64				dq_mult;	/* joint offset -> dq bucket */
-	struct qv_barray		dq;		/* deferred, by rank */
+	u32				admitted;		/* packets in the PIFO */
+	u32				deferred_qlen;	/* packets deferred */
+	u64				deferred_mult;	/* joint offset -> deferred bucket */
+	struct qv_barray		deferred_q;	/* deferred packets, by rank */
 	u64				dq_leaf;
-	struct qv_bucket		dq_b[QVISOR_DQ_BUCKETS];
+	struct qv_bucket		dq_b[QVISOR_DEFERRED_BUCKETS];
 
 	/* datapath state */
 	u32				qlen;
@@ -246,7 +246,7 @@ struct qvisor_sched_data {
 	struct qvisor_group		*groups;
 	u32				ngroups;
 	struct list_head		blocked;	/* capped, no tokens */
-	struct qvisor_class		*fat;		/* longest queue, lazily */
+	struct qvisor_class		*fattest;	/* longest queue, lazily */
 	u64				slot_next;	/* next refill, ns */
 
 	/* datapath */
@@ -625,7 +625,7 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 
 	qv_ba_push(&q->ba, idx, skb);
 	qvisor_qcount(q, idx, 1);
-	cl->adm++;
+	cl->admitted++;
 	cl->grp->admitted++;
 	if (cl->credits)
 		cl->credit -= qdisc_pkt_len(skb);
@@ -637,32 +637,32 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 /* A packet left the joint PIFO */
 static void qvisor_left(struct qvisor_class *cl)
 {
-	cl->adm--;
+	cl->admitted--;
 	cl->grp->admitted--;
 }
 
 /* Bucket of a tenant's deferred queue for a joint rank of the tenant */
-static u32 qvisor_dq_index(const struct qvisor_class *cl, u32 joint)
+static u32 qvisor_deferred_index(const struct qvisor_class *cl, u32 joint)
 {
-	u64 d = ((u64)(joint - cl->xf.offset) * cl->dq_mult) >> 32;
+	u64 d = ((u64)(joint - cl->xf.offset) * cl->deferred_mult) >> 32;
 
-	return min_t(u64, d, QVISOR_DQ_BUCKETS - 1);
+	return min_t(u64, d, QVISOR_DEFERRED_BUCKETS - 1);
 }
 
 static void qvisor_defer(struct qvisor_class *cl, struct sk_buff *skb)
 {
-	qv_ba_push(&cl->dq, qvisor_dq_index(cl, qvisor_skb_cb(skb)->joint),
+	qv_ba_push(&cl->deferred_q, qvisor_deferred_index(cl, qvisor_skb_cb(skb)->joint),
 		   skb);
-	cl->dq_qlen++;
+	cl->deferred_qlen++;
 }
 
 /* File a tenant with deferred packets under what it waits for */
-static void qvisor_park(struct qvisor_sched_data *q, struct qvisor_class *cl,
-			u64 now)
+static void qvisor_file_waiting(struct qvisor_sched_data *q,
+				struct qvisor_class *cl, u64 now)
 {
 	list_del_init(&cl->dlist);
 	cl->blocked = false;
-	if (!cl->dq_qlen)
+	if (!cl->deferred_qlen)
 		return;
 	if (cl->cfg.ceil && cl->cap.tokens <= 0) {
 		if (list_empty(&q->blocked))
@@ -682,14 +682,14 @@ static void qvisor_release(struct qvisor_sched_data *q,
 {
 	struct sk_buff *skb;
 
-	while (cl->dq_qlen && qvisor_eligible(cl)) {
-		skb = qv_ba_pop_first(&cl->dq);
-		cl->dq_qlen--;
+	while (cl->deferred_qlen && qvisor_eligible(cl)) {
+		skb = qv_ba_pop_first(&cl->deferred_q);
+		cl->deferred_qlen--;
 		qvisor_skb_cb(skb)->joint =
 			qvisor_joint(q, cl, qvisor_skb_cb(skb)->rank);
 		qvisor_admit(q, cl, skb);
 	}
-	qvisor_park(q, cl, now);
+	qvisor_file_waiting(q, cl, now);
 }
 
 /* The qdisc's handle, for the tracepoints of functions without @sch */
@@ -747,8 +747,8 @@ static void qvisor_refill(struct qvisor_sched_data *q, u64 now)
  * deferred queue, from which the best ranked packets are admitted while
  * the tenant may send; a group with nothing admitted starts a new round.
  */
-static void qvisor_offer(struct qvisor_sched_data *q, struct qvisor_class *cl,
-			 struct sk_buff *skb)
+static void qvisor_enqueue_shaped(struct qvisor_sched_data *q,
+				  struct qvisor_class *cl, struct sk_buff *skb)
 {
 	u64 now = ktime_get_ns();
 
@@ -812,8 +812,8 @@ static void qvisor_push_out_deferred(struct Qdisc *sch, struct qvisor_class *cl,
 {
 	struct sk_buff *skb;
 
-	skb = qv_ba_pop(&cl->dq, qv_ba_last(&cl->dq));
-	cl->dq_qlen--;
+	skb = qv_ba_pop(&cl->deferred_q, qv_ba_last(&cl->deferred_q));
+	cl->deferred_qlen--;
 	qvisor_drop_pushed(sch, cl, skb, to_free);
 }
 
@@ -828,15 +828,15 @@ static bool qvisor_make_room(struct Qdisc *sch, struct qvisor_class *cl,
 			     u32 joint, struct sk_buff **to_free)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
-	struct qvisor_class *fat = q->fat;
+	struct qvisor_class *fattest = q->fattest;
 
-	if (fat && fat != cl && fat->dq_qlen && fat->qlen > cl->qlen &&
-	    fat->xf.tier >= cl->xf.tier) {
-		qvisor_push_out_deferred(sch, fat, to_free);
+	if (fattest && fattest != cl && fattest->deferred_qlen &&
+	    fattest->qlen > cl->qlen && fattest->xf.tier >= cl->xf.tier) {
+		qvisor_push_out_deferred(sch, fattest, to_free);
 		return true;
 	}
-	if (cl->dq_qlen) {
-		if (qvisor_dq_index(cl, joint) >= qv_ba_last(&cl->dq))
+	if (cl->deferred_qlen) {
+		if (qvisor_deferred_index(cl, joint) >= qv_ba_last(&cl->deferred_q))
 			return false;
 		qvisor_push_out_deferred(sch, cl, to_free);
 		return true;
@@ -921,13 +921,13 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	if (!sch->q.qlen)
 		q->rate_idle = true;
 	cl->qlen++;
-	if (!q->fat || cl->qlen > q->fat->qlen)
-		q->fat = cl;
+	if (!q->fattest || cl->qlen > q->fattest->qlen)
+		q->fattest = cl;
 	cl->qstats.backlog += qdisc_pkt_len(skb);
 	qdisc_qstats_backlog_inc(sch, skb);
 	sch->q.qlen++;
 	if (qvisor_shaped(cl))
-		qvisor_offer(q, cl, skb);
+		qvisor_enqueue_shaped(q, cl, skb);
 	else
 		qvisor_admit(q, cl, skb);
 	return NET_XMIT_SUCCESS;
@@ -966,7 +966,7 @@ static int qvisor_enqueue_gso(struct sk_buff *skb, struct Qdisc *sch,
 	netdev_features_t features = netif_skb_features(skb);
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	unsigned int len = qdisc_pkt_len(skb), queued = 0;
-	int qlen = sch->q.qlen, backlog = sch->qstats.backlog, dq, db, ret;
+	int qlen = sch->q.qlen, backlog = sch->qstats.backlog, dp, db, ret;
 	struct sk_buff *segs, *seg, *next;
 
 	segs = skb_gso_segment(skb, features & ~NETIF_F_GSO_MASK);
@@ -983,12 +983,12 @@ static int qvisor_enqueue_gso(struct sk_buff *skb, struct Qdisc *sch,
 	/* the packets pushed out are in these differences already */
 	q->pushed_pkts = 0;
 	q->pushed_bytes = 0;
-	dq = (int)sch->q.qlen - qlen;
+	dp = (int)sch->q.qlen - qlen;
 	db = (int)sch->qstats.backlog - backlog;
 	if (queued) {
 		/* the parents will count one packet of len bytes */
-		if (dq != 1 || db != (int)len)
-			qdisc_tree_reduce_backlog(sch, 1 - dq, (int)len - db);
+		if (dp != 1 || db != (int)len)
+			qdisc_tree_reduce_backlog(sch, 1 - dp, (int)len - db);
 		return NET_XMIT_SUCCESS;
 	}
 	return NET_XMIT_DROP;
@@ -1272,7 +1272,7 @@ static struct sk_buff *qvisor_purge_list(struct Qdisc *sch,
 		if (in_pifo)
 			qvisor_left(cl);
 		else
-			cl->dq_qlen--;
+			cl->deferred_qlen--;
 		qvisor_unaccount(sch, cl, skb);
 		skb->next = NULL;
 		rtnl_kfree_skbs(skb, skb);
@@ -1318,7 +1318,7 @@ static void qvisor_purge(struct Qdisc *sch, struct qvisor_class *match,
 		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
 			if (match && cl != match)
 				continue;
-			qvisor_purge_array(sch, &cl->dq, NULL, false, pkts,
+			qvisor_purge_array(sch, &cl->deferred_q, NULL, false, pkts,
 					   bytes);
 			list_del_init(&cl->dlist);
 			cl->blocked = false;
@@ -1378,7 +1378,7 @@ static u32 qvisor_replace(struct qvisor_sched_data *q, struct qv_barray *to)
 static void qvisor_replace_deferred(struct qvisor_sched_data *q,
 				    struct qvisor_class *cl)
 {
-	struct sk_buff *skb, *next = qvisor_ba_drain(&cl->dq);
+	struct sk_buff *skb, *next = qvisor_ba_drain(&cl->deferred_q);
 	struct qvisor_skb_cb *cb;
 
 	while (next) {
@@ -1386,7 +1386,7 @@ static void qvisor_replace_deferred(struct qvisor_sched_data *q,
 		next = skb->next;
 		cb = qvisor_skb_cb(skb);
 		cb->joint = qvisor_joint(q, cl, cb->rank);
-		qv_ba_push(&cl->dq, qvisor_dq_index(cl, cb->joint), skb);
+		qv_ba_push(&cl->deferred_q, qvisor_deferred_index(cl, cb->joint), skb);
 	}
 }
 
@@ -1401,9 +1401,9 @@ static struct qvisor_class *qvisor_worst_deferred(struct qvisor_sched_data *q,
 
 	for (i = 0; i < q->clhash.hashsize; i++) {
 		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
-			if (!cl->dq_qlen)
+			if (!cl->deferred_qlen)
 				continue;
-			skb = qv_ba_peek(&cl->dq, qv_ba_last(&cl->dq));
+			skb = qv_ba_peek(&cl->deferred_q, qv_ba_last(&cl->deferred_q));
 			j = qvisor_skb_cb(skb)->joint;
 			if (!worst || j > *joint) {
 				worst = cl;
@@ -1437,8 +1437,8 @@ static struct sk_buff *qvisor_pop_worst(struct Qdisc *sch)
 	}
 	if (!cl)
 		return NULL;
-	cl->dq_qlen--;
-	return qv_ba_pop(&cl->dq, qv_ba_last(&cl->dq));
+	cl->deferred_qlen--;
+	return qv_ba_pop(&cl->deferred_q, qv_ba_last(&cl->deferred_q));
 }
 
 /* Drop the worst packets until at most @limit are queued */
@@ -1721,7 +1721,7 @@ static void qvisor_setup_credits(struct qvisor_sched_data *q,
 	/* a tenant new to credits starts with a full quantum */
 	if (!had || cl->credit > cl->quantum)
 		cl->credit = cl->quantum;
-	cl->dq_mult = qv_mult_ceil(QVISOR_DQ_BUCKETS, cl->xf.width);
+	cl->deferred_mult = qv_mult_ceil(QVISOR_DEFERRED_BUCKETS, cl->xf.width);
 }
 
 static void qvisor_setup_ceil(struct qvisor_sched_data *q,
@@ -1737,8 +1737,8 @@ static void qvisor_setup_ceil(struct qvisor_sched_data *q,
 	/* a refill every slot must not overflow the bucket */
 	burst_ns = max_t(s64, psched_l2t_ns(&cl->ceil_rate, cl->cfg.burst),
 			 slot_ns + psched_l2t_ns(&cl->ceil_rate, mtu));
-	/* new, or ceil/burst changed (qvisor_class_change() cleared t_c) */
-	if (!cl->cap.t_c || burst_ns != cl->cap.burst_ns)
+	/* new, or ceil/burst changed (qvisor_class_change() cleared updated_ns) */
+	if (!cl->cap.updated_ns || burst_ns != cl->cap.burst_ns)
 		qv_cap_reset(&cl->cap, burst_ns, now);
 }
 
@@ -1753,16 +1753,16 @@ static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 	cl->grp = g;
 	g->members++;
 	g->wmin = min(g->wmin, cl->cfg.weight);
-	g->admitted += cl->adm;
+	g->admitted += cl->admitted;
 }
 
 /* Second pass: credits and caps from the new configuration */
-static void qvisor_settle(struct qvisor_sched_data *q, struct qvisor_class *cl,
-			  u32 mtu, u64 now)
+static void qvisor_setup_shaping(struct qvisor_sched_data *q,
+				 struct qvisor_class *cl, u32 mtu, u64 now)
 {
 	qvisor_setup_credits(q, cl, mtu, now);
 	qvisor_setup_ceil(q, cl, mtu, now);
-	if (cl->dq_qlen) {
+	if (cl->deferred_qlen) {
 		qvisor_replace_deferred(q, cl);
 		qvisor_release(q, cl, now);
 	}
@@ -1779,7 +1779,7 @@ static void qvisor_rebuild(struct Qdisc *sch)
 	struct qvisor_class *cl;
 	unsigned int i;
 
-	q->fat = NULL;
+	q->fattest = NULL;
 	for (i = 0; i < q->ngroups; i++)
 		q->groups[i].wmin = U32_MAX;
 	for (i = 0; i < q->clhash.hashsize; i++)
@@ -1791,8 +1791,8 @@ static void qvisor_rebuild(struct Qdisc *sch)
 		INIT_LIST_HEAD(&q->groups[i].waiting);
 	for (i = 0; i < q->clhash.hashsize; i++)
 		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
-			qvisor_settle(q, cl, mtu, now);
-	qvisor_settle(q, &q->implicit, mtu, now);
+			qvisor_setup_shaping(q, cl, mtu, now);
+	qvisor_setup_shaping(q, &q->implicit, mtu, now);
 	for (i = 0; i < q->ngroups; i++)
 		qvisor_rotate(q, &q->groups[i], now);
 }
@@ -2188,7 +2188,7 @@ out:
 static void qvisor_tenant_init(struct qvisor_class *cl)
 {
 	INIT_LIST_HEAD(&cl->dlist);
-	qv_ba_init(&cl->dq, &cl->dq_leaf, cl->dq_b, QVISOR_DQ_BUCKETS,
+	qv_ba_init(&cl->deferred_q, &cl->dq_leaf, cl->dq_b, QVISOR_DEFERRED_BUCKETS,
 		   offsetof(struct sk_buff, next));
 	gnet_stats_basic_sync_init(&cl->bstats);
 	qv_aqm_init(&cl->aqm);
@@ -2265,7 +2265,7 @@ static void qvisor_reset(struct Qdisc *sch)
 	if (q->ba.leaf)
 		qvisor_purge(sch, NULL, &pkts, &bytes);
 	q->t_next = 0;
-	q->fat = NULL;
+	q->fattest = NULL;
 	q->mem = 0;
 	qdisc_watchdog_cancel(&q->watchdog);
 }
@@ -2353,7 +2353,7 @@ static u32 qvisor_count_blocked(struct qvisor_sched_data *q, u64 *deferred)
 	*deferred = 0;
 	for (i = 0; i < q->clhash.hashsize; i++) {
 		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode) {
-			*deferred += cl->dq_qlen;
+			*deferred += cl->deferred_qlen;
 			n += cl->blocked;
 		}
 	}
@@ -2626,7 +2626,7 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 	if (!newcl && cfg.rank != cl->cfg.rank)
 		qvisor_rank_restart(q, cl, cfg.rank);
 	if (cfg.ceil != cl->cfg.ceil || cfg.burst != cl->cfg.burst)
-		cl->cap.t_c = 0;	/* a new bucket: qvisor_setup_ceil() */
+		cl->cap.updated_ns = 0;	/* a new bucket: qvisor_setup_ceil() */
 	cl->cfg = cfg;
 	if (newcl) {
 		qdisc_class_hash_insert(&q->clhash, &cl->common);
@@ -2780,7 +2780,7 @@ static void qvisor_credit_stats(const struct qvisor_class *cl,
 	const struct qvisor_group *g = cl->grp;
 
 	st->quantum = cl->credits ? cl->quantum : 0;
-	st->deferred = cl->dq_qlen;
+	st->deferred = cl->deferred_qlen;
 	st->group_members = g->members;
 	st->share_ppm = qv_ppm(cl->share_bytes, g->bytes);
 	st->credit = cl->credits ?

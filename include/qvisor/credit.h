@@ -99,26 +99,26 @@ static inline s64 qv_ns_to_bytes(s64 ns, u64 rate)
 struct qv_cap {
 	s64	tokens;		/* ns; negative = debt */
 	s64	burst_ns;	/* most it can hold */
-	u64	t_c;		/* last update, ns */
+	u64	updated_ns;		/* last update, ns */
 };
 
 static inline void qv_cap_reset(struct qv_cap *c, s64 burst_ns, u64 now)
 {
 	c->burst_ns = burst_ns;
 	c->tokens = burst_ns;
-	c->t_c = now;
+	c->updated_ns = now;
 }
 
 /* Add the time elapsed since the last update, up to the burst */
 static inline void qv_cap_sync(struct qv_cap *c, u64 now)
 {
-	u64 dt = now > c->t_c ? now - c->t_c : 0;
+	u64 dt = now > c->updated_ns ? now - c->updated_ns : 0;
 
 	if (dt > (u64)(c->burst_ns - c->tokens))
 		c->tokens = c->burst_ns;
 	else
 		c->tokens += (s64)dt;
-	c->t_c = now;
+	c->updated_ns = now;
 }
 
 #endif

@@ -196,7 +196,7 @@ static void test_cap(void)
 	qv_cap_sync(&c, now + 500000000000ull);
 	CHECK(c.tokens == burst10g, "capped at the burst");
 	qv_cap_sync(&c, now);
-	CHECK(c.tokens == burst10g && c.t_c == now,
+	CHECK(c.tokens == burst10g && c.updated_ns == now,
 	      "a clock going back adds nothing");
 	c.tokens = -S64_MAX_T / 2;
 	qv_cap_sync(&c, U64_MAX_T);
