@@ -60,6 +60,8 @@ static void explain(void)
 		"		[ policy \"POLICY\" ] [ overlap PERCENT ]\n"
 		"		[ flows N ] [ flow_idle TIME ]\n"
 		"		[ split_gso [ auto ] | no_split_gso ]\n"
+		"		[ aqm | noaqm ] [ ecn | noecn ]\n"
+		"		[ target TIME ] [ interval TIME ] [ memlimit BYTES ]\n"
 		"(policy \"\" clears the policy)\n");
 }
 
@@ -69,7 +71,9 @@ static void cexplain(void)
 		"Usage: ... qvisor [ rank { prio | mark [ MASK ] | dscp | fifo |\n"
 		"			  las | stfq | edf TIME [ mark_budget ] } ]\n"
 		"		[ range LO HI ] [ levels L ] [ weight W ]\n"
-		"		[ ceil RATE [ burst BYTES ] ] [ limit PACKETS ]\n");
+		"		[ ceil RATE [ burst BYTES ] ] [ limit PACKETS ]\n"
+		"		[ aqm | noaqm ] [ ecn | noecn ]\n"
+		"		[ target TIME ] [ interval TIME ]\n");
 }
 
 static int qvisor_illegal(const char *param, const char *arg, const char *why)
@@ -219,7 +223,88 @@ static bool qvisor_is_pow2(__u32 v)
 	return v && !(v & (v - 1));
 }
 
+/* The AQM options of the qdisc (the tenants' default) and of a class */
+struct qvisor_aqmopt {
+	__u32	target;		/* usec */
+	__u32	interval;	/* usec */
+	bool	aqm;
+	bool	ecn;
+	bool	set_aqm;
+	bool	set_ecn;
+	bool	set_target;
+	bool	set_interval;
+};
+
+/* aqm, noaqm, ecn, noecn, target TIME, interval TIME at argv: 0 when
+ * one was parsed (argv at its last word), 1 when argv is none of them,
+ * -1 on an error
+ */
+static int qvisor_parse_aqm(struct qvisor_aqmopt *a, int *argcp,
+			    char ***argvp)
+{
+	char **argv = *argvp;
+	int argc = *argcp;
+	bool on;
+
+	if (strcmp(*argv, "aqm") == 0 || strcmp(*argv, "noaqm") == 0) {
+		if (a->set_aqm)
+			return qvisor_duplicate("aqm");
+		a->aqm = **argv == 'a';
+		a->set_aqm = true;
+	} else if (strcmp(*argv, "ecn") == 0 || strcmp(*argv, "noecn") == 0) {
+		if (a->set_ecn)
+			return qvisor_duplicate("ecn");
+		a->ecn = **argv == 'e';
+		a->set_ecn = true;
+	} else if (strcmp(*argv, "target") == 0 ||
+		   strcmp(*argv, "interval") == 0) {
+		on = **argv == 't';
+		if (on ? a->set_target : a->set_interval)
+			return qvisor_duplicate(*argv);
+		NEXT_ARG();
+		if (qvisor_get_time(on ? &a->target : &a->interval, *argv) ||
+		    (on ? a->target : a->interval) == 0 ||
+		    (on ? a->target > QVISOR_MAX_TARGET_US :
+			  a->interval > QVISOR_MAX_INTERVAL_US))
+			return qvisor_illegal(on ? "target" : "interval", *argv,
+					      on ? "expected a time from 1us to 1s such as 5ms" :
+						   "expected a time from 1us to 10s such as 100ms");
+		if (on)
+			a->set_target = true;
+		else
+			a->set_interval = true;
+	} else {
+		return 1;
+	}
+	*argcp = argc;
+	*argvp = argv;
+	return 0;
+}
+
+/* The qdisc's: AQM and ECN 0/1; a class's: QVISOR_AQM_OFF/_ON */
+static void qvisor_add_aqm(struct nlmsghdr *n, const struct qvisor_aqmopt *a,
+			   bool cls)
+{
+	if (a->set_aqm)
+		addattr8(n, TCA_BUF_MAX,
+			 cls ? TCA_QVISOR_CLASS_AQM : TCA_QVISOR_AQM,
+			 cls ? (a->aqm ? QVISOR_AQM_ON : QVISOR_AQM_OFF) : a->aqm);
+	if (a->set_ecn)
+		addattr8(n, TCA_BUF_MAX,
+			 cls ? TCA_QVISOR_CLASS_ECN : TCA_QVISOR_ECN,
+			 cls ? (a->ecn ? QVISOR_AQM_ON : QVISOR_AQM_OFF) : a->ecn);
+	if (a->set_target)
+		addattr32(n, TCA_BUF_MAX,
+			  cls ? TCA_QVISOR_CLASS_TARGET : TCA_QVISOR_TARGET,
+			  a->target);
+	if (a->set_interval)
+		addattr32(n, TCA_BUF_MAX,
+			  cls ? TCA_QVISOR_CLASS_INTERVAL : TCA_QVISOR_INTERVAL,
+			  a->interval);
+}
+
 struct qvisor_qopt {
+	struct qvisor_aqmopt	a;
 	__u64	rate;
 	__u32	limit;
 	__u32	buckets;
@@ -232,6 +317,8 @@ struct qvisor_qopt {
 	__u8	backend;
 	__u8	partial;
 	__u8	split_gso;
+	__u32	memlimit;
+	bool	set_memlimit;
 	const char *policy;
 	bool	set_rate;
 	bool	set_limit;
@@ -276,7 +363,17 @@ static int qvisor_parse_backend(struct qvisor_qopt *o, int *argcp,
 
 static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 {
+	int r;
+
 	while (argc > 0) {
+		r = qvisor_parse_aqm(&o->a, &argc, &argv);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			argc--;
+			argv++;
+			continue;
+		}
 		if (strcmp(*argv, "rate") == 0) {
 			if (o->set_rate)
 				return qvisor_duplicate("rate");
@@ -369,6 +466,14 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 				return qvisor_duplicate("partial");
 			o->partial = strcmp(*argv, "partial") == 0;
 			o->set_partial = true;
+		} else if (strcmp(*argv, "memlimit") == 0) {
+			if (o->set_memlimit)
+				return qvisor_duplicate("memlimit");
+			NEXT_ARG();
+			if (qvisor_get_size(&o->memlimit, *argv))
+				return qvisor_illegal("memlimit", *argv,
+						      "expected a size in bytes such as 4m, 0 for none");
+			o->set_memlimit = true;
 		} else if (strcmp(*argv, "split_gso") == 0 ||
 			   strcmp(*argv, "no_split_gso") == 0) {
 			if (o->set_split_gso)
@@ -432,13 +537,17 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_FLOW_IDLE, o.flow_idle);
 	if (o.set_partial)
 		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_PARTIAL, o.partial);
+	if (o.set_memlimit)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_MEMLIMIT, o.memlimit);
 	if (o.set_split_gso)
 		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_SPLIT_GSO, o.split_gso);
+	qvisor_add_aqm(n, &o.a, false);
 	addattr_nest_end(n, tail);
 	return 0;
 }
 
 struct qvisor_copt {
+	struct qvisor_aqmopt	a;
 	__u64	ceil;
 	__s64	budget;
 	__u32	mask;
@@ -525,7 +634,17 @@ static int qvisor_parse_range(struct qvisor_copt *o, int *argcp,
 
 static int qvisor_parse_cargs(struct qvisor_copt *o, int argc, char **argv)
 {
+	int r;
+
 	while (argc > 0) {
+		r = qvisor_parse_aqm(&o->a, &argc, &argv);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			argc--;
+			argv++;
+			continue;
+		}
 		if (strcmp(*argv, "rank") == 0) {
 			if (o->set_rank)
 				return qvisor_duplicate("rank");
@@ -632,6 +751,7 @@ static int qvisor_parse_copt(struct qdisc_util *qu, int argc, char **argv,
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_BURST, o.burst);
 	if (o.set_limit)
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_LIMIT, o.limit);
+	qvisor_add_aqm(n, &o.a, true);
 	addattr_nest_end(n, tail);
 	return 0;
 }
@@ -736,6 +856,52 @@ static void qvisor_print_split_gso(struct rtattr *tb[])
 							"split_gso auto");
 }
 
+/* AQM settings as given: the qdisc's (@cls false: AQM and ECN 0/1,
+ * target and interval printed only with the AQM on, ECN only when off,
+ * so that the defaults print nothing) or a class's (QVISOR_AQM_*, 0 for
+ * the qdisc's: not printed).  JSON has the qdisc's always.
+ */
+static void qvisor_print_aqm(struct rtattr *aqm, struct rtattr *ecn,
+			     struct rtattr *target, struct rtattr *interval,
+			     bool cls)
+{
+	int on = -1, e = -1;
+	__u32 t = 0, i = 0;
+
+	SPRINT_BUF(b1);
+
+	if (aqm && RTA_PAYLOAD(aqm) >= sizeof(__u8))
+		on = cls ? (int)rta_getattr_u8(aqm) - 1 : rta_getattr_u8(aqm);
+	if (ecn && RTA_PAYLOAD(ecn) >= sizeof(__u8))
+		e = cls ? (int)rta_getattr_u8(ecn) - 1 : rta_getattr_u8(ecn);
+	if (target && RTA_PAYLOAD(target) >= sizeof(__u32))
+		t = rta_getattr_u32(target);
+	if (interval && RTA_PAYLOAD(interval) >= sizeof(__u32))
+		i = rta_getattr_u32(interval);
+	if (on >= 0) {
+		print_bool(PRINT_JSON, "aqm", NULL, on);
+		if (on || cls)
+			print_string(PRINT_FP, NULL, "%s ", on ? "aqm" : "noaqm");
+	}
+	if (t) {
+		print_uint(PRINT_JSON, "target", NULL, t);
+		if (on > 0 || cls)
+			print_string(PRINT_FP, NULL, "target %s ",
+				     sprint_time(t, b1));
+	}
+	if (i) {
+		print_uint(PRINT_JSON, "interval", NULL, i);
+		if (on > 0 || cls)
+			print_string(PRINT_FP, NULL, "interval %s ",
+				     sprint_time(i, b1));
+	}
+	if (e >= 0) {
+		print_bool(PRINT_JSON, "ecn", NULL, e);
+		if (!e || cls)
+			print_string(PRINT_FP, NULL, "%s ", e ? "ecn" : "noecn");
+	}
+}
+
 static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			    struct rtattr *opt)
 {
@@ -804,6 +970,12 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 	}
 	qvisor_print_props(tb);
 	qvisor_print_split_gso(tb);
+	if (qvisor_has(tb, TCA_QVISOR_MEMLIMIT, sizeof(__u32)) &&
+	    rta_getattr_u32(tb[TCA_QVISOR_MEMLIMIT]))
+		print_size(PRINT_ANY, "memlimit", "memlimit %s ",
+			   rta_getattr_u32(tb[TCA_QVISOR_MEMLIMIT]));
+	qvisor_print_aqm(tb[TCA_QVISOR_AQM], tb[TCA_QVISOR_ECN],
+			 tb[TCA_QVISOR_TARGET], tb[TCA_QVISOR_INTERVAL], false);
 	return 0;
 }
 
@@ -888,6 +1060,9 @@ static int qvisor_print_copt(struct qdisc_util *qu, FILE *f,
 		if (limit)
 			print_uint(PRINT_ANY, "limit", "limit %up ", limit);
 	}
+	qvisor_print_aqm(tb[TCA_QVISOR_CLASS_AQM], tb[TCA_QVISOR_CLASS_ECN],
+			 tb[TCA_QVISOR_CLASS_TARGET],
+			 tb[TCA_QVISOR_CLASS_INTERVAL], true);
 	return 0;
 }
 
@@ -934,6 +1109,11 @@ static void qvisor_print_be_xstats(const struct tc_qvisor_xstats *st)
 	close_json_array(PRINT_JSON, NULL);
 }
 
+/* Does an xstats attribute reach to the end of field F of struct S? */
+#define QVISOR_HAS(rta, s, f)						\
+	(RTA_PAYLOAD(rta) >= (size_t)((char *)&(s).f - (char *)&(s)) +	\
+			     sizeof((s).f))
+
 static void qvisor_print_qd_xstats(struct rtattr *xstats)
 {
 	struct tc_qvisor_xstats st = {};
@@ -978,11 +1158,23 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 	print_lluint(PRINT_ANY, "flows_evicted", " evicted %llu",
 		     st.flows_evicted);
 	print_lluint(PRINT_ANY, "flows_aged", " aged %llu", st.flows_aged);
-	if (RTA_PAYLOAD(xstats) >= sizeof(st))
+	if (QVISOR_HAS(xstats, st, replaced))
 		print_lluint(PRINT_ANY, "replaced", " replaced %llu",
 			     st.replaced);
 	if (RTA_PAYLOAD(xstats) >= (size_t)((char *)&st.replaced - (char *)&st))
 		qvisor_print_be_xstats(&st);
+	if (QVISOR_HAS(xstats, st, ecn_marks)) {
+		print_nl();
+		print_lluint(PRINT_ANY, "aqm_drops", "  aqm drops %llu",
+			     st.aqm_drops);
+		print_lluint(PRINT_ANY, "ecn_marks", " ecn_marks %llu",
+			     st.ecn_marks);
+	}
+	if (QVISOR_HAS(xstats, st, memory)) {
+		print_lluint(PRINT_ANY, "drop_memlimit", " drops memlimit %llu",
+			     st.drop_memlimit);
+		print_lluint(PRINT_ANY, "memory", " memory %llu", st.memory);
+	}
 }
 
 static void qvisor_print_cl_xstats(struct rtattr *xstats)
@@ -1001,7 +1193,7 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 	print_uint(PRINT_ANY, "joint_min", " joint %u", st.joint_min);
 	print_uint(PRINT_ANY, "joint_max", "..%u", st.joint_max);
 	/* the 64-bit count from kernels that have it */
-	if (RTA_PAYLOAD(xstats) >= sizeof(st))
+	if (QVISOR_HAS(xstats, st, clamped_pkts))
 		print_lluint(PRINT_ANY, "clamped", " clamped %llu",
 			     st.clamped_pkts);
 	else
@@ -1028,6 +1220,17 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 			     st.unpifoness);
 		print_lluint(PRINT_ANY, "drop_admission", " admission %llu",
 			     st.drop_admission);
+	}
+	if (QVISOR_HAS(xstats, st, aqm)) {
+		print_nl();
+		print_bool(PRINT_JSON, "aqm", NULL, st.aqm);
+		print_string(PRINT_FP, NULL, "  %s", st.aqm ? "aqm" : "noaqm");
+		print_lluint(PRINT_ANY, "aqm_drops", " drops %llu",
+			     st.aqm_drops);
+		print_lluint(PRINT_ANY, "ecn_marks", " ecn_marks %llu",
+			     st.ecn_marks);
+		print_uint(PRINT_ANY, "max_sojourn_us", " max_sojourn %uus",
+			   st.max_sojourn);
 	}
 }
 

@@ -72,6 +72,7 @@
 #include <linux/ipv6.h>
 #include <linux/log2.h>
 #include <net/dsfield.h>
+#include <net/inet_ecn.h>
 #include <net/netlink.h>
 #include <net/pkt_cls.h>
 #include <net/pkt_sched.h>
@@ -88,6 +89,7 @@
 #include "qvisor/sppifo.h"
 #include "qvisor/aifo.h"
 #include "qvisor/qmap.h"
+#include "qvisor/aqm.h"
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/qvisor.h>
@@ -98,12 +100,24 @@
 #define QVISOR_DEFERRED_BUCKETS	64	/* a tenant's deferred queue */
 /* split_gso auto: split GSO packets with a rate of at most 1 Gbit/s */
 #define QVISOR_SPLIT_GSO_AUTO_BPS	(125ULL * 1000 * 1000)
+#define QVISOR_TS_SHIFT		10	/* cb->tstamp is ns >> 10 */
+#define QVISOR_MEM_PUSHOUTS	4	/* for one packet over memlimit */
+#define QVISOR_AQM_MAX_DROPS	4	/* AQM drops in one dequeue, at most */
+/* With a rate and the AQM on, and no limit given, the limit is
+ * QVISOR_AUTO_LIMIT_MS of the rate in packets of QVISOR_AUTO_LIMIT_MTU
+ * bytes, from QVISOR_AUTO_LIMIT_MIN to QVISOR_AUTO_LIMIT_MAX packets.
+ */
+#define QVISOR_AUTO_LIMIT_MS	100
+#define QVISOR_AUTO_LIMIT_MTU	1514
+#define QVISOR_AUTO_LIMIT_MIN	64
+#define QVISOR_AUTO_LIMIT_MAX	1048576
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
 	u32	seq;	/* enqueue sequence number */
 	u16	joint;	/* bucket */
 	u16	slot;	/* tenant slot */
+	u32	tstamp;	/* arrival, ns >> QVISOR_TS_SHIFT (wraps) */
 };
 
 static struct qvisor_skb_cb *qvisor_skb_cb(const struct sk_buff *skb)
@@ -123,6 +137,10 @@ struct qvisor_ccfg {
 	u32	weight;
 	u32	burst;
 	u32	limit;		/* packets, 0 = qdisc limit only */
+	u32	target_us;	/* AQM, 0 = the qdisc's */
+	u32	interval_us;	/* AQM, 0 = the qdisc's */
+	u8	aqm;		/* QVISOR_AQM_* */
+	u8	ecn;		/* QVISOR_AQM_* */
 	u8	rank;		/* QVISOR_RANK_* */
 	bool	range_set;	/* lo/hi given, not the rank source's default */
 	bool	edf_mark;	/* edf: a non-zero skb->mark is the budget */
@@ -171,6 +189,7 @@ struct qvisor_class {
 	bool				inv_valid;
 	bool				seen;
 	struct qv_rbase			rbase;		/* stfq, edf */
+	struct qv_aqm			aqm;		/* sojourn AQM */
 
 	/* statistics */
 	struct gnet_stats_basic_sync	bstats;
@@ -189,6 +208,9 @@ struct qvisor_class {
 	struct qv_inv			qinv;		/* queue backends */
 	u64				unpifoness;
 	u64				drop_admission;
+	u64				aqm_drops;
+	u64				ecn_marks;
+	u64				max_sojourn;	/* ns */
 };
 
 struct qvisor_sched_data {
@@ -202,6 +224,12 @@ struct qvisor_sched_data {
 	u32				overlap;
 	u8				backend;
 	u8				split_gso;	/* TCA_QVISOR_SPLIT_GSO_* */
+	u8				aqm;		/* tenants' default */
+	u8				ecn;
+	u32				target_us;	/* AQM */
+	u32				interval_us;
+	bool				limit_set;	/* given, not auto */
+	u32				memlimit;	/* bytes, 0 = none */
 	char				*policy;	/* as given, or NULL */
 	struct qv_policy		pol;
 	struct qv_pol_ent		*pol_ent;
@@ -236,6 +264,7 @@ struct qvisor_sched_data {
 	 */
 	u32				pushed_pkts;
 	u32				pushed_bytes;
+	u64				mem;		/* truesize held */
 	/* packets in each queue of a queue backend */
 	u32				qcount[QVISOR_MAX_SPPIFO_Q];
 
@@ -261,6 +290,9 @@ struct qvisor_sched_data {
 	struct qv_aifo			aifo;
 	u64				stat_unpifoness;
 	u64				stat_drop_admission;
+	u64				stat_aqm_drops;
+	u64				stat_ecn_marks;
+	u64				stat_drop_memlimit;
 };
 
 /* A synthesized schedule, built before it is committed */
@@ -485,6 +517,9 @@ static struct qvisor_class *qvisor_slot_class(struct qvisor_sched_data *q,
 static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
 			     struct sk_buff *skb)
 {
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+
+	q->mem -= skb->truesize;
 	cl->qlen--;
 	cl->qstats.backlog -= qdisc_pkt_len(skb);
 	qdisc_qstats_backlog_dec(sch, skb);
@@ -810,6 +845,25 @@ static bool qvisor_make_room(struct Qdisc *sch, struct qvisor_class *cl,
 			       to_free);
 }
 
+/* Over memlimit with @skb: push out worse packets as for the packet limit,
+ * at most QVISOR_MEM_PUSHOUTS of them; false when still over.
+ */
+static bool qvisor_mem_room(struct Qdisc *sch, struct qvisor_class *cl,
+			    u32 joint, const struct sk_buff *skb,
+			    struct sk_buff **to_free)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	int i;
+
+	for (i = 0; i < QVISOR_MEM_PUSHOUTS; i++) {
+		if (q->mem + skb->truesize <= q->memlimit)
+			return true;
+		if (!sch->q.qlen || !qvisor_make_room(sch, cl, joint, to_free))
+			return false;
+	}
+	return q->mem + skb->truesize <= q->memlimit;
+}
+
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 			   struct qvisor_class *cl, u64 *cl_ctr, u64 *q_ctr,
 			   int reason, struct sk_buff **to_free)
@@ -852,11 +906,18 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
 				       &q->stat_drop_limit, QVISOR_DROP_LIMIT,
 				       to_free);
+	if (unlikely(q->memlimit) && !qvisor_mem_room(sch, cl, joint, skb,
+						      to_free))
+		return qvisor_drop_new(skb, sch, cl, &cl->drop_limit,
+				       &q->stat_drop_memlimit,
+				       QVISOR_DROP_MEMLIMIT, to_free);
 
 	trace_qvisor_enqueue(sch->handle, TC_H_MIN(cl->common.classid), rank,
 			     joint, sch->q.qlen);
 	cb->slot = cl->slot;
 	cb->seq = q->seq++;
+	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
+	q->mem += skb->truesize;
 	if (!sch->q.qlen)
 		q->rate_idle = true;
 	cl->qlen++;
@@ -1042,36 +1103,132 @@ static void qvisor_rate_charge(struct qvisor_sched_data *q, u64 now,
 	q->t_next = t + psched_l2t_ns(&q->ratecfg, len);
 }
 
+/* AQM: is the tenant's on, and with which target and interval? */
+static bool qvisor_aqm_cfg(const struct qvisor_sched_data *q,
+			   const struct qvisor_class *cl, struct qv_aqm_cfg *c)
+{
+	u8 on = cl->cfg.aqm;
+	u32 target = cl->cfg.target_us ? cl->cfg.target_us : q->target_us;
+	u32 interval = cl->cfg.interval_us ? cl->cfg.interval_us :
+			q->interval_us;
+
+	if (on == QVISOR_AQM_INHERIT)
+		on = q->aqm ? QVISOR_AQM_ON : QVISOR_AQM_OFF;
+	c->target = (u64)target * NSEC_PER_USEC;
+	c->interval = (u64)interval * NSEC_PER_USEC;
+	return on == QVISOR_AQM_ON;
+}
+
+static bool qvisor_ecn(const struct qvisor_sched_data *q,
+		       const struct qvisor_class *cl)
+{
+	if (cl->cfg.ecn == QVISOR_AQM_INHERIT)
+		return q->ecn;
+	return cl->cfg.ecn == QVISOR_AQM_ON;
+}
+
+/* A packet of @cl, off the PIFO and the books, is about to leave at @now.
+ * Its tenant's AQM may signal congestion with it: an ECN-capable packet
+ * is marked CE (and leaves), any other is to be dropped (true).  The
+ * AQM acts only on its own tenant's packets, and on the packet that
+ * would leave, the oldest of the tenant's best rank: a drop never lets
+ * a packet leave that would not have left anyway, and a lower tier's
+ * AQM cannot touch a higher tier's packet (P1).
+ */
+static bool qvisor_aqm_drop(struct Qdisc *sch, struct qvisor_class *cl,
+			    struct sk_buff *skb, u64 now)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	u32 waited = (u32)(now >> QVISOR_TS_SHIFT) - qvisor_skb_cb(skb)->tstamp;
+	u64 sojourn = (u64)waited << QVISOR_TS_SHIFT;
+	struct qv_aqm_cfg c;
+	bool signal;
+
+	cl->max_sojourn = max(cl->max_sojourn, sojourn);
+	if (!qvisor_aqm_cfg(q, cl, &c))
+		return false;
+	signal = qv_aqm_dequeue(&cl->aqm, &c, now, sojourn,
+				cl->qstats.backlog <= psched_mtu(qdisc_dev(sch)));
+	if (!cl->qlen)
+		qv_aqm_idle(&cl->aqm);
+	if (!signal)
+		return false;
+	if (qvisor_ecn(q, cl) && INET_ECN_set_ce(skb)) {
+		cl->ecn_marks++;
+		q->stat_ecn_marks++;
+		return false;
+	}
+	return true;
+}
+
+/* Take the first packet off the PIFO and the books.  Each tenant's AQM
+ * may drop the packet of its own that would leave, and at most
+ * QVISOR_AQM_MAX_DROPS are dropped in one call, so that a dequeue stays
+ * bounded; the parents learn of the drops here, as codel tells them.
+ */
+static struct sk_buff *qvisor_pop(struct Qdisc *sch, u64 now)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	u32 drops = 0, bytes = 0;
+	struct qvisor_class *cl;
+	struct sk_buff *skb;
+
+	for (;;) {
+		if (qv_ba_empty(&q->ba)) {
+			skb = NULL;
+			break;
+		}
+		skb = qvisor_ba_pop_first(q);
+		cl = qvisor_slot_class(q, skb);
+		qvisor_left(cl);
+		qvisor_unaccount(sch, cl, skb);
+		if (drops >= QVISOR_AQM_MAX_DROPS ||
+		    !qvisor_aqm_drop(sch, cl, skb, now))
+			break;
+		trace_qvisor_drop(sch->handle, TC_H_MIN(cl->common.classid),
+				  qvisor_skb_cb(skb)->rank,
+				  qvisor_skb_cb(skb)->joint, QVISOR_DROP_AQM);
+		drops++;
+		bytes += qdisc_pkt_len(skb);
+		cl->qstats.drops++;
+		cl->aqm_drops++;
+		q->stat_aqm_drops++;
+		qdisc_qstats_drop(sch);
+		kfree_skb(skb);
+		qvisor_rotate(q, cl->grp, now);
+	}
+	if (drops)
+		qdisc_tree_reduce_backlog(sch, drops, bytes);
+	return skb;
+}
+
 static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct qvisor_class *cl;
 	struct sk_buff *skb;
-	u64 now = 0;
+	u64 now;
 
 	if (!sch->q.qlen)
 		return NULL;
-	if (q->rate || !list_empty(&q->blocked))
-		now = ktime_get_ns();
+	now = ktime_get_ns();
 	if (!list_empty(&q->blocked) && now >= q->slot_next)
 		qvisor_refill(q, now);
-	if (qv_ba_empty(&q->ba)) {
+	if (q->rate && !qv_ba_empty(&q->ba) && !qvisor_rate_allows(sch, now))
+		return NULL;
+	skb = qvisor_pop(sch, now);
+	if (!skb) {
 		/* all queued packets wait for their caps */
 		if (!list_empty(&q->blocked))
 			qdisc_watchdog_schedule_ns(&q->watchdog, q->slot_next);
 		return NULL;
 	}
-	if (q->rate && !qvisor_rate_allows(sch, now))
-		return NULL;
-	skb = qvisor_ba_pop_first(q);
 	cl = qvisor_slot_class(q, skb);
 	trace_qvisor_dequeue(sch->handle, TC_H_MIN(cl->common.classid),
 			     qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
-			     sch->q.qlen - 1);
+			     sch->q.qlen);
 	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
-	qvisor_left(cl);
-	qvisor_unaccount(sch, cl, skb);
 	bstats_update(&cl->bstats, skb);
 	qdisc_bstats_update(sch, skb);
 	cl->share_bytes += qdisc_pkt_len(skb);
@@ -1079,7 +1236,7 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	if (q->rate)
 		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
 	if (unlikely(!cl->grp->admitted && !list_empty(&cl->grp->waiting)))
-		qvisor_rotate(q, cl->grp, now ? now : ktime_get_ns());
+		qvisor_rotate(q, cl->grp, now);
 	return skb;
 }
 
@@ -1655,6 +1812,14 @@ static const struct netlink_range_validation qvisor_minor_range = {
 	.max = QVISOR_MAX_MINOR,
 };
 
+static const struct netlink_range_validation qvisor_target_range = {
+	.min = 1, .max = QVISOR_MAX_TARGET_US,
+};
+
+static const struct netlink_range_validation qvisor_interval_range = {
+	.min = 1, .max = QVISOR_MAX_INTERVAL_US,
+};
+
 static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_RATE]	= { .type = NLA_U64 },
 	[TCA_QVISOR_LIMIT]	= NLA_POLICY_MIN(NLA_U32, 1),
@@ -1676,6 +1841,13 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 				    .reject_message =
 					"Properties are reported, not set" },
 	[TCA_QVISOR_SPLIT_GSO]	= NLA_POLICY_MAX(NLA_U8, QVISOR_SPLIT_GSO_MAX),
+	[TCA_QVISOR_AQM]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[TCA_QVISOR_ECN]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[TCA_QVISOR_TARGET]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							QVISOR_RANGE(qvisor_target_range)),
+	[TCA_QVISOR_INTERVAL]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							QVISOR_RANGE(qvisor_interval_range)),
+	[TCA_QVISOR_MEMLIMIT]	= { .type = NLA_U32 },
 };
 
 /* A qdisc configuration being built from netlink, before it is committed */
@@ -1690,6 +1862,12 @@ struct qvisor_qcfg {
 	u8			backend;
 	u8			partial;
 	u8			split_gso;
+	u8			aqm;
+	u8			ecn;
+	u32			target_us;
+	u32			interval_us;
+	u32			memlimit;
+	bool			limit_set;
 	bool			clear_policy;	/* an empty policy string */
 	char			*policy;	/* new string, or NULL */
 	struct qv_policy	pol;		/* new parse, if policy */
@@ -1718,6 +1896,12 @@ static int qvisor_check_numbers(struct nlattr **tb, struct qvisor_qcfg *c,
 	    c->buckets > QVISOR_MAX_BUCKETS || !is_power_of_2(c->buckets)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_BUCKETS],
 				    "buckets must be a power of two from 64 to 65536");
+		return -EINVAL;
+	}
+	if (c->target_us >= c->interval_us) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_TARGET] ?
+				    tb[TCA_QVISOR_TARGET] : tb[TCA_QVISOR_INTERVAL],
+				    "AQM target must be below its interval");
 		return -EINVAL;
 	}
 	return 0;
@@ -1765,6 +1949,21 @@ static void qvisor_nla_u8(const struct nlattr *a, u8 *v)
 		*v = nla_get_u8(a);
 }
 
+/* The limit when none is given: with a rate and the AQM on,
+ * QVISOR_AUTO_LIMIT_MS of the rate in MTU-sized packets, else
+ * QVISOR_DEF_LIMIT
+ */
+static u32 qvisor_auto_limit(u64 rate, bool aqm)
+{
+	u64 n;
+
+	if (!rate || !aqm)
+		return QVISOR_DEF_LIMIT;
+	n = div64_u64(rate, QVISOR_AUTO_LIMIT_MTU * (MSEC_PER_SEC /
+						    QVISOR_AUTO_LIMIT_MS));
+	return clamp_t(u64, n, QVISOR_AUTO_LIMIT_MIN, QVISOR_AUTO_LIMIT_MAX);
+}
+
 static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 			     struct qvisor_qcfg *c)
 {
@@ -1794,6 +1993,19 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	qvisor_nla_u32(tb[TCA_QVISOR_FLOWS], &c->flows);
 	qvisor_nla_u32(tb[TCA_QVISOR_FLOW_IDLE], &c->flow_idle_us);
 	qvisor_nla_u8(tb[TCA_QVISOR_PARTIAL], &c->partial);
+	c->aqm = q->aqm;
+	c->ecn = q->ecn;
+	c->target_us = q->target_us;
+	c->interval_us = q->interval_us;
+	qvisor_nla_u8(tb[TCA_QVISOR_AQM], &c->aqm);
+	qvisor_nla_u8(tb[TCA_QVISOR_ECN], &c->ecn);
+	qvisor_nla_u32(tb[TCA_QVISOR_TARGET], &c->target_us);
+	qvisor_nla_u32(tb[TCA_QVISOR_INTERVAL], &c->interval_us);
+	c->memlimit = q->memlimit;
+	qvisor_nla_u32(tb[TCA_QVISOR_MEMLIMIT], &c->memlimit);
+	c->limit_set = q->limit_set || tb[TCA_QVISOR_LIMIT];
+	if (!c->limit_set)
+		c->limit = qvisor_auto_limit(c->rate, c->aqm);
 }
 
 /* flows and flow_idle; a new table when the size changes */
@@ -1886,6 +2098,12 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 		qv_aifo_reset(&q->aifo);
 	WRITE_ONCE(q->backend, c->backend);
 	WRITE_ONCE(q->partial, c->partial);
+	WRITE_ONCE(q->aqm, c->aqm);
+	WRITE_ONCE(q->ecn, c->ecn);
+	WRITE_ONCE(q->target_us, c->target_us);
+	WRITE_ONCE(q->interval_us, c->interval_us);
+	WRITE_ONCE(q->memlimit, c->memlimit);
+	q->limit_set = c->limit_set;
 	if (c->policy || c->clear_policy) {
 		swap(q->policy, c->policy);
 		swap(q->pol_ent, c->pol.ent);
@@ -1973,6 +2191,7 @@ static void qvisor_tenant_init(struct qvisor_class *cl)
 	qv_ba_init(&cl->deferred_q, &cl->dq_leaf, cl->dq_b, QVISOR_DEFERRED_BUCKETS,
 		   offsetof(struct sk_buff, next));
 	gnet_stats_basic_sync_init(&cl->bstats);
+	qv_aqm_init(&cl->aqm);
 }
 
 static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
@@ -1989,6 +2208,9 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->queues = 8;
 	q->flows = QVISOR_DEF_FLOWS;
 	q->flow_idle_us = QVISOR_DEF_FLOW_IDLE_US;
+	q->ecn = 1;
+	q->target_us = QVISOR_DEF_TARGET_US;
+	q->interval_us = QVISOR_DEF_INTERVAL_US;
 	INIT_LIST_HEAD(&q->blocked);
 	qvisor_tenant_init(&q->implicit);
 	q->implicit.slot = QVISOR_IMPLICIT_SLOT;
@@ -2044,6 +2266,7 @@ static void qvisor_reset(struct Qdisc *sch)
 		qvisor_purge(sch, NULL, &pkts, &bytes);
 	q->t_next = 0;
 	q->fattest = NULL;
+	q->mem = 0;
 	qdisc_watchdog_cancel(&q->watchdog);
 }
 
@@ -2104,7 +2327,12 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_QVISOR_FLOW_IDLE, READ_ONCE(q->flow_idle_us)) ||
 	    nla_put_u8(skb, TCA_QVISOR_PARTIAL, READ_ONCE(q->partial)) ||
 	    nla_put_u32(skb, TCA_QVISOR_PROPS, READ_ONCE(q->props)) ||
-	    nla_put_u8(skb, TCA_QVISOR_SPLIT_GSO, READ_ONCE(q->split_gso)))
+	    nla_put_u8(skb, TCA_QVISOR_SPLIT_GSO, READ_ONCE(q->split_gso)) ||
+	    nla_put_u8(skb, TCA_QVISOR_AQM, READ_ONCE(q->aqm)) ||
+	    nla_put_u8(skb, TCA_QVISOR_ECN, READ_ONCE(q->ecn)) ||
+	    nla_put_u32(skb, TCA_QVISOR_TARGET, READ_ONCE(q->target_us)) ||
+	    nla_put_u32(skb, TCA_QVISOR_INTERVAL, READ_ONCE(q->interval_us)) ||
+	    nla_put_u32(skb, TCA_QVISOR_MEMLIMIT, READ_ONCE(q->memlimit)))
 		goto nla_put_failure;
 	if (q->policy && nla_put_string(skb, TCA_QVISOR_POLICY, q->policy))
 		goto nla_put_failure;
@@ -2190,6 +2418,10 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.flows_evicted = q->ft.stat_evict;
 	st.flows_aged = q->ft.stat_aged;
 	st.replaced = q->stat_replaced;
+	st.aqm_drops = q->stat_aqm_drops;
+	st.ecn_marks = q->stat_ecn_marks;
+	st.drop_memlimit = q->stat_drop_memlimit;
+	st.memory = q->mem;
 	qvisor_backend_stats(q, &st);
 	sch_tree_unlock(sch);
 	return gnet_stats_copy_app(d, &st, sizeof(st));
@@ -2210,6 +2442,15 @@ static const struct netlink_range_validation qvisor_budget_range = {
 	.max = QVISOR_MAX_EDF_BUDGET_NS,
 };
 
+/* 0 = the qdisc's */
+static const struct netlink_range_validation qvisor_cl_target_range = {
+	.max = QVISOR_MAX_TARGET_US,
+};
+
+static const struct netlink_range_validation qvisor_cl_interval_range = {
+	.max = QVISOR_MAX_INTERVAL_US,
+};
+
 static const struct nla_policy qvisor_class_policy[TCA_QVISOR_CLASS_MAX + 1] = {
 	[TCA_QVISOR_CLASS_RANK]		= NLA_POLICY_MAX(NLA_U8,
 							 QVISOR_RANK_MAX),
@@ -2226,6 +2467,12 @@ static const struct nla_policy qvisor_class_policy[TCA_QVISOR_CLASS_MAX + 1] = {
 	[TCA_QVISOR_CLASS_EDF_BUDGET]	=
 		NLA_POLICY_FULL_RANGE(NLA_U64, QVISOR_RANGE(qvisor_budget_range)),
 	[TCA_QVISOR_CLASS_EDF_MARK]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[TCA_QVISOR_CLASS_AQM]		= NLA_POLICY_MAX(NLA_U8, QVISOR_AQM_MAX),
+	[TCA_QVISOR_CLASS_ECN]		= NLA_POLICY_MAX(NLA_U8, QVISOR_AQM_MAX),
+	[TCA_QVISOR_CLASS_TARGET]	=
+		NLA_POLICY_FULL_RANGE(NLA_U32, QVISOR_RANGE(qvisor_cl_target_range)),
+	[TCA_QVISOR_CLASS_INTERVAL]	=
+		NLA_POLICY_FULL_RANGE(NLA_U32, QVISOR_RANGE(qvisor_cl_interval_range)),
 };
 
 static void qvisor_ccfg_load(struct nlattr **tb, struct qvisor_ccfg *c)
@@ -2244,6 +2491,10 @@ static void qvisor_ccfg_load(struct nlattr **tb, struct qvisor_ccfg *c)
 	qvisor_nla_u64(tb[TCA_QVISOR_CLASS_EDF_BUDGET], &c->edf_budget);
 	if (tb[TCA_QVISOR_CLASS_EDF_MARK])
 		c->edf_mark = nla_get_u8(tb[TCA_QVISOR_CLASS_EDF_MARK]);
+	qvisor_nla_u8(tb[TCA_QVISOR_CLASS_AQM], &c->aqm);
+	qvisor_nla_u8(tb[TCA_QVISOR_CLASS_ECN], &c->ecn);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_TARGET], &c->target_us);
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_INTERVAL], &c->interval_us);
 }
 
 static int qvisor_ccfg_check_rank(struct nlattr **tb,
@@ -2273,6 +2524,13 @@ static int qvisor_ccfg_check(struct nlattr **tb, const struct qvisor_ccfg *c,
 	if (c->range_set && c->lo > c->hi) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_LO],
 				    "range LO must not be above HI");
+		return -EINVAL;
+	}
+	if (c->target_us && c->interval_us && c->target_us >= c->interval_us) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_TARGET] ?
+				    tb[TCA_QVISOR_CLASS_TARGET] :
+				    tb[TCA_QVISOR_CLASS_INTERVAL],
+				    "AQM target must be below its interval");
 		return -EINVAL;
 	}
 	return 0;
@@ -2475,7 +2733,11 @@ static int qvisor_class_dump_cfg(struct sk_buff *skb,
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_LEVELS,
 			c->levels ? c->levels : QVISOR_DEF_LEVELS) ||
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_WEIGHT, c->weight) ||
-	    nla_put_u32(skb, TCA_QVISOR_CLASS_LIMIT, c->limit))
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_LIMIT, c->limit) ||
+	    nla_put_u8(skb, TCA_QVISOR_CLASS_AQM, c->aqm) ||
+	    nla_put_u8(skb, TCA_QVISOR_CLASS_ECN, c->ecn) ||
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_TARGET, c->target_us) ||
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_INTERVAL, c->interval_us))
 		return -EMSGSIZE;
 	if (c->rank == QVISOR_RANK_MARK &&
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_MARK_MASK, c->mark_mask))
@@ -2533,6 +2795,7 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	struct qvisor_class *cl = (struct qvisor_class *)arg;
 	struct tc_qvisor_cl_xstats st = {};
 	struct gnet_stats_queue qs;
+	struct qv_aqm_cfg acfg;
 	u32 qlen;
 
 	sch_tree_lock(sch);
@@ -2554,6 +2817,11 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	st.inversions = cl->inversions;
 	st.drop_admission = cl->drop_admission;
 	st.unpifoness = cl->unpifoness;
+	st.aqm_drops = cl->aqm_drops;
+	st.ecn_marks = cl->ecn_marks;
+	st.max_sojourn = min_t(u64, div_u64(cl->max_sojourn, NSEC_PER_USEC),
+			       U32_MAX);
+	st.aqm = qvisor_aqm_cfg(qdisc_priv(sch), cl, &acfg);
 	qs = cl->qstats;
 	qlen = cl->qlen;
 	sch_tree_unlock(sch);

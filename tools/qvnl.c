@@ -84,6 +84,11 @@ static const struct name_val qdisc_attrs[] = {
 	{ "flow_idle", TCA_QVISOR_FLOW_IDLE },
 	{ "partial", TCA_QVISOR_PARTIAL },
 	{ "props", TCA_QVISOR_PROPS },
+	{ "aqm", TCA_QVISOR_AQM },
+	{ "ecn", TCA_QVISOR_ECN },
+	{ "target", TCA_QVISOR_TARGET },
+	{ "interval", TCA_QVISOR_INTERVAL },
+	{ "memlimit", TCA_QVISOR_MEMLIMIT },
 	{ NULL, 0 }
 };
 
@@ -99,6 +104,10 @@ static const struct name_val class_attrs[] = {
 	{ "limit", TCA_QVISOR_CLASS_LIMIT },
 	{ "budget", TCA_QVISOR_CLASS_EDF_BUDGET },
 	{ "pad", TCA_QVISOR_CLASS_PAD },
+	{ "aqm", TCA_QVISOR_CLASS_AQM },
+	{ "ecn", TCA_QVISOR_CLASS_ECN },
+	{ "target", TCA_QVISOR_CLASS_TARGET },
+	{ "interval", TCA_QVISOR_CLASS_INTERVAL },
 	{ NULL, 0 }
 };
 

@@ -206,6 +206,11 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_FLOW_IDLE]	= { 4, 1, 0xffffffffULL },
 	[TCA_QVISOR_PARTIAL]	= { 1, 0, 1 },
 	[TCA_QVISOR_SPLIT_GSO]	= { 1, 0, QVISOR_SPLIT_GSO_MAX },
+	[TCA_QVISOR_AQM]	= { 1, 0, 1 },
+	[TCA_QVISOR_ECN]	= { 1, 0, 1 },
+	[TCA_QVISOR_TARGET]	= { 4, 1, QVISOR_MAX_TARGET_US },
+	[TCA_QVISOR_INTERVAL]	= { 4, 1, QVISOR_MAX_INTERVAL_US },
+	[TCA_QVISOR_MEMLIMIT]	= { 4, 0, 0xffffffffULL },
 };
 
 static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {
@@ -221,6 +226,11 @@ static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {
 	/* s64 nsec, > 0 */
 	[TCA_QVISOR_CLASS_EDF_BUDGET]	= { 8, 1, QVISOR_MAX_EDF_BUDGET_NS },
 	[TCA_QVISOR_CLASS_EDF_MARK]	= { 1, 0, 1 },
+	/* the plugin sets a class's own value, never "inherit" */
+	[TCA_QVISOR_CLASS_AQM]		= { 1, QVISOR_AQM_OFF, QVISOR_AQM_ON },
+	[TCA_QVISOR_CLASS_ECN]		= { 1, QVISOR_AQM_OFF, QVISOR_AQM_ON },
+	[TCA_QVISOR_CLASS_TARGET]	= { 4, 1, QVISOR_MAX_TARGET_US },
+	[TCA_QVISOR_CLASS_INTERVAL]	= { 4, 1, QVISOR_MAX_INTERVAL_US },
 };
 
 static unsigned long long fp_val(const struct rtattr *a)

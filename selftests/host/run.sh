@@ -98,7 +98,9 @@ seed_corpus() {
 			"\002rank dscp range 5 1" \
 			"\001flows 4096 flow_idle 200ms" \
 			"\002rank las range 0 100000 levels 1024" \
-			"\002rank stfq"; do
+			"\002rank stfq" \
+			"\001aqm target 5ms interval 100ms noecn memlimit 4m" \
+			"\002noaqm ecn target 1ms interval 20ms"; do
 			printf "$p" >"$d/seed$k"
 			k=$((k + 1))
 		done

@@ -67,6 +67,9 @@ static void mkstate(void)
 		cl[k].xs.share_ppm = k == 1 ? 600000 : k == 2 ? 400000 : 1000000;
 		cl[k].xs.drop_pushout = (uint64_t)k;
 		cl[k].xs.drop_tenant_limit = 7;
+		cl[k].xs.aqm_drops = 5;
+		cl[k].xs.ecn_marks = 9;
+		cl[k].xs.max_sojourn = 4500;
 	}
 	prev = st;
 	prev.cl = pcl;
@@ -155,6 +158,9 @@ static void test_json(void)
 		{ ".tenants[1].range.hi", "15" },
 		{ ".tenants[0].class", "1:1" },
 		{ ".tenants[2].drop_tenant_limit", "7" },
+		{ ".tenants[2].aqm_drops", "5" },
+		{ ".tenants[2].ecn_marks", "9" },
+		{ ".tenants[2].max_sojourn_us", "4500" },
 	};
 	unsigned int k, d;
 	char *out, *res, cmd[128];
@@ -270,8 +276,11 @@ static void test_prom(void)
 	tap_ok(strstr(out, "qvisor_tenant_drops_total{dev=\"veth0\",class=\"1:3\",reason=\"tenant_limit\"} 7\n") != NULL &&
 	       strstr(out, "qvisor_tenant_share_ratio{dev=\"veth0\",class=\"1:2\"} 0.6\n") != NULL &&
 	       strstr(out, "qvisor_tenant_backlog_bytes{dev=\"veth0\",class=\"1:1\"} 3000\n") != NULL &&
-	       strstr(out, "qvisor_tenant_bytes_total{dev=\"veth0\",class=\"1:2\"} 20000\n") != NULL,
-	       "show --prom: drops by reason, share, backlog, bytes per tenant");
+	       strstr(out, "qvisor_tenant_bytes_total{dev=\"veth0\",class=\"1:2\"} 20000\n") != NULL &&
+	       strstr(out, "qvisor_tenant_drops_total{dev=\"veth0\",class=\"1:3\",reason=\"aqm\"} 5\n") != NULL &&
+	       strstr(out, "qvisor_tenant_ecn_marks_total{dev=\"veth0\",class=\"1:3\"} 9\n") != NULL &&
+	       strstr(out, "qvisor_tenant_max_sojourn_seconds{dev=\"veth0\",class=\"1:3\"} 0.0045\n") != NULL,
+	       "show --prom: drops by reason, share, backlog, bytes, AQM per tenant");
 	free(out);
 	for (d = 0; d < sizeof(devs) / sizeof(devs[0]); d++) {
 		out = capture(prom_fn, devs[d]);

@@ -109,7 +109,7 @@ bad "u32 where u64 expected (rate)" EINVAL "" qdisc change $DEV u32:rate=1000
 bad "u32 where u8 expected (backend)" EINVAL "" qdisc change $DEV u32:backend=3
 bad "empty attribute (limit)" EINVAL "" qdisc change $DEV hex:limit=
 bad "unknown attribute type TCA_QVISOR_MAX + 1" EINVAL "Unknown attribute type" \
-	qdisc change $DEV u32:$(( 15 + 1 ))=1
+	qdisc change $DEV u32:$(( 20 + 1 ))=1
 bad "unknown attribute type 200" EINVAL "Unknown attribute type" \
 	qdisc change $DEV u32:200=1
 bad "attribute type 0 (UNSPEC)" EINVAL "" qdisc change $DEV u32:0=1
@@ -146,6 +146,13 @@ bad "queues 1 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:queues=1
 bad "queues 33 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:queues=33
+bad "aqm 2 (policy range)" ERANGE "integer out of range" qdisc change $DEV u8:aqm=2
+bad "target 0 (policy range)" ERANGE "integer out of range" \
+	qdisc change $DEV u32:target=0
+bad "interval above 10 s (policy range)" ERANGE "integer out of range" \
+	qdisc change $DEV u32:interval=10000001
+bad "target not below interval" EINVAL "AQM target must be below its interval" \
+	qdisc change $DEV u32:target=100000
 bad "good limit with a bad buckets changes nothing" EINVAL "" \
 	qdisc change $DEV u32:limit=7 u32:buckets=100
 bad "good policy with a bad attribute after it changes nothing" EINVAL "" \
@@ -177,6 +184,10 @@ bad "class range lo > hi" EINVAL "range LO must not be above HI" \
 	class change $DEV 1 u32:lo=5 u32:hi=3
 bad "class add with range lo > hi" EINVAL "range LO must not be above HI" \
 	class add $DEV 5 u32:lo=5 u32:hi=3
+bad "class aqm 3 (policy range)" ERANGE "integer out of range" \
+	class change $DEV 1 u8:aqm=3
+bad "class target not below its interval" EINVAL "AQM target must be below its interval" \
+	class change $DEV 1 u32:target=2000 u32:interval=1000
 bad "class lo alone above the current hi" EINVAL "" \
 	class change $DEV 1 u32:lo=1000
 bad "class TCA_OPTIONS without NLA_F_NESTED" EINVAL "NLA_F_NESTED is missing" \
@@ -190,9 +201,9 @@ bad "class u32 where u8 expected (rank)" EINVAL "" class change $DEV 1 u32:rank=
 bad "class u32 where u64 expected (ceil)" EINVAL "" \
 	class change $DEV 1 u32:ceil=1000
 bad "class unknown attribute type" EINVAL "Unknown attribute type" \
-	class change $DEV 1 u32:13=1
+	class change $DEV 1 u32:17=1
 bad "class add: unknown attribute type" EINVAL "Unknown attribute type" \
-	class add $DEV 6 u32:13=1
+	class add $DEV 6 u32:17=1
 bad "class rank 200 (policy range)" ERANGE "integer out of range" class change $DEV 1 u8:rank=200
 ok "class rank las" class change $DEV 1 u8:rank=4
 ok "class rank edf with a budget" \

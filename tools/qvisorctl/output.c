@@ -148,6 +148,8 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 		qc_jadd_u64(jq, "drop_tenant_limit", q->xs.drop_tenant_limit);
 		qc_jadd_u64(jq, "drop_admission", q->xs.drop_admission);
 		qc_jadd_u64(jq, "implicit_pkts", q->xs.implicit_pkts);
+		qc_jadd_u64(jq, "aqm_drops", q->xs.aqm_drops);
+		qc_jadd_u64(jq, "ecn_marks", q->xs.ecn_marks);
 	}
 	json_object_object_add(root, "qdisc", jq);
 	for (k = 0; k < st->ncl; k++) {
@@ -199,6 +201,11 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 			qc_jadd_u64(t, "drop_tenant_limit", c->xs.drop_tenant_limit);
 			qc_jadd_u64(t, "drop_admission", c->xs.drop_admission);
 			qc_jadd_u64(t, "inversions", c->xs.inversions);
+			json_object_object_add(t, "aqm",
+					       json_object_new_boolean(c->xs.aqm));
+			qc_jadd_u64(t, "aqm_drops", c->xs.aqm_drops);
+			qc_jadd_u64(t, "ecn_marks", c->xs.ecn_marks);
+			qc_jadd_u64(t, "max_sojourn_us", c->xs.max_sojourn);
 		}
 		json_object_array_add(arr, t);
 	}
@@ -246,7 +253,8 @@ static void qc_prom_sample(FILE *f, const char *name, const char *dev,
 }
 
 enum { QP_BYTES, QP_PACKETS, QP_DROPS, QP_BACKLOG_B, QP_BACKLOG_P,
-       QP_SHARE, QP_TARGET, QP_N };
+       QP_SHARE, QP_TARGET, QP_ECN, QP_SOJOURN, QP_N };
+#define QP_DROP_REASONS	5
 
 static double qc_prom_val(const struct qc_state *st, int k, int m,
 			  const char **reason, int r)
@@ -258,10 +266,11 @@ static double qc_prom_val(const struct qc_state *st, int k, int m,
 	case QP_BYTES: return (double)c->bs.bytes;
 	case QP_PACKETS: return c->bs.packets;
 	case QP_DROPS: {
-		static const char *const rs[] = { "pushout", "limit",
-			"tenant_limit", "admission" };
-		const uint64_t v[] = { c->xs.drop_pushout, c->xs.drop_limit,
-			c->xs.drop_tenant_limit, c->xs.drop_admission };
+		static const char *const rs[QP_DROP_REASONS] = { "pushout",
+			"limit", "tenant_limit", "admission", "aqm" };
+		const uint64_t v[QP_DROP_REASONS] = { c->xs.drop_pushout,
+			c->xs.drop_limit, c->xs.drop_tenant_limit,
+			c->xs.drop_admission, c->xs.aqm_drops };
 
 		*reason = rs[r];
 		return (double)v[r];
@@ -269,6 +278,8 @@ static double qc_prom_val(const struct qc_state *st, int k, int m,
 	case QP_BACKLOG_B: return c->qs.backlog;
 	case QP_BACKLOG_P: return c->qs.qlen;
 	case QP_SHARE: return c->xs.share_ppm / 1e6;
+	case QP_ECN: return (double)c->xs.ecn_marks;
+	case QP_SOJOURN: return c->xs.max_sojourn / 1e6;
 	default: return qc_target(st, k);
 	}
 }
@@ -283,6 +294,8 @@ void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st)
 		{ "qvisor_tenant_backlog_packets", "gauge", "Packets of the tenant queued." },
 		{ "qvisor_tenant_share_ratio", "gauge", "The tenant's part of its group's bytes since the last configuration change (0..1)." },
 		{ "qvisor_tenant_target_ratio", "gauge", "The tenant's weight over its group's weights (0..1)." },
+		{ "qvisor_tenant_ecn_marks_total", "counter", "Packets of the tenant its AQM marked CE." },
+		{ "qvisor_tenant_max_sojourn_seconds", "gauge", "The longest a packet of the tenant waited before it left." },
 	};
 	const struct qc_qdisc *q = &st->q;
 	const char *reason;
@@ -305,7 +318,7 @@ void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st)
 			snprintf(cls, sizeof(cls), "%x:%x",
 				 TC_H_MAJ(st->cl[k].classid) >> 16,
 				 TC_H_MIN(st->cl[k].classid));
-			for (r = 0; r < (i == QP_DROPS ? 4 : 1); r++) {
+			for (r = 0; r < (i == QP_DROPS ? QP_DROP_REASONS : 1); r++) {
 				double v = qc_prom_val(st, k, i, &reason, r);
 
 				qc_prom_sample(f, m[i].name, dev, cls, reason, v);

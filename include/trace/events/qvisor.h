@@ -20,6 +20,8 @@ enum qvisor_drop_reason {
 	QVISOR_DROP_LIMIT,		/* arrived to a full queue */
 	QVISOR_DROP_TENANT_LIMIT,	/* its tenant over its limit */
 	QVISOR_DROP_ADMISSION,		/* aifo refused its rank */
+	QVISOR_DROP_AQM,		/* its tenant's AQM, sojourn too long */
+	QVISOR_DROP_MEMLIMIT,		/* arrived over memlimit */
 };
 #endif
 
@@ -27,6 +29,8 @@ TRACE_DEFINE_ENUM(QVISOR_DROP_PUSHOUT);
 TRACE_DEFINE_ENUM(QVISOR_DROP_LIMIT);
 TRACE_DEFINE_ENUM(QVISOR_DROP_TENANT_LIMIT);
 TRACE_DEFINE_ENUM(QVISOR_DROP_ADMISSION);
+TRACE_DEFINE_ENUM(QVISOR_DROP_AQM);
+TRACE_DEFINE_ENUM(QVISOR_DROP_MEMLIMIT);
 
 /* A packet of tenant @minor entered the schedule with @rank -> @joint */
 DECLARE_EVENT_CLASS(qvisor_pkt,
@@ -85,7 +89,9 @@ TRACE_EVENT(qvisor_drop,
 				   { QVISOR_DROP_PUSHOUT, "pushout" },
 				   { QVISOR_DROP_LIMIT, "limit" },
 				   { QVISOR_DROP_TENANT_LIMIT, "tenant_limit" },
-				   { QVISOR_DROP_ADMISSION, "admission" }))
+				   { QVISOR_DROP_ADMISSION, "admission" },
+				   { QVISOR_DROP_AQM, "aqm" },
+				   { QVISOR_DROP_MEMLIMIT, "memlimit" }))
 );
 
 /* A packet left after a better-ranked packet of its own tenant that left

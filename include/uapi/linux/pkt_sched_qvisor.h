@@ -31,6 +31,20 @@
 #define QVISOR_DEF_FLOWS	1024
 #define QVISOR_DEF_FLOW_IDLE_US	1000000	/* a flow idle 1 s is forgotten */
 #define QVISOR_MAX_EDF_BUDGET_NS 3600000000000ULL	/* one hour */
+#define QVISOR_DEF_TARGET_US	5000	/* AQM sojourn target */
+#define QVISOR_DEF_INTERVAL_US	100000	/* AQM interval */
+#define QVISOR_MAX_TARGET_US	1000000
+#define QVISOR_MAX_INTERVAL_US	10000000
+
+/* TCA_QVISOR_CLASS_AQM and _ECN: a tenant's own setting or the qdisc's */
+enum {
+	QVISOR_AQM_INHERIT,
+	QVISOR_AQM_OFF,
+	QVISOR_AQM_ON,
+	__QVISOR_AQM_MAX,
+};
+
+#define QVISOR_AQM_MAX (__QVISOR_AQM_MAX - 1)
 
 /* TCA_QVISOR_SPLIT_GSO: whether GSO packets are queued as segments */
 enum {
@@ -82,6 +96,18 @@ enum {
 				 * QVISOR_PROP_HOLDS/_APPROX bits
 				 */
 	TCA_QVISOR_SPLIT_GSO,	/* u8, QVISOR_SPLIT_GSO_* */
+	TCA_QVISOR_AQM,		/* u8, 1 = sojourn-time AQM for every tenant
+				 * that does not say otherwise (default 0)
+				 */
+	TCA_QVISOR_ECN,		/* u8, 1 = the AQM marks ECN-capable
+				 * packets CE instead of dropping them
+				 * (default 1)
+				 */
+	TCA_QVISOR_TARGET,	/* u32, AQM sojourn target, usec */
+	TCA_QVISOR_INTERVAL,	/* u32, AQM interval, usec */
+	TCA_QVISOR_MEMLIMIT,	/* u32, bytes of packet memory (truesize)
+				 * held at most, 0 = no bound (default)
+				 */
 	__TCA_QVISOR_MAX
 };
 
@@ -127,6 +153,10 @@ enum {
 					 * skb->mark has its own edf budget
 					 * of mark usec (default 0)
 					 */
+	TCA_QVISOR_CLASS_AQM,		/* u8, QVISOR_AQM_* */
+	TCA_QVISOR_CLASS_ECN,		/* u8, QVISOR_AQM_* */
+	TCA_QVISOR_CLASS_TARGET,	/* u32, usec, 0 = the qdisc's */
+	TCA_QVISOR_CLASS_INTERVAL,	/* u32, usec, 0 = the qdisc's */
 	__TCA_QVISOR_CLASS_MAX
 };
 
@@ -186,6 +216,10 @@ struct tc_qvisor_xstats {
 	__u64	replaced;		/* queued packets re-placed by a
 					 * configuration change
 					 */
+	__u64	aqm_drops;		/* dropped by the AQM of any tenant */
+	__u64	ecn_marks;		/* marked CE by the AQM */
+	__u64	drop_memlimit;		/* arrived over memlimit */
+	__u64	memory;			/* bytes of packet memory held */
 };
 
 struct tc_qvisor_cl_xstats {
@@ -222,6 +256,13 @@ struct tc_qvisor_cl_xstats {
 					 * inversions
 					 */
 	__u64	clamped_pkts;		/* packets whose rank was clamped */
+	__u64	aqm_drops;		/* dropped by the tenant's AQM */
+	__u64	ecn_marks;		/* marked CE by the tenant's AQM */
+	__u32	max_sojourn;		/* longest sojourn of a packet that
+					 * left, usec, since the class was
+					 * created
+					 */
+	__u32	aqm;			/* 1 = the tenant's AQM is on */
 };
 
 #endif

@@ -1,0 +1,233 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Per-tenant sojourn-time AQM (issue #24): qvisor rate 5mbit policy
+# "1 >> 2" with tenants by source address, tenant 1 from 10.0.0.1 (and
+# ping), tenant 2 from 10.0.0.3.
+#  - configuration: aqm target/interval shown back, target >= interval
+#    rejected by the kernel with its extack message;
+#  - ECN: a TCP flow of tenant 2 with net.ipv4.tcp_ecn=1 is marked CE
+#    (ecn_marks > 0) and (almost) not dropped;
+#  - a UDP flow of tenant 2 at 6 Mbit/s into the 5 Mbit/s link: with the
+#    AQM its standing queue after 7 s is a fraction of what it is with
+#    noaqm (where nothing is dropped and it grows by 1 Mbit/s), and
+#    tenant 1 (a ping, tier 1) is never AQM-dropped meanwhile;
+#  - noaqm: no AQM drops at all, today's behaviour;
+#  - the default limit with a rate and aqm is 100 ms of the rate in
+#    1514-byte packets, at least 64 (5mbit: 64, 10gbit: 82562), else
+#    10000; an explicit limit stays; memlimit bounds the truesize held.
+# About 50 s.
+. "$(dirname "$0")/lib.sh"
+
+NS=qv-aqm
+DEV=veth0
+DST=10.0.0.2
+RATE=5mbit
+SRC1=10.0.0.1
+SRC2=10.0.0.3
+UDP_LOAD=${QV_AQM_UDP_LOAD:-6M}
+OUT=${TMPDIR:-/tmp}/qv-aqm.$$
+mkdir -p "$OUT"
+on_exit "rm -rf $OUT"
+
+if ! qvisor_loaded; then
+	tap_skip "aqm tests" "sch_qvisor not loaded"
+	tap_done
+fi
+command -v iperf3 >/dev/null || { tap_skip "aqm tests" "iperf3 missing"; tap_done; }
+
+if ! tap_check "veth pair across a netns" veth_pair $NS $DEV veth1 $SRC1 $DST; then
+	tap_done
+fi
+mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
+$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
+echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+$IP addr add $SRC2/24 dev $DEV
+for f in wmem_max rmem_max; do	# for iperf3 -w
+	old=$(cat /proc/sys/net/core/$f)
+	echo 8388608 >/proc/sys/net/core/$f
+	on_exit "echo $old >/proc/sys/net/core/$f"
+done
+old_ecn=$(cat /proc/sys/net/ipv4/tcp_ecn)
+echo 1 >/proc/sys/net/ipv4/tcp_ecn
+on_exit "echo $old_ecn >/proc/sys/net/ipv4/tcp_ecn"
+$IP netns exec $NS sh -c 'echo 1 >/proc/sys/net/ipv4/tcp_ecn'
+
+setup() {
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE \
+		policy "1 >> 2" "$@" &&
+		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
+		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip src $SRC1/32 classid 1:1 &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip src $SRC2/32 classid 1:2
+}
+if ! tap_check "qvisor rate $RATE policy \"1 >> 2\" aqm" setup aqm; then
+	tap_done
+fi
+
+# --- configuration ---------------------------------------------------------
+show=$($TC qdisc show dev $DEV)
+if grep -q "aqm target 5ms interval 100ms" <<<"$show"; then
+	tap_ok "aqm shown with its default target 5ms and interval 100ms"
+else
+	tap_fail "aqm shown with its default target and interval" "$show"
+fi
+err=$($TC qdisc change dev $DEV root qvisor target 200ms 2>&1)
+if [ $? -ne 0 ] && grep -q "AQM target must be below its interval" <<<"$err"; then
+	tap_ok "target 200ms above interval 100ms rejected: $err"
+else
+	tap_fail "target above interval rejected with the kernel's message" "$err"
+fi
+err=$($TC class change dev $DEV classid 1:2 qvisor target 300ms interval 200ms 2>&1)
+if [ $? -ne 0 ] && grep -q "AQM target must be below its interval" <<<"$err"; then
+	tap_ok "class target 300ms above interval 200ms rejected"
+else
+	tap_fail "class target above interval rejected" "$err"
+fi
+tap_check "class noaqm, then aqm again, shown" sh -c "
+	$TC class change dev $DEV classid 1:1 qvisor noaqm &&
+	$TC class show dev $DEV | grep -q '1:1 .* noaqm' &&
+	$TC class change dev $DEV classid 1:1 qvisor aqm &&
+	$TC class show dev $DEV | grep -q '1:1 .* aqm '"
+
+# cl_aqm CLASS: "DROPS MARKS MAX_SOJOURN_US BACKLOG_PKTS" of a class
+cl_aqm() {
+	$TC -s class show dev $DEV | awk -v c="$1" '
+		/^class / { cur = $3 }
+		cur == c && /backlog/ { q = $3; sub(/p$/, "", q) }
+		cur == c && /ecn_marks/ {
+			for (i = 1; i < NF; i++) {
+				if ($i == "drops") d = $(i + 1)
+				if ($i == "ecn_marks") m = $(i + 1)
+				if ($i == "max_sojourn") s = $(i + 1)
+			}
+			sub(/us$/, "", s)
+		}
+		END { print d + 0, m + 0, s + 0, q + 0 }'
+}
+
+$IP netns exec $NS iperf3 -s -p 5202 >"$OUT/srv.log" 2>&1 &
+on_exit "kill $! 2>/dev/null"
+wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5202 '"
+
+# --- ECN: a TCP flow is marked, not dropped ---------------------------------
+read -r d0 m0 x x <<<"$(cl_aqm 1:2)"
+iperf3 -c $DST -B $SRC2 -p 5202 -t 6 >"$OUT/tcp.log" 2>&1
+read -r d1 m1 soj x <<<"$(cl_aqm 1:2)"
+marks=$((m1 - m0)) drops=$((d1 - d0))
+tap_diag "TCP with ECN for 6 s: $marks CE marks, $drops AQM drops," \
+	"max sojourn ${soj} us; $(grep -E 'sender|receiver' "$OUT/tcp.log" | head -2)"
+if [ "$marks" -gt 0 ]; then
+	tap_ok "ECN-capable TCP: the AQM marked $marks packets CE"
+else
+	tap_fail "ECN-capable TCP: the AQM marked packets CE" \
+		"$($TC -s class show dev $DEV)" "$(cat "$OUT/tcp.log")"
+fi
+# only Not-ECT packets (SYN, retransmissions) may be dropped
+if [ $((drops * 10)) -le "$marks" ]; then
+	tap_ok "ECN-capable TCP: $drops AQM drops (at most a tenth of the marks)"
+else
+	tap_fail "ECN-capable TCP: few AQM drops" "$drops drops, $marks marks"
+fi
+
+# --- UDP above the link rate, with and without AQM ----------------------------
+# udp_run NAME: tenant 2 sends UDP at $UDP_LOAD for 9 s while tenant 1
+# pings; prints "BACKLOG_AT_7S T2_DROPS T1_DROPS MAX_SOJOURN_US PING_LOSS%"
+udp_run() {
+	local c p d0 d1 e0 e1 x q soj loss
+	sleep 2		# the previous queue drains
+	read -r d0 x x x <<<"$(cl_aqm 1:2)"
+	read -r e0 x x x <<<"$(cl_aqm 1:1)"
+	iperf3 -c $DST -B $SRC2 -p 5202 -u -b $UDP_LOAD -l 1400 -w 4M -t 9 \
+		>"$OUT/udp-$1.log" 2>&1 &
+	c=$!
+	ping -c 20 -i 0.3 -W 2 -I $SRC1 $DST >"$OUT/ping-$1.log" 2>&1 &
+	p=$!
+	sleep 7
+	read -r x x x q <<<"$(cl_aqm 1:2)"
+	wait $c $p
+	read -r d1 x soj x <<<"$(cl_aqm 1:2)"
+	read -r e1 x x x <<<"$(cl_aqm 1:1)"
+	loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$OUT/ping-$1.log")
+	echo "$q $((d1 - d0)) $((e1 - e0)) $soj ${loss:-100}"
+}
+
+read -r q_aqm t2d_aqm t1d_aqm soj_aqm loss_aqm <<<"$(udp_run aqm)"
+tap_diag "UDP $UDP_LOAD into $RATE with aqm: backlog ${q_aqm}p at 7 s," \
+	"tenant 2 AQM drops $t2d_aqm, tenant 1 AQM drops $t1d_aqm," \
+	"max sojourn ${soj_aqm} us, ping loss ${loss_aqm}%"
+if [ "$t2d_aqm" -gt 0 ]; then
+	tap_ok "UDP above the link rate: tenant 2's AQM dropped $t2d_aqm packets"
+else
+	tap_fail "UDP above the link rate: tenant 2's AQM dropped packets" \
+		"$($TC -s class show dev $DEV)" "$(cat "$OUT/udp-aqm.log")"
+fi
+if [ "$t1d_aqm" -eq 0 ] && [ "$loss_aqm" = 0 ]; then
+	tap_ok "tier isolation: tenant 1 (ping) never AQM-dropped, no ping lost"
+else
+	tap_fail "tier isolation: tenant 1 never AQM-dropped" \
+		"tenant 1 AQM drops $t1d_aqm, ping loss $loss_aqm%" \
+		"$(cat "$OUT/ping-aqm.log")"
+fi
+
+tap_check "qdisc change noaqm" $TC qdisc change dev $DEV root qvisor noaqm
+read -r q_no t2d_no t1d_no soj_no loss_no <<<"$(udp_run noaqm)"
+tap_diag "UDP $UDP_LOAD into $RATE with noaqm: backlog ${q_no}p at 7 s," \
+	"tenant 2 AQM drops $t2d_no, max sojourn ${soj_no} us"
+if [ "$t2d_no" -eq 0 ] && [ "$t1d_no" -eq 0 ]; then
+	tap_ok "noaqm: no AQM drops"
+else
+	tap_fail "noaqm: no AQM drops" "$t2d_no and $t1d_no"
+fi
+# with the AQM the standing queue is a fraction of the unmanaged one
+if [ "$q_no" -ge 40 ] && [ $((q_aqm * 3)) -le "$q_no" ]; then
+	tap_ok "standing queue at 7 s: ${q_aqm}p with aqm, ${q_no}p with noaqm"
+else
+	tap_fail "standing queue with aqm at most a third of noaqm's (and noaqm's >= 40p)" \
+		"aqm ${q_aqm}p noaqm ${q_no}p" "$(cat "$OUT/udp-noaqm.log")"
+fi
+tap_diag "$($TC -s qdisc show dev $DEV)"
+
+# --- buffers in time and memory ----------------------------------------------
+# limit_of OPTIONS...: the limit tc shows for a fresh qdisc
+limit_of() {
+	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	$TC qdisc add dev $DEV root handle 1: qvisor "$@" >/dev/null 2>&1 &&
+		$TC qdisc show dev $DEV | sed -n 's/.* limit \([0-9]*\)p .*/\1/p'
+}
+# 100 ms of the rate in 1514-byte packets, at least 64
+for c in "64 rate 5mbit aqm" "82562 rate 10gbit aqm" "10000 rate 5mbit" \
+	"10000 aqm" "500 rate 5mbit aqm limit 500"; do
+	set -- $c
+	want=$1
+	shift
+	got=$(limit_of "$@")
+	if [ "$got" = "$want" ]; then
+		tap_ok "default limit of \"$*\": ${got}p"
+	else
+		tap_fail "default limit of \"$*\": ${want}p" "got ${got:-nothing}"
+	fi
+done
+
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+if tap_check "qvisor rate $RATE memlimit 100k" setup memlimit 100k; then
+	iperf3 -c $DST -B $SRC2 -p 5202 -u -b 20M -l 1400 -w 4M -t 4 \
+		>"$OUT/udp-mem.log" 2>&1 &
+	c=$!
+	sleep 2.5
+	mem=$($TC -s qdisc show dev $DEV | sed -n 's/.* memory \([0-9]*\).*/\1/p')
+	wait $c
+	dm=$($TC -s qdisc show dev $DEV | sed -n 's/.* drops memlimit \([0-9]*\).*/\1/p')
+	tap_diag "memlimit 100k, UDP at 20M: ${mem:-?} bytes held at 2.5 s, ${dm:-?} drops over memlimit"
+	if [ "${mem:-999999}" -le 102400 ] && [ "${mem:-0}" -gt 50000 ] &&
+		[ "${dm:-0}" -gt 0 ]; then
+		tap_ok "memlimit 100k: ${mem} bytes held, ${dm} arrivals dropped over it"
+	else
+		tap_fail "memlimit 100k bounds the memory held and counts its drops" \
+			"$($TC -s qdisc show dev $DEV)" "$(cat "$OUT/udp-mem.log")"
+	fi
+fi
+
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+tap_done
