@@ -35,18 +35,7 @@ if ! qvisor_loaded; then
 fi
 command -v iperf3 >/dev/null || { tap_skip "aqm tests" "iperf3 missing"; tap_done; }
 
-if ! tap_check "veth pair across a netns" veth_pair $NS $DEV veth1 $SRC1 $DST; then
-	tap_done
-fi
-mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
-echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
-$IP addr add $SRC2/24 dev $DEV
-for f in wmem_max rmem_max; do	# for iperf3 -w
-	old=$(cat /proc/sys/net/core/$f)
-	echo 8388608 >/proc/sys/net/core/$f
-	on_exit "echo $old >/proc/sys/net/core/$f"
-done
+iperf_veth_pair $SRC1 $SRC2
 old_ecn=$(cat /proc/sys/net/ipv4/tcp_ecn)
 echo 1 >/proc/sys/net/ipv4/tcp_ecn
 on_exit "echo $old_ecn >/proc/sys/net/ipv4/tcp_ecn"

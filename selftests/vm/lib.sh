@@ -165,6 +165,25 @@ quiet_veth_pair() {
 	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
 }
 
+# iperf_veth_pair SRC1 SRC2: veth pair $DEV (SRC1, and SRC2 as a second
+# source address) -- veth1 ($DST) in netns $NS, with a permanent neighbour
+# entry and no IPv6, and socket buffers large enough for iperf3 -w (put
+# back at exit).  Ends the test when the pair fails.
+iperf_veth_pair() {
+	local mac f old
+	tap_check "veth pair across a netns" \
+		veth_pair $NS $DEV veth1 "$1" $DST || tap_done
+	mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
+	$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
+	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+	$IP addr add "$2"/24 dev $DEV
+	for f in wmem_max rmem_max; do	# for iperf3 -w
+		old=$(cat /proc/sys/net/core/$f)
+		echo 8388608 >/proc/sys/net/core/$f
+		on_exit "echo $old >/proc/sys/net/core/$f"
+	done
+}
+
 # setup_qdisc QDISC-OPTIONS...: fresh qvisor root on $DEV at $RATE
 setup_qdisc() {
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
