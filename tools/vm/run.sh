@@ -50,13 +50,35 @@ APPEND="$APPEND ${QVISOR_VM_APPEND:-}"
 STDIN=/dev/null
 case " ${QVISOR_VM_APPEND:-} " in *" qvisor.shell=1 "*) STDIN=/dev/stdin ;; esac
 
-echo "# vm: booting $KVER (initramfs built in $((t1 - t0))s, timeout ${TIMEOUT}s)"
-timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
-	-m "${QVISOR_VM_MEM:-1024}" -smp "${QVISOR_VM_CPUS:-2}" \
-	-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
-	-append "$APPEND" ${QVISOR_VM_QEMU:-} <"$STDIN" 2>&1 |
-	tr -d '\r' | tee "$LOG"
-rc=${PIPESTATUS[0]}
+# boot [APPEND-TO-LOG]: one QEMU run, console to stdout and $LOG; rc
+boot() {
+	echo "# vm: booting $KVER (initramfs built in $((t1 - t0))s, timeout ${TIMEOUT}s)"
+	# shellcheck disable=SC2086
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
+		-m "${QVISOR_VM_MEM:-1024}" -smp "${QVISOR_VM_CPUS:-2}" \
+		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$INITRD" \
+		-append "$APPEND" ${QVISOR_VM_QEMU:-} <"$STDIN" 2>&1 |
+		tr -d '\r' | tee ${1:+-a} "$LOG"
+	rc=${PIPESTATUS[0]}
+}
+
+# The kernel died while booting, before any test began and with no
+# qvisor module loaded: under TCG with two vCPUs the boot's own live code
+# patching (static keys, via int3) has oopsed now and then (seen once at
+# 3 s, in sched_clock_cpu).  That is the emulator, not qvisor: boot again,
+# once.  Anything later, or with sch_qvisor loaded, stays a failure.
+boot_oops() {
+	! grep -aq '^# qvisor-test:' "$LOG" &&
+		grep -aqE 'Oops|Kernel panic' "$LOG" &&
+		! grep -aE 'Modules linked in:' "$LOG" | grep -q sch_qvisor
+}
+
+boot
+if ! grep -aq '^QVISOR-RESULT ' "$LOG" && boot_oops; then
+	echo "# vm: $KVER oopsed while booting, before any test and without" \
+		"sch_qvisor (emulator); booting once more" | tee -a "$LOG"
+	boot append
+fi
 t2=$(date +%s)
 
 result=$(grep -a '^QVISOR-RESULT ' "$LOG" | tail -n 1)
