@@ -556,7 +556,7 @@ demo-vms:
 		QVISOR_VM_FILES="/usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu \
 			/usr/share/seabios /usr/lib/ipxe/qemu \
 			$$kdir/vmlinuz=/qvisor/guest/vmlinuz \
-			out/vm/$$k/guest.cpio.gz=/qvisor/guest/initrd.gz" \
+			$(CURDIR)/out/vm/$$k/guest.cpio.gz=/qvisor/guest/initrd.gz" \
 		QVISOR_VM_APPEND="qvisor.env.QVISOR_GUESTS=$(GUESTS)" \
 		QVISOR_VM_LOG=out/logs/demo-vms-$$k.log \
 		tools/vm/run.sh $$k tools/vm/guests.sh >/dev/null; rc=$$?; \

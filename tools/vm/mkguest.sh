@@ -13,7 +13,7 @@
 # so that the host can start every guest's iperf3 at the same moment.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 KVER OUT.cpio.gz" >&2; exit 2; }
-KVER=$1 OUT=$2
+KVER=$1 OUT=$(realpath -m "$2")
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${QVISOR_CACHE:-$TOP/.cache}
 KROOT=${QVISOR_KERNELS:-$CACHE/kernels}/$KVER/root
