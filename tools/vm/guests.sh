@@ -26,7 +26,7 @@ SINK=10.9.0.254
 GDIR=/qvisor/guest
 WWW=/tmp/www
 T_START=$(date +%s)
-declare -A BOOT ALONE CMDN
+declare -A BOOT ALONE CMDN QPID
 
 qvisor_loaded || { tap_skip "guests" "sch_qvisor not loaded"; tap_done; }
 command -v qemu-system-x86_64 >/dev/null && [ -f $GDIR/vmlinuz ] ||
@@ -81,6 +81,7 @@ boot() {
 		-append "console=ttyS0 quiet panic=-1 qg.id=$i qg.ip=10.9.0.$((10 + i))/24 qg.srv=$SINK" \
 		-nic tap,ifname=tap$i,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:00:00:0$i \
 		</dev/null >/tmp/g$i.log 2>&1 &
+	QPID[$i]=$!
 }
 
 # gcmd I CMD...: have guest I run CMD next; prints the command's number
@@ -95,6 +96,7 @@ gcmd() {
 wait_log() {
 	local i=$1 pat=$2 n=$(($3 * 5))
 	while ! grep -aq "$pat" /tmp/g$i.log; do
+		kill -0 "${QPID[$i]}" 2>/dev/null || { echo "# guest $i: qemu exited"; return 1; }
 		n=$((n - 1))
 		[ $n -gt 0 ] || return 1
 		sleep 0.2
@@ -196,6 +198,11 @@ tap_check "qvisor rate 1000mbit on the uplink, guests by flower indev" \
 # --- boot
 t0=${EPOCHREALTIME/./}
 for i in $(seq 1 "$N"); do boot "$i"; done
+sleep 5
+for i in $(seq 1 "$N"); do
+	echo "# guest $i: qemu pid ${QPID[$i]} $(kill -0 ${QPID[$i]} 2>&1 && echo running)"
+	head -c 2000 /tmp/g$i.log | tr -d '\r' | sed 's/^/# g'$i': /'
+done
 for i in $(seq 1 "$N"); do
 	if wait_log "$i" GUEST-READY 600; then
 		BOOT[$i]=$(((${EPOCHREALTIME/./} - t0) / 100000))
@@ -204,7 +211,7 @@ for i in $(seq 1 "$N"); do
 		echo "# guest $i: booted to init in ${BOOT[$i]} s wall clock (guest uptime $up s)"
 		tap_ok "guest $i boots (${BOOT[$i]} s)"
 	else
-		tap_fail "guest $i boots" "$(tail -n 20 /tmp/g$i.log)"
+		tap_fail "guest $i boots" "$(tail -c 3000 /tmp/g$i.log | tr -d '\r')"
 		tap_done
 	fi
 done
