@@ -543,6 +543,8 @@ bench:
 # guests inside the test VM, on taps in a bridge, qvisor on the uplink
 # (tools/vm/guests.sh).  GUESTS=1 (default): one guest through its class;
 # GUESTS=2: also 60:40 shares and a run-time change; GUESTS=3: also 50:30:20.
+# QEMU must stay at /usr/bin: it finds its modules (the TCG accelerator) and
+# firmware relative to its binary; QVISOR_VM_PROGS only brings its libraries.
 GUESTS ?= 1
 demo-vms:
 	@k=$(if $(KVER),$(KVER),$(KVER61)); \
@@ -553,7 +555,8 @@ demo-vms:
 	QVISOR_NOBUILD=1 QVISOR_VM_TIMEOUT=2400 QVISOR_TEST_TIMEOUT=1800 \
 		QVISOR_VM_MEM=$${QVISOR_VM_MEM:-3072} \
 		QVISOR_VM_PROGS=$$(command -v qemu-system-x86_64) \
-		QVISOR_VM_FILES="/usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu \
+		QVISOR_VM_FILES="/usr/bin/qemu-system-x86_64 \
+			/usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu \
 			/usr/share/seabios /usr/lib/ipxe/qemu \
 			$$kdir/vmlinuz=/qvisor/guest/vmlinuz \
 			$(CURDIR)/out/vm/$$k/guest.cpio.gz=/qvisor/guest/initrd.gz" \

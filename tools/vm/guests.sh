@@ -29,7 +29,7 @@ T_START=$(date +%s)
 declare -A BOOT ALONE CMDN QPID
 
 qvisor_loaded || { tap_skip "guests" "sch_qvisor not loaded"; tap_done; }
-command -v qemu-system-x86_64 >/dev/null && [ -f $GDIR/vmlinuz ] ||
+[ -x /usr/bin/qemu-system-x86_64 ] && [ -f $GDIR/vmlinuz ] ||
 	{ tap_skip "guests" "no qemu or guest kernel in this image"; tap_done; }
 
 setup() {
@@ -76,7 +76,7 @@ qdisc() {
 # boot I: start guest I in the background (console in /tmp/gI.log)
 boot() {
 	local i=$1
-	qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nographic -no-reboot \
+	/usr/bin/qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nographic -no-reboot \
 		-kernel $GDIR/vmlinuz -initrd $GDIR/initrd.gz \
 		-append "console=ttyS0 quiet panic=-1 qg.id=$i qg.ip=10.9.0.$((10 + i))/24 qg.srv=$SINK" \
 		-nic tap,ifname=tap$i,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:00:00:0$i \
