@@ -24,9 +24,8 @@ N=${QVISOR_GUESTS:-1}
 SECS=${QVISOR_GUESTS_SECS:-20}
 SINK=10.9.0.254
 GDIR=/qvisor/guest
-WWW=/tmp/www
 T_START=$(date +%s)
-declare -A BOOT ALONE CMDN QPID
+declare -A BOOT ALONE QPID GSECS SPID
 
 qvisor_loaded || { tap_skip "guests" "sch_qvisor not loaded"; tap_done; }
 [ -x /usr/bin/qemu-system-x86_64 ] && [ -f $GDIR/vmlinuz ] ||
@@ -47,12 +46,9 @@ setup() {
 	for i in $(seq 1 "$N"); do
 		$IP tuntap add tap$i mode tap || return 1
 		$IP link set tap$i master br0 && $IP link set tap$i up || return 1
-		mkdir -p $WWW/g$i
-		CMDN[$i]=1
 	done
 	$IP link set br0 up
-	$IP netns exec qv-sink busybox httpd -p 8080 -h $WWW || return 1
-	on_exit "pkill -x qemu-system-x86; pkill -x qemu-system-x86_64; pkill -x iperf3; pkill httpd"
+	on_exit "pkill -x qemu-system-x86_64; pkill -x iperf3"
 }
 
 # qdisc RATE W1 [W2 [W3]]: qvisor on up0, class 1:N (weight WN) for tapN
@@ -78,18 +74,10 @@ boot() {
 	local i=$1
 	/usr/bin/qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nographic -no-reboot \
 		-kernel $GDIR/vmlinuz -initrd $GDIR/initrd.gz \
-		-append "console=ttyS0 quiet panic=-1 qg.id=$i qg.ip=10.9.0.$((10 + i))/24 qg.srv=$SINK" \
+		-append "console=ttyS0 quiet panic=-1 qg.id=$i qg.ip=10.9.0.$((10 + i))/24 qg.srv=$SINK qg.secs=${GSECS[$i]}" \
 		-nic tap,ifname=tap$i,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:00:00:0$i \
 		</dev/null >/tmp/g$i.log 2>&1 &
 	QPID[$i]=$!
-}
-
-# gcmd I CMD...: have guest I run CMD next; prints the command's number
-gcmd() {
-	local i=$1 n=${CMDN[$1]}
-	shift
-	echo "$*" >$WWW/g$i/.tmp && mv $WWW/g$i/.tmp $WWW/g$i/cmd$n
-	CMDN[$i]=$((n + 1))
 }
 
 # wait_log I PATTERN SECS
@@ -115,20 +103,26 @@ class_bytes() {
 		f && /Sent/ { print $2; exit }'
 }
 
-# run_iperf SECS I...: guests I... send TCP for SECS at once; waits
+# run_iperf SECS I...: start the servers of guests I... (they are retrying
+# to connect for a run of SECS seconds) and wait until their runs are over
 run_iperf() {
 	local secs=$1 i n
 	shift
-	for i in "$@"; do server $((5200 + i)); done
-	sleep 0.5
 	for i in "$@"; do
-		n=${CMDN[$i]}
-		gcmd "$i" "iperf3 -c $SINK -p $((5200 + i)) -t $secs | tail -n 4"
-		echo "$n" >/tmp/g$i.n
+		$IP netns exec qv-sink iperf3 -s -1 -p $((5200 + i)) -J \
+			>/tmp/srv-$((5200 + i)).json 2>&1 &
+		SPID[$i]=$!
 	done
 	for i in "$@"; do
-		wait_log "$i" "GUEST-DONE $(cat /tmp/g$i.n)" $((secs + 60)) ||
+		n=$(((secs + 60) * 5))
+		while kill -0 "${SPID[$i]}" 2>/dev/null && [ $n -gt 0 ]; do
+			sleep 0.2
+			n=$((n - 1))
+		done
+		if kill -0 "${SPID[$i]}" 2>/dev/null; then
 			echo "# guest $i: iperf3 did not finish"
+			kill "${SPID[$i]}"
+		fi
 	done
 	sleep 0.5
 }
@@ -187,13 +181,24 @@ bottleneck_check() {
 	fi
 }
 
-tap_check "bridge, $N taps, uplink veth to the sink, httpd for the guests" setup ||
+tap_check "bridge, $N taps, uplink veth to the sink" setup ||
 	tap_done
 W1=(0 60 40)
 [ "$N" = 1 ] && W1=(0 100)
 [ "$N" = 3 ] && W1=(0 50 30 20)
 tap_check "qvisor rate 1000mbit on the uplink, guests by flower indev" \
 	qdisc 1000mbit "${W1[@]:1}" || tap_done
+
+# --- the runs each guest will make, in order (see run_iperf)
+ASECS=2
+[ "$N" -gt 1 ] && ASECS=4
+half=$((SECS / 2))
+for i in $(seq 1 "$N"); do
+	GSECS[$i]=$ASECS
+	[ "$N" -ge 2 ] && [ "$i" -le 2 ] && GSECS[$i]="${GSECS[$i]},$SECS"
+	[ "$N" -ge 3 ] && GSECS[$i]="${GSECS[$i]},$SECS"
+	[ "$N" -ge 2 ] && [ "$i" -le 2 ] && GSECS[$i]="${GSECS[$i]},$((2 * half))"
+done
 
 # --- boot
 t0=${EPOCHREALTIME/./}
@@ -221,8 +226,6 @@ for i in $(seq 1 "$N"); do
 done
 
 # --- each guest alone, link not the bottleneck
-ASECS=2
-[ "$N" -gt 1 ] && ASECS=4
 for i in $(seq 1 "$N"); do
 	c0=$(class_bytes "$i")
 	run_iperf $ASECS "$i"
@@ -267,7 +270,6 @@ if [ "$N" -ge 2 ]; then
 	# 50:50, changed to 60:40 half way
 	tap_check "qvisor rate ${RATE_KBIT}kbit, weights 50:50" \
 		qdisc ${RATE_KBIT}kbit 50 50
-	half=$((SECS / 2))
 	( sleep $((half + 1)); $TC class change dev up0 classid 1:1 qvisor weight 60 &&
 		$TC class change dev up0 classid 1:2 qvisor weight 40 &&
 		echo "# weights changed to 60:40" ) &
@@ -277,6 +279,8 @@ if [ "$N" -ge 2 ]; then
 fi
 
 echo "# guests: total runtime of this script $(($(date +%s) - T_START)) s"
-for i in $(seq 1 "$N"); do gcmd "$i" poweroff -f; done
-sleep 1
+for i in $(seq 1 "$N"); do
+	echo "# guest $i console (tail):"
+	tail -n 12 /tmp/g$i.log | tr -d '\r' | sed 's/^/#   /'
+done
 tap_done

@@ -8,9 +8,9 @@
 # driver with its dependencies (failover, net_failover, virtio_pci) of the
 # Debian kernel KVER.  Its /init brings eth0 up with the address given on
 # the kernel command line (qg.ip=A.B.C.D/NN), says "GUEST-READY" on the
-# console and then runs, one after the other, the shell snippets the host
-# publishes as http://SERVER:8080/gID/cmdN (N = 1, 2, ...; busybox wget),
-# so that the host can start every guest's iperf3 at the same moment.
+# console and then runs iperf3 -c SERVER -p 5200+ID once per entry of
+# qg.secs=S1,S2,... (seconds), each retried until the host starts the
+# server: the host decides when the guests send by starting their servers.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 KVER OUT.cpio.gz" >&2; exit 2; }
 KVER=$1 OUT=$(realpath -m "$2")
@@ -77,29 +77,30 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 dmesg -n 1
 for m in virtio_pci failover net_failover virtio_net; do modprobe $m; done
-id=0 ip= srv=
+id=0 ip= srv= secs=
 for a in $(cat /proc/cmdline); do
 	case $a in
 	qg.id=*) id=${a#*=} ;;
 	qg.ip=*) ip=${a#*=} ;;
 	qg.srv=*) srv=${a#*=} ;;
+	qg.secs=*) secs=${a#*=} ;;
 	esac
 done
 ip link set lo up
 ip addr add $ip dev eth0
 ip link set eth0 up
 echo "GUEST-READY id=$id uptime=$(cut -d' ' -f1 /proc/uptime)"
-n=1
-while :; do
-	if wget -q -T 2 -O /tmp/cmd "http://$srv:8080/g$id/cmd$n" 2>/dev/null; then
-		echo "GUEST-CMD $n"
-		sh /tmp/cmd 2>&1
-		echo "GUEST-DONE $n"
-		n=$((n + 1))
-	else
-		sleep 0.2
-	fi
+# One iperf3 run per entry of qg.secs (seconds, comma-separated), each
+# retried until the host has started this guest's server (port 5200+id).
+for t in $(echo "$secs" | tr , ' '); do
+	until iperf3 -c "$srv" -p $((5200 + id)) -t "$t" >/tmp/out 2>&1; do
+		sleep 0.3
+	done
+	tail -n 4 /tmp/out
+	echo "GUEST-DONE $t"
 done
+echo "GUEST-IDLE"
+while :; do sleep 60; done
 INIT
 chmod 755 init
 mkdir -p "$(dirname "$OUT")"
