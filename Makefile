@@ -24,6 +24,7 @@
 #   make demo            boot a VM and show qvisor at work
 #   make bench [KVER=..] pktgen vs Linux qdiscs in the VM, then bench-core
 #   make bench-profile   perf profile of pktgen through qvisor and others
+#   make demo-vms [GUESTS=1|2|3] real nested guest VMs as tenants (slow)
 #   make vm-test KVER=.. [TESTS=selftests/vm/x.sh]   VM tests on one kernel
 #   make check-debug     VM tests on the sanitizer kernel (KASAN, lockdep,
 #                        kmemleak) built by tools/vm/build-debug-kernel.sh
@@ -99,7 +100,7 @@ TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qviso
 	out/tools/qvfct
 
 .PHONY: all module plugin tools install install-user uninstall unit-verify modules_install dkms-src \
-	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile \
+	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile demo-vms \
 	check checkpatch plugin-symcheck tc-version-check plugin-test vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm upstream upstream-check
 .DELETE_ON_ERROR:
@@ -537,6 +538,33 @@ bench:
 		[ $$rc -eq 0 ] || exit $$rc; \
 	done
 	@tools/bench/core-bench.sh
+
+# Real guest VMs as tenants (opt-in, not part of make check): nested QEMU
+# guests inside the test VM, on taps in a bridge, qvisor on the uplink
+# (tools/vm/guests.sh).  GUESTS=1 (default): one guest through its class;
+# GUESTS=2: also 60:40 shares and a run-time change; GUESTS=3: also 50:30:20.
+# QEMU must stay at /usr/bin: it finds its modules (the TCG accelerator) and
+# firmware relative to its binary; QVISOR_VM_PROGS only brings its libraries.
+GUESTS ?= 1
+demo-vms:
+	@k=$(if $(KVER),$(KVER),$(KVER61)); \
+	$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
+	tools/vm/mkguest.sh $$k out/vm/$$k/guest.cpio.gz || exit 1; \
+	kdir=$${QVISOR_KERNELS:-.cache/kernels}/$$k; \
+	mkdir -p out/logs; \
+	QVISOR_NOBUILD=1 QVISOR_VM_TIMEOUT=2400 QVISOR_TEST_TIMEOUT=1800 \
+		QVISOR_VM_MEM=$${QVISOR_VM_MEM:-3072} \
+		QVISOR_VM_PROGS=$$(command -v qemu-system-x86_64) \
+		QVISOR_VM_FILES="/usr/bin/qemu-system-x86_64 \
+			/usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu \
+			/usr/share/seabios /usr/lib/ipxe/qemu \
+			$$kdir/vmlinuz=/qvisor/guest/vmlinuz \
+			$(CURDIR)/out/vm/$$k/guest.cpio.gz=/qvisor/guest/initrd.gz" \
+		QVISOR_VM_APPEND="qvisor.env.QVISOR_GUESTS=$(GUESTS)" \
+		QVISOR_VM_LOG=out/logs/demo-vms-$$k.log \
+		tools/vm/run.sh $$k tools/vm/guests.sh >/dev/null; rc=$$?; \
+	grep -aE '^(not )?ok |^# (guest|shares|link|weights)' out/logs/demo-vms-$$k.log; \
+	echo "full log: out/logs/demo-vms-$$k.log"; exit $$rc
 
 # Where the guest's instructions go (perf cpu-clock samples under -icount)
 # for BENCH_PROFILE's configurations of the pktgen bench, one kernel.

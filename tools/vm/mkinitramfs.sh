@@ -19,6 +19,8 @@
 # Environment: QVISOR_VM_MODULES adds kernel modules (names, no .ko);
 # QVISOR_VM_PROGS adds host programs with their libraries to this image
 # (in /usr/local/bin, after the project's tools, so they replace them);
+# QVISOR_VM_FILES adds files or whole folders, each SRC (copied to the
+# same path) or SRC=DEST (make demo-vms: QEMU's data, a guest's kernel);
 # QVISOR_VM_KO and QVISOR_VM_PLUGIN replace out/KVER/sch_qvisor.ko and
 # q_qvisor.so (make deb-check: the packaged ones);
 # QVISOR_KERNELS is the folder of kernels (default .cache/kernels).
@@ -209,6 +211,13 @@ for t in ${QVISOR_VM_PROGS:-}; do
 	for lib in $(ldd "$t" 2>/dev/null | awk '/=> \//{print $3}'); do
 		put_file "$lib" "$WORK"
 	done
+done
+# Extra files and folders for this image only (make demo-vms)
+for f in ${QVISOR_VM_FILES:-}; do
+	src=${f%%=*} dst=${f#*=}
+	rm -rf "$WORK$dst"
+	mkdir -p "$(dirname "$WORK$dst")"
+	cp -rL "$src" "$WORK$dst"
 done
 mkdir -p "$WORK/qvisor/selftests"
 cp -a "$TOP"/selftests/vm/. "$WORK/qvisor/selftests/"

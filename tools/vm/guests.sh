@@ -1,0 +1,286 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Real guest VMs as tenants (make demo-vms; NOT part of make check).
+#
+# Runs inside the test VM (the "hypervisor host"): boots QVISOR_GUESTS
+# (1..3, default 1) nested QEMU/TCG guests of the test VM's own Debian
+# kernel with the busybox initramfs of tools/vm/mkguest.sh, each on a tap
+# in a bridge.  The bridge's uplink is a veth (up0) to netns qv-sink, where
+# one iperf3 server per guest listens (port 5200+N); qvisor is on up0 and
+# classifies guest N into class 1:N by flower indev tapN.
+#
+#   1 guest : it boots; 2 s of iperf3 from it lands in class 1:1 and at the
+#             receiver; boot time and throughput printed.
+#   2 guests: each alone (link 1000mbit) gives the emulation's send rate;
+#             the link is then set to half the slowest guest's alone rate,
+#             so qvisor, not the emulation, is the bottleneck (checked: the
+#             receivers together get >= 90% of the link); 60:40 by weight
+#             (policy "1 + 2"), shares at the receivers; then 50:50 changed
+#             to 60:40 at run time.
+#   3 guests: also 50:30:20.
+. "$(dirname "$0")/lib.sh"
+
+N=${QVISOR_GUESTS:-1}
+SECS=${QVISOR_GUESTS_SECS:-20}
+SINK=10.9.0.254
+GDIR=/qvisor/guest
+T_START=$(date +%s)
+declare -A BOOT ALONE QPID GSECS SPID
+
+qvisor_loaded || { tap_skip "guests" "sch_qvisor not loaded"; tap_done; }
+[ -x /usr/bin/qemu-system-x86_64 ] && [ -f $GDIR/vmlinuz ] ||
+	{ tap_skip "guests" "no qemu or guest kernel in this image"; tap_done; }
+
+setup() {
+	local i
+	modprobe tun && modprobe bridge && modprobe veth || return 1
+	$IP netns add qv-sink || return 1
+	on_exit "$IP netns del qv-sink"
+	$IP link add br0 type bridge || return 1
+	on_exit "$IP link del br0"
+	$IP link add up0 type veth peer name up1 netns qv-sink || return 1
+	$IP link set up0 master br0 && $IP link set up0 up || return 1
+	$IP -n qv-sink addr add $SINK/24 dev up1 &&
+		$IP -n qv-sink link set up1 up &&
+		$IP -n qv-sink link set lo up || return 1
+	for i in $(seq 1 "$N"); do
+		$IP tuntap add tap$i mode tap || return 1
+		$IP link set tap$i master br0 && $IP link set tap$i up || return 1
+	done
+	$IP link set br0 up
+	on_exit "pkill -x qemu-system-x86_64; pkill -x iperf3"
+}
+
+# qdisc RATE W1 [W2 [W3]]: qvisor on up0, class 1:N (weight WN) for tapN
+qdisc() {
+	local rate=$1 i=1 w pol=""
+	shift
+	for w in "$@"; do pol="$pol${pol:+ + }$i"; i=$((i + 1)); done
+	$TC qdisc del dev up0 root >/dev/null 2>&1
+	$TC qdisc add dev up0 root handle 1: qvisor rate "$rate" limit 300 \
+		policy "$pol" || return 1
+	i=1
+	for w in "$@"; do
+		$TC class add dev up0 parent 1: classid 1:$i qvisor rank fifo \
+			weight "$w" || return 1
+		$TC filter add dev up0 parent 1: protocol all prio $i flower \
+			indev tap$i classid 1:$i || return 1
+		i=$((i + 1))
+	done
+}
+
+# boot I: start guest I in the background (console in /tmp/gI.log)
+boot() {
+	local i=$1
+	/usr/bin/qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nographic -no-reboot \
+		-kernel $GDIR/vmlinuz -initrd $GDIR/initrd.gz \
+		-append "console=ttyS0 quiet panic=-1 qg.id=$i qg.ip=10.9.0.$((10 + i))/24 qg.srv=$SINK qg.secs=${GSECS[$i]}" \
+		-nic tap,ifname=tap$i,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:00:00:0$i \
+		</dev/null >/tmp/g$i.log 2>&1 &
+	QPID[$i]=$!
+}
+
+# wait_log I PATTERN SECS
+wait_log() {
+	local i=$1 pat=$2 n=$(($3 * 5))
+	while ! grep -aq "$pat" /tmp/g$i.log; do
+		kill -0 "${QPID[$i]}" 2>/dev/null || { echo "# guest $i: qemu exited"; return 1; }
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+
+# server PORT: one iperf3 server, JSON to /tmp/srv-PORT.json
+server() {
+	$IP netns exec qv-sink iperf3 -s -1 -p "$1" -J >/tmp/srv-$1.json 2>&1 &
+}
+
+# class_bytes I: bytes sent by class 1:I
+class_bytes() {
+	$TC -s class show dev up0 | awk -v c="1:$1" '
+		$1 == "class" && $3 == c { f = 1; next }
+		f && /Sent/ { print $2; exit }'
+}
+
+# run_iperf SECS I...: start the servers of guests I... (they are retrying
+# to connect for a run of SECS seconds) and wait until their runs are over
+run_iperf() {
+	local secs=$1 i n
+	shift
+	for i in "$@"; do
+		$IP netns exec qv-sink iperf3 -s -1 -p $((5200 + i)) -J \
+			>/tmp/srv-$((5200 + i)).json 2>&1 &
+		SPID[$i]=$!
+	done
+	for i in "$@"; do
+		n=$(((secs + 60) * 5))
+		while kill -0 "${SPID[$i]}" 2>/dev/null && [ $n -gt 0 ]; do
+			sleep 0.2
+			n=$((n - 1))
+		done
+		if kill -0 "${SPID[$i]}" 2>/dev/null; then
+			echo "# guest $i: iperf3 did not finish"
+			kill "${SPID[$i]}"
+		fi
+	done
+	sleep 0.5
+}
+
+# recv_bytes PORT [FROM TO]: bytes the server got (intervals FROM..TO-1)
+recv_bytes() {
+	local f=/tmp/srv-$1.json
+	if [ $# -eq 3 ]; then
+		jq "[.intervals[$2:$3][].sum.bytes] | add // 0" $f 2>/dev/null
+	else
+		jq '.end.sum_received.bytes // 0' $f 2>/dev/null
+	fi
+}
+recv_secs() {
+	jq '.end.sum_received.seconds // 0' /tmp/srv-$1.json 2>/dev/null
+}
+
+# shares_check NAME FROM TO W...: receiver shares in intervals FROM..TO-1
+# within 5 points of the weights
+shares_check() {
+	local name=$1 from=$2 to=$3 i tot=0 wtot=0 ok=1 msg="" b w s t
+	shift 3
+	declare -a B
+	i=1
+	for w in "$@"; do
+		B[$i]=$(recv_bytes $((5200 + i)) "$from" "$to")
+		tot=$((tot + ${B[$i]:-0}))
+		wtot=$((wtot + w))
+		i=$((i + 1))
+	done
+	i=1
+	for w in "$@"; do
+		b=${B[$i]:-0}
+		s=$(awk -v b="$b" -v t="$tot" 'BEGIN { printf "%.1f", t ? 100 * b / t : 0 }')
+		t=$(awk -v w="$w" -v t="$wtot" 'BEGIN { printf "%.1f", 100 * w / t }')
+		msg="$msg guest$i $s% (want $t%, $(awk -v b="$b" -v n=$((to - from)) 'BEGIN { printf "%.2f", b * 8 / n / 1e6 }') Mbit/s)"
+		awk -v s="$s" -v t="$t" 'BEGIN { exit !(s - t <= 5 && t - s <= 5) }' || ok=0
+		i=$((i + 1))
+	done
+	TOTAL_MBIT=$(awk -v b="$tot" -v n=$((to - from)) 'BEGIN { printf "%.3f", b * 8 / n / 1e6 }')
+	echo "# shares: $name:$msg, total $TOTAL_MBIT Mbit/s"
+	if [ $ok = 1 ]; then
+		tap_ok "$name: receiver shares within 5 points:$msg"
+	else
+		tap_fail "$name: receiver shares within 5 points" "$msg"
+	fi
+}
+
+# bottleneck_check NAME: the receivers together got >= 90% of the link
+bottleneck_check() {
+	if awk -v t="$TOTAL_MBIT" -v r="$RATE_KBIT" 'BEGIN { exit !(t * 1000 >= 0.9 * r) }'; then
+		tap_ok "$1: link saturated, qvisor is the bottleneck ($TOTAL_MBIT of $((RATE_KBIT))kbit)"
+	else
+		tap_fail "$1: link saturated, qvisor is the bottleneck" \
+			"receivers got $TOTAL_MBIT Mbit/s of ${RATE_KBIT}kbit"
+	fi
+}
+
+tap_check "bridge, $N taps, uplink veth to the sink" setup ||
+	tap_done
+W1=(0 60 40)
+[ "$N" = 1 ] && W1=(0 100)
+[ "$N" = 3 ] && W1=(0 50 30 20)
+tap_check "qvisor rate 1000mbit on the uplink, guests by flower indev" \
+	qdisc 1000mbit "${W1[@]:1}" || tap_done
+
+# --- the runs each guest will make, in order (see run_iperf)
+ASECS=2
+[ "$N" -gt 1 ] && ASECS=4
+half=$((SECS / 2))
+for i in $(seq 1 "$N"); do
+	GSECS[$i]=$ASECS
+	[ "$N" -ge 2 ] && [ "$i" -le 2 ] && GSECS[$i]="${GSECS[$i]},$SECS"
+	[ "$N" -ge 3 ] && GSECS[$i]="${GSECS[$i]},$SECS"
+	[ "$N" -ge 2 ] && [ "$i" -le 2 ] && GSECS[$i]="${GSECS[$i]},$((2 * half))"
+done
+
+# --- boot
+t0=${EPOCHREALTIME/./}
+for i in $(seq 1 "$N"); do boot "$i"; done
+sleep 5
+for i in $(seq 1 "$N"); do
+	echo "# guest $i: qemu pid ${QPID[$i]} $(kill -0 ${QPID[$i]} 2>&1 && echo running)"
+	head -c 2000 /tmp/g$i.log | tr -d '\r' | sed 's/^/# g'$i': /'
+done
+for i in $(seq 1 "$N"); do
+	if wait_log "$i" GUEST-READY 600; then
+		BOOT[$i]=$(((${EPOCHREALTIME/./} - t0) / 100000))
+		BOOT[$i]="$((BOOT[$i] / 10)).$((BOOT[$i] % 10))"
+		up=$(sed -n 's/.*GUEST-READY.*uptime=\([0-9.]*\).*/\1/p' /tmp/g$i.log | tr -d '\r')
+		echo "# guest $i: booted to init in ${BOOT[$i]} s wall clock (guest uptime $up s)"
+		tap_ok "guest $i boots (${BOOT[$i]} s)"
+	else
+		tap_fail "guest $i boots" "$(tail -c 3000 /tmp/g$i.log | tr -d '\r')"
+		tap_done
+	fi
+done
+for i in $(seq 1 "$N"); do
+	wait_for 30 $IP netns exec qv-sink ping -c1 -W1 10.9.0.$((10 + i)) ||
+		echo "# guest $i does not answer ping"
+done
+
+# --- each guest alone, link not the bottleneck
+for i in $(seq 1 "$N"); do
+	c0=$(class_bytes "$i")
+	run_iperf $ASECS "$i"
+	c1=$(class_bytes "$i")
+	got=$(recv_bytes $((5200 + i)))
+	secs=$(recv_secs $((5200 + i)))
+	ALONE[$i]=$(awk -v b="${got:-0}" -v s="${secs:-0}" 'BEGIN { printf "%d", s ? b * 8 / s / 1000 : 0 }')
+	echo "# guest $i alone: ${got:-0} bytes in ${secs:-0} s at the receiver = ${ALONE[$i]} kbit/s; class 1:$i sent $((c1 - c0)) bytes"
+	if [ "${got:-0}" -gt 0 ] && [ $((c1 - c0)) -ge "${got:-0}" ]; then
+		tap_ok "guest $i alone: iperf3 through class 1:$i, ${ALONE[$i]} kbit/s at the receiver"
+	else
+		tap_fail "guest $i alone: iperf3 through class 1:$i" \
+			"received ${got:-0} bytes, class 1:$i sent $((c1 - c0))" \
+			"$(tail -n 8 /tmp/g$i.log)" "$(tail -n 5 /tmp/srv-$((5200 + i)).json)"
+	fi
+done
+$TC -s class show dev up0 | sed 's/^/# /'
+
+if [ "$N" -ge 2 ]; then
+	min=${ALONE[1]}
+	for i in $(seq 2 "$N"); do
+		[ "${ALONE[$i]}" -lt "$min" ] && min=${ALONE[$i]}
+	done
+	RATE_KBIT=$((min / 2))
+	echo "# link for the share tests: ${RATE_KBIT}kbit (half the slowest guest alone, ${min} kbit/s)"
+
+	tap_check "qvisor rate ${RATE_KBIT}kbit, weights 60:40" \
+		qdisc ${RATE_KBIT}kbit 60 40
+	run_iperf "$SECS" 1 2
+	shares_check "2 guests 60:40 (TCP, ${SECS} s)" 2 $((SECS - 2)) 60 40
+	bottleneck_check "2 guests 60:40"
+	$TC -s class show dev up0 | sed 's/^/# /'
+
+	if [ "$N" -ge 3 ]; then
+		tap_check "qvisor rate ${RATE_KBIT}kbit, weights 50:30:20" \
+			qdisc ${RATE_KBIT}kbit 50 30 20
+		run_iperf "$SECS" 1 2 3
+		shares_check "3 guests 50:30:20 (TCP, ${SECS} s)" 2 $((SECS - 2)) 50 30 20
+		bottleneck_check "3 guests 50:30:20"
+	fi
+
+	# 50:50, changed to 60:40 half way
+	tap_check "qvisor rate ${RATE_KBIT}kbit, weights 50:50" \
+		qdisc ${RATE_KBIT}kbit 50 50
+	( sleep $((half + 1)); $TC class change dev up0 classid 1:1 qvisor weight 60 &&
+		$TC class change dev up0 classid 1:2 qvisor weight 40 &&
+		echo "# weights changed to 60:40" ) &
+	run_iperf $((2 * half)) 1 2
+	shares_check "50:50 before the change" 2 $((half - 1)) 50 50
+	shares_check "60:40 after the change at run time" $((half + 3)) $((2 * half - 1)) 60 40
+fi
+
+echo "# guests: total runtime of this script $(($(date +%s) - T_START)) s"
+for i in $(seq 1 "$N"); do
+	echo "# guest $i console (tail):"
+	tail -n 12 /tmp/g$i.log | tr -d '\r' | sed 's/^/#   /'
+done
+tap_done
