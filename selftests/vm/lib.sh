@@ -166,15 +166,20 @@ quiet_veth_pair() {
 }
 
 # iperf_veth_pair SRC1 SRC2: veth pair $DEV (SRC1, and SRC2 as a second
-# source address) -- veth1 ($DST) in netns $NS, with a permanent neighbour
-# entry and no IPv6, and socket buffers large enough for iperf3 -w (put
-# back at exit).  Ends the test when the pair fails.
+# source address) -- veth1 ($DST) in netns $NS, with permanent neighbour
+# entries on both sides (an ARP reply from $DEV would queue in qvisor's
+# lowest tier behind a flood, and the peer's replies to a higher tier's
+# ping would wait for it) and no IPv6, and socket buffers large enough for
+# iperf3 -w (put back at exit).  Ends the test when the pair fails.
 iperf_veth_pair() {
-	local mac f old
+	local mac mine f old
 	tap_check "veth pair across a netns" \
 		veth_pair $NS $DEV veth1 "$1" $DST || tap_done
 	mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
+	mine=$($IP link show $DEV | awk '/link\/ether/{print $2}')
 	$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
+	$IP -n $NS neigh replace "$1" lladdr "$mine" dev veth1 nud permanent
+	$IP -n $NS neigh replace "$2" lladdr "$mine" dev veth1 nud permanent
 	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
 	$IP addr add "$2"/24 dev $DEV
 	for f in wmem_max rmem_max; do	# for iperf3 -w
