@@ -29,13 +29,7 @@ OUT=${TMPDIR:-/tmp}/qv-aqm.$$
 mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
 
-if ! qvisor_loaded; then
-	tap_skip "aqm tests" "sch_qvisor not loaded"
-	tap_done
-fi
-command -v iperf3 >/dev/null || { tap_skip "aqm tests" "iperf3 missing"; tap_done; }
-
-iperf_veth_pair $SRC1 $SRC2
+iperf_veth_pair "aqm tests" $SRC1 $SRC2
 old_ecn=$(cat /proc/sys/net/ipv4/tcp_ecn)
 echo 1 >/proc/sys/net/ipv4/tcp_ecn
 on_exit "echo $old_ecn >/proc/sys/net/ipv4/tcp_ecn"

@@ -165,7 +165,8 @@ quiet_veth_pair() {
 	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
 }
 
-# iperf_veth_pair SRC1 SRC2: veth pair $DEV (SRC1, and SRC2 as a second
+# iperf_veth_pair NAME SRC1 SRC2: skip the test NAME when the module or
+# iperf3 is missing; a veth pair $DEV (SRC1, and SRC2 as a second
 # source address) -- veth1 ($DST) in netns $NS, with permanent neighbour
 # entries on both sides (an ARP reply from $DEV would queue in qvisor's
 # lowest tier behind a flood, and the peer's replies to a higher tier's
@@ -173,6 +174,12 @@ quiet_veth_pair() {
 # iperf3 -w (put back at exit).  Ends the test when the pair fails.
 iperf_veth_pair() {
 	local mac mine f old
+	if ! qvisor_loaded; then
+		tap_skip "$1" "sch_qvisor not loaded"
+		tap_done
+	fi
+	command -v iperf3 >/dev/null || { tap_skip "$1" "iperf3 missing"; tap_done; }
+	shift
 	tap_check "veth pair across a netns" \
 		veth_pair $NS $DEV veth1 "$1" $DST || tap_done
 	mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')

@@ -31,13 +31,7 @@ OUT=${TMPDIR:-/tmp}/qv-strict.$$
 mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
 
-if ! qvisor_loaded; then
-	tap_skip "strict tests" "sch_qvisor not loaded"
-	tap_done
-fi
-command -v iperf3 >/dev/null || { tap_skip "strict tests" "iperf3 missing"; tap_done; }
-
-iperf_veth_pair 10.0.0.1 $SRC2
+iperf_veth_pair "strict tests" $SRC1 $SRC2
 
 setup() {
 	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE policy "1 >> 2" &&
