@@ -10,14 +10,22 @@
 # veth0 (10.0.0.1) -> veth1 (10.0.0.2, netns) at $RATE; two ECN TCP
 # flows (iperf3 -P 2, net.ipv4.tcp_ecn=1) load the link while irtt sends
 # a 172-byte UDP probe every 20 ms for 10 s.  Configurations:
+#   idle          qvisor, no load: the probe's unloaded RTT
 #   qvisor        one tenant (default 1), noaqm: probe and bulk share
 #                 its FIFO
 #   qvisor-aqm    the same with aqm (target 5 ms, interval 100 ms)
+#   qvisor-las    aqm, the one tenant ranks its packets by `rank las`
+#                 (bytes its flow sent before): the sparse probe's
+#                 packets rank ahead of the bulk's, the tenant's own
+#                 answer to flow queueing
 #   qvisor-tier   aqm, the probe (UDP port 2112) in tenant 1 of
 #                 policy "1 >> 2", the bulk in tenant 2
 #   htb-fq_codel  htb rate $RATE, fq_codel leaf (flow queueing)
-# Prints "# irtt NAME: RTT min mean median max ... " and one TAP line per
-# configuration (ok when irtt ran).
+#   cake          cake bandwidth $RATE besteffort (flow queueing, COBALT)
+# Prints "# irtt NAME: RTT min mean median max ... ", a "# row NAME:" line
+# with the probe's p50/p99 RTT from irtt's JSON, p99 added to the idle
+# median, loss, the bulk's goodput and the qdisc's drops/marks, and one
+# TAP line per configuration (ok when irtt ran).
 . "$(dirname "$0")/lib.sh"
 
 NS=qv-irtt
@@ -51,6 +59,10 @@ qd_qvisor() {
 	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE default 1 "$@" &&
 		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo
 }
+qd_las() {
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE default 1 aqm &&
+		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank las
+}
 qd_tier() {
 	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE default 2 \
 		policy "1 >> 2" aqm &&
@@ -65,25 +77,53 @@ qd_fq_codel() {
 		$TC qdisc add dev $DEV parent 1:1 handle 10: fq_codel
 }
 
-# run NAME SETUP...: one configuration
+qd_cake() {
+	$TC qdisc add dev $DEV root cake bandwidth $RATE besteffort
+}
+
+# pct FILE P: the P-th percentile of the probe's RTTs in irtt's JSON, ms
+pct() {
+	jq -r --argjson p "$2" '[.round_trips[] | .delay.rtt // empty] | sort |
+		if length == 0 then "-" else
+		.[((length - 1) * $p / 100 | floor)] / 1000000 * 100 | round / 100
+		end' "$1" 2>/dev/null || echo -
+}
+
+idle_p50=""
+# run NAME LOAD SETUP...: one configuration, with the bulk load or not
 run() {
-	local name=$1 c rtt
-	shift
+	local name=$1 load=$2 c="" rtt p50 p99 added good
+	shift 2
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
 	if ! "$@"; then
 		tap_fail "irtt $name" "setup failed: $*"
 		return
 	fi
-	iperf3 -c $DST -p 5201 -P 2 -t 14 >"$OUT/bulk-$name.log" 2>&1 &
-	c=$!
-	sleep 2
-	irtt client -q -i 20ms -d 10s -l 172 $DST:2112 >"$OUT/irtt-$name.log" 2>&1
-	wait $c
+	if [ "$load" = load ]; then
+		iperf3 -c $DST -p 5201 -P 2 -t 14 >"$OUT/bulk-$name.log" 2>&1 &
+		c=$!
+		sleep 2
+	fi
+	irtt client -q -i 20ms -d 10s -l 172 -o "$OUT/irtt-$name.json" \
+		$DST:2112 >"$OUT/irtt-$name.log" 2>&1
+	[ -n "$c" ] && wait $c
 	rtt=$(awk '$1 == "RTT" { $1 = ""; print; exit }' "$OUT/irtt-$name.log")
 	echo "# irtt $name: RTT min mean median max stddev:$rtt;" \
 		"$(grep 'packets sent/received' "$OUT/irtt-$name.log" | tr -s ' ')"
-	echo "# bulk $name: $(grep -E 'SUM.*receiver' "$OUT/bulk-$name.log")"
-	echo "# $name: $($TC -s qdisc show dev $DEV | grep -E 'dropped|aqm drops' | tr -s ' ' | tr '\n' ' ')"
+	good=-
+	if [ -n "$c" ]; then
+		echo "# bulk $name: $(grep -E 'SUM.*receiver' "$OUT/bulk-$name.log")"
+		good=$(awk '/SUM.*receiver/ {print $(NF - 2), $(NF - 1)}' "$OUT/bulk-$name.log")
+	fi
+	echo "# $name: $($TC -s qdisc show dev $DEV | grep -E 'dropped|aqm drops|marks' | tr -s ' ' | tr '\n' ' ')"
+	p50=$(pct "$OUT/irtt-$name.json" 50)
+	p99=$(pct "$OUT/irtt-$name.json" 99)
+	[ "$name" = idle ] && idle_p50=$p50
+	added=$(awk -v a="$p99" -v b="$idle_p50" \
+		'BEGIN { if (a == "-" || b == "") print "-"; else printf "%.2f", a - b }')
+	echo "# row $name: p50 $p50 ms, p99 $p99 ms, p99 added $added ms;" \
+		"loss $(grep -o '[0-9.]*% loss' "$OUT/irtt-$name.log" | head -n 1 | cut -d% -f1)%;" \
+		"bulk $good"
 	if [ -n "$rtt" ]; then
 		tap_ok "irtt $name"
 	else
@@ -91,9 +131,16 @@ run() {
 	fi
 }
 
-run qvisor qd_qvisor
-run qvisor-aqm qd_qvisor aqm
-run qvisor-tier qd_tier
-run htb-fq_codel qd_fq_codel
+run idle idle qd_qvisor noaqm
+run qvisor load qd_qvisor noaqm
+run qvisor-aqm load qd_qvisor aqm
+run qvisor-las load qd_las
+run qvisor-tier load qd_tier
+run htb-fq_codel load qd_fq_codel
+if modprobe sch_cake >/dev/null 2>&1; then
+	run cake load qd_cake
+else
+	tap_skip "irtt cake" "sch_cake not available"
+fi
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 tap_done
