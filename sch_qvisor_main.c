@@ -103,14 +103,6 @@
 #define QVISOR_TS_SHIFT		10	/* cb->tstamp is ns >> 10 */
 #define QVISOR_MEM_PUSHOUTS	4	/* for one packet over memlimit */
 #define QVISOR_AQM_MAX_DROPS	4	/* AQM drops in one dequeue, at most */
-/* With a rate and the AQM on, and no limit given, the limit is
- * QVISOR_AUTO_LIMIT_MS of the rate in packets of QVISOR_AUTO_LIMIT_MTU
- * bytes, from QVISOR_AUTO_LIMIT_MIN to QVISOR_AUTO_LIMIT_MAX packets.
- */
-#define QVISOR_AUTO_LIMIT_MS	100
-#define QVISOR_AUTO_LIMIT_MTU	1514
-#define QVISOR_AUTO_LIMIT_MIN	64
-#define QVISOR_AUTO_LIMIT_MAX	1048576
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
@@ -1949,21 +1941,6 @@ static void qvisor_nla_u8(const struct nlattr *a, u8 *v)
 		*v = nla_get_u8(a);
 }
 
-/* The limit when none is given: with a rate and the AQM on,
- * QVISOR_AUTO_LIMIT_MS of the rate in MTU-sized packets, else
- * QVISOR_DEF_LIMIT
- */
-static u32 qvisor_auto_limit(u64 rate, bool aqm)
-{
-	u64 n;
-
-	if (!rate || !aqm)
-		return QVISOR_DEF_LIMIT;
-	n = div64_u64(rate, QVISOR_AUTO_LIMIT_MTU * (MSEC_PER_SEC /
-						    QVISOR_AUTO_LIMIT_MS));
-	return clamp_t(u64, n, QVISOR_AUTO_LIMIT_MIN, QVISOR_AUTO_LIMIT_MAX);
-}
-
 static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 			     struct qvisor_qcfg *c)
 {
@@ -2005,7 +1982,7 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	qvisor_nla_u32(tb[TCA_QVISOR_MEMLIMIT], &c->memlimit);
 	c->limit_set = q->limit_set || tb[TCA_QVISOR_LIMIT];
 	if (!c->limit_set)
-		c->limit = qvisor_auto_limit(c->rate, c->aqm);
+		c->limit = qv_auto_limit(c->rate, c->aqm, QVISOR_DEF_LIMIT);
 }
 
 /* flows and flow_idle; a new table when the size changes */
@@ -2208,6 +2185,7 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->queues = 8;
 	q->flows = QVISOR_DEF_FLOWS;
 	q->flow_idle_us = QVISOR_DEF_FLOW_IDLE_US;
+	q->aqm = 1;
 	q->ecn = 1;
 	q->target_us = QVISOR_DEF_TARGET_US;
 	q->interval_us = QVISOR_DEF_INTERVAL_US;

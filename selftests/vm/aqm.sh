@@ -3,18 +3,20 @@
 # Per-tenant sojourn-time AQM (issue #24): qvisor rate 5mbit policy
 # "1 >> 2" with tenants by source address, tenant 1 from 10.0.0.1 (and
 # ping), tenant 2 from 10.0.0.3.
-#  - configuration: aqm target/interval shown back, target >= interval
-#    rejected by the kernel with its extack message;
+#  - configuration: the AQM is on without saying so (tc shows aqm and
+#    its default target/interval), target >= interval rejected by the
+#    kernel with its extack message;
 #  - ECN: a TCP flow of tenant 2 with net.ipv4.tcp_ecn=1 is marked CE
 #    (ecn_marks > 0) and (almost) not dropped;
 #  - a UDP flow of tenant 2 at 6 Mbit/s into the 5 Mbit/s link: with the
-#    AQM its standing queue after 7 s is a fraction of what it is with
+#    default AQM its standing queue after 7 s is a fraction of what it is with
 #    noaqm (where nothing is dropped and it grows by 1 Mbit/s), and
 #    tenant 1 (a ping, tier 1) is never AQM-dropped meanwhile;
-#  - noaqm: no AQM drops at all, today's behaviour;
-#  - the default limit with a rate and aqm is 100 ms of the rate in
-#    1514-byte packets, at least 64 (5mbit: 64, 10gbit: 82562), else
-#    10000; an explicit limit stays; memlimit bounds the truesize held.
+#  - noaqm: no AQM drops at all with the same flood, today's behaviour;
+#  - the default limit with a rate (AQM on by default) is 100 ms of the
+#    rate in 1514-byte packets, at least 64 (5mbit: 64, 10gbit: 82562),
+#    else 10000 (no rate, or noaqm); an explicit limit stays; memlimit
+#    bounds the truesize held.
 # About 50 s.
 . "$(dirname "$0")/lib.sh"
 
@@ -45,16 +47,17 @@ setup() {
 		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
 			match ip src $SRC2/32 classid 1:2
 }
-if ! tap_check "qvisor rate $RATE policy \"1 >> 2\" aqm" setup aqm; then
+# no "aqm": it is the default
+if ! tap_check "qvisor rate $RATE policy \"1 >> 2\" (AQM by default)" setup; then
 	tap_done
 fi
 
 # --- configuration ---------------------------------------------------------
 show=$($TC qdisc show dev $DEV)
 if grep -q "aqm target 5ms interval 100ms" <<<"$show"; then
-	tap_ok "aqm shown with its default target 5ms and interval 100ms"
+	tap_ok "AQM on by default, shown with target 5ms and interval 100ms"
 else
-	tap_fail "aqm shown with its default target and interval" "$show"
+	tap_fail "AQM on by default, shown with its target and interval" "$show"
 fi
 err=$($TC qdisc change dev $DEV root qvisor target 200ms 2>&1)
 if [ $? -ne 0 ] && grep -q "AQM target must be below its interval" <<<"$err"; then
@@ -154,7 +157,9 @@ else
 		"$(cat "$OUT/ping-aqm.log")"
 fi
 
-tap_check "qdisc change noaqm" $TC qdisc change dev $DEV root qvisor noaqm
+tap_check "qdisc change noaqm, shown as noaqm" sh -c "
+	$TC qdisc change dev $DEV root qvisor noaqm &&
+	$TC qdisc show dev $DEV | grep -q ' noaqm '"
 read -r q_no t2d_no t1d_no soj_no loss_no <<<"$(udp_run noaqm)"
 tap_diag "UDP $UDP_LOAD into $RATE with noaqm: backlog ${q_no}p at 7 s," \
 	"tenant 2 AQM drops $t2d_no, max sojourn ${soj_no} us"
@@ -180,8 +185,8 @@ limit_of() {
 		$TC qdisc show dev $DEV | sed -n 's/.* limit \([0-9]*\)p .*/\1/p'
 }
 # 100 ms of the rate in 1514-byte packets, at least 64
-for c in "64 rate 5mbit aqm" "82562 rate 10gbit aqm" "10000 rate 5mbit" \
-	"10000 aqm" "500 rate 5mbit aqm limit 500"; do
+for c in "64 rate 5mbit" "82562 rate 10gbit" "10000 rate 5mbit noaqm" \
+	"10000 rate 10gbit noaqm" "10000" "500 rate 5mbit limit 500"; do
 	set -- $c
 	want=$1
 	shift

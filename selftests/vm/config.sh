@@ -99,7 +99,7 @@ cl_add() { $TC class add dev $DEV parent 1: classid "1:$1" qvisor "${@:2}"; }
 # --- qdisc options: each alone, shown back ------------------------------
 R='qdisc qvisor 1: root refcnt [0-9]+'
 accept "qdisc with defaults" \
-	"$R limit 10000p buckets 4096 slot 1ms backend pifo overlap 50% flows 1024 flow_idle 1s split_gso auto *$" qd_add
+	"$R limit 10000p buckets 4096 slot 1ms backend pifo overlap 50% flows 1024 flow_idle 1s split_gso auto aqm target 5ms interval 100ms *$" qd_add
 qd_del
 accept "qdisc rate 100mbit" "$R rate 100Mbit limit" qd_add rate 100mbit
 qd_del
