@@ -125,11 +125,11 @@ qd_del
 accept "qdisc backend pifo" " backend pifo overlap" qd_add backend pifo
 qd_del
 accept "qdisc backend sppifo 8" \
-	" backend sppifo 8 overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=approx P5=yes P6=yes split_gso auto *$" \
+	" backend sppifo 8 overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=approx P5=yes P6=yes split_gso auto aqm target 5ms interval 100ms *$" \
 	qd_add backend sppifo 8
 qd_del
 accept "qdisc backend aifo" \
-	" backend aifo overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=no P5=yes P6=yes split_gso auto *$" \
+	" backend aifo overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=no P5=yes P6=yes split_gso auto aqm target 5ms interval 100ms *$" \
 	qd_add backend aifo
 qd_del
 accept "qdisc backend sppifo 2 partial" " backend sppifo 2 partial overlap" \
