@@ -146,6 +146,7 @@ struct qvisor_group {
 	u32				round;
 	u32				members;
 	u32				wmin;
+	u64				wsum;		/* members' weights */
 };
 
 struct qvisor_class {
@@ -175,6 +176,7 @@ struct qvisor_class {
 
 	/* datapath state */
 	u32				qlen;
+	u32				mem;		/* truesize held */
 	u32				inv_rank;	/* inversion tracking */
 	u32				inv_seq;
 	u16				inv_joint;
@@ -512,6 +514,7 @@ static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 
 	q->mem -= skb->truesize;
+	cl->mem -= skb->truesize;
 	cl->qlen--;
 	cl->qstats.backlog -= qdisc_pkt_len(skb);
 	qdisc_qstats_backlog_dec(sch, skb);
@@ -856,6 +859,20 @@ static bool qvisor_mem_room(struct Qdisc *sch, struct qvisor_class *cl,
 	return q->mem + skb->truesize <= q->memlimit;
 }
 
+/* A tenant without its own limit may hold at most its fair part of
+ * memlimit: memlimit * weight / (sum of the weights of its '+' group),
+ * the whole of it when it is alone in its group.  Two multiplications,
+ * no division: (mem + truesize) * wsum <= memlimit * weight, both below
+ * 2^64 (memlimit and mem are u32, weights at most 65535 each of 4097).
+ */
+static bool qvisor_over_part(const struct qvisor_sched_data *q,
+			     const struct qvisor_class *cl,
+			     const struct sk_buff *skb)
+{
+	return ((u64)cl->mem + skb->truesize) * cl->grp->wsum >
+	       (u64)q->memlimit * cl->cfg.weight;
+}
+
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 			   struct qvisor_class *cl, u64 *cl_ctr, u64 *q_ctr,
 			   int reason, struct sk_buff **to_free)
@@ -889,7 +906,8 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_admission,
 				       &q->stat_drop_admission,
 				       QVISOR_DROP_ADMISSION, to_free);
-	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
+	if (unlikely(cl->cfg.limit ? cl->qlen >= cl->cfg.limit :
+		     q->memlimit && qvisor_over_part(q, cl, skb)))
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
 				       &q->stat_drop_tenant_limit,
 				       QVISOR_DROP_TENANT_LIMIT, to_free);
@@ -910,6 +928,7 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	cb->seq = q->seq++;
 	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
 	q->mem += skb->truesize;
+	cl->mem += skb->truesize;
 	if (!sch->q.qlen)
 		q->rate_idle = true;
 	cl->qlen++;
@@ -1745,6 +1764,7 @@ static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 	cl->grp = g;
 	g->members++;
 	g->wmin = min(g->wmin, cl->cfg.weight);
+	g->wsum += cl->cfg.weight;
 	g->admitted += cl->admitted;
 }
 

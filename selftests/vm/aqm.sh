@@ -16,7 +16,9 @@
 #  - the default limit with a rate (AQM on by default) is 100 ms of the
 #    rate in 1514-byte packets, at least 64 (5mbit: 64, 10gbit: 82562),
 #    else 10000 (no rate, or noaqm); an explicit limit stays; memlimit
-#    bounds the truesize held.
+#    bounds the truesize held;
+#  - a tenant without a limit holds at most its fair part of memlimit
+#    (memlimit x weight / its '+' group's weights): unequal loads.
 # About 50 s.
 . "$(dirname "$0")/lib.sh"
 
@@ -214,6 +216,68 @@ if tap_check "qvisor rate $RATE memlimit 100k" setup memlimit 100k; then
 	else
 		tap_fail "memlimit 100k bounds the memory held and counts its drops" \
 			"$($TC -s qdisc show dev $DEV)" "$(cat "$OUT/udp-mem.log")"
+	fi
+fi
+
+# --- a tenant's default limit: its fair part of memlimit ----------------------
+# policy "1 + 2", weights 1:1, memlimit 100k: tenant 2 floods at 20M,
+# tenant 1 sends 1M (below its half of 5mbit).  Tenant 2, without a limit
+# of its own, may hold half of memlimit; its arrivals beyond are dropped
+# (tenant_limit), tenant 1 loses nothing.  Without the fair part tenant 2
+# fills all 100k (the check above, alone in its tier) and nothing counts
+# as tenant_limit.  noaqm: the memory, not the AQM, is what is checked.
+share_setup() {
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE noaqm \
+		memlimit 100k policy "1 + 2" &&
+		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
+		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip src $SRC1/32 classid 1:1 &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip src $SRC2/32 classid 1:2
+}
+# cl_drops CLASS: "DROPS TENANT_LIMIT_DROPS" of a class
+cl_drops() {
+	$TC -s class show dev $DEV | awk -v c="$1" '
+		/^class / { cur = $3 }
+		cur == c && /dropped/ { d = $7; sub(",", "", d) }
+		cur == c && /tenant_limit/ {
+			for (i = 1; i < NF; i++)
+				if ($i == "tenant_limit") t = $(i + 1)
+		}
+		END { print d + 0, t + 0 }'
+}
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+if tap_check "qvisor rate $RATE noaqm memlimit 100k policy \"1 + 2\"" share_setup; then
+	$IP netns exec $NS iperf3 -s -p 5203 >"$OUT/srv3.log" 2>&1 &
+	on_exit "kill $! 2>/dev/null"
+	wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5203 '"
+	iperf3 -c $DST -B $SRC2 -p 5202 -u -b 20M -l 1400 -w 4M -t 4 \
+		>"$OUT/udp-part2.log" 2>&1 &
+	c2=$!
+	iperf3 -c $DST -B $SRC1 -p 5203 -u -b 1M -l 1400 -t 4 \
+		>"$OUT/udp-part1.log" 2>&1 &
+	c1=$!
+	mem=0
+	for i in 1 2 3 4 5 6; do
+		sleep 0.5
+		m=$($TC -s qdisc show dev $DEV | sed -n 's/.* memory \([0-9]*\).*/\1/p')
+		[ "${m:-0}" -gt "$mem" ] && mem=$m
+	done
+	wait $c2 $c1
+	read -r d1 t1 <<<"$(cl_drops 1:1)"
+	read -r d2 t2 <<<"$(cl_drops 1:2)"
+	dm=$($TC -s qdisc show dev $DEV | sed -n 's/.* drops memlimit \([0-9]*\).*/\1/p')
+	tap_diag "fair part: most memory held $mem bytes; tenant 2 drops $d2" \
+		"(tenant_limit $t2), tenant 1 drops $d1, drops memlimit ${dm:-?}"
+	# half of 100k, plus what tenant 1 holds (a few 1400-byte packets)
+	if [ "$mem" -le $((51200 + 4 * 3000)) ] && [ "$mem" -gt 25000 ] &&
+		[ "$t2" -gt 0 ] && [ "$d1" = 0 ]; then
+		tap_ok "tenant 2 held at most its fair part (${mem} bytes, $t2 arrivals over it dropped), tenant 1 lost nothing"
+	else
+		tap_fail "tenant 2 held at most half of memlimit, tenant 1 lost nothing" \
+			"most held $mem, tenant 2 tenant_limit $t2, tenant 1 drops $d1" \
+			"$($TC -s class show dev $DEV)"
 	fi
 fi
 
