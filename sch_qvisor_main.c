@@ -860,16 +860,20 @@ static bool qvisor_mem_room(struct Qdisc *sch, struct qvisor_class *cl,
 }
 
 /* A tenant without its own limit may hold at most its fair part of
- * memlimit: memlimit * weight / (sum of the weights of its '+' group),
- * the whole of it when it is alone in its group.  Two multiplications,
- * no division: (mem + truesize) * wsum <= memlimit * weight, both below
+ * memlimit: memlimit * weight / (sum of the weights of its '+' group).
+ * A tenant alone in its group has all of it, where memlimit's own
+ * push-out applies (qvisor_mem_room()).  Two multiplications, no
+ * division: (mem + truesize) * wsum <= memlimit * weight, both below
  * 2^64 (memlimit and mem are u32, weights at most 65535 each of 4097).
  */
 static bool qvisor_over_part(const struct qvisor_sched_data *q,
 			     const struct qvisor_class *cl,
 			     const struct sk_buff *skb)
 {
-	return ((u64)cl->mem + skb->truesize) * cl->grp->wsum >
+	const struct qvisor_group *g = cl->grp;
+
+	return g->wsum > cl->cfg.weight &&
+	       ((u64)cl->mem + skb->truesize) * g->wsum >
 	       (u64)q->memlimit * cl->cfg.weight;
 }
 
