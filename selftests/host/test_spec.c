@@ -377,6 +377,17 @@ static void test_aqm_keys(void)
 	      strstr(buf, "classid 1:2 qvisor rank prio range 0 255 levels 64 weight 1 noaqm\n"),
 	      "plan --tc classes: %s", buf);
 	tap_point("aqm, ecn, target, interval, memlimit per link and aqm, ecn, target, interval per tenant, in plan --tc");
+	if (qs_plan(&sp, &plan, text, sizeof(text)) == 0) {
+		char *out = plan_text(false);
+
+		tap_ok(strstr(out, " rate 5mbit limit 10000p memlimit 4194304b noaqm\n") != NULL,
+		       "plan shows the limit in effect, memlimit and noaqm");
+		if (!strstr(out, " noaqm\n"))
+			tap_diag("%s", out);
+		free(out);
+	} else {
+		tap_ok(0, "plan of the AQM spec: %s", text);
+	}
 
 	r = qs_parse_string(&sp, "inline", "[link]\naqm = maybe\n[tenant a]\nclass = 1\n");
 	CHECK(r != 0 && strstr(sp.err, "aqm: expected yes or no"), "%s", sp.err);

@@ -1712,6 +1712,14 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 		qs_fmt_rate(r, sizeof(r), sp->rate);
 		fprintf(f, " rate %s", r);
 	}
+	fprintf(f, " limit %up", qs_qdisc_limit(sp));
+	if (sp->memlimit)
+		fprintf(f, " memlimit %ub", sp->memlimit);
+	if (qs_aqm_on(sp))
+		fprintf(f, " aqm target %uus interval %uus%s", qs_target_us(sp),
+			qs_interval_us(sp), qs_ecn_on(sp) ? "" : " noecn");
+	else
+		fprintf(f, " noaqm");
 	fprintf(f, "\njoint ranks used %u of %u, %u tiers, scale %.4f\n\n",
 		p->s.width, p->s.buckets, p->s.tiers, p->s.scale / 65536.0);
 	fprintf(f, "%-12s %-7s %-5s %-4s %-5s %-5s %-14s %-6s %-6s %-12s %-6s %s\n",
