@@ -856,10 +856,11 @@ static void qvisor_print_split_gso(struct rtattr *tb[])
 							"split_gso auto");
 }
 
-/* AQM settings as given: the qdisc's (@cls false: AQM and ECN 0/1,
- * target and interval printed only with the AQM on, ECN only when off,
- * so that the defaults print nothing) or a class's (QVISOR_AQM_*, 0 for
- * the qdisc's: not printed).  JSON has the qdisc's always.
+/* AQM settings as given: the qdisc's (@cls false: AQM and ECN 0/1;
+ * aqm or noaqm always, so that a replayed line sets it either way,
+ * target and interval only with the AQM on, ECN only when off) or a
+ * class's (QVISOR_AQM_*, 0 for the qdisc's: not printed).  JSON has the
+ * qdisc's always.
  */
 static void qvisor_print_aqm(struct rtattr *aqm, struct rtattr *ecn,
 			     struct rtattr *target, struct rtattr *interval,
@@ -880,8 +881,7 @@ static void qvisor_print_aqm(struct rtattr *aqm, struct rtattr *ecn,
 		i = rta_getattr_u32(interval);
 	if (on >= 0) {
 		print_bool(PRINT_JSON, "aqm", NULL, on);
-		if (on || cls)
-			print_string(PRINT_FP, NULL, "%s ", on ? "aqm" : "noaqm");
+		print_string(PRINT_FP, NULL, "%s ", on ? "aqm" : "noaqm");
 	}
 	if (t) {
 		print_uint(PRINT_JSON, "target", NULL, t);

@@ -103,14 +103,6 @@
 #define QVISOR_TS_SHIFT		10	/* cb->tstamp is ns >> 10 */
 #define QVISOR_MEM_PUSHOUTS	4	/* for one packet over memlimit */
 #define QVISOR_AQM_MAX_DROPS	4	/* AQM drops in one dequeue, at most */
-/* With a rate and the AQM on, and no limit given, the limit is
- * QVISOR_AUTO_LIMIT_MS of the rate in packets of QVISOR_AUTO_LIMIT_MTU
- * bytes, from QVISOR_AUTO_LIMIT_MIN to QVISOR_AUTO_LIMIT_MAX packets.
- */
-#define QVISOR_AUTO_LIMIT_MS	100
-#define QVISOR_AUTO_LIMIT_MTU	1514
-#define QVISOR_AUTO_LIMIT_MIN	64
-#define QVISOR_AUTO_LIMIT_MAX	1048576
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
@@ -154,6 +146,7 @@ struct qvisor_group {
 	u32				round;
 	u32				members;
 	u32				wmin;
+	u64				wsum;		/* members' weights */
 };
 
 struct qvisor_class {
@@ -183,6 +176,7 @@ struct qvisor_class {
 
 	/* datapath state */
 	u32				qlen;
+	u32				mem;		/* truesize held */
 	u32				inv_rank;	/* inversion tracking */
 	u32				inv_seq;
 	u16				inv_joint;
@@ -520,6 +514,7 @@ static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 
 	q->mem -= skb->truesize;
+	cl->mem -= skb->truesize;
 	cl->qlen--;
 	cl->qstats.backlog -= qdisc_pkt_len(skb);
 	qdisc_qstats_backlog_dec(sch, skb);
@@ -864,6 +859,24 @@ static bool qvisor_mem_room(struct Qdisc *sch, struct qvisor_class *cl,
 	return q->mem + skb->truesize <= q->memlimit;
 }
 
+/* A tenant without its own limit may hold at most its fair part of
+ * memlimit: memlimit * weight / (sum of the weights of its '+' group).
+ * A tenant alone in its group has all of it, where memlimit's own
+ * push-out applies (qvisor_mem_room()).  Two multiplications, no
+ * division: (mem + truesize) * wsum <= memlimit * weight, both below
+ * 2^64 (memlimit and mem are u32, weights at most 65535 each of 4097).
+ */
+static bool qvisor_over_part(const struct qvisor_sched_data *q,
+			     const struct qvisor_class *cl,
+			     const struct sk_buff *skb)
+{
+	const struct qvisor_group *g = cl->grp;
+
+	return g->wsum > cl->cfg.weight &&
+	       ((u64)cl->mem + skb->truesize) * g->wsum >
+	       (u64)q->memlimit * cl->cfg.weight;
+}
+
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 			   struct qvisor_class *cl, u64 *cl_ctr, u64 *q_ctr,
 			   int reason, struct sk_buff **to_free)
@@ -897,7 +910,8 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_admission,
 				       &q->stat_drop_admission,
 				       QVISOR_DROP_ADMISSION, to_free);
-	if (unlikely(cl->cfg.limit && cl->qlen >= cl->cfg.limit))
+	if (unlikely(cl->cfg.limit ? cl->qlen >= cl->cfg.limit :
+		     q->memlimit && qvisor_over_part(q, cl, skb)))
 		return qvisor_drop_new(skb, sch, cl, &cl->drop_tenant_limit,
 				       &q->stat_drop_tenant_limit,
 				       QVISOR_DROP_TENANT_LIMIT, to_free);
@@ -918,6 +932,7 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	cb->seq = q->seq++;
 	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
 	q->mem += skb->truesize;
+	cl->mem += skb->truesize;
 	if (!sch->q.qlen)
 		q->rate_idle = true;
 	cl->qlen++;
@@ -1753,6 +1768,7 @@ static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 	cl->grp = g;
 	g->members++;
 	g->wmin = min(g->wmin, cl->cfg.weight);
+	g->wsum += cl->cfg.weight;
 	g->admitted += cl->admitted;
 }
 
@@ -1949,21 +1965,6 @@ static void qvisor_nla_u8(const struct nlattr *a, u8 *v)
 		*v = nla_get_u8(a);
 }
 
-/* The limit when none is given: with a rate and the AQM on,
- * QVISOR_AUTO_LIMIT_MS of the rate in MTU-sized packets, else
- * QVISOR_DEF_LIMIT
- */
-static u32 qvisor_auto_limit(u64 rate, bool aqm)
-{
-	u64 n;
-
-	if (!rate || !aqm)
-		return QVISOR_DEF_LIMIT;
-	n = div64_u64(rate, QVISOR_AUTO_LIMIT_MTU * (MSEC_PER_SEC /
-						    QVISOR_AUTO_LIMIT_MS));
-	return clamp_t(u64, n, QVISOR_AUTO_LIMIT_MIN, QVISOR_AUTO_LIMIT_MAX);
-}
-
 static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 			     struct qvisor_qcfg *c)
 {
@@ -2005,7 +2006,7 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	qvisor_nla_u32(tb[TCA_QVISOR_MEMLIMIT], &c->memlimit);
 	c->limit_set = q->limit_set || tb[TCA_QVISOR_LIMIT];
 	if (!c->limit_set)
-		c->limit = qvisor_auto_limit(c->rate, c->aqm);
+		c->limit = qv_auto_limit(c->rate, c->aqm, QVISOR_DEF_LIMIT);
 }
 
 /* flows and flow_idle; a new table when the size changes */
@@ -2208,6 +2209,7 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->queues = 8;
 	q->flows = QVISOR_DEF_FLOWS;
 	q->flow_idle_us = QVISOR_DEF_FLOW_IDLE_US;
+	q->aqm = 1;
 	q->ecn = 1;
 	q->target_us = QVISOR_DEF_TARGET_US;
 	q->interval_us = QVISOR_DEF_INTERVAL_US;

@@ -214,6 +214,28 @@ static inline int qv_aqm_verdict(bool signal, bool ecn, bool ect)
 /* The tenant's queue ran empty: no grace interval is running any more.
  * The episode counters are kept so that a new episode soon after resumes.
  */
+/* The qdisc limit when none is given (kernel and qvisorctl): with a rate
+ * (bytes/s) and the AQM on, QV_AUTO_LIMIT_MS of the rate in packets of
+ * QV_AUTO_LIMIT_MTU bytes, from QV_AUTO_LIMIT_MIN to QV_AUTO_LIMIT_MAX
+ * packets; else @def (QVISOR_DEF_LIMIT).
+ */
+#define QV_AUTO_LIMIT_MS	100
+#define QV_AUTO_LIMIT_MTU	1514
+#define QV_AUTO_LIMIT_MIN	64
+#define QV_AUTO_LIMIT_MAX	1048576
+
+static inline u32 qv_auto_limit(u64 rate, bool aqm, u32 def)
+{
+	u64 n;
+
+	if (!rate || !aqm)
+		return def;
+	n = qv_div64(rate, QV_AUTO_LIMIT_MTU * (1000 / QV_AUTO_LIMIT_MS));
+	if (n < QV_AUTO_LIMIT_MIN)
+		return QV_AUTO_LIMIT_MIN;
+	return n > QV_AUTO_LIMIT_MAX ? QV_AUTO_LIMIT_MAX : (u32)n;
+}
+
 static inline void qv_aqm_idle(struct qv_aqm *a)
 {
 	a->first_above = 0;

@@ -93,6 +93,11 @@ static void json_fn(FILE *f, const char *dev)
 	qc_print_json(f, dev, &st, &prev, 2.0);
 }
 
+static void table_fn(FILE *f, const char *dev)
+{
+	qc_print_table(f, dev, &st, &prev, 2.0);
+}
+
 static void prom_fn(FILE *f, const char *dev)
 {
 	qc_print_prom(f, dev, &st);
@@ -308,11 +313,29 @@ static void test_prom(void)
 	       "the strict check refuses an unescaped quote, a foreign sample, a bad value");
 }
 
+/* show and top: the AQM columns after sent, "(noaqm)" when it is off */
+static void test_table(void)
+{
+	char *out;
+
+	st.cl[1].xs.aqm = 1;
+	st.cl[2].xs.aqm = 0;
+	out = capture(table_fn, "veth0");
+	tap_ok(strstr(out, " sent         aqm_drops ecn_marks max_sojourn\n") &&
+	       strstr(out, " 20000        5         9         4.5ms\n") &&
+	       strstr(out, " 30000        5         9         4.5ms (noaqm)\n"),
+	       "show/top table: aqm_drops, ecn_marks, max_sojourn per tenant");
+	if (!strstr(out, "4.5ms"))
+		tap_diag("%s", out);
+	free(out);
+}
+
 int main(void)
 {
 	tap_plan(0);
 	mkstate();
 	test_json();
+	test_table();
 	test_prom();
 	return tap_done();
 }

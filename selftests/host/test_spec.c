@@ -320,6 +320,85 @@ static void test_defaults(void)
 	tap_point("defaults are the kernel's (qvisor_cfg_range, levels 64, weight 1)");
 }
 
+/* AQM keys: on by default as in the kernel, the limit apply sets follows
+ * the kernel's rule for a rate with the AQM on, plan --tc says it all
+ */
+static void test_aqm_keys(void)
+{
+	static const struct { const char *link; uint32_t limit; } lim[] = {
+		{ "", QVISOR_DEF_LIMIT },
+		{ "rate = 5mbit\n", 64 },
+		{ "rate = 10gbit\n", 82562 },
+		{ "rate = 10gbit\naqm = no\n", QVISOR_DEF_LIMIT },
+		{ "rate = 5mbit\nlimit = 500\n", 500 },
+	};
+	char buf[4096], text[256];
+	unsigned int k;
+	FILE *f;
+	int r;
+
+	for (k = 0; k < sizeof(lim) / sizeof(lim[0]); k++) {
+		snprintf(text, sizeof(text), "[link]\n%s[tenant a]\nclass = 1\n",
+			 lim[k].link);
+		r = qs_parse_string(&sp, "inline", text);
+		CHECK(r == 0 && qs_qdisc_limit(&sp) == lim[k].limit,
+		      "limit of '%s': %u, want %u (%s)", lim[k].link,
+		      qs_qdisc_limit(&sp), lim[k].limit, sp.err);
+	}
+	r = qs_parse_string(&sp, "inline", "[link]\n[tenant a]\nclass = 1\n");
+	CHECK(r == 0 && qs_aqm_on(&sp) && qs_ecn_on(&sp) &&
+	      qs_target_us(&sp) == 5000 && qs_interval_us(&sp) == 100000 &&
+	      !sp.memlimit && !sp.t[0].aqm && !sp.t[0].target_us,
+	      "AQM defaults: on, ecn, 5ms, 100ms, no memlimit, tenants inherit");
+	tap_point("AQM on by default; the limit of a spec is the kernel's (5mbit: 64, 10gbit: 82562, noaqm: 10000)");
+
+	r = qs_parse_string(&sp, "inline",
+			    "[link]\ndev = eth0\nrate = 5mbit\naqm = no\necn = no\n"
+			    "target = 2ms\ninterval = 40ms\nmemlimit = 4m\n"
+			    "[tenant a]\nclass = 1\naqm = yes\necn = yes\n"
+			    "target = 1ms\ninterval = 20ms\n"
+			    "[tenant b]\nclass = 2\naqm = no\n");
+	CHECK(r == 0, "parse: %s", sp.err);
+	if (r)
+		return;
+	CHECK(!qs_aqm_on(&sp) && !qs_ecn_on(&sp) && sp.memlimit == 4194304 &&
+	      sp.t[0].aqm == QVISOR_AQM_ON && sp.t[0].ecn == QVISOR_AQM_ON &&
+	      sp.t[0].target_us == 1000 && sp.t[0].interval_us == 20000 &&
+	      sp.t[1].aqm == QVISOR_AQM_OFF && !sp.t[1].ecn,
+	      "AQM keys parsed");
+	f = fmemopen(buf, sizeof(buf), "w");
+	qs_plan_tc(f, &sp);
+	fclose(f);
+	CHECK(strstr(buf, " memlimit 4194304b noaqm noecn policy") ||
+	      strstr(buf, " memlimit 4194304b noaqm noecn\n"),
+	      "plan --tc qdisc: %s", buf);
+	CHECK(strstr(buf, " limit 10000 ") != NULL, "noaqm keeps 10000: %s", buf);
+	CHECK(strstr(buf, "classid 1:1 qvisor rank prio range 0 255 levels 64 weight 1 aqm ecn target 1000us interval 20000us\n") &&
+	      strstr(buf, "classid 1:2 qvisor rank prio range 0 255 levels 64 weight 1 noaqm\n"),
+	      "plan --tc classes: %s", buf);
+	tap_point("aqm, ecn, target, interval, memlimit per link and aqm, ecn, target, interval per tenant, in plan --tc");
+	if (qs_plan(&sp, &plan, text, sizeof(text)) == 0) {
+		char *out = plan_text(false);
+
+		tap_ok(strstr(out, " rate 5mbit limit 10000p memlimit 4194304b noaqm\n") != NULL,
+		       "plan shows the limit in effect, memlimit and noaqm");
+		if (!strstr(out, " noaqm\n"))
+			tap_diag("%s", out);
+		free(out);
+	} else {
+		tap_ok(0, "plan of the AQM spec: %s", text);
+	}
+
+	r = qs_parse_string(&sp, "inline", "[link]\naqm = maybe\n[tenant a]\nclass = 1\n");
+	CHECK(r != 0 && strstr(sp.err, "aqm: expected yes or no"), "%s", sp.err);
+	r = qs_parse_string(&sp, "inline", "[link]\nmemlimit = 5x\n[tenant a]\nclass = 1\n");
+	CHECK(r != 0 && strstr(sp.err, "memlimit:"), "%s", sp.err);
+	r = qs_parse_string(&sp, "inline", "[link]\ninterval = 4ms\n[tenant a]\nclass = 1\n");
+	CHECK(r != 0 && strstr(sp.err, "AQM target must be below its interval"),
+	      "%s", sp.err);
+	tap_point("bad AQM keys refused with their messages");
+}
+
 /* --- the kernel's refusals, reproduced offline --------------------------
  *
  * Every extack text of sch_qvisor_main.c (NL_SET_ERR_MSG*) and every error of
@@ -380,16 +459,18 @@ static const struct krefusal {
 	{ "Class is in use by a filter", NULL,
 	  "apply removes its own filters before their classes; a foreign filter's class is reported with the kernel's text" },
 	{ "Filters attach to the qdisc, not to a tenant class", NULL, "apply attaches filters to the qdisc" },
-	{ "AQM target must be below its interval", NULL,
-	  "a spec has no AQM keys yet (tc only)" },
-	{ "aqm", NULL, "tc only: aqm or noaqm", "TCA_QVISOR_AQM" },
-	{ "ecn", NULL, "tc only: ecn or noecn", "TCA_QVISOR_ECN" },
-	{ "target must be from 1us to 1s", NULL, "tc only", "TCA_QVISOR_TARGET" },
-	{ "interval must be from 1us to 10s", NULL, "tc only", "TCA_QVISOR_INTERVAL" },
-	{ "class aqm", NULL, "tc only", "TCA_QVISOR_CLASS_AQM" },
-	{ "class ecn", NULL, "tc only", "TCA_QVISOR_CLASS_ECN" },
-	{ "class target at most 1s", NULL, "tc only", "TCA_QVISOR_CLASS_TARGET" },
-	{ "class interval at most 10s", NULL, "tc only", "TCA_QVISOR_CLASS_INTERVAL" },
+	{ "AQM target must be below its interval",
+	  LINK "target = 200ms\n" T1, NULL },
+	{ "AQM target must be below its interval",
+	  LINK T1 "target = 30ms\ninterval = 20ms\n", NULL },
+	{ "aqm", NULL, "aqm is yes or no in a spec", "TCA_QVISOR_AQM" },
+	{ "ecn", NULL, "ecn is yes or no in a spec", "TCA_QVISOR_ECN" },
+	{ "target must be from 1us to 1s", LINK "target = 2s\n" T1, NULL, "TCA_QVISOR_TARGET" },
+	{ "interval must be from 1us to 10s", LINK "interval = 11s\n" T1, NULL, "TCA_QVISOR_INTERVAL" },
+	{ "class aqm", NULL, "aqm is yes or no in a spec", "TCA_QVISOR_CLASS_AQM" },
+	{ "class ecn", NULL, "ecn is yes or no in a spec", "TCA_QVISOR_CLASS_ECN" },
+	{ "target must be from 1us to 1s", LINK T1 "target = 2s\n", NULL, "TCA_QVISOR_CLASS_TARGET" },
+	{ "interval must be from 1us to 10s", LINK T1 "interval = 0\n", NULL, "TCA_QVISOR_CLASS_INTERVAL" },
 	/* the core (policy.h, synth.h, qmap.h) */
 	{ "Expected a tenant at end of policy", LINK "policy = 1 >>\n" T1, NULL },
 	{ "Expected a tenant", LINK "policy = 1 >> >> 2\n" T1 T2, NULL },
@@ -789,6 +870,7 @@ int main(void)
 	tap_plan(0);
 	test_values();
 	test_defaults();
+	test_aqm_keys();
 	test_fig3();
 	test_kernel_refusals();
 	test_warnings();

@@ -42,7 +42,7 @@ klog_mark
 
 setup() {
 	$TC qdisc add dev $DEV root handle 1: qvisor rate ${RATE_MBIT}mbit \
-		limit $LIMIT policy "1 >> 2 + 3 + 4" &&
+		limit $LIMIT noaqm policy "1 >> 2 + 3 + 4" &&
 	$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
 	$TC class add dev $DEV parent 1: classid 1:2 qvisor rank prio range 0 7 weight 2 &&
 	$TC class add dev $DEV parent 1: classid 1:3 qvisor rank prio range 0 7 weight 2 &&

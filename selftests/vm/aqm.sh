@@ -3,18 +3,22 @@
 # Per-tenant sojourn-time AQM (issue #24): qvisor rate 5mbit policy
 # "1 >> 2" with tenants by source address, tenant 1 from 10.0.0.1 (and
 # ping), tenant 2 from 10.0.0.3.
-#  - configuration: aqm target/interval shown back, target >= interval
-#    rejected by the kernel with its extack message;
+#  - configuration: the AQM is on without saying so (tc shows aqm and
+#    its default target/interval), target >= interval rejected by the
+#    kernel with its extack message;
 #  - ECN: a TCP flow of tenant 2 with net.ipv4.tcp_ecn=1 is marked CE
 #    (ecn_marks > 0) and (almost) not dropped;
 #  - a UDP flow of tenant 2 at 6 Mbit/s into the 5 Mbit/s link: with the
-#    AQM its standing queue after 7 s is a fraction of what it is with
+#    default AQM its standing queue after 7 s is a fraction of what it is with
 #    noaqm (where nothing is dropped and it grows by 1 Mbit/s), and
 #    tenant 1 (a ping, tier 1) is never AQM-dropped meanwhile;
-#  - noaqm: no AQM drops at all, today's behaviour;
-#  - the default limit with a rate and aqm is 100 ms of the rate in
-#    1514-byte packets, at least 64 (5mbit: 64, 10gbit: 82562), else
-#    10000; an explicit limit stays; memlimit bounds the truesize held.
+#  - noaqm: no AQM drops at all with the same flood, today's behaviour;
+#  - the default limit with a rate (AQM on by default) is 100 ms of the
+#    rate in 1514-byte packets, at least 64 (5mbit: 64, 10gbit: 82562),
+#    else 10000 (no rate, or noaqm); an explicit limit stays; memlimit
+#    bounds the truesize held;
+#  - a tenant without a limit holds at most its fair part of memlimit
+#    (memlimit x weight / its '+' group's weights): unequal loads.
 # About 50 s.
 . "$(dirname "$0")/lib.sh"
 
@@ -45,16 +49,17 @@ setup() {
 		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
 			match ip src $SRC2/32 classid 1:2
 }
-if ! tap_check "qvisor rate $RATE policy \"1 >> 2\" aqm" setup aqm; then
+# no "aqm": it is the default
+if ! tap_check "qvisor rate $RATE policy \"1 >> 2\" (AQM by default)" setup; then
 	tap_done
 fi
 
 # --- configuration ---------------------------------------------------------
 show=$($TC qdisc show dev $DEV)
 if grep -q "aqm target 5ms interval 100ms" <<<"$show"; then
-	tap_ok "aqm shown with its default target 5ms and interval 100ms"
+	tap_ok "AQM on by default, shown with target 5ms and interval 100ms"
 else
-	tap_fail "aqm shown with its default target and interval" "$show"
+	tap_fail "AQM on by default, shown with its target and interval" "$show"
 fi
 err=$($TC qdisc change dev $DEV root qvisor target 200ms 2>&1)
 if [ $? -ne 0 ] && grep -q "AQM target must be below its interval" <<<"$err"; then
@@ -154,7 +159,9 @@ else
 		"$(cat "$OUT/ping-aqm.log")"
 fi
 
-tap_check "qdisc change noaqm" $TC qdisc change dev $DEV root qvisor noaqm
+tap_check "qdisc change noaqm, shown as noaqm" sh -c "
+	$TC qdisc change dev $DEV root qvisor noaqm &&
+	$TC qdisc show dev $DEV | grep -q ' noaqm '"
 read -r q_no t2d_no t1d_no soj_no loss_no <<<"$(udp_run noaqm)"
 tap_diag "UDP $UDP_LOAD into $RATE with noaqm: backlog ${q_no}p at 7 s," \
 	"tenant 2 AQM drops $t2d_no, max sojourn ${soj_no} us"
@@ -180,8 +187,8 @@ limit_of() {
 		$TC qdisc show dev $DEV | sed -n 's/.* limit \([0-9]*\)p .*/\1/p'
 }
 # 100 ms of the rate in 1514-byte packets, at least 64
-for c in "64 rate 5mbit aqm" "82562 rate 10gbit aqm" "10000 rate 5mbit" \
-	"10000 aqm" "500 rate 5mbit aqm limit 500"; do
+for c in "64 rate 5mbit" "82562 rate 10gbit" "10000 rate 5mbit noaqm" \
+	"10000 rate 10gbit noaqm" "10000" "500 rate 5mbit limit 500"; do
 	set -- $c
 	want=$1
 	shift
@@ -209,6 +216,68 @@ if tap_check "qvisor rate $RATE memlimit 100k" setup memlimit 100k; then
 	else
 		tap_fail "memlimit 100k bounds the memory held and counts its drops" \
 			"$($TC -s qdisc show dev $DEV)" "$(cat "$OUT/udp-mem.log")"
+	fi
+fi
+
+# --- a tenant's default limit: its fair part of memlimit ----------------------
+# policy "1 + 2", weights 1:1, memlimit 100k: tenant 2 floods at 20M,
+# tenant 1 sends 1M (below its half of 5mbit).  Tenant 2, without a limit
+# of its own, may hold half of memlimit; its arrivals beyond are dropped
+# (tenant_limit), tenant 1 loses nothing.  Without the fair part tenant 2
+# fills all 100k (the check above, alone in its tier) and nothing counts
+# as tenant_limit.  noaqm: the memory, not the AQM, is what is checked.
+share_setup() {
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE noaqm \
+		memlimit 100k policy "1 + 2" &&
+		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
+		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip src $SRC1/32 classid 1:1 &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip src $SRC2/32 classid 1:2
+}
+# cl_drops CLASS: "DROPS TENANT_LIMIT_DROPS" of a class
+cl_drops() {
+	$TC -s class show dev $DEV | awk -v c="$1" '
+		/^class / { cur = $3 }
+		cur == c && /dropped/ { d = $7; sub(",", "", d) }
+		cur == c && /tenant_limit/ {
+			for (i = 1; i < NF; i++)
+				if ($i == "tenant_limit") t = $(i + 1)
+		}
+		END { print d + 0, t + 0 }'
+}
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+if tap_check "qvisor rate $RATE noaqm memlimit 100k policy \"1 + 2\"" share_setup; then
+	$IP netns exec $NS iperf3 -s -p 5203 >"$OUT/srv3.log" 2>&1 &
+	on_exit "kill $! 2>/dev/null"
+	wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5203 '"
+	iperf3 -c $DST -B $SRC2 -p 5202 -u -b 20M -l 1400 -w 4M -t 4 \
+		>"$OUT/udp-part2.log" 2>&1 &
+	c2=$!
+	iperf3 -c $DST -B $SRC1 -p 5203 -u -b 1M -l 1400 -t 4 \
+		>"$OUT/udp-part1.log" 2>&1 &
+	c1=$!
+	mem=0
+	for i in 1 2 3 4 5 6; do
+		sleep 0.5
+		m=$($TC -s qdisc show dev $DEV | sed -n 's/.* memory \([0-9]*\).*/\1/p')
+		[ "${m:-0}" -gt "$mem" ] && mem=$m
+	done
+	wait $c2 $c1
+	read -r d1 t1 <<<"$(cl_drops 1:1)"
+	read -r d2 t2 <<<"$(cl_drops 1:2)"
+	dm=$($TC -s qdisc show dev $DEV | sed -n 's/.* drops memlimit \([0-9]*\).*/\1/p')
+	tap_diag "fair part: most memory held $mem bytes; tenant 2 drops $d2" \
+		"(tenant_limit $t2), tenant 1 drops $d1, drops memlimit ${dm:-?}"
+	# half of 100k, plus what tenant 1 holds (a few 1400-byte packets)
+	if [ "$mem" -le $((51200 + 4 * 3000)) ] && [ "$mem" -gt 25000 ] &&
+		[ "$t2" -gt 0 ] && [ "$d1" = 0 ]; then
+		tap_ok "tenant 2 held at most its fair part (${mem} bytes, $t2 arrivals over it dropped), tenant 1 lost nothing"
+	else
+		tap_fail "tenant 2 held at most half of memlimit, tenant 1 lost nothing" \
+			"most held $mem, tenant 2 tenant_limit $t2, tenant 1 drops $d1" \
+			"$($TC -s class show dev $DEV)"
 	fi
 fi
 

@@ -249,7 +249,7 @@ for be in "sppifo 8" aifo; do
 		continue
 	fi
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
-	if ! $TC qdisc add dev $DEV root handle 1: qvisor rate 4mbit limit 2000 \
+	if ! $TC qdisc add dev $DEV root handle 1: qvisor rate 4mbit limit 2000 noaqm \
 		backend $be policy "1 + 2" ||
 		! add_class 1 rank fifo weight 60 || ! add_class 2 rank fifo weight 40; then
 		tap_fail "$be: 60:40 setup" "$($TC qdisc show dev $DEV)"
@@ -280,7 +280,7 @@ done
 # 1:1 is also the default, so that whatever else the stack sends queues
 # there too, and deleting the class empties the qdisc.
 $TC qdisc del dev $DEV root >/dev/null 2>&1
-$TC qdisc add dev $DEV root handle 1: qvisor rate 8bit backend pifo default 1
+$TC qdisc add dev $DEV root handle 1: qvisor rate 8bit noaqm backend pifo default 1
 $TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo
 qvsend -d $DST -B 64 "5001:prio=65537x6" >/dev/null 2>&1
 sleep 0.5

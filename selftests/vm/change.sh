@@ -149,7 +149,7 @@ fi
 # leave at once: the token bucket starts full at the new ceil (as htb and
 # tbf reset theirs), not with the debt counted at the old ceil.
 $TC qdisc del dev $DEV root >/dev/null 2>&1
-if $TC qdisc add dev $DEV root handle 1: qvisor &&
+if $TC qdisc add dev $DEV root handle 1: qvisor noaqm &&
 	add_class 1 rank prio range 0 15 ceil 8kbit burst 1500; then
 	qvsend -d $DST -l 1400 "5001:prio=0,5001:prio=0,5001:prio=0" 2>"$OUT/send.err"
 	sleep 0.2

@@ -196,10 +196,13 @@ iperf_veth_pair() {
 	done
 }
 
-# setup_qdisc QDISC-OPTIONS...: fresh qvisor root on $DEV at $RATE
+# setup_qdisc QDISC-OPTIONS...: fresh qvisor root on $DEV at $RATE,
+# without AQM: its users check exact departure orders and push-outs of
+# packets held behind a tiny rate for longer than the AQM's interval
 setup_qdisc() {
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
-	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE "$@" || return 1
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE noaqm "$@" ||
+		return 1
 }
 
 # add_class MINOR CLASS-OPTIONS...: class 1:MINOR and a u32 filter sending

@@ -27,7 +27,7 @@ udp_test_setup "normalize tests"
 # setup LEVELS1 LEVELS2: fresh qdisc; LEVELS empty = the default
 setup() {
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
-	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE limit 500 \
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE limit 500 noaqm \
 		policy "1 + 2" &&
 		$TC class add dev $DEV parent 1: classid 1:1 qvisor \
 			rank prio range 0 15 ${1:+levels $1} &&

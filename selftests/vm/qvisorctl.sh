@@ -285,9 +285,15 @@ apply_queued() {
 	set -- $(qdisc_pkts)
 	s1=$1 d1=$2
 }
-sed -i 's/^rate = .*/rate = 1mbit/' "$OUT/b.spec"
+# the queue is held on purpose: no AQM (on by default) for these specs
+sed -i 's/^rate = .*/rate = 1mbit\naqm = no/' "$OUT/b.spec"
 $CTL apply "$OUT/b.spec" >/dev/null 2>&1
 drained 5
+if $TC qdisc show dev $DEV | grep -q 'rate 1Mbit limit 2000p .* noaqm '; then
+	tap_ok "aqm = no applied in place: tc shows noaqm"
+else
+	tap_fail "aqm = no applied in place" "$($TC qdisc show dev $DEV)"
+fi
 sed 's/^weight = 70/weight = 50/' "$OUT/b.spec" >"$OUT/b2.spec"
 apply_queued "$OUT/b2.spec" "$OUT/b2.out"
 if [ $rc = 0 ] && [ "$queued" -ge 20 ] && [ "$s1" = $((s0 + 100)) ] && [ "$d1" = "$d0" ] &&

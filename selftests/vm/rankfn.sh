@@ -34,7 +34,7 @@ setup() {
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do qopts+=("$1"); shift; done
 	shift
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
-	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE buckets 8192 \
+	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE buckets 8192 noaqm \
 		policy "1 >> 9" "${qopts[@]}" &&
 		$TC class add dev $DEV parent 1: classid 1:1 qvisor "$@" &&
 		$TC class add dev $DEV parent 1: classid 1:9 qvisor rank fifo &&

@@ -35,7 +35,7 @@ setup() {
 	shift
 	$TC qdisc del dev veth0 root >/dev/null 2>&1
 	$TC qdisc add dev veth0 root handle 1: qvisor rate ${RATE_MBIT}mbit \
-		limit 2000 policy "$pol" || return 1
+		limit 2000 noaqm policy "$pol" || return 1
 	for w in "$@"; do
 		$TC class add dev veth0 parent 1: classid 1:$i qvisor \
 			rank fifo weight "$w" || return 1

@@ -41,7 +41,7 @@ setup() {
 configure() {
 	local i
 	$TC qdisc add dev tup0 root handle 1: qvisor rate ${RATE_MBIT}mbit \
-		limit 1000 policy "1 + 2" || return 1
+		limit 1000 noaqm policy "1 + 2" || return 1
 	for i in 1 2; do
 		$TC class add dev tup0 parent 1: classid 1:$i qvisor rank fifo \
 			weight 50 &&

@@ -23,7 +23,7 @@ on_exit "rm -rf $OUT"
 udp_test_setup "tree tests"
 klog_mark
 
-QV="qvisor limit 20 policy \"1 >> 2\""
+QV="qvisor limit 20 noaqm policy \"1 >> 2\""
 TBF="tbf rate 2mbit burst 4k latency 300ms"
 
 # The trees: NAME|tc -batch lines; qvisor is always handle 10:.

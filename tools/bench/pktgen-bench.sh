@@ -57,8 +57,10 @@ PG=/proc/net/pktgen
 SIZES="60 1514"
 BATCH=/tmp/bench.tc
 
-# Rows of the side-by-side table (skb->priority 1:1, no filter)
-SINGLE="pfifo_fast pfifo prio skbprio fq fq_codel htb drr ets qvisor"
+# Rows of the side-by-side table (skb->priority 1:1, no filter); qvisor
+# has its AQM on (the default), qvnoaqm is the same with noaqm: the cost
+# of the arrival stamp and the controller
+SINGLE="pfifo_fast pfifo prio skbprio fq fq_codel htb drr ets qvisor qvnoaqm"
 # qvisor shapes: qv:TENANTS:BUCKETS (strict tiers "1 >> 2 >> ... >> T",
 # each tenant levels BUCKETS/TENANTS wide), the tenant sweep at 65536
 # buckets and the bucket sweeps at 64 tenants (from 128: 64 strict tiers
@@ -118,6 +120,9 @@ write_batch() {
 			done ;;
 		qvisor)
 			echo "qdisc add dev $DEV root handle 1: qvisor"
+			echo "class add dev $DEV parent 1: classid 1:1 qvisor" ;;
+		qvnoaqm)
+			echo "qdisc add dev $DEV root handle 1: qvisor noaqm"
 			echo "class add dev $DEV parent 1: classid 1:1 qvisor" ;;
 		qv:*)
 			b=${c##*:}

@@ -102,11 +102,12 @@ END {
 	print ""
 	print "| qdisc | 64 B pps | spread | vs pfifo | 1500 B pps | spread | vs pfifo |" ih
 	print "| --- | --- | --- | --- | --- | --- | --- |" id
-	n = split("pfifo_fast pfifo prio skbprio fq fq_codel htb drr ets qvisor", s1, " ")
+	n = split("pfifo_fast pfifo prio skbprio fq fq_codel htb drr ets qvisor qvnoaqm", s1, " ")
 	for (i = 1; i <= n; i++) {
 		l = s1[i]
 		if (l == "htb" || l == "drr" || l == "ets") l = l " (1 class)"
-		if (l == "qvisor") l = "qvisor (1 tenant)"
+		if (l == "qvisor") l = "qvisor (1 tenant, aqm)"
+		if (l == "qvnoaqm") l = "qvisor (1 tenant, noaqm)"
 		row(s1[i], l)
 	}
 	print ""

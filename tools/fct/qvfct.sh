@@ -162,7 +162,7 @@ qdisc() {
 	$TC qdisc del dev $DEV root 2>/dev/null
 	if [ "$1" = pfifo ]; then
 		$TC qdisc add dev $DEV root handle 1: qvisor rate ${MBIT}mbit \
-			limit $LIMIT backend fifo
+			limit $LIMIT noaqm backend fifo
 		return
 	fi
 	case $1 in
@@ -176,7 +176,7 @@ qdisc() {
 	esac
 	r1=$(tenant1_rank "$2") || return 1
 	$TC qdisc add dev $DEV root handle 1: qvisor rate ${MBIT}mbit \
-		limit $LIMIT buckets 16384 policy "$pol" $extra &&
+		limit $LIMIT noaqm buckets 16384 policy "$pol" $extra &&
 	$TC class add dev $DEV parent 1: classid 1:1 qvisor $r1 &&
 	$TC class add dev $DEV parent 1: classid 1:2 qvisor rank $T2_RANK \
 		range 0 $MAXR levels $LEVELS &&

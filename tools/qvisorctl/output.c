@@ -342,13 +342,13 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 	fprintf(f, " policy \"%s\": sent %llu bytes %u pkts, backlog %ub %up, dropped %u\n",
 	       q->policy, (unsigned long long)q->bs.bytes, q->bs.packets,
 	       q->qs.backlog, q->qs.qlen, q->qs.drops);
-	fprintf(f, "%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8s %s\n",
+	fprintf(f, "%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8s %-12s %-9s %-9s %s\n",
 	       "class", "tier", "level", "rank", "range", "joint",
 	       "seen ranks", "target", "share", "rate", "backlog", "drops",
-	       "sent");
+	       "sent", "aqm_drops", "ecn_marks", "max_sojourn");
 	for (k = 0; k < st->ncl; k++) {
 		const struct qc_class *c = &st->cl[k];
-		char cls[16], bl[24], tgt[16], shr[16];
+		char cls[16], bl[24], tgt[16], shr[16], soj[24];
 		uint64_t pb;
 		bool found;
 
@@ -371,10 +371,14 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 		snprintf(bl, sizeof(bl), "%ub/%up", c->qs.backlog, c->qs.qlen);
 		snprintf(tgt, sizeof(tgt), "%.1f%%", qc_target(st, k) * 100);
 		snprintf(shr, sizeof(shr), "%.1f%%", c->xs.share_ppm / 1e4);
-		fprintf(f, "%-8s %-4u %-5u %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8u %llu\n",
+		snprintf(soj, sizeof(soj), "%.1fms", c->xs.max_sojourn / 1e3);
+		fprintf(f, "%-8s %-4u %-5u %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8u %-12llu %-9llu %-9llu %s%s\n",
 		       cls, c->xs.tier, c->xs.level, qs_rank_name(c->rank),
 		       range, joint, seen, tgt, shr, r, bl, c->qs.drops,
-		       (unsigned long long)c->bs.bytes);
+		       (unsigned long long)c->bs.bytes,
+		       (unsigned long long)c->xs.aqm_drops,
+		       (unsigned long long)c->xs.ecn_marks, soj,
+		       c->xs.aqm ? "" : " (noaqm)");
 	}
 }
 

@@ -277,6 +277,12 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 		q->has_split_gso = o[TCA_QVISOR_SPLIT_GSO] != NULL;
 		q->split_gso = o[TCA_QVISOR_SPLIT_GSO] ?
 			       nla_get_u8(o[TCA_QVISOR_SPLIT_GSO]) : 0;
+		q->aqm = o[TCA_QVISOR_AQM] ? nla_get_u8(o[TCA_QVISOR_AQM]) : 1;
+		q->ecn = o[TCA_QVISOR_ECN] ? nla_get_u8(o[TCA_QVISOR_ECN]) : 1;
+		q->target = qc_u32(o[TCA_QVISOR_TARGET], QVISOR_DEF_TARGET_US);
+		q->interval = qc_u32(o[TCA_QVISOR_INTERVAL],
+				     QVISOR_DEF_INTERVAL_US);
+		q->memlimit = qc_u32(o[TCA_QVISOR_MEMLIMIT], 0);
 		if (o[TCA_QVISOR_POLICY])
 			snprintf(q->policy, sizeof(q->policy), "%s",
 				 nla_get_string(o[TCA_QVISOR_POLICY]));
@@ -319,6 +325,12 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 			    nla_get_u64(o[TCA_QVISOR_CLASS_EDF_BUDGET]) : 0;
 		c->edf_mark = o[TCA_QVISOR_CLASS_EDF_MARK] ?
 			      nla_get_u8(o[TCA_QVISOR_CLASS_EDF_MARK]) : 0;
+		c->aqm = o[TCA_QVISOR_CLASS_AQM] ?
+			 nla_get_u8(o[TCA_QVISOR_CLASS_AQM]) : 0;
+		c->ecn = o[TCA_QVISOR_CLASS_ECN] ?
+			 nla_get_u8(o[TCA_QVISOR_CLASS_ECN]) : 0;
+		c->target = qc_u32(o[TCA_QVISOR_CLASS_TARGET], 0);
+		c->interval = qc_u32(o[TCA_QVISOR_CLASS_INTERVAL], 0);
 	}
 	qc_stats(tb[TCA_STATS2], &c->bs, &c->qs, &c->xs, sizeof(c->xs),
 		 &c->has_xs);
@@ -394,6 +406,12 @@ static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	nla_put_u8(m, TCA_QVISOR_PARTIAL, q->partial);
 	if (q->has_split_gso)
 		nla_put_u8(m, TCA_QVISOR_SPLIT_GSO, q->split_gso);
+	/* the AQM always: a key left out of the spec is the default again */
+	nla_put_u8(m, TCA_QVISOR_AQM, q->aqm);
+	nla_put_u8(m, TCA_QVISOR_ECN, q->ecn);
+	nla_put_u32(m, TCA_QVISOR_TARGET, q->target);
+	nla_put_u32(m, TCA_QVISOR_INTERVAL, q->interval);
+	nla_put_u32(m, TCA_QVISOR_MEMLIMIT, q->memlimit);
 	/* always sent: an empty policy clears the kernel's */
 	nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
 	nla_nest_end(m, o);
@@ -418,6 +436,10 @@ static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
 	if (c->ceil && c->burst)
 		nla_put_u32(m, TCA_QVISOR_CLASS_BURST, c->burst);
 	nla_put_u32(m, TCA_QVISOR_CLASS_LIMIT, c->limit);
+	nla_put_u8(m, TCA_QVISOR_CLASS_AQM, c->aqm);
+	nla_put_u8(m, TCA_QVISOR_CLASS_ECN, c->ecn);
+	nla_put_u32(m, TCA_QVISOR_CLASS_TARGET, c->target);
+	nla_put_u32(m, TCA_QVISOR_CLASS_INTERVAL, c->interval);
 	nla_nest_end(m, o);
 }
 
@@ -426,7 +448,7 @@ static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
 	memset(q, 0, sizeof(*q));
 	q->handle = sp->handle << 16;
 	q->rate = sp->rate;
-	q->limit = sp->has_limit ? sp->limit : QVISOR_DEF_LIMIT;
+	q->limit = qs_qdisc_limit(sp);
 	q->buckets = sp->buckets;
 	q->slot = sp->has_slot ? sp->slot_us : QVISOR_DEF_SLOT_US;
 	q->defcls = sp->has_default ? sp->defcls : 0;
@@ -439,6 +461,11 @@ static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
 	q->partial = sp->partial;
 	q->has_split_gso = sp->has_split_gso;
 	q->split_gso = sp->split_gso;
+	q->aqm = qs_aqm_on(sp);
+	q->ecn = qs_ecn_on(sp);
+	q->target = qs_target_us(sp);
+	q->interval = qs_interval_us(sp);
+	q->memlimit = sp->memlimit;
 	if (sp->policy_line)
 		snprintf(q->policy, sizeof(q->policy), "%s", sp->policy);
 }
@@ -459,6 +486,10 @@ static void qc_spec_class(const struct qs_spec *sp, const struct qs_tenant *t,
 	c->limit = t->limit;
 	c->budget = t->rank == QVISOR_RANK_EDF ? t->edf_budget : 0;
 	c->edf_mark = t->rank == QVISOR_RANK_EDF && t->edf_mark;
+	c->aqm = t->aqm;
+	c->ecn = t->ecn;
+	c->target = t->target_us;
+	c->interval = t->interval_us;
 }
 
 static int qc_qdisc_req(int ifindex, int type, int flags,
@@ -704,6 +735,12 @@ static void qc_class_diff(char *buf, size_t n, const struct qc_class *o,
 	QC_D(c->ceil && c->burst && o->burst != c->burst, "burst %u->%u",
 	     o->burst, c->burst);
 	QC_D(o->limit != c->limit, "limit %u->%u", o->limit, c->limit);
+	QC_D(o->aqm != c->aqm, "aqm %u->%u", o->aqm, c->aqm);
+	QC_D(o->ecn != c->ecn, "ecn %u->%u", o->ecn, c->ecn);
+	QC_D(o->target != c->target, "target %uus->%uus", o->target,
+	     c->target);
+	QC_D(o->interval != c->interval, "interval %uus->%uus", o->interval,
+	     c->interval);
 }
 
 static void qc_qdisc_diff(char *buf, size_t n, const struct qc_qdisc *o,
@@ -728,6 +765,14 @@ static void qc_qdisc_diff(char *buf, size_t n, const struct qc_qdisc *o,
 	QC_D(o->partial != q->partial, "partial %u->%u", o->partial, q->partial);
 	QC_D(q->has_split_gso && o->split_gso != q->split_gso,
 	     "split_gso %u->%u", o->split_gso, q->split_gso);
+	QC_D(o->aqm != q->aqm, "aqm %u->%u", o->aqm, q->aqm);
+	QC_D(o->ecn != q->ecn, "ecn %u->%u", o->ecn, q->ecn);
+	QC_D(o->target != q->target, "target %uus->%uus", o->target,
+	     q->target);
+	QC_D(o->interval != q->interval, "interval %uus->%uus", o->interval,
+	     q->interval);
+	QC_D(o->memlimit != q->memlimit, "memlimit %u->%u", o->memlimit,
+	     q->memlimit);
 	QC_D(strcmp(o->policy, q->policy), "policy \"%.200s\"->\"%.200s\"",
 	     o->policy, q->policy);
 #undef QC_D

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "spec.h"
+#include <qvisor/aqm.h>
 
 static int qs_fail(struct qs_spec *sp, int line, const char *fmt, ...)
 {
@@ -490,13 +491,42 @@ static int qs_seen(struct qs_spec *sp, int line, unsigned int *seen, int bit,
 	return 0;
 }
 
+/* yes/on/1/true: 1, no/off/0/false: 0, else -1 */
+static int qs_yesno(const char *val)
+{
+	if (!strcmp(val, "yes") || !strcmp(val, "on") ||
+	    !strcmp(val, "1") || !strcmp(val, "true"))
+		return 1;
+	if (!strcmp(val, "no") || !strcmp(val, "off") ||
+	    !strcmp(val, "0") || !strcmp(val, "false"))
+		return 0;
+	return -1;
+}
+
+/* target (1us..1s) or interval (1us..10s), as tc checks them */
+static int qs_aqm_time(struct qs_spec *sp, int line, const char *key,
+		       char *val, uint32_t *us)
+{
+	bool target = !strcmp(key, "target");
+
+	if (qs_get_time_us(val, us))
+		return qs_fail(sp, line, "%s: '%s' is not a time such as %s",
+			       key, val, target ? "5ms" : "100ms");
+	if (!*us || *us > (target ? QVISOR_MAX_TARGET_US :
+				    QVISOR_MAX_INTERVAL_US))
+		return qs_fail(sp, line, target ?
+			       "target must be from 1us to 1s" :
+			       "interval must be from 1us to 10s");
+	return 0;
+}
+
 static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		       const char *key, char *val)
 {
 	static const char *const keys[] = {
 		"dev", "handle", "rate", "limit", "buckets", "slot", "default",
 		"backend", "overlap", "policy", "flows", "flow_idle", "partial",
-		"split_gso", NULL
+		"split_gso", "aqm", "ecn", "target", "interval", "memlimit", NULL
 	};
 	uint32_t v, maj;
 	char *w[3];
@@ -506,7 +536,7 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		;
 	if (!keys[k])
 		return qs_fail(sp, line,
-			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy, flows, flow_idle, partial, split_gso)",
+			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy, flows, flow_idle, partial, split_gso, aqm, ecn, target, interval, memlimit)",
 			       key);
 	if (qs_seen(sp, line, seen, k, key))
 		return -1;
@@ -632,6 +662,30 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 			return qs_fail(sp, line, "split_gso: expected auto, yes or no");
 		sp->has_split_gso = true;
 		return 0;
+	case 14:
+	case 15:
+		n = qs_yesno(val);
+		if (n < 0)
+			return qs_fail(sp, line, "%s: expected yes or no", key);
+		if (k == 14) {
+			sp->aqm = (uint8_t)n;
+			sp->has_aqm = true;
+			sp->aqm_line = line;
+		} else {
+			sp->ecn = (uint8_t)n;
+			sp->has_ecn = true;
+		}
+		return 0;
+	case 16:
+	case 17:
+		return qs_aqm_time(sp, line, key, val,
+				   k == 16 ? &sp->target_us : &sp->interval_us);
+	case 18:
+		if (qs_get_size(val, &sp->memlimit))
+			return qs_fail(sp, line,
+				       "memlimit: '%s' is not a size such as 4m (0 = none)",
+				       val);
+		return 0;
 	case 9:
 		if (strlen(val) >= sizeof(sp->policy))
 			return qs_fail(sp, line, "policy: too long");
@@ -652,17 +706,17 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 {
 	static const char *const keys[] = {
 		"class", "match", "rank", "range", "levels", "weight", "ceil",
-		"burst", "limit", NULL
+		"burst", "limit", "aqm", "ecn", "target", "interval", NULL
 	};
 	uint32_t maj;
 	char *w[3];
-	int k;
+	int k, on;
 
 	for (k = 0; keys[k] && strcmp(keys[k], key); k++)
 		;
 	if (!keys[k])
 		return qs_fail(sp, line,
-			       "[tenant %s]: unknown key '%s' (class, match, rank, range, levels, weight, ceil, burst, limit)",
+			       "[tenant %s]: unknown key '%s' (class, match, rank, range, levels, weight, ceil, burst, limit, aqm, ecn, target, interval)",
 			       t->name, key);
 	if (k != 1 && qs_seen(sp, line, seen, k, key))
 		return -1;
@@ -716,6 +770,20 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 			return qs_fail(sp, line,
 				       "burst: '%s' is not a size such as 15k", val);
 		return 0;
+	case 9:
+	case 10:
+		on = qs_yesno(val);
+		if (on < 0)
+			return qs_fail(sp, line, "%s: expected yes or no", key);
+		*(k == 9 ? &t->aqm : &t->ecn) = on ? QVISOR_AQM_ON :
+						     QVISOR_AQM_OFF;
+		if (k == 9)
+			t->aqm_line = line;
+		return 0;
+	case 11:
+	case 12:
+		return qs_aqm_time(sp, line, key, val,
+				   k == 11 ? &t->target_us : &t->interval_us);
 	default:
 		if (qs_get_u32(val, &t->limit) || !t->limit)
 			return qs_fail(sp, line,
@@ -797,6 +865,33 @@ static bool qs_name_ok(const char *s)
 /* the kernel's defaults for what the spec leaves out, then whole-spec
  * checks: classes unique, policy valid and naming declared tenants
  */
+bool qs_aqm_on(const struct qs_spec *sp)
+{
+	return !sp->has_aqm || sp->aqm;
+}
+
+bool qs_ecn_on(const struct qs_spec *sp)
+{
+	return !sp->has_ecn || sp->ecn;
+}
+
+uint32_t qs_target_us(const struct qs_spec *sp)
+{
+	return sp->target_us ? sp->target_us : QVISOR_DEF_TARGET_US;
+}
+
+uint32_t qs_interval_us(const struct qs_spec *sp)
+{
+	return sp->interval_us ? sp->interval_us : QVISOR_DEF_INTERVAL_US;
+}
+
+uint32_t qs_qdisc_limit(const struct qs_spec *sp)
+{
+	if (sp->has_limit)
+		return sp->limit;
+	return qv_auto_limit(sp->rate, qs_aqm_on(sp), QVISOR_DEF_LIMIT);
+}
+
 static int qs_finish(struct qs_spec *sp)
 {
 	struct qv_err e = {};
@@ -837,7 +932,17 @@ static int qs_finish(struct qs_spec *sp)
 		if (t->burst && !t->ceil)
 			return qs_fail(sp, t->line,
 				       "[tenant %s]: burst without ceil", t->name);
+		/* the kernel checks a class's own pair, else the qdisc's */
+		if ((t->target_us || t->interval_us) &&
+		    (t->target_us ? t->target_us : qs_target_us(sp)) >=
+		    (t->interval_us ? t->interval_us : qs_interval_us(sp)))
+			return qs_fail(sp, t->line,
+				       "[tenant %s]: AQM target must be below its interval",
+				       t->name);
 	}
+	if (qs_target_us(sp) >= qs_interval_us(sp))
+		return qs_fail(sp, sp->aqm_line ? sp->aqm_line : 1,
+			       "AQM target must be below its interval");
 	sp->pol.ent = sp->ent;
 	sp->pol.cap = QS_MAX_TENANTS;
 	sp->pol.n = 0;
@@ -1607,6 +1712,14 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 		qs_fmt_rate(r, sizeof(r), sp->rate);
 		fprintf(f, " rate %s", r);
 	}
+	fprintf(f, " limit %up", qs_qdisc_limit(sp));
+	if (sp->memlimit)
+		fprintf(f, " memlimit %ub", sp->memlimit);
+	if (qs_aqm_on(sp))
+		fprintf(f, " aqm target %uus interval %uus%s", qs_target_us(sp),
+			qs_interval_us(sp), qs_ecn_on(sp) ? "" : " noecn");
+	else
+		fprintf(f, " noaqm");
 	fprintf(f, "\njoint ranks used %u of %u, %u tiers, scale %.4f\n\n",
 		p->s.width, p->s.buckets, p->s.tiers, p->s.scale / 65536.0);
 	fprintf(f, "%-12s %-7s %-5s %-4s %-5s %-5s %-14s %-6s %-6s %-12s %-6s %s\n",
@@ -1758,7 +1871,7 @@ static void qs_fmt_match(char *buf, size_t n, const struct qs_match *m)
 
 int qs_warnings(FILE *f, const struct qs_spec *sp, const struct qs_plan *p)
 {
-	uint32_t qlimit = sp->has_limit ? sp->limit : QVISOR_DEF_LIMIT;
+	uint32_t qlimit = qs_qdisc_limit(sp);
 	char ra[32], rb[32], ma[96], mb[96];
 	int k, m, i, j, n = 0;
 
@@ -1870,7 +1983,7 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 	if (sp->rate)
 		fprintf(f, " rate %llubit", (unsigned long long)sp->rate * 8);
 	fprintf(f, " limit %u buckets %u slot %uus",
-		sp->has_limit ? sp->limit : QVISOR_DEF_LIMIT, sp->buckets,
+		qs_qdisc_limit(sp), sp->buckets,
 		sp->has_slot ? sp->slot_us : QVISOR_DEF_SLOT_US);
 	if (sp->has_default)
 		fprintf(f, " default %x", sp->defcls);
@@ -1885,6 +1998,14 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 		fprintf(f, " %s", sp->split_gso == QVISOR_SPLIT_GSO_OFF ?
 			"no_split_gso" : sp->split_gso == QVISOR_SPLIT_GSO_ON ?
 			"split_gso" : "split_gso auto");
+	if (sp->memlimit)
+		fprintf(f, " memlimit %ub", sp->memlimit);
+	if (qs_aqm_on(sp))
+		fprintf(f, " aqm target %uus interval %uus", qs_target_us(sp),
+			qs_interval_us(sp));
+	else
+		fprintf(f, " noaqm");
+	fprintf(f, " %s", qs_ecn_on(sp) ? "ecn" : "noecn");
 	if (sp->policy_line)
 		fprintf(f, " policy \"%s\"", sp->policy);
 	fprintf(f, "\n");
@@ -1906,6 +2027,14 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 			fprintf(f, " burst %ub", t->burst);
 		if (t->limit)
 			fprintf(f, " limit %u", t->limit);
+		if (t->aqm)
+			fprintf(f, " %s", t->aqm == QVISOR_AQM_ON ? "aqm" : "noaqm");
+		if (t->ecn)
+			fprintf(f, " %s", t->ecn == QVISOR_AQM_ON ? "ecn" : "noecn");
+		if (t->target_us)
+			fprintf(f, " target %uus", t->target_us);
+		if (t->interval_us)
+			fprintf(f, " interval %uus", t->interval_us);
 		fprintf(f, "\n");
 	}
 	for (k = 0; k < sp->ntenants; k++) {

@@ -68,7 +68,10 @@ struct qs_tenant {
 	uint32_t	limit;		/* packets, 0 = qdisc limit */
 	uint64_t	edf_budget;	/* nsec, rank edf */
 	bool		edf_mark;	/* rank edf ... mark_budget */
-	int		weight_line, ceil_line, limit_line;
+	uint8_t		aqm, ecn;	/* QVISOR_AQM_*, 0 = the qdisc's */
+	uint32_t	target_us;	/* AQM, 0 = the qdisc's */
+	uint32_t	interval_us;	/* AQM, 0 = the qdisc's */
+	int		weight_line, ceil_line, limit_line, aqm_line;
 	int		nmatch;
 	struct qs_match	match[QS_MAX_MATCH];
 };
@@ -105,6 +108,12 @@ struct qs_spec {
 	uint32_t	flows;		/* las/stfq flow table entries */
 	uint32_t	flow_idle_us;
 	uint8_t		partial;
+	uint8_t		aqm, ecn;	/* 0/1, if has_aqm/has_ecn (default 1) */
+	bool		has_aqm, has_ecn;
+	uint32_t	target_us;	/* AQM, 0 = QVISOR_DEF_TARGET_US */
+	uint32_t	interval_us;	/* AQM, 0 = QVISOR_DEF_INTERVAL_US */
+	uint32_t	memlimit;	/* bytes, 0 = none */
+	int		aqm_line;
 	int		rate_line, limit_line;
 	uint32_t	limit;
 	uint32_t	buckets;
@@ -181,6 +190,16 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 int qs_warnings(FILE *f, const struct qs_spec *sp, const struct qs_plan *p);
 /* "P1=yes P2=approx ..." as tc qdisc show prints the kernel's props */
 void qs_fmt_props(char *buf, size_t n, uint32_t props);
+
+/* the qdisc limit apply sets: the spec's, else the kernel's default for
+ * its rate and AQM (qv_auto_limit)
+ */
+uint32_t qs_qdisc_limit(const struct qs_spec *sp);
+/* the qdisc's AQM and ECN (1 unless the spec says no), target, interval */
+bool qs_aqm_on(const struct qs_spec *sp);
+bool qs_ecn_on(const struct qs_spec *sp);
+uint32_t qs_target_us(const struct qs_spec *sp);
+uint32_t qs_interval_us(const struct qs_spec *sp);
 
 /* value parsers shared with the command line; 0 or -1 */
 int qs_get_rate(const char *s, uint64_t *bytes_per_sec);

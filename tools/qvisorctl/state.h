@@ -26,6 +26,9 @@ struct qc_qdisc {
 	uint8_t		backend, partial;
 	uint8_t		split_gso;	/* QVISOR_SPLIT_GSO_*, if has_split_gso */
 	bool		has_split_gso;
+	uint8_t		aqm, ecn;	/* 0/1 */
+	uint32_t	target, interval;	/* usec */
+	uint32_t	memlimit;	/* bytes, 0 = none */
 	char		policy[QVISOR_MAX_POLICY];
 	/* stats */
 	struct gnet_stats_basic bs;
@@ -40,6 +43,8 @@ struct qc_class {
 	uint32_t	mask, lo, hi, levels, weight, burst, limit;
 	uint64_t	ceil, budget;
 	uint8_t		edf_mark;
+	uint8_t		aqm, ecn;	/* QVISOR_AQM_*, 0 = the qdisc's */
+	uint32_t	target, interval;	/* usec, 0 = the qdisc's */
 	struct gnet_stats_basic bs;
 	struct gnet_stats_queue qs;
 	struct tc_qvisor_cl_xstats xs;

@@ -97,7 +97,7 @@ enum {
 				 */
 	TCA_QVISOR_SPLIT_GSO,	/* u8, QVISOR_SPLIT_GSO_* */
 	TCA_QVISOR_AQM,		/* u8, 1 = sojourn-time AQM for every tenant
-				 * that does not say otherwise (default 0)
+				 * that does not say otherwise (default 1)
 				 */
 	TCA_QVISOR_ECN,		/* u8, 1 = the AQM marks ECN-capable
 				 * packets CE instead of dropping them
