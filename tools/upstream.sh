@@ -90,11 +90,13 @@ Netlink attributes and statistics of the qvisor qdisc, a scheduling
 hypervisor: several tenants, each ordering its own packets by rank, share
 one link under an operator policy such as \"1 >> 2 > 3 + 4\"."
 	mkdir -p "$r/$q/core" "$r/$q/include/qvisor"
-	cp "$TOP"/core/*.c "$r/$q/core/"
+	# the string parser (core/policy.c) is userspace's: tc sends a tree
+	cp "$TOP"/core/policy_tree.c "$TOP"/core/synth.c "$TOP"/core/qmap.c "$r/$q/core/"
 	cp "$TOP"/include/qvisor/*.h "$r/$q/include/qvisor/"
 	commit "$r" "net/sched: qvisor: add the scheduling core
 
-The policy parser, the synthesizer that turns the policy and each
+The policy tree (netlink attributes to flat entries, validated), the
+synthesizer that turns the policy and each
 tenant's declared rank range into per-tenant rank transforms onto one
 joint rank space, and the queue map of the queue backends (core/*.c), and
 the per-packet core inline in include/qvisor/: the bucket array, the
@@ -103,7 +105,7 @@ same files build in userspace for unit tests and fuzzing."
 	mkdir -p "$r/include/trace/events"
 	cp "$TOP/include/trace/events/qvisor.h" "$r/include/trace/events/"
 	# in-tree: no qvisor_compat.h (it bridges 6.1 to 7.2 for the
-	# out-of-tree module); its four helpers in their net-next form
+	# out-of-tree module); its helpers in their net-next form
 	python3 - "$TOP/sch_qvisor_main.c" "$r/$q/sch_qvisor_main.c" <<-'PY' || die "sch_qvisor_main.c edit failed"
 	import sys
 	s = open(sys.argv[1]).read()
@@ -111,8 +113,6 @@ same files build in userspace for unit tests and fuzzing."
 	assert s.count(inc) == 1
 	s = s.replace(inc, '#include <net/gso.h>\n')
 	helpers = '''
-	#define qvisor_ext_msg_pos(extack, msg, pos) \\
-	\tNL_SET_ERR_MSG_FMT_MOD(extack, "%s (at character %u)", msg, pos)
 	#define qvisor_ext_msg(extack, msg) NL_SET_ERR_MSG_FMT_MOD(extack, "%s", msg)
 	#define QVISOR_RANGE(r)\t(&(r))
 	'''
@@ -127,7 +127,7 @@ same files build in userspace for unit tests and fuzzing."
 	cat >"$r/$q/Makefile" <<-'MK'
 	# SPDX-License-Identifier: GPL-2.0-only
 	obj-$(CONFIG_NET_SCH_QVISOR) += sch_qvisor.o
-	sch_qvisor-y := sch_qvisor_main.o core/policy.o core/synth.o core/qmap.o
+	sch_qvisor-y := sch_qvisor_main.o core/policy_tree.o core/synth.o core/qmap.o
 	ccflags-y := -I$(srctree)/$(src)/include
 	MK
 	python3 - "$r/net/sched/Kconfig" "$r/net/sched/Makefile" <<-'PY' || die "Kconfig/Makefile edit failed"
