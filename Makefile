@@ -214,6 +214,7 @@ tools: $(TOOLS)
 out/tools/%: tools/%.c $(UAPI_H) $(CORE_H)
 	@mkdir -p out/tools
 	$(CC) $(TOOLS_CFLAGS) -I include/uapi -I include -o $@ $< \
+		$$(if grep -q '"qvisor/policy' $<; then echo core/policy.c core/policy_tree.c; fi) \
 		$$(if grep -q '<netlink/' $<; then pkg-config --cflags --libs libnl-route-3.0; fi) \
 		-lm -pthread
 

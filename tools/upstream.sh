@@ -221,20 +221,28 @@ iproute2_series() {
 	s = s.replace(old.group(0), '#include "utils.h"\n#include "tc_util.h"\n#include "tc_common.h"\n#include <linux/pkt_sched_qvisor.h>\n')
 	open(sys.argv[2], 'w').write(s)
 	PY
+	# the policy string parser and the tree encoder/decoder are the
+	# module's core files (the kernel takes the policy as a tree)
+	mkdir -p "$r/tc/qvisor"
+	cp "$TOP/core/policy.c" "$r/tc/q_qvisor_policy.c"
+	cp "$TOP/core/policy_tree.c" "$r/tc/q_qvisor_tree.c"
+	cp "$TOP"/include/qvisor/{types,policy,policy_tree}.h "$r/tc/qvisor/"
 	python3 - "$r/tc/Makefile" <<-'PY' || die "tc/Makefile edit failed"
 	import sys
 	p = sys.argv[1]
 	s = open(p).read()
 	line = 'TCMODULES += q_ets.o\n'
 	assert s.count(line) == 1
-	open(p, 'w').write(s.replace(line, line + 'TCMODULES += q_qvisor.o\n'))
+	open(p, 'w').write(s.replace(line, line + 'TCMODULES += q_qvisor.o q_qvisor_policy.o q_qvisor_tree.o\n'))
 	PY
 	commit "$r" "tc: add support for the qvisor qdisc
 
 qvisor is a scheduling hypervisor qdisc: tenants (classes) order their own
 packets by rank and one policy string such as \"1 >> 2 > 3 + 4\" says how
 they share the link.  Options of the qdisc and its classes, their
-printing (also as JSON) and xstats, and the tc-qvisor(8) man page."
+printing (also as JSON) and xstats, and the tc-qvisor(8) man page.  The
+policy string is parsed here (q_qvisor_policy.c, the kernel module's
+own parser) and sent as a tree of nested attributes (q_qvisor_tree.c)."
 	rm -rf "$OUT/iproute2" && mkdir -p "$OUT/iproute2"
 	git -C "$r" format-patch -q -o "$OUT/iproute2" HEAD~2 || die "format-patch failed"
 }
