@@ -7,7 +7,10 @@
  * Several tenants share one egress link.  Each tenant (a class 1:MINOR)
  * orders its own packets by rank, as if it owned a PIFO queue; the operator
  * writes one policy ("1 >> 2 > 3 + 4": strict priority, best-effort
- * preference, sharing) and qvisor synthesizes the joint schedule.
+ * preference, sharing) and qvisor synthesizes the joint schedule.  tc
+ * parses the policy and sends it as a tree of nested attributes
+ * (TCA_QVISOR_POLICY_TREE), which core/policy_tree.c validates and
+ * flattens into tiers, levels and tenants.
  *
  * Algorithm
  * ---------

@@ -16,7 +16,9 @@
 #define QVISOR_DEF_BUCKETS	4096
 #define QVISOR_MAX_TENANTS	4096	/* classes per qdisc */
 #define QVISOR_MAX_MINOR	0xffff	/* class minor 1..0xffff */
-#define QVISOR_MAX_POLICY	32768	/* policy string, bytes incl. NUL */
+#define QVISOR_MAX_POLICY	32768	/* policy string given to tc or
+					 * qvisorctl, bytes incl. NUL
+					 */
 #define QVISOR_DEF_LIMIT	10000	/* packets */
 #define QVISOR_MAX_WEIGHT	65535
 #define QVISOR_DEF_WEIGHT	1
