@@ -91,7 +91,7 @@ TC ?= /usr/sbin/tc
 TC_MIN := 6.1
 TC_MAX_MAJOR := 7
 TC_VERSION := $(shell $(TC) -V 2>/dev/null | sed -n 's/.*iproute2-\([0-9][0-9.]*\).*/\1/p')
-PLUGIN_SRC := q_qvisor.c include/tc/abi_check.c
+PLUGIN_SRC := q_qvisor.c include/tc/abi_check.c core/policy.c core/policy_tree.c
 PLUGIN_DEFS := -DQVISOR_TC_VERSION='"$(or $(TC_VERSION),unknown)"' \
 	-DQVISOR_TC_MIN='"$(TC_MIN)"' -DQVISOR_TC_MAX_MAJOR='"$(TC_MAX_MAJOR)"'
 
@@ -214,6 +214,7 @@ tools: $(TOOLS)
 out/tools/%: tools/%.c $(UAPI_H) $(CORE_H)
 	@mkdir -p out/tools
 	$(CC) $(TOOLS_CFLAGS) -I include/uapi -I include -o $@ $< \
+		$$(if grep -q '"qvisor/policy' $<; then echo core/policy.c core/policy_tree.c; fi) \
 		$$(if grep -q '<netlink/' $<; then pkg-config --cflags --libs libnl-route-3.0; fi) \
 		-lm -pthread
 

@@ -30,6 +30,8 @@
  */
 #include "tc/qvisor_tc.h"
 #include <uapi/linux/pkt_sched_qvisor.h>
+#include "qvisor/policy.h"
+#include "qvisor/policy_tree.h"
 
 #define QVISOR_MASK_ALL	0xffffffffU
 
@@ -498,6 +500,40 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 	return 0;
 }
 
+/* The policy string, parsed here, as TCA_QVISOR_POLICY_TREE; "" clears
+ * the policy (a tree without payload)
+ */
+static int qvisor_add_policy(struct nlmsghdr *n, const char *str)
+{
+	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
+	struct qv_err e = {};
+	void *buf;
+	__u32 len;
+	int err;
+
+	if (!*str)
+		return addattr_l(n, TCA_BUF_MAX,
+				 TCA_QVISOR_POLICY_TREE | NLA_F_NESTED, NULL, 0);
+	if (qv_policy_parse(&p, str, (__u32)strlen(str), &e)) {
+		fprintf(stderr, "qvisor: illegal \"policy\" \"%s\": %s (at character %u)\n",
+			str, e.msg, e.pos);
+		return -1;
+	}
+	len = qv_ptree_size(&p);
+	if (len > 0xffff - RTA_LENGTH(0))
+		return qvisor_illegal("policy", "...",
+				      "too large for one netlink attribute");
+	buf = malloc(len);
+	if (!buf)
+		return -1;
+	qv_ptree_encode(&p, buf);
+	err = addattr_l(n, TCA_BUF_MAX, TCA_QVISOR_POLICY_TREE | NLA_F_NESTED,
+			buf, (int)len);
+	free(buf);
+	return err;
+}
+
 static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 			    struct nlmsghdr *n, const char *dev)
 {
@@ -526,8 +562,7 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		if (o.backend == QVISOR_BACKEND_SPPIFO)
 			addattr32(n, TCA_BUF_MAX, TCA_QVISOR_QUEUES, o.queues);
 	}
-	if (o.policy &&
-	    addattrstrz(n, TCA_BUF_MAX, TCA_QVISOR_POLICY, o.policy))
+	if (o.policy && qvisor_add_policy(n, o.policy))
 		return -1;
 	if (o.set_overlap)
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_OVERLAP, o.overlap);
@@ -761,18 +796,26 @@ static bool qvisor_has(struct rtattr *tb[], int type, size_t size)
 	return tb[type] && RTA_PAYLOAD(tb[type]) >= size;
 }
 
+/* The policy tree read back into the string the user would write */
 static void qvisor_print_policy(struct rtattr *rta)
 {
-	size_t len = strnlen(RTA_DATA(rta), RTA_PAYLOAD(rta));
-	char *s = malloc(len + 1);
+	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	static char s[QVISOR_MAX_POLICY];
+	static __u64 seen[QV_PTREE_SEEN_WORDS];
+	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
+	struct qv_err e = {};
 
-	if (!s)
+	memset(seen, 0, sizeof(seen));
+	if (qv_ptree_decode(&p, rta, rta->rta_len, seen, &e) ||
+	    qv_policy_format(&p, s, sizeof(s)) < 0) {
+		fprintf(stderr, "qvisor: bad policy tree: %s\n",
+			e.msg ? e.msg : "too long");
 		return;
-	memcpy(s, RTA_DATA(rta), len);
-	s[len] = '\0';
+	}
+	if (!p.n)
+		return;
 	print_string(PRINT_JSON, "policy", NULL, s);
 	print_string(PRINT_FP, NULL, "policy \"%s\" ", s);
-	free(s);
 }
 
 static void qvisor_print_backend(struct rtattr *tb[])
@@ -953,8 +996,8 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 		if (partial)
 			print_string(PRINT_FP, NULL, "%s ", "partial");
 	}
-	if (tb[TCA_QVISOR_POLICY])
-		qvisor_print_policy(tb[TCA_QVISOR_POLICY]);
+	if (tb[TCA_QVISOR_POLICY_TREE])
+		qvisor_print_policy(tb[TCA_QVISOR_POLICY_TREE]);
 	if (qvisor_has(tb, TCA_QVISOR_OVERLAP, sizeof(__u32)))
 		print_uint(PRINT_ANY, "overlap", "overlap %u%% ",
 			   rta_getattr_u32(tb[TCA_QVISOR_OVERLAP]));

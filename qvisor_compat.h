@@ -24,12 +24,10 @@
 #endif
 
 /* An extack message chosen at run time (the core's messages are static
- * strings).  6.12 can also say where in the policy string it was found;
- * 6.1 has no formatted extack messages, so it gives the message alone.
+ * strings); 6.1 has no formatted extack messages, so it points at the
+ * string itself.
  */
 #ifdef NL_SET_ERR_MSG_FMT_MOD
-#define qvisor_ext_msg_pos(extack, msg, pos) \
-	NL_SET_ERR_MSG_FMT_MOD(extack, "%s (at character %u)", msg, pos)
 #define qvisor_ext_msg(extack, msg) NL_SET_ERR_MSG_FMT_MOD(extack, "%s", msg)
 #else
 static inline void qvisor_ext_msg(struct netlink_ext_ack *extack,
@@ -38,8 +36,6 @@ static inline void qvisor_ext_msg(struct netlink_ext_ack *extack,
 	if (extack)
 		extack->_msg = msg;
 }
-
-#define qvisor_ext_msg_pos(extack, msg, pos) qvisor_ext_msg(extack, msg)
 #endif
 
 /* A netlink range validation for NLA_POLICY_FULL_RANGE(): 6.1's

@@ -7,7 +7,10 @@
  * Several tenants share one egress link.  Each tenant (a class 1:MINOR)
  * orders its own packets by rank, as if it owned a PIFO queue; the operator
  * writes one policy ("1 >> 2 > 3 + 4": strict priority, best-effort
- * preference, sharing) and qvisor synthesizes the joint schedule.
+ * preference, sharing) and qvisor synthesizes the joint schedule.  tc
+ * parses the policy and sends it as a tree of nested attributes
+ * (TCA_QVISOR_POLICY_TREE), which core/policy_tree.c validates and
+ * flattens into tiers, levels and tenants.
  *
  * Algorithm
  * ---------
@@ -81,6 +84,7 @@
 
 #include "qvisor_compat.h"
 #include "qvisor/policy.h"
+#include "qvisor/policy_tree.h"
 #include "qvisor/synth.h"
 #include "qvisor/bucket.h"
 #include "qvisor/credit.h"
@@ -224,7 +228,6 @@ struct qvisor_sched_data {
 	u32				interval_us;
 	bool				limit_set;	/* given, not auto */
 	u32				memlimit;	/* bytes, 0 = none */
-	char				*policy;	/* as given, or NULL */
 	struct qv_policy		pol;
 	struct qv_pol_ent		*pol_ent;
 
@@ -1836,6 +1839,17 @@ static const struct netlink_range_validation qvisor_interval_range = {
 	.min = 1, .max = QVISOR_MAX_INTERVAL_US,
 };
 
+/* A policy group; its children are groups again (netlink bounds the
+ * recursion), the shape is checked by qv_ptree_decode()
+ */
+static const struct nla_policy qvisor_node_policy[TCA_QVISOR_NODE_MAX + 1];
+
+static const struct nla_policy qvisor_node_policy[TCA_QVISOR_NODE_MAX + 1] = {
+	[TCA_QVISOR_NODE_KIND]		= NLA_POLICY_MAX(NLA_U8, QVISOR_NODE_MAX),
+	[TCA_QVISOR_NODE_TENANTS]	= { .type = NLA_BINARY },
+	[TCA_QVISOR_NODE_CHILD]		= NLA_POLICY_NESTED(qvisor_node_policy),
+};
+
 static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_RATE]	= { .type = NLA_U64 },
 	[TCA_QVISOR_LIMIT]	= NLA_POLICY_MIN(NLA_U32, 1),
@@ -1847,8 +1861,10 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_BACKEND]	= NLA_POLICY_MAX(NLA_U8, QVISOR_BACKEND_MAX),
 	[TCA_QVISOR_QUEUES]	= NLA_POLICY_RANGE(NLA_U32, QVISOR_MIN_SPPIFO_Q,
 						   QVISOR_MAX_SPPIFO_Q),
-	[TCA_QVISOR_POLICY]	= { .type = NLA_NUL_STRING,
-				    .len = QVISOR_MAX_POLICY - 1 },
+	[TCA_QVISOR_POLICY]	= { .type = NLA_REJECT,
+				    .reject_message =
+					"The policy is a tree now, not a string" },
+	[TCA_QVISOR_POLICY_TREE] = NLA_POLICY_NESTED(qvisor_node_policy),
 	[TCA_QVISOR_OVERLAP]	= NLA_POLICY_MAX(NLA_U32, 100),
 	[TCA_QVISOR_FLOWS]	= { .type = NLA_U32 },
 	[TCA_QVISOR_FLOW_IDLE]	= NLA_POLICY_MIN(NLA_U32, 1),
@@ -1884,9 +1900,8 @@ struct qvisor_qcfg {
 	u32			interval_us;
 	u32			memlimit;
 	bool			limit_set;
-	bool			clear_policy;	/* an empty policy string */
-	char			*policy;	/* new string, or NULL */
-	struct qv_policy	pol;		/* new parse, if policy */
+	bool			new_policy;	/* a policy tree was given */
+	struct qv_policy	pol;		/* its entries (none: clear) */
 	u64			*leaf;		/* new bucket array, if */
 	struct qv_bucket	*bkt;		/*   buckets changed */
 	u32			flows;
@@ -1898,7 +1913,6 @@ struct qvisor_qcfg {
 
 static void qvisor_qcfg_free(struct qvisor_qcfg *c)
 {
-	kfree(c->policy);
 	kvfree(c->pol.ent);
 	kvfree(c->leaf);
 	kvfree(c->bkt);
@@ -1923,26 +1937,36 @@ static int qvisor_check_numbers(struct nlattr **tb, struct qvisor_qcfg *c,
 	return 0;
 }
 
+/* The policy tree into flat entries.  An empty tree clears the policy:
+ * every tenant best effort, one group.  Duplicates are found with a
+ * bitmap over all minors, O(tenants).
+ */
 static int qvisor_parse_policy(struct nlattr *attr, struct qvisor_qcfg *c,
 			       struct netlink_ext_ack *extack)
 {
 	struct qv_err e = {};
+	u64 *seen;
 	int err;
 
-	if (!nla_len(attr) || !*(const char *)nla_data(attr)) {
-		/* "" clears the policy: every tenant best effort, one group */
-		c->clear_policy = true;
+	c->new_policy = true;
+	if (!nla_len(attr))
 		return 0;
-	}
-	c->policy = nla_strdup(attr, GFP_KERNEL);
 	c->pol.ent = kvcalloc(QVISOR_MAX_TENANTS, sizeof(*c->pol.ent),
 			      GFP_KERNEL);
-	if (!c->policy || !c->pol.ent)
+	seen = kvcalloc(QV_PTREE_SEEN_WORDS, sizeof(*seen), GFP_KERNEL);
+	if (!c->pol.ent || !seen) {
+		kvfree(seen);
 		return -ENOMEM;
+	}
 	c->pol.cap = QVISOR_MAX_TENANTS;
-	err = qv_policy_parse(&c->pol, c->policy, strlen(c->policy), &e);
-	if (err)
-		qvisor_ext_msg_pos(extack, e.msg, e.pos);
+	err = qv_ptree_decode(&c->pol, attr, nla_total_size(nla_len(attr)),
+			      seen, &e);
+	kvfree(seen);
+	if (err) {
+		qvisor_ext_msg(extack, e.msg);
+		NL_SET_BAD_ATTR(extack, (const struct nlattr *)
+				((const u8 *)attr + e.pos));
+	}
 	return err;
 }
 
@@ -2066,8 +2090,9 @@ static int qvisor_qcfg_prepare(struct Qdisc *sch, struct nlattr **tb,
 
 	qvisor_qcfg_load(sch, tb, c);
 	err = qvisor_check_numbers(tb, c, extack);
-	if (!err && tb[TCA_QVISOR_POLICY])
-		err = qvisor_parse_policy(tb[TCA_QVISOR_POLICY], c, extack);
+	if (!err && tb[TCA_QVISOR_POLICY_TREE])
+		err = qvisor_parse_policy(tb[TCA_QVISOR_POLICY_TREE], c,
+					  extack);
 	if (!err && c->buckets != q->buckets)
 		err = qvisor_alloc_buckets(c->buckets, &c->leaf, &c->bkt);
 	if (!err)
@@ -2105,8 +2130,7 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 	WRITE_ONCE(q->interval_us, c->interval_us);
 	WRITE_ONCE(q->memlimit, c->memlimit);
 	q->limit_set = c->limit_set;
-	if (c->policy || c->clear_policy) {
-		swap(q->policy, c->policy);
+	if (c->new_policy) {
 		swap(q->pol_ent, c->pol.ent);
 		q->pol = c->pol;
 		q->pol.ent = q->pol_ent;
@@ -2163,7 +2187,7 @@ static int qvisor_change(struct Qdisc *sch, struct nlattr *opt,
 	plan.backend = c.backend;
 	plan.queues = c.queues;
 	plan.partial = c.partial;
-	err = qvisor_synth(sch, c.policy || c.clear_policy ? &c.pol : &q->pol,
+	err = qvisor_synth(sch, c.new_policy ? &c.pol : &q->pol,
 			   c.buckets, c.overlap, NULL, NULL, &plan, extack);
 	if (err)
 		goto out;
@@ -2305,7 +2329,23 @@ static void qvisor_destroy(struct Qdisc *sch)
 	kvfree(q->ba.b);
 	kvfree(q->ft.e);
 	kvfree(q->pol_ent);
-	kfree(q->policy);
+}
+
+/* The policy as the tree userspace sends, each group of one member left
+ * out.  Under RTNL, which keeps changes of the policy apart.
+ */
+static int qvisor_dump_policy(struct sk_buff *skb, const struct qv_policy *pol)
+{
+	u32 len = qv_ptree_size(pol);
+	struct nlattr *a;
+
+	if (len > U16_MAX - NLA_HDRLEN)
+		return -EMSGSIZE;
+	a = nla_reserve(skb, TCA_QVISOR_POLICY_TREE | NLA_F_NESTED, len);
+	if (!a)
+		return -EMSGSIZE;
+	qv_ptree_encode(pol, nla_data(a));
+	return 0;
 }
 
 static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
@@ -2336,7 +2376,7 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_QVISOR_INTERVAL, READ_ONCE(q->interval_us)) ||
 	    nla_put_u32(skb, TCA_QVISOR_MEMLIMIT, READ_ONCE(q->memlimit)))
 		goto nla_put_failure;
-	if (q->policy && nla_put_string(skb, TCA_QVISOR_POLICY, q->policy))
+	if (q->pol.n && qvisor_dump_policy(skb, &q->pol))
 		goto nla_put_failure;
 	return nla_nest_end(skb, opts);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * qvisor policy parser: the policy string into tiers, levels and tenants
- * (the grammar is in qvisor/policy.h).
+ * (the grammar is in qvisor/policy.h), and back.  Userspace only.
  */
+
+#include <stdio.h>
 
 #include "qvisor/policy.h"
 
@@ -95,25 +97,12 @@ static int qv_parse_op(const char *s, u32 len, u32 *i, int *op,
 	return 0;
 }
 
-static bool qv_policy_has(const struct qv_policy *p, u32 minor)
-{
-	u32 k;
-
-	for (k = 0; k < p->n; k++)
-		if (p->ent[k].minor == minor)
-			return true;
-	return false;
-}
-
-/* Duplicates are found by scanning the entries parsed so far (a bitmap
- * over all 65535 minors would be 8 KiB, too much for the kernel stack):
- * O(n^2) in the number of tenants, on the control path only (4096
- * tenants: ~8M compares, a few ms).
- */
+/* Duplicates are found with a bitmap over all minors: O(length) */
 int qv_policy_parse(struct qv_policy *p, const char *s, u32 len,
 		    struct qv_err *e)
 {
 	u32 i = 0, tier = 0, level = 0, minor, start;
+	u64 seen[65536 / 64] = { 0 };
 	int op, err;
 
 	p->n = 0;
@@ -128,9 +117,10 @@ int qv_policy_parse(struct qv_policy *p, const char *s, u32 len,
 		err = qv_parse_tenant(s, len, &i, &minor, e);
 		if (err)
 			return err;
-		if (qv_policy_has(p, minor))
+		if (seen[minor / 64] & (1ULL << (minor % 64)))
 			return qv_fail(e, "Tenant appears twice in policy",
 				       start, minor);
+		seen[minor / 64] |= 1ULL << (minor % 64);
 		if (p->n >= p->cap)
 			return qv_fail(e, "Too many tenants in policy",
 				       start, p->cap);
@@ -154,4 +144,29 @@ int qv_policy_parse(struct qv_policy *p, const char *s, u32 len,
 	}
 	p->tiers = tier + 1;
 	return 0;
+}
+
+/* Print the policy back in the grammar, minors in hex as tc writes them */
+int qv_policy_format(const struct qv_policy *p, char *buf, u32 cap)
+{
+	u32 k, off = 0;
+	int n;
+
+	if (cap)
+		buf[0] = '\0';
+	for (k = 0; k < p->n; k++) {
+		const char *op = "";
+
+		if (k && p->ent[k].tier != p->ent[k - 1].tier)
+			op = " >> ";
+		else if (k && p->ent[k].level != p->ent[k - 1].level)
+			op = " > ";
+		else if (k)
+			op = " + ";
+		n = snprintf(buf + off, cap - off, "%s%x", op, p->ent[k].minor);
+		if (n < 0 || (u32)n >= cap - off)
+			return -ENOSPC;
+		off += (u32)n;
+	}
+	return (int)off;
 }

@@ -14,8 +14,16 @@
  *   - unknown types (just past the max, far past it, with the nested and
  *     byte-order flag bits), nested attributes inside TCA_OPTIONS,
  *     duplicates, TCA_OPTIONS without NLA_F_NESTED or missing,
- *   - policy strings from the grammar (minors 0..65536, >> > + and junk,
- *     long ones up to QVISOR_MAX_POLICY and past it), unterminated ones,
+ *   - policy trees (TCA_QVISOR_POLICY_TREE): from policy strings of the
+ *     grammar (minors 0..65536, >> > + and junk) parsed and encoded as tc
+ *     does, and random raw trees (kinds 0..7, missing or repeated kinds,
+ *     empty groups, duplicate and zero minors, odd tenant arrays, 4097
+ *     tenants, nested groups, chains past netlink's recursion limit); the
+ *     old string attribute now and then,
+ *   - tree probes: a qdisc replace with a random tree alone, whose answer
+ *     must be what netlink's policy and the core's decoder
+ *     (core/policy_tree.c) predict: the exact extack text and, for the
+ *     decoder's refusals, the offset of the attribute at fault,
  *   - mutations of requests the kernel accepted before (bit flips, byte
  *     overwrites with boundary values, an inner rta_len made too short or
  *     too long, truncation of the message).
@@ -30,8 +38,10 @@
  *   qvfuzz: seed S: N messages in T s (R/s): qdisc Q, class C, dump D;
  *   accepted A, rejected E (EINVAL x, ...), timeouts 0
  *   EINVAL/ERANGE/EOPNOTSUPP without extack message K (requests ...)
- * Exit status 0 when every request was answered, 1 when the kernel did not
- * answer (timeout) or the device vanished, 2 on usage or socket errors.
+ *   qvfuzz: tree probes P: accepted A, netlink N, tree T, mismatches M
+ * Exit status 0 when every request was answered as predicted, 1 when the
+ * kernel did not answer (timeout), the device vanished or a tree probe
+ * mismatched, 2 on usage or socket errors.
  */
 
 #include <errno.h>
@@ -49,6 +59,8 @@
 #include <linux/rtnetlink.h>
 #include <linux/pkt_sched.h>
 #include <linux/pkt_sched_qvisor.h>
+#include "qvisor/policy.h"
+#include "qvisor/policy_tree.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -218,9 +230,97 @@ static unsigned int gen_policy(char *buf, unsigned int room)
 	return len;
 }
 
+/* ---- policy trees --------------------------------------------------------- */
+
+static struct qv_pol_ent tree_ent[QVISOR_MAX_TENANTS];
+
+/* A random raw group (its attributes, into the open nest) at nesting level
+ * lvl, the root being 1; children only down to level maxlvl
+ */
+static void gen_group(int lvl, int maxlvl, unsigned int child_pct)
+{
+	static uint16_t m[QVISOR_MAX_TENANTS + 1];
+	uint8_t kind = chance(3) ? 3 + rnd(5) : rnd(3);
+	unsigned int members, i, n, k;
+	bool kind_last = chance(10);
+
+	if (!kind_last && !chance(3))
+		put(TCA_QVISOR_NODE_KIND, &kind, 1);
+	if (chance(2))
+		put(TCA_QVISOR_NODE_KIND, &kind, 1);
+	members = chance(5) ? 0 : 1 + rnd(4);
+	for (i = 0; i < members && msg_len < MSG_MAX - 16384; i++) {
+		if (lvl < maxlvl && chance(child_pct)) {
+			struct rtattr *c = put(TCA_QVISOR_NODE_CHILD |
+					       NLA_F_NESTED, NULL, 0);
+
+			gen_group(lvl + 1, maxlvl, child_pct);
+			nest_end(c);
+			continue;
+		}
+		n = chance(1) ? QVISOR_MAX_TENANTS + 1 : 1 + rnd(4);
+		for (k = 0; k < n; k++)
+			m[k] = chance(2) ? 0 : n > 4 ? k + 1 :
+			       1 + rnd(chance(50) ? 12 : 0xffff);
+		put(TCA_QVISOR_NODE_TENANTS, m, 2 * n - (chance(2) ? 1 : 0));
+	}
+	if (kind_last)
+		put(TCA_QVISOR_NODE_KIND, &kind, 1);
+}
+
+static unsigned int gen_policy(char *buf, unsigned int room);
+
+/* A tree as tc sends it: a policy string parsed and encoded */
+static void gen_tree_valid(void)
+{
+	static char pol[QVISOR_MAX_POLICY + 64];
+	struct qv_policy p = { tree_ent, QVISOR_MAX_TENANTS, 0, 0 };
+	struct qv_err e;
+	unsigned int len = gen_policy(pol, sizeof(pol));
+	uint32_t size, k;
+	struct rtattr *t;
+
+	if (qv_policy_parse(&p, pol, len, &e)) {
+		/* a few tenants in random tiers and levels */
+		p.n = 1 + rnd(8);
+		for (k = 0; k < p.n; k++) {
+			tree_ent[k].minor = 1 + k * (1 + rnd(40));
+			tree_ent[k].tier = k ? tree_ent[k - 1].tier : 0;
+			tree_ent[k].level = k ? tree_ent[k - 1].level : 0;
+			if (k && chance(30)) {
+				tree_ent[k].tier++;
+				tree_ent[k].level = 0;
+			} else if (k && chance(30)) {
+				tree_ent[k].level++;
+			}
+		}
+	}
+	size = qv_ptree_size(&p);
+	if (NLMSG_ALIGN(msg_len) + RTA_SPACE(size) > MSG_MAX ||
+	    size > 0xffff - RTA_LENGTH(0))
+		return;
+	t = put(TCA_QVISOR_POLICY_TREE | NLA_F_NESTED, NULL, size);
+	qv_ptree_encode(&p, RTA_DATA(t));
+}
+
+static void gen_tree(void)
+{
+	struct rtattr *t;
+
+	if (chance(50)) {
+		gen_tree_valid();
+		return;
+	}
+	t = put(TCA_QVISOR_POLICY_TREE | (chance(97) ? NLA_F_NESTED : 0),
+		NULL, 0);
+	if (!chance(5))
+		gen_group(1, chance(5) ? 12 : 4, chance(5) ? 90 : 30);
+	nest_end(t);
+}
+
 /* ---- attribute tables (pkt_sched_qvisor.h) ------------------------------- */
 
-enum vkind { V_INT, V_STR };
+enum vkind { V_INT, V_STR, V_TREE };
 
 struct attr_desc {
 	int type;
@@ -238,7 +338,8 @@ static const struct attr_desc qdisc_attrs[] = {
 	{ TCA_QVISOR_BACKEND, 1, V_INT, QVISOR_BACKEND_MAX },
 	{ TCA_QVISOR_QUEUES, 4, V_INT, QVISOR_MAX_SPPIFO_Q },
 	{ TCA_QVISOR_POLICY, 0, V_STR, 0 },
-	{ TCA_QVISOR_POLICY, 0, V_STR, 0 },
+	{ TCA_QVISOR_POLICY_TREE, 0, V_TREE, 0 },
+	{ TCA_QVISOR_POLICY_TREE, 0, V_TREE, 0 },
 	{ TCA_QVISOR_OVERLAP, 4, V_INT, 100 },
 	{ TCA_QVISOR_PAD, 0, V_INT, 0 },
 };
@@ -266,6 +367,10 @@ static void put_known(const struct attr_desc *d, bool wrong_len)
 	unsigned int len;
 	uint64_t v;
 
+	if (d->kind == V_TREE) {
+		gen_tree();
+		return;
+	}
 	if (d->kind == V_STR) {
 		len = gen_policy(pol, sizeof(pol));
 		if (wrong_len) {	/* unterminated, or cut short */
@@ -431,6 +536,8 @@ static void mutate(struct rtattr *opts)
 /* ---- netlink I/O ------------------------------------------------------------ */
 
 static int nl_fd;
+static char last_msg[512];	/* extack of the last answer */
+static long last_offs;		/* its attribute offset, -1 = none */
 static unsigned int seq;
 static unsigned long counts[MAX_ERRNO + 1], timeouts, no_extack;
 /* EINVAL, ERANGE or EOPNOTSUPP without a message: the first few requests */
@@ -491,6 +598,8 @@ static int nl_talk(bool dump, bool *has_msg)
 	ssize_t n;
 
 	*has_msg = false;
+	last_msg[0] = '\0';
+	last_offs = -1;
 	nlh->nlmsg_seq = want;
 	if (sendto(nl_fd, msg, nlh->nlmsg_len, 0, (struct sockaddr *)&sa,
 		   sizeof(sa)) < 0) {
@@ -527,9 +636,17 @@ static int nl_talk(bool dump, bool *has_msg)
 			if ((h->nlmsg_flags & NLM_F_ACK_TLVS) && e->error) {
 				a = (struct rtattr *)((char *)e + sizeof(*e));
 				alen = h->nlmsg_len - NLMSG_HDRLEN - sizeof(*e);
-				for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-					if (a->rta_type == NLMSGERR_ATTR_MSG)
+				for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+					if (a->rta_type == NLMSGERR_ATTR_MSG) {
 						*has_msg = true;
+						snprintf(last_msg, sizeof(last_msg),
+							 "%.*s", (int)RTA_PAYLOAD(a),
+							 (char *)RTA_DATA(a));
+					}
+					if (a->rta_type == NLMSGERR_ATTR_OFFS &&
+					    RTA_PAYLOAD(a) >= 4)
+						last_offs = *(uint32_t *)RTA_DATA(a);
+				}
 			}
 			return -e->error;
 		}
@@ -668,6 +785,143 @@ static struct rtattr *build(enum op op, int ifindex, uint32_t major,
 	return opts;
 }
 
+/* ---- tree probes ----------------------------------------------------------- */
+
+static const char *const tree_msgs[] = {
+	"Malformed policy tree", "Policy group kind given twice",
+	"Unknown policy group kind", "Policy group without a kind",
+	"Nested groups are not supported yet",
+	"Tenants must be an array of 16-bit class minors",
+	"Unknown attribute in a policy group", "Policy group has no members",
+	"Tenant appears twice in policy", "Tenant must be a class minor 1..ffff",
+	"Too many tenants in policy",
+};
+
+struct pred {
+	int err;		/* 0: accepted (or refused for other reasons) */
+	const char *msg;
+	long offs;		/* -1: not checked */
+};
+
+/* What netlink's own validation of the group at @g (level @lvl, the root
+ * 1) says first, in attribute order: the recursion limit (10 in 6.1 to
+ * 7.2), then the range of each kind
+ */
+static bool nl_predict(const struct rtattr *g, int lvl, struct pred *p)
+{
+	const struct rtattr *a;
+	int rem = RTA_PAYLOAD(g);
+
+	if (lvl >= 10) {
+		p->err = EINVAL;
+		p->msg = "allowed policy recursion depth exceeded";
+		p->offs = -1;
+		return true;
+	}
+	for (a = RTA_DATA(g); RTA_OK(a, rem); a = RTA_NEXT(a, rem)) {
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case TCA_QVISOR_NODE_KIND:
+			if (*(uint8_t *)RTA_DATA(a) > QVISOR_NODE_MAX) {
+				p->err = ERANGE;
+				p->msg = "integer out of range";
+				p->offs = (const unsigned char *)a - msg;
+				return true;
+			}
+			break;
+		case TCA_QVISOR_NODE_CHILD:
+			if (nl_predict(a, lvl + 1, p))
+				return true;
+			break;
+		}
+	}
+	return false;
+}
+
+static unsigned long probes, probe_ok, probe_nl, probe_tree, mismatches;
+
+/* A qdisc replace with a random tree alone; the answer must be the one
+ * predicted.  Returns false on a mismatch (printed).
+ */
+static bool probe(int ifindex, uint32_t major, unsigned long i)
+{
+	static u64 seen[QV_PTREE_SEEN_WORDS];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)msg;
+	struct qv_policy p = { tree_ent, QVISOR_MAX_TENANTS, 0, 0 };
+	struct rtattr *opts, *tree;
+	struct pred want = { 0, NULL, -1 };
+	struct qv_err e = {};
+	struct tcmsg *t;
+	bool has_msg, ok;
+	unsigned int k;
+	int err;
+
+	memset(msg, 0, NLMSG_LENGTH(sizeof(*t)));
+	msg_len = NLMSG_LENGTH(sizeof(*t));
+	nlh->nlmsg_type = RTM_NEWQDISC;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+			   NLM_F_REPLACE;
+	t = NLMSG_DATA(nlh);
+	t->tcm_family = AF_UNSPEC;
+	t->tcm_ifindex = ifindex;
+	t->tcm_parent = TC_H_ROOT;
+	t->tcm_handle = TC_H_MAKE(major << 16, 0);
+	put(TCA_KIND, "qvisor", 7);
+	opts = put(TCA_OPTIONS | NLA_F_NESTED, NULL, 0);
+	tree = (struct rtattr *)(msg + msg_len);
+	if (chance(30)) {
+		gen_tree_valid();
+	} else {
+		tree = put(TCA_QVISOR_POLICY_TREE | NLA_F_NESTED, NULL, 0);
+		gen_group(1, chance(10) ? 12 : 4, chance(10) ? 90 : 30);
+		nest_end(tree);
+	}
+	nest_end(opts);
+	nlh->nlmsg_len = msg_len;
+	if ((unsigned char *)tree >= msg + msg_len)
+		return true;	/* too large to send, nothing generated */
+
+	if (!nl_predict(tree, 1, &want)) {
+		memset(seen, 0, sizeof(seen));
+		if (qv_ptree_decode(&p, tree, tree->rta_len, seen, &e)) {
+			want.err = EINVAL;
+			want.msg = e.msg;
+			want.offs = (unsigned char *)tree - msg + e.pos;
+		}
+	}
+	err = nl_talk(false, &has_msg);
+	if (err < 0) {
+		timeouts++;
+		return true;
+	}
+	probes++;
+	if (want.err) {
+		ok = err == want.err && strstr(last_msg, want.msg) &&
+		     (want.offs < 0 || want.offs == last_offs);
+		if (want.offs < 0)
+			probe_nl++;
+		else
+			probe_tree++;
+	} else {
+		/* a valid tree: accepted, or refused by something else
+		 * (the synthesizer), never with a tree message
+		 */
+		ok = true;
+		for (k = 0; k < ARRAY_SIZE(tree_msgs); k++)
+			if (err && strstr(last_msg, tree_msgs[k]))
+				ok = false;
+		if (err == EINVAL && strstr(last_msg, "recursion"))
+			ok = false;
+		probe_ok += !err;
+	}
+	if (!ok && mismatches++ < 5)
+		fprintf(stderr,
+			"qvfuzz: tree probe (request %lu): want %s \"%s\" at %ld, got %s \"%s\" at %ld\n",
+			i, want.err ? errno_name(want.err) : "ok",
+			want.msg ? want.msg : "", want.offs,
+			err ? errno_name(err) : "ok", last_msg, last_offs);
+	return ok;
+}
+
 static void hexdump(const unsigned char *p, unsigned int len)
 {
 	unsigned int i;
@@ -742,6 +996,15 @@ int main(int argc, char **argv)
 		bool dump, has_msg;
 		enum op op = pick_op();
 
+		if (chance(5)) {
+			if (!probe(ifindex, major, i) && print_from)
+				hexdump(msg, msg_len);
+			if (limit > 0 && (i & 63) == 0 && now() - t0 > limit) {
+				i++;
+				break;
+			}
+			continue;
+		}
 		opts = build(op, ifindex, major, &dump);
 		((struct nlmsghdr *)msg)->nlmsg_len = msg_len;
 		e = nl_talk(dump, &has_msg);
@@ -808,5 +1071,7 @@ int main(int argc, char **argv)
 	for (c = 0; c < (int)ARRAY_SIZE(bare) && (unsigned long)c < nbare; c++)
 		printf("%s%lu", c ? " " : " (requests ", bare[c]);
 	printf("%s\n", nbare ? ")" : "");
-	return timeouts ? 1 : 0;
+	printf("qvfuzz: tree probes %lu: accepted %lu, netlink %lu, tree %lu, mismatches %lu\n",
+	       probes, probe_ok, probe_nl, probe_tree, mismatches);
+	return timeouts || mismatches ? 1 : 0;
 }

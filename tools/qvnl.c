@@ -25,7 +25,8 @@
  * ATTR is TYPE:NAME=VALUE, added inside TCA_OPTIONS in the order given.
  * NAME is a qdisc or class option name as in pkt_sched_qvisor.h, lower
  * case without prefix (rate, limit, buckets, slot, default, backend,
- * queues, policy, overlap, pad, flows, flow_idle; class: rank, mask, lo, hi, levels, weight,
+ * queues, policy, tree (TCA_QVISOR_POLICY_TREE), overlap, pad, flows,
+ * flow_idle; class: rank, mask, lo, hi, levels, weight,
  * ceil, burst, limit, budget, pad), or a number (any attribute type).
  * TYPE:
  *   u8 u16 u32 u64   an integer VALUE (decimal or 0x hex) of that size
@@ -35,6 +36,16 @@
  *                    bytes, then a NUL
  *   hex              VALUE is raw bytes in hex (an empty VALUE is an
  *                    empty attribute)
+ *   tree             VALUE is a policy group written as
+ *                      KIND(MEMBER ...)  KIND: strict, prefer, share,
+ *                                        kindN (the raw kind N), nokind
+ *                                        (no KIND attribute)
+ *                      MEMBER: a hex minor or a range LO-HI (adjacent
+ *                      minors go into one TCA_QVISOR_NODE_TENANTS, '|'
+ *                      starts a new one), or a group (TCA_QVISOR_NODE_CHILD)
+ *                    an empty VALUE is an empty nest (clears the policy);
+ *                    '@' before a group or a minor marks that attribute:
+ *                    the kernel's extack must point at it
  *
  * Prints the kernel's answer, e.g.
  *   qvnl: kernel: EINVAL (Invalid argument) "weight must be from 1 to 65535"
@@ -42,6 +53,7 @@
  * 2 on usage or socket errors.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -89,6 +101,7 @@ static const struct name_val qdisc_attrs[] = {
 	{ "target", TCA_QVISOR_TARGET },
 	{ "interval", TCA_QVISOR_INTERVAL },
 	{ "memlimit", TCA_QVISOR_MEMLIMIT },
+	{ "tree", TCA_QVISOR_POLICY_TREE },
 	{ NULL, 0 }
 };
 
@@ -198,6 +211,131 @@ static struct rtattr *put(struct msg *m, int type, const void *data, int len)
 	return rta;
 }
 
+/* the attribute marked with '@' in a tree (its offset in the message) */
+static int mark_offs = -1;
+
+static void nest_end(struct msg *m, struct rtattr *nest)
+{
+	nest->rta_len = m->buf + m->nlh.nlmsg_len - (unsigned char *)nest;
+}
+
+static void tree_bad(const char *s)
+{
+	fprintf(stderr, "qvnl: bad tree at \"%s\"\n", s);
+	exit(2);
+}
+
+static void tree_mark(struct msg *m, const struct rtattr *a)
+{
+	mark_offs = (int)((const unsigned char *)a - m->buf);
+}
+
+static const char *tree_node(struct msg *m, const char *s);
+
+/* The members of a group whose '(' was read; returns after its ')' */
+static const char *tree_group(struct msg *m, const char *s)
+{
+	static __u16 run[70000];
+	bool mark = false, run_mark = false;
+	struct rtattr *a;
+	int n = 0;
+
+	for (;;) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (*s == '@') {
+			mark = true;
+			s++;
+		}
+		if (isxdigit((unsigned char)*s)) {
+			char *end;
+			unsigned long lo = strtoul(s, &end, 16), hi = lo;
+
+			if (*end == '-')
+				hi = strtoul(end + 1, &end, 16);
+			if ((*end && !strchr(" ,)|", *end)) || hi < lo ||
+			    hi > 0xffff || hi - lo + n >= 70000)
+				tree_bad(s);
+			for (; lo <= hi; lo++)
+				run[n++] = (__u16)lo;
+			run_mark |= mark;
+			mark = false;
+			s = end;
+			continue;
+		}
+		if (n) {
+			a = put(m, TCA_QVISOR_NODE_TENANTS, run, 2 * n);
+			if (run_mark)
+				tree_mark(m, a);
+			run_mark = false;
+			n = 0;
+		}
+		if (*s == '|') {
+			s++;
+			continue;
+		}
+		if (*s == ')')
+			return s + 1;
+		if (!*s)
+			tree_bad(s);
+		a = put(m, TCA_QVISOR_NODE_CHILD | NLA_F_NESTED, NULL, 0);
+		if (mark)
+			tree_mark(m, a);
+		mark = false;
+		s = tree_node(m, s);
+		nest_end(m, a);
+	}
+}
+
+/* KIND(...) inside an open nest: the KIND attribute, then the members */
+static const char *tree_node(struct msg *m, const char *s)
+{
+	static const struct name_val kinds[] = {
+		{ "strict", QVISOR_NODE_STRICT },
+		{ "prefer", QVISOR_NODE_PREFER },
+		{ "share", QVISOR_NODE_SHARE },
+		{ NULL, 0 }
+	};
+	const char *open = strchr(s, '(');
+	char word[32];
+	__u8 k;
+
+	if (!open || open - s >= (int)sizeof(word))
+		tree_bad(s);
+	memcpy(word, s, open - s);
+	word[open - s] = '\0';
+	if (strcmp(word, "nokind") != 0) {
+		if (strncmp(word, "kind", 4) == 0)
+			k = (__u8)strtoul(word + 4, NULL, 0);
+		else if (lookup(kinds, word) >= 0)
+			k = (__u8)lookup(kinds, word);
+		else
+			tree_bad(s);
+		put(m, TCA_QVISOR_NODE_KIND, &k, 1);
+	}
+	return tree_group(m, open + 1);
+}
+
+static void put_tree(struct msg *m, int attr, const char *val)
+{
+	struct rtattr *t = put(m, attr | NLA_F_NESTED, NULL, 0);
+
+	while (*val == ' ')
+		val++;
+	if (*val == '@') {
+		tree_mark(m, t);
+		val++;
+	}
+	if (*val) {
+		val = tree_node(m, val);
+		while (*val == ' ')
+			val++;
+		if (*val)
+			tree_bad(val);
+	}
+	nest_end(m, t);
+}
+
 static unsigned long long parse_num(const char *s)
 {
 	unsigned long long v;
@@ -277,6 +415,8 @@ static void put_spec(struct msg *m, const struct name_val *names, char *spec)
 		memcpy(buf, text, strlen(text));
 		buf[len] = '\0';
 		put(m, attr, buf, len + 1);
+	} else if (strcmp(type, "tree") == 0) {
+		put_tree(m, attr, val);
 	} else if (strcmp(type, "hex") == 0) {
 		len = strlen(val);
 		if (len % 2 || len / 2 > (int)sizeof(buf))
@@ -494,6 +634,11 @@ int main(int argc, char **argv)
 		       expect_msg ? " with message containing \"" : "",
 		       expect_msg ? expect_msg : "", expect_msg ? "\"" : "",
 		       err ? errno_name(err) : "ok", kmsg);
+		return 1;
+	}
+	if (err && mark_offs >= 0 && offs != mark_offs) {
+		printf("qvnl: MISMATCH: the extack points at offset %d, not at the attribute marked '@' (offset %d)\n",
+		       offs, mark_offs);
 		return 1;
 	}
 	return 0;

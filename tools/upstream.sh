@@ -90,11 +90,13 @@ Netlink attributes and statistics of the qvisor qdisc, a scheduling
 hypervisor: several tenants, each ordering its own packets by rank, share
 one link under an operator policy such as \"1 >> 2 > 3 + 4\"."
 	mkdir -p "$r/$q/core" "$r/$q/include/qvisor"
-	cp "$TOP"/core/*.c "$r/$q/core/"
+	# the string parser (core/policy.c) is userspace's: tc sends a tree
+	cp "$TOP"/core/policy_tree.c "$TOP"/core/synth.c "$TOP"/core/qmap.c "$r/$q/core/"
 	cp "$TOP"/include/qvisor/*.h "$r/$q/include/qvisor/"
 	commit "$r" "net/sched: qvisor: add the scheduling core
 
-The policy parser, the synthesizer that turns the policy and each
+The policy tree (netlink attributes to flat entries, validated), the
+synthesizer that turns the policy and each
 tenant's declared rank range into per-tenant rank transforms onto one
 joint rank space, and the queue map of the queue backends (core/*.c), and
 the per-packet core inline in include/qvisor/: the bucket array, the
@@ -103,7 +105,7 @@ same files build in userspace for unit tests and fuzzing."
 	mkdir -p "$r/include/trace/events"
 	cp "$TOP/include/trace/events/qvisor.h" "$r/include/trace/events/"
 	# in-tree: no qvisor_compat.h (it bridges 6.1 to 7.2 for the
-	# out-of-tree module); its four helpers in their net-next form
+	# out-of-tree module); its helpers in their net-next form
 	python3 - "$TOP/sch_qvisor_main.c" "$r/$q/sch_qvisor_main.c" <<-'PY' || die "sch_qvisor_main.c edit failed"
 	import sys
 	s = open(sys.argv[1]).read()
@@ -111,8 +113,6 @@ same files build in userspace for unit tests and fuzzing."
 	assert s.count(inc) == 1
 	s = s.replace(inc, '#include <net/gso.h>\n')
 	helpers = '''
-	#define qvisor_ext_msg_pos(extack, msg, pos) \\
-	\tNL_SET_ERR_MSG_FMT_MOD(extack, "%s (at character %u)", msg, pos)
 	#define qvisor_ext_msg(extack, msg) NL_SET_ERR_MSG_FMT_MOD(extack, "%s", msg)
 	#define QVISOR_RANGE(r)\t(&(r))
 	'''
@@ -127,7 +127,7 @@ same files build in userspace for unit tests and fuzzing."
 	cat >"$r/$q/Makefile" <<-'MK'
 	# SPDX-License-Identifier: GPL-2.0-only
 	obj-$(CONFIG_NET_SCH_QVISOR) += sch_qvisor.o
-	sch_qvisor-y := sch_qvisor_main.o core/policy.o core/synth.o core/qmap.o
+	sch_qvisor-y := sch_qvisor_main.o core/policy_tree.o core/synth.o core/qmap.o
 	ccflags-y := -I$(srctree)/$(src)/include
 	MK
 	python3 - "$r/net/sched/Kconfig" "$r/net/sched/Makefile" <<-'PY' || die "Kconfig/Makefile edit failed"
@@ -221,20 +221,28 @@ iproute2_series() {
 	s = s.replace(old.group(0), '#include "utils.h"\n#include "tc_util.h"\n#include "tc_common.h"\n#include <linux/pkt_sched_qvisor.h>\n')
 	open(sys.argv[2], 'w').write(s)
 	PY
+	# the policy string parser and the tree encoder/decoder are the
+	# module's core files (the kernel takes the policy as a tree)
+	mkdir -p "$r/tc/qvisor"
+	cp "$TOP/core/policy.c" "$r/tc/q_qvisor_policy.c"
+	cp "$TOP/core/policy_tree.c" "$r/tc/q_qvisor_tree.c"
+	cp "$TOP"/include/qvisor/{types,policy,policy_tree}.h "$r/tc/qvisor/"
 	python3 - "$r/tc/Makefile" <<-'PY' || die "tc/Makefile edit failed"
 	import sys
 	p = sys.argv[1]
 	s = open(p).read()
 	line = 'TCMODULES += q_ets.o\n'
 	assert s.count(line) == 1
-	open(p, 'w').write(s.replace(line, line + 'TCMODULES += q_qvisor.o\n'))
+	open(p, 'w').write(s.replace(line, line + 'TCMODULES += q_qvisor.o q_qvisor_policy.o q_qvisor_tree.o\n'))
 	PY
 	commit "$r" "tc: add support for the qvisor qdisc
 
 qvisor is a scheduling hypervisor qdisc: tenants (classes) order their own
 packets by rank and one policy string such as \"1 >> 2 > 3 + 4\" says how
 they share the link.  Options of the qdisc and its classes, their
-printing (also as JSON) and xstats, and the tc-qvisor(8) man page."
+printing (also as JSON) and xstats, and the tc-qvisor(8) man page.  The
+policy string is parsed here (q_qvisor_policy.c, the kernel module's
+own parser) and sent as a tree of nested attributes (q_qvisor_tree.c)."
 	rm -rf "$OUT/iproute2" && mkdir -p "$OUT/iproute2"
 	git -C "$r" format-patch -q -o "$OUT/iproute2" HEAD~2 || die "format-patch failed"
 }

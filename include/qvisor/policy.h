@@ -14,6 +14,9 @@
  * the tier; consecutive entries with the same tier and level form one
  * sharing group.  Parsing is one pass, O(length), and allocates nothing:
  * the caller provides room for the entries.
+ *
+ * The parser and the printer run in userspace (tc plugin, qvisorctl):
+ * the kernel receives the policy as a tree (qvisor/policy_tree.h).
  */
 #ifndef _QVISOR_POLICY_H
 #define _QVISOR_POLICY_H
@@ -35,5 +38,8 @@ struct qv_policy {
 
 int qv_policy_parse(struct qv_policy *p, const char *s, u32 len,
 		    struct qv_err *e);
+
+/* @p as a string in @buf; returns its length or -ENOSPC */
+int qv_policy_format(const struct qv_policy *p, char *buf, u32 cap);
 
 #endif

@@ -46,6 +46,7 @@
 #include "tc_util.h"
 #include "tc_common.h"
 #include <uapi/linux/pkt_sched_qvisor.h>
+#include <qvisor/policy_tree.h>
 
 /* globals of tc/tc.c (not linked) that the linked helpers refer to */
 int use_iec;
@@ -200,7 +201,7 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_DEFAULT]	= { 4, 0, QVISOR_MAX_MINOR },
 	[TCA_QVISOR_BACKEND]	= { 1, 0, QVISOR_BACKEND_MAX },
 	[TCA_QVISOR_QUEUES]	= { 4, QVISOR_MIN_SPPIFO_Q, QVISOR_MAX_SPPIFO_Q },
-	[TCA_QVISOR_POLICY]	= { 0, 0, 0 },
+	[TCA_QVISOR_POLICY_TREE] = { 0, 0, 0 },
 	[TCA_QVISOR_OVERLAP]	= { 4, 0, 100 },
 	[TCA_QVISOR_FLOWS]	= { 4, QVISOR_MIN_FLOWS, QVISOR_MAX_FLOWS },
 	[TCA_QVISOR_FLOW_IDLE]	= { 4, 1, 0xffffffffULL },
@@ -270,20 +271,28 @@ static struct rtattr *fp_check(struct fp_req *req, unsigned int len0,
 	rem = RTA_PAYLOAD(nest);
 	for (a = RTA_DATA(nest); RTA_OK(a, rem); a = RTA_NEXT(a, rem)) {
 		type = a->rta_type;
+		if (spec == fp_qattrs &&
+		    type == (TCA_QVISOR_POLICY_TREE | NLA_F_NESTED))
+			type = TCA_QVISOR_POLICY_TREE;
 		if (type < 1 || type > max || (!spec[type].len &&
-					       type != TCA_QVISOR_POLICY))
+					       (spec != fp_qattrs ||
+						type != TCA_QVISOR_POLICY_TREE)))
 			fp_fail("unexpected attribute %d", type);
 		if (tb[type])
 			fp_fail("attribute %d twice", type);
 		tb[type] = a;
-		if (!spec[type].len) {	/* the policy string */
-			const char *s = RTA_DATA(a);
-			size_t n = RTA_PAYLOAD(a);
+		if (!spec[type].len) {	/* the policy tree, as the kernel
+					 * decodes it
+					 */
+			static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+			static __u64 seen[QV_PTREE_SEEN_WORDS];
+			struct qv_policy p = { ent, QVISOR_MAX_TENANTS, 0, 0 };
+			struct qv_err e = {};
 
-			if (n < 1 || n > QVISOR_MAX_POLICY ||
-			    strnlen(s, n) != n - 1)
-				fp_fail("policy of %zu bytes, NUL at %zu", n,
-					strnlen(s, n));
+			memset(seen, 0, sizeof(seen));
+			if (qv_ptree_decode(&p, a, a->rta_len, seen, &e))
+				fp_fail("policy tree rejected: %s at %u",
+					e.msg, e.pos);
 			continue;
 		}
 		if (RTA_PAYLOAD(a) != spec[type].len)

@@ -115,6 +115,22 @@ static void emit(struct msg *m)
 	}
 }
 
+/* The tree of "1 >> 2 + 3" as the kernel dumps it, written by hand */
+static void policy_tree(struct msg *m)
+{
+	static const __u16 one[] = { 1 }, two_three[] = { 2, 3 };
+	struct rtattr *tree, *share;
+
+	tree = nest_start(m, TCA_QVISOR_POLICY_TREE | NLA_F_NESTED);
+	put_u8(m, TCA_QVISOR_NODE_KIND, QVISOR_NODE_STRICT);
+	put(m, TCA_QVISOR_NODE_TENANTS, one, sizeof(one));
+	share = nest_start(m, TCA_QVISOR_NODE_CHILD | NLA_F_NESTED);
+	put_u8(m, TCA_QVISOR_NODE_KIND, QVISOR_NODE_SHARE);
+	put(m, TCA_QVISOR_NODE_TENANTS, two_three, sizeof(two_three));
+	nest_end(m, share);
+	nest_end(m, tree);
+}
+
 static void qdisc_full(struct msg *m)
 {
 	struct tc_qvisor_xstats xs = {
@@ -138,7 +154,7 @@ static void qdisc_full(struct msg *m)
 	put_u32(m, TCA_QVISOR_DEFAULT, 0x10);
 	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_PIFO);
 	put_u32(m, TCA_QVISOR_QUEUES, 0);
-	put_str(m, TCA_QVISOR_POLICY, "1 >> 2 + 3");
+	policy_tree(m);		/* "1 >> 2 + 3" */
 	put_u32(m, TCA_QVISOR_OVERLAP, 30);
 	put_u32(m, TCA_QVISOR_FLOWS, 4096);
 	put_u32(m, TCA_QVISOR_FLOW_IDLE, 200000);	/* 200ms */

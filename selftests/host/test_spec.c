@@ -471,7 +471,25 @@ static const struct krefusal {
 	{ "class ecn", NULL, "ecn is yes or no in a spec", "TCA_QVISOR_CLASS_ECN" },
 	{ "target must be from 1us to 1s", LINK T1 "target = 2s\n", NULL, "TCA_QVISOR_CLASS_TARGET" },
 	{ "interval must be from 1us to 10s", LINK T1 "interval = 0\n", NULL, "TCA_QVISOR_CLASS_INTERVAL" },
-	/* the core (policy.h, synth.h, qmap.h) */
+	{ "The policy is a tree now, not a string", NULL,
+	  "qvisorctl sends the policy as TCA_QVISOR_POLICY_TREE" },
+	/* the core: the policy tree the kernel validates (policy_tree.c);
+	 * qvisorctl encodes a parsed policy, so only raw netlink (qvnl,
+	 * qvfuzz in the VM) reaches these
+	 */
+	{ "Malformed policy tree", NULL, "qvisorctl encodes a well-formed tree" },
+	{ "Policy group kind given twice", NULL, "qvisorctl gives each group one kind" },
+	{ "Unknown policy group kind", NULL, "qvisorctl sends known kinds" },
+	{ "Policy group without a kind", NULL, "qvisorctl gives each group a kind" },
+	{ "Nested groups are not supported yet", NULL,
+	  "the policy grammar has no parentheses yet (a parse error)" },
+	{ "Tenants must be an array of 16-bit class minors", NULL,
+	  "qvisorctl packs minors two bytes each" },
+	{ "Unknown attribute in a policy group", NULL, "qvisorctl sends known attributes" },
+	{ "Policy group has no members", NULL, "a parsed policy has no empty group" },
+	/* the core: the string parser (policy.c, in qvisorctl and tc), the
+	 * synthesizer and the queue map (synth.c, qmap.c)
+	 */
 	{ "Expected a tenant at end of policy", LINK "policy = 1 >>\n" T1, NULL },
 	{ "Expected a tenant", LINK "policy = 1 >> >> 2\n" T1 T2, NULL },
 	{ "Expected a class minor after ':'", LINK "policy = 1:\n" T1, NULL },
@@ -581,7 +599,8 @@ static void kmsg_find(const char *msg, const char *where)
 
 static void scan_all(void (*fn)(const char *, const char *))
 {
-	static const char *const core[] = { "policy.c", "synth.c", "qmap.c" };
+	static const char *const core[] = { "policy.c", "policy_tree.c",
+					    "synth.c", "qmap.c" };
 	char path[256];
 	unsigned int k;
 
@@ -590,6 +609,7 @@ static void scan_all(void (*fn)(const char *, const char *))
 	for (k = 0; k < sizeof(core) / sizeof(core[0]); k++) {
 		snprintf(path, sizeof(path), "%s/%s", KCORE, core[k]);
 		scan_msgs(path, "qv_fail(", fn);
+		scan_msgs(path, "qv_ptree_fail(", fn);
 	}
 }
 

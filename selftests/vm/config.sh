@@ -136,8 +136,13 @@ accept "qdisc backend sppifo 2 partial" " backend sppifo 2 partial overlap" \
 	qd_add backend sppifo 2 partial
 qd_del
 accept "qdisc policy round-trips" \
-	' backend pifo policy "1 >> 2 > 3 \+ 4 >> 1:5" overlap 50%' \
-	qd_add policy "1 >> 2 > 3 + 4 >> 1:5"
+	' backend pifo policy "1 >> 2 > 3 \+ 4 >> 5" overlap 50%' \
+	qd_add policy "1 >> 2 > 3 + 4 >> 5"
+qd_del
+# the kernel keeps the tree, not the text: tc prints it in one form
+accept "qdisc policy prints in the grammar's form" \
+	' backend pifo policy "1 >> a > 3 \+ 4 >> 5" overlap 50%' \
+	qd_add policy "1>>A  >3+ 4>> 1:5"
 qd_del
 accept "qdisc overlap 25" " overlap 25% flows" qd_add overlap 25
 qd_del
@@ -326,18 +331,19 @@ reject "qdisc buckets 131072" 1 \
 reject "qdisc buckets 100 (kernel, raw netlink)" 0 \
 	'buckets must be a power of two from 64 to 65536' \
 	$QVNL --expect-error EINVAL qdisc change $DEV u32:buckets=100
-reject "qdisc policy naming a tenant twice" 2 'Tenant appears twice in policy' \
+reject "qdisc policy naming a tenant twice" 1 \
+	'qvisor: illegal "policy" "1 >> 2 + 1": Tenant appears twice in policy (at character 9)' \
 	$TC qdisc change dev $DEV root qvisor policy "1 >> 2 + 1"
 accept "qdisc policy set again" ' policy "2 >> 1" ' \
 	$TC qdisc change dev $DEV root qvisor policy "2 >> 1"
 accept "qdisc empty policy clears it" '^qdisc qvisor 1: root refcnt [0-9]+ limit [0-9]+p buckets [0-9]+ slot [0-9a-z]+ backend [a-z]+ [0-9 ]*overlap ' \
 	$TC qdisc change dev $DEV root qvisor policy ""
-reject "qdisc unbalanced policy \"1 >>\"" 2 'Expected a tenant at end of policy' \
+reject "qdisc unbalanced policy \"1 >>\"" 1 'Expected a tenant at end of policy (at character 4)' \
 	$TC qdisc change dev $DEV root qvisor policy "1 >>"
-reject "qdisc garbage policy \"1 \$ 2\"" 2 \
-	"Expected '>>', '>' or '+' between tenants" \
+reject "qdisc garbage policy \"1 \$ 2\"" 1 \
+	"Expected '>>', '>' or '+' between tenants (at character 2)" \
 	$TC qdisc change dev $DEV root qvisor policy '1 $ 2'
-reject "qdisc policy tenant 0" 2 'Tenant must be a class minor 1..ffff' \
+reject "qdisc policy tenant 0" 1 'Tenant must be a class minor 1..ffff (at character 0)' \
 	$TC qdisc change dev $DEV root qvisor policy "0 >> 1"
 reject "qdisc unknown backend" 1 \
 	'qvisor: illegal "backend" "wfq": expected pifo, sppifo QUEUES, aifo or fifo' \
@@ -420,7 +426,7 @@ tap_diag "deleting the qdisc with 4096 classes took $(ms $t0 $t1) ms"
 # A policy naming more tenants than allowed (the parser's own cap)
 pol=$(seq 1 4097 | xargs printf '%x + ' | sed 's/ + $//')
 qd_add >/dev/null
-reject "policy naming 4097 tenants" 2 'Too many tenants in policy' \
+reject "policy naming 4097 tenants" 1 'Too many tenants in policy' \
 	$TC qdisc change dev $DEV root qvisor policy "$pol"
 $TC qdisc del dev $DEV root
 
@@ -518,7 +524,8 @@ keeps() {
 }
 before=$(vsnap)
 keeps "rejected policy change keeps the queue" \
-	$TC qdisc change dev $VDEV root qvisor policy "1 + 1"
+	$QVNL --expect-error EINVAL --expect-msg "Tenant appears twice in policy" \
+	qdisc change $VDEV 'tree:tree=share(1 1)'
 keeps "rejected backend change keeps the queue" \
 	$TC qdisc change dev $VDEV root qvisor backend aifo
 keeps "rejected class change keeps the queue" \

@@ -82,6 +82,15 @@ else
 		"EINVAL+ERANGE $((${einval:-0} + ${erange:-0})) (want >= $((COUNT / 20)))"
 fi
 
+probes=$(sed -n 's/^qvfuzz: tree probes \([0-9]*\):.*/\1/p' /tmp/fuzz.out)
+mism=$(sed -n 's/^qvfuzz: tree probes .*mismatches \([0-9]*\)$/\1/p' /tmp/fuzz.out)
+if [ "${probes:-0}" -gt 0 ] && [ "${mism:-1}" = 0 ]; then
+	tap_ok "tree probes: $probes answered as netlink and the core's decoder predict"
+else
+	tap_fail "tree probes answered as predicted" \
+		"${probes:-0} probes, ${mism:-?} mismatches" "$(grep 'tree probe' /tmp/fuzz.err)"
+fi
+
 if [ $((tx1 - tx0)) -ge 1000 ]; then
 	tap_ok "traffic flowed through the fuzzed qdisc ($((tx1 - tx0)) packets)"
 else

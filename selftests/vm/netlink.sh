@@ -77,7 +77,7 @@ bad() {
 # --- well-formed requests ------------------------------------------------
 ok "qdisc add with options" qdisc add $DEV u64:rate=12500000 u32:limit=100 \
 	u32:buckets=256 u32:slot=2000 u32:default=2 u8:backend=0 \
-	u32:overlap=30 'str:policy=1 >> 2 + 3'
+	u32:overlap=30 'tree:tree=strict(1 share(2 3))'
 if $TC qdisc show dev $DEV | grep -qE 'qdisc qvisor 1: root refcnt [0-9]+ rate 100Mbit limit 100p buckets 256 slot 2ms default 2 backend pifo policy "1 >> 2 \+ 3" overlap 30%'; then
 	tap_ok "tc shows what qvnl configured"
 else
@@ -89,10 +89,28 @@ ok "class add with options" class add $DEV 1 u8:rank=1 u32:mask=0xff \
 ok "class add without TCA_OPTIONS" --no-options class add $DEV 2
 ok "class change with an empty nest" class change $DEV 2
 ok "qdisc change with an empty nest" qdisc change $DEV
-ok "qdisc change: policy of 32767 bytes (the maximum)" \
-	qdisc change $DEV 'strpad:policy=32767:1 >> 2 + 3'
+ok "qdisc change: policy of 4096 tenants (the maximum)" \
+	qdisc change $DEV 'tree:tree=share(1-1000)'
+if $TC qdisc show dev $DEV | grep -qF 'policy "1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + a + b'; then
+	tap_ok "tc shows the policy of 4096 tenants"
+else
+	tap_fail "tc shows the policy of 4096 tenants" "$($TC qdisc show dev $DEV 2>&1 | head -c 300)"
+fi
 ok "qdisc change: policy back to a short one" qdisc change $DEV \
-	'str:policy=1 >> 2 + 3'
+	'tree:tree=strict(1 share(2 3))'
+ok "qdisc change: an empty tree clears the policy" qdisc change $DEV 'tree:tree='
+if ! $TC qdisc show dev $DEV | grep -q 'policy'; then
+	tap_ok "tc shows no policy after the empty tree"
+else
+	tap_fail "tc shows no policy after the empty tree" "$($TC qdisc show dev $DEV)"
+fi
+ok "qdisc change: the full shape, groups of one member not left out" \
+	qdisc change $DEV 'tree:tree=strict(prefer(share(1)) prefer(share(2|3)))'
+if $TC qdisc show dev $DEV | grep -qF 'policy "1 >> 2 + 3" '; then
+	tap_ok "tc shows the full shape as \"1 >> 2 + 3\""
+else
+	tap_fail "tc shows the full shape as \"1 >> 2 + 3\"" "$($TC qdisc show dev $DEV)"
+fi
 ok "qdisc replace with options" qdisc replace $DEV u32:limit=200
 
 # --- malformed: qdisc change ---------------------------------------------
@@ -109,19 +127,45 @@ bad "u32 where u64 expected (rate)" EINVAL "" qdisc change $DEV u32:rate=1000
 bad "u32 where u8 expected (backend)" EINVAL "" qdisc change $DEV u32:backend=3
 bad "empty attribute (limit)" EINVAL "" qdisc change $DEV hex:limit=
 bad "unknown attribute type TCA_QVISOR_MAX + 1" EINVAL "Unknown attribute type" \
-	qdisc change $DEV u32:$(( 20 + 1 ))=1
+	qdisc change $DEV u32:$(( 21 + 1 ))=1
 bad "unknown attribute type 200" EINVAL "Unknown attribute type" \
 	qdisc change $DEV u32:200=1
 bad "attribute type 0 (UNSPEC)" EINVAL "" qdisc change $DEV u32:0=1
 bad "TCA_QVISOR_PAD as input" EINVAL "" qdisc change $DEV u64:pad=0
-bad "policy without NUL" EINVAL "" qdisc change $DEV 'nonul:policy=1 >> 2'
-bad "empty policy attribute" EINVAL "" qdisc change $DEV hex:policy=
-bad "policy of 32768 bytes" EINVAL "" qdisc change $DEV 'strpad:policy=32768:1'
-bad "policy of 60000 bytes" EINVAL "" qdisc change $DEV 'strpad:policy=60000:1'
-bad "policy naming a tenant twice" EINVAL "Tenant appears twice in policy" \
-	qdisc change $DEV 'str:policy=1 + 1'
-bad "policy with a NUL inside" EINVAL "" qdisc change $DEV \
-	hex:policy=31203e3e0032
+# the policy tree (TCA_QVISOR_POLICY_TREE); '@' marks the attribute the
+# extack must point at
+bad "policy as a string (TCA_QVISOR_POLICY)" EINVAL \
+	"The policy is a tree now, not a string" qdisc change $DEV 'str:policy=1 >> 2'
+bad "policy tree without NLA_F_NESTED" EINVAL "NLA_F_NESTED is missing" \
+	qdisc change $DEV hex:tree=
+bad "tree naming a tenant twice" EINVAL "Tenant appears twice in policy" \
+	qdisc change $DEV 'tree:tree=strict(1 share(2 | @3 1))'
+bad "tree: group kind 3 (policy range)" ERANGE "integer out of range" \
+	qdisc change $DEV 'tree:tree=kind3(1 2)'
+bad "tree: group without a kind" EINVAL "Policy group without a kind" \
+	qdisc change $DEV 'tree:tree=strict(1 @nokind(2 3))'
+bad "tree: a strict group in a share group" EINVAL \
+	"Nested groups are not supported yet" \
+	qdisc change $DEV 'tree:tree=share(1 @strict(2 3))'
+bad "tree: prefer in prefer, three deep" EINVAL \
+	"Nested groups are not supported yet" \
+	qdisc change $DEV 'tree:tree=strict(1 prefer(2 @prefer(3 4)))'
+bad "tree: the root is a share group of a share group" EINVAL \
+	"Nested groups are not supported yet" \
+	qdisc change $DEV 'tree:tree=share(@share(1 2) 3)'
+bad "tree deeper than netlink's recursion limit" EINVAL \
+	"allowed policy recursion depth exceeded" \
+	qdisc change $DEV 'tree:tree=share(share(share(share(share(share(share(share(share(share(share(1)))))))))))'
+bad "tree: an empty share group" EINVAL "Policy group has no members" \
+	qdisc change $DEV 'tree:tree=strict(1 @share())'
+bad "tree: an empty root group" EINVAL "Policy group has no members" \
+	qdisc change $DEV 'tree:tree=@strict()'
+bad "tree: tenant 0" EINVAL "Tenant must be a class minor 1..ffff" \
+	qdisc change $DEV 'tree:tree=share(1 | @0)'
+bad "tree: 4097 tenants" EINVAL "Too many tenants in policy" \
+	qdisc change $DEV 'tree:tree=share(@1-1001)'
+bad "tree: its last attribute's padding cut off" EINVAL "" \
+	--truncate 2 qdisc change $DEV 'tree:tree=share(1)'
 bad "buckets 100" EINVAL "buckets must be a power of two" \
 	qdisc change $DEV u32:buckets=100
 bad "buckets 131072" EINVAL "buckets must be a power of two" \
@@ -156,7 +200,7 @@ bad "target not below interval" EINVAL "AQM target must be below its interval" \
 bad "good limit with a bad buckets changes nothing" EINVAL "" \
 	qdisc change $DEV u32:limit=7 u32:buckets=100
 bad "good policy with a bad attribute after it changes nothing" EINVAL "" \
-	qdisc change $DEV 'str:policy=3 >> 2 >> 1' u8:limit=1
+	qdisc change $DEV 'tree:tree=strict(3 2 1)' u8:limit=1
 bad "qdisc replace with a bad attribute" EINVAL "" \
 	qdisc replace $DEV u32:buckets=3
 
@@ -166,9 +210,10 @@ bad "add: TCA_OPTIONS without NLA_F_NESTED" EINVAL "NLA_F_NESTED is missing" \
 bad "add: truncated nest" EINVAL "" --truncate 2 qdisc add $DEV2 u32:limit=5
 bad "add: buckets 100" EINVAL "buckets must be a power of two" \
 	qdisc add $DEV2 u32:buckets=100
-bad "add: policy without NUL" EINVAL "" qdisc add $DEV2 'nonul:policy=1'
-bad "add: unbalanced policy" EINVAL "Expected a tenant" \
-	qdisc add $DEV2 'str:policy=1 >>'
+bad "add: policy as a string" EINVAL "The policy is a tree now, not a string" \
+	qdisc add $DEV2 'str:policy=1'
+bad "add: nested group" EINVAL "Nested groups are not supported yet" \
+	qdisc add $DEV2 'tree:tree=share(1 @prefer(2 3))'
 bad "add: unknown attribute type" EINVAL "Unknown attribute type" \
 	qdisc add $DEV2 u32:99=1
 bad "add: sppifo with 40 queues (policy range)" ERANGE "integer out of range" \

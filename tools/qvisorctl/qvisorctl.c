@@ -44,6 +44,7 @@
 
 #include "spec.h"
 #include "state.h"
+#include <qvisor/policy_tree.h>
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -237,6 +238,21 @@ static uint32_t qc_u32(struct nlattr *a, uint32_t def)
 	return a ? nla_get_u32(a) : def;
 }
 
+/* The policy tree of a dump as the string (as tc prints it) */
+static void qc_policy_read(const struct nlattr *a, char *buf, size_t n)
+{
+	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	static u64 seen[QV_PTREE_SEEN_WORDS];
+	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
+	struct qv_err e = {};
+
+	memset(seen, 0, sizeof(seen));
+	if (qv_ptree_decode(&p, a, (uint32_t)nla_total_size(nla_len(a)), seen,
+			    &e) ||
+	    qv_policy_format(&p, buf, (uint32_t)n) < 0)
+		snprintf(buf, n, "?");
+}
+
 static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 {
 	struct qc_state *st = arg;
@@ -283,9 +299,9 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 		q->interval = qc_u32(o[TCA_QVISOR_INTERVAL],
 				     QVISOR_DEF_INTERVAL_US);
 		q->memlimit = qc_u32(o[TCA_QVISOR_MEMLIMIT], 0);
-		if (o[TCA_QVISOR_POLICY])
-			snprintf(q->policy, sizeof(q->policy), "%s",
-				 nla_get_string(o[TCA_QVISOR_POLICY]));
+		if (o[TCA_QVISOR_POLICY_TREE])
+			qc_policy_read(o[TCA_QVISOR_POLICY_TREE], q->policy,
+				       sizeof(q->policy));
 	}
 	qc_stats(tb[TCA_STATS2], &q->bs, &q->qs, &q->xs, sizeof(q->xs),
 		 &q->has_xs);
@@ -388,9 +404,36 @@ static int qc_read_state(struct qc_state *st, int ifindex, bool filters)
 
 /* --- building requests --------------------------------------------------- */
 
-static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
+/* The policy string as TCA_QVISOR_POLICY_TREE; "" clears the policy */
+static int qc_put_policy(struct nl_msg *m, const char *str)
+{
+	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
+	struct qv_err e = {};
+	uint32_t len;
+	void *buf;
+	int err;
+
+	if (!*str)
+		return nla_put(m, TCA_QVISOR_POLICY_TREE | NLA_F_NESTED, 0, NULL);
+	if (qv_policy_parse(&p, str, (uint32_t)strlen(str), &e))
+		return -EINVAL;
+	len = qv_ptree_size(&p);
+	if (len > 0xffff - NLA_HDRLEN)
+		return -E2BIG;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	qv_ptree_encode(&p, buf);
+	err = nla_put(m, TCA_QVISOR_POLICY_TREE | NLA_F_NESTED, (int)len, buf);
+	free(buf);
+	return err;
+}
+
+static int qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 {
 	struct nlattr *o = nla_nest_start(m, TCA_OPTIONS);
+	int err;
 
 	nla_put_u64(m, TCA_QVISOR_RATE, q->rate);
 	nla_put_u32(m, TCA_QVISOR_LIMIT, q->limit);
@@ -413,8 +456,9 @@ static void qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	nla_put_u32(m, TCA_QVISOR_INTERVAL, q->interval);
 	nla_put_u32(m, TCA_QVISOR_MEMLIMIT, q->memlimit);
 	/* always sent: an empty policy clears the kernel's */
-	nla_put_string(m, TCA_QVISOR_POLICY, q->policy);
+	err = qc_put_policy(m, q->policy);
 	nla_nest_end(m, o);
+	return err;
 }
 
 static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
@@ -443,6 +487,20 @@ static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
 	nla_nest_end(m, o);
 }
 
+/* The policy as the kernel's dump prints it (spaces, lowercase hex
+ * minors), so that it compares equal to what is applied
+ */
+static void qc_policy_canonical(const char *in, char *out, size_t n)
+{
+	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
+	struct qv_err e = {};
+
+	if (qv_policy_parse(&p, in, (uint32_t)strlen(in), &e) ||
+	    qv_policy_format(&p, out, (uint32_t)n) < 0)
+		snprintf(out, n, "%s", in);
+}
+
 static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
 {
 	memset(q, 0, sizeof(*q));
@@ -467,7 +525,7 @@ static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
 	q->interval = qs_interval_us(sp);
 	q->memlimit = sp->memlimit;
 	if (sp->policy_line)
-		snprintf(q->policy, sizeof(q->policy), "%s", sp->policy);
+		qc_policy_canonical(sp->policy, q->policy, sizeof(q->policy));
 }
 
 static void qc_spec_class(const struct qs_spec *sp, const struct qs_tenant *t,
@@ -499,7 +557,11 @@ static int qc_qdisc_req(int ifindex, int type, int flags,
 				    TC_H_ROOT, q->handle, 0);
 
 	nla_put_string(m, TCA_KIND, "qvisor");
-	qc_put_qdisc_opts(m, q);
+	if (qc_put_qdisc_opts(m, q)) {
+		nlmsg_free(m);
+		snprintf(why, n, "policy \"%.200s\" cannot be sent", q->policy);
+		return -EINVAL;
+	}
 	return qc_talk(m, NULL, NULL, why, n);
 }
 

@@ -16,7 +16,9 @@
 #define QVISOR_DEF_BUCKETS	4096
 #define QVISOR_MAX_TENANTS	4096	/* classes per qdisc */
 #define QVISOR_MAX_MINOR	0xffff	/* class minor 1..0xffff */
-#define QVISOR_MAX_POLICY	32768	/* policy string, bytes incl. NUL */
+#define QVISOR_MAX_POLICY	32768	/* policy string given to tc or
+					 * qvisorctl, bytes incl. NUL
+					 */
 #define QVISOR_DEF_LIMIT	10000	/* packets */
 #define QVISOR_MAX_WEIGHT	65535
 #define QVISOR_DEF_WEIGHT	1
@@ -76,7 +78,9 @@ enum {
 	TCA_QVISOR_DEFAULT,	/* u32, default class minor, 0 = none */
 	TCA_QVISOR_BACKEND,	/* u8, QVISOR_BACKEND_* */
 	TCA_QVISOR_QUEUES,	/* u32, queues of the sppifo backend */
-	TCA_QVISOR_POLICY,	/* string, e.g. "1 >> 2 > 3 + 4" */
+	TCA_QVISOR_POLICY,	/* unused: was the policy as a string, now
+				 * rejected (see TCA_QVISOR_POLICY_TREE)
+				 */
 	TCA_QVISOR_OVERLAP,	/* u32, percent of a level's width that
 				 * the next '>' level overlaps, 0..100
 				 */
@@ -108,10 +112,53 @@ enum {
 	TCA_QVISOR_MEMLIMIT,	/* u32, bytes of packet memory (truesize)
 				 * held at most, 0 = no bound (default)
 				 */
+	/* nested TCA_QVISOR_NODE_*: the policy's root group; without
+	 * payload it clears the policy (every tenant best effort)
+	 */
+	TCA_QVISOR_POLICY_TREE,
 	__TCA_QVISOR_MAX
 };
 
 #define TCA_QVISOR_MAX (__TCA_QVISOR_MAX - 1)
+
+/* The policy as a tree.  The string "1 >> 2 > 3 + 4" is
+ *
+ *	strict: 1, prefer: (2, share: (3, 4))
+ *
+ * A group is a nest of TCA_QVISOR_NODE_* attributes: its kind, then its
+ * members in policy order, each either a run of tenants
+ * (TCA_QVISOR_NODE_TENANTS) or a group (TCA_QVISOR_NODE_CHILD); both may
+ * repeat and interleave.  A strict group's members are its tiers, highest
+ * first; a prefer group's members its levels, most preferred first; a
+ * share group's members share by their weights.  Userspace leaves out a
+ * group of a single member.  Today the kernel accepts a strict group of
+ * prefer groups of share groups (any of them left out); a group inside a
+ * group of the same or a tighter kind, a nested group such as
+ * "(1 >> 2) + 3", is rejected.  Netlink's policy recursion limit bounds
+ * the depth of the tree.
+ */
+enum {
+	QVISOR_NODE_SHARE,	/* "+": members share by weight */
+	QVISOR_NODE_PREFER,	/* ">": best-effort preference */
+	QVISOR_NODE_STRICT,	/* ">>": strict priority */
+	__QVISOR_NODE_MAX,
+};
+
+#define QVISOR_NODE_MAX (__QVISOR_NODE_MAX - 1)
+
+/* A policy group, nested in TCA_QVISOR_POLICY_TREE or TCA_QVISOR_NODE_CHILD */
+enum {
+	TCA_QVISOR_NODE_UNSPEC,
+	TCA_QVISOR_NODE_KIND,		/* u8, QVISOR_NODE_*, required */
+	/* binary, __u16 array: member tenants by class minor
+	 * (1..0xffff), in order
+	 */
+	TCA_QVISOR_NODE_TENANTS,
+	TCA_QVISOR_NODE_CHILD,	/* nested TCA_QVISOR_NODE_*: a member group */
+	__TCA_QVISOR_NODE_MAX
+};
+
+#define TCA_QVISOR_NODE_MAX (__TCA_QVISOR_NODE_MAX - 1)
 
 /* TCA_QVISOR_PROPS: Pn (n = 1..6) holds exactly, or only approximately
  * (measured and counted, not guaranteed); neither bit = does not hold.

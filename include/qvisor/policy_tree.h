@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * qvisor policy tree: the policy as netlink attributes
+ * (TCA_QVISOR_POLICY_TREE, described in the uapi header) to and from the
+ * flat entries of qvisor/policy.h.
+ *
+ * The tc plugin and qvisorctl parse the policy string and encode it; the
+ * kernel decodes and validates the tree; the plugin and qvisorctl decode
+ * the dump to print the string again.  The same code runs on both sides,
+ * on raw attribute bytes (struct nlattr and struct rtattr have one
+ * layout), so it is unit-tested and fuzzed on the host.
+ *
+ * A tree of today's shape is a strict group of tiers, a tier a prefer
+ * group of levels, a level a share group of tenants; a group with a single
+ * member may be left out (its member stands in its place).  A group inside
+ * a group of the same or a tighter kind is a nested group ("(1 >> 2) + 3")
+ * and is rejected until the synthesizer supports it.
+ */
+#ifndef _QVISOR_POLICY_TREE_H
+#define _QVISOR_POLICY_TREE_H
+
+#include "types.h"
+#include "policy.h"
+
+/* Bitmap over all class minors, for the duplicate check */
+#define QV_PTREE_SEEN_WORDS	(65536 / 64)
+
+/* Bytes of the root group's attributes for @p (the payload of
+ * TCA_QVISOR_POLICY_TREE); 0 for an empty policy.  More than 0xffff
+ * means the tree does not fit in one netlink attribute.
+ */
+u32 qv_ptree_size(const struct qv_policy *p);
+
+/* Write those attributes into @buf, which has qv_ptree_size(p) bytes */
+void qv_ptree_encode(const struct qv_policy *p, void *buf);
+
+/* Convert the tree attribute @tree (header included, @len bytes in all,
+ * at least its nla_len) into @p's entries.  An attribute without payload is
+ * the empty policy (p->n = 0).  @seen must be zeroed, QV_PTREE_SEEN_WORDS
+ * words.  On error e->pos is the byte offset, from @tree, of the attribute
+ * at fault (0: @tree itself).
+ */
+int qv_ptree_decode(struct qv_policy *p, const void *tree, u32 len,
+		    u64 *seen, struct qv_err *e);
+
+#endif
