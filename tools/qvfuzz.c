@@ -787,15 +787,6 @@ static struct rtattr *build(enum op op, int ifindex, uint32_t major,
 
 /* ---- tree probes ----------------------------------------------------------- */
 
-static const char *const tree_msgs[] = {
-	"Malformed policy tree", "Policy group kind given twice",
-	"Unknown policy group kind", "Policy group without a kind",
-	"Nested groups are not supported yet",
-	"Tenants must be an array of 16-bit class minors",
-	"Unknown attribute in a policy group", "Policy group has no members",
-	"Tenant appears twice in policy", "Tenant must be a class minor 1..ffff",
-	"Too many tenants in policy",
-};
 
 struct pred {
 	int err;		/* 0: accepted (or refused for other reasons) */
@@ -906,8 +897,8 @@ static bool probe(int ifindex, uint32_t major, unsigned long i)
 		 * (the synthesizer), never with a tree message
 		 */
 		ok = true;
-		for (k = 0; k < ARRAY_SIZE(tree_msgs); k++)
-			if (err && strstr(last_msg, tree_msgs[k]))
+		for (k = 0; k < ARRAY_SIZE(qv_ptree_messages); k++)
+			if (err && strstr(last_msg, qv_ptree_messages[k]))
 				ok = false;
 		if (err == EINVAL && strstr(last_msg, "recursion"))
 			ok = false;

@@ -43,4 +43,19 @@ void qv_ptree_encode(const struct qv_policy *p, void *buf);
 int qv_ptree_decode(struct qv_policy *p, const void *tree, u32 len,
 		    u64 *seen, struct qv_err *e);
 
+#ifndef __KERNEL__
+/* Every message qv_ptree_decode() gives, for the fuzzers that check the
+ * kernel's and the core's answers (fuzz_policy_tree, qvfuzz)
+ */
+static const char *const qv_ptree_messages[] = {
+	"Malformed policy tree", "Policy group kind given twice",
+	"Unknown policy group kind", "Policy group without a kind",
+	"Nested groups are not supported yet",
+	"Tenants must be an array of 16-bit class minors",
+	"Unknown attribute in a policy group", "Policy group has no members",
+	"Tenant appears twice in policy", "Tenant must be a class minor 1..ffff",
+	"Too many tenants in policy",
+};
+#endif
+
 #endif

@@ -24,16 +24,8 @@
 	} while (0)
 
 #define CAP 64
+#define NMSGS (sizeof(qv_ptree_messages) / sizeof(qv_ptree_messages[0]))
 
-static const char *const msgs[] = {
-	"Malformed policy tree", "Policy group kind given twice",
-	"Unknown policy group kind", "Policy group without a kind",
-	"Nested groups are not supported yet",
-	"Tenants must be an array of 16-bit class minors",
-	"Unknown attribute in a policy group", "Policy group has no members",
-	"Tenant appears twice in policy", "Tenant must be a class minor 1..ffff",
-	"Too many tenants in policy",
-};
 
 static struct qv_pol_ent a[CAP + 1], b[CAP + 1];
 static u64 seen[QV_PTREE_SEEN_WORDS];
@@ -64,10 +56,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	memcpy(in, data, size);
 	r = decode(&p, a, in, (u32)size, &e);
 	if (r) {
-		for (k = 0; k < sizeof(msgs) / sizeof(msgs[0]); k++)
-			if (e.msg && !strcmp(e.msg, msgs[k]))
+		for (k = 0; k < NMSGS; k++)
+			if (e.msg && !strcmp(e.msg, qv_ptree_messages[k]))
 				break;
-		if (k == sizeof(msgs) / sizeof(msgs[0]))
+		if (k == NMSGS)
 			FAIL("unknown message %s", e.msg ? e.msg : "(null)");
 		if (e.pos % 4 || (e.pos && e.pos + NLA_HDRLEN > size))
 			FAIL("offset %u outside the input (%zu)", e.pos, size);
