@@ -40,14 +40,7 @@ on_exit "echo $old_ecn >/proc/sys/net/ipv4/tcp_ecn"
 $IP netns exec $NS sh -c 'echo 1 >/proc/sys/net/ipv4/tcp_ecn'
 
 setup() {
-	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE \
-		policy "1 >> 2" "$@" &&
-		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
-		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
-		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
-			match ip src $SRC1/32 classid 1:1 &&
-		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
-			match ip src $SRC2/32 classid 1:2
+	tenants_by_source $SRC1 $SRC2 rate $RATE policy "1 >> 2" "$@"
 }
 # no "aqm": it is the default
 if ! tap_check "qvisor rate $RATE policy \"1 >> 2\" (AQM by default)" setup; then
@@ -227,14 +220,8 @@ fi
 # fills all 100k (the check above, alone in its tier) and nothing counts
 # as tenant_limit.  noaqm: the memory, not the AQM, is what is checked.
 share_setup() {
-	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE noaqm \
-		memlimit 100k policy "1 + 2" &&
-		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
-		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
-		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
-			match ip src $SRC1/32 classid 1:1 &&
-		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
-			match ip src $SRC2/32 classid 1:2
+	tenants_by_source $SRC1 $SRC2 rate $RATE noaqm memlimit 100k \
+		policy "1 + 2"
 }
 # cl_drops CLASS: "DROPS TENANT_LIMIT_DROPS" of a class
 cl_drops() {

@@ -196,6 +196,20 @@ iperf_veth_pair() {
 	done
 }
 
+# tenants_by_source SRC1 SRC2 QDISC-OPTIONS...: qvisor root on $DEV with
+# two rank-fifo tenants, 1:1 for packets from SRC1 and 1:2 from SRC2 (u32)
+tenants_by_source() {
+	local s1=$1 s2=$2
+	shift 2
+	$TC qdisc add dev $DEV root handle 1: qvisor "$@" &&
+		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
+		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip src "$s1"/32 classid 1:1 &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
+			match ip src "$s2"/32 classid 1:2
+}
+
 # setup_qdisc QDISC-OPTIONS...: fresh qvisor root on $DEV at $RATE,
 # without AQM: its users check exact departure orders and push-outs of
 # packets held behind a tiny rate for longer than the AQM's interval

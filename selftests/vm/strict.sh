@@ -34,13 +34,7 @@ on_exit "rm -rf $OUT"
 iperf_veth_pair "strict tests" $SRC1 $SRC2
 
 setup() {
-	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE noaqm policy "1 >> 2" &&
-		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
-		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
-		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
-			match ip src $SRC1/32 classid 1:1 &&
-		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
-			match ip src $SRC2/32 classid 1:2
+	tenants_by_source $SRC1 $SRC2 rate $RATE noaqm policy "1 >> 2"
 }
 if ! tap_check "qvisor rate $RATE policy \"1 >> 2\", tenants by source address" setup; then
 	tap_done
