@@ -1275,6 +1275,11 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 		print_uint(PRINT_ANY, "max_sojourn_us", " max_sojourn %uus",
 			   st.max_sojourn);
 	}
+	if (QVISOR_HAS(xstats, st, mem_part)) {
+		print_uint(PRINT_ANY, "memory", " memory %u", st.memory);
+		if (st.mem_part)
+			print_uint(PRINT_ANY, "mem_part", " of %u", st.mem_part);
+	}
 }
 
 static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,

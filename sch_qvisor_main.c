@@ -880,6 +880,19 @@ static bool qvisor_over_part(const struct qvisor_sched_data *q,
 	       (u64)q->memlimit * cl->cfg.weight;
 }
 
+/* For the dump: the bytes of memlimit that @cl may hold, 0 if none */
+static u32 qvisor_mem_part(const struct qvisor_sched_data *q,
+			   const struct qvisor_class *cl)
+{
+	const struct qvisor_group *g = cl->grp;
+
+	if (!q->memlimit || cl->cfg.limit)
+		return 0;
+	if (!g || g->wsum <= cl->cfg.weight)
+		return q->memlimit;
+	return (u32)div_u64((u64)q->memlimit * cl->cfg.weight, g->wsum);
+}
+
 static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 			   struct qvisor_class *cl, u64 *cl_ctr, u64 *q_ctr,
 			   int reason, struct sk_buff **to_free)
@@ -2864,6 +2877,8 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	st.max_sojourn = min_t(u64, div_u64(cl->max_sojourn, NSEC_PER_USEC),
 			       U32_MAX);
 	st.aqm = qvisor_aqm_cfg(qdisc_priv(sch), cl, &acfg);
+	st.memory = cl->mem;
+	st.mem_part = qvisor_mem_part(qdisc_priv(sch), cl);
 	qs = cl->qstats;
 	qlen = cl->qlen;
 	sch_tree_unlock(sch);

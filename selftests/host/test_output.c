@@ -70,6 +70,8 @@ static void mkstate(void)
 		cl[k].xs.aqm_drops = 5;
 		cl[k].xs.ecn_marks = 9;
 		cl[k].xs.max_sojourn = 4500;
+		cl[k].xs.memory = 2304 * (uint32_t)k;
+		cl[k].xs.mem_part = k ? 60000 : 0;
 	}
 	prev = st;
 	prev.cl = pcl;
@@ -166,6 +168,8 @@ static void test_json(void)
 		{ ".tenants[2].aqm_drops", "5" },
 		{ ".tenants[2].ecn_marks", "9" },
 		{ ".tenants[2].max_sojourn_us", "4500" },
+		{ ".tenants[2].memory", "4608" },
+		{ ".tenants[1].mem_part", "60000" },
 	};
 	unsigned int k, d;
 	char *out, *res, cmd[128];
@@ -284,8 +288,9 @@ static void test_prom(void)
 	       strstr(out, "qvisor_tenant_bytes_total{dev=\"veth0\",class=\"1:2\"} 20000\n") != NULL &&
 	       strstr(out, "qvisor_tenant_drops_total{dev=\"veth0\",class=\"1:3\",reason=\"aqm\"} 5\n") != NULL &&
 	       strstr(out, "qvisor_tenant_ecn_marks_total{dev=\"veth0\",class=\"1:3\"} 9\n") != NULL &&
-	       strstr(out, "qvisor_tenant_max_sojourn_seconds{dev=\"veth0\",class=\"1:3\"} 0.0045\n") != NULL,
-	       "show --prom: drops by reason, share, backlog, bytes, AQM per tenant");
+	       strstr(out, "qvisor_tenant_max_sojourn_seconds{dev=\"veth0\",class=\"1:3\"} 0.0045\n") != NULL &&
+	       strstr(out, "qvisor_tenant_memory_bytes{dev=\"veth0\",class=\"1:3\"} 4608\n") != NULL,
+	       "show --prom: drops by reason, share, backlog, bytes, AQM, memory per tenant");
 	free(out);
 	for (d = 0; d < sizeof(devs) / sizeof(devs[0]); d++) {
 		out = capture(prom_fn, devs[d]);

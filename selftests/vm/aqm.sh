@@ -234,6 +234,16 @@ cl_drops() {
 		}
 		END { print d + 0, t + 0 }'
 }
+# cl_mem CLASS: "MEMORY PART" of a class (tc -s: "memory N of PART")
+cl_mem() {
+	$TC -s class show dev $DEV | awk -v c="$1" '
+		/^class / { cur = $3 }
+		cur == c {
+			for (i = 1; i < NF; i++)
+				if ($i == "memory") { m = $(i + 1); p = $(i + 3) }
+		}
+		END { print m + 0, p }'
+}
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 if tap_check "qvisor rate $RATE noaqm memlimit 100k policy \"1 + 2\"" share_setup; then
 	$IP netns exec $NS iperf3 -s -p 5203 >"$OUT/srv3.log" 2>&1 &
@@ -245,17 +255,21 @@ if tap_check "qvisor rate $RATE noaqm memlimit 100k policy \"1 + 2\"" share_setu
 	iperf3 -c $DST -B $SRC1 -p 5203 -u -b 1M -l 1400 -t 4 \
 		>"$OUT/udp-part1.log" 2>&1 &
 	c1=$!
-	mem=0
+	mem=0 cmem=0 part=
 	for i in 1 2 3 4 5 6; do
 		sleep 0.5
 		m=$($TC -s qdisc show dev $DEV | sed -n 's/.* memory \([0-9]*\).*/\1/p')
 		[ "${m:-0}" -gt "$mem" ] && mem=$m
+		# tenant 2's own counter: "memory N of PART"
+		read -r m part <<<"$(cl_mem 1:2)"
+		[ "${m:-0}" -gt "$cmem" ] && cmem=$m
 	done
 	wait $c2 $c1
 	read -r d1 t1 <<<"$(cl_drops 1:1)"
 	read -r d2 t2 <<<"$(cl_drops 1:2)"
 	dm=$($TC -s qdisc show dev $DEV | sed -n 's/.* drops memlimit \([0-9]*\).*/\1/p')
-	tap_diag "fair part: most memory held $mem bytes; tenant 2 drops $d2" \
+	tap_diag "fair part: most memory held $mem bytes, by tenant 2 $cmem of" \
+		"${part:-?}; tenant 2 drops $d2" \
 		"(tenant_limit $t2), tenant 1 drops $d1, drops memlimit ${dm:-?}"
 	# half of 100k, plus what tenant 1 holds (a few 1400-byte packets)
 	if [ "$mem" -le $((51200 + 4 * 3000)) ] && [ "$mem" -gt 25000 ] &&
@@ -265,6 +279,15 @@ if tap_check "qvisor rate $RATE noaqm memlimit 100k policy \"1 + 2\"" share_setu
 		tap_fail "tenant 2 held at most half of memlimit, tenant 1 lost nothing" \
 			"most held $mem, tenant 2 tenant_limit $t2, tenant 1 drops $d1" \
 			"$($TC -s class show dev $DEV)"
+	fi
+	# the class counters say the same: a part of 51200 bytes (100k x
+	# 1 / 2), tenant 2 held up to it (more than a quarter) and not over
+	if [ "$part" = 51200 ] && [ "$cmem" -le 51200 ] &&
+		[ "$cmem" -gt 12800 ]; then
+		tap_ok "tenant 2's counters: memory up to $cmem of its part $part"
+	else
+		tap_fail "tenant 2's class counters show memory within its part 51200" \
+			"memory $cmem of ${part:-none}" "$($TC -s class show dev $DEV)"
 	fi
 fi
 

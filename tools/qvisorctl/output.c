@@ -206,6 +206,8 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 			qc_jadd_u64(t, "aqm_drops", c->xs.aqm_drops);
 			qc_jadd_u64(t, "ecn_marks", c->xs.ecn_marks);
 			qc_jadd_u64(t, "max_sojourn_us", c->xs.max_sojourn);
+			qc_jadd_u64(t, "memory", c->xs.memory);
+			qc_jadd_u64(t, "mem_part", c->xs.mem_part);
 		}
 		json_object_array_add(arr, t);
 	}
@@ -253,7 +255,7 @@ static void qc_prom_sample(FILE *f, const char *name, const char *dev,
 }
 
 enum { QP_BYTES, QP_PACKETS, QP_DROPS, QP_BACKLOG_B, QP_BACKLOG_P,
-       QP_SHARE, QP_TARGET, QP_ECN, QP_SOJOURN, QP_N };
+       QP_SHARE, QP_TARGET, QP_ECN, QP_SOJOURN, QP_MEMORY, QP_N };
 #define QP_DROP_REASONS	5
 
 static double qc_prom_val(const struct qc_state *st, int k, int m,
@@ -280,6 +282,7 @@ static double qc_prom_val(const struct qc_state *st, int k, int m,
 	case QP_SHARE: return c->xs.share_ppm / 1e6;
 	case QP_ECN: return (double)c->xs.ecn_marks;
 	case QP_SOJOURN: return c->xs.max_sojourn / 1e6;
+	case QP_MEMORY: return c->xs.memory;
 	default: return qc_target(st, k);
 	}
 }
@@ -296,6 +299,7 @@ void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st)
 		{ "qvisor_tenant_target_ratio", "gauge", "The tenant's weight over its group's weights (0..1)." },
 		{ "qvisor_tenant_ecn_marks_total", "counter", "Packets of the tenant its AQM marked CE." },
 		{ "qvisor_tenant_max_sojourn_seconds", "gauge", "The longest a packet of the tenant waited before it left." },
+		{ "qvisor_tenant_memory_bytes", "gauge", "Bytes of packet memory (truesize) the tenant holds." },
 	};
 	const struct qc_qdisc *q = &st->q;
 	const char *reason;

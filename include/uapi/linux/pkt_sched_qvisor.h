@@ -310,6 +310,12 @@ struct tc_qvisor_cl_xstats {
 					 * created
 					 */
 	__u32	aqm;			/* 1 = the tenant's AQM is on */
+	__u32	memory;			/* bytes of packet memory (truesize)
+					 * the tenant holds
+					 */
+	__u32	mem_part;		/* bytes of memlimit it may hold,
+					 * 0 = no memlimit or its own limit
+					 */
 };
 
 #endif
