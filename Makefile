@@ -99,7 +99,7 @@ TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
 	out/tools/qvfct
 
-.PHONY: all module plugin tools install install-user uninstall unit-verify modules_install dkms-src \
+.PHONY: bench-aqm all module plugin tools install install-user uninstall unit-verify modules_install dkms-src \
 	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile demo-vms \
 	check checkpatch plugin-symcheck tc-version-check plugin-test vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm upstream upstream-check
@@ -507,6 +507,23 @@ bench-fct:
 		tools/vm/run.sh $$k selftests/vm/fct.sh >/dev/null || rc=1; \
 		tools/fct/report.sh out/bench/fct-$$k-$$w.log out/bench/fct-$$k-$$w || rc=1; \
 		done; \
+	done; exit $$rc
+
+# Latency under load (not part of check): a sparse flow's RTT (irtt) next
+# to bulk TCP, qvisor with and without the AQM against htb+codel,
+# htb+fq_codel and cake at 5 Mbit/s, one VM boot per kernel; the log is
+# out/bench/aqm-KVER.log, its "# row" lines the table of
+# Documentation/aqm.md.  irtt is Debian's package, copied into the VM.
+AQM_KVERS ?= $(KVER61) $(KVER612)
+bench-aqm:
+	@tools/deps.sh
+	@mkdir -p out/bench
+	@rc=0; for k in $(AQM_KVERS); do \
+		$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
+		QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/aqm-$$k.log \
+		QVISOR_VM_PROGS=$$(command -v irtt) \
+		tools/vm/run.sh $$k tools/bench/aqm-irtt.sh >/dev/null || rc=1; \
+		grep '# row' out/bench/aqm-$$k.log; \
 	done; exit $$rc
 
 # Instructions per packet of the portable core vs a binary heap (callgrind).

@@ -54,11 +54,11 @@ build | test) ;;
 esac
 
 STAMP=$CACHE/deps.stamp
-STAMP_WANT="4 $WHAT $KVER61 $KVER612 $KVER72 $SID_ROOT"
+STAMP_WANT="5 $WHAT $KVER61 $KVER612 $KVER72 $SID_ROOT"
 [ -f "$STAMP" ] && grep -qxF "$STAMP_WANT" "$STAMP" && exit 0
 # "test" includes "build"
 [ "$WHAT" = build ] && [ -f "$STAMP" ] &&
-	grep -qxF "4 test $KVER61 $KVER612 $KVER72 $SID_ROOT" "$STAMP" && exit 0
+	grep -qxF "5 test $KVER61 $KVER612 $KVER72 $SID_ROOT" "$STAMP" && exit 0
 mkdir -p "$CACHE"
 
 SUDO=
@@ -125,7 +125,7 @@ fi
 
 TEST_PKGS="build-essential cpio xz-utils zstd gzip dpkg-dev bc
 	qemu-system-x86 busybox-static iperf3 iputils-ping
-	groff-base man-db gnuplot-nox clang jq prometheus
+	groff-base man-db gnuplot-nox clang jq prometheus irtt
 	linux-headers-$KVER61 linux-headers-$KVER612
 	debootstrap dkms dh-dkms debhelper fakeroot lintian
 	linux-source-6.12 linux-config-6.12 sparse flex bison libelf-dev libssl-dev
