@@ -70,6 +70,8 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/skbuff.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
 #include <linux/string.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -253,6 +255,7 @@ struct qvisor_sched_data {
 	bool				rate_idle;	/* queue ran empty */
 	struct qdisc_watchdog		watchdog;
 	struct qv_ftable		ft;		/* las, stfq flows */
+	siphash_key_t			flow_key;	/* their hash's key */
 	u32				flows;		/* entries */
 	u32				flow_idle_us;
 	u8				*flow_gen;	/* per slot, see flow.h */
@@ -391,6 +394,19 @@ static u32 qvisor_dscp(struct sk_buff *skb)
 	}
 }
 
+/* The flow of @skb for las and stfq: a keyed hash of its addresses, ports
+ * and protocol, found by the flow dissector.  Not skb_get_hash(): for a
+ * local socket that is the socket's random txhash, which TCP draws anew
+ * after a timeout (sk_rethink_txhash()), and a flow seen with a new hash
+ * would start over at rank 0 under las and jump ahead of every flow that
+ * already sent, a sparse one included.
+ */
+static u32 qvisor_flow_hash(const struct qvisor_sched_data *q,
+			    const struct sk_buff *skb)
+{
+	return skb_get_hash_perturb(skb, &q->flow_key);
+}
+
 /* Rank functions computed here (include/qvisor/rank.h): las and stfq keep
  * per-flow state in the flow table, stfq and edf rank relative to the
  * tenant's base, which moves only when the tenant has nothing queued.
@@ -407,11 +423,11 @@ static u32 qvisor_rank_fn(struct Qdisc *sch, struct qvisor_class *cl,
 
 	switch (cl->cfg.rank) {
 	case QVISOR_RANK_LAS:
-		f = qv_ft_get(&q->ft, skb_get_hash(skb), owner,
+		f = qv_ft_get(&q->ft, qvisor_flow_hash(q, skb), owner,
 			      QVISOR_RANK_LAS, now, 0);
 		return qv_las_rank(&f->val, len);
 	case QVISOR_RANK_STFQ:
-		f = qv_ft_get(&q->ft, skb_get_hash(skb), owner,
+		f = qv_ft_get(&q->ft, qvisor_flow_hash(q, skb), owner,
 			      QVISOR_RANK_STFQ, now,
 			      qv_stfq_init(&cl->rbase));
 		return qv_stfq_rank(&cl->rbase, &f->val, len, !cl->qlen);
@@ -2250,6 +2266,7 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->ecn = 1;
 	q->target_us = QVISOR_DEF_TARGET_US;
 	q->interval_us = QVISOR_DEF_INTERVAL_US;
+	get_random_bytes(&q->flow_key, sizeof(q->flow_key));
 	INIT_LIST_HEAD(&q->blocked);
 	qvisor_tenant_init(&q->implicit);
 	q->implicit.slot = QVISOR_IMPLICIT_SLOT;

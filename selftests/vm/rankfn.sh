@@ -329,6 +329,61 @@ else
 	tap_fail "flow_idle 10s: setup" "$(cat "$OUT/send.err")" "$($TC -s qdisc show dev $DEV)"
 fi
 
+# --- a TCP flow stays one flow when its socket draws a new hash ---------
+# TCP picks a new random txhash (skb->hash of its packets) after a
+# retransmission timeout.  las and stfq must not see that as a new flow:
+# under las it would start over at rank 0 and jump ahead of every flow
+# that sent before (the sparse ones included).  The receiver drops
+# everything for 1.5 s in the middle of a 4 s iperf3 transfer; the
+# sender's timeouts (TcpTimeoutRehash) rehash the data flow, and the flow
+# table must still have seen two flows (iperf3's control and data
+# connections).
+tcp_rehash() {
+	awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) h[$i] = i; n = 1 }
+		else print $h["TcpTimeoutRehash"] + 0 }' /proc/net/netstat
+}
+if ! command -v iperf3 >/dev/null; then
+	tap_skip "las: a TCP flow keeps its flow across a rehash" "iperf3 missing"
+elif $TC qdisc del dev $DEV root >/dev/null 2>&1;
+	$TC qdisc add dev $DEV root handle 1: qvisor rate 10mbit default 1 \
+		flows 1024 flow_idle 10s &&
+	$TC class add dev $DEV parent 1: classid 1:1 qvisor rank las &&
+	$IP netns exec $NS $TC qdisc add dev veth1 ingress; then
+	$IP netns exec $NS iperf3 -s -1 -p 5299 >"$OUT/tcp-srv.log" 2>&1 &
+	spid=$!
+	wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5299 '"
+	r0=$(tcp_rehash)
+	iperf3 -c $DST -p 5299 -t 4 -b 4M >"$OUT/tcp-cli.log" 2>&1 &
+	cpid=$!
+	sleep 1.2
+	$IP netns exec $NS $TC filter add dev veth1 ingress prio 1 matchall \
+		action drop
+	sleep 1.5
+	$IP netns exec $NS $TC filter del dev veth1 ingress prio 1
+	wait $cpid
+	crc=$?
+	wait $spid 2>/dev/null
+	r1=$(tcp_rehash)
+	read -r f live new evicted aged <<<"$(flow_stats)"
+	tap_diag "rehash: TcpTimeoutRehash $r0 -> $r1, iperf3 exit $crc;" \
+		"flows live $live new $new evicted $evicted aged $aged"
+	if [ "$r1" -le "$r0" ]; then
+		tap_skip "las: a TCP flow keeps its flow across a rehash" \
+			"no timeout rehash happened (TcpTimeoutRehash $r0 -> $r1)"
+	elif [ "$crc" = 0 ] && [ "$new" = 2 ] && [ "$evicted" = 0 ] &&
+		[ "$aged" = 0 ]; then
+		tap_ok "las: $((r1 - r0)) timeout rehashes, still 2 flows (control, data)"
+	else
+		tap_fail "las: a TCP flow keeps its flow across a rehash" \
+			"$((r1 - r0)) rehashes, flows new $new (want 2)," \
+			"evicted $evicted, aged $aged, iperf3 exit $crc" \
+			"$(tail -n 5 "$OUT/tcp-cli.log")"
+	fi
+	$IP netns exec $NS $TC qdisc del dev veth1 ingress >/dev/null 2>&1
+else
+	tap_fail "las rehash: setup" "$($TC -s qdisc show dev $DEV)"
+fi
+
 tap_diag "$($TC -s qdisc show dev $DEV)"
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 tap_done

@@ -18,8 +18,13 @@
 #                 (bytes its flow sent before): the sparse probe's
 #                 packets rank ahead of the bulk's, the tenant's own
 #                 answer to flow queueing
+#   qvisor-stfq   aqm, the one tenant ranks by `rank stfq` (start-time
+#                 fair queueing over its flows, fq's answer inside a
+#                 tenant)
 #   qvisor-tier   aqm, the probe (UDP port 2112) in tenant 1 of
 #                 policy "1 >> 2", the bulk in tenant 2
+#   htb-codel     htb rate $RATE, codel leaf: one queue with CoDel, what
+#                 a FIFO tenant with the AQM should match
 #   htb-fq_codel  htb rate $RATE, fq_codel leaf (flow queueing)
 #   cake          cake bandwidth $RATE besteffort (flow queueing, COBALT)
 # Prints "# irtt NAME: RTT min mean median max ... ", a "# row NAME:" line
@@ -59,9 +64,10 @@ qd_qvisor() {
 	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE default 1 "$@" &&
 		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo
 }
-qd_las() {
+# qd_rank FN: aqm on, the one tenant ranks its packets by rank function FN
+qd_rank() {
 	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE default 1 aqm &&
-		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank las
+		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank "$1"
 }
 qd_tier() {
 	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE default 2 \
@@ -71,10 +77,11 @@ qd_tier() {
 		$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
 			match ip dport 2112 0xffff classid 1:1
 }
-qd_fq_codel() {
+# qd_htb LEAF: htb at the rate with LEAF (codel, fq_codel) under it
+qd_htb() {
 	$TC qdisc add dev $DEV root handle 1: htb default 1 &&
 		$TC class add dev $DEV parent 1: classid 1:1 htb rate $RATE &&
-		$TC qdisc add dev $DEV parent 1:1 handle 10: fq_codel
+		$TC qdisc add dev $DEV parent 1:1 handle 10: "$1"
 }
 
 qd_cake() {
@@ -115,7 +122,7 @@ run() {
 		echo "# bulk $name: $(grep -E 'SUM.*receiver' "$OUT/bulk-$name.log")"
 		good=$(awk '/SUM.*receiver/ {print $(NF - 2), $(NF - 1)}' "$OUT/bulk-$name.log")
 	fi
-	echo "# $name: $($TC -s qdisc show dev $DEV | grep -E 'dropped|aqm drops|marks' | tr -s ' ' | tr '\n' ' ')"
+	echo "# $name: $($TC -s qdisc show dev $DEV | grep -E 'dropped|aqm drops|marks|flows' | tr -s ' ' | tr '\n' ' ')"
 	p50=$(pct "$OUT/irtt-$name.json" 50)
 	p99=$(pct "$OUT/irtt-$name.json" 99)
 	[ "$name" = idle ] && idle_p50=$p50
@@ -134,9 +141,11 @@ run() {
 run idle idle qd_qvisor noaqm
 run qvisor load qd_qvisor noaqm
 run qvisor-aqm load qd_qvisor aqm
-run qvisor-las load qd_las
+run qvisor-las load qd_rank las
+run qvisor-stfq load qd_rank stfq
 run qvisor-tier load qd_tier
-run htb-fq_codel load qd_fq_codel
+run htb-codel load qd_htb codel
+run htb-fq_codel load qd_htb fq_codel
 if modprobe sch_cake >/dev/null 2>&1; then
 	run cake load qd_cake
 else

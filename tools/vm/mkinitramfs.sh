@@ -43,7 +43,7 @@ KMODS=$KROOT/lib/modules/$KVER
 # Kernel modules the tests may load (dependencies are added automatically;
 # names built into a kernel are skipped; pfifo/bfifo/fq_codel are built in).
 MODULES="veth dummy bridge tun ifb
-	sch_prio sch_htb sch_fq sch_fq_codel sch_ets sch_skbprio sch_drr sch_tbf
+	sch_prio sch_htb sch_fq sch_fq_codel sch_codel sch_ets sch_skbprio sch_drr sch_tbf
 	sch_hfsc sch_qfq
 	sch_netem sch_sfq sch_cake sch_ingress sch_multiq sch_mqprio
 	cls_u32 cls_flower cls_fw cls_bpf cls_basic cls_matchall
