@@ -23,6 +23,10 @@
 #                 tenant)
 #   qvisor-tier   aqm, the probe (UDP port 2112) in tenant 1 of
 #                 policy "1 >> 2", the bulk in tenant 2
+#   tier-50mbit   the tier configuration at 50 Mbit/s, where a 1514-byte
+#                 frame on the wire delays the probe by 0.24 ms, not
+#                 2.4 ms: its idle run (probe alone) and loaded run, to
+#                 read the tier's isolation without serialization
 #   htb-codel     htb rate $RATE, codel leaf: one queue with CoDel, what
 #                 a FIFO tenant with the AQM should match
 #   htb-fq_codel  htb rate $RATE, fq_codel leaf (flow queueing)
@@ -69,8 +73,9 @@ qd_rank() {
 	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE default 1 aqm &&
 		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank "$1"
 }
+# qd_tier [RATE]: the probe in tier 1 of "1 >> 2", the rest in tier 2
 qd_tier() {
-	$TC qdisc add dev $DEV root handle 1: qvisor rate $RATE default 2 \
+	$TC qdisc add dev $DEV root handle 1: qvisor rate "${1:-$RATE}" default 2 \
 		policy "1 >> 2" aqm &&
 		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank fifo &&
 		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
@@ -125,7 +130,8 @@ run() {
 	echo "# $name: $($TC -s qdisc show dev $DEV | grep -E 'dropped|aqm drops|marks|flows' | tr -s ' ' | tr '\n' ' ')"
 	p50=$(pct "$OUT/irtt-$name.json" 50)
 	p99=$(pct "$OUT/irtt-$name.json" 99)
-	[ "$name" = idle ] && idle_p50=$p50
+	# "p99 added" is against the last idle run's median
+	[ "$load" = idle ] && idle_p50=$p50
 	added=$(awk -v a="$p99" -v b="$idle_p50" \
 		'BEGIN { if (a == "-" || b == "") print "-"; else printf "%.2f", a - b }')
 	echo "# row $name: p50 $p50 ms, p99 $p99 ms, p99 added $added ms;" \
@@ -144,6 +150,10 @@ run qvisor-aqm load qd_qvisor aqm
 run qvisor-las load qd_rank las
 run qvisor-stfq load qd_rank stfq
 run qvisor-tier load qd_tier
+idle5=$idle_p50
+run idle-50mbit idle qd_tier 50mbit	# the idle median for the next row
+run tier-50mbit load qd_tier 50mbit
+idle_p50=$idle5
 run htb-codel load qd_htb codel
 run htb-fq_codel load qd_htb fq_codel
 if modprobe sch_cake >/dev/null 2>&1; then
