@@ -70,13 +70,12 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/skbuff.h>
-#include <linux/random.h>
-#include <linux/siphash.h>
 #include <linux/string.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/log2.h>
 #include <net/dsfield.h>
+#include <net/flow_dissector.h>
 #include <net/inet_ecn.h>
 #include <net/netlink.h>
 #include <net/pkt_cls.h>
@@ -255,7 +254,6 @@ struct qvisor_sched_data {
 	bool				rate_idle;	/* queue ran empty */
 	struct qdisc_watchdog		watchdog;
 	struct qv_ftable		ft;		/* las, stfq flows */
-	siphash_key_t			flow_key;	/* their hash's key */
 	u32				flows;		/* entries */
 	u32				flow_idle_us;
 	u8				*flow_gen;	/* per slot, see flow.h */
@@ -394,17 +392,21 @@ static u32 qvisor_dscp(struct sk_buff *skb)
 	}
 }
 
-/* The flow of @skb for las and stfq: a keyed hash of its addresses, ports
- * and protocol, found by the flow dissector.  Not skb_get_hash(): for a
- * local socket that is the socket's random txhash, which TCP draws anew
- * after a timeout (sk_rethink_txhash()), and a flow seen with a new hash
- * would start over at rank 0 under las and jump ahead of every flow that
- * already sent, a sparse one included.
+/* The flow of @skb for las and stfq: a hash of its addresses, ports and
+ * protocol, from the flow dissector, without the IPv6 flow label.  Not
+ * skb_get_hash(): for a local socket that is the socket's random txhash,
+ * which TCP draws anew after a timeout (sk_rethink_txhash()), and over
+ * IPv6 the flow label follows it.  A flow seen with a new hash would start
+ * over at rank 0 under las and jump ahead of every flow that already
+ * sent, a sparse one included.
  */
-static u32 qvisor_flow_hash(const struct qvisor_sched_data *q,
-			    const struct sk_buff *skb)
+static u32 qvisor_flow_hash(const struct sk_buff *skb)
 {
-	return skb_get_hash_perturb(skb, &q->flow_key);
+	struct flow_keys keys;
+
+	skb_flow_dissect_flow_keys(skb, &keys, 0);
+	keys.tags.flow_label = 0;
+	return flow_hash_from_keys(&keys);
 }
 
 /* Rank functions computed here (include/qvisor/rank.h): las and stfq keep
@@ -423,11 +425,11 @@ static u32 qvisor_rank_fn(struct Qdisc *sch, struct qvisor_class *cl,
 
 	switch (cl->cfg.rank) {
 	case QVISOR_RANK_LAS:
-		f = qv_ft_get(&q->ft, qvisor_flow_hash(q, skb), owner,
+		f = qv_ft_get(&q->ft, qvisor_flow_hash(skb), owner,
 			      QVISOR_RANK_LAS, now, 0);
 		return qv_las_rank(&f->val, len);
 	case QVISOR_RANK_STFQ:
-		f = qv_ft_get(&q->ft, qvisor_flow_hash(q, skb), owner,
+		f = qv_ft_get(&q->ft, qvisor_flow_hash(skb), owner,
 			      QVISOR_RANK_STFQ, now,
 			      qv_stfq_init(&cl->rbase));
 		return qv_stfq_rank(&cl->rbase, &f->val, len, !cl->qlen);
@@ -2266,7 +2268,6 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->ecn = 1;
 	q->target_us = QVISOR_DEF_TARGET_US;
 	q->interval_us = QVISOR_DEF_INTERVAL_US;
-	get_random_bytes(&q->flow_key, sizeof(q->flow_key));
 	INIT_LIST_HEAD(&q->blocked);
 	qvisor_tenant_init(&q->implicit);
 	q->implicit.slot = QVISOR_IMPLICIT_SLOT;

@@ -3,9 +3,10 @@
  * qvisor flow table: per-flow state of the in-kernel rank functions (las,
  * stfq), bounded and preallocated.
  *
- * A flow is a 32-bit flow hash (in the kernel a keyed hash of the
+ * A flow is a 32-bit flow hash (in the kernel a hash of the dissected
  * 5-tuple, see qvisor_flow_hash()) seen by one tenant with one rank
- * function.  The table is set-associative: 2^k sets of QV_FLOW_WAYS entries; a flow lives in the
+ * function.  The table is set-associative: 2^k sets of QV_FLOW_WAYS
+ * entries; a flow lives in the
  * set its hash selects, so a lookup looks at QV_FLOW_WAYS entries and
  * never allocates.  A flow not in its set takes, in order of preference,
  * a free entry, an entry idle for longer than the idle time (counted as

@@ -330,30 +330,45 @@ else
 fi
 
 # --- a TCP flow stays one flow when its socket draws a new hash ---------
-# TCP picks a new random txhash (skb->hash of its packets) after a
-# retransmission timeout.  las and stfq must not see that as a new flow:
-# under las it would start over at rank 0 and jump ahead of every flow
-# that sent before (the sparse ones included).  The receiver drops
-# everything for 1.5 s in the middle of a 4 s iperf3 transfer; the
-# sender's timeouts (TcpTimeoutRehash) rehash the data flow, and the flow
-# table must still have seen two flows (iperf3's control and data
-# connections).
+# TCP picks a new random txhash (skb->hash of its packets, and over IPv6
+# its flow label) after a retransmission timeout.  las and stfq must not
+# see that as a new flow: under las it would start over at rank 0 and
+# jump ahead of every flow that sent before (the sparse ones included).
+# The receiver drops everything for 1.5 s in the middle of a 4 s iperf3
+# transfer; the sender's timeouts (TcpTimeoutRehash) rehash the data
+# flow, and the flow table of the las tenant, which gets only TCP, must
+# still have seen two flows (iperf3's control and data connections).
+# Over IPv4 and IPv6.
 tcp_rehash() {
 	awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) h[$i] = i; n = 1 }
 		else print $h["TcpTimeoutRehash"] + 0 }' /proc/net/netstat
 }
-if ! command -v iperf3 >/dev/null; then
-	tap_skip "las: a TCP flow keeps its flow across a rehash" "iperf3 missing"
-elif $TC qdisc del dev $DEV root >/dev/null 2>&1;
-	$TC qdisc add dev $DEV root handle 1: qvisor rate 10mbit default 1 \
+# rehash_setup: qvisor with TCP in las tenant 1:1, the rest in 1:2
+rehash_setup() {
+	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	$TC qdisc add dev $DEV root handle 1: qvisor rate 10mbit default 2 \
 		flows 1024 flow_idle 10s &&
-	$TC class add dev $DEV parent 1: classid 1:1 qvisor rank las &&
-	$IP netns exec $NS $TC qdisc add dev veth1 ingress; then
+		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank las &&
+		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
+		$TC filter add dev $DEV parent 1: protocol ip prio 1 flower \
+			ip_proto tcp classid 1:1 &&
+		$TC filter add dev $DEV parent 1: protocol ipv6 prio 2 flower \
+			ip_proto tcp classid 1:1 &&
+		$IP netns exec $NS $TC qdisc replace dev veth1 ingress
+}
+# rehash_case FAMILY SERVER-ADDRESS
+rehash_case() {
+	local fam=$1 addr=$2 name="las, $1: a TCP flow keeps its flow across a rehash"
+	local r0 r1 cpid spid crc f live new evicted aged
+	if ! rehash_setup; then
+		tap_fail "$name: setup" "$($TC -s qdisc show dev $DEV)"
+		return
+	fi
 	$IP netns exec $NS iperf3 -s -1 -p 5299 >"$OUT/tcp-srv.log" 2>&1 &
 	spid=$!
 	wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5299 '"
 	r0=$(tcp_rehash)
-	iperf3 -c $DST -p 5299 -t 4 -b 4M >"$OUT/tcp-cli.log" 2>&1 &
+	iperf3 -c "$addr" -p 5299 -t 4 -b 4M >"$OUT/tcp-cli.log" 2>&1 &
 	cpid=$!
 	sleep 1.2
 	$IP netns exec $NS $TC filter add dev veth1 ingress prio 1 matchall \
@@ -365,23 +380,36 @@ elif $TC qdisc del dev $DEV root >/dev/null 2>&1;
 	wait $spid 2>/dev/null
 	r1=$(tcp_rehash)
 	read -r f live new evicted aged <<<"$(flow_stats)"
-	tap_diag "rehash: TcpTimeoutRehash $r0 -> $r1, iperf3 exit $crc;" \
+	tap_diag "$fam rehash: TcpTimeoutRehash $r0 -> $r1, iperf3 exit $crc;" \
 		"flows live $live new $new evicted $evicted aged $aged"
 	if [ "$r1" -le "$r0" ]; then
-		tap_skip "las: a TCP flow keeps its flow across a rehash" \
-			"no timeout rehash happened (TcpTimeoutRehash $r0 -> $r1)"
+		tap_skip "$name" "no timeout rehash happened (TcpTimeoutRehash $r0 -> $r1)"
 	elif [ "$crc" = 0 ] && [ "$new" = 2 ] && [ "$evicted" = 0 ] &&
 		[ "$aged" = 0 ]; then
-		tap_ok "las: $((r1 - r0)) timeout rehashes, still 2 flows (control, data)"
+		tap_ok "las, $fam: $((r1 - r0)) timeout rehashes, still 2 flows (control, data)"
 	else
-		tap_fail "las: a TCP flow keeps its flow across a rehash" \
-			"$((r1 - r0)) rehashes, flows new $new (want 2)," \
+		tap_fail "$name" "$((r1 - r0)) rehashes, flows new $new (want 2)," \
 			"evicted $evicted, aged $aged, iperf3 exit $crc" \
 			"$(tail -n 5 "$OUT/tcp-cli.log")"
 	fi
 	$IP netns exec $NS $TC qdisc del dev veth1 ingress >/dev/null 2>&1
+}
+if ! command -v iperf3 >/dev/null; then
+	tap_skip "las: a TCP flow keeps its flow across a rehash" "iperf3 missing"
 else
-	tap_fail "las rehash: setup" "$($TC -s qdisc show dev $DEV)"
+	rehash_case IPv4 $DST
+	# IPv6 on the pair, addresses without DAD, neighbours permanent
+	mac0=$($IP link show $DEV | awk '/link\/ether/{print $2}')
+	if echo 0 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 &&
+		$IP -6 addr add fd00:6::1/64 dev $DEV nodad &&
+		$IP -n $NS -6 addr add fd00:6::2/64 dev veth1 nodad &&
+		$IP -6 neigh replace fd00:6::2 lladdr "$PEER_MAC" dev $DEV nud permanent &&
+		$IP -n $NS -6 neigh replace fd00:6::1 lladdr "$mac0" dev veth1 nud permanent; then
+		rehash_case IPv6 fd00:6::2
+	else
+		tap_fail "las, IPv6 rehash: IPv6 on the veth pair"
+	fi
+	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6
 fi
 
 tap_diag "$($TC -s qdisc show dev $DEV)"
