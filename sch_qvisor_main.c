@@ -741,16 +741,28 @@ static void qvisor_refill(struct qvisor_sched_data *q, u64 now)
 		q->slot_next = now + (u64)q->slot_us * NSEC_PER_USEC;
 }
 
-/* A packet that counts against credits or a cap: it waits in its tenant's
- * deferred queue, from which the best ranked packets are admitted while
- * the tenant may send; a group with nothing admitted starts a new round.
+/* A packet that counts against credits or a cap.  With nothing of its
+ * tenant deferred and the tenant eligible, it is admitted at once (what
+ * the deferred queue would do with it, without the round trip; the clock
+ * is read only for a cap).  Otherwise it waits in its tenant's deferred
+ * queue, from which the best ranked packets are admitted while the tenant
+ * may send; a group with nothing admitted starts a new round.
  */
 static void qvisor_enqueue_shaped(struct qvisor_sched_data *q,
 				  struct qvisor_class *cl, struct sk_buff *skb)
 {
-	u64 now = ktime_get_ns();
+	u64 now = cl->cfg.ceil ? ktime_get_ns() : 0;
 
 	qvisor_sync(cl, now);
+	if (!cl->deferred_qlen && qvisor_eligible(cl)) {
+		qvisor_admit(q, cl, skb);
+		/* off a stale waiting list, as qvisor_release() would */
+		if (unlikely(!list_empty(&cl->dlist)))
+			qvisor_file_waiting(q, cl, now);
+		return;
+	}
+	if (!cl->cfg.ceil)
+		now = ktime_get_ns();
 	qvisor_defer(cl, skb);
 	qvisor_release(q, cl, now);
 	qvisor_rotate(q, cl->grp, now);
