@@ -202,7 +202,7 @@ struct qvisor_class {
 	u64				drop_limit;
 	u64				drop_tenant_limit;
 	u64				inversions;
-	u64				share_bytes;	/* sent since synthesis */
+	u64				share_base;	/* bstats bytes at synthesis */
 	struct qv_inv			qinv;		/* queue backends */
 	u64				unpifoness;
 	u64				drop_admission;
@@ -1261,7 +1261,6 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
 	bstats_update(&cl->bstats, skb);
 	qdisc_bstats_update(sch, skb);
-	cl->share_bytes += qdisc_pkt_len(skb);
 	cl->grp->bytes += qdisc_pkt_len(skb);
 	if (q->rate)
 		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
@@ -1779,7 +1778,7 @@ static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 
 	list_del_init(&cl->dlist);
 	cl->blocked = false;
-	cl->share_bytes = 0;
+	cl->share_base = u64_stats_read(&cl->bstats.bytes);
 	cl->grp = g;
 	g->members++;
 	g->wmin = min(g->wmin, cl->cfg.weight);
@@ -2828,6 +2827,12 @@ static int qvisor_class_dump(struct Qdisc *sch, unsigned long arg,
 	return nla_nest_end(skb, opts);
 }
 
+/* Bytes @cl sent since the last synthesis (the share of its group) */
+static u64 qvisor_share_bytes(const struct qvisor_class *cl)
+{
+	return u64_stats_read(&cl->bstats.bytes) - cl->share_base;
+}
+
 static void qvisor_credit_stats(const struct qvisor_class *cl,
 				struct tc_qvisor_cl_xstats *st)
 {
@@ -2836,7 +2841,7 @@ static void qvisor_credit_stats(const struct qvisor_class *cl,
 	st->quantum = cl->credits ? cl->quantum : 0;
 	st->deferred = cl->deferred_qlen;
 	st->group_members = g->members;
-	st->share_ppm = qv_ppm(cl->share_bytes, g->bytes);
+	st->share_ppm = qv_ppm(qvisor_share_bytes(cl), g->bytes);
 	st->credit = cl->credits ?
 		qv_credit_sync(cl->credit, cl->round, g->round, cl->quantum) : 0;
 	if (cl->cfg.ceil)
