@@ -234,6 +234,7 @@ struct qvisor_sched_data {
 	/* tenants */
 	struct Qdisc_class_hash		clhash;
 	struct qvisor_class		**slots;	/* slot -> class */
+	struct qvisor_class		*defcl;		/* defcls's, or NULL */
 	struct qvisor_class		implicit;
 	u32				ntenants;
 	u32				width;
@@ -362,12 +363,9 @@ static struct qvisor_class *qvisor_classify(struct sk_buff *skb,
 		if (cl)
 			return cl;
 	}
-	if (q->defcls) {
-		cl = qvisor_find(sch, TC_H_MAKE(sch->handle, q->defcls));
-		if (cl) {
-			q->stat_default++;
-			return cl;
-		}
+	if (q->defcl) {
+		q->stat_default++;
+		return q->defcl;
 	}
 	q->stat_implicit++;
 	return &q->implicit;
@@ -1810,6 +1808,9 @@ static void qvisor_rebuild(struct Qdisc *sch)
 	unsigned int i;
 
 	q->fattest = NULL;
+	/* every change of the classes or of defcls ends here */
+	q->defcl = q->defcls ? qvisor_find(sch, TC_H_MAKE(sch->handle,
+							  q->defcls)) : NULL;
 	for (i = 0; i < q->ngroups; i++)
 		q->groups[i].wmin = U32_MAX;
 	for (i = 0; i < q->clhash.hashsize; i++)

@@ -144,6 +144,17 @@ expect "filter wins over default" $DEV "$CL" "1:2=$N" send "6002:none=1x$N"
 $TC qdisc change dev $DEV root qvisor default 77
 expect "default 77 (no such class) -> implicit" $DEV "$CL" "implicit=$N" \
 	send "6003:none=1x$N"
+# the default class is looked up when classes or the option change: it
+# follows a delete and a re-add of its class
+$TC qdisc change dev $DEV root qvisor default 6
+expect "default 6 -> class 1:6" $DEV "$CL" "1:6=$N default=$N" \
+	send "6003:none=1x$N"
+$TC class del dev $DEV classid 1:6
+expect "default 6 deleted -> implicit" $DEV "1:1 1:2 1:3 1:4 1:5" \
+	"implicit=$N" send "6003:none=1x$N"
+$TC class add dev $DEV parent 1: classid 1:6 qvisor rank fifo
+expect "default 6 added again -> class 1:6" $DEV "$CL" "1:6=$N default=$N" \
+	send "6003:none=1x$N"
 $TC qdisc change dev $DEV root qvisor default 0
 
 # A filter without a class id whose action sets skb->priority: the packet
