@@ -565,27 +565,34 @@ static u32 qvisor_joint(const struct qvisor_sched_data *q,
 	return qv_xform_apply(&cl->xf, rank);
 }
 
-/* Where in q->ba a packet of @cl with joint rank @joint goes: its bucket
- * on pifo; on sppifo a queue of its tier's range, chosen by SP-PIFO
+/* The queue of a queue backend for a packet of @cl with joint rank
+ * @joint: on sppifo a queue of its tier's range, chosen by SP-PIFO
  * (@adapt: the packet is admitted, update the bounds; else only look);
  * the single queue 0 on aifo and fifo.  At most 32 steps.
  */
-static u32 qvisor_be_index(struct qvisor_sched_data *q,
+static u32 qvisor_be_queue(struct qvisor_sched_data *q,
 			   const struct qvisor_class *cl, u32 joint, bool adapt)
 {
 	u32 first, n;
 
-	switch (q->backend) {
-	case QVISOR_BACKEND_PIFO:
-		return joint;
-	case QVISOR_BACKEND_SPPIFO:
-		qv_qmap_range(&q->qmap, cl->xf.tier, &first, &n);
-		if (adapt)
-			return qv_sppifo_push(&q->sp, first, n, joint);
-		return qv_sppifo_peek(&q->sp, first, n, joint);
-	default:
+	if (q->backend != QVISOR_BACKEND_SPPIFO)
 		return 0;
-	}
+	qv_qmap_range(&q->qmap, cl->xf.tier, &first, &n);
+	if (adapt)
+		return qv_sppifo_push(&q->sp, first, n, joint);
+	return qv_sppifo_peek(&q->sp, first, n, joint);
+}
+
+/* Where in q->ba a packet of @cl with joint rank @joint goes: its bucket
+ * on pifo (kept small so that it inlines into the enqueue), else the
+ * queue backend's choice
+ */
+static u32 qvisor_be_index(struct qvisor_sched_data *q,
+			   const struct qvisor_class *cl, u32 joint, bool adapt)
+{
+	if (q->backend == QVISOR_BACKEND_PIFO)
+		return joint;
+	return qvisor_be_queue(q, cl, joint, adapt);
 }
 
 /* Packets in queue @idx of a queue backend (for the stats dump) */
