@@ -145,6 +145,7 @@ struct qvisor_ccfg {
 /* Runtime state of one sharing group ('+'), rebuilt at every synthesis */
 struct qvisor_group {
 	struct list_head		waiting;	/* tenants out of credit */
+	/* kept for groups of several tenants (with credits) only */
 	u64				bytes;		/* sent since synthesis */
 	u32				admitted;	/* its packets in the PIFO */
 	u32				round;
@@ -629,9 +630,10 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 	qv_ba_push(&q->ba, idx, skb);
 	qvisor_qcount(q, idx, 1);
 	cl->admitted++;
-	cl->grp->admitted++;
-	if (cl->credits)
+	if (cl->credits) {
+		cl->grp->admitted++;
 		cl->credit -= qdisc_pkt_len(skb);
+	}
 	if (cl->cfg.ceil)
 		cl->cap.tokens -= psched_l2t_ns(&cl->ceil_rate,
 						qdisc_pkt_len(skb));
@@ -641,7 +643,8 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 static void qvisor_left(struct qvisor_class *cl)
 {
 	cl->admitted--;
-	cl->grp->admitted--;
+	if (cl->credits)
+		cl->grp->admitted--;
 }
 
 /* Bucket of a tenant's deferred queue for a joint rank of the tenant */
@@ -1237,6 +1240,20 @@ static struct sk_buff *qvisor_pop(struct Qdisc *sch, u64 now)
 	return skb;
 }
 
+/* A packet of a group of several tenants left: count its bytes, and a
+ * group with nothing left admitted starts a new round if others wait.
+ * A tenant alone in its group has no credits and never waits for them:
+ * its group's counters are not kept (qvisor_credit_stats()).
+ */
+static void qvisor_group_sent(struct qvisor_sched_data *q,
+			      struct qvisor_group *g, const struct sk_buff *skb,
+			      u64 now)
+{
+	g->bytes += qdisc_pkt_len(skb);
+	if (unlikely(!g->admitted && !list_empty(&g->waiting)))
+		qvisor_rotate(q, g, now);
+}
+
 static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
@@ -1266,11 +1283,10 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
 	bstats_update(&cl->bstats, skb);
 	qdisc_bstats_update(sch, skb);
-	cl->grp->bytes += qdisc_pkt_len(skb);
 	if (q->rate)
 		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
-	if (unlikely(!cl->grp->admitted && !list_empty(&cl->grp->waiting)))
-		qvisor_rotate(q, cl->grp, now);
+	if (cl->credits)
+		qvisor_group_sent(q, cl->grp, skb, now);
 	return skb;
 }
 
@@ -2849,7 +2865,9 @@ static void qvisor_credit_stats(const struct qvisor_class *cl,
 	st->quantum = cl->credits ? cl->quantum : 0;
 	st->deferred = cl->deferred_qlen;
 	st->group_members = g->members;
-	st->share_ppm = qv_ppm(qvisor_share_bytes(cl), g->bytes);
+	/* alone in its group, a tenant sent all of the group's bytes */
+	st->share_ppm = qv_ppm(qvisor_share_bytes(cl),
+			       cl->credits ? g->bytes : qvisor_share_bytes(cl));
 	st->credit = cl->credits ?
 		qv_credit_sync(cl->credit, cl->round, g->round, cl->quantum) : 0;
 	if (cl->cfg.ceil)
