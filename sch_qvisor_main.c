@@ -956,7 +956,8 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
 	q->mem += skb->truesize;
 	cl->mem += skb->truesize;
-	if (!sch->q.qlen)
+	/* a new rate sets rate_idle itself (qvisor_qcfg_commit()) */
+	if (q->rate && !sch->q.qlen)
 		q->rate_idle = true;
 	cl->qlen++;
 	if (!q->fattest || cl->qlen > q->fattest->qlen)
