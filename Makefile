@@ -540,6 +540,9 @@ BENCH_QEMU ?= -icount shift=2
 # One vCPU: 6.1 does not bring up a second CPU under -icount (it hangs at
 # "Booting SMP configuration"); pktgen uses one thread anyway.
 BENCH_CPUS ?= 1
+# Extra kernel command line for the bench boot, e.g. a subset of the rows:
+# BENCH_APPEND=qvisor.bench_only=qvisor,qvplus:8
+BENCH_APPEND ?=
 bench:
 	@tools/deps.sh
 	@mkdir -p out/bench
@@ -548,7 +551,7 @@ bench:
 		echo "bench: pktgen on $$k (about 10 minutes)"; \
 		QVISOR_NOBUILD=1 QVISOR_TEST_TIMEOUT=1800 QVISOR_VM_TIMEOUT=2100 \
 			QVISOR_VM_QEMU="$(BENCH_QEMU)" QVISOR_VM_CPUS=$(BENCH_CPUS) \
-			QVISOR_VM_APPEND="qvisor.bench_clock=$(if $(BENCH_QEMU),icount2,wall)" \
+			QVISOR_VM_APPEND="qvisor.bench_clock=$(if $(BENCH_QEMU),icount2,wall) $(BENCH_APPEND)" \
 			QVISOR_VM_LOG=out/bench/pktgen-$$k.log \
 			tools/vm/run.sh $$k tools/bench/pktgen-bench.sh >/dev/null; rc=$$?; \
 		tools/bench/pktgen-report.sh out/bench/pktgen-$$k.log | \

@@ -146,6 +146,7 @@ struct qvisor_ccfg {
 /* Runtime state of one sharing group ('+'), rebuilt at every synthesis */
 struct qvisor_group {
 	struct list_head		waiting;	/* tenants out of credit */
+	/* kept for groups of several tenants (with credits) only */
 	u64				bytes;		/* sent since synthesis */
 	u32				admitted;	/* its packets in the PIFO */
 	u32				round;
@@ -203,7 +204,7 @@ struct qvisor_class {
 	u64				drop_limit;
 	u64				drop_tenant_limit;
 	u64				inversions;
-	u64				share_bytes;	/* sent since synthesis */
+	u64				share_base;	/* bstats bytes at synthesis */
 	struct qv_inv			qinv;		/* queue backends */
 	u64				unpifoness;
 	u64				drop_admission;
@@ -235,6 +236,7 @@ struct qvisor_sched_data {
 	/* tenants */
 	struct Qdisc_class_hash		clhash;
 	struct qvisor_class		**slots;	/* slot -> class */
+	struct qvisor_class		*defcl;		/* defcls's, or NULL */
 	struct qvisor_class		implicit;
 	u32				ntenants;
 	u32				width;
@@ -363,12 +365,9 @@ static struct qvisor_class *qvisor_classify(struct sk_buff *skb,
 		if (cl)
 			return cl;
 	}
-	if (q->defcls) {
-		cl = qvisor_find(sch, TC_H_MAKE(sch->handle, q->defcls));
-		if (cl) {
-			q->stat_default++;
-			return cl;
-		}
+	if (q->defcl) {
+		q->stat_default++;
+		return q->defcl;
 	}
 	q->stat_implicit++;
 	return &q->implicit;
@@ -585,27 +584,34 @@ static u32 qvisor_joint(const struct qvisor_sched_data *q,
 	return qv_xform_apply(&cl->xf, rank);
 }
 
-/* Where in q->ba a packet of @cl with joint rank @joint goes: its bucket
- * on pifo; on sppifo a queue of its tier's range, chosen by SP-PIFO
+/* The queue of a queue backend for a packet of @cl with joint rank
+ * @joint: on sppifo a queue of its tier's range, chosen by SP-PIFO
  * (@adapt: the packet is admitted, update the bounds; else only look);
  * the single queue 0 on aifo and fifo.  At most 32 steps.
  */
-static u32 qvisor_be_index(struct qvisor_sched_data *q,
+static u32 qvisor_be_queue(struct qvisor_sched_data *q,
 			   const struct qvisor_class *cl, u32 joint, bool adapt)
 {
 	u32 first, n;
 
-	switch (q->backend) {
-	case QVISOR_BACKEND_PIFO:
-		return joint;
-	case QVISOR_BACKEND_SPPIFO:
-		qv_qmap_range(&q->qmap, cl->xf.tier, &first, &n);
-		if (adapt)
-			return qv_sppifo_push(&q->sp, first, n, joint);
-		return qv_sppifo_peek(&q->sp, first, n, joint);
-	default:
+	if (q->backend != QVISOR_BACKEND_SPPIFO)
 		return 0;
-	}
+	qv_qmap_range(&q->qmap, cl->xf.tier, &first, &n);
+	if (adapt)
+		return qv_sppifo_push(&q->sp, first, n, joint);
+	return qv_sppifo_peek(&q->sp, first, n, joint);
+}
+
+/* Where in q->ba a packet of @cl with joint rank @joint goes: its bucket
+ * on pifo (kept small so that it inlines into the enqueue), else the
+ * queue backend's choice
+ */
+static u32 qvisor_be_index(struct qvisor_sched_data *q,
+			   const struct qvisor_class *cl, u32 joint, bool adapt)
+{
+	if (q->backend == QVISOR_BACKEND_PIFO)
+		return joint;
+	return qvisor_be_queue(q, cl, joint, adapt);
 }
 
 /* Packets in queue @idx of a queue backend (for the stats dump) */
@@ -642,9 +648,10 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 	qv_ba_push(&q->ba, idx, skb);
 	qvisor_qcount(q, idx, 1);
 	cl->admitted++;
-	cl->grp->admitted++;
-	if (cl->credits)
+	if (cl->credits) {
+		cl->grp->admitted++;
 		cl->credit -= qdisc_pkt_len(skb);
+	}
 	if (cl->cfg.ceil)
 		cl->cap.tokens -= psched_l2t_ns(&cl->ceil_rate,
 						qdisc_pkt_len(skb));
@@ -654,7 +661,8 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 static void qvisor_left(struct qvisor_class *cl)
 {
 	cl->admitted--;
-	cl->grp->admitted--;
+	if (cl->credits)
+		cl->grp->admitted--;
 }
 
 /* Bucket of a tenant's deferred queue for a joint rank of the tenant */
@@ -759,16 +767,28 @@ static void qvisor_refill(struct qvisor_sched_data *q, u64 now)
 		q->slot_next = now + (u64)q->slot_us * NSEC_PER_USEC;
 }
 
-/* A packet that counts against credits or a cap: it waits in its tenant's
- * deferred queue, from which the best ranked packets are admitted while
- * the tenant may send; a group with nothing admitted starts a new round.
+/* A packet that counts against credits or a cap.  With nothing of its
+ * tenant deferred and the tenant eligible, it is admitted at once (what
+ * the deferred queue would do with it, without the round trip; the clock
+ * is read only for a cap).  Otherwise it waits in its tenant's deferred
+ * queue, from which the best ranked packets are admitted while the tenant
+ * may send; a group with nothing admitted starts a new round.
  */
 static void qvisor_enqueue_shaped(struct qvisor_sched_data *q,
 				  struct qvisor_class *cl, struct sk_buff *skb)
 {
-	u64 now = ktime_get_ns();
+	u64 now = cl->cfg.ceil ? ktime_get_ns() : 0;
 
 	qvisor_sync(cl, now);
+	if (!cl->deferred_qlen && qvisor_eligible(cl)) {
+		qvisor_admit(q, cl, skb);
+		/* off a stale waiting list, as qvisor_release() would */
+		if (unlikely(!list_empty(&cl->dlist)))
+			qvisor_file_waiting(q, cl, now);
+		return;
+	}
+	if (!cl->cfg.ceil)
+		now = ktime_get_ns();
 	qvisor_defer(cl, skb);
 	qvisor_release(q, cl, now);
 	qvisor_rotate(q, cl->grp, now);
@@ -967,7 +987,8 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
 	q->mem += skb->truesize;
 	cl->mem += skb->truesize;
-	if (!sch->q.qlen)
+	/* a new rate sets rate_idle itself (qvisor_qcfg_commit()) */
+	if (q->rate && !sch->q.qlen)
 		q->rate_idle = true;
 	cl->qlen++;
 	if (!q->fattest || cl->qlen > q->fattest->qlen)
@@ -1251,6 +1272,20 @@ static struct sk_buff *qvisor_pop(struct Qdisc *sch, u64 now)
 	return skb;
 }
 
+/* A packet of a group of several tenants left: count its bytes, and a
+ * group with nothing left admitted starts a new round if others wait.
+ * A tenant alone in its group has no credits and never waits for them:
+ * its group's counters are not kept (qvisor_credit_stats()).
+ */
+static void qvisor_group_sent(struct qvisor_sched_data *q,
+			      struct qvisor_group *g, const struct sk_buff *skb,
+			      u64 now)
+{
+	g->bytes += qdisc_pkt_len(skb);
+	if (unlikely(!g->admitted && !list_empty(&g->waiting)))
+		qvisor_rotate(q, g, now);
+}
+
 static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
@@ -1280,12 +1315,10 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
 	bstats_update(&cl->bstats, skb);
 	qdisc_bstats_update(sch, skb);
-	cl->share_bytes += qdisc_pkt_len(skb);
-	cl->grp->bytes += qdisc_pkt_len(skb);
 	if (q->rate)
 		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
-	if (unlikely(!cl->grp->admitted && !list_empty(&cl->grp->waiting)))
-		qvisor_rotate(q, cl->grp, now);
+	if (cl->credits)
+		qvisor_group_sent(q, cl->grp, skb, now);
 	return skb;
 }
 
@@ -1798,7 +1831,7 @@ static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 
 	list_del_init(&cl->dlist);
 	cl->blocked = false;
-	cl->share_bytes = 0;
+	cl->share_base = u64_stats_read(&cl->bstats.bytes);
 	cl->grp = g;
 	g->members++;
 	g->wmin = min(g->wmin, cl->cfg.weight);
@@ -1830,6 +1863,9 @@ static void qvisor_rebuild(struct Qdisc *sch)
 	unsigned int i;
 
 	q->fattest = NULL;
+	/* every change of the classes or of defcls ends here */
+	q->defcl = q->defcls ? qvisor_find(sch, TC_H_MAKE(sch->handle,
+							  q->defcls)) : NULL;
 	for (i = 0; i < q->ngroups; i++)
 		q->groups[i].wmin = U32_MAX;
 	for (i = 0; i < q->clhash.hashsize; i++)
@@ -2847,6 +2883,12 @@ static int qvisor_class_dump(struct Qdisc *sch, unsigned long arg,
 	return nla_nest_end(skb, opts);
 }
 
+/* Bytes @cl sent since the last synthesis (the share of its group) */
+static u64 qvisor_share_bytes(const struct qvisor_class *cl)
+{
+	return u64_stats_read(&cl->bstats.bytes) - cl->share_base;
+}
+
 static void qvisor_credit_stats(const struct qvisor_class *cl,
 				struct tc_qvisor_cl_xstats *st)
 {
@@ -2855,7 +2897,9 @@ static void qvisor_credit_stats(const struct qvisor_class *cl,
 	st->quantum = cl->credits ? cl->quantum : 0;
 	st->deferred = cl->deferred_qlen;
 	st->group_members = g->members;
-	st->share_ppm = qv_ppm(cl->share_bytes, g->bytes);
+	/* alone in its group, a tenant sent all of the group's bytes */
+	st->share_ppm = qv_ppm(qvisor_share_bytes(cl),
+			       cl->credits ? g->bytes : qvisor_share_bytes(cl));
 	st->credit = cl->credits ?
 		qv_credit_sync(cl->credit, cl->round, g->round, cl->quantum) : 0;
 	if (cl->cfg.ceil)

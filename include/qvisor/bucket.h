@@ -24,6 +24,9 @@
 
 #define QV_BMAP_MAX_BITS	(64u * 64u * 64u)
 
+/* tail is only meaningful while head is non-NULL (an emptied bucket keeps
+ * its stale tail: the next push overwrites it)
+ */
 struct qv_bucket {
 	void	*head;
 	void	*tail;
@@ -76,9 +79,11 @@ static inline bool qv_ba_empty(const struct qv_barray *a)
 
 static inline void qv_ba_mark(struct qv_barray *a, u32 idx)
 {
-	a->leaf[idx >> 6] |= 1ULL << (idx & 63);
-	a->mid[idx >> 12] |= 1ULL << ((idx >> 6) & 63);
-	a->top |= 1ULL << (idx >> 12);
+	size_t w = idx >> 6;
+
+	a->leaf[w] |= 1ULL << (idx & 63);
+	a->mid[w >> 6] |= 1ULL << (w & 63);
+	a->top |= 1ULL << (w >> 6);
 }
 
 static inline void qv_ba_unmark(struct qv_barray *a, u32 idx)
@@ -194,7 +199,6 @@ static inline void *qv_ba_pop_first(struct qv_barray *a)
 		*link = NULL;
 		return elem;
 	}
-	b->tail = NULL;
 	l &= l - 1;
 	a->leaf[w] = l;
 	if (l)

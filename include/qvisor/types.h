@@ -56,7 +56,17 @@ typedef __s64 s64;
 /* index of the lowest / highest set bit; x must not be 0 */
 static inline unsigned int qv_ffs64(u64 x)
 {
+#ifdef __x86_64__
+	u64 r;
+
+	/* as the kernel's __ffs: tzcnt (bsf before BMI1), without the xor
+	 * gcc puts in front of __builtin_ctzll's
+	 */
+	__asm__("rep; bsf %1, %0" : "=r" (r) : "rm" (x));
+	return (unsigned int)r;
+#else
 	return (unsigned int)__builtin_ctzll(x);
+#endif
 }
 
 static inline unsigned int qv_fls64(u64 x)

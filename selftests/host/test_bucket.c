@@ -235,7 +235,9 @@ static void check_deep(void)
 			last = e;
 			cnt++;
 		}
-		CHECK(A.b[b].tail == last, "tail of bucket %u", b);
+		/* an emptied bucket may keep a stale tail (bucket.h) */
+		CHECK(!A.b[b].head || A.b[b].tail == last,
+		      "tail of bucket %u", b);
 	}
 	CHECK(cnt == nref, "%u elements in buckets, %u in reference", cnt,
 	      nref);

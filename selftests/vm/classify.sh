@@ -144,6 +144,19 @@ expect "filter wins over default" $DEV "$CL" "1:2=$N" send "6002:none=1x$N"
 $TC qdisc change dev $DEV root qvisor default 77
 expect "default 77 (no such class) -> implicit" $DEV "$CL" "implicit=$N" \
 	send "6003:none=1x$N"
+# the default class is looked up when classes or the option change: it
+# follows a delete and a re-add of its class
+$TC qdisc change dev $DEV root qvisor default 6
+expect "default 6 -> class 1:6" $DEV "$CL" "1:6=$N default=$N" \
+	send "6003:none=1x$N"
+# what 1:6 sent goes with it: the sum at the end adds it back
+gone=$(cl_pkts $DEV 1:6)
+$TC class del dev $DEV classid 1:6
+expect "default 6 deleted -> implicit" $DEV "1:1 1:2 1:3 1:4 1:5" \
+	"implicit=$N" send "6003:none=1x$N"
+$TC class add dev $DEV parent 1: classid 1:6 qvisor rank fifo
+expect "default 6 added again -> class 1:6" $DEV "$CL" "1:6=$N default=$N" \
+	send "6003:none=1x$N"
 $TC qdisc change dev $DEV root qvisor default 0
 
 # A filter without a class id whose action sets skb->priority: the packet
@@ -181,8 +194,9 @@ else
 fi
 
 # Everything that was not dropped by a filter left: no drops for lack of
-# a class, and the qdisc's packets are the classes' plus the implicit ones.
-sum=0
+# a class, and the qdisc's packets are the classes' (with what the deleted
+# 1:6 had sent) plus the implicit ones.
+sum=${gone:-0}
 for c in $CL; do
 	sum=$((sum + $(cl_pkts $DEV $c)))
 done

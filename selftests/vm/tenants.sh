@@ -194,4 +194,27 @@ else
 		"idle ${idle:-none} ms, load ${load:-none} ms" \
 		"$(tail -3 /tmp/ping-load.txt)"
 fi
+# The class xstats "share" (bytes since the synthesis, derived at dump
+# time from the class's byte counter): tenant 1 is alone in its group,
+# 2 and 3 split their group's bytes as their Sent counters do (no class
+# sent before the last class was added)
+cls_share() {
+	$TC -s class show dev up0 classid "1:$1" | tr ' ' '\n' |
+		awk '$0 == "share" { getline; sub(/%/, ""); print; exit }'
+}
+cls_sent() {
+	$TC -s class show dev up0 classid "1:$1" | awk '/Sent/ { print $2; exit }'
+}
+sh1=$(cls_share 1) sh2=$(cls_share 2) sh3=$(cls_share 3)
+st2=$(cls_sent 2) st3=$(cls_sent 3)
+if awk -v a="$sh1" -v b="$sh2" -v c="$sh3" -v x="$st2" -v y="$st3" \
+	'BEGIN { w = 100 * x / (x + y)
+		 exit !(a == 100 && b - w < 0.05 && w - b < 0.05 &&
+			b + c > 99.98 && b + c < 100.02) }'; then
+	tap_ok "xstats share: tenant 1 ${sh1}%, tenants 2 and 3 ${sh2}% and ${sh3}% (Sent $st2 and $st3 bytes)"
+else
+	tap_fail "xstats share follows the class byte counters" \
+		"shares 1:1 ${sh1:-none} 1:2 ${sh2:-none} 1:3 ${sh3:-none}" \
+		"Sent 1:2 ${st2:-none} 1:3 ${st3:-none}"
+fi
 tap_done
