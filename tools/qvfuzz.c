@@ -274,7 +274,7 @@ static unsigned int gen_policy(char *buf, unsigned int room);
 static void gen_tree_valid(void)
 {
 	static char pol[QVISOR_MAX_POLICY + 64];
-	struct qv_policy p = { tree_ent, QVISOR_MAX_TENANTS, 0, 0 };
+	struct qv_policy p = { .ent = tree_ent, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e;
 	unsigned int len = gen_policy(pol, sizeof(pol));
 	uint32_t size, k;
@@ -837,7 +837,7 @@ static bool probe(int ifindex, uint32_t major, unsigned long i)
 {
 	static u64 seen[QV_PTREE_SEEN_WORDS];
 	struct nlmsghdr *nlh = (struct nlmsghdr *)msg;
-	struct qv_policy p = { tree_ent, QVISOR_MAX_TENANTS, 0, 0 };
+	struct qv_policy p = { .ent = tree_ent, .cap = QVISOR_MAX_TENANTS };
 	struct rtattr *opts, *tree;
 	struct pred want = { 0, NULL, -1 };
 	struct qv_err e = {};

@@ -286,7 +286,7 @@ static struct rtattr *fp_check(struct fp_req *req, unsigned int len0,
 					 */
 			static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
 			static __u64 seen[QV_PTREE_SEEN_WORDS];
-			struct qv_policy p = { ent, QVISOR_MAX_TENANTS, 0, 0 };
+			struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
 			struct qv_err e = {};
 
 			memset(seen, 0, sizeof(seen));
