@@ -223,9 +223,11 @@ static int qv_pp_member(struct qv_pp *c, u32 scope, u32 depth, u16 tier,
 		if (depth >= QV_POLICY_MAX_NEST)
 			return qv_fail(c->e, "Parentheses nested too deep",
 				       start, QV_POLICY_MAX_NEST);
+		if (!p->gcap)
+			return qv_fail(c->e, "Nested groups are not supported here",
+				       start, 0);
 		if (p->ngrp >= p->gcap || p->ngrp >= QV_POLICY_MAX_GROUPS)
-			return qv_fail(c->e, p->gcap ? "Too many groups in policy" :
-				       "Nested groups are not supported here",
+			return qv_fail(c->e, "Too many groups in policy",
 				       start, p->gcap);
 		g = ++p->ngrp;
 		p->grp[g - 1] = (struct qv_pol_grp){ (u16)scope, tier, level,

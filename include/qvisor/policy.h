@@ -78,6 +78,21 @@ static inline u32 qv_pol_member(const struct qv_policy *p, u32 k, u32 scope)
 	return g;
 }
 
+/* Tier and level in @scope of the member of @scope at entry @k */
+static inline u16 qv_pol_tier(const struct qv_policy *p, u32 k, u32 scope)
+{
+	u32 g = qv_pol_member(p, k, scope);
+
+	return g ? p->grp[g - 1].tier : p->ent[k].tier;
+}
+
+static inline u16 qv_pol_level(const struct qv_policy *p, u32 k, u32 scope)
+{
+	u32 g = qv_pol_member(p, k, scope);
+
+	return g ? p->grp[g - 1].level : p->ent[k].level;
+}
+
 /* Parse @s into @p's entries; parentheses are refused */
 int qv_policy_parse(struct qv_policy *p, const char *s, u32 len,
 		    struct qv_err *e);
