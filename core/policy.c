@@ -108,26 +108,33 @@ struct qv_pp {
 	struct qv_err		*e;
 };
 
-/* Run @body on every direct member of @scope (entries, then groups) */
-#define qv_pp_for_members(p, scope, t, l, body)				\
-	do {								\
-		u32 k_;							\
-		for (k_ = 0; k_ < (p)->n; k_++) {			\
-			if ((p)->ent[k_].group != (scope))		\
-				continue;				\
-			t = &(p)->ent[k_].tier;				\
-			l = &(p)->ent[k_].level;			\
-			body;						\
-		}							\
-		for (k_ = 0; k_ < (p)->ngrp; k_++) {			\
-			if ((p)->grp[k_].parent != (scope) ||		\
-			    (p)->grp[k_].first == (p)->grp[k_].end)	\
-				continue;				\
-			t = &(p)->grp[k_].tier;				\
-			l = &(p)->grp[k_].level;			\
-			body;						\
-		}							\
-	} while (0)
+/* The next direct member of @scope from position *@it (entries, then
+ * groups; start at 0): its tier and level in @t and @l
+ */
+static bool qv_pp_member_at(struct qv_policy *p, u32 scope, u32 *it,
+			    u16 **t, u16 **l)
+{
+	struct qv_pol_grp *g;
+
+	for (; *it < p->n; (*it)++) {
+		if (p->ent[*it].group != scope)
+			continue;
+		*t = &p->ent[*it].tier;
+		*l = &p->ent[*it].level;
+		(*it)++;
+		return true;
+	}
+	for (; *it < p->n + p->ngrp; (*it)++) {
+		g = &p->grp[*it - p->n];
+		if (g->parent != scope || g->first == g->end)
+			continue;
+		*t = &g->tier;
+		*l = &g->level;
+		(*it)++;
+		return true;
+	}
+	return false;
+}
 
 /* Move the direct members of group @g into @to: entries and groups */
 static void qv_pp_reparent(struct qv_policy *p, u32 g, u32 to)
@@ -150,41 +157,45 @@ static void qv_pp_reparent(struct qv_policy *p, u32 g, u32 to)
 static void qv_pp_normalize(struct qv_policy *p, u32 g)
 {
 	struct qv_pol_grp *G = &p->grp[g - 1];
-	u32 levels = 1, in_level = 0, in_tier = 0;
+	u32 levels = 1, in_level = 0, in_tier = 0, it;
 	u16 *t, *l, gt = G->tier, gl = G->level;
 
-	qv_pp_for_members(p, g, t, l, {
+	for (it = 0; qv_pp_member_at(p, g, &it, &t, &l);)
 		if (*l + 1u > levels)
 			levels = *l + 1u;
-	});
-	qv_pp_for_members(p, G->parent, t, l, {
+	for (it = 0; qv_pp_member_at(p, G->parent, &it, &t, &l);) {
 		if (*t == gt && *l == gl)
 			in_level++;
 		else if (*t == gt)
 			in_tier++;
-	});
+	}
 	if (G->tiers > 1 && (in_level > 1 || in_tier))
 		return;				/* nested strict group */
 	if (G->tiers == 1 && levels > 1 && in_level > 1)
 		return;				/* nested prefer group */
 	if (G->tiers > 1) {
-		qv_pp_for_members(p, G->parent, t, l, {
+		for (it = 0; qv_pp_member_at(p, G->parent, &it, &t, &l);)
 			if (*t > gt)
 				*t += G->tiers - 1;
-		});
-		qv_pp_for_members(p, g, t, l, *t += gt);
+		for (it = 0; qv_pp_member_at(p, g, &it, &t, &l);)
+			*t += gt;
 		if (G->parent)
 			p->grp[G->parent - 1].tiers += G->tiers - 1;
 		else
 			p->tiers += G->tiers - 1;
 	} else if (levels > 1) {
-		qv_pp_for_members(p, G->parent, t, l, {
+		for (it = 0; qv_pp_member_at(p, G->parent, &it, &t, &l);)
 			if (*t == gt && *l > gl)
 				*l += levels - 1;
-		});
-		qv_pp_for_members(p, g, t, l, { *t = gt; *l += gl; });
+		for (it = 0; qv_pp_member_at(p, g, &it, &t, &l);) {
+			*t = gt;
+			*l += gl;
+		}
 	} else {
-		qv_pp_for_members(p, g, t, l, { *t = gt; *l = gl; });
+		for (it = 0; qv_pp_member_at(p, g, &it, &t, &l);) {
+			*t = gt;
+			*l = gl;
+		}
 	}
 	qv_pp_reparent(p, g, G->parent);
 }
@@ -201,7 +212,8 @@ static void qv_pp_compact(struct qv_policy *p)
 			map[k + 1] = 0;
 			continue;
 		}
-		map[k + 1] = (u16)++n;
+		n++;
+		map[k + 1] = (u16)n;
 		p->grp[n - 1] = p->grp[k];
 		p->grp[n - 1].parent = map[p->grp[n - 1].parent];
 	}
