@@ -114,15 +114,16 @@ static u32 qv_ptree_run(const struct qv_policy *p, u32 scope, u32 k, u32 to,
 }
 
 static void qv_ptree_scope(struct qv_ptree_wr *w, const struct qv_policy *p,
-			   u32 scope, u32 from, u32 to);
+			   u32 scope, u32 from, u32 to, u8 parent);
 
-/* A nested group as a member */
+/* A nested group as a member of a group of kind @parent */
 static void qv_ptree_nested(struct qv_ptree_wr *w, const struct qv_policy *p,
-			    u32 g)
+			    u32 g, u8 parent)
 {
 	u32 at = qv_ptree_start(w, TCA_QVISOR_NODE_CHILD | NLA_F_NESTED);
 
-	qv_ptree_scope(w, p, g, p->grp[g - 1].first, p->grp[g - 1].end);
+	qv_ptree_scope(w, p, g, p->grp[g - 1].first, p->grp[g - 1].end,
+		       parent);
 	qv_ptree_nest_end(w, at);
 }
 
@@ -139,7 +140,7 @@ static void qv_ptree_members(struct qv_ptree_wr *w, const struct qv_policy *p,
 		j = kind == QVISOR_NODE_SHARE ? qv_ptree_skip(p, scope, k) :
 		    qv_ptree_run(p, scope, k, to, lvl);
 		if (qv_pol_member(p, k, scope) && j == qv_ptree_skip(p, scope, k)) {
-			qv_ptree_nested(w, p, qv_pol_member(p, k, scope));
+			qv_ptree_nested(w, p, qv_pol_member(p, k, scope), kind);
 			k = j;
 			continue;
 		}
@@ -172,9 +173,13 @@ static void qv_ptree_members(struct qv_ptree_wr *w, const struct qv_policy *p,
 	}
 }
 
-/* The group that @scope (0: the whole policy) is, entries [from, to) */
+/* The group that @scope (0: the whole policy) is, entries [from, to).  A
+ * nested group is written of a looser kind than its @parent, so that it
+ * decodes as one again: a decoded group that holds less than its kind
+ * ("share(1 prefer(2))") keeps that kind.
+ */
 static void qv_ptree_scope(struct qv_ptree_wr *w, const struct qv_policy *p,
-			   u32 scope, u32 from, u32 to)
+			   u32 scope, u32 from, u32 to, u8 parent)
 {
 	u32 k, last = from;
 	u8 kind;
@@ -191,6 +196,8 @@ static void qv_ptree_scope(struct qv_ptree_wr *w, const struct qv_policy *p,
 		kind = QVISOR_NODE_PREFER;
 	else
 		kind = QVISOR_NODE_SHARE;
+	if (scope && kind <= parent)
+		kind = parent + 1;
 	qv_ptree_kind(w, kind);
 	qv_ptree_members(w, p, scope, from, to, kind);
 	w->depth--;
@@ -199,7 +206,7 @@ static void qv_ptree_scope(struct qv_ptree_wr *w, const struct qv_policy *p,
 static void qv_ptree_write(struct qv_ptree_wr *w, const struct qv_policy *p)
 {
 	if (p->n)
-		qv_ptree_scope(w, p, 0, 0, p->n);
+		qv_ptree_scope(w, p, 0, 0, p->n, __QVISOR_NODE_MAX);
 }
 
 u32 qv_ptree_depth(const struct qv_policy *p)
