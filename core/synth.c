@@ -322,7 +322,9 @@ int qv_synthesize(struct qv_synth *s, u32 *pol_grp,
 		g = &s->grp[qv_group_of(s, pol_grp, t->pol_idx)];
 		qv_make_xform(&s->xf[k], t, g);
 		s->xf[k].group = (u32)(g - s->grp);
+		s->xf[k].nest = 0;
 		if (qv_nested(s, t)) {
+			s->xf[k].nest = (u16)qv_pol_member(s->pol, t->pol_idx, 0);
 			s->xf[k].offset = s->place[t->pol_idx].offset;
 			s->xf[k].width = s->place[t->pol_idx].width;
 			s->xf[k].mult_w = qv_mult_ceil(s->xf[k].width,
@@ -330,6 +332,7 @@ int qv_synthesize(struct qv_synth *s, u32 *pol_grp,
 		}
 	}
 	qv_make_xform(&s->xf[s->nspec], &implicit, &s->grp[s->ngrp - 1]);
+	s->xf[s->nspec].nest = 0;
 	s->xf[s->nspec].group = s->ngrp - 1;
 	return 0;
 }

@@ -17,7 +17,7 @@
  * group inside a share group), one member of its parent with tiers and
  * levels of its own (struct qv_pol_grp); a group inside one of its own
  * kind is not (userspace splices it).  A caller without room for nested
- * groups (qv_ptree_decode(), the kernel's today) gets them rejected.  The tree is at most
+ * groups (qv_ptree_decode()) gets them rejected.  The tree is at most
  * QV_PTREE_MAX_DEPTH groups deep, within netlink's policy recursion limit.
  */
 #ifndef _QVISOR_POLICY_TREE_H

@@ -67,6 +67,7 @@ struct qv_xform {
 	u32	group;		/* index of its sharing group in grp[] */
 	u16	tier;
 	u16	level;
+	u16	nest;		/* its top-level nested group, 0: none */
 };
 
 /* One sharing group; the caller provides room for npol + 2 of them */

@@ -349,8 +349,8 @@ reject "qdisc policy \"1 + ()\": empty parentheses" 1 \
 reject "qdisc policy five parentheses deep" 1 \
 	'Parentheses nested too deep (at character 4)' \
 	$TC qdisc change dev $DEV root qvisor policy "(((((1 >> 2) + 3) > 4) >> 5) + 6) + 7"
-reject "qdisc nested policy \"(1 >> 2) + 3\": the kernel refuses the group" 2 \
-	'Nested groups are not supported yet' \
+accept "qdisc nested policy \"(1 >> 2) + 3\", shown with its parentheses" \
+	' policy "\(1 >> 2\) \+ 3" ' \
 	$TC qdisc change dev $DEV root qvisor policy "(1 >> 2) + 3"
 accept "qdisc policy \"(1 + 2) >> (3)\": parentheses that change nothing" \
 	' policy "1 \+ 2 >> 3" ' \
