@@ -506,6 +506,7 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 static int qvisor_add_policy(struct nlmsghdr *n, const char *str)
 {
 	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	static struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];
 	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e = {};
 	void *buf;
@@ -515,7 +516,8 @@ static int qvisor_add_policy(struct nlmsghdr *n, const char *str)
 	if (!*str)
 		return addattr_l(n, TCA_BUF_MAX,
 				 TCA_QVISOR_POLICY_TREE | NLA_F_NESTED, NULL, 0);
-	if (qv_policy_parse(&p, str, (__u32)strlen(str), &e)) {
+	if (qv_policy_parse_groups(&p, grp, QV_POLICY_MAX_GROUPS, str,
+				   (__u32)strlen(str), &e)) {
 		fprintf(stderr, "qvisor: illegal \"policy\" \"%s\": %s (at character %u)\n",
 			str, e.msg, e.pos);
 		return -1;
@@ -800,13 +802,15 @@ static bool qvisor_has(struct rtattr *tb[], int type, size_t size)
 static void qvisor_print_policy(struct rtattr *rta)
 {
 	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	static struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];
 	static char s[QVISOR_MAX_POLICY];
 	static __u64 seen[QV_PTREE_SEEN_WORDS];
 	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e = {};
 
 	memset(seen, 0, sizeof(seen));
-	if (qv_ptree_decode(&p, rta, rta->rta_len, seen, &e) ||
+	if (qv_ptree_decode_groups(&p, grp, QV_POLICY_MAX_GROUPS, rta,
+				   rta->rta_len, seen, &e) ||
 	    qv_policy_format(&p, s, sizeof(s)) < 0) {
 		fprintf(stderr, "qvisor: bad policy tree: %s\n",
 			e.msg ? e.msg : "too long");

@@ -10,7 +10,10 @@
  * preference, sharing) and qvisor synthesizes the joint schedule.  tc
  * parses the policy and sends it as a tree of nested attributes
  * (TCA_QVISOR_POLICY_TREE), which core/policy_tree.c validates and
- * flattens into tiers, levels and tenants.
+ * flattens into tiers, levels and tenants, and nested groups
+ * ("(1 >> 2) + 3"): a nested group is one member of its '+' group, laid
+ * out inside that group's interval, and its tenants share one credit
+ * account (qvisor_class.acct).
  *
  * Algorithm
  * ---------
@@ -165,6 +168,11 @@ struct qvisor_class {
 
 	/* credits and cap (see include/qvisor/credit.h) */
 	struct qvisor_group		*grp;
+	struct qvisor_class		*acct;		/* holds the credit: itself,
+							 * or its nested group's
+							 * first tenant
+							 */
+	u64				acct_weight;	/* of the account it holds */
 	bool				credits;	/* weights enforced */
 	bool				blocked;	/* on the blocked list */
 	u32				quantum;	/* bytes per round */
@@ -232,6 +240,10 @@ struct qvisor_sched_data {
 	u32				memlimit;	/* bytes, 0 = none */
 	struct qv_policy		pol;
 	struct qv_pol_ent		*pol_ent;
+	struct qv_pol_grp		*pol_grp;	/* its nested groups */
+	struct qvisor_class		**leads;	/* nested group -> the
+							 * tenant holding its credit
+							 */
 
 	/* tenants */
 	struct Qdisc_class_hash		clhash;
@@ -550,16 +562,18 @@ static bool qvisor_shaped(const struct qvisor_class *cl)
 
 static bool qvisor_eligible(const struct qvisor_class *cl)
 {
-	return (!cl->credits || cl->credit > 0) &&
+	return (!cl->credits || cl->acct->credit > 0) &&
 	       (!cl->cfg.ceil || cl->cap.tokens > 0);
 }
 
 static void qvisor_sync(struct qvisor_class *cl, u64 now)
 {
+	struct qvisor_class *a = cl->acct;
+
 	if (cl->credits) {
-		cl->credit = qv_credit_sync(cl->credit, cl->round,
-					    cl->grp->round, cl->quantum);
-		cl->round = cl->grp->round;
+		a->credit = qv_credit_sync(a->credit, a->round, cl->grp->round,
+					   a->quantum);
+		a->round = cl->grp->round;
 	}
 	if (cl->cfg.ceil)
 		qv_cap_sync(&cl->cap, now);
@@ -650,7 +664,7 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 	cl->admitted++;
 	if (cl->credits) {
 		cl->grp->admitted++;
-		cl->credit -= qdisc_pkt_len(skb);
+		cl->acct->credit -= qdisc_pkt_len(skb);
 	}
 	if (cl->cfg.ceil)
 		cl->cap.tokens -= psched_l2t_ns(&cl->ceil_rate,
@@ -680,6 +694,24 @@ static void qvisor_defer(struct qvisor_class *cl, struct sk_buff *skb)
 	cl->deferred_qlen++;
 }
 
+/* A tenant of a nested group shares its account with the group: it waits
+ * before the tenants of higher joint offset, so a new round admits the
+ * group's higher tiers first (P1 inside the group).  O(tenants waiting
+ * in its group).
+ */
+static void qvisor_wait_in_order(struct qvisor_class *cl)
+{
+	struct qvisor_class *w;
+
+	list_for_each_entry(w, &cl->grp->waiting, dlist) {
+		if (w->xf.offset > cl->xf.offset) {
+			list_add_tail(&cl->dlist, &w->dlist);
+			return;
+		}
+	}
+	list_add_tail(&cl->dlist, &cl->grp->waiting);
+}
+
 /* File a tenant with deferred packets under what it waits for */
 static void qvisor_file_waiting(struct qvisor_sched_data *q,
 				struct qvisor_class *cl, u64 now)
@@ -693,6 +725,8 @@ static void qvisor_file_waiting(struct qvisor_sched_data *q,
 			q->slot_next = now + (u64)q->slot_us * NSEC_PER_USEC;
 		list_add_tail(&cl->dlist, &q->blocked);
 		cl->blocked = true;
+	} else if (cl->xf.nest) {
+		qvisor_wait_in_order(cl);
 	} else {
 		list_add_tail(&cl->dlist, &cl->grp->waiting);
 	}
@@ -729,7 +763,7 @@ static u32 qvisor_handle(const struct qvisor_sched_data *q)
 static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
 			  u64 now)
 {
-	struct qvisor_class *cl, *tmp;
+	struct qvisor_class *cl, *tmp, *a;
 	u32 k = U32_MAX;
 	LIST_HEAD(batch);
 	s64 c;
@@ -737,8 +771,9 @@ static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
 	if (g->admitted || list_empty(&g->waiting))
 		return;
 	list_for_each_entry(cl, &g->waiting, dlist) {
-		c = qv_credit_sync(cl->credit, cl->round, g->round, cl->quantum);
-		k = min(k, qv_rounds_needed(c, cl->quantum));
+		a = cl->acct;
+		c = qv_credit_sync(a->credit, a->round, g->round, a->quantum);
+		k = min(k, qv_rounds_needed(c, a->quantum));
 	}
 	g->round += max(k, 1U);
 	q->stat_rounds += max(k, 1U);
@@ -1704,8 +1739,9 @@ static int qvisor_synth(struct Qdisc *sch, const struct qv_policy *pol,
 	if (err)
 		return err;
 	s.grp = kvcalloc(npol + 2, sizeof(*s.grp), GFP_KERNEL);
+	s.place = kvcalloc(npol + 1, sizeof(*s.place), GFP_KERNEL);
 	pol_grp = kvcalloc(npol + 1, sizeof(*pol_grp), GFP_KERNEL);
-	if (!s.grp || !pol_grp) {
+	if (!s.grp || !s.place || !pol_grp) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1735,6 +1771,7 @@ static int qvisor_synth(struct Qdisc *sch, const struct qv_policy *pol,
 		err = qvisor_plan_queues(q, p, &s, extack);
 out:
 	kvfree(pol_grp);
+	kvfree(s.place);
 	kvfree(s.grp);
 	kvfree(spec);
 	if (err)
@@ -1798,7 +1835,8 @@ static void qvisor_setup_credits(struct qvisor_sched_data *q,
 	bool had = cl->credits;
 
 	cl->credits = g->members > 1;
-	cl->quantum = qv_quantum(cl->cfg.weight, g->wmin, mtu);
+	cl->quantum = qv_quantum(min_t(u64, cl->acct_weight, U32_MAX),
+				 g->wmin, mtu);
 	cl->round = g->round;
 	/* a tenant new to credits starts with a full quantum */
 	if (!had || cl->credit > cl->quantum)
@@ -1833,10 +1871,29 @@ static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 	cl->blocked = false;
 	cl->share_base = u64_stats_read(&cl->bstats.bytes);
 	cl->grp = g;
-	g->members++;
-	g->wmin = min(g->wmin, cl->cfg.weight);
+	cl->acct = cl;
+	cl->acct_weight = 0;
+	if (cl->xf.nest) {
+		if (!q->leads[cl->xf.nest])
+			q->leads[cl->xf.nest] = cl;
+		cl->acct = q->leads[cl->xf.nest];
+	}
+	cl->acct->acct_weight += cl->cfg.weight;
 	g->wsum += cl->cfg.weight;
 	g->admitted += cl->admitted;
+}
+
+/* A tenant holding an account is one member of its group, weighing its
+ * account's weight: the sum of its nested group's weights
+ */
+static void qvisor_count_member(struct qvisor_class *cl)
+{
+	struct qvisor_group *g = cl->grp;
+
+	if (cl->acct != cl)
+		return;
+	g->members++;
+	g->wmin = min_t(u64, g->wmin, cl->acct_weight);
 }
 
 /* Second pass: credits and caps from the new configuration */
@@ -1868,10 +1925,15 @@ static void qvisor_rebuild(struct Qdisc *sch)
 							  q->defcls)) : NULL;
 	for (i = 0; i < q->ngroups; i++)
 		q->groups[i].wmin = U32_MAX;
+	memset(q->leads, 0, (QV_POLICY_MAX_GROUPS + 1) * sizeof(*q->leads));
 	for (i = 0; i < q->clhash.hashsize; i++)
 		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
 			qvisor_attach(q, cl);
 	qvisor_attach(q, &q->implicit);
+	for (i = 0; i < q->clhash.hashsize; i++)
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
+			qvisor_count_member(cl);
+	qvisor_count_member(&q->implicit);
 	INIT_LIST_HEAD(&q->blocked);
 	for (i = 0; i < q->ngroups; i++)
 		INIT_LIST_HEAD(&q->groups[i].waiting);
@@ -1981,6 +2043,7 @@ struct qvisor_qcfg {
 static void qvisor_qcfg_free(struct qvisor_qcfg *c)
 {
 	kvfree(c->pol.ent);
+	kvfree(c->pol.grp);
 	kvfree(c->leaf);
 	kvfree(c->bkt);
 	kvfree(c->fe);
@@ -2011,6 +2074,7 @@ static int qvisor_check_numbers(struct nlattr **tb, struct qvisor_qcfg *c,
 static int qvisor_parse_policy(struct nlattr *attr, struct qvisor_qcfg *c,
 			       struct netlink_ext_ack *extack)
 {
+	struct qv_pol_grp *grp;
 	struct qv_err e = {};
 	u64 *seen;
 	int err;
@@ -2020,14 +2084,16 @@ static int qvisor_parse_policy(struct nlattr *attr, struct qvisor_qcfg *c,
 		return 0;
 	c->pol.ent = kvcalloc(QVISOR_MAX_TENANTS, sizeof(*c->pol.ent),
 			      GFP_KERNEL);
+	grp = kvcalloc(QV_POLICY_MAX_GROUPS, sizeof(*grp), GFP_KERNEL);
 	seen = kvcalloc(QV_PTREE_SEEN_WORDS, sizeof(*seen), GFP_KERNEL);
-	if (!c->pol.ent || !seen) {
+	if (!c->pol.ent || !grp || !seen) {
+		kvfree(grp);
 		kvfree(seen);
 		return -ENOMEM;
 	}
 	c->pol.cap = QVISOR_MAX_TENANTS;
-	err = qv_ptree_decode(&c->pol, attr, nla_total_size(nla_len(attr)),
-			      seen, &e);
+	err = qv_ptree_decode_groups(&c->pol, grp, QV_POLICY_MAX_GROUPS, attr,
+				     nla_total_size(nla_len(attr)), seen, &e);
 	kvfree(seen);
 	if (err) {
 		qvisor_ext_msg(extack, e.msg);
@@ -2199,8 +2265,10 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 	q->limit_set = c->limit_set;
 	if (c->new_policy) {
 		swap(q->pol_ent, c->pol.ent);
+		swap(q->pol_grp, c->pol.grp);
 		q->pol = c->pol;
 		q->pol.ent = q->pol_ent;
+		q->pol.grp = q->pol_grp;
 	}
 	if (c->leaf) {
 		qv_ba_init(&nba, c->leaf, c->bkt, c->buckets,
@@ -2279,6 +2347,7 @@ out:
 
 static void qvisor_tenant_init(struct qvisor_class *cl)
 {
+	cl->acct = cl;
 	INIT_LIST_HEAD(&cl->dlist);
 	qv_ba_init(&cl->deferred_q, &cl->dq_leaf, cl->dq_b, QVISOR_DEFERRED_BUCKETS,
 		   offsetof(struct sk_buff, next));
@@ -2324,6 +2393,10 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->flow_gen = kvcalloc(QVISOR_MAX_TENANTS + 1, sizeof(*q->flow_gen),
 			       GFP_KERNEL);
 	if (!q->flow_gen)
+		return -ENOMEM;
+	q->leads = kvcalloc(QV_POLICY_MAX_GROUPS + 1, sizeof(*q->leads),
+			    GFP_KERNEL);
+	if (!q->leads)
 		return -ENOMEM;
 
 	q->buckets = QVISOR_DEF_BUCKETS;
@@ -2396,6 +2469,8 @@ static void qvisor_destroy(struct Qdisc *sch)
 	kvfree(q->ba.b);
 	kvfree(q->ft.e);
 	kvfree(q->pol_ent);
+	kvfree(q->pol_grp);
+	kvfree(q->leads);
 }
 
 /* The policy as the tree userspace sends, each group of one member left
@@ -2894,14 +2969,15 @@ static void qvisor_credit_stats(const struct qvisor_class *cl,
 {
 	const struct qvisor_group *g = cl->grp;
 
-	st->quantum = cl->credits ? cl->quantum : 0;
+	st->quantum = cl->credits ? cl->acct->quantum : 0;
 	st->deferred = cl->deferred_qlen;
 	st->group_members = g->members;
 	/* alone in its group, a tenant sent all of the group's bytes */
 	st->share_ppm = qv_ppm(qvisor_share_bytes(cl),
 			       cl->credits ? g->bytes : qvisor_share_bytes(cl));
 	st->credit = cl->credits ?
-		qv_credit_sync(cl->credit, cl->round, g->round, cl->quantum) : 0;
+		qv_credit_sync(cl->acct->credit, cl->acct->round, g->round,
+			       cl->acct->quantum) : 0;
 	if (cl->cfg.ceil)
 		st->tokens = qv_ns_to_bytes(cl->cap.tokens, cl->cfg.ceil);
 }

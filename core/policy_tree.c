@@ -13,6 +13,8 @@
 struct qv_ptree_wr {
 	u8	*buf;
 	u32	off;
+	u32	depth;		/* groups open */
+	u32	max_depth;
 };
 
 static u32 qv_ptree_start(struct qv_ptree_wr *w, u16 type)
@@ -73,75 +75,151 @@ static void qv_ptree_tenants(struct qv_ptree_wr *w, const struct qv_policy *p,
 	qv_ptree_end(w, at, 2 * (to - from));
 }
 
-/* End of the run of entries from @k with the same tier (and level) */
-static u32 qv_ptree_run(const struct qv_policy *p, u32 k, bool level)
+/* Tier and level of the member of @scope that starts at entry @k, and
+ * the entry after it
+ */
+static u16 qv_ptree_tier(const struct qv_policy *p, u32 scope, u32 k)
 {
-	u32 j = k + 1;
+	u32 g = qv_pol_member(p, k, scope);
 
-	while (j < p->n && p->ent[j].tier == p->ent[k].tier &&
-	       (!level || p->ent[j].level == p->ent[k].level))
-		j++;
+	return g ? p->grp[g - 1].tier : p->ent[k].tier;
+}
+
+static u16 qv_ptree_level(const struct qv_policy *p, u32 scope, u32 k)
+{
+	u32 g = qv_pol_member(p, k, scope);
+
+	return g ? p->grp[g - 1].level : p->ent[k].level;
+}
+
+static u32 qv_ptree_skip(const struct qv_policy *p, u32 scope, u32 k)
+{
+	u32 g = qv_pol_member(p, k, scope);
+
+	return g ? p->grp[g - 1].end : k + 1;
+}
+
+/* End of the run of members from @k with the same tier (and level) */
+static u32 qv_ptree_run(const struct qv_policy *p, u32 scope, u32 k, u32 to,
+			bool level)
+{
+	u32 j = qv_ptree_skip(p, scope, k);
+
+	while (j < to &&
+	       qv_ptree_tier(p, scope, j) == qv_ptree_tier(p, scope, k) &&
+	       (!level || qv_ptree_level(p, scope, j) ==
+			  qv_ptree_level(p, scope, k)))
+		j = qv_ptree_skip(p, scope, j);
 	return j;
 }
 
-/* The members of a prefer group (@kind PREFER) or of a share group,
- * entries [from, to): single tenants in runs, groups as children.
+static void qv_ptree_scope(struct qv_ptree_wr *w, const struct qv_policy *p,
+			   u32 scope, u32 from, u32 to, u8 parent);
+
+/* A nested group as a member of a group of kind @parent */
+static void qv_ptree_nested(struct qv_ptree_wr *w, const struct qv_policy *p,
+			    u32 g, u8 parent)
+{
+	u32 at = qv_ptree_start(w, TCA_QVISOR_NODE_CHILD | NLA_F_NESTED);
+
+	qv_ptree_scope(w, p, g, p->grp[g - 1].first, p->grp[g - 1].end,
+		       parent);
+	qv_ptree_nest_end(w, at);
+}
+
+/* The members of a group of @kind, entries [from, to) of @scope: single
+ * tenants in runs, groups as children
  */
 static void qv_ptree_members(struct qv_ptree_wr *w, const struct qv_policy *p,
-			     u32 from, u32 to, u8 kind)
+			     u32 scope, u32 from, u32 to, u8 kind)
 {
+	bool lvl = kind == QVISOR_NODE_PREFER;
 	u32 k = from, j, single, at;
 
 	while (k < to) {
-		if (kind == QVISOR_NODE_SHARE) {
-			qv_ptree_tenants(w, p, k, to);
-			return;
+		j = kind == QVISOR_NODE_SHARE ? qv_ptree_skip(p, scope, k) :
+		    qv_ptree_run(p, scope, k, to, lvl);
+		if (qv_pol_member(p, k, scope) && j == qv_ptree_skip(p, scope, k)) {
+			qv_ptree_nested(w, p, qv_pol_member(p, k, scope), kind);
+			k = j;
+			continue;
 		}
-		/* a run of levels (or tiers) that are single tenants */
+		/* a run of members that are single tenants */
 		single = k;
-		while (single < to &&
-		       qv_ptree_run(p, single, kind == QVISOR_NODE_PREFER) ==
-		       single + 1)
+		while (single < to && !qv_pol_member(p, single, scope) &&
+		       (kind == QVISOR_NODE_SHARE ||
+			qv_ptree_run(p, scope, single, to, lvl) == single + 1))
 			single++;
 		if (single > k) {
 			qv_ptree_tenants(w, p, k, single);
 			k = single;
 			continue;
 		}
-		j = qv_ptree_run(p, k, kind == QVISOR_NODE_PREFER);
+		w->depth++;
+		if (w->depth > w->max_depth)
+			w->max_depth = w->depth;
 		at = qv_ptree_start(w, TCA_QVISOR_NODE_CHILD | NLA_F_NESTED);
 		if (kind == QVISOR_NODE_STRICT &&
-		    p->ent[j - 1].level != p->ent[k].level) {
+		    qv_ptree_run(p, scope, k, to, true) != j) {
 			qv_ptree_kind(w, QVISOR_NODE_PREFER);
-			qv_ptree_members(w, p, k, j, QVISOR_NODE_PREFER);
+			qv_ptree_members(w, p, scope, k, j, QVISOR_NODE_PREFER);
 		} else {
 			qv_ptree_kind(w, QVISOR_NODE_SHARE);
-			qv_ptree_members(w, p, k, j, QVISOR_NODE_SHARE);
+			qv_ptree_members(w, p, scope, k, j, QVISOR_NODE_SHARE);
 		}
 		qv_ptree_nest_end(w, at);
+		w->depth--;
 		k = j;
 	}
 }
 
-static void qv_ptree_write(struct qv_ptree_wr *w, const struct qv_policy *p)
+/* The group that @scope (0: the whole policy) is, entries [from, to).  A
+ * nested group is written of a looser kind than its @parent, so that it
+ * decodes as one again: a decoded group that holds less than its kind
+ * ("share(1 prefer(2))") keeps that kind.
+ */
+static void qv_ptree_scope(struct qv_ptree_wr *w, const struct qv_policy *p,
+			   u32 scope, u32 from, u32 to, u8 parent)
 {
+	u32 k, last = from;
 	u8 kind;
 
-	if (!p->n)
-		return;
-	if (p->ent[p->n - 1].tier != p->ent[0].tier)
+	w->depth++;
+	if (w->depth > w->max_depth)
+		w->max_depth = w->depth;
+	for (k = from; k < to; k = qv_ptree_skip(p, scope, k))
+		last = k;
+	if (qv_ptree_tier(p, scope, last) != qv_ptree_tier(p, scope, from))
 		kind = QVISOR_NODE_STRICT;
-	else if (p->ent[p->n - 1].level != p->ent[0].level)
+	else if (qv_ptree_level(p, scope, last) !=
+		 qv_ptree_level(p, scope, from))
 		kind = QVISOR_NODE_PREFER;
 	else
 		kind = QVISOR_NODE_SHARE;
+	if (scope && kind <= parent)
+		kind = parent + 1;
 	qv_ptree_kind(w, kind);
-	qv_ptree_members(w, p, 0, p->n, kind);
+	qv_ptree_members(w, p, scope, from, to, kind);
+	w->depth--;
+}
+
+static void qv_ptree_write(struct qv_ptree_wr *w, const struct qv_policy *p)
+{
+	if (p->n)
+		qv_ptree_scope(w, p, 0, 0, p->n, __QVISOR_NODE_MAX);
+}
+
+u32 qv_ptree_depth(const struct qv_policy *p)
+{
+	struct qv_ptree_wr w = { NULL, 0, 0, 0 };
+
+	qv_ptree_write(&w, p);
+	return w.max_depth;
 }
 
 u32 qv_ptree_size(const struct qv_policy *p)
 {
-	struct qv_ptree_wr w = { NULL, 0 };
+	struct qv_ptree_wr w = { NULL, 0, 0, 0 };
 
 	qv_ptree_write(&w, p);
 	return w.off;
@@ -149,7 +227,7 @@ u32 qv_ptree_size(const struct qv_policy *p)
 
 void qv_ptree_encode(const struct qv_policy *p, void *buf)
 {
-	struct qv_ptree_wr w = { buf, 0 };
+	struct qv_ptree_wr w = { buf, 0, 0, 0 };
 
 	qv_ptree_write(&w, p);
 }
@@ -162,6 +240,7 @@ struct qv_ptree_rd {
 	struct qv_err		*e;
 	u32			tier;
 	u32			level;
+	u32			scope;	/* group being filled, 0: none */
 };
 
 static int qv_ptree_fail(struct qv_ptree_rd *r, const char *msg,
@@ -225,6 +304,7 @@ static int qv_ptree_add(struct qv_ptree_rd *r, const struct nlattr *a,
 	p->ent[p->n].minor = minor;
 	p->ent[p->n].tier = (u16)r->tier;
 	p->ent[p->n].level = (u16)r->level;
+	p->ent[p->n].group = (u16)r->scope;
 	p->n++;
 	return 0;
 }
@@ -251,12 +331,69 @@ static int qv_ptree_tenants_in(struct qv_ptree_rd *r, const struct nlattr *a,
 	return 0;
 }
 
-/* The group in attribute @g, a member of a group of kind @parent (or
- * the root, @parent __QVISOR_NODE_MAX).  The depth is bounded by the
- * kinds: each level down is of a looser kind.
+static int qv_ptree_group(struct qv_ptree_rd *r, const struct nlattr *g,
+			  u32 depth);
+
+/* A group of a looser kind than its parent: a nested group, whose
+ * members get tiers and levels of their own
+ */
+static int qv_ptree_nest(struct qv_ptree_rd *r, const struct nlattr *g,
+			 u8 kind, u8 ckind, u32 depth)
+{
+	struct qv_policy *p = r->p;
+	u32 tier = r->tier, level = r->level, scope = r->scope, id;
+	int err;
+
+	if (!p->gcap)
+		return qv_ptree_fail(r, "Nested groups are not supported yet",
+				     g, ckind);
+	if (ckind == kind)
+		return qv_ptree_fail(r, "Policy group inside a group of its own kind",
+				     g, ckind);
+	if (p->ngrp >= p->gcap || p->ngrp >= QV_POLICY_MAX_GROUPS)
+		return qv_ptree_fail(r, "Too many groups in policy", g, p->gcap);
+	id = ++p->ngrp;
+	p->grp[id - 1] = (struct qv_pol_grp){ (u16)scope, (u16)tier,
+					      (u16)level, 0, p->n, p->n };
+	r->tier = 0;
+	r->level = 0;
+	r->scope = id;
+	err = qv_ptree_group(r, g, depth);
+	p->grp[id - 1].tiers = (u16)(r->tier + 1);
+	p->grp[id - 1].end = p->n;
+	r->tier = tier;
+	r->level = level;
+	r->scope = scope;
+	return err;
+}
+
+static int qv_ptree_child(struct qv_ptree_rd *r, const struct nlattr *a,
+			  u8 kind, u32 *members, u32 depth)
+{
+	const u8 *end = (const u8 *)a + a->nla_len;
+	const u8 *pos = (const u8 *)a + NLA_HDRLEN;
+	const struct nlattr *c;
+	bool bad = false;
+	u8 ckind = __QVISOR_NODE_MAX;
+
+	qv_ptree_member(r, kind, members);
+	if (depth >= QV_PTREE_MAX_DEPTH)
+		return qv_ptree_fail(r, "Policy tree is nested too deep", a,
+				     depth + 1);
+	for (; (c = qv_ptree_next(pos, end, &bad)); pos = qv_ptree_after(c))
+		if ((c->nla_type & NLA_TYPE_MASK) == TCA_QVISOR_NODE_KIND &&
+		    c->nla_len >= NLA_HDRLEN + 1)
+			ckind = *((const u8 *)c + NLA_HDRLEN);
+	if (ckind <= QVISOR_NODE_MAX && ckind >= kind)
+		return qv_ptree_nest(r, a, kind, ckind, depth + 1);
+	return qv_ptree_group(r, a, depth + 1);
+}
+
+/* The group in attribute @g, @depth groups deep.  A child of the same
+ * or a looser kind than its parent is a nested group.
  */
 static int qv_ptree_group(struct qv_ptree_rd *r, const struct nlattr *g,
-			  u8 parent)
+			  u32 depth)
 {
 	const u8 *end = (const u8 *)g + g->nla_len;
 	const u8 *pos = (const u8 *)g + NLA_HDRLEN;
@@ -284,9 +421,6 @@ static int qv_ptree_group(struct qv_ptree_rd *r, const struct nlattr *g,
 		return qv_ptree_fail(r, "Malformed policy tree", pos, 0);
 	if (!kind_a)
 		return qv_ptree_fail(r, "Policy group without a kind", g, 0);
-	if (parent <= QVISOR_NODE_MAX && kind >= parent)
-		return qv_ptree_fail(r, "Nested groups are not supported yet",
-				     g, kind);
 
 	pos = (const u8 *)g + NLA_HDRLEN;
 	for (; (a = qv_ptree_next(pos, end, &bad)); pos = qv_ptree_after(a)) {
@@ -299,8 +433,7 @@ static int qv_ptree_group(struct qv_ptree_rd *r, const struct nlattr *g,
 				return err;
 			break;
 		case TCA_QVISOR_NODE_CHILD:
-			qv_ptree_member(r, kind, &members);
-			err = qv_ptree_group(r, a, kind);
+			err = qv_ptree_child(r, a, kind, &members, depth);
 			if (err)
 				return err;
 			break;
@@ -317,19 +450,30 @@ static int qv_ptree_group(struct qv_ptree_rd *r, const struct nlattr *g,
 int qv_ptree_decode(struct qv_policy *p, const void *tree, u32 len,
 		    u64 *seen, struct qv_err *e)
 {
+	return qv_ptree_decode_groups(p, NULL, 0, tree, len, seen, e);
+}
+
+int qv_ptree_decode_groups(struct qv_policy *p, struct qv_pol_grp *grp,
+			   u32 gcap, const void *tree, u32 len, u64 *seen,
+			   struct qv_err *e)
+{
 	const struct nlattr *t = tree;
-	struct qv_ptree_rd r = { p, tree, seen, e, 0, 0 };
+	struct qv_ptree_rd r = { p, tree, seen, e, 0, 0, 0 };
 	int err;
 
 	p->n = 0;
 	p->tiers = 0;
+	p->grp = grp;
+	p->gcap = gcap;
+	p->ngrp = 0;
 	if (len < NLA_HDRLEN || t->nla_len < NLA_HDRLEN || t->nla_len > len)
 		return qv_fail(e, "Malformed policy tree", 0, 0);
 	if (t->nla_len == NLA_HDRLEN)
 		return 0;
-	err = qv_ptree_group(&r, t, __QVISOR_NODE_MAX);
+	err = qv_ptree_group(&r, t, 1);
 	if (err) {
 		p->n = 0;
+		p->ngrp = 0;
 		return err;
 	}
 	p->tiers = r.tier + 1;

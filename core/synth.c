@@ -25,10 +25,12 @@ static u32 qv_group_of(const struct qv_synth *s, const u32 *pol_grp,
 	return s->ngrp - 2;
 }
 
-static u32 qv_scaled(u32 want, u32 scale)
+static u32 qv_scaled(const struct qv_group *g, u32 scale)
 {
-	u64 w = ((u64)want * scale) >> 16;
+	u64 w = ((u64)g->want * scale) >> 16;
 
+	if (w < g->min)
+		return g->min;
 	return w ? (u32)w : 1;
 }
 
@@ -45,7 +47,7 @@ u64 qv_layout(struct qv_synth *s, u32 scale)
 			g->width = 0;
 			continue;
 		}
-		g->width = qv_scaled(g->want, scale);
+		g->width = qv_scaled(g, scale);
 		if (!prev || g->tier != prev->tier) {
 			tier_base = tier_end;
 			lvl_off = 0;
@@ -78,6 +80,137 @@ static void qv_make_xform(struct qv_xform *x,
 	x->mult_w = qv_mult_ceil(x->width, x->levels);
 }
 
+static u32 qv_nest_layout(struct qv_synth *s, u32 scope, u32 off, u32 width,
+			  bool place);
+
+/* Natural width of the member of @scope at entry @k */
+static u32 qv_nest_want(struct qv_synth *s, u32 scope, u32 k)
+{
+	u32 g = qv_pol_member(s->pol, k, scope);
+
+	return g ? qv_nest_layout(s, g, 0, 0, false) : s->place[k].want;
+}
+
+/* Place the member of @scope at entry @k on [off, off + width) */
+static void qv_nest_put(struct qv_synth *s, u32 scope, u32 k, u32 off,
+			u32 width)
+{
+	u32 g = qv_pol_member(s->pol, k, scope);
+
+	if (g) {
+		qv_nest_layout(s, g, off, width, true);
+		return;
+	}
+	s->place[k].offset = off;
+	s->place[k].width = width;
+}
+
+static u32 qv_nest_skip(const struct qv_policy *p, u32 scope, u32 k)
+{
+	u32 g = qv_pol_member(p, k, scope);
+
+	return g ? p->grp[g - 1].end : k + 1;
+}
+
+/* Lay out nested group @scope as qv_layout() does the policy, at natural
+ * widths; returns its natural width.  With @place, stretch that layout
+ * over [off, off + width) (width at least the natural one) and write each
+ * entry's place.  Recursion is bounded by QV_POLICY_MAX_NEST.
+ */
+static u32 qv_nest_layout(struct qv_synth *s, u32 scope, u32 off, u32 width,
+			  bool place)
+{
+	const struct qv_policy *p = s->pol;
+	const struct qv_pol_grp *G = &p->grp[scope - 1];
+	u64 tier_base = 0, tier_end = 0, lvl_off = 0, a, b;
+	u32 k, j, w, pw = 0, total = 0, pt = 0, pl = 0;
+	bool first = true;
+
+	if (place)
+		total = qv_nest_layout(s, scope, 0, 0, false);
+	for (k = G->first; k < G->end; k = j) {
+		u16 t = qv_pol_tier(p, k, scope);
+		u16 l = qv_pol_level(p, k, scope);
+
+		/* one sharing level: members [k, j) */
+		w = 0;
+		for (j = k; j < G->end && qv_pol_tier(p, j, scope) == t &&
+		     qv_pol_level(p, j, scope) == l;
+		     j = qv_nest_skip(p, scope, j)) {
+			u32 mw = qv_nest_want(s, scope, j);
+
+			if (mw > w)
+				w = mw;
+		}
+		if (!w)
+			continue;
+		if (first || t != pt) {
+			tier_base = tier_end;
+			lvl_off = 0;
+		} else if (l != pl) {
+			lvl_off += pw - (u64)pw * s->overlap / 100;
+		}
+		a = tier_base + lvl_off;
+		if (a + w > tier_end)
+			tier_end = a + w;
+		first = false;
+		pt = t;
+		pl = l;
+		pw = w;
+		if (!place || !total)
+			continue;
+		b = off + qv_div64((a + w) * width, total);
+		a = off + qv_div64(a * width, total);
+		for (j = k; j < G->end && qv_pol_tier(p, j, scope) == t &&
+		     qv_pol_level(p, j, scope) == l;
+		     j = qv_nest_skip(p, scope, j))
+			qv_nest_put(s, scope, j, (u32)a, (u32)(b - a));
+	}
+	return (u32)tier_end;
+}
+
+/* A tenant inside a nested group */
+static bool qv_nested(const struct qv_synth *s, const struct qv_tenant_spec *t)
+{
+	return t->pol_idx >= 0 && s->pol->ent[t->pol_idx].group;
+}
+
+/* Each top-level nested group's natural width is a want of its sharing
+ * group, and the least width that group may be scaled to
+ */
+static void qv_nest_wants(struct qv_synth *s, const u32 *pol_grp)
+{
+	const struct qv_policy *p = s->pol;
+	struct qv_group *g;
+	u32 k, w;
+
+	for (k = 0; p && k < p->ngrp; k++) {
+		if (p->grp[k].parent)
+			continue;
+		w = qv_nest_layout(s, k + 1, 0, 0, false);
+		g = &s->grp[pol_grp[p->grp[k].first]];
+		if (w > g->want)
+			g->want = w;
+		if (w > g->min)
+			g->min = w;
+	}
+}
+
+/* Stretch each top-level nested group over its sharing group's interval */
+static void qv_nest_place(struct qv_synth *s, const u32 *pol_grp)
+{
+	const struct qv_policy *p = s->pol;
+	const struct qv_group *g;
+	u32 k;
+
+	for (k = 0; p && k < p->ngrp; k++) {
+		if (p->grp[k].parent)
+			continue;
+		g = &s->grp[pol_grp[p->grp[k].first]];
+		qv_nest_layout(s, k + 1, g->offset, g->width, true);
+	}
+}
+
 /* Number the policy's groups into pol_grp[] and fill s->grp[] */
 static void qv_make_groups(struct qv_synth *s, u32 *pol_grp)
 {
@@ -85,11 +218,12 @@ static void qv_make_groups(struct qv_synth *s, u32 *pol_grp)
 	u32 k, n = 0, tiers = p ? p->tiers : 0;
 
 	for (k = 0; p && k < p->n; k++) {
-		if (k == 0 || p->ent[k].tier != p->ent[k - 1].tier ||
-		    p->ent[k].level != p->ent[k - 1].level) {
-			s->grp[n].tier = p->ent[k].tier;
-			s->grp[n].level = p->ent[k].level;
+		if (k == 0 || qv_pol_tier(p, k, 0) != qv_pol_tier(p, k - 1, 0) ||
+		    qv_pol_level(p, k, 0) != qv_pol_level(p, k - 1, 0)) {
+			s->grp[n].tier = qv_pol_tier(p, k, 0);
+			s->grp[n].level = qv_pol_level(p, k, 0);
 			s->grp[n].want = 0;
+			s->grp[n].min = 0;
 			n++;
 		}
 		pol_grp[k] = n - 1;
@@ -97,6 +231,8 @@ static void qv_make_groups(struct qv_synth *s, u32 *pol_grp)
 	s->grp[n].tier = (u16)tiers;	/* tenants the policy does not name */
 	s->grp[n].level = 0;
 	s->grp[n].want = 0;
+	s->grp[n].min = 0;
+	s->grp[n + 1].min = 0;
 	s->grp[n + 1].tier = (u16)(tiers + 1);	/* implicit tenant */
 	s->grp[n + 1].level = 0;
 	s->grp[n + 1].want = 1;
@@ -156,28 +292,47 @@ int qv_synthesize(struct qv_synth *s, u32 *pol_grp,
 
 	if (s->overlap > 100)
 		return qv_fail(e, "Overlap must be 0..100", 0, s->overlap);
+	if (s->pol && s->pol->ngrp && !s->place)
+		return qv_fail(e, "Nested groups need room to be placed", 0, 0);
 	qv_make_groups(s, pol_grp);
+	for (k = 0; s->pol && s->pol->ngrp && k < s->pol->n; k++)
+		s->place[k].want = 0;
 	for (k = 0; k < s->nspec; k++) {
 		t = &s->spec[k];
 		if (t->lo > t->hi)
 			return qv_fail(e, "Rank range has lo above hi",
 				       0, t->minor);
+		if (qv_nested(s, t)) {
+			s->place[t->pol_idx].want = qv_spec_levels(t);
+			continue;
+		}
 		g = &s->grp[qv_group_of(s, pol_grp, t->pol_idx)];
 		if (qv_spec_levels(t) > g->want)
 			g->want = qv_spec_levels(t);
 	}
+	qv_nest_wants(s, pol_grp);
 	s->tiers = qv_compact_tiers(s);
 	err = qv_fit(s, e);
 	if (err)
 		return err;
 	s->width = (u32)qv_layout(s, s->scale);
+	qv_nest_place(s, pol_grp);
 	for (k = 0; k < s->nspec; k++) {
 		t = &s->spec[k];
 		g = &s->grp[qv_group_of(s, pol_grp, t->pol_idx)];
 		qv_make_xform(&s->xf[k], t, g);
 		s->xf[k].group = (u32)(g - s->grp);
+		s->xf[k].nest = 0;
+		if (qv_nested(s, t)) {
+			s->xf[k].nest = (u16)qv_pol_member(s->pol, t->pol_idx, 0);
+			s->xf[k].offset = s->place[t->pol_idx].offset;
+			s->xf[k].width = s->place[t->pol_idx].width;
+			s->xf[k].mult_w = qv_mult_ceil(s->xf[k].width,
+						       s->xf[k].levels);
+		}
 	}
 	qv_make_xform(&s->xf[s->nspec], &implicit, &s->grp[s->ngrp - 1]);
+	s->xf[s->nspec].nest = 0;
 	s->xf[s->nspec].group = s->ngrp - 1;
 	return 0;
 }

@@ -233,6 +233,7 @@ static unsigned int gen_policy(char *buf, unsigned int room)
 /* ---- policy trees --------------------------------------------------------- */
 
 static struct qv_pol_ent tree_ent[QVISOR_MAX_TENANTS];
+static struct qv_pol_grp tree_grp[QV_POLICY_MAX_GROUPS];
 
 /* A random raw group (its attributes, into the open nest) at nesting level
  * lvl, the root being 1; children only down to level maxlvl
@@ -274,7 +275,7 @@ static unsigned int gen_policy(char *buf, unsigned int room);
 static void gen_tree_valid(void)
 {
 	static char pol[QVISOR_MAX_POLICY + 64];
-	struct qv_policy p = { tree_ent, QVISOR_MAX_TENANTS, 0, 0 };
+	struct qv_policy p = { .ent = tree_ent, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e;
 	unsigned int len = gen_policy(pol, sizeof(pol));
 	uint32_t size, k;
@@ -285,6 +286,7 @@ static void gen_tree_valid(void)
 		p.n = 1 + rnd(8);
 		for (k = 0; k < p.n; k++) {
 			tree_ent[k].minor = 1 + k * (1 + rnd(40));
+			tree_ent[k].group = 0;	/* the probes decode into tree_ent */
 			tree_ent[k].tier = k ? tree_ent[k - 1].tier : 0;
 			tree_ent[k].level = k ? tree_ent[k - 1].level : 0;
 			if (k && chance(30)) {
@@ -837,7 +839,7 @@ static bool probe(int ifindex, uint32_t major, unsigned long i)
 {
 	static u64 seen[QV_PTREE_SEEN_WORDS];
 	struct nlmsghdr *nlh = (struct nlmsghdr *)msg;
-	struct qv_policy p = { tree_ent, QVISOR_MAX_TENANTS, 0, 0 };
+	struct qv_policy p = { .ent = tree_ent, .cap = QVISOR_MAX_TENANTS };
 	struct rtattr *opts, *tree;
 	struct pred want = { 0, NULL, -1 };
 	struct qv_err e = {};
@@ -873,7 +875,8 @@ static bool probe(int ifindex, uint32_t major, unsigned long i)
 
 	if (!nl_predict(tree, 1, &want)) {
 		memset(seen, 0, sizeof(seen));
-		if (qv_ptree_decode(&p, tree, tree->rta_len, seen, &e)) {
+		if (qv_ptree_decode_groups(&p, tree_grp, QV_POLICY_MAX_GROUPS,
+					   tree, tree->rta_len, seen, &e)) {
 			want.err = EINVAL;
 			want.msg = e.msg;
 			want.offs = (unsigned char *)tree - msg + e.pos;

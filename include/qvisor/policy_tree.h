@@ -13,14 +13,21 @@
  * A tree of today's shape is a strict group of tiers, a tier a prefer
  * group of levels, a level a share group of tenants; a group with a single
  * member may be left out (its member stands in its place).  A group inside
- * a group of the same or a tighter kind is a nested group ("(1 >> 2) + 3")
- * and is rejected until the synthesizer supports it.
+ * a group of a tighter kind is a nested group ("(1 >> 2) + 3": a strict
+ * group inside a share group), one member of its parent with tiers and
+ * levels of its own (struct qv_pol_grp); a group inside one of its own
+ * kind is not (userspace splices it).  A caller without room for nested
+ * groups (qv_ptree_decode()) gets them rejected.  The tree is at most
+ * QV_PTREE_MAX_DEPTH groups deep, within netlink's policy recursion limit.
  */
 #ifndef _QVISOR_POLICY_TREE_H
 #define _QVISOR_POLICY_TREE_H
 
 #include "types.h"
 #include "policy.h"
+
+/* Groups from the root down, at most */
+#define QV_PTREE_MAX_DEPTH	8
 
 /* Bitmap over all class minors, for the duplicate check */
 #define QV_PTREE_SEEN_WORDS	(65536 / 64)
@@ -30,6 +37,9 @@
  * means the tree does not fit in one netlink attribute.
  */
 u32 qv_ptree_size(const struct qv_policy *p);
+
+/* Groups of the deepest branch of @p's tree (the root is 1) */
+u32 qv_ptree_depth(const struct qv_policy *p);
 
 /* Write those attributes into @buf, which has qv_ptree_size(p) bytes */
 void qv_ptree_encode(const struct qv_policy *p, void *buf);
@@ -43,6 +53,11 @@ void qv_ptree_encode(const struct qv_policy *p, void *buf);
 int qv_ptree_decode(struct qv_policy *p, const void *tree, u32 len,
 		    u64 *seen, struct qv_err *e);
 
+/* The same with room for @gcap nested groups in @grp (set as p->grp) */
+int qv_ptree_decode_groups(struct qv_policy *p, struct qv_pol_grp *grp,
+			   u32 gcap, const void *tree, u32 len, u64 *seen,
+			   struct qv_err *e);
+
 #ifndef __KERNEL__
 /* Every message qv_ptree_decode() gives, for the fuzzers that check the
  * kernel's and the core's answers (fuzz_policy_tree, qvfuzz)
@@ -54,7 +69,9 @@ static const char *const qv_ptree_messages[] = {
 	"Tenants must be an array of 16-bit class minors",
 	"Unknown attribute in a policy group", "Policy group has no members",
 	"Tenant appears twice in policy", "Tenant must be a class minor 1..ffff",
-	"Too many tenants in policy",
+	"Too many tenants in policy", "Policy tree is nested too deep",
+	"Policy group inside a group of its own kind",
+	"Too many groups in policy",
 };
 #endif
 

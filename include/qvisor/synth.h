@@ -26,9 +26,18 @@
  *  - tenants that the policy does not name form one more tier after the
  *    policy's, and the implicit best-effort tenant (packets of no class)
  *    one last tier of width 1.
+ *  - a nested group ("(1 >> 2) + 3") is one member of its sharing group
+ *    and spans the group's whole interval like any member (P6); inside,
+ *    its own tiers, levels and sharing groups are laid out as above at
+ *    their natural widths and then stretched over that interval (offsets
+ *    and ends scaled by interval / natural width, rounded down), so the
+ *    order inside the group is kept: its strict tiers stay disjoint, its
+ *    preferred levels keep their overlap;
  * When the joint space needs more ranks than there are buckets, every
  * group's width is scaled down by one common factor (the largest that
- * fits; each group keeps at least one rank).  Tiers stay disjoint, so P1
+ * fits; each group keeps at least one rank, and a group with a nested
+ * member at least that member's natural width, so nesting never loses its
+ * tiers).  Tiers stay disjoint, so P1
  * holds at any size; only resolution inside a tier is lost.
  */
 #ifndef _QVISOR_SYNTH_H
@@ -58,15 +67,24 @@ struct qv_xform {
 	u32	group;		/* index of its sharing group in grp[] */
 	u16	tier;
 	u16	level;
+	u16	nest;		/* its top-level nested group, 0: none */
 };
 
 /* One sharing group; the caller provides room for npol + 2 of them */
 struct qv_group {
 	u32	want;		/* widest levels among members */
+	u32	min;		/* never scaled below: a nested member's */
 	u32	width;		/* after scaling */
 	u32	offset;
 	u16	tier;
 	u16	level;
+};
+
+/* Where one policy entry of a nested group lands (scratch, one per entry) */
+struct qv_place {
+	u32	want;		/* its tenant's levels, 0 without a class */
+	u32	offset;
+	u32	width;
 };
 
 struct qv_synth {
@@ -77,6 +95,9 @@ struct qv_synth {
 	u32				buckets;
 	u32				overlap;	/* percent 0..100 */
 	struct qv_group			*grp;		/* npol + 2 entries */
+	struct qv_place			*place;		/* npol entries, needed
+							 * with nested groups
+							 */
 	/* out: xf[nspec] is the implicit tenant, so nspec + 1 entries */
 	struct qv_xform			*xf;
 	u32				width;		/* joint ranks used */

@@ -285,12 +285,14 @@ static struct rtattr *fp_check(struct fp_req *req, unsigned int len0,
 					 * decodes it
 					 */
 			static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+			static struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];
 			static __u64 seen[QV_PTREE_SEEN_WORDS];
-			struct qv_policy p = { ent, QVISOR_MAX_TENANTS, 0, 0 };
+			struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
 			struct qv_err e = {};
 
 			memset(seen, 0, sizeof(seen));
-			if (qv_ptree_decode(&p, a, a->rta_len, seen, &e))
+			if (qv_ptree_decode_groups(&p, grp, QV_POLICY_MAX_GROUPS,
+						   a, a->rta_len, seen, &e))
 				fp_fail("policy tree rejected: %s at %u",
 					e.msg, e.pos);
 			continue;

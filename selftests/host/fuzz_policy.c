@@ -23,6 +23,13 @@ static const char *const msgs[] = {
 	"Unknown operator '>>>'",
 	"Tenant appears twice in policy",
 	"Too many tenants in policy",
+	"Nested groups are not supported here",
+	"Empty parentheses",
+	"Unbalanced '(' in policy",
+	"Unbalanced ')' in policy",
+	"Parentheses nested too deep",
+	"Too many groups in policy",
+	"Policy tree is nested too deep",
 };
 
 #define FAIL(...)							\

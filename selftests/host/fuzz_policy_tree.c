@@ -7,7 +7,10 @@
  * an attribute header (4-aligned), no entries.  On success: minors unique
  * and 1..ffff, at most the cap, tiers and levels numbered as the parser
  * numbers them; the canonical encoding of the entries decodes to the same
- * entries, and so does their string through the parser.
+ * entries, and so does their string through the parser.  Decoded with
+ * room for nested groups, as the kernel does; a policy with nested groups
+ * re-encodes to the same entries and groups, and its string prints the
+ * same after one pass through the parser (which normalizes).
  */
 #include <linux/netlink.h>
 #include <uapi/linux/pkt_sched_qvisor.h>
@@ -28,10 +31,11 @@
 
 
 static struct qv_pol_ent a[CAP + 1], b[CAP + 1];
+static struct qv_pol_grp ga[CAP], gb[CAP];
 static u64 seen[QV_PTREE_SEEN_WORDS];
 static u8 in[70000] __attribute__((aligned(4)));
 static u8 out[70000] __attribute__((aligned(4)));
-static char str[CAP * 8 + 1];
+static char str[CAP * 8 + 1], str2[CAP * 8 + 1];
 
 static int decode(struct qv_policy *p, struct qv_pol_ent *e, const void *t,
 		  u32 len, struct qv_err *err)
@@ -39,7 +43,41 @@ static int decode(struct qv_policy *p, struct qv_pol_ent *e, const void *t,
 	memset(seen, 0, sizeof(seen));
 	p->ent = e;
 	p->cap = CAP;
-	return qv_ptree_decode(p, t, len, seen, err);
+	return qv_ptree_decode_groups(p, e == a ? ga : gb, CAP, t, len, seen,
+				      err);
+}
+
+/* Nested groups: the tree of the entries decodes to them, and the string
+ * is a fixed point of parse + print after one normalizing pass
+ */
+static void check_nested(struct qv_policy *p)
+{
+	struct qv_policy q;
+	struct qv_err e = {};
+	u32 len = qv_ptree_size(p);
+	int r;
+
+	if (len + NLA_HDRLEN > sizeof(out))
+		FAIL("canonical tree of %u bytes", len);
+	((struct nlattr *)out)->nla_type = TCA_QVISOR_POLICY_TREE;
+	((struct nlattr *)out)->nla_len = (u16)(len + NLA_HDRLEN);
+	qv_ptree_encode(p, out + NLA_HDRLEN);
+	r = decode(&q, b, out, len + NLA_HDRLEN, &e);
+	if (r || q.n != p->n || q.tiers != p->tiers || q.ngrp != p->ngrp ||
+	    memcmp(a, b, p->n * sizeof(a[0])) ||
+	    memcmp(ga, gb, p->ngrp * sizeof(ga[0])))
+		FAIL("nested tree differs (%d %s)", r, r ? e.msg : "");
+	if (qv_policy_format(p, str, sizeof(str)) < 0)
+		FAIL("format");
+	q.ent = b;
+	q.cap = CAP;
+	if (qv_policy_parse_groups(&q, gb, CAP, str, (u32)strlen(str), &e))
+		FAIL("'%s' does not parse: %s", str, e.msg);
+	if (qv_policy_format(&q, str, sizeof(str)) < 0)
+		FAIL("format");
+	if (qv_policy_parse_groups(&q, gb, CAP, str, (u32)strlen(str), &e) ||
+	    qv_policy_format(&q, str2, sizeof(str2)) < 0 || strcmp(str, str2))
+		FAIL("'%s' prints as '%s'", str, str2);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
@@ -65,6 +103,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			FAIL("offset %u outside the input (%zu)", e.pos, size);
 		if (p.n)
 			FAIL("%u entries after an error", p.n);
+		return 0;
+	}
+	if (p.ngrp) {
+		check_nested(&p);
 		return 0;
 	}
 	for (k = 0; k < p.n; k++) {

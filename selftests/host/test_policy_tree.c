@@ -44,7 +44,7 @@ static int decode(struct qv_policy *q, const void *t, u32 len, u32 cap,
 /* @in parses, round-trips through the tree and prints as @out */
 static void round_trip(const char *in, const char *out)
 {
-	struct qv_policy p = { ents, QVISOR_MAX_TENANTS, 0, 0 }, q;
+	struct qv_policy p = { .ent = ents, .cap = QVISOR_MAX_TENANTS }, q;
 	struct qv_err e = {};
 	u32 len, k;
 	int r;
@@ -175,7 +175,7 @@ static void good(const char *name, struct bld *b, const char *out)
 static void exact(const char *in, struct bld *b)
 {
 	static u8 want[4096];
-	struct qv_policy p = { ents, QVISOR_MAX_TENANTS, 0, 0 };
+	struct qv_policy p = { .ent = ents, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e = {};
 	u32 len;
 
@@ -215,7 +215,7 @@ static void random_trips(void)
 		}
 		{
 			static char in[1 << 17];
-			struct qv_policy p = { ents, QVISOR_MAX_TENANTS, 0, 0 };
+			struct qv_policy p = { .ent = ents, .cap = QVISOR_MAX_TENANTS };
 			struct qv_policy q;
 			struct qv_err e = {};
 			u32 tl;
@@ -242,7 +242,7 @@ static void random_trips(void)
 
 int main(void)
 {
-	struct qv_policy p = { ents, QVISOR_MAX_TENANTS, 0, 0 }, q;
+	struct qv_policy p = { .ent = ents, .cap = QVISOR_MAX_TENANTS }, q;
 	struct qv_err e;
 	struct bld b;
 	u32 k, len, at, c1, c2, t;

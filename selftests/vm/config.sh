@@ -340,6 +340,23 @@ accept "qdisc empty policy clears it" '^qdisc qvisor 1: root refcnt [0-9]+ limit
 	$TC qdisc change dev $DEV root qvisor policy ""
 reject "qdisc unbalanced policy \"1 >>\"" 1 'Expected a tenant at end of policy (at character 4)' \
 	$TC qdisc change dev $DEV root qvisor policy "1 >>"
+reject "qdisc policy \"(1 >> 2\": unbalanced '('" 1 \
+	"Unbalanced '(' in policy (at character 0)" \
+	$TC qdisc change dev $DEV root qvisor policy "(1 >> 2"
+reject "qdisc policy \"1 + ()\": empty parentheses" 1 \
+	'Empty parentheses (at character 4)' \
+	$TC qdisc change dev $DEV root qvisor policy "1 + ()"
+reject "qdisc policy five parentheses deep" 1 \
+	'Parentheses nested too deep (at character 4)' \
+	$TC qdisc change dev $DEV root qvisor policy "(((((1 >> 2) + 3) > 4) >> 5) + 6) + 7"
+accept "qdisc nested policy \"(1 >> 2) + 3\", shown with its parentheses" \
+	' policy "\(1 >> 2\) \+ 3" ' \
+	$TC qdisc change dev $DEV root qvisor policy "(1 >> 2) + 3"
+accept "qdisc policy \"(1 + 2) >> (3)\": parentheses that change nothing" \
+	' policy "1 \+ 2 >> 3" ' \
+	$TC qdisc change dev $DEV root qvisor policy "(1 + 2) >> (3)"
+accept "qdisc empty policy clears it again" '^qdisc qvisor 1: root refcnt [0-9]+ limit [0-9]+p buckets [0-9]+ slot [0-9a-z]+ backend [a-z]+ [0-9 ]*overlap ' \
+	$TC qdisc change dev $DEV root qvisor policy ""
 reject "qdisc garbage policy \"1 \$ 2\"" 1 \
 	"Expected '>>', '>' or '+' between tenants (at character 2)" \
 	$TC qdisc change dev $DEV root qvisor policy '1 $ 2'

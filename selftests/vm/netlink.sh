@@ -144,15 +144,16 @@ bad "tree: group kind 3 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV 'tree:tree=kind3(1 2)'
 bad "tree: group without a kind" EINVAL "Policy group without a kind" \
 	qdisc change $DEV 'tree:tree=strict(1 @nokind(2 3))'
-bad "tree: a strict group in a share group" EINVAL \
-	"Nested groups are not supported yet" \
-	qdisc change $DEV 'tree:tree=share(1 @strict(2 3))'
+ok "tree: a strict group in a share group is a nested group" \
+	qdisc change $DEV 'tree:tree=share(1 strict(2 3))'
 bad "tree: prefer in prefer, three deep" EINVAL \
-	"Nested groups are not supported yet" \
+	"Policy group inside a group of its own kind" \
 	qdisc change $DEV 'tree:tree=strict(1 prefer(2 @prefer(3 4)))'
 bad "tree: the root is a share group of a share group" EINVAL \
-	"Nested groups are not supported yet" \
+	"Policy group inside a group of its own kind" \
 	qdisc change $DEV 'tree:tree=share(@share(1 2) 3)'
+bad "tree: nested groups 9 deep" EINVAL "Policy tree is nested too deep" \
+	qdisc change $DEV 'tree:tree=share(1 strict(2 share(3 strict(4 share(5 strict(6 share(7 strict(8 @share(9 10)))))))))'
 bad "tree deeper than netlink's recursion limit" EINVAL \
 	"allowed policy recursion depth exceeded" \
 	qdisc change $DEV 'tree:tree=share(share(share(share(share(share(share(share(share(share(share(1)))))))))))'
@@ -212,8 +213,9 @@ bad "add: buckets 100" EINVAL "buckets must be a power of two" \
 	qdisc add $DEV2 u32:buckets=100
 bad "add: policy as a string" EINVAL "The policy is a tree now, not a string" \
 	qdisc add $DEV2 'str:policy=1'
-bad "add: nested group" EINVAL "Nested groups are not supported yet" \
-	qdisc add $DEV2 'tree:tree=share(1 @prefer(2 3))'
+bad "add: share group in a share group" EINVAL \
+	"Policy group inside a group of its own kind" \
+	qdisc add $DEV2 'tree:tree=share(1 @share(2 3))'
 bad "add: unknown attribute type" EINVAL "Unknown attribute type" \
 	qdisc add $DEV2 u32:99=1
 bad "add: sppifo with 40 queues (policy range)" ERANGE "integer out of range" \

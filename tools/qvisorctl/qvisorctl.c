@@ -242,13 +242,15 @@ static uint32_t qc_u32(struct nlattr *a, uint32_t def)
 static void qc_policy_read(const struct nlattr *a, char *buf, size_t n)
 {
 	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	static struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];
 	static u64 seen[QV_PTREE_SEEN_WORDS];
 	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e = {};
 
 	memset(seen, 0, sizeof(seen));
-	if (qv_ptree_decode(&p, a, (uint32_t)nla_total_size(nla_len(a)), seen,
-			    &e) ||
+	if (qv_ptree_decode_groups(&p, grp, QV_POLICY_MAX_GROUPS, a,
+				   (uint32_t)nla_total_size(nla_len(a)), seen,
+				   &e) ||
 	    qv_policy_format(&p, buf, (uint32_t)n) < 0)
 		snprintf(buf, n, "?");
 }
@@ -408,6 +410,7 @@ static int qc_read_state(struct qc_state *st, int ifindex, bool filters)
 static int qc_put_policy(struct nl_msg *m, const char *str)
 {
 	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	static struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];
 	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e = {};
 	uint32_t len;
@@ -416,7 +419,8 @@ static int qc_put_policy(struct nl_msg *m, const char *str)
 
 	if (!*str)
 		return nla_put(m, TCA_QVISOR_POLICY_TREE | NLA_F_NESTED, 0, NULL);
-	if (qv_policy_parse(&p, str, (uint32_t)strlen(str), &e))
+	if (qv_policy_parse_groups(&p, grp, QV_POLICY_MAX_GROUPS, str,
+				   (uint32_t)strlen(str), &e))
 		return -EINVAL;
 	len = qv_ptree_size(&p);
 	if (len > 0xffff - NLA_HDRLEN)
@@ -493,10 +497,12 @@ static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
 static void qc_policy_canonical(const char *in, char *out, size_t n)
 {
 	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
+	static struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];
 	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e = {};
 
-	if (qv_policy_parse(&p, in, (uint32_t)strlen(in), &e) ||
+	if (qv_policy_parse_groups(&p, grp, QV_POLICY_MAX_GROUPS, in,
+				   (uint32_t)strlen(in), &e) ||
 	    qv_policy_format(&p, out, (uint32_t)n) < 0)
 		snprintf(out, n, "%s", in);
 }

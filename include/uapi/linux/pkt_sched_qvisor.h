@@ -131,11 +131,13 @@ enum {
  * repeat and interleave.  A strict group's members are its tiers, highest
  * first; a prefer group's members its levels, most preferred first; a
  * share group's members share by their weights.  Userspace leaves out a
- * group of a single member.  Today the kernel accepts a strict group of
- * prefer groups of share groups (any of them left out); a group inside a
- * group of the same or a tighter kind, a nested group such as
- * "(1 >> 2) + 3", is rejected.  Netlink's policy recursion limit bounds
- * the depth of the tree.
+ * group of a single member.  A strict group of prefer groups of share
+ * groups (any of them left out) is a flat policy.  A group inside a group
+ * of a tighter kind is a nested group: "(1 >> 2) + 3" is
+ * share: (strict: (1, 2), 3), the pair one member of the share group with
+ * tiers of its own.  A group inside one of its own kind is rejected, and
+ * so is a tree deeper than 8 groups (netlink's policy recursion limit is
+ * above that).
  */
 enum {
 	QVISOR_NODE_SHARE,	/* "+": members share by weight */
