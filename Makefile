@@ -405,7 +405,7 @@ clean:
 LOGS := out/logs
 CHECKPATCH := .cache/checkpatch/checkpatch.pl
 CHECKPATCH_FLAGS := --no-tree --strict --terse --show-types --ignore CAMELCASE
-VM_TESTS := $(filter-out selftests/vm/lib.sh,$(wildcard selftests/vm/*.sh))
+VM_TESTS := $(filter-out selftests/vm/lib%.sh,$(wildcard selftests/vm/*.sh))
 TESTS ?= $(VM_TESTS)
 
 # One TAP line for a make step; exit 4 from the step means skipped.

@@ -330,11 +330,7 @@ int qv_policy_parse_groups(struct qv_policy *p, struct qv_pol_grp *grp,
 	u32 tiers;
 	int err;
 
-	p->n = 0;
-	p->tiers = 0;
-	p->grp = grp;
-	p->gcap = gcap;
-	p->ngrp = 0;
+	qv_policy_start(p, grp, gcap);
 	while (len > 0 && s[len - 1] == '\0')
 		len--;
 	c.len = len;

@@ -461,11 +461,7 @@ int qv_ptree_decode_groups(struct qv_policy *p, struct qv_pol_grp *grp,
 	struct qv_ptree_rd r = { p, tree, seen, e, 0, 0, 0 };
 	int err;
 
-	p->n = 0;
-	p->tiers = 0;
-	p->grp = grp;
-	p->gcap = gcap;
-	p->ngrp = 0;
+	qv_policy_start(p, grp, gcap);
 	if (len < NLA_HDRLEN || t->nla_len < NLA_HDRLEN || t->nla_len > len)
 		return qv_fail(e, "Malformed policy tree", 0, 0);
 	if (t->nla_len == NLA_HDRLEN)

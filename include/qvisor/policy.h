@@ -66,6 +66,17 @@ struct qv_policy {
 	u32			ngrp;	/* nested groups */
 };
 
+/* @p emptied, to be filled with nested groups in @grp (room for @gcap) */
+static inline void qv_policy_start(struct qv_policy *p, struct qv_pol_grp *grp,
+				   u32 gcap)
+{
+	p->n = 0;
+	p->tiers = 0;
+	p->grp = grp;
+	p->gcap = gcap;
+	p->ngrp = 0;
+}
+
 /* The group of @p that holds entry @k as a direct member of group @scope
  * (0 for the policy itself): 0 when the entry is a member itself
  */

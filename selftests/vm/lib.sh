@@ -230,12 +230,12 @@ add_class() {
 }
 
 # start_recv N [IDLE_MS]: qvrecv in netns $NS in the background, for N
-# packets on the tenant ports 5000-5003 (idle timeout IDLE_MS, default
+# packets on the tenant ports 5000-5004 (idle timeout IDLE_MS, default
 # 3000), "seq tenant rank" lines to $OUT/got; RPID is its pid.  Fails,
 # and stops it, when it is not ready within 5 s.
 start_recv() {
 	rm -f "$OUT/ready"
-	$IP netns exec $NS qvrecv -p 5000,5001,5002,5003 -n "$1" \
+	$IP netns exec $NS qvrecv -p 5000,5001,5002,5003,5004 -n "$1" \
 		-i "${2:-3000}" -r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
 	RPID=$!
 	wait_for 5 test -f "$OUT/ready" && return 0
@@ -262,6 +262,28 @@ order_result() {
 		"expected:" "$expected" "received:" "$(cat "$OUT/got")" \
 		"$(cat "$OUT/recv.err")" "$($TC -s qdisc show dev $DEV)"
 	return 1
+}
+
+# run_order NAME SPEC EXPECTED [N [QVSEND-OPTION...]]: send SPEC (ports
+# 5000-5004) to $DST behind a $BLOCKER-byte blocker, compare the arrival
+# order with EXPECTED (lines "seq tenant rank"); N packets to wait for
+# (default: one per item of SPEC).
+run_order() {
+	local name=$1 spec=$2 expected=$3 n=${4:-}
+	shift 3
+	if [ $# -gt 0 ]; then shift; fi
+	[ -n "$n" ] || n=$(echo "$spec" | tr ',' '\n' | wc -l)
+	if ! start_recv "$n"; then
+		tap_fail "$name" "qvrecv did not start: $(cat "$OUT/recv.err")"
+		return 1
+	fi
+	if ! qvsend -d $DST -B $BLOCKER "$@" "$spec" 2>"$OUT/send.err"; then
+		tap_fail "$name" "qvsend failed: $(cat "$OUT/send.err")"
+		kill $RPID 2>/dev/null
+		return 1
+	fi
+	wait $RPID
+	order_result "$name" "$spec" "$expected"
 }
 
 # wait_for SECONDS CMD [ARG...]: poll CMD every 0.1 s until it succeeds.

@@ -23,29 +23,6 @@ on_exit "rm -rf $OUT"
 
 udp_test_setup "nested group tests"
 
-# run_nested NAME SPEC EXPECTED: SPEC behind a blocker, arrival order
-# must be EXPECTED ("seq tenant rank" lines); tenants on ports 5001-5004
-run_nested() {
-	local name=$1 spec=$2 expected=$3 n
-	n=$(echo "$spec" | tr ',' '\n' | wc -l)
-	rm -f "$OUT/ready"
-	$IP netns exec $NS qvrecv -p 5000,5001,5002,5003,5004 -n "$n" \
-		-i 3000 -r "$OUT/ready" >"$OUT/got" 2>"$OUT/recv.err" &
-	RPID=$!
-	if ! wait_for 5 test -f "$OUT/ready"; then
-		kill $RPID 2>/dev/null
-		tap_fail "$name" "qvrecv did not start: $(cat "$OUT/recv.err")"
-		return 1
-	fi
-	if ! qvsend -d $DST -B $BLOCKER "$spec" 2>"$OUT/send.err"; then
-		tap_fail "$name" "qvsend failed: $(cat "$OUT/send.err")"
-		kill $RPID 2>/dev/null
-		return 1
-	fi
-	wait $RPID
-	order_result "$name" "$spec" "$expected"
-}
-
 # joint MINOR: "JMIN..JMAX", the joint ranks class 1:MINOR's packets got
 # (tc -s class show)
 joint() {
@@ -89,7 +66,7 @@ if setup_qdisc policy "(1 >> 2) + 3" &&
 	add_class 3 rank prio range 0 3 levels 4; then
 	tap_check "(1 >> 2) + 3: tc shows the policy with its parentheses" \
 		grep -q ' policy "(1 >> 2) + 3" ' <<<"$($TC qdisc show dev $DEV | tr '\n' ' ')"
-	run_nested "(1 >> 2) + 3: 3:0 1:0 1:3 2:0 3:3 2:3" "$SPECA" "$WANTA"
+	run_order "(1 >> 2) + 3: 3:0 1:0 1:3 2:0 3:3 2:3" "$SPECA" "$WANTA"
 	check_joint "(1 >> 2) + 3" 1=0..3 2=4..7 3=0..6
 else
 	tap_fail "(1 >> 2) + 3: setup" "$($TC qdisc show dev $DEV 2>&1)"
@@ -115,7 +92,7 @@ if setup_qdisc overlap 50 policy "1 >> (2 + (3 > 4))" &&
 	add_class 4 rank prio range 0 3 levels 4; then
 	tap_check "1 >> (2 + (3 > 4)): tc shows \"1 >> 2 + (3 > 4)\"" \
 		grep -q ' policy "1 >> 2 + (3 > 4)" ' <<<"$($TC qdisc show dev $DEV | tr '\n' ' ')"
-	run_nested "1 >> (2 + (3 > 4)): 1:3 3:0 2:1 4:0 2:2 3:3 4:3 2:7" "$SPECB" "$WANTB"
+	run_order "1 >> (2 + (3 > 4)): 1:3 3:0 2:1 4:0 2:2 3:3 4:3 2:7" "$SPECB" "$WANTB"
 	check_joint "1 >> (2 + (3 > 4))" 1=3..3 2=5..11 3=4..7 4=6..10
 else
 	tap_fail "1 >> (2 + (3 > 4)): setup" "$($TC qdisc show dev $DEV 2>&1)"

@@ -23,27 +23,6 @@ on_exit "rm -rf $OUT"
 
 udp_test_setup "order tests"
 
-# run_order NAME SPEC EXPECTED [N [QVSEND-OPTION...]]: send SPEC behind a
-# blocker, compare the arrival order with EXPECTED (lines "seq tenant
-# rank"); N packets to wait for (default: one per item of SPEC).
-run_order() {
-	local name=$1 spec=$2 expected=$3 n=${4:-}
-	shift 3
-	if [ $# -gt 0 ]; then shift; fi
-	[ -n "$n" ] || n=$(echo "$spec" | tr ',' '\n' | wc -l)
-	if ! start_recv "$n"; then
-		tap_fail "$name" "qvrecv did not start: $(cat "$OUT/recv.err")"
-		return 1
-	fi
-	if ! qvsend -d $DST -B $BLOCKER "$@" "$spec" 2>"$OUT/send.err"; then
-		tap_fail "$name" "qvsend failed: $(cat "$OUT/send.err")"
-		kill $RPID 2>/dev/null
-		return 1
-	fi
-	wait $RPID
-	order_result "$name" "$spec" "$expected"
-}
-
 # pifo_order SPEC: expected PIFO order when every tenant has levels ==
 # span and the tenants are in strict tiers by tenant number: by tenant,
 # then rank, then sequence (FIFO among equal ranks).

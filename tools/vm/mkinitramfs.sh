@@ -9,8 +9,9 @@
 # need (with their dependencies, resolved from the kernel's modules.dep),
 # and the project's artefacts: out/KVER/sch_qvisor.ko, q_qvisor.so,
 # out/tools/*, selftests/vm/*.  TEST names (default: every selftests/vm/*.sh
-# but lib.sh) are written to /qvisor/tests, which the guest /init runs; a
-# TEST path outside selftests/vm (a benchmark) is copied in beside them.
+# but the libraries lib*.sh) are written to /qvisor/tests, which the guest
+# /init runs; a TEST path outside selftests/vm (a benchmark) is copied in
+# beside them.
 #
 # The part that does not depend on the project (binaries, libraries, kernel
 # modules) is staged once per kernel under .cache/initramfs/KVER/ and reused
@@ -228,7 +229,7 @@ chmod 755 "$WORK/init"
 
 if [ $# -eq 0 ]; then
 	for t in "$TOP"/selftests/vm/*.sh; do
-		[ "$(basename "$t")" = lib.sh ] || set -- "$@" "$t"
+		case $(basename "$t") in lib*.sh) ;; *) set -- "$@" "$t" ;; esac
 	done
 fi
 : >"$WORK/qvisor/tests"

@@ -100,7 +100,7 @@ rerun_from() {
 TESTS=("$@")
 if [ ${#TESTS[@]} -eq 0 ]; then
 	for t in "$TOP"/selftests/vm/*.sh; do
-		[ "$(basename "$t")" = lib.sh ] || TESTS+=("$t")
+		case $(basename "$t") in lib*.sh) ;; *) TESTS+=("$t") ;; esac
 	done
 fi
 

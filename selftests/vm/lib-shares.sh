@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The share harness of shares.sh and nshares.sh, sourced after lib.sh with
+# NS (the peer netns) and SHARES_TEST (the name a skip reports) set:
+# a veth pair with iperf3 servers, setup POLICY WEIGHTS..., run SECONDS
+# KIND TENANTS..., expect_shares NAME SHARES... and their helpers.
+
+DST=10.0.1.2
+# UDP costs a syscall and a qdisc pass per datagram, so under emulation the
+# UDP cases shape to a rate the senders can exceed; TCP (GSO) goes faster.
+UDP_MBIT=${QVISOR_SHARES_UDP_RATE:-4}
+TCP_MBIT=${QVISOR_SHARES_TCP_RATE:-40}
+RATE_MBIT=$UDP_MBIT
+WARM=2
+WIN=${QVISOR_SHARES_WINDOW:-4}
+TOL_PP=2
+
+qvisor_loaded || { tap_skip "$SHARES_TEST" "sch_qvisor not loaded"; tap_done; }
+tap_check "veth pair across a netns" \
+	veth_pair $NS veth0 veth1 10.0.1.1 $DST || tap_done
+for p in 5201 5202 5203; do
+	$IP netns exec $NS iperf3 -s -D -p $p >/dev/null 2>&1
+done
+on_exit "pkill iperf3"
+sleep 0.5
+
+# setup POLICY WEIGHT...: qvisor with one class per weight (1:1, 1:2, ...),
+# tenant N classified by destination port 5200+N
+setup() {
+	local pol=$1 i=1 w
+	shift
+	$TC qdisc del dev veth0 root >/dev/null 2>&1
+	$TC qdisc add dev veth0 root handle 1: qvisor rate ${RATE_MBIT}mbit \
+		limit 2000 noaqm policy "$pol" || return 1
+	for w in "$@"; do
+		$TC class add dev veth0 parent 1: classid 1:$i qvisor \
+			rank fifo weight "$w" || return 1
+		$TC filter add dev veth0 parent 1: protocol ip prio $i u32 \
+			match ip dport $((5200 + i)) 0xffff classid 1:$i ||
+			return 1
+		i=$((i + 1))
+	done
+}
+
+# sample ARRAY: bytes sent by classes 1:1..1:3 into ARRAY[1..3]; prints
+# the time of the sample (usec, the middle of the tc call)
+sample() {
+	local -n arr=$1
+	local t0=${EPOCHREALTIME/./} out t1 c
+	out=$($TC -s class show dev veth0)
+	t1=${EPOCHREALTIME/./}
+	for c in 1 2 3; do
+		arr[$c]=$(awk -v c="1:$c" '
+			$1 == "class" && $3 == c { f = 1; next }
+			f && /Sent/ { print $2; exit }' <<<"$out")
+	done
+	echo $(((t0 + t1) / 2))
+}
+
+# run SECS MODE TENANT...: iperf3 clients (MODE udp: 1.5x the link each,
+# tcp: saturating) for SECS; samples byte counters after WARM and after
+# WARM+WIN into B0[] and B1[], at times T0 and T1 (usec).  MID_CMD, if set,
+# runs at WARM.
+declare -A B0 B1
+T0=0 T1=0
+run() {
+	local secs=$1 mode=$2 t
+	shift 2
+	for t in "$@"; do
+		if [ "$mode" = udp ]; then
+			iperf3 -c $DST -p $((5200 + t)) -u -l 1400 \
+				-b $((RATE_MBIT * 3 / 2))M -t "$secs" \
+				>/tmp/iperf-$t.txt 2>&1 &
+		else
+			iperf3 -c $DST -p $((5200 + t)) -t "$secs" \
+				>/tmp/iperf-$t.txt 2>&1 &
+		fi
+	done
+	sleep $WARM
+	[ -n "$MID_CMD" ] && eval "$MID_CMD" && sleep 1
+	sample B0 >/tmp/t0
+	sleep "$WIN"
+	sample B1 >/tmp/t1
+	T0=$(cat /tmp/t0) T1=$(cat /tmp/t1)
+	wait
+}
+
+# share T: percent of the window's bytes that tenant T sent
+share() {
+	local t total=0
+	for t in 1 2 3; do
+		total=$((total + ${B1[$t]:-0} - ${B0[$t]:-0}))
+	done
+	awk -v a=$((${B1[$1]:-0} - ${B0[$1]:-0})) -v s=$total \
+		'BEGIN { printf "%.2f", s ? 100 * a / s : 0 }'
+}
+
+# mbit T: tenant T's rate over the window (the window's length as measured:
+# a loaded emulator may oversleep)
+mbit() {
+	awk -v a=$((${B1[$1]:-0} - ${B0[$1]:-0})) -v us=$((T1 - T0)) \
+		'BEGIN { printf "%.2f", us ? a * 8 / us : 0 }'
+}
+
+# expect_shares NAME TARGET...: each tenant's share within TOL_PP
+expect_shares() {
+	local name=$1 t=1 got msg="" ok=1 target
+	shift
+	for target in "$@"; do
+		got=$(share $t)
+		msg="$msg tenant $t: $got% (target $target%, $(mbit $t) Mbit/s);"
+		awk -v g="$got" -v w="$target" -v d=$TOL_PP \
+			'BEGIN { exit !(g - w <= d && w - g <= d) }' || ok=0
+		t=$((t + 1))
+	done
+	echo "# table: $name:$msg"
+	if [ $ok = 1 ]; then
+		tap_ok "$name within $TOL_PP pp"
+	else
+		tap_fail "$name within $TOL_PP pp" "$msg" \
+			"$($TC -s class show dev veth0)"
+	fi
+}
+
+MID_CMD=
