@@ -953,7 +953,9 @@ static bool qvisor_over_part(const struct qvisor_sched_data *q,
 	       (u64)q->memlimit * cl->cfg.weight;
 }
 
-/* For the dump: the bytes of memlimit that @cl may hold, 0 if none */
+/* For the dump: the bytes of memlimit that @cl may hold, 0 if none (the
+ * part qvisor_over_part() enforces, or all of memlimit)
+ */
 static u32 qvisor_mem_part(const struct qvisor_sched_data *q,
 			   const struct qvisor_class *cl)
 {
@@ -961,7 +963,7 @@ static u32 qvisor_mem_part(const struct qvisor_sched_data *q,
 
 	if (!q->memlimit || cl->cfg.limit)
 		return 0;
-	if (!g || g->wsum <= cl->cfg.weight)
+	if (g->wsum <= cl->cfg.weight)
 		return q->memlimit;
 	return (u32)div_u64((u64)q->memlimit * cl->cfg.weight, g->wsum);
 }
