@@ -225,24 +225,16 @@ share_setup() {
 }
 # cl_drops CLASS: "DROPS TENANT_LIMIT_DROPS" of a class
 cl_drops() {
-	$TC -s class show dev $DEV | awk -v c="$1" '
-		/^class / { cur = $3 }
-		cur == c && /dropped/ { d = $7; sub(",", "", d) }
-		cur == c && /tenant_limit/ {
-			for (i = 1; i < NF; i++)
-				if ($i == "tenant_limit") t = $(i + 1)
-		}
-		END { print d + 0, t + 0 }'
+	local d t
+	d=$(class_word "$1" "(dropped") t=$(class_word "$1" tenant_limit)
+	d=${d%,}
+	echo "${d:-0} ${t:-0}"
 }
 # cl_mem CLASS: "MEMORY PART" of a class (tc -s: "memory N of PART")
 cl_mem() {
-	$TC -s class show dev $DEV | awk -v c="$1" '
-		/^class / { cur = $3 }
-		cur == c {
-			for (i = 1; i < NF; i++)
-				if ($i == "memory") { m = $(i + 1); p = $(i + 3) }
-		}
-		END { print m + 0, p }'
+	local m
+	m=$(class_word "$1" memory)
+	echo "${m:-0} $(class_word "$1" memory 3)"
 }
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 if tap_check "qvisor rate $RATE noaqm memlimit 100k policy \"1 + 2\"" share_setup; then

@@ -303,6 +303,16 @@ qdisc_sent_packets() {
 		awk '/^qdisc/{root = / root /} root && /Sent/{print $4; exit}'
 }
 
+# class_word CLASS KEY [N]: in `tc -s class show dev $DEV`, the word N
+# places (default 1) after the first KEY among CLASS's lines, e.g.
+# `class_word 1:2 memory` and `class_word 1:2 memory 3` of "memory M of P"
+class_word() {
+	$TC -s class show dev $DEV | awk -v c="$1" -v k="$2" -v n="${3:-1}" '
+		/^class / { cur = $3 }
+		cur == c { for (i = 1; i + n <= NF; i++)
+			if ($i == k) { print $(i + n); exit } }'
+}
+
 # Kernel log checks (fuzz.sh, stress.sh, adversarial.sh): klog_mark
 # remembers where the log is; klog_check NAME makes one TAP line, failing
 # on any oops, WARN, BUG, sanitizer (KASAN, UBSAN, lockdep) or kmemleak

@@ -26,12 +26,7 @@ udp_test_setup "nested group tests"
 # joint MINOR: "JMIN..JMAX", the joint ranks class 1:MINOR's packets got
 # (tc -s class show)
 joint() {
-	$TC -s class show dev $DEV | awk -v want="1:$1" '
-		/^class / { cur = $3 }
-		cur == want && /joint / {
-			for (i = 1; i <= NF; i++)
-				if ($i == "joint") { print $(i + 1); exit }
-		}'
+	class_word "1:$1" joint
 }
 
 # check_joint NAME MINOR...=RANGE

@@ -343,24 +343,34 @@ tcp_rehash() {
 	awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) h[$i] = i; n = 1 }
 		else print $h["TcpTimeoutRehash"] + 0 }' /proc/net/netstat
 }
-# rehash_setup: qvisor with TCP in las tenant 1:1, the rest in 1:2
+# rehash_setup [htb]: qvisor with TCP in las tenant :1, the rest in :2;
+# at the root with a rate, or (htb) as the leaf of an htb class that
+# shapes, so that the flow table is also checked under a classful parent
 rehash_setup() {
+	local at="root handle 1:" opt="rate 10mbit" h=1:
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
-	$TC qdisc add dev $DEV root handle 1: qvisor rate 10mbit default 2 \
+	if [ "$1" = htb ]; then
+		$TC qdisc add dev $DEV root handle 1: htb default 1 &&
+			$TC class add dev $DEV parent 1: classid 1:1 htb \
+				rate 10mbit ceil 10mbit || return 1
+		at="parent 1:1 handle 10:" opt= h=10:
+	fi
+	$TC qdisc add dev $DEV $at qvisor $opt default 2 \
 		flows 1024 flow_idle 10s &&
-		$TC class add dev $DEV parent 1: classid 1:1 qvisor rank las &&
-		$TC class add dev $DEV parent 1: classid 1:2 qvisor rank fifo &&
-		$TC filter add dev $DEV parent 1: protocol ip prio 1 flower \
-			ip_proto tcp classid 1:1 &&
-		$TC filter add dev $DEV parent 1: protocol ipv6 prio 2 flower \
-			ip_proto tcp classid 1:1 &&
+		$TC class add dev $DEV parent $h classid ${h}1 qvisor rank las &&
+		$TC class add dev $DEV parent $h classid ${h}2 qvisor rank fifo &&
+		$TC filter add dev $DEV parent $h protocol ip prio 1 flower \
+			ip_proto tcp classid ${h}1 &&
+		$TC filter add dev $DEV parent $h protocol ipv6 prio 2 flower \
+			ip_proto tcp classid ${h}1 &&
 		$IP netns exec $NS $TC qdisc replace dev veth1 ingress
 }
-# rehash_case FAMILY SERVER-ADDRESS
+# rehash_case FAMILY SERVER-ADDRESS [htb]
 rehash_case() {
-	local fam=$1 addr=$2 name="las, $1: a TCP flow keeps its flow across a rehash"
+	local fam=$1${3:+ under $3} addr=$2
+	local name="las, $fam: a TCP flow keeps its flow across a rehash"
 	local r0 r1 cpid spid crc f live new evicted aged
-	if ! rehash_setup; then
+	if ! rehash_setup "$3"; then
 		tap_fail "$name: setup" "$($TC -s qdisc show dev $DEV)"
 		return
 	fi
@@ -398,6 +408,7 @@ if ! command -v iperf3 >/dev/null; then
 	tap_skip "las: a TCP flow keeps its flow across a rehash" "iperf3 missing"
 else
 	rehash_case IPv4 $DST
+	rehash_case IPv4 $DST htb
 	# IPv6 on the pair, addresses without DAD, neighbours permanent
 	mac0=$($IP link show $DEV | awk '/link\/ether/{print $2}')
 	if echo 0 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 &&
@@ -406,6 +417,7 @@ else
 		$IP -6 neigh replace fd00:6::2 lladdr "$PEER_MAC" dev $DEV nud permanent &&
 		$IP -n $NS -6 neigh replace fd00:6::1 lladdr "$mac0" dev veth1 nud permanent; then
 		rehash_case IPv6 fd00:6::2
+		rehash_case IPv6 fd00:6::2 htb
 	else
 		tap_fail "las, IPv6 rehash: IPv6 on the veth pair"
 	fi

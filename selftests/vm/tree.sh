@@ -65,12 +65,24 @@ class add dev $DEV parent 10: classid 10:2 qvisor rank prio range 0 15 levels 16
 filter add dev $DEV parent 10: protocol ip prio 1 u32 match ip dport 5001 0xffff classid 10:1
 filter add dev $DEV parent 10: protocol ip prio 1 u32 match ip dport 5002 0xffff classid 10:2"
 
-# backlogs DEV: every "backlog" of every qdisc and class, one per line
-backlogs() {
+# words KEY N: for every qdisc and class on $DEV, "WHO: " and the N words
+# after KEY in its statistics
+words() {
 	{ $TC -s qdisc show dev $DEV; $TC -s class show dev $DEV; } |
-		awk '/^(qdisc|class) / { who = $1 " " $2 " " $3 }
-			/ backlog / { for (i = 1; i < NF; i++) if ($i == "backlog")
-				print who ": " $(i + 1) " " $(i + 2) }'
+		awk -v k="$1" -v n="$2" '/^(qdisc|class) / { who = $1 " " $2 " " $3 }
+			{ for (i = 1; i + n <= NF; i++) if ($i == k) {
+				w = who ":"
+				for (j = 1; j <= n; j++) w = w " " $(i + j)
+				print w
+			} }'
+}
+# backlogs: every "backlog" of every qdisc and class, one per line
+backlogs() {
+	words backlog 2
+}
+# memories: qvisor's packet memory and each of its tenants'
+memories() {
+	words memory 1
 }
 
 # dropped HANDLE: the "dropped" count of qdisc HANDLE
@@ -108,6 +120,12 @@ for t in "${TREES[@]}"; do
 		tap_fail "$name: every qdisc and class at backlog 0b 0p" "$(backlogs)" \
 			"$($TC -s qdisc show dev $DEV)" "$($TC -s class show dev $DEV)"
 	fi
+	bad=$(memories | grep -v ': 0$')
+	if [ -z "$bad" ] && [ "$(memories | wc -l)" = 3 ]; then
+		tap_ok "$name: qvisor and its tenants hold memory 0 after push-outs"
+	else
+		tap_fail "$name: qvisor and its tenants hold memory 0" "$(memories)"
+	fi
 	po=$(pushouts)
 	if [ "${po:-0}" -gt 0 ]; then
 		tap_ok "$name: qvisor pushed out $po packets"
@@ -124,6 +142,64 @@ for t in "${TREES[@]}"; do
 		fi
 	fi
 done
+
+# --- memory counters under a parent: htb shapes, qvisor "1 + 2" with
+# memlimit 64k, so that each tenant without a limit of its own may hold
+# half of it (32768 bytes of truesize).  Tenant 2 floods 1000-byte packets
+# at 4x the link, tenant 1 sends 200-byte packets far below its half:
+# while the queue is full, qvisor holds at most 64k, tenant 2 at most its
+# part (and more than a quarter of it: it is the one that fills), its
+# excess is dropped as tenant_limit, tenant 1 loses nothing; once drained,
+# every counter is back to 0.
+mem_batch() {
+	printf '%s\n' \
+		"qdisc add dev $DEV root handle 1: htb default 1" \
+		"class add dev $DEV parent 1: classid 1:1 htb rate 2mbit ceil 2mbit" \
+		"qdisc add dev $DEV parent 1:1 handle 10: qvisor limit 1000 noaqm memlimit 64k policy \"1 + 2\"" \
+		"$TENANTS"
+}
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+mem_batch >"$OUT/batch"
+if $TC -batch "$OUT/batch" >"$OUT/tc.err" 2>&1; then
+	qvsend -d $DST -l 1000 -t 3 -r 1000 "5002:prio=0-15" 2>"$OUT/s2.err" &
+	p2=$!
+	qvsend -d $DST -l 200 -t 3 -r 100 "5001:prio=0-15" 2>"$OUT/s1.err" &
+	p1=$!
+	qmem=0 cmem=0 part=
+	for i in 1 2 3 4 5; do
+		sleep 0.5
+		m=$($TC -s qdisc show dev $DEV | sed -n 's/.* memory \([0-9]*\).*/\1/p')
+		[ "${m:-0}" -gt "$qmem" ] && qmem=$m
+		m=$(class_word 10:2 memory) part=$(class_word 10:2 memory 3)
+		[ "${m:-0}" -gt "$cmem" ] && cmem=$m
+	done
+	wait $p1 $p2
+	d1=$(class_word 10:1 "(dropped") t2=$(class_word 10:2 tenant_limit)
+	tap_diag "htb/qvisor memlimit 64k: qvisor held up to $qmem bytes," \
+		"tenant 2 up to $cmem of ${part:-?} (tenant_limit ${t2:-?})," \
+		"tenant 1 dropped ${d1%,}"
+	if [ "$part" = 32768 ] && [ "$cmem" -le 32768 ] &&
+		[ "$cmem" -gt 8192 ] && [ "$qmem" -le 65536 ] &&
+		[ "${t2:-0}" -gt 0 ] && [ "${d1%,}" = 0 ]; then
+		tap_ok "htb/qvisor memlimit: tenant 2 held up to $cmem of its part $part, $t2 over it dropped, tenant 1 lost nothing"
+	else
+		tap_fail "htb/qvisor memlimit: tenant 2 within its part 32768, tenant 1 lost nothing" \
+			"qvisor up to $qmem, tenant 2 up to $cmem of '$part'," \
+			"tenant_limit '$t2', tenant 1 dropped '$d1'" \
+			"$($TC -s qdisc show dev $DEV)" "$($TC -s class show dev $DEV)"
+	fi
+	wait_for 5 sh -c "$TC -s qdisc show dev $DEV | grep -q 'backlog 0b 0p'"
+	sleep 0.5
+	bad=$( { backlogs | grep -v ': 0b 0p$'; memories | grep -v ': 0$'; } )
+	if [ -z "$bad" ] && [ "$(memories | wc -l)" = 3 ]; then
+		tap_ok "htb/qvisor memlimit: backlog 0b 0p and memory 0 everywhere once drained"
+	else
+		tap_fail "htb/qvisor memlimit: backlog and memory back to 0" \
+			"$(backlogs)" "$(memories)"
+	fi
+else
+	tap_fail "htb/qvisor memlimit: set up" "$(cat "$OUT/tc.err")" "$(cat "$OUT/batch")"
+fi
 
 # --- IPv6 and IPv4 together: htb above qvisor, tenant 1 is iperf3 UDP
 # over IPv6 with traffic class 0x28 (DSCP 10, rank dscp), tenant 2 IPv4
