@@ -1551,8 +1551,7 @@ static int qc_watch(const char *path)
 				qc_notify("READY=1\nSTATUS=reload refused: bad spec, the running one kept");
 				need_ready = false;
 			} else {
-				memcpy(&base, &next, sizeof(base));
-				base.pol.ent = base.ent;
+				qs_spec_copy(&base, &next);
 				qc_wlog("SIGHUP: re-read %s", path);
 				reload = true;
 			}
@@ -1572,8 +1571,7 @@ static int qc_watch(const char *path)
 		if (events != seen || reload || !applied) {
 			seen = events;
 			qc_cache_links(links);
-			memcpy(&next, &base, sizeof(next));
-			next.pol.ent = next.ent;
+			qs_spec_copy(&next, &base);
 			k = qs_expand(&next, qc_lk, qc_nlk, applied ? &cur : NULL);
 			if (k < 0) {
 				qc_wlog("%s", next.err);
@@ -1603,8 +1601,7 @@ static int qc_watch(const char *path)
 			else if (!err && have != qc_last_nfilt)
 				why = "filters changed by hand";
 			if (why) {
-				memcpy(&next, &cur, sizeof(next));
-				next.pol.ent = next.ent;
+				qs_spec_copy(&next, &cur);
 			}
 		}
 		if (why) {
@@ -1634,8 +1631,7 @@ static int qc_watch(const char *path)
 			qc_wlog("applied (%s): %d tenants, %d filters in %.0f ms",
 				why, next.ntenants, qc_last_nfilt,
 				(qc_now() - t0) * 1e3);
-			memcpy(&cur, &next, sizeof(cur));
-			cur.pol.ent = cur.ent;
+			qs_spec_copy(&cur, &next);
 			memcpy(bold, bnow, sizeof(bold));
 			applied = true;
 			if (need_ready)
