@@ -440,9 +440,11 @@ if tap_check "apply the nested spec" $CTL apply "$OUT/n.spec"; then
 	$CTL apply "$OUT/n.spec" >"$OUT/n.again" 2>&1
 	rc=$?
 	if grep -qF 'policy "(1 >> 2) + 3"' "$OUT/n.show" &&
+		grep -qF "  group (1 >> 2): $gp" "$OUT/n.show" &&
 		grep -qE '"policy": ?"\(1 >> 2\) \+ 3"' "$OUT/n.json" &&
+		grep -qE '"groups": ?\[ ?\{ ?"group": ?"\(1 >> 2\)", ?"guarantees": ?\{ ?"P1": ?"approx"' "$OUT/n.json" &&
 		[ $rc = 0 ] && ! grep -q 'qdisc qvisor' "$OUT/n.again"; then
-		tap_ok "show prints the parentheses; a second apply leaves the qdisc as it is"
+		tap_ok "show and show --json print the parentheses and the group's properties; a second apply leaves the qdisc as it is"
 	else
 		tap_fail "show and re-apply of the nested spec" "rc=$rc" "$(cat "$OUT/n.show" "$OUT/n.json" "$OUT/n.again")"
 	fi
