@@ -798,8 +798,64 @@ static bool qvisor_has(struct rtattr *tb[], int type, size_t size)
 	return tb[type] && RTA_PAYLOAD(tb[type]) >= size;
 }
 
-/* The policy tree read back into the string the user would write */
-static void qvisor_print_policy(struct rtattr *rta)
+/* "P1=yes P2=approx ... ": an object "guarantees" in JSON, and in text
+ * after @lead when @fp
+ */
+static void qvisor_print_pn(__u32 props, bool fp, const char *lead)
+{
+	char key[4];
+	int n;
+
+	open_json_object("guarantees");
+	if (fp)
+		print_string(PRINT_FP, NULL, "%s ", lead);
+	for (n = 1; n <= 6; n++) {
+		const char *v = "no";
+
+		if (props & QVISOR_PROP_HOLDS(n))
+			v = "yes";
+		else if (props & QVISOR_PROP_APPROX(n))
+			v = "approx";
+		snprintf(key, sizeof(key), "P%d", n);
+		print_string(PRINT_JSON, key, NULL, v);
+		if (fp)
+			print_string(PRINT_FP, NULL, "%s", key);
+		if (fp)
+			print_string(PRINT_FP, NULL, "=%s ", v);
+	}
+	close_json_object();
+}
+
+/* The properties inside each nested group (TCA_QVISOR_GROUP_PROPS, one
+ * u32 per group in the order the policy prints them):
+ * group "(1 >> 2)" P1=approx ...; in JSON an array "groups"
+ */
+static void qvisor_print_groups(const struct qv_policy *p, struct rtattr *a)
+{
+	static char s[QVISOR_MAX_POLICY];
+	__u32 g, props;
+
+	if (!a || !p->ngrp || RTA_PAYLOAD(a) != p->ngrp * sizeof(__u32))
+		return;
+	open_json_array(PRINT_JSON, "groups");
+	for (g = 0; g < p->ngrp; g++) {
+		if (qv_policy_format_group(p, g + 1, s, sizeof(s)) < 0)
+			break;
+		memcpy(&props, (char *)RTA_DATA(a) + g * sizeof(props),
+		       sizeof(props));
+		open_json_object(NULL);
+		print_string(PRINT_JSON, "group", NULL, s);
+		print_string(PRINT_FP, NULL, "group \"%s\"", s);
+		qvisor_print_pn(props, true, "");
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+}
+
+/* The policy tree read back into the string the user would write, and
+ * the properties inside its nested groups (@gprops, may be NULL)
+ */
+static void qvisor_print_policy(struct rtattr *rta, struct rtattr *gprops)
 {
 	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
 	static struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];
@@ -820,6 +876,7 @@ static void qvisor_print_policy(struct rtattr *rta)
 		return;
 	print_string(PRINT_JSON, "policy", NULL, s);
 	print_string(PRINT_FP, NULL, "policy \"%s\" ", s);
+	qvisor_print_groups(&p, gprops);
 }
 
 static void qvisor_print_backend(struct rtattr *tb[])
@@ -849,33 +906,14 @@ static void qvisor_print_backend(struct rtattr *tb[])
  */
 static void qvisor_print_props(struct rtattr *tb[])
 {
-	__u32 props;
 	bool fp;
-	char key[4];
-	int n;
 
 	if (!qvisor_has(tb, TCA_QVISOR_PROPS, sizeof(__u32)))
 		return;
-	props = rta_getattr_u32(tb[TCA_QVISOR_PROPS]);
 	fp = qvisor_has(tb, TCA_QVISOR_BACKEND, sizeof(__u8)) &&
 	     rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) != QVISOR_BACKEND_PIFO;
-	open_json_object("guarantees");
-	for (n = 1; n <= 6; n++) {
-		const char *v = "no";
-
-		if (props & QVISOR_PROP_HOLDS(n))
-			v = "yes";
-		else if (props & QVISOR_PROP_APPROX(n))
-			v = "approx";
-		snprintf(key, sizeof(key), "P%d", n);
-		print_string(PRINT_JSON, key, NULL, v);
-		if (fp)
-			print_string(PRINT_FP, NULL, n == 1 ? "guarantees %s" : "%s",
-				     key);
-		if (fp)
-			print_string(PRINT_FP, NULL, "=%s ", v);
-	}
-	close_json_object();
+	qvisor_print_pn(rta_getattr_u32(tb[TCA_QVISOR_PROPS]), fp,
+			"guarantees");
 }
 
 /* split_gso: "split_gso", "no_split_gso" or (the default) "split_gso
@@ -1001,7 +1039,8 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			print_string(PRINT_FP, NULL, "%s ", "partial");
 	}
 	if (tb[TCA_QVISOR_POLICY_TREE])
-		qvisor_print_policy(tb[TCA_QVISOR_POLICY_TREE]);
+		qvisor_print_policy(tb[TCA_QVISOR_POLICY_TREE],
+				    tb[TCA_QVISOR_GROUP_PROPS]);
 	if (qvisor_has(tb, TCA_QVISOR_OVERLAP, sizeof(__u32)))
 		print_uint(PRINT_ANY, "overlap", "overlap %u%% ",
 			   rta_getattr_u32(tb[TCA_QVISOR_OVERLAP]));

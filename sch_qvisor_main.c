@@ -297,6 +297,10 @@ struct qvisor_sched_data {
 	/* queue backends (sppifo, aifo, fifo) */
 	bool				partial;
 	u32				props;		/* TCA_QVISOR_PROPS */
+	u32				*gprops;	/* ... inside each nested
+							 * group: TCA_QVISOR_GROUP_PROPS
+							 */
+	u32				ngprops;
 	struct qv_qmap			qmap;		/* tier -> queues */
 	struct qv_sppifo		sp;
 	struct qv_aifo			aifo;
@@ -323,6 +327,8 @@ struct qvisor_plan {
 	u32			queues;
 	struct qv_qmap		qmap;
 	u32			props;
+	u32			*gprops;	/* per nested group */
+	u32			ngprops;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -1605,9 +1611,12 @@ static void qvisor_plan_free(struct qvisor_plan *p)
 	kvfree(p->cls);
 	kvfree(p->xf);
 	kvfree(p->groups);
+	kvfree(p->gprops);
 	p->cls = NULL;
 	p->xf = NULL;
 	p->groups = NULL;
+	p->gprops = NULL;
+	p->ngprops = 0;
 }
 
 /* Mark each class with its index in @pol, or -1 */
@@ -1721,6 +1730,26 @@ static int qvisor_plan_queues(struct qvisor_sched_data *q,
 	return 0;
 }
 
+/* The properties inside each nested group of the synthesized policy
+ * (qv_group_props()), in the order the policy prints its groups
+ */
+static int qvisor_plan_gprops(struct qvisor_plan *p, const struct qv_synth *s,
+			      const u32 *pol_grp)
+{
+	u32 g, n = s->pol ? s->pol->ngrp : 0;
+
+	if (!n)
+		return 0;
+	p->gprops = kvcalloc(n, sizeof(*p->gprops), GFP_KERNEL);
+	if (!p->gprops)
+		return -ENOMEM;
+	p->ngprops = n;
+	for (g = 0; g < n; g++)
+		p->gprops[g] = qv_group_props(p->backend, &p->qmap, s, pol_grp,
+					      p->props, g + 1);
+	return 0;
+}
+
 /* Synthesize the schedule for policy @pol, @buckets and @overlap with the
  * tenant set changed by (@chg, @chg_cfg).  Nothing is committed.
  */
@@ -1771,6 +1800,8 @@ static int qvisor_synth(struct Qdisc *sch, const struct qv_policy *pol,
 		err = -ENOMEM;
 	if (!err)
 		err = qvisor_plan_queues(q, p, &s, extack);
+	if (!err)
+		err = qvisor_plan_gprops(p, &s, pol_grp);
 out:
 	kvfree(pol_grp);
 	kvfree(s.place);
@@ -1811,6 +1842,8 @@ static bool qvisor_commit_plan(struct qvisor_sched_data *q,
 	swap(q->ngroups, p->ngroups);
 	q->qmap = p->qmap;
 	WRITE_ONCE(q->props, p->props);
+	swap(q->gprops, p->gprops);
+	swap(q->ngprops, p->ngprops);
 	qv_sppifo_reset(&q->sp);
 	q->stat_resynth++;
 	return changed;
@@ -2002,6 +2035,9 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_PARTIAL]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[TCA_QVISOR_PROPS]	= { .type = NLA_REJECT,
 				    .reject_message =
+					"Properties are reported, not set" },
+	[TCA_QVISOR_GROUP_PROPS] = { .type = NLA_REJECT,
+				     .reject_message =
 					"Properties are reported, not set" },
 	[TCA_QVISOR_SPLIT_GSO]	= NLA_POLICY_MAX(NLA_U8, QVISOR_SPLIT_GSO_MAX),
 	[TCA_QVISOR_AQM]	= NLA_POLICY_MAX(NLA_U8, 1),
@@ -2473,6 +2509,7 @@ static void qvisor_destroy(struct Qdisc *sch)
 	kvfree(q->pol_ent);
 	kvfree(q->pol_grp);
 	kvfree(q->leads);
+	kvfree(q->gprops);
 }
 
 /* The policy as the tree userspace sends, each group of one member left
@@ -2521,6 +2558,13 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_QVISOR_MEMLIMIT, READ_ONCE(q->memlimit)))
 		goto nla_put_failure;
 	if (q->pol.n && qvisor_dump_policy(skb, &q->pol))
+		goto nla_put_failure;
+	/* the plan of this policy (both change under RTNL, which the dump
+	 * holds)
+	 */
+	if (q->pol.ngrp && q->ngprops == q->pol.ngrp &&
+	    nla_put(skb, TCA_QVISOR_GROUP_PROPS,
+		    q->ngprops * sizeof(*q->gprops), q->gprops))
 		goto nla_put_failure;
 	return nla_nest_end(skb, opts);
 

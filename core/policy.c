@@ -416,3 +416,23 @@ int qv_policy_format(const struct qv_policy *p, char *buf, u32 cap)
 		return -ENOSPC;
 	return (int)off;
 }
+
+/* Nested group @g (1-based) of @p in parentheses, as the policy prints it */
+int qv_policy_format_group(const struct qv_policy *p, u32 g, char *buf,
+			   u32 cap)
+{
+	u32 off = 1;
+
+	if (!g || g > p->ngrp)
+		return -EINVAL;
+	if (cap < 3)
+		return -ENOSPC;
+	buf[0] = '(';
+	buf[1] = '\0';
+	if (qv_policy_fmt_scope(p, g, p->grp[g - 1].first, p->grp[g - 1].end,
+				buf, cap, &off) || off + 2 > cap)
+		return -ENOSPC;
+	buf[off++] = ')';
+	buf[off] = '\0';
+	return (int)off;
+}

@@ -25,9 +25,10 @@
  * ATTR is TYPE:NAME=VALUE, added inside TCA_OPTIONS in the order given.
  * NAME is a qdisc or class option name as in pkt_sched_qvisor.h, lower
  * case without prefix (rate, limit, buckets, slot, default, backend,
- * queues, policy, tree (TCA_QVISOR_POLICY_TREE), overlap, pad, flows,
- * flow_idle; class: rank, mask, lo, hi, levels, weight,
- * ceil, burst, limit, budget, pad), or a number (any attribute type).
+ * queues, policy, tree (TCA_QVISOR_POLICY_TREE), gprops
+ * (TCA_QVISOR_GROUP_PROPS), overlap, pad, flows, flow_idle; class: rank,
+ * mask, lo, hi, levels, weight, ceil, burst, limit, budget, pad), or a
+ * number (any attribute type).
  * TYPE:
  *   u8 u16 u32 u64   an integer VALUE (decimal or 0x hex) of that size
  *   str              VALUE with its terminating NUL
@@ -102,6 +103,7 @@ static const struct name_val qdisc_attrs[] = {
 	{ "interval", TCA_QVISOR_INTERVAL },
 	{ "memlimit", TCA_QVISOR_MEMLIMIT },
 	{ "tree", TCA_QVISOR_POLICY_TREE },
+	{ "gprops", TCA_QVISOR_GROUP_PROPS },
 	{ NULL, 0 }
 };
 

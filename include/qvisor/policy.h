@@ -115,4 +115,10 @@ int qv_policy_parse_groups(struct qv_policy *p, struct qv_pol_grp *grp,
 /* @p as a string in @buf; returns its length or -ENOSPC */
 int qv_policy_format(const struct qv_policy *p, char *buf, u32 cap);
 
+/* Nested group @g (1..p->ngrp) as "(...)" in @buf, as qv_policy_format()
+ * prints it; returns its length or -ENOSPC
+ */
+int qv_policy_format_group(const struct qv_policy *p, u32 g, char *buf,
+			   u32 cap);
+
 #endif

@@ -5,8 +5,8 @@
  * with the tc plugin.  Needs no kernel support.
  *
  * Usage: mkmsg SCENARIO > FILE
- * Scenarios: qdisc-full qdisc-min qdisc-sppifo class-full class-edf
- *            class-mark-all class-nostats
+ * Scenarios: qdisc-full qdisc-min qdisc-nested qdisc-sppifo class-full
+ *            class-edf class-mark-all class-nostats
  */
 
 #include <sys/socket.h>
@@ -129,6 +129,40 @@ static void policy_tree(struct msg *m)
 	put(m, TCA_QVISOR_NODE_TENANTS, two_three, sizeof(two_three));
 	nest_end(m, share);
 	nest_end(m, tree);
+}
+
+/* "(1 >> 2) + 3 + (4 > 5)" and the properties inside its two groups */
+static void qdisc_nested(struct msg *m)
+{
+	static const __u16 one_two[] = { 1, 2 }, three[] = { 3 }, four[] = { 4 },
+			   five[] = { 5 };
+	static const __u32 gprops[] = {
+		QVISOR_PROP_APPROX(1) | QVISOR_PROP_HOLDS(2) |
+		QVISOR_PROP_HOLDS(3) | QVISOR_PROP_HOLDS(4) |
+		QVISOR_PROP_HOLDS(5) | QVISOR_PROP_HOLDS(6),
+		0x3f,
+	};
+	struct rtattr *opt, *tree, *g;
+
+	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
+	opt = nest_start(m, TCA_OPTIONS);
+	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_PIFO);
+	put_u32(m, TCA_QVISOR_PROPS, 0x3f);
+	tree = nest_start(m, TCA_QVISOR_POLICY_TREE | NLA_F_NESTED);
+	put_u8(m, TCA_QVISOR_NODE_KIND, QVISOR_NODE_SHARE);
+	g = nest_start(m, TCA_QVISOR_NODE_CHILD | NLA_F_NESTED);
+	put_u8(m, TCA_QVISOR_NODE_KIND, QVISOR_NODE_STRICT);
+	put(m, TCA_QVISOR_NODE_TENANTS, one_two, sizeof(one_two));
+	nest_end(m, g);
+	put(m, TCA_QVISOR_NODE_TENANTS, three, sizeof(three));
+	g = nest_start(m, TCA_QVISOR_NODE_CHILD | NLA_F_NESTED);
+	put_u8(m, TCA_QVISOR_NODE_KIND, QVISOR_NODE_PREFER);
+	put(m, TCA_QVISOR_NODE_TENANTS, four, sizeof(four));
+	put(m, TCA_QVISOR_NODE_TENANTS, five, sizeof(five));
+	nest_end(m, g);
+	nest_end(m, tree);
+	put(m, TCA_QVISOR_GROUP_PROPS, gprops, sizeof(gprops));
+	nest_end(m, opt);
 }
 
 static void qdisc_full(struct msg *m)
@@ -285,6 +319,8 @@ int main(int argc, char **argv)
 		qdisc_oldstats(&m);
 	} else if (strcmp(s, "qdisc-min") == 0) {
 		qdisc_min(&m);
+	} else if (strcmp(s, "qdisc-nested") == 0) {
+		qdisc_nested(&m);
 	} else if (strcmp(s, "qdisc-sppifo") == 0) {
 		qdisc_sppifo(&m);
 	} else if (strcmp(s, "qdisc-aifo") == 0) {

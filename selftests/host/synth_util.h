@@ -18,6 +18,8 @@
 
 struct su {
 	struct qv_pol_ent	ent[SU_MAXT];
+	struct qv_pol_grp	pgrp[SU_MAXT];	/* su_parse_groups() */
+	struct qv_place		place[SU_MAXT];
 	struct qv_policy	pol;
 	struct qv_tenant_spec	spec[SU_MAXT];
 	struct qv_group		grp[SU_MAXT + 2];
@@ -57,6 +59,22 @@ static inline int su_parse(struct su *u, const char *pol)
 	return qv_policy_parse(&u->pol, pol, (u32)strlen(pol), &u->e);
 }
 
+/* The same with room for nested groups (the properties checked by
+ * su_check_all() are those of a flat policy)
+ */
+static inline int su_parse_groups(struct su *u, const char *pol)
+{
+	u->pol.ent = u->ent;
+	u->pol.cap = SU_MAXT;
+	u->has_pol = pol != NULL;
+	u->nspec = 0;
+	qv_policy_start(&u->pol, u->pgrp, SU_MAXT);
+	if (!pol)
+		return 0;
+	return qv_policy_parse_groups(&u->pol, u->pgrp, SU_MAXT, pol,
+				      (u32)strlen(pol), &u->e);
+}
+
 static inline s32 su_pol_idx(const struct su *u, u32 minor)
 {
 	u32 k;
@@ -88,6 +106,7 @@ static inline int su_synth(struct su *u, u32 buckets, u32 overlap)
 	u->s.buckets = buckets;
 	u->s.overlap = overlap;
 	u->s.grp = u->grp;
+	u->s.place = u->place;
 	u->s.xf = u->xf;
 	return qv_synthesize(&u->s, u->pol_grp, &u->e);
 }

@@ -42,6 +42,12 @@ static void mkstate(void)
 	st.q.flow_idle = 1000000;
 	st.q.props = QVISOR_PROP_HOLDS(1) | QVISOR_PROP_APPROX(2);
 	strcpy(st.q.policy, "1 >> 2 + 3");
+	/* two nested groups, as a dump of another policy would give them */
+	st.q.ngroups = 2;
+	strcpy(st.q.groups, "(1 >> 2)");
+	strcpy(st.q.groups + 9, "(4 > 5)");
+	st.q.gprops[0] = QVISOR_PROP_APPROX(1) | QVISOR_PROP_HOLDS(2);
+	st.q.gprops[1] = QVISOR_PROP_HOLDS(1);
 	st.q.bs.bytes = 123456;
 	st.q.bs.packets = 90;
 	st.q.qs.drops = 4;
@@ -155,6 +161,11 @@ static void test_json(void)
 		{ ".qdisc.guarantees.P1", "yes" },
 		{ ".qdisc.guarantees.P2", "approx" },
 		{ ".qdisc.guarantees.P4", "no" },
+		{ ".qdisc.groups[0].group", "(1 >> 2)" },
+		{ ".qdisc.groups[0].guarantees.P1", "approx" },
+		{ ".qdisc.groups[1].group", "(4 > 5)" },
+		{ ".qdisc.groups[1].guarantees.P1", "yes" },
+		{ ".qdisc.groups[1].guarantees.P2", "no" },
 		{ ".qdisc.packets", "90" },
 		{ ".tenants[2].ceil", "10000000" },	/* bit/s */
 		{ ".tenants[2].budget", "10000000" },	/* ns */
@@ -331,6 +342,10 @@ static void test_table(void)
 	       strstr(out, " 30000        5         9         4.5ms (noaqm)\n"),
 	       "show/top table: aqm_drops, ecn_marks, max_sojourn per tenant");
 	if (!strstr(out, "4.5ms"))
+		tap_diag("%s", out);
+	tap_ok(strstr(out, "dropped 4\n  group (1 >> 2): P1=approx P2=yes P3=no P4=no P5=no P6=no\n  group (4 > 5): P1=yes P2=no") != NULL,
+	       "show/top table: a line per nested group under the qdisc's");
+	if (!strstr(out, "group (4 > 5)"))
 		tap_diag("%s", out);
 	free(out);
 }

@@ -133,6 +133,9 @@ print_test "qdisc aifo window and admission drops" qdisc-aifo -- \
 	"backend aifo guarantees P1=no P2=approx P3=yes P4=no P5=yes P6=yes" \
 	"  backend aifo unpifoness 41 window 64 k 10% drops admission 42" \
 	"  queue 0 tier 0 len 43" ! "partial" "bound"
+print_test "qdisc nested groups and the properties inside them" qdisc-nested -- \
+	'policy "(1 >> 2) + 3 + (4 > 5)" group "(1 >> 2)" P1=approx P2=yes P3=yes P4=yes P5=yes P6=yes group "(4 > 5)" P1=yes P2=yes P3=yes P4=yes P5=yes P6=yes ' \
+	! "guarantees"
 print_test "qdisc pifo hides guarantees" qdisc-full -- \
 	"  backend pifo unpifoness 0 drops admission 0" ! "guarantees" "queue 0"
 print_test "class options" class-full -- \

@@ -87,7 +87,7 @@ static void cross_check(const char *path)
 {
 	int k, r;
 
-	r = su_parse(&ref, sp.policy_line ? sp.policy : NULL);
+	r = su_parse_groups(&ref, sp.policy_line ? sp.policy : NULL);
 	for (k = 0; k < sp.ntenants; k++)
 		su_add(&ref, sp.t[k].minor, sp.t[k].lo, sp.t[k].hi,
 		       sp.t[k].levels);
@@ -107,6 +107,10 @@ static void cross_check(const char *path)
 		      "tenant %d: plan %u+%u L%u T%u differs from reference %u+%u L%u T%u",
 		      k, a->offset, a->width, a->levels, a->tier, b->offset,
 		      b->width, b->levels, b->tier);
+	}
+	if (ref.has_pol && ref.pol.ngrp) {
+		/* P1 and order inside nested groups: test_nested */
+		goto out;
 	}
 	{
 		static const u32 raw[] = { 0, 1u << 30, 1u << 31, 3u << 30,
@@ -482,12 +486,13 @@ static const struct krefusal {
 	{ "Unknown policy group kind", NULL, "qvisorctl sends known kinds" },
 	{ "Policy group without a kind", NULL, "qvisorctl gives each group a kind" },
 	{ "Nested groups are not supported yet", NULL,
-	  "qvisorctl's parser refuses parentheses first" },
+	  "qvisorctl decodes with room for nested groups, as the kernel" },
 	{ "Policy group inside a group of its own kind", NULL,
 	  "the parser splices such groups, and the kernel decodes without groups" },
-	{ "Policy tree is nested too deep", NULL,
-	  "the parser refuses parentheses before their depth counts" },
-	{ "Too many groups in policy", NULL, "QV_POLICY_MAX_GROUPS needs parentheses" },
+	{ "Policy tree is nested too deep",
+	  LINK "policy = 1 >> 2 > 3 + (4 >> 5 > 6 + (7 >> 8 > 9 + (a >> b > c + (d >> e > f + 10))))\n"
+	  T1, NULL },
+	{ "Too many groups in policy", "" /* generated */, NULL },
 	{ "Tenants must be an array of 16-bit class minors", NULL,
 	  "qvisorctl packs minors two bytes each" },
 	{ "Unknown attribute in a policy group", NULL, "qvisorctl sends known attributes" },
@@ -502,12 +507,14 @@ static const struct krefusal {
 	{ "Unknown operator '>>>'", LINK "policy = 1 >>> 2\n" T1 T2, NULL },
 	{ "Expected '>>', '>' or '+' between tenants", LINK "policy = 1 2\n" T1 T2, NULL },
 	{ "Policy is empty", LINK "policy = \"\"\n" T1, NULL },
-	{ "Nested groups are not supported here", LINK "policy = (1 >> 2) + 3\n" T1 T2 T3, NULL },
-	{ "Empty parentheses", NULL, "qvisorctl's parser refuses parentheses first" },
-	{ "Unbalanced '(' in policy", NULL, "qvisorctl's parser refuses parentheses first" },
+	{ "Nested groups are not supported here", NULL,
+	  "qvisorctl parses with room for nested groups (qv_policy_parse_groups())" },
+	{ "Empty parentheses", LINK "policy = 1 + ()\n" T1, NULL },
+	{ "Unbalanced '(' in policy", LINK "policy = (1 >> 2\n" T1 T2, NULL },
 	{ "Unbalanced ')' in policy", LINK "policy = 1 + 2)\n" T1 T2, NULL },
-	{ "Parentheses nested too deep", NULL, "qvisorctl's parser refuses parentheses first" },
-	{ "Nested groups need room to be placed", NULL, "qvisorctl's parser refuses parentheses first" },
+	{ "Parentheses nested too deep",
+	  LINK "policy = (((((1 >> 2) + 3) > 4) >> 5) + 6) + 7\n" T1, NULL },
+	{ "Nested groups need room to be placed", NULL, "qvisorctl's plan has room (qs_plan.place)" },
 	{ "Tenant appears twice in policy", LINK "policy = 1 + 1\n" T1, NULL },
 	{ "Too many tenants in policy", "" /* generated */, NULL },
 	{ "Policy needs more joint ranks than buckets", "" /* generated */, NULL },
@@ -651,6 +658,21 @@ static char *many_tenants(int n, const char *op, bool decl)
 	return t;
 }
 
+/* text of a spec whose policy has n nested groups "(1 >> 2) + (3 >> 4) ..." */
+static char *many_groups(int n)
+{
+	size_t cap = (size_t)n * 24 + 256, used = 0;
+	char *t = malloc(cap);
+	int k;
+
+	used += (size_t)snprintf(t + used, cap - used, LINK "policy = ");
+	for (k = 0; k < n; k++)
+		used += (size_t)snprintf(t + used, cap - used, "%s(%x >> %x)",
+					 k ? " + " : "", 2 * k + 1, 2 * k + 2);
+	snprintf(t + used, cap - used, "\n" T1);
+	return t;
+}
+
 static void test_kernel_refusals(void)
 {
 	unsigned int k;
@@ -681,7 +703,9 @@ static void test_kernel_refusals(void)
 			continue;
 		}
 		gen = NULL;
-		if (!*kr->spec && strstr(kr->msg, "buckets"))
+		if (!*kr->spec && strstr(kr->msg, "groups"))
+			gen = many_groups(QV_POLICY_MAX_GROUPS + 1);
+		else if (!*kr->spec && strstr(kr->msg, "buckets"))
 			gen = many_tenants(64, " >> ", true);	/* 65 tiers */
 		else if (!*kr->spec)
 			gen = many_tenants(4097, strstr(kr->msg, "policy") ?
@@ -881,8 +905,7 @@ static void test_expand(void)
 	       qs_plan(&sp, &plan, sp.err, sizeof(sp.err)) == 0,
 	       "template tenants join rest's '+' group: \"%s\"", sp.policy);
 	/* vnet1 goes away: vnet3 takes a class, vnet2 keeps 101 */
-	memcpy(&prev, &sp, sizeof(prev));
-	prev.pol.ent = prev.ent;
+	qs_spec_copy(&prev, &sp);
 	qs_parse_string(&sp, "x.spec", spec);
 	l[3].name[0] = 'x';
 	r = qs_expand(&sp, l, 7, &prev);
@@ -896,6 +919,98 @@ static void test_expand(void)
 	       "no template: nothing added");
 }
 
+/* nested groups: parsed with room for groups, planned, copied, joined by
+ * a template, printed with their parentheses and their own properties
+ */
+static void test_nested(void)
+{
+	static struct qs_spec cp;
+	static const char spec[] =
+		"[link]\n"
+		"dev = eth0\n"
+		"policy = 1 >> (2 + (3 > 4))\n"
+		"[tenant a]\nclass = 1\n"
+		"[tenant b]\nclass = 2\n"
+		"[tenant c]\nclass = 3\n"
+		"[tenant d]\nclass = 4\n"
+		"[template vm]\n"
+		"iface = vnet*\n"
+		"classes = 100-101\n"
+		"share = c\n";
+	struct qs_link l[] = { { 1, "eth0", "" }, { 2, "vnet0", "" } };
+	char err[256], *out = NULL;
+	size_t n = 0;
+	FILE *f;
+	int r;
+
+	r = qs_parse_string(&sp, "n.spec", LINK "policy = (1 >> 2) + 3\n" T1 T2 T3);
+	tap_ok(r == 0 && sp.pol.n == 3 && sp.pol.ngrp == 1 &&
+	       sp.pol.grp == sp.grp && sp.grp[0].first == 0 &&
+	       sp.grp[0].end == 2 && sp.grp[0].tiers == 2,
+	       "\"(1 >> 2) + 3\" parses: one nested group of two tiers (r=%d %s)",
+	       r, sp.err);
+	r = qs_plan(&sp, &plan, err, sizeof(err));
+	tap_ok(r == 0 && plan.xf[0].nest == 1 && plan.xf[1].nest == 1 &&
+	       plan.xf[2].nest == 0 && plan.xf[0].offset + plan.xf[0].width <=
+	       plan.xf[1].offset,
+	       "it plans: 1 and 2 in group 1, 1's joint ranks below 2's (%s)",
+	       r ? err : "");
+	tap_ok(plan.gprops[0] == (QV_PROP_APPROX(1) | QV_PROP_HOLDS(2) |
+				  QV_PROP_HOLDS(3) | QV_PROP_HOLDS(4) |
+				  QV_PROP_HOLDS(5) | QV_PROP_HOLDS(6)),
+	       "pifo: P1 inside (1 >> 2) approx (credit mate 3), the rest hold (%#x)",
+	       plan.gprops[0]);
+	qs_spec_copy(&cp, &sp);
+	tap_ok(cp.pol.ent == cp.ent && cp.pol.grp == cp.grp && cp.pol.ngrp == 1,
+	       "qs_spec_copy() points the copy's policy at its own groups");
+
+	r = qs_parse_string(&sp, "n.spec", LINK "backend = sppifo 2\n"
+			    "policy = (1 >> 2) > 3 + 4\n" T1 T2 T3
+			    "[tenant d]\nclass = 4\n");
+	tap_ok(r == 0 && sp.pol.ngrp == 1 &&
+	       qs_plan(&sp, &plan, err, sizeof(err)) == 0 &&
+	       !(plan.gprops[0] & (QV_PROP_HOLDS(1) | QV_PROP_APPROX(1))) &&
+	       (plan.gprops[0] & QV_PROP_APPROX(2)),
+	       "sppifo, one queue for the group's tier: P1 inside does not hold (%#x)",
+	       plan.gprops[0]);
+	r = qs_parse_string(&sp, "n.spec", LINK "policy = (1 >> 2) > 3\n" T1 T2 T3);
+	tap_ok(r == 0 && qs_plan(&sp, &plan, err, sizeof(err)) == 0 &&
+	       (plan.gprops[0] & QV_PROP_HOLDS(1)),
+	       "pifo, a group without credit mates: P1 inside holds (%#x)",
+	       plan.gprops[0]);
+	r = qs_parse_string(&sp, "n.spec", LINK "policy = 1 + (2 > 3 + 4)\n"
+			    T1 T2 T3 "[tenant d]\nclass = 4\n");
+	tap_ok(r == 0 && qs_plan(&sp, &plan, err, sizeof(err)) == 0 &&
+	       !(plan.gprops[0] & (QV_PROP_HOLDS(3) | QV_PROP_APPROX(3))) &&
+	       (plan.gprops[0] & QV_PROP_HOLDS(1)),
+	       "a '+' level inside a group: P3 inside does not hold (%#x)",
+	       plan.gprops[0]);
+
+	r = qs_parse_string(&sp, "t.spec", spec);
+	tap_ok(r == 0 && qs_expand(&sp, l, 2, NULL) == 0 &&
+	       !strcmp(sp.policy, "1 >> (2 + (3 + 100 > 4))") &&
+	       sp.pol.n == 5 && sp.pol.ngrp == 1 &&
+	       qs_plan(&sp, &plan, err, sizeof(err)) == 0,
+	       "a template joins a tenant inside a nested group: \"%s\" (%s)",
+	       sp.policy, sp.err);
+	f = open_memstream(&out, &n);
+	qs_plan_print(f, &sp, &plan, false);
+	fclose(f);
+	tap_ok(out && strstr(out, "policy \"1 >> (2 + (3 + 100 > 4))\"") &&
+	       strstr(out, "  group (3 + 100 > 4): P1=yes P2=yes P3=no P4=yes P5=yes P6=yes\n"),
+	       "plan prints the policy and each group's properties");
+	if (out && !strstr(out, "group (3 + 100 > 4)"))
+		tap_diag("%s", out);
+	free(out);
+	out = NULL;
+	f = open_memstream(&out, &n);
+	qs_plan_tc(f, &sp);
+	fclose(f);
+	tap_ok(out && strstr(out, "policy \"1 >> (2 + (3 + 100 > 4))\""),
+	       "plan --tc passes the parentheses to tc");
+	free(out);
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -907,6 +1022,7 @@ int main(void)
 	test_warnings();
 	test_filter_limit();
 	test_expand();
+	test_nested();
 	test_dir(SPECS, "bad-", true);
 	test_dir(SPECS, "good-", false);
 	test_dir(EXAMPLES, "", false);

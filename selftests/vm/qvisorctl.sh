@@ -414,6 +414,42 @@ else
 	tap_fail "plan --tc" "tc -batch exit $rc" "$(cat "$OUT/batch.out")" "$(cat "$OUT/diff")" "$(cat "$OUT/a.tc")"
 fi
 
+# --- nested groups: spec A with "(1 >> 2) + 3" --------------------------------
+# plan and the kernel (tc qdisc show) state the same properties inside the
+# group: pifo, 1 above 2 only approximately (the group has a credit mate, 3)
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+sed -e 's/^policy = .*/policy = (1 >> 2) + 3/' "$OUT/a.spec" >"$OUT/n.spec"
+gp='P1=approx P2=yes P3=yes P4=yes P5=yes P6=yes'
+$CTL plan "$OUT/n.spec" >"$OUT/n.plan" 2>&1
+if grep -qF 'policy "(1 >> 2) + 3"' "$OUT/n.plan" &&
+	grep -qF "  group (1 >> 2): $gp" "$OUT/n.plan" &&
+	grep -qF 'shared by weight: (1 >> 2) 60.4%, bulk 39.6%' "$OUT/n.plan"; then
+	tap_ok "plan of a nested policy: the group's properties, its weight as one member"
+else
+	tap_fail "plan of a nested policy" "$(cat "$OUT/n.plan")"
+fi
+if tap_check "apply the nested spec" $CTL apply "$OUT/n.spec"; then
+	q=$($TC qdisc show dev $DEV)
+	if echo "$q" | grep -qF "policy \"(1 >> 2) + 3\" group \"(1 >> 2)\" $gp"; then
+		tap_ok "tc shows the nested policy and the kernel's properties inside the group"
+	else
+		tap_fail "tc shows the nested policy and group properties" "$q"
+	fi
+	$CTL show $DEV >"$OUT/n.show" 2>&1
+	$CTL show --json $DEV >"$OUT/n.json" 2>&1
+	$CTL apply "$OUT/n.spec" >"$OUT/n.again" 2>&1
+	rc=$?
+	if grep -qF 'policy "(1 >> 2) + 3"' "$OUT/n.show" &&
+		grep -qF "  group (1 >> 2): $gp" "$OUT/n.show" &&
+		grep -qE '"policy": ?"\(1 >> 2\) \+ 3"' "$OUT/n.json" &&
+		grep -qE '"groups": ?\[ ?\{ ?"group": ?"\(1 >> 2\)", ?"guarantees": ?\{ ?"P1": ?"approx"' "$OUT/n.json" &&
+		[ $rc = 0 ] && ! grep -q 'qdisc qvisor' "$OUT/n.again"; then
+		tap_ok "show and show --json print the parentheses and the group's properties; a second apply leaves the qdisc as it is"
+	else
+		tap_fail "show and re-apply of the nested spec" "rc=$rc" "$(cat "$OUT/n.show" "$OUT/n.json" "$OUT/n.again")"
+	fi
+fi
+
 # --- IPv6: tenants by prefix and by DSCP (traffic class) -------------------
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 echo 0 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6

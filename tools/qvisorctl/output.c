@@ -138,6 +138,20 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 	qc_jadd_u64(jq, "flow_idle", (uint64_t)q->flow_idle * 1000);
 	qc_jadd_str(jq, "policy", q->policy);
 	json_object_object_add(jq, "guarantees", qc_json_props(q->props));
+	if (q->ngroups) {
+		struct json_object *ga = json_object_new_array();
+		const char *g = q->groups;
+
+		for (k = 0; k < (int)q->ngroups; k++, g += strlen(g) + 1) {
+			struct json_object *o = json_object_new_object();
+
+			qc_jadd_str(o, "group", g);
+			json_object_object_add(o, "guarantees",
+					       qc_json_props(q->gprops[k]));
+			json_object_array_add(ga, o);
+		}
+		json_object_object_add(jq, "groups", ga);
+	}
 	qc_json_stats(jq, &q->bs, &q->qs);
 	if (q->has_xs) {
 		qc_jadd_u64(jq, "tenants", q->xs.tenants);
@@ -336,6 +350,7 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 {
 	const struct qc_qdisc *q = &st->q;
 	char r[32], range[32], joint[32], seen[32];
+	const char *g;
 	int k;
 
 	fprintf(f, "qvisor %x: on %s", TC_H_MAJ(q->handle) >> 16, dev);
@@ -346,6 +361,13 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 	fprintf(f, " policy \"%s\": sent %llu bytes %u pkts, backlog %ub %up, dropped %u\n",
 	       q->policy, (unsigned long long)q->bs.bytes, q->bs.packets,
 	       q->qs.backlog, q->qs.qlen, q->qs.drops);
+	g = q->groups;
+	for (k = 0; k < (int)q->ngroups; k++, g += strlen(g) + 1) {
+		char props[64];
+
+		qs_fmt_props(props, sizeof(props), q->gprops[k]);
+		fprintf(f, "  group %s: %s\n", g, props);
+	}
 	fprintf(f, "%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8s %-12s %-9s %-9s %s\n",
 	       "class", "tier", "level", "rank", "range", "joint",
 	       "seen ranks", "target", "share", "rate", "backlog", "drops",

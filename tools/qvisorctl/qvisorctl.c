@@ -238,21 +238,43 @@ static uint32_t qc_u32(struct nlattr *a, uint32_t def)
 	return a ? nla_get_u32(a) : def;
 }
 
-/* The policy tree of a dump as the string (as tc prints it) */
-static void qc_policy_read(const struct nlattr *a, char *buf, size_t n)
+_Static_assert(QC_MAX_GROUPS == QV_POLICY_MAX_GROUPS, "QC_MAX_GROUPS");
+
+/* The policy tree of a dump as the string (as tc prints it), and its
+ * nested groups with the properties inside each (@gp, may be NULL)
+ */
+static void qc_policy_read(const struct nlattr *a, const struct nlattr *gp,
+			   struct qc_qdisc *q)
 {
 	static struct qv_pol_ent ent[QVISOR_MAX_TENANTS];
 	static struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];
 	static u64 seen[QV_PTREE_SEEN_WORDS];
 	struct qv_policy p = { .ent = ent, .cap = QVISOR_MAX_TENANTS };
 	struct qv_err e = {};
+	size_t used = 0;
+	uint32_t g;
+	int len;
 
 	memset(seen, 0, sizeof(seen));
 	if (qv_ptree_decode_groups(&p, grp, QV_POLICY_MAX_GROUPS, a,
 				   (uint32_t)nla_total_size(nla_len(a)), seen,
 				   &e) ||
-	    qv_policy_format(&p, buf, (uint32_t)n) < 0)
-		snprintf(buf, n, "?");
+	    qv_policy_format(&p, q->policy, sizeof(q->policy)) < 0) {
+		snprintf(q->policy, sizeof(q->policy), "?");
+		return;
+	}
+	if (!gp || p.ngrp > QC_MAX_GROUPS ||
+	    (size_t)nla_len(gp) != p.ngrp * sizeof(uint32_t))
+		return;
+	for (g = 0; g < p.ngrp; g++) {
+		len = qv_policy_format_group(&p, g + 1, q->groups + used,
+					     (uint32_t)(sizeof(q->groups) - used));
+		if (len < 0)
+			break;
+		used += (size_t)len + 1;
+		memcpy(&q->gprops[g], (const char *)nla_data(gp) + 4 * g, 4);
+		q->ngroups = g + 1;
+	}
 }
 
 static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
@@ -302,8 +324,8 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 				     QVISOR_DEF_INTERVAL_US);
 		q->memlimit = qc_u32(o[TCA_QVISOR_MEMLIMIT], 0);
 		if (o[TCA_QVISOR_POLICY_TREE])
-			qc_policy_read(o[TCA_QVISOR_POLICY_TREE], q->policy,
-				       sizeof(q->policy));
+			qc_policy_read(o[TCA_QVISOR_POLICY_TREE],
+				       o[TCA_QVISOR_GROUP_PROPS], q);
 	}
 	qc_stats(tb[TCA_STATS2], &q->bs, &q->qs, &q->xs, sizeof(q->xs),
 		 &q->has_xs);
@@ -1551,8 +1573,7 @@ static int qc_watch(const char *path)
 				qc_notify("READY=1\nSTATUS=reload refused: bad spec, the running one kept");
 				need_ready = false;
 			} else {
-				memcpy(&base, &next, sizeof(base));
-				base.pol.ent = base.ent;
+				qs_spec_copy(&base, &next);
 				qc_wlog("SIGHUP: re-read %s", path);
 				reload = true;
 			}
@@ -1572,8 +1593,7 @@ static int qc_watch(const char *path)
 		if (events != seen || reload || !applied) {
 			seen = events;
 			qc_cache_links(links);
-			memcpy(&next, &base, sizeof(next));
-			next.pol.ent = next.ent;
+			qs_spec_copy(&next, &base);
 			k = qs_expand(&next, qc_lk, qc_nlk, applied ? &cur : NULL);
 			if (k < 0) {
 				qc_wlog("%s", next.err);
@@ -1603,8 +1623,7 @@ static int qc_watch(const char *path)
 			else if (!err && have != qc_last_nfilt)
 				why = "filters changed by hand";
 			if (why) {
-				memcpy(&next, &cur, sizeof(next));
-				next.pol.ent = next.ent;
+				qs_spec_copy(&next, &cur);
 			}
 		}
 		if (why) {
@@ -1634,8 +1653,7 @@ static int qc_watch(const char *path)
 			qc_wlog("applied (%s): %d tenants, %d filters in %.0f ms",
 				why, next.ntenants, qc_last_nfilt,
 				(qc_now() - t0) * 1e3);
-			memcpy(&cur, &next, sizeof(cur));
-			cur.pol.ent = cur.ent;
+			qs_spec_copy(&cur, &next);
 			memcpy(bold, bnow, sizeof(bold));
 			applied = true;
 			if (need_ready)

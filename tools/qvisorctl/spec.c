@@ -945,11 +945,11 @@ static int qs_finish(struct qs_spec *sp)
 			       "AQM target must be below its interval");
 	sp->pol.ent = sp->ent;
 	sp->pol.cap = QS_MAX_TENANTS;
-	sp->pol.n = 0;
-	sp->pol.tiers = 0;
+	qv_policy_start(&sp->pol, sp->grp, QV_POLICY_MAX_GROUPS);
 	if (sp->policy_line) {
-		if (qv_policy_parse(&sp->pol, sp->policy,
-				    (uint32_t)strlen(sp->policy), &e))
+		if (qv_policy_parse_groups(&sp->pol, sp->grp,
+					   QV_POLICY_MAX_GROUPS, sp->policy,
+					   (uint32_t)strlen(sp->policy), &e))
 			return qs_fail(sp, sp->policy_line,
 				       "policy: %s (at character %u)", e.msg,
 				       e.pos);
@@ -1192,6 +1192,13 @@ int qs_expand(struct qs_spec *sp, const struct qs_link *l, int n,
 	return over;
 }
 
+void qs_spec_copy(struct qs_spec *dst, const struct qs_spec *src)
+{
+	memcpy(dst, src, sizeof(*dst));
+	dst->pol.ent = dst->ent;
+	dst->pol.grp = dst->grp;
+}
+
 int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 {
 	enum { NONE, LINK, TENANT, TEMPLATE } sect = NONE;
@@ -1390,6 +1397,7 @@ int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 	p->s.buckets = sp->buckets;
 	p->s.overlap = sp->overlap;
 	p->s.grp = p->grp;
+	p->s.place = p->place;
 	p->s.xf = p->xf;
 	if (qs_nfilters(sp) > QS_MAX_FILTERS) {
 		snprintf(err, n,
@@ -1411,6 +1419,10 @@ int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 		return -1;
 	}
 	p->props = qv_props((u32)sp->backend, &p->qmap, p->s.tiers);
+	for (k = 0; p->s.pol && k < (int)sp->pol.ngrp; k++)
+		p->gprops[k] = qv_group_props((u32)sp->backend, &p->qmap,
+					      &p->s, p->pol_grp, p->props,
+					      (u32)k + 1);
 	return 0;
 }
 
@@ -1426,6 +1438,43 @@ void qs_fmt_props(char *buf, size_t n, uint32_t props)
 					 props & QV_PROP_HOLDS(k) ? "yes" :
 					 props & QV_PROP_APPROX(k) ? "approx" :
 					 "no");
+}
+
+/* Tenant k is the first tenant of its member of its sharing group (itself,
+ * or its top-level nested group)
+ */
+static bool qs_member_first(const struct qs_plan *p, int k)
+{
+	int m;
+
+	for (m = 0; p->xf[k].nest && m < k; m++)
+		if (p->xf[m].nest == p->xf[k].nest)
+			return false;
+	return true;
+}
+
+/* the weight of tenant k's member: its own, or its nested group's sum */
+static uint32_t qs_member_weight(const struct qs_spec *sp,
+				 const struct qs_plan *p, int k)
+{
+	uint32_t sum = 0;
+	int m;
+
+	if (!p->xf[k].nest)
+		return sp->t[k].weight;
+	for (m = 0; m < sp->ntenants; m++)
+		if (p->xf[m].nest == p->xf[k].nest)
+			sum += sp->t[m].weight;
+	return sum;
+}
+
+/* tenant k's name, or its nested group as the policy prints it */
+static void qs_member_name(char *buf, size_t n, const struct qs_spec *sp,
+			   const struct qs_plan *p, int k)
+{
+	if (!p->xf[k].nest ||
+	    qv_policy_format_group(&sp->pol, p->xf[k].nest, buf, (u32)n) < 0)
+		snprintf(buf, n, "%s", sp->t[k].name);
 }
 
 uint32_t qs_group_weight(const struct qs_spec *sp, const struct qs_plan *p,
@@ -1600,7 +1649,9 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 	}
 	if (!any)
 		fprintf(f, "  P2 preference  n/a (no '>' in the policy)\n");
-	/* P3: sharing groups with more than one tenant */
+	/* P3: sharing groups with more than one member; a nested group is
+	 * one member with the sum of its tenants' weights
+	 */
 	any = false;
 	for (g = 0; g < p->s.ngrp; g++) {
 		uint32_t sum = 0, n = 0;
@@ -1609,18 +1660,22 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 		for (k = 0; k < sp->ntenants; k++)
 			if (p->xf[k].group == g) {
 				sum += sp->t[k].weight;
-				n++;
+				n += qs_member_first(p, k);
 			}
 		if (n < 2)
 			continue;
 		weighted = true;
 		a[0] = '\0';
-		for (k = 0; k < sp->ntenants; k++)
-			if (p->xf[k].group == g && used < sizeof(a))
-				used += (size_t)snprintf(a + used,
-					sizeof(a) - used, "%s%s %.1f%%",
-					used ? ", " : "", sp->t[k].name,
-					100.0 * sp->t[k].weight / sum);
+		for (k = 0; k < sp->ntenants; k++) {
+			if (p->xf[k].group != g || used >= sizeof(a) ||
+			    !qs_member_first(p, k))
+				continue;
+			qs_member_name(b, sizeof(b), sp, p, k);
+			used += (size_t)snprintf(a + used,
+				sizeof(a) - used, "%s%s %.1f%%",
+				used ? ", " : "", b,
+				100.0 * qs_member_weight(sp, p, k) / sum);
+		}
 		fprintf(f, "  P3 share       %s: joint %u..%u shared by weight: %s\n",
 			p->props & QV_PROP_HOLDS(3) ? "holds" : "measured",
 			p->grp[g].offset,
@@ -1684,6 +1739,7 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 	for (k = 0; k < sp->ntenants; k++) {
 		for (m = k + 1; m < sp->ntenants; m++) {
 			if (p->xf[k].group != p->xf[m].group ||
+			    p->xf[k].nest || p->xf[m].nest ||
 			    (p->xf[k].lo == p->xf[m].lo &&
 			     p->xf[k].hi == p->xf[m].hi))
 				continue;
@@ -1697,12 +1753,20 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 	}
 	if (!any)
 		fprintf(f, "  P6 normalized  n/a (no group mates with different ranges)\n");
+	/* inside each nested group (qv_group_props(), as the kernel) */
+	for (g = 0; p->s.pol && g < sp->pol.ngrp; g++) {
+		if (qv_policy_format_group(&sp->pol, g + 1, a, sizeof(a)) < 0)
+			snprintf(a, sizeof(a), "%u", g + 1);
+		qs_fmt_props(props, sizeof(props), p->gprops[g]);
+		fprintf(f, "  group %s: %s\n", a, props);
+	}
 }
 
 void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 		   bool full_map)
 {
 	char r[32], range[32], joint[32], cls[16];
+	bool nested = false;
 	int k;
 
 	fprintf(f, "link %s handle %x: policy \"%s\" buckets %u overlap %u%%",
@@ -1741,13 +1805,17 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 			continue;
 		}
 		snprintf(cls, sizeof(cls), "%x:%x", sp->handle, t->minor);
-		snprintf(tgt, sizeof(tgt), "%.1f%%",
-			 100.0 * t->weight / qs_group_weight(sp, p, k));
+		snprintf(tgt, sizeof(tgt), "%.1f%%%s",
+			 100.0 * qs_member_weight(sp, p, k) /
+			 qs_group_weight(sp, p, k), x->nest ? " *" : "");
+		nested |= x->nest != 0;
 		fprintf(f, "%-12s %-7s %-5s %-4u %-5u %-5u %-14s %-6u %-6u %-12s %-6u %s\n",
 			t->name, cls, qs_rank_name(t->rank), x->tier, x->level,
 			x->group, range, x->levels, x->offset, joint,
 			t->weight, tgt);
 	}
+	if (nested)
+		fprintf(f, "* the target of the tenant's nested group, which its tenants hold together\n");
 	if (sp->tmpl.set && sp->ntenants == sp->ndeclared)
 		fprintf(f, "template %s: a tenant per device %s no tenant matches, classes %x..%x (at most %u)%s%s; not in this plan (apply and watch add them)\n",
 			sp->tmpl.t.name, sp->tmpl.iface, sp->tmpl.lo,

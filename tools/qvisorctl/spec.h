@@ -131,6 +131,7 @@ struct qs_spec {
 	struct qs_tenant t[QS_MAX_TENANTS];
 	/* the parsed policy, for plan and apply */
 	struct qv_pol_ent ent[QS_MAX_TENANTS];
+	struct qv_pol_grp grp[QV_POLICY_MAX_GROUPS];	/* nested groups */
 	struct qv_policy pol;
 	/* first error: "FILE:LINE: message" */
 	char		err[QS_ERR];
@@ -148,7 +149,13 @@ struct qs_plan {
 	uint32_t		buckets, overlap;
 	struct qv_qmap		qmap;	/* the backend's queues (qmap.h) */
 	uint32_t		props;	/* QV_PROP_* of P1..P6, as the kernel */
+	struct qv_place		place[QS_MAX_TENANTS];	/* nested groups */
+	/* inside each nested group of sp->pol (qv_group_props()) */
+	uint32_t		gprops[QV_POLICY_MAX_GROUPS];
 };
+
+/* *dst = *src, with dst's policy pointing at its own arrays */
+void qs_spec_copy(struct qs_spec *dst, const struct qs_spec *src);
 
 /* 0, or -1 with sp->err / sp->err_line set */
 int qs_parse_file(struct qs_spec *sp, const char *path);

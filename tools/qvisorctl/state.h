@@ -15,6 +15,8 @@
 #include <linux/netlink.h>
 #include <linux/pkt_sched_qvisor.h>
 
+#define QC_MAX_GROUPS	1024	/* QV_POLICY_MAX_GROUPS */
+
 struct qc_qdisc {
 	bool		found;
 	char		kind[32];
@@ -30,6 +32,13 @@ struct qc_qdisc {
 	uint32_t	target, interval;	/* usec */
 	uint32_t	memlimit;	/* bytes, 0 = none */
 	char		policy[QVISOR_MAX_POLICY];
+	/* its nested groups as the policy prints them, one after the other
+	 * ("(1 >> 2)\0(4 > 5)\0"; as many as fit), and the properties inside
+	 * each (TCA_QVISOR_GROUP_PROPS)
+	 */
+	uint32_t	ngroups;
+	char		groups[QVISOR_MAX_POLICY];
+	uint32_t	gprops[QC_MAX_GROUPS];
 	/* stats */
 	struct gnet_stats_basic bs;
 	struct gnet_stats_queue qs;

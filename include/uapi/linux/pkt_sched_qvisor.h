@@ -116,6 +116,11 @@ enum {
 	 * payload it clears the policy (every tenant best effort)
 	 */
 	TCA_QVISOR_POLICY_TREE,
+	/* u32 array, read-only: per nested group of the policy, in the
+	 * order the policy prints them (each '(' from the left), which of
+	 * the properties hold inside it; QVISOR_PROP_HOLDS/_APPROX bits
+	 */
+	TCA_QVISOR_GROUP_PROPS,
 	__TCA_QVISOR_MAX
 };
 
