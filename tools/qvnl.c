@@ -26,7 +26,7 @@
  * NAME is a qdisc or class option name as in pkt_sched_qvisor.h, lower
  * case without prefix (rate, limit, buckets, slot, default, backend,
  * queues, policy, tree (TCA_QVISOR_POLICY_TREE), overlap, pad, flows,
- * flow_idle; class: rank, mask, lo, hi, levels, weight,
+ * flow_idle, qstats; class: rank, mask, lo, hi, levels, weight,
  * ceil, burst, limit, budget, pad), or a number (any attribute type).
  * TYPE:
  *   u8 u16 u32 u64   an integer VALUE (decimal or 0x hex) of that size
@@ -102,6 +102,7 @@ static const struct name_val qdisc_attrs[] = {
 	{ "interval", TCA_QVISOR_INTERVAL },
 	{ "memlimit", TCA_QVISOR_MEMLIMIT },
 	{ "tree", TCA_QVISOR_POLICY_TREE },
+	{ "qstats", TCA_QVISOR_QSTATS },
 	{ NULL, 0 }
 };
 
