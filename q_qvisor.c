@@ -15,6 +15,11 @@
  * start with a type word (QVISOR_XSTATS_QDISC or _CLASS) that tells
  * them apart; a shorter or longer payload (older or newer kernel) is copied
  * into a zeroed struct up to the shorter of the two lengths.
+ *
+ * Per-queue statistics come in TCA_OPTIONS (TCA_QVISOR_QSTATS), which tc
+ * hands to print_qopt only; print_qopt keeps a copy for the print_xstats
+ * call tc makes next for the same message.  From an older module, which
+ * lacks it, the queue_* arrays of the xstats are printed instead.
  */
 
 #include <stdio.h>
@@ -987,6 +992,23 @@ static void qvisor_print_aqm(struct rtattr *aqm, struct rtattr *ecn,
 	}
 }
 
+/* TCA_QVISOR_QSTATS of the qdisc print_qopt saw last, for print_xstats:
+ * tc calls them in this order for each message and gives print_xstats only
+ * TCA_STATS_APP.  NULL: none (an older module, or already printed).
+ */
+static struct rtattr *qvisor_qstats;
+
+static void qvisor_keep_qstats(const struct rtattr *rta)
+{
+	free(qvisor_qstats);
+	qvisor_qstats = NULL;
+	if (!rta)
+		return;
+	qvisor_qstats = malloc(rta->rta_len);
+	if (qvisor_qstats)
+		memcpy(qvisor_qstats, rta, rta->rta_len);
+}
+
 static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			    struct rtattr *opt)
 {
@@ -996,10 +1018,12 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 
 	(void)qu;
 	(void)f;
+	qvisor_keep_qstats(NULL);
 	if (!opt)
 		return 0;
 
 	parse_rtattr_nested(tb, TCA_QVISOR_MAX, opt);
+	qvisor_keep_qstats(tb[TCA_QVISOR_QSTATS]);
 
 	if (qvisor_has(tb, TCA_QVISOR_RATE, sizeof(__u64))) {
 		__u64 rate = rta_getattr_u64(tb[TCA_QVISOR_RATE]);
@@ -1158,12 +1182,52 @@ static const char *qvisor_backend_name(__u32 backend)
 			   ARRAY_SIZE(qvisor_backend_names), backend);
 }
 
+static void qvisor_print_queue(__u32 i, __u32 tier, const __u32 *bound,
+			       __u32 len)
+{
+	print_nl();
+	open_json_object(NULL);
+	print_uint(PRINT_ANY, "queue", "  queue %u", i);
+	print_uint(PRINT_ANY, "tier", " tier %u", tier);
+	if (bound)
+		print_uint(PRINT_ANY, "bound", " bound %u", *bound);
+	print_uint(PRINT_ANY, "len", " len %u", len);
+	close_json_object();
+}
+
+static __u32 qvisor_u32(struct rtattr *tb[], int type)
+{
+	return qvisor_has(tb, type, sizeof(__u32)) ?
+	       rta_getattr_u32(tb[type]) : 0;
+}
+
+/* Each TCA_QVISOR_QSTATS_QUEUE nest in order; bound only if sent (sppifo) */
+static void qvisor_print_qstats(struct rtattr *qs)
+{
+	struct rtattr *tb[TCA_QVISOR_QUEUE_MAX + 1], *a;
+	int rem = RTA_PAYLOAD(qs);
+	__u32 i = 0, bound;
+
+	for (a = RTA_DATA(qs); RTA_OK(a, rem); a = RTA_NEXT(a, rem)) {
+		if ((a->rta_type & ~NLA_F_NESTED) != TCA_QVISOR_QSTATS_QUEUE)
+			continue;
+		parse_rtattr_nested(tb, TCA_QVISOR_QUEUE_MAX, a);
+		bound = qvisor_u32(tb, TCA_QVISOR_QUEUE_BOUND);
+		qvisor_print_queue(i++, qvisor_u32(tb, TCA_QVISOR_QUEUE_TIER),
+				   tb[TCA_QVISOR_QUEUE_BOUND] ? &bound : NULL,
+				   qvisor_u32(tb, TCA_QVISOR_QUEUE_LEN));
+	}
+}
+
 /* Backend statistics: inversions' rank distance, aifo admission, and per
- * queue of a queue backend its tier, sppifo bound and length.
+ * queue of a queue backend its tier, sppifo bound and length: from
+ * TCA_QVISOR_QSTATS (@qs), else from the xstats arrays (older modules).
  */
-static void qvisor_print_be_xstats(const struct tc_qvisor_xstats *st)
+static void qvisor_print_be_xstats(const struct tc_qvisor_xstats *st,
+				   struct rtattr *qs)
 {
 	__u32 i, nq = st->nqueues < 32 ? st->nqueues : 32;
+	bool sppifo = st->backend == QVISOR_BACKEND_SPPIFO;
 
 	print_nl();
 	print_string(PRINT_ANY, "backend", "  backend %s",
@@ -1181,17 +1245,12 @@ static void qvisor_print_be_xstats(const struct tc_qvisor_xstats *st)
 	print_lluint(PRINT_ANY, "drop_admission", " drops admission %llu",
 		     st->drop_admission);
 	open_json_array(PRINT_JSON, "queues");
-	for (i = 0; i < nq; i++) {
-		print_nl();
-		open_json_object(NULL);
-		print_uint(PRINT_ANY, "queue", "  queue %u", i);
-		print_uint(PRINT_ANY, "tier", " tier %u", st->queue_tier[i]);
-		if (st->backend == QVISOR_BACKEND_SPPIFO)
-			print_uint(PRINT_ANY, "bound", " bound %u",
-				   st->queue_bound[i]);
-		print_uint(PRINT_ANY, "len", " len %u", st->queue_len[i]);
-		close_json_object();
-	}
+	if (qs)
+		qvisor_print_qstats(qs);
+	for (i = 0; !qs && i < nq; i++)
+		qvisor_print_queue(i, st->queue_tier[i],
+				   sppifo ? &st->queue_bound[i] : NULL,
+				   st->queue_len[i]);
 	close_json_array(PRINT_JSON, NULL);
 }
 
@@ -1248,7 +1307,7 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 		print_lluint(PRINT_ANY, "replaced", " replaced %llu",
 			     st.replaced);
 	if (RTA_PAYLOAD(xstats) >= (size_t)((char *)&st.replaced - (char *)&st))
-		qvisor_print_be_xstats(&st);
+		qvisor_print_be_xstats(&st, qvisor_qstats);
 	if (QVISOR_HAS(xstats, st, ecn_marks)) {
 		print_nl();
 		print_lluint(PRINT_ANY, "aqm_drops", "  aqm drops %llu",
@@ -1338,6 +1397,7 @@ static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,
 	switch (rta_getattr_u32(xstats)) {
 	case QVISOR_XSTATS_QDISC:
 		qvisor_print_qd_xstats(xstats);
+		qvisor_keep_qstats(NULL);
 		break;
 	case QVISOR_XSTATS_CLASS:
 		qvisor_print_cl_xstats(xstats);

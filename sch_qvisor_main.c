@@ -2047,6 +2047,9 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_INTERVAL]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 							QVISOR_RANGE(qvisor_interval_range)),
 	[TCA_QVISOR_MEMLIMIT]	= { .type = NLA_U32 },
+	[TCA_QVISOR_QSTATS]	= { .type = NLA_REJECT,
+				    .reject_message =
+					"Queue statistics are reported, not set" },
 };
 
 /* A qdisc configuration being built from netlink, before it is committed */
@@ -2529,6 +2532,52 @@ static int qvisor_dump_policy(struct sk_buff *skb, const struct qv_policy *pol)
 	return 0;
 }
 
+/* FIFO queues of the backend: sppifo N, aifo and fifo 1, pifo none */
+static u32 qvisor_nqueues(const struct qvisor_sched_data *q)
+{
+	if (q->backend == QVISOR_BACKEND_SPPIFO)
+		return q->qmap.nq;
+	return qvisor_queue_backend(q) ? 1 : 0;
+}
+
+/* TCA_QVISOR_QSTATS: each queue's length, bound and tier.  Under the qdisc
+ * lock, which the packet path holds when it moves qcount and the bounds
+ * and a change holds when it replaces the queue map, so that the queues
+ * add up to one moment; nla_put only copies into the skb's tailroom.
+ */
+static int qvisor_dump_queues(struct Qdisc *sch, struct sk_buff *skb)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct nlattr *all, *one;
+	int err = -EMSGSIZE;
+	u32 i, n;
+
+	all = nla_nest_start(skb, TCA_QVISOR_QSTATS);
+	if (!all)
+		return -EMSGSIZE;
+	sch_tree_lock(sch);
+	n = min_t(u32, qvisor_nqueues(q), QVISOR_MAX_SPPIFO_Q);
+	for (i = 0; i < n; i++) {
+		one = nla_nest_start(skb, TCA_QVISOR_QSTATS_QUEUE);
+		if (!one ||
+		    nla_put_u32(skb, TCA_QVISOR_QUEUE_LEN, q->qcount[i]) ||
+		    (q->backend == QVISOR_BACKEND_SPPIFO &&
+		     nla_put_u32(skb, TCA_QVISOR_QUEUE_BOUND, q->sp.bound[i])) ||
+		    nla_put_u32(skb, TCA_QVISOR_QUEUE_TIER,
+				qv_qmap_tier_of(&q->qmap, i)))
+			goto out;
+		nla_nest_end(skb, one);
+	}
+	err = 0;
+out:
+	sch_tree_unlock(sch);
+	if (err)
+		nla_nest_cancel(skb, all);
+	else
+		nla_nest_end(skb, all);
+	return err;
+}
+
 static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
@@ -2566,6 +2615,8 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put(skb, TCA_QVISOR_GROUP_PROPS,
 		    q->ngprops * sizeof(*q->gprops), q->gprops))
 		goto nla_put_failure;
+	if (qvisor_dump_queues(sch, skb))
+		goto nla_put_failure;
 	return nla_nest_end(skb, opts);
 
 nla_put_failure:
@@ -2590,11 +2641,13 @@ static u32 qvisor_count_blocked(struct qvisor_sched_data *q, u64 *deferred)
 	return n;
 }
 
-/* Backend statistics, O(queues) */
+/* Backend statistics, O(queues).  The queue_* arrays are superseded by
+ * TCA_QVISOR_QSTATS (qvisor_dump_queues) but filled for older readers.
+ */
 static void qvisor_backend_stats(struct qvisor_sched_data *q,
 				 struct tc_qvisor_xstats *st)
 {
-	u32 i, n = 0;
+	u32 i, n = qvisor_nqueues(q);
 
 	st->unpifoness = q->stat_unpifoness;
 	st->drop_admission = q->stat_drop_admission;
@@ -2602,10 +2655,6 @@ static void qvisor_backend_stats(struct qvisor_sched_data *q,
 	st->backend = q->backend;
 	st->aifo_k = QV_AIFO_DEF_K;
 	st->aifo_window = q->aifo.n;
-	if (q->backend == QVISOR_BACKEND_SPPIFO)
-		n = q->qmap.nq;
-	else if (qvisor_queue_backend(q))
-		n = 1;
 	st->nqueues = n;
 	for (i = 0; i < n; i++) {
 		st->queue_len[i] = q->qcount[i];

@@ -7,6 +7,9 @@
  * Usage:
  *   qvnl [OPTION...] qdisc {add|change|replace} DEV [ATTR...]
  *   qvnl [OPTION...] class {add|change|delete} DEV MINOR [ATTR...]
+ *   qvnl qstats DEV      print the root qdisc's TCA_QVISOR_QSTATS as the
+ *                        module dumps it, one "queue N ..." line per
+ *                        queue (exit 1 if it has none)
  *
  * Options:
  *   --expect-ok          the kernel must accept the request (the default)
@@ -26,9 +29,9 @@
  * NAME is a qdisc or class option name as in pkt_sched_qvisor.h, lower
  * case without prefix (rate, limit, buckets, slot, default, backend,
  * queues, policy, tree (TCA_QVISOR_POLICY_TREE), gprops
- * (TCA_QVISOR_GROUP_PROPS), overlap, pad, flows, flow_idle; class: rank,
- * mask, lo, hi, levels, weight, ceil, burst, limit, budget, pad), or a
- * number (any attribute type).
+ * (TCA_QVISOR_GROUP_PROPS), overlap, pad, flows, flow_idle, qstats;
+ * class: rank, mask, lo, hi, levels, weight, ceil, burst, limit, budget,
+ * pad), or a number (any attribute type).
  * TYPE:
  *   u8 u16 u32 u64   an integer VALUE (decimal or 0x hex) of that size
  *   str              VALUE with its terminating NUL
@@ -104,6 +107,7 @@ static const struct name_val qdisc_attrs[] = {
 	{ "memlimit", TCA_QVISOR_MEMLIMIT },
 	{ "tree", TCA_QVISOR_POLICY_TREE },
 	{ "gprops", TCA_QVISOR_GROUP_PROPS },
+	{ "qstats", TCA_QVISOR_QSTATS },
 	{ NULL, 0 }
 };
 
@@ -147,6 +151,7 @@ static void usage(void)
 		"            [--truncate N] [-q]\n"
 		"            qdisc {add|change|replace} DEV [TYPE:NAME=VALUE...]\n"
 		"            class {add|change|delete} DEV MINOR [TYPE:NAME=VALUE...]\n"
+		"       qvnl qstats DEV\n"
 		"TYPE: u8 u16 u32 u64 str nonul strpad(LEN:TEXT) hex\n");
 	exit(2);
 }
@@ -501,6 +506,106 @@ out:
 	return err;
 }
 
+/* "queue N tier T [bound B] len L" (as tc -s) per TCA_QVISOR_QSTATS_QUEUE;
+ * "?" for an attribute that is missing, bound only if sent
+ */
+static void print_qstats(struct rtattr *qs)
+{
+	int rem = RTA_PAYLOAD(qs), qrem, n = 0, k;
+	struct rtattr *q, *a, *tb[TCA_QVISOR_QUEUE_MAX + 1];
+	char v[TCA_QVISOR_QUEUE_MAX + 1][16];
+
+	for (q = RTA_DATA(qs); RTA_OK(q, rem); q = RTA_NEXT(q, rem)) {
+		if ((q->rta_type & ~NLA_F_NESTED) != TCA_QVISOR_QSTATS_QUEUE)
+			continue;
+		memset(tb, 0, sizeof(tb));
+		qrem = RTA_PAYLOAD(q);
+		for (a = RTA_DATA(q); RTA_OK(a, qrem); a = RTA_NEXT(a, qrem))
+			if (a->rta_type <= TCA_QVISOR_QUEUE_MAX &&
+			    RTA_PAYLOAD(a) == sizeof(__u32))
+				tb[a->rta_type] = a;
+		for (k = 0; k <= TCA_QVISOR_QUEUE_MAX; k++)
+			if (tb[k])
+				snprintf(v[k], sizeof(v[k]), "%u",
+					 *(__u32 *)RTA_DATA(tb[k]));
+			else
+				snprintf(v[k], sizeof(v[k]), "?");
+		printf("queue %d tier %s", n++, v[TCA_QVISOR_QUEUE_TIER]);
+		if (tb[TCA_QVISOR_QUEUE_BOUND])
+			printf(" bound %s", v[TCA_QVISOR_QUEUE_BOUND]);
+		printf(" len %s\n", v[TCA_QVISOR_QUEUE_LEN]);
+	}
+}
+
+/* qvnl qstats DEV: dump the root qdisc of DEV and print its
+ * TCA_QVISOR_QSTATS as the module sent it (attributes in their order);
+ * exit 1 if the qdisc has none
+ */
+static int qstats(int ifindex)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	static unsigned char rbuf[65536];
+	struct {
+		struct nlmsghdr nlh;
+		struct tcmsg t;
+	} req = {
+		.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		.nlh.nlmsg_type = RTM_GETQDISC,
+		.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.nlh.nlmsg_seq = 1,
+		.t.tcm_family = AF_UNSPEC,
+	};
+	int fd, found = 0, len, rem;
+	struct rtattr *a, *o;
+	struct nlmsghdr *h;
+	struct tcmsg *t;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0 || sendto(fd, &req, req.nlh.nlmsg_len, 0,
+			     (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("qvnl: qstats");
+		exit(2);
+	}
+	for (;;) {
+		n = recv(fd, rbuf, sizeof(rbuf), 0);
+		if (n < 0) {
+			perror("qvnl: recv");
+			exit(2);
+		}
+		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE ||
+			    h->nlmsg_type == NLMSG_ERROR)
+				goto out;
+			t = NLMSG_DATA(h);
+			if (h->nlmsg_type != RTM_NEWQDISC ||
+			    t->tcm_ifindex != ifindex ||
+			    t->tcm_parent != TC_H_ROOT)
+				continue;
+			len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*t));
+			for (a = TCA_RTA(t); RTA_OK(a, len);
+			     a = RTA_NEXT(a, len)) {
+				if ((a->rta_type & ~NLA_F_NESTED) != TCA_OPTIONS)
+					continue;
+				rem = RTA_PAYLOAD(a);
+				for (o = RTA_DATA(a); RTA_OK(o, rem);
+				     o = RTA_NEXT(o, rem))
+					if ((o->rta_type & ~NLA_F_NESTED) ==
+					    TCA_QVISOR_QSTATS) {
+						print_qstats(o);
+						found = 1;
+					}
+			}
+		}
+	}
+out:
+	close(fd);
+	if (!found)
+		printf("qvnl: no TCA_QVISOR_QSTATS\n");
+	return found ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	int expect_err = 0, truncate = 0, offs, err, i, ifindex;
@@ -538,6 +643,14 @@ int main(int argc, char **argv)
 		} else {
 			usage();
 		}
+	}
+	if (argc - i == 2 && strcmp(argv[i], "qstats") == 0) {
+		ifindex = if_nametoindex(argv[i + 1]);
+		if (!ifindex) {
+			fprintf(stderr, "qvnl: no device \"%s\"\n", argv[i + 1]);
+			return 2;
+		}
+		return qstats(ifindex);
 	}
 	if (argc - i < 3)
 		usage();

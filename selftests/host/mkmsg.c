@@ -5,7 +5,8 @@
  * with the tc plugin.  Needs no kernel support.
  *
  * Usage: mkmsg SCENARIO > FILE
- * Scenarios: qdisc-full qdisc-min qdisc-nested qdisc-sppifo class-full
+ * Scenarios: qdisc-full qdisc-oldstats qdisc-min qdisc-nested qdisc-sppifo
+ *            qdisc-sppifo-qstats qdisc-aifo qdisc-aifo-qstats class-full
  *            class-edf class-mark-all class-nostats
  */
 
@@ -244,6 +245,69 @@ static void qdisc_sppifo(struct msg *m)
 	stats(m, &xs, sizeof(xs));
 }
 
+/* TCA_QVISOR_QSTATS: @n queues, bound only if @bound */
+static void qstats(struct msg *m, int n, const __u32 *len, const __u32 *bound,
+		   const __u32 *tier)
+{
+	struct rtattr *all, *one;
+	int i;
+
+	all = nest_start(m, TCA_QVISOR_QSTATS | NLA_F_NESTED);
+	for (i = 0; i < n; i++) {
+		one = nest_start(m, TCA_QVISOR_QSTATS_QUEUE | NLA_F_NESTED);
+		put_u32(m, TCA_QVISOR_QUEUE_LEN, len[i]);
+		if (bound)
+			put_u32(m, TCA_QVISOR_QUEUE_BOUND, bound[i]);
+		put_u32(m, TCA_QVISOR_QUEUE_TIER, tier[i]);
+		nest_end(m, one);
+	}
+	nest_end(m, all);
+}
+
+/* qdisc-sppifo from a module with TCA_QVISOR_QSTATS: the queues are read
+ * from it, so the xstats arrays hold other values here (a module fills
+ * both alike).  Four queues: one more than xstats' nqueues.
+ */
+static void qdisc_sppifo_qstats(struct msg *m)
+{
+	static const __u32 len[] = { 4, 0, 7, 5 }, bound[] = { 12, 0, 77, 90 };
+	static const __u32 tier[] = { 0, 0, 1, 2 };
+	struct tc_qvisor_xstats xs = {
+		.type = QVISOR_XSTATS_QDISC, .tiers = 3,
+		.unpifoness = 31, .drop_admission = 0, .pushdowns = 32,
+		.backend = QVISOR_BACKEND_SPPIFO, .nqueues = 3,
+		.queue_len = { 99, 99, 99 }, .queue_bound = { 98, 98, 98 },
+		.queue_tier = { 9, 9, 9 },
+	};
+	struct rtattr *opt;
+
+	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
+	opt = nest_start(m, TCA_OPTIONS);
+	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_SPPIFO);
+	put_u32(m, TCA_QVISOR_QUEUES, 8);
+	qstats(m, 4, len, bound, tier);
+	nest_end(m, opt);
+	stats(m, &xs, sizeof(xs));
+}
+
+/* aifo with TCA_QVISOR_QSTATS: one queue, no bound */
+static void qdisc_aifo_qstats(struct msg *m)
+{
+	static const __u32 len[] = { 43 }, tier[] = { 0 };
+	struct tc_qvisor_xstats xs = {
+		.type = QVISOR_XSTATS_QDISC, .backend = QVISOR_BACKEND_AIFO,
+		.nqueues = 1, .queue_len = { 99 },
+	};
+	struct rtattr *opt;
+
+	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
+	opt = nest_start(m, TCA_OPTIONS);
+	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_AIFO);
+	qstats(m, 1, len, NULL, tier);
+	nest_end(m, opt);
+	stats(m, &xs, sizeof(xs));
+}
+
 static void qdisc_aifo(struct msg *m)
 {
 	struct tc_qvisor_xstats xs = {
@@ -325,6 +389,10 @@ int main(int argc, char **argv)
 		qdisc_sppifo(&m);
 	} else if (strcmp(s, "qdisc-aifo") == 0) {
 		qdisc_aifo(&m);
+	} else if (strcmp(s, "qdisc-sppifo-qstats") == 0) {
+		qdisc_sppifo_qstats(&m);
+	} else if (strcmp(s, "qdisc-aifo-qstats") == 0) {
+		qdisc_aifo_qstats(&m);
 	} else if (strcmp(s, "class-full") == 0) {
 		class_full(&m, QVISOR_RANK_MARK, 0xff, 1250000, 100);
 	} else if (strcmp(s, "class-edf") == 0) {

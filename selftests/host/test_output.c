@@ -350,12 +350,109 @@ static void test_table(void)
 	free(out);
 }
 
+/* Append an attribute of @len bytes at @p, return the end */
+static char *put_attr(char *p, uint16_t type, const void *data, uint16_t len)
+{
+	struct nlattr a = { .nla_len = NLA_HDRLEN + len, .nla_type = type };
+
+	memcpy(p, &a, sizeof(a));
+	memcpy(p + NLA_HDRLEN, data, len);
+	memset(p + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
+	return p + NLA_ALIGN(a.nla_len);
+}
+
+/* One TCA_QVISOR_QSTATS_QUEUE nest, bound only if @bound >= 0 */
+static char *put_queue(char *p, uint32_t len, long bound, uint32_t tier)
+{
+	char in[64], *e = in;
+	uint32_t b = (uint32_t)bound;
+
+	e = put_attr(e, TCA_QVISOR_QUEUE_LEN, &len, sizeof(len));
+	if (bound >= 0)
+		e = put_attr(e, TCA_QVISOR_QUEUE_BOUND, &b, sizeof(b));
+	e = put_attr(e, TCA_QVISOR_QUEUE_TIER, &tier, sizeof(tier));
+	return put_attr(p, TCA_QVISOR_QSTATS_QUEUE | NLA_F_NESTED, in,
+			(uint16_t)(e - in));
+}
+
+/* The queues from TCA_QVISOR_QSTATS (a module with it: the arrays hold
+ * other values, which must not show), then from the xstats arrays only
+ * (an older module), in the table and in JSON
+ */
+static void test_queues(void)
+{
+	uint32_t junk = 7;
+	char buf[256], *e = buf, *out, *res;
+	int rc;
+
+	st.q.xs.backend = QVISOR_BACKEND_SPPIFO;
+	st.q.xs.nqueues = 2;
+	st.q.xs.queue_len[0] = 99;
+	st.q.xs.queue_len[1] = 98;
+	e = put_queue(e, 4, 12, 0);
+	e = put_attr(e, 9, &junk, sizeof(junk));	/* unknown: skipped */
+	e = put_queue(e, 0, 0, 0);
+	e = put_queue(e, 7, 77, 1);
+	qc_queues_read(&st.q, buf, (size_t)(e - buf));
+	qc_queues_fallback(&st.q);
+	out = capture(table_fn, "veth0");
+	tap_ok(st.q.nqueue == 3 &&
+	       strstr(out, "\nqueue 0 tier 0 bound 12 len 4\n"
+			   "queue 1 tier 0 bound 0 len 0\n"
+			   "queue 2 tier 1 bound 77 len 7\n") &&
+	       !strstr(out, "len 99"),
+	       "TCA_QVISOR_QSTATS: 3 queues in the table, the arrays unused");
+	if (!strstr(out, "queue 2 tier 1 bound 77 len 7"))
+		tap_diag("%s", out);
+	free(out);
+	if (have("jq")) {
+		out = capture(json_fn, "veth0");
+		rc = pipe_through("jq -c -j .qdisc.queue_stats", out, &res);
+		tap_ok(rc == 0 && !strcmp(res, "[{\"queue\":0,\"tier\":0,\"bound\":12,\"len\":4},"
+					  "{\"queue\":1,\"tier\":0,\"bound\":0,\"len\":0},"
+					  "{\"queue\":2,\"tier\":1,\"bound\":77,\"len\":7}]"),
+		       "TCA_QVISOR_QSTATS: JSON queue_stats");
+		if (rc || !strstr(res, "\"len\":7"))
+			tap_diag("got '%s'", res);
+		free(res);
+		free(out);
+	}
+
+	/* an aifo queue: no bound */
+	e = put_queue(buf, 43, -1, 0);
+	qc_queues_read(&st.q, buf, (size_t)(e - buf));
+	out = capture(table_fn, "veth0");
+	tap_ok(st.q.nqueue == 1 && strstr(out, "\nqueue 0 tier 0 len 43\n") &&
+	       !strstr(out, "bound"), "TCA_QVISOR_QSTATS: aifo queue, no bound");
+	free(out);
+
+	/* an older module: no TCA_QVISOR_QSTATS */
+	memset(st.q.queue, 0, sizeof(st.q.queue));
+	st.q.nqueue = 0;
+	st.q.has_qstats = false;
+	st.q.xs.queue_bound[0] = 5;
+	st.q.xs.queue_tier[1] = 1;
+	qc_queues_fallback(&st.q);
+	out = capture(table_fn, "veth0");
+	tap_ok(st.q.nqueue == 2 &&
+	       strstr(out, "\nqueue 0 tier 0 bound 5 len 99\n"
+			   "queue 1 tier 1 bound 0 len 98\n") &&
+	       !strstr(out, "queue 2"),
+	       "no TCA_QVISOR_QSTATS (older module): the xstats arrays");
+	if (!strstr(out, "len 98"))
+		tap_diag("%s", out);
+	free(out);
+	memset(&st.q.xs, 0, sizeof(st.q.xs));
+	st.q.nqueue = 0;
+}
+
 int main(void)
 {
 	tap_plan(0);
 	mkstate();
 	test_json();
 	test_table();
+	test_queues();
 	test_prom();
 	return tap_done();
 }

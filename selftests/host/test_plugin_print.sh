@@ -124,11 +124,19 @@ print_test "qdisc xstats without flow counters (older kernel)" \
 print_test "qdisc hides rate 0 and default 0" qdisc-min -- \
 	"limit 10000p" ! "rate" "default" "tenants" "tier "
 print_test "qdisc sppifo queues" qdisc-sppifo -- "backend sppifo 8 partial "
-print_test "qdisc sppifo guarantees and queues" qdisc-sppifo -- \
+print_test "qdisc sppifo queues from the xstats arrays (older module)" \
+	qdisc-sppifo -- \
 	"guarantees P1=approx P2=approx P3=yes P4=approx P5=yes P6=no" \
 	"  backend sppifo unpifoness 31 pushdowns 32 drops admission 0" \
 	"  queue 0 tier 0 bound 12 len 4" "  queue 1 tier 0 bound 0 len 0" \
 	"  queue 2 tier 1 bound 77 len 7" ! "queue 3"
+print_test "qdisc sppifo queues from TCA_QVISOR_QSTATS" qdisc-sppifo-qstats -- \
+	"  backend sppifo unpifoness 31 pushdowns 32 drops admission 0" \
+	"  queue 0 tier 0 bound 12 len 4" "  queue 1 tier 0 bound 0 len 0" \
+	"  queue 2 tier 1 bound 77 len 7" "  queue 3 tier 2 bound 90 len 5" \
+	! "len 99" "bound 98" "tier 9" "queue 4"
+print_test "qdisc aifo queue from TCA_QVISOR_QSTATS" qdisc-aifo-qstats -- \
+	"  queue 0 tier 0 len 43" ! "bound" "len 99" "queue 1"
 print_test "qdisc aifo window and admission drops" qdisc-aifo -- \
 	"backend aifo guarantees P1=no P2=approx P3=yes P4=no P5=yes P6=yes" \
 	"  backend aifo unpifoness 41 window 64 k 10% drops admission 42" \

@@ -441,6 +441,7 @@ static const struct krefusal {
 	{ "partial", NULL, "partial is yes or no in a spec", "TCA_QVISOR_PARTIAL" },
 	{ "split_gso", NULL, "split_gso is auto, yes or no in a spec", "TCA_QVISOR_SPLIT_GSO" },
 	{ "Properties are reported, not set", NULL, "a spec has no key for TCA_QVISOR_PROPS" },
+	{ "Queue statistics are reported, not set", NULL, "a spec has no key for TCA_QVISOR_QSTATS" },
 	{ "queues must be from 2 to 32", LINK "backend = sppifo 33\n" T1, NULL, "TCA_QVISOR_QUEUES" },
 	{ "flows must be a power of two from 16 to 262144", LINK "flows = 100\n" T1, NULL },
 	{ "flow_idle must be at least 1us", LINK "flow_idle = 0\n" T1, NULL, "TCA_QVISOR_FLOW_IDLE" },

@@ -17,6 +17,7 @@ DST=10.0.0.2
 RATE=50kbit		# the blocker holds the link ~230 ms: time for qvsend
 			# to queue every scripted packet on a loaded host
 BLOCKER=1400
+QVNL=${QVNL:-qvnl}
 OUT=${TMPDIR:-/tmp}/qv-be.$$
 mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
@@ -316,6 +317,20 @@ rejects "sppifo 4 -> sppifo 8 with packets queued: rejected" \
 # to the bottom one
 has "queued packets kept in the sppifo queue of their tier" \
 	'queue 2 tier 0 bound 0 len [1-9][0-9]* +queue 3 tier 1 ' qd_stats
+# the module dumps the same queues as attributes (TCA_QVISOR_QSTATS), which
+# tc prints from: not only the xstats arrays kept for older readers
+if command -v "$QVNL" >/dev/null; then
+	qs=$($QVNL qstats $DEV 2>&1)
+	tcq=$(qd_stats | grep -oE 'queue [0-9]+ tier [0-9]+ bound [0-9]+ len [0-9]+')
+	if [ "$qs" = "$tcq" ] && grep -qE '^queue 2 tier 0 bound 0 len [1-9]' <<<"$qs"; then
+		tap_ok "TCA_QVISOR_QSTATS: the queues tc -s prints, as dumped"
+	else
+		tap_fail "TCA_QVISOR_QSTATS: the queues tc -s prints, as dumped" \
+			"qvnl qstats:" "$qs" "tc -s:" "$tcq"
+	fi
+else
+	tap_skip "TCA_QVISOR_QSTATS as dumped" "no qvnl tool (tools/qvnl.c)"
+fi
 
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 tap_done

@@ -127,7 +127,7 @@ bad "u32 where u64 expected (rate)" EINVAL "" qdisc change $DEV u32:rate=1000
 bad "u32 where u8 expected (backend)" EINVAL "" qdisc change $DEV u32:backend=3
 bad "empty attribute (limit)" EINVAL "" qdisc change $DEV hex:limit=
 bad "unknown attribute type TCA_QVISOR_MAX + 1" EINVAL "Unknown attribute type" \
-	qdisc change $DEV u32:$(( 22 + 1 ))=1
+	qdisc change $DEV u32:$(( 23 + 1 ))=1
 bad "unknown attribute type 200" EINVAL "Unknown attribute type" \
 	qdisc change $DEV u32:200=1
 bad "attribute type 0 (UNSPEC)" EINVAL "" qdisc change $DEV u32:0=1
@@ -189,6 +189,8 @@ bad "TCA_QVISOR_PROPS is read-only" EINVAL "Properties are reported, not set" \
 	qdisc change $DEV u32:props=63
 bad "TCA_QVISOR_GROUP_PROPS is read-only" EINVAL "Properties are reported, not set" \
 	qdisc change $DEV u32:gprops=63
+bad "TCA_QVISOR_QSTATS is read-only" EINVAL \
+	"Queue statistics are reported, not set" qdisc change $DEV hex:qstats=
 bad "queues 1 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:queues=1
 bad "queues 33 (policy range)" ERANGE "integer out of range" \

@@ -48,6 +48,93 @@ static uint64_t qc_prev_bytes(const struct qc_state *prev, uint32_t classid,
 	return 0;
 }
 
+/* An attribute's u32 payload, 0 if it is shorter */
+static uint32_t qc_attr_u32(const struct nlattr *a)
+{
+	uint32_t v = 0;
+
+	if (a->nla_len >= NLA_HDRLEN + sizeof(v))
+		memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
+	return v;
+}
+
+/* Walk the attributes of @len bytes at @data; fn(a, arg) for each whole one */
+static void qc_attr_walk(const void *data, size_t len,
+			 void (*fn)(const struct nlattr *a, void *arg),
+			 void *arg)
+{
+	const char *p = data;
+
+	while (len >= NLA_HDRLEN) {
+		const struct nlattr *a = (const struct nlattr *)p;
+		size_t step = NLA_ALIGN(a->nla_len);
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > len)
+			return;
+		fn(a, arg);
+		if (step >= len)
+			return;
+		p += step;
+		len -= step;
+	}
+}
+
+static void qc_queue_attr(const struct nlattr *a, void *arg)
+{
+	struct qc_queue *qu = arg;
+
+	switch (a->nla_type & NLA_TYPE_MASK) {
+	case TCA_QVISOR_QUEUE_LEN:
+		qu->len = qc_attr_u32(a);
+		break;
+	case TCA_QVISOR_QUEUE_BOUND:
+		qu->bound = qc_attr_u32(a);
+		qu->has_bound = true;
+		break;
+	case TCA_QVISOR_QUEUE_TIER:
+		qu->tier = qc_attr_u32(a);
+		break;
+	}
+}
+
+static void qc_qstats_attr(const struct nlattr *a, void *arg)
+{
+	struct qc_qdisc *q = arg;
+	struct qc_queue *qu;
+
+	if ((a->nla_type & NLA_TYPE_MASK) != TCA_QVISOR_QSTATS_QUEUE ||
+	    q->nqueue >= QC_MAX_QUEUES)
+		return;
+	qu = &q->queue[q->nqueue++];
+	memset(qu, 0, sizeof(*qu));
+	qc_attr_walk((const char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN,
+		     qc_queue_attr, qu);
+}
+
+/* TCA_QVISOR_QSTATS: one TCA_QVISOR_QSTATS_QUEUE nest per queue, in order */
+void qc_queues_read(struct qc_qdisc *q, const void *data, size_t len)
+{
+	q->has_qstats = true;
+	q->nqueue = 0;
+	qc_attr_walk(data, len, qc_qstats_attr, q);
+}
+
+/* A module from before TCA_QVISOR_QSTATS: the xstats arrays */
+void qc_queues_fallback(struct qc_qdisc *q)
+{
+	uint32_t i;
+
+	if (q->has_qstats || !q->has_xs)
+		return;
+	q->nqueue = q->xs.nqueues < 32 ? q->xs.nqueues : 32;
+	for (i = 0; i < q->nqueue; i++) {
+		q->queue[i].len = q->xs.queue_len[i];
+		q->queue[i].tier = q->xs.queue_tier[i];
+		q->queue[i].bound = q->xs.queue_bound[i];
+		q->queue[i].has_bound = q->xs.backend == QVISOR_BACKEND_SPPIFO;
+	}
+}
+
 static void qc_jadd_u64(struct json_object *o, const char *k, uint64_t v)
 {
 	json_object_object_add(o, k, json_object_new_uint64(v));
@@ -94,6 +181,25 @@ static struct json_object *qc_json_props(uint32_t props)
 			    props & QVISOR_PROP_APPROX(n) ? "approx" : "no");
 	}
 	return g;
+}
+
+/* [{"queue": 0, "tier": 0, "bound": 12, "len": 4}, ...], bound for sppifo */
+static struct json_object *qc_json_queues(const struct qc_qdisc *q)
+{
+	struct json_object *arr = json_object_new_array();
+	uint32_t i;
+
+	for (i = 0; i < q->nqueue; i++) {
+		struct json_object *o = json_object_new_object();
+
+		qc_jadd_u64(o, "queue", i);
+		qc_jadd_u64(o, "tier", q->queue[i].tier);
+		if (q->queue[i].has_bound)
+			qc_jadd_u64(o, "bound", q->queue[i].bound);
+		qc_jadd_u64(o, "len", q->queue[i].len);
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 static void qc_json_stats(struct json_object *o,
@@ -165,6 +271,7 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 		qc_jadd_u64(jq, "aqm_drops", q->xs.aqm_drops);
 		qc_jadd_u64(jq, "ecn_marks", q->xs.ecn_marks);
 	}
+	json_object_object_add(jq, "queue_stats", qc_json_queues(q));
 	json_object_object_add(root, "qdisc", jq);
 	for (k = 0; k < st->ncl; k++) {
 		const struct qc_class *c = &st->cl[k];
@@ -405,6 +512,13 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 		       (unsigned long long)c->xs.aqm_drops,
 		       (unsigned long long)c->xs.ecn_marks, soj,
 		       c->xs.aqm ? "" : " (noaqm)");
+	}
+	/* the backend's FIFO queues, as tc -s prints them */
+	for (k = 0; k < (int)q->nqueue; k++) {
+		fprintf(f, "queue %d tier %u", k, q->queue[k].tier);
+		if (q->queue[k].has_bound)
+			fprintf(f, " bound %u", q->queue[k].bound);
+		fprintf(f, " len %u\n", q->queue[k].len);
 	}
 }
 

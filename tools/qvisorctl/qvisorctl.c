@@ -326,9 +326,13 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 		if (o[TCA_QVISOR_POLICY_TREE])
 			qc_policy_read(o[TCA_QVISOR_POLICY_TREE],
 				       o[TCA_QVISOR_GROUP_PROPS], q);
+		if (o[TCA_QVISOR_QSTATS])
+			qc_queues_read(q, nla_data(o[TCA_QVISOR_QSTATS]),
+				       (size_t)nla_len(o[TCA_QVISOR_QSTATS]));
 	}
 	qc_stats(tb[TCA_STATS2], &q->bs, &q->qs, &q->xs, sizeof(q->xs),
 		 &q->has_xs);
+	qc_queues_fallback(q);
 }
 
 static void qc_class_cb(struct nlmsghdr *h, void *arg)

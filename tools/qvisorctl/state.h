@@ -17,6 +17,15 @@
 
 #define QC_MAX_GROUPS	1024	/* QV_POLICY_MAX_GROUPS */
 
+/* A FIFO queue of the backend (sppifo, aifo, fifo) */
+struct qc_queue {
+	uint32_t	len, tier;	/* packets; (highest) strict tier */
+	uint32_t	bound;		/* sppifo, if has_bound */
+	bool		has_bound;
+};
+
+#define QC_MAX_QUEUES	256
+
 struct qc_qdisc {
 	bool		found;
 	char		kind[32];
@@ -44,6 +53,10 @@ struct qc_qdisc {
 	struct gnet_stats_queue qs;
 	struct tc_qvisor_xstats xs;
 	bool		has_xs;
+	/* from TCA_QVISOR_QSTATS (has_qstats), else the xstats arrays */
+	struct qc_queue	queue[QC_MAX_QUEUES];
+	uint32_t	nqueue;
+	bool		has_qstats;
 };
 
 struct qc_class {
@@ -76,7 +89,12 @@ struct qc_state {
 };
 
 
-/* output.c */
+/* output.c; the queues are read there, from raw attributes, so that the
+ * host tests reach the reading too: qc_queues_read with TCA_QVISOR_QSTATS's
+ * payload, then (after the xstats) qc_queues_fallback for older modules
+ */
+void qc_queues_read(struct qc_qdisc *q, const void *data, size_t len);
+void qc_queues_fallback(struct qc_qdisc *q);
 void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 		   const struct qc_state *prev, double dt);
 void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,

@@ -121,6 +121,12 @@ enum {
 	 * the properties hold inside it; QVISOR_PROP_HOLDS/_APPROX bits
 	 */
 	TCA_QVISOR_GROUP_PROPS,
+	/* nested, read-only: one TCA_QVISOR_QSTATS_QUEUE per FIFO queue of
+	 * the backend (sppifo N, aifo and fifo 1, pifo none), queue 0
+	 * first.  Older modules have only the queue_* arrays of struct
+	 * tc_qvisor_xstats.
+	 */
+	TCA_QVISOR_QSTATS,
 	__TCA_QVISOR_MAX
 };
 
@@ -166,6 +172,32 @@ enum {
 };
 
 #define TCA_QVISOR_NODE_MAX (__TCA_QVISOR_NODE_MAX - 1)
+
+/* Nested in TCA_QVISOR_QSTATS */
+enum {
+	TCA_QVISOR_QSTATS_UNSPEC,
+	TCA_QVISOR_QSTATS_QUEUE,	/* nested TCA_QVISOR_QUEUE_*: one queue */
+	__TCA_QVISOR_QSTATS_MAX
+};
+
+#define TCA_QVISOR_QSTATS_MAX (__TCA_QVISOR_QSTATS_MAX - 1)
+
+/* One queue's state, nested in TCA_QVISOR_QSTATS_QUEUE; read under the
+ * qdisc lock, so one queue's and all queues' values fit together.
+ */
+enum {
+	TCA_QVISOR_QUEUE_UNSPEC,
+	TCA_QVISOR_QUEUE_LEN,		/* u32, packets queued */
+	TCA_QVISOR_QUEUE_BOUND,		/* u32, sppifo only: its bound (the
+					 * lowest joint rank it admits)
+					 */
+	TCA_QVISOR_QUEUE_TIER,		/* u32, the (highest) strict tier
+					 * mapped to the queue
+					 */
+	__TCA_QVISOR_QUEUE_MAX
+};
+
+#define TCA_QVISOR_QUEUE_MAX (__TCA_QVISOR_QUEUE_MAX - 1)
 
 /* TCA_QVISOR_PROPS: Pn (n = 1..6) holds exactly, or only approximately
  * (measured and counted, not guaranteed); neither bit = does not hold.
@@ -264,9 +296,12 @@ struct tc_qvisor_xstats {
 					 */
 	__u32	aifo_window;		/* ranks in the aifo window */
 	__u32	aifo_k;			/* aifo burstiness, percent */
-	__u32	queue_len[32];		/* packets in each queue */
-	__u32	queue_bound[32];	/* sppifo bound of each queue */
-	__u8	queue_tier[32];		/* (highest) strict tier of a queue */
+	/* superseded by TCA_QVISOR_QSTATS (in TCA_OPTIONS), which is not
+	 * limited to 32 queues; still filled for readers from before it
+	 */
+	__u32	queue_len[32];
+	__u32	queue_bound[32];
+	__u8	queue_tier[32];
 	__u64	replaced;		/* queued packets re-placed by a
 					 * configuration change
 					 */
