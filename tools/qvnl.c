@@ -445,6 +445,17 @@ bad:
 	exit(2);
 }
 
+/* recv() from the netlink socket; exit 2 on an error */
+static ssize_t recv_or_exit(int fd, void *buf, size_t len)
+{
+	ssize_t n = recv(fd, buf, len, 0);
+
+	if (n < 0) {
+		perror("qvnl: recv");
+		exit(2);
+	}
+	return n;
+}
 /* Send @m, read the ack; returns 0 or a positive errno, *msg the extack */
 static int talk(struct msg *m, char *msg, size_t msglen, int *offs)
 {
@@ -470,11 +481,7 @@ static int talk(struct msg *m, char *msg, size_t msglen, int *offs)
 		exit(2);
 	}
 	for (;;) {
-		n = recv(fd, rbuf, sizeof(rbuf), 0);
-		if (n < 0) {
-			perror("qvnl: recv");
-			exit(2);
-		}
+		n = recv_or_exit(fd, rbuf, sizeof(rbuf));
 		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, n);
 		     h = NLMSG_NEXT(h, n)) {
 			struct nlmsgerr *e = NLMSG_DATA(h);
@@ -568,11 +575,7 @@ static int qstats(int ifindex)
 		exit(2);
 	}
 	for (;;) {
-		n = recv(fd, rbuf, sizeof(rbuf), 0);
-		if (n < 0) {
-			perror("qvnl: recv");
-			exit(2);
-		}
+		n = recv_or_exit(fd, rbuf, sizeof(rbuf));
 		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type == NLMSG_DONE ||
