@@ -12,7 +12,11 @@
 #   1 guest : it boots; 2 s of iperf3 from it lands in class 1:1 and at the
 #             receiver; boot time and throughput printed.
 #   2 guests: each alone (link 1000mbit) gives the emulation's send rate;
-#             the link is then set to half the slowest guest's alone rate,
+#             then all guests send together (link 1000mbit still), which
+#             gives each guest's rate while the others take their part of
+#             the test VM's CPU; the link is set to 3/4 of the slowest of
+#             those (QVISOR_GUESTS_FRAC, percent), with tail drop (noaqm)
+#             and a limit of about 200 ms of the link (at least 8 packets),
 #             so qvisor, not the emulation, is the bottleneck (checked: the
 #             receivers together get >= 90% of the link); 60:40 by weight
 #             (policy "1 + 2"), shares at the receivers; then 50:50 changed
@@ -22,10 +26,12 @@
 
 N=${QVISOR_GUESTS:-1}
 SECS=${QVISOR_GUESTS_SECS:-20}
+FRAC=${QVISOR_GUESTS_FRAC:-75}
+CSECS=8
 SINK=10.9.0.254
 GDIR=/qvisor/guest
 T_START=$(date +%s)
-declare -A BOOT ALONE QPID GSECS SPID
+declare -A BOOT ALONE TOGETHER QPID GSECS SPID
 
 qvisor_loaded || { tap_skip "guests" "sch_qvisor not loaded"; tap_done; }
 [ -x /usr/bin/qemu-system-x86_64 ] && [ -f $GDIR/vmlinuz ] ||
@@ -51,14 +57,23 @@ setup() {
 	on_exit "pkill -x qemu-system-x86_64; pkill -x iperf3"
 }
 
-# qdisc RATE W1 [W2 [W3]]: qvisor on up0, class 1:N (weight WN) for tapN
+# qdisc RATE W1 [W2 [W3]]: qvisor on up0, class 1:N (weight WN) for tapN.
+# Tail drop (noaqm): the AQM's 5 ms target is below one packet's time at
+# these rates (30 ms for 1514 bytes at 400 kbit).  The limit is about
+# 200 ms of RATE (kbit) in 1514-byte packets, at least 8, so that TCP is
+# not seconds behind the link; 300 packets at 1000mbit.
+qlimit() {
+	local lim=$(($1 * 1000 / 5 / 8 / 1514))
+	echo $((lim >= 8 ? lim : 8))
+}
 qdisc() {
-	local rate=$1 i=1 w pol=""
+	local rate=$1 i=1 w pol="" lim=300
 	shift
 	for w in "$@"; do pol="$pol${pol:+ + }$i"; i=$((i + 1)); done
+	case $rate in *kbit) lim=$(qlimit "${rate%kbit}") ;; esac
 	$TC qdisc del dev up0 root >/dev/null 2>&1
-	$TC qdisc add dev up0 root handle 1: qvisor rate "$rate" limit 300 \
-		policy "$pol" || return 1
+	$TC qdisc add dev up0 root handle 1: qvisor rate "$rate" limit $lim \
+		noaqm policy "$pol" || return 1
 	i=1
 	for w in "$@"; do
 		$TC class add dev up0 parent 1: classid 1:$i qvisor rank fifo \
@@ -189,12 +204,14 @@ W1=(0 60 40)
 tap_check "qvisor rate 1000mbit on the uplink, guests by flower indev" \
 	qdisc 1000mbit "${W1[@]:1}" || tap_done
 
-# --- the runs each guest will make, in order (see run_iperf)
+# --- the runs each guest will make, in order (see run_iperf): alone,
+# all together (N >= 2), 60:40, 50:30:20 (N = 3), 50:50 -> 60:40
 ASECS=2
 [ "$N" -gt 1 ] && ASECS=4
 half=$((SECS / 2))
 for i in $(seq 1 "$N"); do
 	GSECS[$i]=$ASECS
+	[ "$N" -ge 2 ] && GSECS[$i]="${GSECS[$i]},$CSECS"
 	[ "$N" -ge 2 ] && [ "$i" -le 2 ] && GSECS[$i]="${GSECS[$i]},$SECS"
 	[ "$N" -ge 3 ] && GSECS[$i]="${GSECS[$i]},$SECS"
 	[ "$N" -ge 2 ] && [ "$i" -le 2 ] && GSECS[$i]="${GSECS[$i]},$((2 * half))"
@@ -245,12 +262,26 @@ done
 $TC -s class show dev up0 | sed 's/^/# /'
 
 if [ "$N" -ge 2 ]; then
-	min=${ALONE[1]}
-	for i in $(seq 2 "$N"); do
-		[ "${ALONE[$i]}" -lt "$min" ] && min=${ALONE[$i]}
+	# all guests at once, link 1000mbit: each guest's rate while the
+	# others are busy too (intervals 1..CSECS-2: the runs start a little
+	# apart); the link is FRAC% of the slowest of these
+	run_iperf $CSECS $(seq 1 "$N")
+	min=
+	for i in $(seq 1 "$N"); do
+		b=$(recv_bytes $((5200 + i)) 1 $((CSECS - 1)))
+		TOGETHER[$i]=$(awk -v b="${b:-0}" -v n=$((CSECS - 2)) 'BEGIN { printf "%d", b * 8 / n / 1000 }')
+		echo "# guest $i with all $N sending, link 1000mbit: ${TOGETHER[$i]} kbit/s at the receiver (alone ${ALONE[$i]})"
+		[ -z "$min" ] || [ "${TOGETHER[$i]}" -lt "$min" ] && min=${TOGETHER[$i]}
 	done
-	RATE_KBIT=$((min / 2))
-	echo "# link for the share tests: ${RATE_KBIT}kbit (half the slowest guest alone, ${min} kbit/s)"
+	if [ "$min" -gt 0 ]; then
+		tap_ok "$N guests together, link 1000mbit: the slowest gets $min kbit/s"
+	else
+		tap_fail "$N guests together, link 1000mbit" "a guest got nothing"
+		tap_done
+	fi
+	RATE_KBIT=$((min * FRAC / 100))
+	lim=$(qlimit $RATE_KBIT)
+	echo "# link for the share tests: ${RATE_KBIT}kbit (${FRAC}% of the slowest guest with all sending, ${min} kbit/s), noaqm, limit $lim packets ($((lim * 1514 * 8 / RATE_KBIT)) ms of the link)"
 
 	tap_check "qvisor rate ${RATE_KBIT}kbit, weights 60:40" \
 		qdisc ${RATE_KBIT}kbit 60 40
