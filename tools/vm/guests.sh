@@ -196,6 +196,17 @@ bottleneck_check() {
 	fi
 }
 
+# finish: runtime and the guests' consoles, then the TAP summary
+finish() {
+	local i
+	echo "# guests: total runtime of this script $(($(date +%s) - T_START)) s"
+	for i in $(seq 1 "$N"); do
+		echo "# guest $i console (tail):"
+		tail -n 12 /tmp/g$i.log | tr -d '\r' | sed 's/^/#   /'
+	done
+	tap_done
+}
+
 tap_check "bridge, $N taps, uplink veth to the sink" setup ||
 	tap_done
 W1=(0 60 40)
@@ -238,8 +249,10 @@ for i in $(seq 1 "$N"); do
 	fi
 done
 for i in $(seq 1 "$N"); do
-	wait_for 30 $IP netns exec qv-sink ping -c1 -W1 10.9.0.$((10 + i)) ||
-		echo "# guest $i does not answer ping"
+	wait_for 30 $IP netns exec qv-sink ping -c1 -W1 10.9.0.$((10 + i)) && continue
+	echo "# guest $i does not answer ping; tap$i:"
+	$IP -s link show tap$i | sed 's/^/#   /'
+	tail -n 12 /tmp/g$i.log | tr -d '\r' | sed 's/^/#   /'
 done
 
 # --- each guest alone, link not the bottleneck
@@ -277,7 +290,7 @@ if [ "$N" -ge 2 ]; then
 		tap_ok "$N guests together, link 1000mbit: the slowest gets $min kbit/s"
 	else
 		tap_fail "$N guests together, link 1000mbit" "a guest got nothing"
-		tap_done
+		finish
 	fi
 	RATE_KBIT=$((min * FRAC / 100))
 	lim=$(qlimit $RATE_KBIT)
@@ -309,9 +322,4 @@ if [ "$N" -ge 2 ]; then
 	shares_check "60:40 after the change at run time" $((half + 3)) $((2 * half - 1)) 60 40
 fi
 
-echo "# guests: total runtime of this script $(($(date +%s) - T_START)) s"
-for i in $(seq 1 "$N"); do
-	echo "# guest $i console (tail):"
-	tail -n 12 /tmp/g$i.log | tr -d '\r' | sed 's/^/#   /'
-done
-tap_done
+finish
