@@ -33,6 +33,7 @@ if [ -z "$QVISOR_PLUGIN_DIR" ]; then
 		-DQVISOR_TC_VERSION='"test"' -DQVISOR_TC_MIN='"6.1"' \
 		-DQVISOR_TC_MAX_MAJOR='"7"' \
 		-o "$TMP/q_qvisor.so" "$ROOT/q_qvisor.c" \
+		"$ROOT/core/policy.c" "$ROOT/core/policy_tree.c" \
 		"$ROOT/include/tc/abi_check.c" || {
 		echo "Bail out! cannot build q_qvisor.so"
 		exit 1
