@@ -25,23 +25,23 @@ else
 	tap_fail "UDP 60:40" "setup failed"
 fi
 
-# ICMP: tenant 2 is two ping floods (64 requests in flight each, 1400
-# bytes), tenant 1 UDP.  A flood is paced by its replies and by the CPU
-# its process gets in the emulated guest: one flood of 1000-byte requests
-# fell short of its half on a slow 6.1 CI boot (54.7:45.3 with tenant 2's
-# queue nearly empty); two, with fewer and larger packets, offer more
-# than half the link with room to spare.
+# ICMP: tenant 2 is three ping floods of 1400-byte requests, tenant 1
+# UDP.  A flood is paced by its replies and by the CPU its process gets
+# in the emulated guest (each kept 5-6 requests in flight despite -l 64):
+# one flood of 1000-byte requests fell short of its half on a slow 6.1 CI
+# boot (54.7:45.3 with tenant 2's queue nearly empty); two just filled
+# it (2 x ~90 requests/s for 2 Mbit/s); three leave room to spare.
 if setup "1 + 2" 50 50 &&
 	$TC filter add dev veth0 parent 1: protocol ip prio 9 u32 \
 		match ip protocol 1 0xff classid 1:2; then
-	for f in 1 2; do
+	for f in 1 2 3; do
 		ping -f -l 64 -s 1400 -w $((WARM + WIN + 1)) $DST \
 			>/tmp/ping-flood-$f.txt 2>&1 &
 	done
 	run $((WARM + WIN + 1)) udp 1
 	expect_shares "UDP against an ICMP ping flood 50:50" 50 50
 	wait
-	for f in 1 2; do
+	for f in 1 2 3; do
 		tap_diag "ping flood $f: $(tail -n 2 /tmp/ping-flood-$f.txt | tr '\n' ' ')"
 	done
 else
