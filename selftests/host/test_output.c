@@ -302,6 +302,14 @@ static void test_prom(void)
 	       strstr(out, "qvisor_tenant_max_sojourn_seconds{dev=\"veth0\",class=\"1:3\"} 0.0045\n") != NULL &&
 	       strstr(out, "qvisor_tenant_memory_bytes{dev=\"veth0\",class=\"1:3\"} 4608\n") != NULL,
 	       "show --prom: drops by reason, share, backlog, bytes, AQM, memory per tenant");
+	tap_ok(strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"\",property=\"P1\",state=\"yes\"} 1\n") &&
+	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"\",property=\"P2\",state=\"approx\"} 1\n") &&
+	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"\",property=\"P3\",state=\"no\"} 1\n") &&
+	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"(1 >> 2)\",property=\"P1\",state=\"approx\"} 1\n") &&
+	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"(4 > 5)\",property=\"P1\",state=\"yes\"} 1\n") &&
+	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"(4 > 5)\",property=\"P6\",state=\"no\"} 1\n") &&
+	       !strstr(out, "qvisor_queue_"),
+	       "show --prom: properties of the policy and of each nested group, no queues for pifo");
 	free(out);
 	for (d = 0; d < sizeof(devs) / sizeof(devs[0]); d++) {
 		out = capture(prom_fn, devs[d]);
@@ -405,6 +413,15 @@ static void test_queues(void)
 	if (!strstr(out, "queue 2 tier 1 bound 77 len 7"))
 		tap_diag("%s", out);
 	free(out);
+	out = capture(prom_fn, "veth0");
+	tap_ok(strstr(out, "qvisor_queue_packets{dev=\"veth0\",queue=\"2\",tier=\"1\"} 7\n") &&
+	       strstr(out, "qvisor_queue_packets{dev=\"veth0\",queue=\"1\",tier=\"0\"} 0\n") &&
+	       strstr(out, "qvisor_queue_bound{dev=\"veth0\",queue=\"0\",tier=\"0\"} 12\n") &&
+	       !strstr(out, "} 99\n") && !prom_strict(out, buf, sizeof(buf)),
+	       "TCA_QVISOR_QSTATS: show --prom has packets and bound per queue");
+	if (!strstr(out, "qvisor_queue_bound"))
+		tap_diag("%s", out);
+	free(out);
 	if (have("jq")) {
 		out = capture(json_fn, "veth0");
 		rc = pipe_through("jq -c -j .qdisc.queue_stats", out, &res);
@@ -424,6 +441,11 @@ static void test_queues(void)
 	out = capture(table_fn, "veth0");
 	tap_ok(st.q.nqueue == 1 && strstr(out, "\nqueue 0 tier 0 len 43\n") &&
 	       !strstr(out, "bound"), "TCA_QVISOR_QSTATS: aifo queue, no bound");
+	free(out);
+	out = capture(prom_fn, "veth0");
+	tap_ok(strstr(out, "qvisor_queue_packets{dev=\"veth0\",queue=\"0\",tier=\"0\"} 43\n") &&
+	       !strstr(out, "qvisor_queue_bound"),
+	       "show --prom: an aifo queue has no bound");
 	free(out);
 
 	/* an older module: no TCA_QVISOR_QSTATS */

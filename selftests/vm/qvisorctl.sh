@@ -448,6 +448,19 @@ if tap_check "apply the nested spec" $CTL apply "$OUT/n.spec"; then
 	else
 		tap_fail "show and re-apply of the nested spec" "rc=$rc" "$(cat "$OUT/n.show" "$OUT/n.json" "$OUT/n.again")"
 	fi
+	# the same properties as Prometheus samples, one per group and Pn
+	$CTL show --prom -d 0 $DEV >"$OUT/n.prom" 2>&1
+	want=$(for n in 1 2 3 4 5 6; do
+		v=${gp#*P$n=}
+		echo "qvisor_property_info{dev=\"$DEV\",group=\"(1 >> 2)\",property=\"P$n\",state=\"${v%% *}\"} 1"
+	done)
+	got=$(grep -F 'group="(1 >> 2)"' "$OUT/n.prom")
+	if [ "$got" = "$want" ] &&
+		[ "$(grep -c '^qvisor_property_info{.*group="",' "$OUT/n.prom")" = 6 ]; then
+		tap_ok "show --prom: the kernel's properties inside the group, one sample per property"
+	else
+		tap_fail "show --prom: group properties" "want:" "$want" "got:" "$(cat "$OUT/n.prom")"
+	fi
 fi
 
 # --- IPv6: tenants by prefix and by DSCP (traffic class) -------------------

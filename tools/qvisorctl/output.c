@@ -359,20 +359,32 @@ static void qc_prom_head(FILE *f, const char *name, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void qc_prom_sample(FILE *f, const char *name, const char *dev,
-			   const char *cls, const char *reason, double v)
+/* a sample with dev and then @n label pairs (name, value) from @kv */
+static void qc_prom_sample_kv(FILE *f, const char *name, const char *dev,
+			      const char *const *kv, int n, double v)
 {
+	int i;
+
 	fprintf(f, "%s{dev=\"", name);
 	qc_prom_label(f, dev);
 	fputc('"', f);
-	if (cls)
-		fprintf(f, ",class=\"%s\"", cls);
-	if (reason)
-		fprintf(f, ",reason=\"%s\"", reason);
+	for (i = 0; i < n; i++) {
+		fprintf(f, ",%s=\"", kv[2 * i]);
+		qc_prom_label(f, kv[2 * i + 1]);
+		fputc('"', f);
+	}
 	if (v == floor(v) && fabs(v) < 1e15)
 		fprintf(f, "} %.0f\n", v);
 	else
 		fprintf(f, "} %.6g\n", v);
+}
+
+static void qc_prom_sample(FILE *f, const char *name, const char *dev,
+			   const char *cls, const char *reason, double v)
+{
+	const char *kv[4] = { "class", cls, "reason", reason };
+
+	qc_prom_sample_kv(f, name, dev, kv, cls ? (reason ? 2 : 1) : 0, v);
 }
 
 enum { QP_BYTES, QP_PACKETS, QP_DROPS, QP_BACKLOG_B, QP_BACKLOG_P,
@@ -408,6 +420,65 @@ static double qc_prom_val(const struct qc_state *st, int k, int m,
 	}
 }
 
+/* qvisor_queue_packets (and _bound for sppifo) per FIFO queue */
+static void qc_prom_queues(FILE *f, const char *dev, const struct qc_qdisc *q)
+{
+	char qn[12], tn[12];
+	const char *kv[4] = { "queue", qn, "tier", tn };
+	uint32_t i;
+
+	if (!q->nqueue)
+		return;
+	qc_prom_head(f, "qvisor_queue_packets", "gauge",
+		     "Packets in one FIFO queue of the backend (sppifo, aifo, fifo).");
+	for (i = 0; i < q->nqueue; i++) {
+		snprintf(qn, sizeof(qn), "%u", i);
+		snprintf(tn, sizeof(tn), "%u", q->queue[i].tier);
+		qc_prom_sample_kv(f, "qvisor_queue_packets", dev, kv, 2,
+				  q->queue[i].len);
+	}
+	if (!q->queue[0].has_bound)
+		return;
+	qc_prom_head(f, "qvisor_queue_bound", "gauge",
+		     "The SP-PIFO rank bound of one queue (sppifo).");
+	for (i = 0; i < q->nqueue; i++) {
+		snprintf(qn, sizeof(qn), "%u", i);
+		snprintf(tn, sizeof(tn), "%u", q->queue[i].tier);
+		qc_prom_sample_kv(f, "qvisor_queue_bound", dev, kv, 2,
+				  q->queue[i].bound);
+	}
+}
+
+/* qvisor_property_info{group, property, state} 1: for the whole policy
+ * (group "") and for each nested group, whether P1..P6 hold
+ */
+static void qc_prom_props_one(FILE *f, const char *dev, const char *group,
+			      uint32_t props)
+{
+	char pn[4];
+	const char *kv[6] = { "group", group, "property", pn, "state", NULL };
+	int n;
+
+	for (n = 1; n <= 6; n++) {
+		snprintf(pn, sizeof(pn), "P%d", n);
+		kv[5] = props & QVISOR_PROP_HOLDS(n) ? "yes" :
+			props & QVISOR_PROP_APPROX(n) ? "approx" : "no";
+		qc_prom_sample_kv(f, "qvisor_property_info", dev, kv, 3, 1);
+	}
+}
+
+static void qc_prom_props(FILE *f, const char *dev, const struct qc_qdisc *q)
+{
+	const char *g = q->groups;
+	uint32_t k;
+
+	qc_prom_head(f, "qvisor_property_info", "gauge",
+		     "Whether a property P1-P6 of the policy holds (state yes, approx or no), for the whole policy (group \"\") and inside each nested group.");
+	qc_prom_props_one(f, dev, "", q->props);
+	for (k = 0; k < q->ngroups && k < QC_MAX_GROUPS; k++, g += strlen(g) + 1)
+		qc_prom_props_one(f, dev, g, q->gprops[k]);
+}
+
 void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st)
 {
 	static const struct { const char *name, *type, *help; } m[QP_N] = {
@@ -435,6 +506,8 @@ void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st)
 	qc_prom_sample(f, "qvisor_qdisc_drops_total", dev, NULL, NULL, q->qs.drops);
 	qc_prom_head(f, "qvisor_qdisc_backlog_packets", "gauge", "Packets queued in the qvisor qdisc.");
 	qc_prom_sample(f, "qvisor_qdisc_backlog_packets", dev, NULL, NULL, q->qs.qlen);
+	qc_prom_props(f, dev, q);
+	qc_prom_queues(f, dev, q);
 	for (i = 0; i < QP_N; i++) {
 		if (!st->ncl)
 			break;
