@@ -17,7 +17,7 @@ TOL_PP=2
 qvisor_loaded || { tap_skip "$SHARES_TEST" "sch_qvisor not loaded"; tap_done; }
 tap_check "veth pair across a netns" \
 	veth_pair $NS veth0 veth1 10.0.1.1 $DST || tap_done
-for p in 5201 5202 5203; do
+for p in 5201 5202 5203 5204; do
 	$IP netns exec $NS iperf3 -s -D -p $p >/dev/null 2>&1
 done
 on_exit "pkill iperf3"
@@ -41,14 +41,14 @@ setup() {
 	done
 }
 
-# sample ARRAY: bytes sent by classes 1:1..1:3 into ARRAY[1..3]; prints
+# sample ARRAY: bytes sent by classes 1:1..1:4 into ARRAY[1..4]; prints
 # the time of the sample (usec, the middle of the tc call)
 sample() {
 	local -n arr=$1
 	local t0=${EPOCHREALTIME/./} out t1 c
 	out=$($TC -s class show dev veth0)
 	t1=${EPOCHREALTIME/./}
-	for c in 1 2 3; do
+	for c in 1 2 3 4; do
 		arr[$c]=$(awk -v c="1:$c" '
 			$1 == "class" && $3 == c { f = 1; next }
 			f && /Sent/ { print $2; exit }' <<<"$out")
@@ -87,7 +87,7 @@ run() {
 # share T: percent of the window's bytes that tenant T sent
 share() {
 	local t total=0
-	for t in 1 2 3; do
+	for t in 1 2 3 4; do
 		total=$((total + ${B1[$t]:-0} - ${B0[$t]:-0}))
 	done
 	awk -v a=$((${B1[$1]:-0} - ${B0[$1]:-0})) -v s=$total \

@@ -26,5 +26,34 @@ else
 	tap_fail "(1 >> 2) + 3 with 1 idle" "setup failed"
 fi
 
+# Two nested groups, inner weights unlike their groups' ratio: the pairs
+# weigh 10+50 = 60 and 30+10 = 40, so with all four busy 1 and 3 (the top
+# of each pair) split 60:40, where per-tenant credits would give them
+# 10:30 and a FIFO 25 each; with 1 and 3 idle, 2 and 4 take their
+# pairs' 60:40 (per-tenant credits: 50:10).
+if setup "(1 >> 2) + (3 >> 4)" 10 50 30 10; then
+	run $((WARM + WIN + 1)) udp 1 2 3 4
+	expect_shares "(1 >> 2) + (3 >> 4), weights 10 50 30 10, all busy: 60 0 40 0" 60 0 40 0
+else
+	tap_fail "(1 >> 2) + (3 >> 4) all busy" "setup failed"
+fi
+
+if setup "(1 >> 2) + (3 >> 4)" 10 50 30 10; then
+	run $((WARM + WIN + 1)) udp 2 4
+	expect_shares "(1 >> 2) + (3 >> 4), weights 10 50 30 10, 1 and 3 idle: 0 60 0 40" 0 60 0 40
+else
+	tap_fail "(1 >> 2) + (3 >> 4) with 1 and 3 idle" "setup failed"
+fi
+
+# The same over TCP (GSO, a faster link), the tops of both pairs busy
+RATE_MBIT=$TCP_MBIT
+if setup "(1 >> 2) + (3 >> 4)" 10 50 30 10; then
+	run $((WARM + WIN + 1)) tcp 1 3
+	expect_shares "TCP (1 >> 2) + (3 >> 4), weights 10 50 30 10, 1 and 3 busy: 60 0 40 0" 60 0 40 0
+else
+	tap_fail "TCP (1 >> 2) + (3 >> 4)" "setup failed"
+fi
+RATE_MBIT=$UDP_MBIT
+
 $TC qdisc del dev veth0 root >/dev/null 2>&1
 tap_done
