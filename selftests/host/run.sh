@@ -100,6 +100,7 @@ seed_corpus() {
 			"\001backend pifo rate 0 limit" \
 			"\001backend sppifo 2 partial policy 1>>2>>3" "\001nopartial backend aifo" \
 			"\002rank mark 0xff range 0 100 levels 8 weight 2" \
+			"\002range auto 0 100 window 64 levels 8" "\002rank dscp range auto" \
 			"\002rank edf 10ms ceil 40mbit burst 15k limit 100" \
 			"\002rank dscp range 5 1" \
 			"\001flows 4096 flow_idle 200ms" \
