@@ -17,6 +17,7 @@
 
 #include "qvisor/rauto.h"
 #include "tap.h"
+#include "synth_util.h"
 
 #define L	8
 #define SAMPLES	200000
@@ -222,6 +223,64 @@ static void test_monotone(void)
 	tap_point("table monotone in the rank (tenant order kept)");
 }
 
+/* Through the synthesizer: "1 + 2", both range 0 15 levels 16 with range
+ * auto; tenant 1 honest (uniform 0..15), tenant 2 at rank 0.  Joint ranks
+ * as the qdisc computes them (qv_xform_place of the table's level).
+ */
+static struct su U;
+static struct qv_rauto R2;
+
+static void test_group(void)
+{
+	struct su *u = &U;
+	u32 j1[16], j2, r;
+
+	if (su_parse(u, "1 + 2")) {
+		tap_ok(0, "policy 1 + 2");
+		return;
+	}
+	su_add(u, 1, 0, 3, 16);
+	su_add(u, 2, 0, 3, 16);
+	u->spec[0].autorange = 1;
+	u->spec[1].autorange = 0;
+	CHECK(!su_synth(u, 4096, 50), "synthesis: %s", u->e.msg);
+	CHECK(u->xf[0].levels == 16 && u->xf[1].levels == 4,
+	      "levels %u (auto) and %u (range 0 3)", u->xf[0].levels,
+	      u->xf[1].levels);
+	tap_point("synth: range auto levels are not limited by the declared span");
+
+	su_parse(u, "1 + 2");
+	su_add(u, 1, 0, 15, 16);
+	su_add(u, 2, 0, 15, 16);
+	u->spec[0].autorange = 1;
+	u->spec[1].autorange = 1;
+	CHECK(!su_synth(u, 4096, 50), "synthesis: %s", u->e.msg);
+	qv_rauto_init(&RA, 64);
+	qv_rauto_init(&R2, 64);
+	for (r = 0; r < 4096; r++) {
+		qv_rauto_note(&RA, tap_rand(16));
+		qv_rauto_note(&R2, 0);
+	}
+	for (r = 0; r < 16; r++)
+		j1[r] = qv_xform_place(&u->xf[0],
+				       qv_rauto_level(&RA, r, u->xf[0].levels));
+	j2 = qv_xform_place(&u->xf[1], qv_rauto_level(&R2, 0, 16));
+	CHECK(j2 == u->xf[1].offset + 8, "gamer at joint %u, offset %u", j2,
+	      u->xf[1].offset);
+	for (r = 0; r < 6; r++)
+		CHECK(j1[r] < j2, "honest rank %u at joint %u, gamer %u", r,
+		      j1[r], j2);
+	for (r = 10; r < 16; r++)
+		CHECK(j1[r] > j2, "honest rank %u at joint %u, gamer %u", r,
+		      j1[r], j2);
+	tap_diag("1 + 2: gamer joint %u; honest ranks 0..15 at %u %u %u %u "
+		 "%u %u %u %u %u %u %u %u %u %u %u %u", j2, j1[0], j1[1],
+		 j1[2], j1[3], j1[4], j1[5], j1[6], j1[7], j1[8], j1[9],
+		 j1[10], j1[11], j1[12], j1[13], j1[14], j1[15]);
+	tap_point("1 + 2: the gamer at the middle joint rank, the honest "
+		  "tenant's best ranks before it");
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -235,5 +294,6 @@ int main(void)
 	test_shift();
 	test_gaming();
 	test_monotone();
+	test_group();
 	return tap_done();
 }
