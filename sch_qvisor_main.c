@@ -553,12 +553,11 @@ static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
 	cl->rank_max = max(cl->rank_max, rank);
 	cl->joint_min = min(cl->joint_min, joint);
 	cl->joint_max = max(cl->joint_max, joint);
-	if (qvisor_rauto_on(cl)) {
-		qv_rauto_note(cl->ra, rank);
-		return;
-	}
-	if (rank < cl->xf.lo || rank > cl->xf.hi)
+	if (!qvisor_rauto_on(cl) && (rank < cl->xf.lo || rank > cl->xf.hi))
 		cl->clamped++;
+	/* after the packet's joint rank: a new table is for the next ones */
+	if (cl->cfg.rauto)
+		qv_rauto_note(cl->ra, rank);
 }
 
 static struct qvisor_class *qvisor_slot_class(struct qvisor_sched_data *q,
