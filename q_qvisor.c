@@ -77,7 +77,8 @@ static void cexplain(void)
 	fprintf(stderr,
 		"Usage: ... qvisor [ rank { prio | mark [ MASK ] | dscp | fifo |\n"
 		"			  las | stfq | edf TIME [ mark_budget ] } ]\n"
-		"		[ range LO HI ] [ levels L ] [ weight W ]\n"
+		"		[ range { LO HI | auto [ LO HI ] [ window PACKETS ] } ]\n"
+		"		[ levels L ] [ weight W ]\n"
 		"		[ ceil RATE [ burst BYTES ] ] [ limit PACKETS ]\n"
 		"		[ aqm | noaqm ] [ ecn | noecn ]\n"
 		"		[ target TIME ] [ interval TIME ]\n");
@@ -599,6 +600,7 @@ struct qvisor_copt {
 	__u32	weight;
 	__u32	burst;
 	__u32	limit;
+	__u32	rauto;		/* range auto window, 0 = declared range */
 	__u8	rank;
 	__u8	edf_mark;
 	bool	set_rank;
@@ -648,14 +650,35 @@ static int qvisor_parse_rank(struct qvisor_copt *o, int *argcp, char ***argvp)
 	return 0;
 }
 
-/* range LO HI */
-static int qvisor_parse_range(struct qvisor_copt *o, int *argcp,
-			      char ***argvp)
+/* [ window PACKETS ] after range auto */
+static int qvisor_parse_window(struct qvisor_copt *o, int *argcp,
+			       char ***argvp)
 {
 	int argc = *argcp;
 	char **argv = *argvp;
 
-	NEXT_ARG();
+	o->rauto = QVISOR_RAUTO_DEF_WINDOW;
+	if (argc > 1 && strcmp(argv[1], "window") == 0) {
+		NEXT_ARG();
+		NEXT_ARG();
+		if (get_u32(&o->rauto, *argv, 0) ||
+		    o->rauto < QVISOR_RAUTO_MIN_WINDOW ||
+		    o->rauto > QVISOR_RAUTO_MAX_WINDOW)
+			return qvisor_illegal("window", *argv,
+					      "must be from 16 to 32768 packets");
+	}
+	*argcp = argc;
+	*argvp = argv;
+	return 0;
+}
+
+/* LO HI, from the word at *argv */
+static int qvisor_parse_lohi(struct qvisor_copt *o, int *argcp,
+			     char ***argvp)
+{
+	int argc = *argcp;
+	char **argv = *argvp;
+
 	if (get_u32(&o->lo, *argv, 0))
 		return qvisor_illegal("range", *argv,
 				      "LO must be a number from 0 to 4294967295");
@@ -669,6 +692,35 @@ static int qvisor_parse_range(struct qvisor_copt *o, int *argcp,
 			o->lo, o->hi);
 		return -1;
 	}
+	o->set_range = true;
+	*argcp = argc;
+	*argvp = argv;
+	return 0;
+}
+
+/* range { LO HI | auto [ LO HI ] [ window PACKETS ] } */
+static int qvisor_parse_range(struct qvisor_copt *o, int *argcp,
+			      char ***argvp)
+{
+	int argc = *argcp;
+	char **argv = *argvp;
+	__u32 n;
+
+	NEXT_ARG();
+	if (strcmp(*argv, "auto") != 0) {
+		if (qvisor_parse_lohi(o, &argc, &argv))
+			return -1;
+		goto out;
+	}
+	/* LO HI are optional after auto: the range used before history */
+	if (argc > 1 && get_u32(&n, argv[1], 0) == 0) {
+		NEXT_ARG();
+		if (qvisor_parse_lohi(o, &argc, &argv))
+			return -1;
+	}
+	if (qvisor_parse_window(o, &argc, &argv))
+		return -1;
+out:
 	*argcp = argc;
 	*argvp = argv;
 	return 0;
@@ -694,11 +746,10 @@ static int qvisor_parse_cargs(struct qvisor_copt *o, int argc, char **argv)
 				return -1;
 			o->set_rank = true;
 		} else if (strcmp(*argv, "range") == 0) {
-			if (o->set_range)
+			if (o->set_range || o->rauto)
 				return qvisor_duplicate("range");
 			if (qvisor_parse_range(o, &argc, &argv))
 				return -1;
-			o->set_range = true;
 		} else if (strcmp(*argv, "levels") == 0) {
 			if (o->set_levels)
 				return qvisor_duplicate("levels");
@@ -783,6 +834,9 @@ static int qvisor_parse_copt(struct qdisc_util *qu, int argc, char **argv,
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_LO, o.lo);
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_HI, o.hi);
 	}
+	/* only with range auto, so that older kernels take the rest */
+	if (o.rauto)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_RANGE_AUTO, o.rauto);
 	if (o.set_levels)
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_CLASS_LEVELS, o.levels);
 	if (o.set_weight)
@@ -1123,6 +1177,25 @@ static void qvisor_print_rank(struct rtattr *tb[])
 	}
 }
 
+/* range LO HI, or range auto LO HI window N (LO HI: before history) */
+static void qvisor_print_range(struct rtattr **tb)
+{
+	__u32 w = 0;
+
+	if (qvisor_has(tb, TCA_QVISOR_CLASS_RANGE_AUTO, sizeof(__u32)))
+		w = rta_getattr_u32(tb[TCA_QVISOR_CLASS_RANGE_AUTO]);
+	open_json_object("range");
+	print_string(PRINT_FP, NULL, "%s", w ? "range auto " : "range ");
+	print_bool(PRINT_JSON, "auto", NULL, w != 0);
+	print_uint(PRINT_ANY, "lo", "%u ",
+		   rta_getattr_u32(tb[TCA_QVISOR_CLASS_LO]));
+	print_uint(PRINT_ANY, "hi", "%u ",
+		   rta_getattr_u32(tb[TCA_QVISOR_CLASS_HI]));
+	if (w)
+		print_uint(PRINT_ANY, "window", "window %u ", w);
+	close_json_object();
+}
+
 static int qvisor_print_copt(struct qdisc_util *qu, FILE *f,
 			     struct rtattr *opt)
 {
@@ -1138,14 +1211,8 @@ static int qvisor_print_copt(struct qdisc_util *qu, FILE *f,
 	if (qvisor_has(tb, TCA_QVISOR_CLASS_RANK, sizeof(__u8)))
 		qvisor_print_rank(tb);
 	if (qvisor_has(tb, TCA_QVISOR_CLASS_LO, sizeof(__u32)) &&
-	    qvisor_has(tb, TCA_QVISOR_CLASS_HI, sizeof(__u32))) {
-		open_json_object("range");
-		print_uint(PRINT_ANY, "lo", "range %u ",
-			   rta_getattr_u32(tb[TCA_QVISOR_CLASS_LO]));
-		print_uint(PRINT_ANY, "hi", "%u ",
-			   rta_getattr_u32(tb[TCA_QVISOR_CLASS_HI]));
-		close_json_object();
-	}
+	    qvisor_has(tb, TCA_QVISOR_CLASS_HI, sizeof(__u32)))
+		qvisor_print_range(tb);
 	if (qvisor_has(tb, TCA_QVISOR_CLASS_LEVELS, sizeof(__u32)))
 		print_uint(PRINT_ANY, "levels", "levels %u ",
 			   rta_getattr_u32(tb[TCA_QVISOR_CLASS_LEVELS]));
@@ -1382,6 +1449,9 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 		if (st.mem_part)
 			print_uint(PRINT_ANY, "mem_part", " of %u", st.mem_part);
 	}
+	if (QVISOR_HAS(xstats, st, rauto_updates) && st.rauto_updates)
+		print_lluint(PRINT_ANY, "rauto_updates", " range_auto tables %llu",
+			     st.rauto_updates);
 }
 
 static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,

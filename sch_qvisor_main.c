@@ -98,6 +98,7 @@
 #include "qvisor/aifo.h"
 #include "qvisor/qmap.h"
 #include "qvisor/aqm.h"
+#include "qvisor/rauto.h"
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/qvisor.h>
@@ -111,6 +112,10 @@
 #define QVISOR_TS_SHIFT		10	/* cb->tstamp is ns >> 10 */
 #define QVISOR_MEM_PUSHOUTS	4	/* for one packet over memlimit */
 #define QVISOR_AQM_MAX_DROPS	4	/* AQM drops in one dequeue, at most */
+
+/* the core's range auto limits are the uapi's */
+static_assert(QV_RAUTO_MIN_WINDOW == QVISOR_RAUTO_MIN_WINDOW);
+static_assert(QV_RAUTO_MAX_WINDOW == QVISOR_RAUTO_MAX_WINDOW);
 
 struct qvisor_skb_cb {
 	u32	rank;	/* raw rank, before the transform */
@@ -139,6 +144,7 @@ struct qvisor_ccfg {
 	u32	limit;		/* packets, 0 = qdisc limit only */
 	u32	target_us;	/* AQM, 0 = the qdisc's */
 	u32	interval_us;	/* AQM, 0 = the qdisc's */
+	u32	rauto;		/* range auto window, packets; 0 = off */
 	u8	aqm;		/* QVISOR_AQM_* */
 	u8	ecn;		/* QVISOR_AQM_* */
 	u8	rank;		/* QVISOR_RANK_* */
@@ -198,6 +204,10 @@ struct qvisor_class {
 	bool				seen;
 	struct qv_rbase			rbase;		/* stfq, edf */
 	struct qv_aqm			aqm;		/* sojourn AQM */
+	struct qv_rauto			*ra;		/* range auto: set the
+							 * first time it is
+							 * enabled, kept
+							 */
 
 	/* statistics */
 	struct gnet_stats_basic_sync	bstats;
@@ -522,6 +532,14 @@ static u32 qvisor_rank(struct Qdisc *sch, struct qvisor_class *cl,
 	}
 }
 
+/* range auto with a table: ranks are placed by their distribution, none
+ * is clamped (before the first table, the declared range is used)
+ */
+static bool qvisor_rauto_on(const struct qvisor_class *cl)
+{
+	return cl->cfg.rauto && cl->ra->ready;
+}
+
 static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
 {
 	if (!cl->seen) {
@@ -535,8 +553,11 @@ static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
 	cl->rank_max = max(cl->rank_max, rank);
 	cl->joint_min = min(cl->joint_min, joint);
 	cl->joint_max = max(cl->joint_max, joint);
-	if (rank < cl->xf.lo || rank > cl->xf.hi)
+	if (!qvisor_rauto_on(cl) && (rank < cl->xf.lo || rank > cl->xf.hi))
 		cl->clamped++;
+	/* after the packet's joint rank: a new table is for the next ones */
+	if (cl->cfg.rauto)
+		qv_rauto_note(cl->ra, rank);
 }
 
 static struct qvisor_class *qvisor_slot_class(struct qvisor_sched_data *q,
@@ -601,6 +622,10 @@ static u32 qvisor_joint(const struct qvisor_sched_data *q,
 {
 	if (q->backend == QVISOR_BACKEND_FIFO)
 		return 0;
+	if (qvisor_rauto_on(cl))
+		return qv_xform_place(&cl->xf,
+				      qv_rauto_level(cl->ra, rank,
+						     cl->xf.levels));
 	return qv_xform_apply(&cl->xf, rank);
 }
 
@@ -1655,6 +1680,7 @@ static void qvisor_spec(struct qv_tenant_spec *t, const struct qvisor_class *cl,
 	qvisor_cfg_range(cfg, &t->lo, &t->hi);
 	t->levels = cfg->levels ? cfg->levels : QVISOR_DEF_LEVELS;
 	t->pol_idx = cl->pol_idx;
+	t->autorange = cfg->rauto != 0;
 }
 
 /* Collect the tenants as they would be after the change: @chg with
@@ -2484,6 +2510,7 @@ static void qvisor_destroy_class(struct Qdisc *sch, struct qvisor_class *cl)
 	if (q->slots)
 		q->slots[cl->slot] = NULL;
 	gen_kill_estimator(&cl->rate_est);
+	kfree(cl->ra);
 	kfree(cl);
 }
 
@@ -2730,6 +2757,10 @@ static const struct netlink_range_validation qvisor_cl_interval_range = {
 	.max = QVISOR_MAX_INTERVAL_US,
 };
 
+static const struct netlink_range_validation qvisor_rauto_range = {
+	.max = QVISOR_RAUTO_MAX_WINDOW,
+};
+
 static const struct nla_policy qvisor_class_policy[TCA_QVISOR_CLASS_MAX + 1] = {
 	[TCA_QVISOR_CLASS_RANK]		= NLA_POLICY_MAX(NLA_U8,
 							 QVISOR_RANK_MAX),
@@ -2752,12 +2783,18 @@ static const struct nla_policy qvisor_class_policy[TCA_QVISOR_CLASS_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, QVISOR_RANGE(qvisor_cl_target_range)),
 	[TCA_QVISOR_CLASS_INTERVAL]	=
 		NLA_POLICY_FULL_RANGE(NLA_U32, QVISOR_RANGE(qvisor_cl_interval_range)),
+	[TCA_QVISOR_CLASS_RANGE_AUTO]	=
+		NLA_POLICY_FULL_RANGE(NLA_U32, QVISOR_RANGE(qvisor_rauto_range)),
 };
 
 static void qvisor_ccfg_load(struct nlattr **tb, struct qvisor_ccfg *c)
 {
-	if (tb[TCA_QVISOR_CLASS_LO] || tb[TCA_QVISOR_CLASS_HI])
+	/* a declared range alone turns range auto off */
+	if (tb[TCA_QVISOR_CLASS_LO] || tb[TCA_QVISOR_CLASS_HI]) {
 		c->range_set = true;
+		c->rauto = 0;
+	}
+	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_RANGE_AUTO], &c->rauto);
 	qvisor_nla_u8(tb[TCA_QVISOR_CLASS_RANK], &c->rank);
 	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_MARK_MASK], &c->mark_mask);
 	qvisor_nla_u32(tb[TCA_QVISOR_CLASS_LO], &c->lo);
@@ -2803,6 +2840,11 @@ static int qvisor_ccfg_check(struct nlattr **tb, const struct qvisor_ccfg *c,
 	if (c->range_set && c->lo > c->hi) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_LO],
 				    "range LO must not be above HI");
+		return -EINVAL;
+	}
+	if (c->rauto && c->rauto < QVISOR_RAUTO_MIN_WINDOW) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_QVISOR_CLASS_RANGE_AUTO],
+				    "range auto window must be 0 (off) or 16 to 32768 packets");
 		return -EINVAL;
 	}
 	if (c->target_us && c->interval_us && c->target_us >= c->interval_us) {
@@ -2854,6 +2896,26 @@ static struct qvisor_class *qvisor_class_alloc(struct Qdisc *sch, u32 classid,
 	return cl;
 }
 
+/* Under the tree lock, before @cfg is committed: range auto enabled
+ * starts a fresh history (the declared range until its first table), a
+ * new window keeps it; @ra is the sketch allocated for a class that had
+ * none.  Queued packets keep their joint ranks until the re-placement
+ * of the change.
+ */
+static void qvisor_rauto_commit(struct qvisor_class *cl,
+				const struct qvisor_ccfg *cfg,
+				struct qv_rauto *ra)
+{
+	if (ra)
+		cl->ra = ra;
+	if (!cfg->rauto)
+		return;
+	if (!cl->cfg.rauto)
+		qv_rauto_init(cl->ra, cfg->rauto);
+	else if (cfg->rauto != cl->cfg.rauto)
+		qv_rauto_set_window(cl->ra, cfg->rauto);
+}
+
 static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 			       struct nlattr **tca, unsigned long *arg,
 			       struct netlink_ext_ack *extack)
@@ -2863,6 +2925,7 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 	struct nlattr *tb[TCA_QVISOR_CLASS_MAX + 1];
 	struct nlattr *opt = tca[TCA_OPTIONS];
 	struct qvisor_plan plan = {};
+	struct qv_rauto *ra = NULL;
 	struct qvisor_ccfg cfg;
 	int err;
 
@@ -2891,6 +2954,13 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 				   &cfg, &plan, extack);
 	if (err)
 		goto fail;
+	if (cfg.rauto && !cl->ra) {
+		ra = kzalloc(sizeof(*ra), GFP_KERNEL);
+		if (!ra) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
 	if (tca[TCA_RATE]) {
 		err = gen_replace_estimator(&cl->bstats, NULL, &cl->rate_est,
 					    NULL, true, tca[TCA_RATE]);
@@ -2906,6 +2976,7 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 		qvisor_rank_restart(q, cl, cfg.rank);
 	if (cfg.ceil != cl->cfg.ceil || cfg.burst != cl->cfg.burst)
 		cl->cap.updated_ns = 0;	/* a new bucket: qvisor_setup_ceil() */
+	qvisor_rauto_commit(cl, &cfg, ra);
 	cl->cfg = cfg;
 	if (newcl) {
 		qdisc_class_hash_insert(&q->clhash, &cl->common);
@@ -2923,6 +2994,7 @@ static int qvisor_class_change(struct Qdisc *sch, u32 classid, u32 parentid,
 
 fail:
 	qvisor_plan_free(&plan);
+	kfree(ra);
 	if (newcl) {
 		gen_kill_estimator(&newcl->rate_est);
 		kfree(newcl);
@@ -3021,6 +3093,9 @@ static int qvisor_class_dump_cfg(struct sk_buff *skb,
 	if (c->rank == QVISOR_RANK_MARK &&
 	    nla_put_u32(skb, TCA_QVISOR_CLASS_MARK_MASK, c->mark_mask))
 		return -EMSGSIZE;
+	if (c->rauto &&
+	    nla_put_u32(skb, TCA_QVISOR_CLASS_RANGE_AUTO, c->rauto))
+		return -EMSGSIZE;
 	if (c->rank == QVISOR_RANK_EDF &&
 	    (nla_put_u64_64bit(skb, TCA_QVISOR_CLASS_EDF_BUDGET, c->edf_budget,
 			       TCA_QVISOR_CLASS_PAD) ||
@@ -3112,6 +3187,7 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	st.aqm = qvisor_aqm_cfg(qdisc_priv(sch), cl, &acfg);
 	st.memory = cl->mem;
 	st.mem_part = qvisor_mem_part(qdisc_priv(sch), cl);
+	st.rauto_updates = cl->cfg.rauto ? cl->ra->updates : 0;
 	qs = cl->qstats;
 	qlen = cl->qlen;
 	sch_tree_unlock(sch);

@@ -11,6 +11,8 @@ static u32 qv_spec_levels(const struct qv_tenant_spec *t)
 	u64 span = (u64)t->hi - t->lo + 1;
 	u32 l = t->levels ? t->levels : 1;
 
+	if (t->autorange)
+		return l;
 	return span < l ? (u32)span : l;
 }
 

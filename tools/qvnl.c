@@ -127,6 +127,7 @@ static const struct name_val class_attrs[] = {
 	{ "ecn", TCA_QVISOR_CLASS_ECN },
 	{ "target", TCA_QVISOR_CLASS_TARGET },
 	{ "interval", TCA_QVISOR_CLASS_INTERVAL },
+	{ "rauto", TCA_QVISOR_CLASS_RANGE_AUTO },
 	{ NULL, 0 }
 };
 

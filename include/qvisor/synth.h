@@ -53,6 +53,9 @@ struct qv_tenant_spec {
 	u32	hi;
 	u32	levels;
 	s32	pol_idx;	/* index in the policy, -1 if not named */
+	u32	autorange;	/* range auto: levels not limited by the
+				 * span of [lo, hi] (qvisor/rauto.h)
+				 */
 };
 
 /* The synthesized transform of one tenant */
@@ -106,9 +109,21 @@ struct qv_synth {
 	u32				scale;		/* 65536 = 1.0 */
 };
 
+/* The joint rank of level @q (0 .. levels - 1) of the tenant */
+static inline u32 qv_xform_place(const struct qv_xform *x, u64 q)
+{
+	u64 j;
+
+	if (q >= x->levels)
+		q = x->levels - 1;
+	j = (q * x->mult_w) >> 32;
+	if (j >= x->width)
+		j = x->width - 1;
+	return x->offset + (u32)j;
+}
+
 static inline u32 qv_xform_apply(const struct qv_xform *x, u32 rank)
 {
-	u64 q, j;
 	u32 c;
 
 	if (rank < x->lo)
@@ -116,13 +131,7 @@ static inline u32 qv_xform_apply(const struct qv_xform *x, u32 rank)
 	else if (rank > x->hi)
 		rank = x->hi;
 	c = rank - x->lo;
-	q = ((u64)c * x->mult_q) >> 32;
-	if (q >= x->levels)
-		q = x->levels - 1;
-	j = (q * x->mult_w) >> 32;
-	if (j >= x->width)
-		j = x->width - 1;
-	return x->offset + (u32)j;
+	return qv_xform_place(x, ((u64)c * x->mult_q) >> 32);
 }
 
 static inline u64 qv_mult_ceil(u64 num, u64 den)

@@ -232,6 +232,9 @@ static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {
 	[TCA_QVISOR_CLASS_ECN]		= { 1, QVISOR_AQM_OFF, QVISOR_AQM_ON },
 	[TCA_QVISOR_CLASS_TARGET]	= { 4, 1, QVISOR_MAX_TARGET_US },
 	[TCA_QVISOR_CLASS_INTERVAL]	= { 4, 1, QVISOR_MAX_INTERVAL_US },
+	/* sent only with range auto, never 0 */
+	[TCA_QVISOR_CLASS_RANGE_AUTO]	= { 4, QVISOR_RAUTO_MIN_WINDOW,
+					    QVISOR_RAUTO_MAX_WINDOW },
 };
 
 static unsigned long long fp_val(const struct rtattr *a)

@@ -7,7 +7,7 @@
  * Usage: mkmsg SCENARIO > FILE
  * Scenarios: qdisc-full qdisc-oldstats qdisc-min qdisc-nested qdisc-sppifo
  *            qdisc-sppifo-qstats qdisc-aifo qdisc-aifo-qstats class-full
- *            class-edf class-mark-all class-nostats
+ *            class-edf class-mark-all class-nostats class-rauto
  */
 
 #include <sys/socket.h>
@@ -330,7 +330,7 @@ static void qdisc_aifo(struct msg *m)
 }
 
 static void class_opts(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
-		       __u32 limit)
+		       __u32 limit, __u32 rauto)
 {
 	struct rtattr *opt;
 
@@ -345,11 +345,13 @@ static void class_opts(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
 	put_u32(m, TCA_QVISOR_CLASS_BURST, 15360);
 	put_u32(m, TCA_QVISOR_CLASS_LIMIT, limit);
 	put_u64(m, TCA_QVISOR_CLASS_EDF_BUDGET, 10000000);	/* 10ms */
+	if (rauto)
+		put_u32(m, TCA_QVISOR_CLASS_RANGE_AUTO, rauto);
 	nest_end(m, opt);
 }
 
 static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
-		       __u32 limit)
+		       __u32 limit, __u32 rauto)
 {
 	struct tc_qvisor_cl_xstats xs = {
 		.type = QVISOR_XSTATS_CLASS,
@@ -360,10 +362,11 @@ static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
 		.joint_max = 66, .clamped = 5, .clamped_pkts = 5,
 		.drop_pushout = 21, .drop_limit = 22, .drop_tenant_limit = 23,
 		.inversions = 24, .drop_admission = 25, .unpifoness = 26,
+		.rauto_updates = rauto ? 27 : 0,
 	};
 
 	start(m, RTM_NEWTCLASS, 0x10003, 0x10000);
-	class_opts(m, rank, mask, ceil, limit);
+	class_opts(m, rank, mask, ceil, limit, rauto);
 	stats(m, &xs, sizeof(xs));
 }
 
@@ -394,14 +397,16 @@ int main(int argc, char **argv)
 	} else if (strcmp(s, "qdisc-aifo-qstats") == 0) {
 		qdisc_aifo_qstats(&m);
 	} else if (strcmp(s, "class-full") == 0) {
-		class_full(&m, QVISOR_RANK_MARK, 0xff, 1250000, 100);
+		class_full(&m, QVISOR_RANK_MARK, 0xff, 1250000, 100, 0);
+	} else if (strcmp(s, "class-rauto") == 0) {
+		class_full(&m, QVISOR_RANK_PRIO, 0xffffffff, 0, 0, 512);
 	} else if (strcmp(s, "class-edf") == 0) {
-		class_full(&m, QVISOR_RANK_EDF, 0xffffffff, 0, 0);
+		class_full(&m, QVISOR_RANK_EDF, 0xffffffff, 0, 0, 0);
 	} else if (strcmp(s, "class-mark-all") == 0) {
-		class_full(&m, QVISOR_RANK_MARK, 0xffffffff, 0, 0);
+		class_full(&m, QVISOR_RANK_MARK, 0xffffffff, 0, 0, 0);
 	} else if (strcmp(s, "class-nostats") == 0) {
 		start(&m, RTM_NEWTCLASS, 0x10003, 0x10000);
-		class_opts(&m, QVISOR_RANK_DSCP, 0xffffffff, 0, 0);
+		class_opts(&m, QVISOR_RANK_DSCP, 0xffffffff, 0, 0, 0);
 	} else {
 		fprintf(stderr, "mkmsg: unknown scenario \"%s\"\n", s);
 		return 1;

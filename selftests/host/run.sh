@@ -100,6 +100,7 @@ seed_corpus() {
 			"\001backend pifo rate 0 limit" \
 			"\001backend sppifo 2 partial policy 1>>2>>3" "\001nopartial backend aifo" \
 			"\002rank mark 0xff range 0 100 levels 8 weight 2" \
+			"\002range auto 0 100 window 64 levels 8" "\002rank dscp range auto" \
 			"\002rank edf 10ms ceil 40mbit burst 15k limit 100" \
 			"\002rank dscp range 5 1" \
 			"\001flows 4096 flow_idle 200ms" \
@@ -119,6 +120,11 @@ seed_corpus() {
 			cp "$sf" "$d/seed$k"
 			k=$((k + 1))
 		done
+		;;
+	fuzz_rauto)
+		# window 64, 8 levels; runs of ranks 0, 1000 and 40000, a new
+		# window of 16, one long run at rank 7
+		printf '\100\000\000\000\010\000\000\000\077\000\000\000\000\077\350\003\000\000\077\100\234\000\000\300\020\000\000\000\237\007\000\000\000' >"$d/seed0"
 		;;
 	fuzz_synth)
 		printf '\003\000\020\000\000\062\000\000\000\000\011\000\000\000\003\000\000\000\102\007\000\000\000\000\000\000\000\002\000\000\000\002\003\000\000\000\000\000\000\000\002\000\000\000' >"$d/seed0"

@@ -163,6 +163,10 @@ print_test "class mark with full mask" class-mark-all -- \
 	"rank mark range 3 9" ! "0xffffffff"
 print_test "class without stats" class-nostats -- \
 	"rank dscp range 3 9" ! "tier" "tenants"
+print_test "class range auto" class-rauto -- \
+	"range auto 3 9 window 512 levels 3 " "range_auto tables 27" ! "range 3 9"
+print_test "class without range auto hides it" class-full -- \
+	"range 3 9 " ! "auto" "window" "range_auto"
 
 parse_test "unknown qdisc option" 'What is "foo"?' \
 	qdisc add dev lo root handle 1: qvisor foo
@@ -190,6 +194,12 @@ parse_test "weight too large" 'illegal "weight" "65536"' \
 	class add dev lo parent 1: classid 1:3 qvisor weight 65536
 parse_test "range lo > hi" 'illegal "range" 5 1' \
 	class add dev lo parent 1: classid 1:3 qvisor range 5 1
+parse_test "range auto window too small" 'illegal "window" "8"' \
+	class add dev lo parent 1: classid 1:3 qvisor range auto window 8
+parse_test "range auto LO > HI" 'illegal "range" 5 1' \
+	class add dev lo parent 1: classid 1:3 qvisor range auto 5 1
+parse_test "range twice" 'duplicate "range"' \
+	class add dev lo parent 1: classid 1:3 qvisor range auto range 1 2
 parse_test "levels 0" 'illegal "levels" "0"' \
 	class add dev lo parent 1: classid 1:3 qvisor levels 0
 parse_test "unknown rank" 'illegal "rank" "wrr"' \

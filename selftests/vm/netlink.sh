@@ -251,10 +251,29 @@ bad "class u8 where u32 expected (weight)" EINVAL "" \
 bad "class u32 where u8 expected (rank)" EINVAL "" class change $DEV 1 u32:rank=3
 bad "class u32 where u64 expected (ceil)" EINVAL "" \
 	class change $DEV 1 u32:ceil=1000
-bad "class unknown attribute type" EINVAL "Unknown attribute type" \
-	class change $DEV 1 u32:17=1
+bad "class unknown attribute type TCA_QVISOR_CLASS_MAX + 1" EINVAL "Unknown attribute type" \
+	class change $DEV 1 u32:$(( 17 + 1 ))=1
 bad "class add: unknown attribute type" EINVAL "Unknown attribute type" \
-	class add $DEV 6 u32:17=1
+	class add $DEV 6 u32:$(( 17 + 1 ))=1
+# range auto (TCA_QVISOR_CLASS_RANGE_AUTO, the window in packets)
+bad "class range auto window 8" EINVAL \
+	"range auto window must be 0 (off) or 16 to 32768 packets" \
+	class change $DEV 1 u32:rauto=8
+bad "class range auto window 32769 (policy range)" ERANGE "integer out of range" \
+	class change $DEV 1 u32:rauto=32769
+bad "class range auto as u8" EINVAL "" class change $DEV 1 u8:rauto=64
+ok "class range auto window 64" class change $DEV 1 u32:rauto=64
+if $TC class show dev $DEV | grep -q 'range auto .* window 64 '; then
+	tap_ok "tc shows range auto with window 64"
+else
+	tap_fail "tc shows range auto with window 64" "$($TC class show dev $DEV)"
+fi
+ok "class range auto off (window 0)" class change $DEV 1 u32:rauto=0
+if ! $TC class show dev $DEV | grep -q 'range auto'; then
+	tap_ok "tc shows no range auto after window 0"
+else
+	tap_fail "tc shows no range auto after window 0" "$($TC class show dev $DEV)"
+fi
 bad "class rank 200 (policy range)" ERANGE "integer out of range" class change $DEV 1 u8:rank=200
 ok "class rank las" class change $DEV 1 u8:rank=4
 ok "class rank edf with a budget" \

@@ -26,12 +26,12 @@ ir() {	# MODE BUCKETS DIST -> instructions per pair
 
 echo "Instructions per enqueue+dequeue pair, $DEPTH packets queued, $PAIRS pairs (callgrind, gcc -O2, $(uname -m))"
 echo
-echo "| buckets | ranks | PIFO | PIFO + transform | binary heap | heap / PIFO |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| buckets | ranks | PIFO | PIFO + transform | PIFO + range auto | binary heap | heap / PIFO |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for b in 64 4096 65536; do
 	for d in uniform skewed zipf; do
-		p=$(ir pifo $b $d) x=$(ir pifo-xform $b $d) h=$(ir heap $b $d)
-		echo "| $b | $d | $p | $x | $h | $(awk -v h="$h" -v p="$p" 'BEGIN { printf "%.1fx", h / p }') |"
+		p=$(ir pifo $b $d) x=$(ir pifo-xform $b $d) a=$(ir pifo-rauto $b $d) h=$(ir heap $b $d)
+		echo "| $b | $d | $p | $x | $a | $h | $(awk -v h="$h" -v p="$p" 'BEGIN { printf "%.1fx", h / p }') |"
 	done
 done
 echo

@@ -6,7 +6,7 @@
  * tools/bench/core-bench.sh) to count instructions; it also prints
  * wall-clock ns per pair when run alone.
  *
- *   core_bench pifo|pifo-xform|heap|none BUCKETS uniform|skewed|zipf DEPTH PAIRS
+ *   core_bench pifo|pifo-xform|pifo-rauto|heap|none BUCKETS uniform|skewed|zipf DEPTH PAIRS
  *
  * "none" runs the measuring loop alone (a slot read and written back
  * instead of a dequeue and an enqueue), to show what of each count is the
@@ -29,6 +29,7 @@
 
 #include "qvisor/bucket.h"
 #include "qvisor/synth.h"
+#include "qvisor/rauto.h"
 
 struct pkt {
 	struct pkt *next;	/* the bucket array's link */
@@ -40,6 +41,7 @@ static struct pkt *pool;
 static u32 *ranks;
 static struct qv_barray ba;
 static struct qv_xform xf;
+static struct qv_rauto ra;
 static struct pkt **heap;
 static u32 heap_n, seq;
 
@@ -86,7 +88,9 @@ static struct pkt *heap_pop(void)
 }
 
 /* ---- the measured loops ------------------------------------------------ */
-enum mode { PIFO, PIFO_XFORM, HEAP, NONE };
+enum mode { PIFO, PIFO_XFORM, PIFO_RAUTO, HEAP, NONE };
+
+static u32 rauto_joint(u32 rank);
 
 static void enqueue(enum mode m, struct pkt *p, u32 rank)
 {
@@ -96,7 +100,7 @@ static void enqueue(enum mode m, struct pkt *p, u32 rank)
 		heap_push(p);
 	else
 		qv_ba_push(&ba, m == PIFO_XFORM ? qv_xform_apply(&xf, rank) :
-			   rank, p);
+			   m == PIFO_RAUTO ? rauto_joint(rank) : rank, p);
 }
 
 /* One loop per mode, noinline, so that callgrind can collect exactly the
@@ -129,6 +133,35 @@ __attribute__((noinline)) static u64 run_pifo_xform(u32 depth, u32 pairs)
 		check += p->rank;
 		p->rank = ranks[depth + i];
 		qv_ba_push(&ba, qv_xform_apply(&xf, p->rank), p);
+	}
+	return check;
+}
+
+/* range auto as the kernel does it: the table's level (the declared
+ * range before the first table), then the rank counted in the sketch;
+ * every 1024 packets a new table (its cost is in the count)
+ */
+static u32 rauto_joint(u32 rank)
+{
+	u32 joint = ra.ready ?
+		qv_xform_place(&xf, qv_rauto_level(&ra, rank, xf.levels)) :
+		qv_xform_apply(&xf, rank);
+
+	qv_rauto_note(&ra, rank);
+	return joint;
+}
+
+__attribute__((noinline)) static u64 run_pifo_rauto(u32 depth, u32 pairs)
+{
+	u64 check = 0;
+	u32 i;
+
+	for (i = 0; i < pairs; i++) {
+		struct pkt *p = qv_ba_pop_first(&ba);
+
+		check += p->rank;
+		p->rank = ranks[depth + i];
+		qv_ba_push(&ba, rauto_joint(p->rank), p);
 	}
 	return check;
 }
@@ -174,6 +207,8 @@ static u64 run_pairs(enum mode m, u32 depth, u32 pairs)
 		return run_heap(depth, pairs);
 	if (m == PIFO_XFORM)
 		return run_pifo_xform(depth, pairs);
+	if (m == PIFO_RAUTO)
+		return run_pifo_rauto(depth, pairs);
 	return run_pifo(depth, pairs);
 }
 
@@ -214,14 +249,17 @@ int main(int argc, char **argv)
 	int skewed, zipf;
 	double *cdf = NULL;
 	enum mode m;
+	int ranked;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: core_bench pifo|pifo-xform|heap|none BUCKETS uniform|skewed|zipf DEPTH PAIRS\n");
+		fprintf(stderr, "usage: core_bench pifo|pifo-xform|pifo-rauto|heap|none BUCKETS uniform|skewed|zipf DEPTH PAIRS\n");
 		return 2;
 	}
 	m = !strcmp(argv[1], "heap") ? HEAP :
 	    !strcmp(argv[1], "none") ? NONE :
-	    !strcmp(argv[1], "pifo-xform") ? PIFO_XFORM : PIFO;
+	    !strcmp(argv[1], "pifo-xform") ? PIFO_XFORM :
+	    !strcmp(argv[1], "pifo-rauto") ? PIFO_RAUTO : PIFO;
+	ranked = m == PIFO_XFORM || m == PIFO_RAUTO;	/* [1000, 50999] */
 	buckets = (u32)atoi(argv[2]);
 	skewed = !strcmp(argv[3], "skewed");
 	zipf = !strcmp(argv[3], "zipf");
@@ -248,9 +286,9 @@ int main(int argc, char **argv)
 		   calloc(qv_ba_bucket_bytes(buckets), 1), buckets,
 		   offsetof(struct pkt, next));
 	if (zipf)
-		cdf = zipf_cdf(m == PIFO_XFORM ? 50000 : buckets);
+		cdf = zipf_cdf(ranked ? 50000 : buckets);
 	for (i = 0; i < depth + pairs; i++) {
-		u32 span = m == PIFO_XFORM ? 50000 : buckets;
+		u32 span = ranked ? 50000 : buckets;
 		u32 u = (u32)(xorshift(&s) % span);
 
 		/* skewed: quadratic, most ranks near the best end */
@@ -258,8 +296,9 @@ int main(int argc, char **argv)
 			u = zipf_draw(cdf, span, &s);
 		else if (skewed)
 			u = (u32)((u64)u * u / span);
-		ranks[i] = u + (m == PIFO_XFORM ? 1000 : 0);
+		ranks[i] = u + (ranked ? 1000 : 0);
 	}
+	qv_rauto_init(&ra, QV_RAUTO_DEF_WINDOW);
 	for (i = 0; m != NONE && i < depth; i++)
 		enqueue(m, &pool[i], ranks[i]);
 

@@ -24,6 +24,10 @@
 #define QVISOR_DEF_WEIGHT	1
 #define QVISOR_MAX_LEVELS	QVISOR_MAX_BUCKETS
 #define QVISOR_DEF_LEVELS	64
+/* range auto (TCA_QVISOR_CLASS_RANGE_AUTO): window in packets */
+#define QVISOR_RAUTO_MIN_WINDOW	16
+#define QVISOR_RAUTO_MAX_WINDOW	32768
+#define QVISOR_RAUTO_DEF_WINDOW	1024
 #define QVISOR_DEF_OVERLAP	50	/* percent, preference '>' overlap */
 #define QVISOR_DEF_SLOT_US	1000
 #define QVISOR_MIN_SPPIFO_Q	2
@@ -243,6 +247,12 @@ enum {
 	TCA_QVISOR_CLASS_ECN,		/* u8, QVISOR_AQM_* */
 	TCA_QVISOR_CLASS_TARGET,	/* u32, usec, 0 = the qdisc's */
 	TCA_QVISOR_CLASS_INTERVAL,	/* u32, usec, 0 = the qdisc's */
+	TCA_QVISOR_CLASS_RANGE_AUTO,	/* u32, range auto: packets per window
+					 * of the rank estimator,
+					 * QVISOR_RAUTO_MIN_WINDOW ..
+					 * QVISOR_RAUTO_MAX_WINDOW; 0 = off
+					 * (the declared range)
+					 */
 	__TCA_QVISOR_CLASS_MAX
 };
 
@@ -357,6 +367,10 @@ struct tc_qvisor_cl_xstats {
 					 */
 	__u32	mem_part;		/* bytes of memlimit it may hold,
 					 * 0 = no memlimit or its own limit
+					 */
+	__u64	rauto_updates;		/* range auto: tables computed from
+					 * its ranks, 0 = none yet (the
+					 * declared range is used)
 					 */
 };
 

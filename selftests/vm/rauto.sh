@@ -1,0 +1,165 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# range auto: a tenant that sends every packet at its best rank gains
+# nothing in its '+' group.  Two tenants of "1 + 2", both declaring
+# range 0 15 levels 16: tenant 1 is honest (ranks spread over 0..15),
+# tenant 2 games (every packet at rank 0).  With range auto each is
+# normalized by its own recent ranks: the gamer's rank 0 is the middle of
+# its levels (joint 8), the honest tenant's ranks 0..2 are its best
+# levels, so they leave before the gamer's packets although the gamer
+# sent first.  With the declared range the same packets give the gamer
+# the top (joint 0, and FIFO among equals since it sent first): the
+# gamer wins there, and the first case would fail.
+#
+# The exact departure order is checked as in order.sh: a blocker
+# occupies a 200 kbit/s link while the scripted packets queue.  The
+# history comes from a 2 s flood of both tenants (qvsend -t) under the
+# policy "1 >> 2" (no credits, so that each tenant starts the scripted
+# case with a full quantum when the policy becomes "1 + 2"; the sketch
+# is kept across the change).
+. "$(dirname "$0")/lib.sh"
+
+NS=qv-rauto
+DEV=veth0
+DST=10.0.0.2
+RATE=200kbit
+BLOCKER=1400
+OUT=${TMPDIR:-/tmp}/qv-rauto.$$
+mkdir -p "$OUT"
+on_exit "rm -rf $OUT"
+
+udp_test_setup "range auto tests"
+
+# the gamer sends first: 4 packets at rank 0; then the honest tenant's
+# 14, 0, 1, 2, 15
+SPEC="5002:prio=0,5002:prio=0,5002:prio=0,5002:prio=0"
+SPEC="$SPEC,5001:prio=14,5001:prio=0,5001:prio=1,5001:prio=2,5001:prio=15"
+# declared range: joint rank = rank; the gamer's rank 0 ties with the
+# honest rank 0 and sent first
+WANT_DECL="1 2 0
+2 2 0
+3 2 0
+4 2 0
+6 1 0
+7 1 1
+8 1 2
+5 1 14
+9 1 15"
+# range auto: the gamer at joint 8 (middle of 16 levels), the honest
+# tenant's 0, 1, 2 below it, 14 and 15 above
+WANT_AUTO="6 1 0
+7 1 1
+8 1 2
+1 2 0
+2 2 0
+3 2 0
+4 2 0
+5 1 14
+9 1 15"
+
+# setup POLICY RANGE...: qdisc and the two classes
+setup() {
+	local pol=$1
+	shift
+	setup_qdisc policy "$pol" &&
+		add_class 1 rank prio "$@" levels 16 &&
+		add_class 2 rank prio "$@" levels 16
+}
+
+# history: both tenants flood for 2 s at 60 packets/s each (about
+# 100 kbit/s together), honest ranks uniform over 0..15, gamer at 0
+history() {
+	qvsend -d $DST -t 2 -r 60 -S 7 "5001:prio=0-15,5002:prio=0" \
+		2>"$OUT/flood"
+	sleep 1
+}
+
+# best_first: the honest tenant's ranks 0..2 all left before the first
+# packet of the gamer ($OUT/got)
+best_first() {
+	local last_best first_gamer
+	last_best=$(awk '$2 == 1 && $3 <= 2 { n = NR } END { print n + 0 }' "$OUT/got")
+	first_gamer=$(awk '$2 == 2 { print NR; exit }' "$OUT/got")
+	[ "$last_best" -gt 0 ] && [ -n "$first_gamer" ] &&
+		[ "$last_best" -lt "$first_gamer" ]
+}
+
+# --- start: no history yet, the declared range is used --------------------
+if setup "1 + 2" range auto 0 15 window 64; then
+	if $TC class show dev $DEV | grep -q 'range auto 0 15 window 64 '; then
+		tap_ok "tc shows range auto 0 15 window 64"
+	else
+		tap_fail "tc shows range auto 0 15 window 64" "$($TC class show dev $DEV)"
+	fi
+	run_order "start (no history): range auto uses the declared range, gamer first" \
+		"$SPEC" "$WANT_DECL"
+	t=$(class_word 1:2 tables)
+	if [ -z "$t" ]; then
+		tap_ok "start: no table after 4 packets (first after 32)"
+	else
+		tap_fail "start: no table after 4 packets" "tables $t"
+	fi
+else
+	tap_fail "start: setup" "$($TC qdisc show dev $DEV; $TC class show dev $DEV)"
+fi
+
+# --- range auto with history: the gamer lands in the middle ----------------
+if setup "1 >> 2" range auto 0 15 window 64; then
+	history
+	t1=$(class_word 1:1 tables)
+	t2=$(class_word 1:2 tables)
+	if [ "${t1:-0}" -ge 1 ] && [ "${t2:-0}" -ge 1 ]; then
+		tap_ok "history: range auto tables computed (1:1 $t1, 1:2 $t2)"
+	else
+		tap_fail "history: range auto tables computed" "1:1 ${t1:-none} 1:2 ${t2:-none}" \
+			"$(cat "$OUT/flood")" "$($TC -s class show dev $DEV)"
+	fi
+	if $TC qdisc change dev $DEV root qvisor policy "1 + 2"; then
+		run_order "range auto: honest 0,1,2 first, then the gamer's 4 (joint 8), then 14, 15" \
+			"$SPEC" "$WANT_AUTO"
+		if best_first; then
+			tap_ok "range auto: honest ranks 0..2 leave before the gamer's first packet"
+		else
+			tap_fail "range auto: honest ranks 0..2 before the gamer" "$(cat "$OUT/got")"
+		fi
+		tap_diag "$($TC -s class show dev $DEV)"
+	else
+		tap_fail "range auto: policy 1 + 2" "$($TC qdisc show dev $DEV)"
+	fi
+else
+	tap_fail "range auto: setup" "$($TC qdisc show dev $DEV; $TC class show dev $DEV)"
+fi
+
+# --- the same with the declared range: the gamer wins ------------------------
+if setup "1 >> 2" range 0 15; then
+	history
+	if $TC qdisc change dev $DEV root qvisor policy "1 + 2"; then
+		run_order "declared range: the gamer's 4 packets leave first" \
+			"$SPEC" "$WANT_DECL"
+		if ! best_first; then
+			tap_ok "declared range: the gamer wins, so the range auto check fails without it"
+		else
+			tap_fail "declared range: the gamer wins" "$(cat "$OUT/got")"
+		fi
+	else
+		tap_fail "declared range: policy 1 + 2" "$($TC qdisc show dev $DEV)"
+	fi
+else
+	tap_fail "declared range: setup" "$($TC qdisc show dev $DEV)"
+fi
+
+# --- a declared range alone turns range auto off ------------------------------
+if setup "1 + 2" range auto window 64 &&
+	$TC class change dev $DEV classid 1:1 qvisor range 0 15; then
+	if $TC class show dev $DEV | grep '^class qvisor 1:1 ' | grep -q 'range 0 15 ' &&
+		$TC class show dev $DEV | grep '^class qvisor 1:2 ' | grep -q 'range auto '; then
+		tap_ok "class change range 0 15 turns range auto off, other tenant kept"
+	else
+		tap_fail "class change range 0 15 turns range auto off" "$($TC class show dev $DEV)"
+	fi
+else
+	tap_fail "range auto off: setup" "$($TC class show dev $DEV)"
+fi
+
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+tap_done
