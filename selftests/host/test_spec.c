@@ -448,9 +448,10 @@ static const struct krefusal {
 	{ "Failed to replace the rate estimator", NULL, "a spec sets no rate estimator (TCA_RATE)" },
 	{ "the budget is at most one hour", LINK T1 "rank = edf 3601s\n", NULL, "TCA_QVISOR_CLASS_EDF_BUDGET" },
 	{ "mark_budget", NULL, "mark_budget is a word in a spec", "TCA_QVISOR_CLASS_EDF_MARK" },
-	{ "range auto window must be 0 (off) or 16 to 32768 packets", NULL,
-	  "a spec has no range auto (tc only)" },
-	{ "range auto window", NULL, "a spec has no range auto (tc only)",
+	{ "range auto window must be 0 (off) or 16 to 32768 packets",
+	  LINK T1 "range = auto window 15\n", NULL },
+	{ "range auto window must be 0 (off) or 16 to 32768 packets",
+	  LINK T1 "range = auto 0 9 window 32769\n", NULL,
 	  "TCA_QVISOR_CLASS_RANGE_AUTO" },
 	{ "Backend can change only while the queue is empty (packets are queued)",
 	  NULL, "depends on the queue at apply time; apply reports the kernel's text" },
@@ -1016,6 +1017,57 @@ static void test_nested(void)
 	free(out);
 }
 
+/* range = auto [LO HI] [window N]: parsed, planned with levels not
+ * limited by the span (as the kernel synthesizes it), in plan --tc;
+ * malformed forms refused
+ */
+static void test_range_auto(void)
+{
+	static const char *const bad[] = {
+		"range = auto 5\n", "range = auto window\n",
+		"range = auto window 0\n", "range = 3 4 window 64\n",
+		"range = auto 0 9 window 64 x\n", "range = auto auto\n",
+	};
+	char buf[4096], err[256];
+	unsigned int k;
+	FILE *f;
+	int r;
+
+	r = qs_parse_string(&sp, "inline", LINK "policy = 1 + 2 + 3\n"
+			    "[tenant a]\nclass = 1\nrange = auto\n"
+			    "[tenant b]\nclass = 2\nrange = auto 0 3 window 256\n"
+			    "[tenant c]\nclass = 3\nrange = auto 0 3 window 0\n");
+	CHECK(r == 0, "parse: %s", sp.err);
+	if (r)
+		return;
+	CHECK(sp.t[0].rauto == QVISOR_RAUTO_DEF_WINDOW && sp.t[0].lo == 0 &&
+	      sp.t[0].hi == 255 && sp.t[1].rauto == 256 && sp.t[1].hi == 3 &&
+	      !sp.t[2].rauto && sp.t[2].hi == 3,
+	      "range auto: window %u/%u/%u, range %u..%u",
+	      sp.t[0].rauto, sp.t[1].rauto, sp.t[2].rauto, sp.t[1].lo,
+	      sp.t[1].hi);
+	r = qs_plan(&sp, &plan, err, sizeof(err));
+	CHECK(r == 0 && plan.xf[1].levels == 64 && plan.xf[2].levels == 4,
+	      "range auto levels are not limited by the span: %u, declared %u (%s)",
+	      plan.xf[1].levels, plan.xf[2].levels, err);
+	f = fmemopen(buf, sizeof(buf), "w");
+	qs_plan_tc(f, &sp);
+	fclose(f);
+	CHECK(strstr(buf, "classid 1:1 qvisor rank prio range auto 0 255 window 1024 levels 64 ") &&
+	      strstr(buf, "classid 1:2 qvisor rank prio range auto 0 3 window 256 levels 64 ") &&
+	      strstr(buf, "classid 1:3 qvisor rank prio range 0 3 levels 64 "),
+	      "plan --tc: %s", buf);
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), LINK T1 "%s", bad[k]);
+		r = qs_parse_string(&sp, "inline", text);
+		CHECK(r == -1 && strstr(sp.err, "range: expected LO HI, or auto [LO HI] [window PACKETS]"),
+		      "'%s' refused: %s", bad[k], sp.err);
+	}
+	tap_point("range = auto [LO HI] [window N]: defaults, window 0 = off, plan levels, plan --tc, malformed forms refused");
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -1028,6 +1080,7 @@ int main(void)
 	test_filter_limit();
 	test_expand();
 	test_nested();
+	test_range_auto();
 	test_dir(SPECS, "bad-", true);
 	test_dir(SPECS, "good-", false);
 	test_dir(EXAMPLES, "", false);

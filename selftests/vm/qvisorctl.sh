@@ -463,6 +463,36 @@ if tap_check "apply the nested spec" $CTL apply "$OUT/n.spec"; then
 	fi
 fi
 
+# --- range auto from a spec: installed, kept by a second apply, changed in
+# place, and turned off by a declared range ------------------------------
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+sed -e 's/^range = 0 15$/range = auto 0 15 window 256/' "$OUT/a.spec" >"$OUT/ra.spec"
+if tap_check "apply a spec with range = auto" $CTL apply "$OUT/ra.spec"; then
+	c=$($TC class show dev $DEV)
+	$CTL apply -v "$OUT/ra.spec" >"$OUT/ra.again" 2>&1
+	rc=$?
+	if [ "$(grep -c 'range auto 0 15 window 256 ' <<<"$c")" = 2 ] &&
+		grep -q 'range 0 7 ' <<<"$c" && [ $rc = 0 ] &&
+		! grep -q "class 1:" "$OUT/ra.again"; then
+		tap_ok "range = auto: tc shows range auto on both tenants, the other declared; a second apply changes nothing"
+	else
+		tap_fail "range = auto from a spec" "rc=$rc" "$c" "$(cat "$OUT/ra.again")"
+	fi
+	sed -i -e 's/window 256$/window 64/' "$OUT/ra.spec"
+	$CTL apply -v "$OUT/ra.spec" >"$OUT/ra.w" 2>&1
+	c2=$($TC class show dev $DEV)
+	$CTL apply "$OUT/a.spec" >"$OUT/ra.off" 2>&1
+	c3=$($TC class show dev $DEV)
+	if [ "$(grep -c 'range auto 0 15 window 64 ' <<<"$c2")" = 2 ] &&
+		grep -q 'range auto window 256->64' "$OUT/ra.w" &&
+		! grep -q 'range auto' <<<"$c3" &&
+		[ "$(grep -c 'range 0 15 ' <<<"$c3")" = 2 ]; then
+		tap_ok "range = auto: a new window is applied in place, a declared range turns it off"
+	else
+		tap_fail "range = auto window change and off" "$(cat "$OUT/ra.w")" "$c2" "$(cat "$OUT/ra.off")" "$c3"
+	fi
+fi
+
 # --- IPv6: tenants by prefix and by DSCP (traffic class) -------------------
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 echo 0 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6

@@ -291,6 +291,8 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 			qc_jadd_u64(t, "budget", c->budget);
 		qc_jadd_u64(r, "lo", c->lo);
 		qc_jadd_u64(r, "hi", c->hi);
+		if (c->rauto)
+			qc_jadd_u64(r, "auto_window", c->rauto);
 		json_object_object_add(t, "range", r);
 		qc_jadd_u64(t, "levels", c->levels);
 		qc_jadd_u64(t, "weight", c->weight);
@@ -566,7 +568,8 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 			snprintf(r, sizeof(r), "-");
 		snprintf(cls, sizeof(cls), "%x:%x", TC_H_MAJ(c->classid) >> 16,
 			 TC_H_MIN(c->classid));
-		snprintf(range, sizeof(range), "%u..%u", c->lo, c->hi);
+		snprintf(range, sizeof(range), "%s%u..%u",
+			 c->rauto ? "auto " : "", c->lo, c->hi);
 		snprintf(joint, sizeof(joint), "%u..%u", c->xs.offset,
 			 c->xs.offset + (c->xs.width ? c->xs.width - 1 : 0));
 		if (c->xs.rank_min || c->xs.rank_max || c->bs.packets)

@@ -360,6 +360,7 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 		c->lo = qc_u32(o[TCA_QVISOR_CLASS_LO], 0);
 		c->hi = qc_u32(o[TCA_QVISOR_CLASS_HI], 0);
 		c->levels = qc_u32(o[TCA_QVISOR_CLASS_LEVELS], 0);
+		c->rauto = qc_u32(o[TCA_QVISOR_CLASS_RANGE_AUTO], 0);
 		c->weight = qc_u32(o[TCA_QVISOR_CLASS_WEIGHT], 1);
 		c->limit = qc_u32(o[TCA_QVISOR_CLASS_LIMIT], 0);
 		c->burst = qc_u32(o[TCA_QVISOR_CLASS_BURST], 0);
@@ -505,6 +506,9 @@ static void qc_put_class_opts(struct nl_msg *m, const struct qc_class *c)
 	nla_put_u32(m, TCA_QVISOR_CLASS_LO, c->lo);
 	nla_put_u32(m, TCA_QVISOR_CLASS_HI, c->hi);
 	nla_put_u32(m, TCA_QVISOR_CLASS_LEVELS, c->levels);
+	/* only when on: a kernel without range auto takes the rest */
+	if (c->rauto)
+		nla_put_u32(m, TCA_QVISOR_CLASS_RANGE_AUTO, c->rauto);
 	nla_put_u32(m, TCA_QVISOR_CLASS_WEIGHT, c->weight);
 	nla_put_u64(m, TCA_QVISOR_CLASS_CEIL, c->ceil);
 	if (c->ceil && c->burst)
@@ -570,6 +574,7 @@ static void qc_spec_class(const struct qs_spec *sp, const struct qs_tenant *t,
 	c->lo = t->lo;
 	c->hi = t->hi;
 	c->levels = t->levels;
+	c->rauto = t->rauto;
 	c->weight = t->weight;
 	c->ceil = t->ceil;
 	c->burst = t->burst;
@@ -822,6 +827,8 @@ static void qc_class_diff(char *buf, size_t n, const struct qc_class *o,
 	     (unsigned long long)c->budget);
 	QC_D(o->lo != c->lo || o->hi != c->hi, "range %u..%u->%u..%u", o->lo,
 	     o->hi, c->lo, c->hi);
+	QC_D(o->rauto != c->rauto, "range auto window %u->%u", o->rauto,
+	     c->rauto);
 	QC_D(o->levels != c->levels, "levels %u->%u", o->levels, c->levels);
 	QC_D(o->weight != c->weight, "weight %u->%u", o->weight, c->weight);
 	QC_D(o->ceil != c->ceil, "ceil %llu->%llu bytes/s",

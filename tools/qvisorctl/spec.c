@@ -701,6 +701,47 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 	return -1;
 }
 
+/* range = LO HI | auto [LO HI] [window PACKETS]; window 0 turns auto off
+ * (then LO HI are needed), as the kernel's attribute does
+ */
+static int qs_parse_range(struct qs_spec *sp, struct qs_tenant *t, int line,
+			  char *val)
+{
+	static const char usage[] =
+		"range: expected LO HI, or auto [LO HI] [window PACKETS]";
+	char *w[6];
+	int n = qs_words(val, w, 5), i = 0;
+	bool is_auto = n && !strcmp(w[0], "auto");
+
+	if (n > 5)
+		return qs_fail(sp, line, usage);
+	t->rauto = is_auto ? QVISOR_RAUTO_DEF_WINDOW : 0;
+	i = is_auto;
+	if (n - i >= 2 && strcmp(w[i], "window")) {
+		if (qs_get_u32(w[i], &t->lo) || qs_get_u32(w[i + 1], &t->hi))
+			return qs_fail(sp, line, usage);
+		if (t->lo > t->hi)
+			return qs_fail(sp, line,
+				       "range LO must not be above HI (%u > %u)",
+				       t->lo, t->hi);
+		t->range_set = true;
+		i += 2;
+	}
+	if (is_auto && n - i == 2 && !strcmp(w[i], "window")) {
+		if (qs_get_u32(w[i + 1], &t->rauto) ||
+		    (t->rauto && (t->rauto < QVISOR_RAUTO_MIN_WINDOW ||
+				  t->rauto > QVISOR_RAUTO_MAX_WINDOW)))
+			return qs_fail(sp, line,
+				       "range auto window must be 0 (off) or %u to %u packets",
+				       QVISOR_RAUTO_MIN_WINDOW,
+				       QVISOR_RAUTO_MAX_WINDOW);
+		i += 2;
+	}
+	if (i != n || (!t->rauto && !t->range_set))
+		return qs_fail(sp, line, usage);
+	return 0;
+}
+
 static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 			 unsigned int *seen, const char *key, char *val)
 {
@@ -709,7 +750,6 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 		"burst", "limit", "aqm", "ecn", "target", "interval", NULL
 	};
 	uint32_t maj;
-	char *w[3];
 	int k, on;
 
 	for (k = 0; keys[k] && strcmp(keys[k], key); k++)
@@ -739,15 +779,7 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 	case 2:
 		return qs_parse_rank(sp, t, line, val);
 	case 3:
-		if (qs_words(val, w, 2) != 2 || qs_get_u32(w[0], &t->lo) ||
-		    qs_get_u32(w[1], &t->hi))
-			return qs_fail(sp, line, "range: expected LO HI");
-		if (t->lo > t->hi)
-			return qs_fail(sp, line,
-				       "range LO must not be above HI (%u > %u)",
-				       t->lo, t->hi);
-		t->range_set = true;
-		return 0;
+		return qs_parse_range(sp, t, line, val);
 	case 4:
 		if (qs_get_u32(val, &t->levels) || !t->levels ||
 		    t->levels > QVISOR_MAX_LEVELS)
@@ -1388,6 +1420,7 @@ int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 		p->spec[k].hi = sp->t[k].hi;
 		p->spec[k].levels = sp->t[k].levels;
 		p->spec[k].pol_idx = qs_pol_idx(sp, sp->t[k].minor);
+		p->spec[k].autorange = sp->t[k].rauto != 0;
 	}
 	p->buckets = sp->buckets;
 	p->overlap = sp->overlap;
@@ -1794,7 +1827,9 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 		const struct qs_tenant *t = &sp->t[k];
 		char tgt[16];
 
-		snprintf(range, sizeof(range), "%u..%u", x->lo, x->hi);
+		snprintf(range, sizeof(range), "%s%u..%u",
+			 k < sp->ntenants && t->rauto ? "auto " : "", x->lo,
+			 x->hi);
 		snprintf(joint, sizeof(joint), "%u..%u", x->offset,
 			 x->offset + x->width - 1);
 		if (k == sp->ntenants) {
@@ -2087,8 +2122,11 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 		if (t->rank == QVISOR_RANK_EDF)
 			fprintf(f, " %lluns%s", (unsigned long long)t->edf_budget,
 				t->edf_mark ? " mark_budget" : "");
-		fprintf(f, " range %u %u levels %u weight %u", t->lo, t->hi,
-			t->levels, t->weight);
+		fprintf(f, " range%s %u %u", t->rauto ? " auto" : "", t->lo,
+			t->hi);
+		if (t->rauto)
+			fprintf(f, " window %u", t->rauto);
+		fprintf(f, " levels %u weight %u", t->levels, t->weight);
 		if (t->ceil)
 			fprintf(f, " ceil %llubit", (unsigned long long)t->ceil * 8);
 		if (t->ceil && t->burst)

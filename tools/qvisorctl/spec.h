@@ -62,6 +62,7 @@ struct qs_tenant {
 	bool		range_set;
 	uint32_t	lo, hi;		/* effective (defaults as the kernel) */
 	uint32_t	levels;		/* declared (default QVISOR_DEF_LEVELS) */
+	uint32_t	rauto;		/* range auto window, 0 = off */
 	uint32_t	weight;
 	uint64_t	ceil;		/* bytes/s, 0 = none */
 	uint32_t	burst;		/* bytes, 0 = default */

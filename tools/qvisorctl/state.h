@@ -63,6 +63,7 @@ struct qc_class {
 	uint32_t	classid;
 	uint8_t		rank;
 	uint32_t	mask, lo, hi, levels, weight, burst, limit;
+	uint32_t	rauto;		/* range auto window, 0 = off */
 	uint64_t	ceil, budget;
 	uint8_t		edf_mark;
 	uint8_t		aqm, ecn;	/* QVISOR_AQM_*, 0 = the qdisc's */
