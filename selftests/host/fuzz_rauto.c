@@ -10,28 +10,10 @@
 #include <stdlib.h>
 
 #include "qvisor/rauto.h"
+#include "fuzz_rd.h"
 
 static struct qv_rauto RA;
 static u64 model[QV_RAUTO_NB];
-
-struct rd {
-	const u8 *d;
-	size_t n, i;
-};
-
-static u32 rd8(struct rd *r)
-{
-	return r->i < r->n ? r->d[r->i++] : 0;
-}
-
-static u32 rd32(struct rd *r)
-{
-	u32 v = rd8(r);
-
-	v |= rd8(r) << 8;
-	v |= rd8(r) << 16;
-	return v | rd8(r) << 24;
-}
 
 static void check_table(void)
 {

@@ -6,27 +6,9 @@
  * Properties checked: see synth_util.h.
  */
 #include "synth_util.h"
+#include "fuzz_rd.h"
 
 static struct su U;
-
-struct rd {
-	const u8 *d;
-	size_t n, i;
-};
-
-static u32 rd8(struct rd *r)
-{
-	return r->i < r->n ? r->d[r->i++] : 0;
-}
-
-static u32 rd32(struct rd *r)
-{
-	u32 v = rd8(r);
-
-	v |= rd8(r) << 8;
-	v |= rd8(r) << 16;
-	return v | rd8(r) << 24;
-}
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {

@@ -422,33 +422,36 @@ static double qc_prom_val(const struct qc_state *st, int k, int m,
 	}
 }
 
-/* qvisor_queue_packets (and _bound for sppifo) per FIFO queue */
-static void qc_prom_queues(FILE *f, const char *dev, const struct qc_qdisc *q)
+/* one family of per-queue gauges: each queue's length, or its bound */
+static void qc_prom_queue_family(FILE *f, const char *dev,
+				 const struct qc_qdisc *q, const char *name,
+				 const char *help, bool bound)
 {
 	char qn[12], tn[12];
 	const char *kv[4] = { "queue", qn, "tier", tn };
 	uint32_t i;
 
+	qc_prom_head(f, name, "gauge", help);
+	for (i = 0; i < q->nqueue; i++) {
+		snprintf(qn, sizeof(qn), "%u", i);
+		snprintf(tn, sizeof(tn), "%u", q->queue[i].tier);
+		qc_prom_sample_kv(f, name, dev, kv, 2, bound ?
+				  q->queue[i].bound : q->queue[i].len);
+	}
+}
+
+/* qvisor_queue_packets (and _bound for sppifo) per FIFO queue */
+static void qc_prom_queues(FILE *f, const char *dev, const struct qc_qdisc *q)
+{
 	if (!q->nqueue)
 		return;
-	qc_prom_head(f, "qvisor_queue_packets", "gauge",
-		     "Packets in one FIFO queue of the backend (sppifo, aifo, fifo).");
-	for (i = 0; i < q->nqueue; i++) {
-		snprintf(qn, sizeof(qn), "%u", i);
-		snprintf(tn, sizeof(tn), "%u", q->queue[i].tier);
-		qc_prom_sample_kv(f, "qvisor_queue_packets", dev, kv, 2,
-				  q->queue[i].len);
-	}
-	if (!q->queue[0].has_bound)
-		return;
-	qc_prom_head(f, "qvisor_queue_bound", "gauge",
-		     "The SP-PIFO rank bound of one queue (sppifo).");
-	for (i = 0; i < q->nqueue; i++) {
-		snprintf(qn, sizeof(qn), "%u", i);
-		snprintf(tn, sizeof(tn), "%u", q->queue[i].tier);
-		qc_prom_sample_kv(f, "qvisor_queue_bound", dev, kv, 2,
-				  q->queue[i].bound);
-	}
+	qc_prom_queue_family(f, dev, q, "qvisor_queue_packets",
+			     "Packets in one FIFO queue of the backend (sppifo, aifo, fifo).",
+			     false);
+	if (q->queue[0].has_bound)
+		qc_prom_queue_family(f, dev, q, "qvisor_queue_bound",
+				     "The SP-PIFO rank bound of one queue (sppifo).",
+				     true);
 }
 
 /* qvisor_property_info{group, property, state} 1: for the whole policy
