@@ -181,7 +181,6 @@ struct qvisor_class {
 	struct psched_ratecfg		ceil_rate;
 	struct qv_cap			cap;		/* ns of ceil rate */
 	struct list_head		dlist;		/* waiting or blocked */
-	u32				admitted;		/* packets in the PIFO */
 	u32				deferred_qlen;	/* packets deferred */
 	u64				deferred_mult;	/* joint offset -> deferred bucket */
 	struct qv_barray		deferred_q;	/* deferred packets, by rank */
@@ -196,6 +195,11 @@ struct qvisor_class {
 	u16				inv_joint;
 	bool				inv_valid;
 	bool				seen;
+	/* set at synthesis (qvisor_set_fast()) */
+	bool				fast;		/* straight-line path */
+	bool				no_inv;		/* no inversion possible */
+	bool				aqm_on;
+	struct qv_aqm_cfg		aqm_cfg;	/* if aqm_on */
 	struct qv_rbase			rbase;		/* stfq, edf */
 	struct qv_aqm			aqm;		/* sojourn AQM */
 
@@ -535,14 +539,23 @@ static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
 	cl->rank_max = max(cl->rank_max, rank);
 	cl->joint_min = min(cl->joint_min, joint);
 	cl->joint_max = max(cl->joint_max, joint);
-	if (rank < cl->xf.lo || rank > cl->xf.hi)
+	if (unlikely(rank < cl->xf.lo || rank > cl->xf.hi)) {
+		/* a clamped rank shares its bucket with other ranks */
 		cl->clamped++;
+		cl->no_inv = false;
+	}
 }
 
 static struct qvisor_class *qvisor_slot_class(struct qvisor_sched_data *q,
 					      const struct sk_buff *skb)
 {
 	return q->slots[qvisor_skb_cb(skb)->slot];
+}
+
+/* A tenant's packets in the joint PIFO: all it holds but the deferred */
+static u32 qvisor_admitted(const struct qvisor_class *cl)
+{
+	return cl->qlen - cl->deferred_qlen;
 }
 
 /* Take a packet off the queue's books (not off any list) */
@@ -667,7 +680,6 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 
 	qv_ba_push(&q->ba, idx, skb);
 	qvisor_qcount(q, idx, 1);
-	cl->admitted++;
 	if (cl->credits) {
 		cl->grp->admitted++;
 		cl->acct->credit -= qdisc_pkt_len(skb);
@@ -677,10 +689,11 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 						qdisc_pkt_len(skb));
 }
 
-/* A packet left the joint PIFO */
+/* A packet left the joint PIFO (the tenant's own count of packets in it
+ * is qvisor_admitted())
+ */
 static void qvisor_left(struct qvisor_class *cl)
 {
-	cl->admitted--;
 	if (cl->credits)
 		cl->grp->admitted--;
 }
@@ -896,7 +909,8 @@ static void qvisor_push_out_deferred(struct Qdisc *sch, struct qvisor_class *cl,
 
 /* The queue is full and @cl wants room for a packet of joint rank @joint.
  * Buffer goes first from the tenant with the longest queue (tracked
- * lazily, as fq_codel drops from its fattest flow) when that one has
+ * lazily, as fq_codel drops from its fattest flow, among the tenants off
+ * the straight-line path: only those can defer) when that one has
  * packets waiting for credit or tokens and is not in a higher tier; a
  * tenant that itself waits competes only with its own waiting packets;
  * otherwise the worst packet of the scheduler goes (push_out).
@@ -987,9 +1001,52 @@ static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 	return qdisc_drop(skb, sch, to_free);
 }
 
-static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
-			      struct qvisor_class *cl, u32 rank,
-			      struct sk_buff **to_free)
+/* Put a queued packet of @cl on the books (qvisor_unaccount() undoes it) */
+static void qvisor_account(struct Qdisc *sch, struct qvisor_class *cl,
+			   struct sk_buff *skb)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
+
+	cb->slot = cl->slot;
+	cb->seq = q->seq++;
+	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
+	q->mem += skb->truesize;
+	cl->mem += skb->truesize;
+	cl->qlen++;
+	cl->qstats.backlog += qdisc_pkt_len(skb);
+	qdisc_qstats_backlog_inc(sch, skb);
+	sch->q.qlen++;
+}
+
+/* The straight-line enqueue of a tenant with the fast flag (see
+ * qvisor_set_fast()) into a queue with room: its bucket is its joint
+ * rank, nothing of it waits for credit or tokens, no limit but the
+ * queue's applies, and it never has to be the fattest tenant (only a
+ * tenant with deferred packets gives room from there).
+ */
+static void qvisor_enqueue_fast(struct sk_buff *skb, struct Qdisc *sch,
+				struct qvisor_class *cl, u32 rank)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
+	u32 joint = qv_xform_apply(&cl->xf, rank);
+
+	qvisor_note_rank(cl, rank, joint);
+	cb->rank = rank;
+	cb->joint = joint;
+	trace_qvisor_enqueue(sch->handle, TC_H_MIN(cl->common.classid), rank,
+			     joint, sch->q.qlen);
+	qvisor_account(sch, cl, skb);
+	qv_ba_push(&q->ba, joint, skb);
+}
+
+/* Every other enqueue: queue backends, credits, caps, limits, memlimit
+ * and a full queue
+ */
+static int qvisor_enqueue_general(struct sk_buff *skb, struct Qdisc *sch,
+				  struct qvisor_class *cl, u32 rank,
+				  struct sk_buff **to_free)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct qvisor_skb_cb *cb;
@@ -1025,25 +1082,28 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 
 	trace_qvisor_enqueue(sch->handle, TC_H_MIN(cl->common.classid), rank,
 			     joint, sch->q.qlen);
-	cb->slot = cl->slot;
-	cb->seq = q->seq++;
-	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
-	q->mem += skb->truesize;
-	cl->mem += skb->truesize;
 	/* a new rate sets rate_idle itself (qvisor_qcfg_commit()) */
 	if (q->rate && !sch->q.qlen)
 		q->rate_idle = true;
-	cl->qlen++;
+	qvisor_account(sch, cl, skb);
 	if (!q->fattest || cl->qlen > q->fattest->qlen)
 		q->fattest = cl;
-	cl->qstats.backlog += qdisc_pkt_len(skb);
-	qdisc_qstats_backlog_inc(sch, skb);
-	sch->q.qlen++;
 	if (qvisor_shaped(cl))
 		qvisor_enqueue_shaped(q, cl, skb);
 	else
 		qvisor_admit(q, cl, skb);
 	return NET_XMIT_SUCCESS;
+}
+
+static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
+			      struct qvisor_class *cl, u32 rank,
+			      struct sk_buff **to_free)
+{
+	if (likely(cl->fast) && likely(sch->q.qlen < sch->limit)) {
+		qvisor_enqueue_fast(skb, sch, cl, rank);
+		return NET_XMIT_SUCCESS;
+	}
+	return qvisor_enqueue_general(skb, sch, cl, rank, to_free);
 }
 
 /* Split GSO packets?  split_gso auto splits with a link rate of at most
@@ -1148,7 +1208,8 @@ static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
  * tenant which left from the same bucket while it was queued.  Exact
  * PIFO order never does this; quantization to fewer levels than ranks and
  * runtime changes do.  Per tenant, the highest rank that left the current
- * bucket and the sequence number at that moment are remembered.
+ * bucket and the sequence number at that moment are remembered.  Not
+ * called for a tenant that cannot invert (qvisor_exact()).
  */
 static void qvisor_count_inversion(struct qvisor_sched_data *q,
 				   struct qvisor_class *cl,
@@ -1254,13 +1315,12 @@ static bool qvisor_aqm_drop(struct Qdisc *sch, struct qvisor_class *cl,
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	u32 waited = (u32)(now >> QVISOR_TS_SHIFT) - qvisor_skb_cb(skb)->tstamp;
 	u64 sojourn = (u64)waited << QVISOR_TS_SHIFT;
-	struct qv_aqm_cfg c;
 	bool signal;
 
 	cl->max_sojourn = max(cl->max_sojourn, sojourn);
-	if (!qvisor_aqm_cfg(q, cl, &c))
+	if (!cl->aqm_on)
 		return false;
-	signal = qv_aqm_dequeue(&cl->aqm, &c, now, sojourn,
+	signal = qv_aqm_dequeue(&cl->aqm, &cl->aqm_cfg, now, sojourn,
 				cl->qstats.backlog <= psched_mtu(qdisc_dev(sch)));
 	if (!cl->qlen)
 		qv_aqm_idle(&cl->aqm);
@@ -1329,6 +1389,21 @@ static void qvisor_group_sent(struct qvisor_sched_data *q,
 		qvisor_rotate(q, g, now);
 }
 
+/* What the dequeue of a packet of a tenant off the straight-line path
+ * also does: stfq's virtual time, the link rate's clock, the group's
+ * bytes and rounds
+ */
+static void qvisor_dequeued_general(struct qvisor_sched_data *q,
+				    struct qvisor_class *cl,
+				    const struct sk_buff *skb, u64 now)
+{
+	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
+	if (q->rate)
+		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
+	if (cl->credits)
+		qvisor_group_sent(q, cl->grp, skb, now);
+}
+
 static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
@@ -1354,14 +1429,12 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	trace_qvisor_dequeue(sch->handle, TC_H_MIN(cl->common.classid),
 			     qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
 			     sch->q.qlen);
-	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
-	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
+	if (!cl->no_inv)
+		qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
 	bstats_update(&cl->bstats, skb);
 	qdisc_bstats_update(sch, skb);
-	if (q->rate)
-		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
-	if (cl->credits)
-		qvisor_group_sent(q, cl->grp, skb, now);
+	if (unlikely(!cl->fast))
+		qvisor_dequeued_general(q, cl, skb, now);
 	return skb;
 }
 
@@ -1915,7 +1988,7 @@ static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 	}
 	cl->acct->acct_weight += cl->cfg.weight;
 	g->wsum += cl->cfg.weight;
-	g->admitted += cl->admitted;
+	g->admitted += qvisor_admitted(cl);
 }
 
 /* A tenant holding an account is one member of its group, weighing its
@@ -1941,6 +2014,41 @@ static void qvisor_setup_shaping(struct qvisor_sched_data *q,
 		qvisor_replace_deferred(q, cl);
 		qvisor_release(q, cl, now);
 	}
+}
+
+/* Can @cl's transform put two different ranks of [lo, hi] into one
+ * bucket?  Not when it keeps every rank (levels == span) and spreads
+ * the levels over at least as many joint ranks: then only a clamped
+ * rank shares a bucket with another (qvisor_note_rank()).
+ */
+static bool qvisor_exact(const struct qv_xform *x)
+{
+	return x->levels == (u64)x->hi - x->lo + 1 && x->width >= x->levels;
+}
+
+/* Third pass: what the packet path of @cl may leave out.  The fast flag
+ * (the straight-line enqueue and dequeue): the pifo backend without a
+ * link rate or memlimit, and a tenant without credits, ceil, limit of
+ * its own or rank function.  Inversion tracking only where an inversion
+ * is possible: a queue backend, a transform that quantizes, or a rank
+ * ever clamped; a tenant that stops tracking forgets its last departure
+ * (nothing is compared with it until it tracks again).  The AQM settings
+ * as qvisor_aqm_cfg() gives them.
+ */
+static void qvisor_set_fast(struct qvisor_sched_data *q,
+			    struct qvisor_class *cl)
+{
+	u8 rank = cl->cfg.rank;
+
+	cl->fast = q->backend == QVISOR_BACKEND_PIFO && !q->rate &&
+		   !q->memlimit && !qvisor_shaped(cl) && !cl->cfg.limit &&
+		   rank != QVISOR_RANK_LAS && rank != QVISOR_RANK_STFQ &&
+		   rank != QVISOR_RANK_EDF;
+	cl->no_inv = !qvisor_queue_backend(q) && qvisor_exact(&cl->xf) &&
+		     !cl->clamped;
+	if (cl->no_inv)
+		cl->inv_valid = false;
+	cl->aqm_on = qvisor_aqm_cfg(q, cl, &cl->aqm_cfg);
 }
 
 /* Rebuild the runtime state of groups, credits and caps after a commit:
@@ -1978,6 +2086,10 @@ static void qvisor_rebuild(struct Qdisc *sch)
 	qvisor_setup_shaping(q, &q->implicit, mtu, now);
 	for (i = 0; i < q->ngroups; i++)
 		qvisor_rotate(q, &q->groups[i], now);
+	for (i = 0; i < q->clhash.hashsize; i++)
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
+			qvisor_set_fast(q, cl);
+	qvisor_set_fast(q, &q->implicit);
 }
 
 /* ---------------------------------------------------------------------- */
