@@ -253,6 +253,9 @@ struct qvisor_sched_data {
 	struct Qdisc_class_hash		clhash;
 	struct qvisor_class		**slots;	/* slot -> class */
 	struct qvisor_class		*defcl;		/* defcls's, or NULL */
+	struct qvisor_class		*prio_cl;	/* last found by priority,
+							 * or NULL (qvisor_rebuild())
+							 */
 	struct qvisor_class		implicit;
 	u32				ntenants;
 	u32				width;
@@ -347,6 +350,54 @@ static struct qvisor_class *qvisor_find(struct Qdisc *sch, u32 classid)
 	return c ? container_of(c, struct qvisor_class, common) : NULL;
 }
 
+/* The attached filters' verdict: the tenant, NULL for no class, or
+ * ERR_PTR(-EINPROGRESS) when an action took the packet and
+ * ERR_PTR(-ECANCELED) when one dropped it.  Out of line and without
+ * pointers to the caller's variables: the no-filter path keeps no
+ * tcf_result (nor a stack canary for it).
+ */
+static noinline struct qvisor_class *
+qvisor_classify_filters(struct sk_buff *skb, struct Qdisc *sch,
+			struct tcf_proto *fl)
+{
+	struct qvisor_class *cl;
+	struct tcf_result res;
+	int result;
+
+	result = tcf_classify(skb, NULL, fl, &res, false);
+#ifdef CONFIG_NET_CLS_ACT
+	switch (result) {
+	case TC_ACT_QUEUED:
+	case TC_ACT_STOLEN:
+	case TC_ACT_TRAP:
+		return ERR_PTR(-EINPROGRESS);
+	case TC_ACT_SHOT:
+		return ERR_PTR(-ECANCELED);
+	}
+#endif
+	if (result < 0)
+		return NULL;
+	cl = (struct qvisor_class *)res.class;
+	return cl ? cl : qvisor_find(sch, res.classid);
+}
+
+/* The tenant whose class skb->priority names, the last one found
+ * remembered (as one packet is usually followed by more of its flow)
+ */
+static struct qvisor_class *qvisor_classify_prio(struct sk_buff *skb,
+						 struct Qdisc *sch)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl = q->prio_cl;
+
+	if (likely(cl && cl->common.classid == skb->priority))
+		return cl;
+	cl = qvisor_find(sch, skb->priority);
+	if (cl)
+		q->prio_cl = cl;
+	return cl;
+}
+
 /* Returns the tenant, or NULL when a filter action took or dropped the
  * packet (*qerr says which).
  */
@@ -354,36 +405,23 @@ static struct qvisor_class *qvisor_classify(struct sk_buff *skb,
 					    struct Qdisc *sch, int *qerr)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
-	struct qvisor_class *cl = NULL;
-	struct tcf_result res;
+	struct qvisor_class *cl;
 	struct tcf_proto *fl;
-	int result;
 
 	*qerr = NET_XMIT_SUCCESS | __NET_XMIT_BYPASS;
 	fl = rcu_dereference_bh(q->filter_list);
 	if (fl) {
-		result = tcf_classify(skb, NULL, fl, &res, false);
-#ifdef CONFIG_NET_CLS_ACT
-		switch (result) {
-		case TC_ACT_QUEUED:
-		case TC_ACT_STOLEN:
-		case TC_ACT_TRAP:
-			*qerr = NET_XMIT_SUCCESS | __NET_XMIT_STOLEN;
-			fallthrough;
-		case TC_ACT_SHOT:
+		cl = qvisor_classify_filters(skb, sch, fl);
+		if (IS_ERR(cl)) {
+			if (PTR_ERR(cl) == -EINPROGRESS)
+				*qerr = NET_XMIT_SUCCESS | __NET_XMIT_STOLEN;
 			return NULL;
 		}
-#endif
-		if (result >= 0) {
-			cl = (struct qvisor_class *)res.class;
-			if (!cl)
-				cl = qvisor_find(sch, res.classid);
-			if (cl)
-				return cl;
-		}
+		if (cl)
+			return cl;
 	}
 	if (TC_H_MAJ(skb->priority) == sch->handle) {
-		cl = qvisor_find(sch, skb->priority);
+		cl = qvisor_classify_prio(skb, sch);
 		if (cl)
 			return cl;
 	}
@@ -395,7 +433,7 @@ static struct qvisor_class *qvisor_classify(struct sk_buff *skb,
 	return &q->implicit;
 }
 
-static u32 qvisor_dscp(struct sk_buff *skb)
+static noinline u32 qvisor_dscp(struct sk_buff *skb)
 {
 	int nhoff = skb_network_offset(skb);
 
@@ -804,8 +842,10 @@ static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
 	}
 }
 
-/* Every slot: refill the tokens of capped tenants that ran out */
-static void qvisor_refill(struct qvisor_sched_data *q, u64 now)
+/* Every slot: refill the tokens of capped tenants that ran out.  Out of
+ * line: its list head on the stack would give every dequeue a canary.
+ */
+static noinline void qvisor_refill(struct qvisor_sched_data *q, u64 now)
 {
 	struct qvisor_class *cl, *tmp;
 	LIST_HEAD(batch);
@@ -1301,6 +1341,21 @@ static bool qvisor_ecn(const struct qvisor_sched_data *q,
 	return cl->cfg.ecn == QVISOR_AQM_ON;
 }
 
+/* The AQM signals with @skb: mark it CE if ECN is on and it is capable.
+ * Out of line (rare, and its header buffer would give every dequeue a
+ * stack canary).
+ */
+static noinline bool qvisor_mark_ce(struct qvisor_sched_data *q,
+				    struct qvisor_class *cl,
+				    struct sk_buff *skb)
+{
+	if (!qvisor_ecn(q, cl) || !INET_ECN_set_ce(skb))
+		return false;
+	cl->ecn_marks++;
+	q->stat_ecn_marks++;
+	return true;
+}
+
 /* A packet of @cl, off the PIFO and the books, is about to leave at @now.
  * Its tenant's AQM may signal congestion with it: an ECN-capable packet
  * is marked CE (and leaves), any other is to be dropped (true).  The
@@ -1326,12 +1381,7 @@ static bool qvisor_aqm_drop(struct Qdisc *sch, struct qvisor_class *cl,
 		qv_aqm_idle(&cl->aqm);
 	if (!signal)
 		return false;
-	if (qvisor_ecn(q, cl) && INET_ECN_set_ce(skb)) {
-		cl->ecn_marks++;
-		q->stat_ecn_marks++;
-		return false;
-	}
-	return true;
+	return !qvisor_mark_ce(q, cl, skb);
 }
 
 /* Take the first packet off the PIFO and the books.  Each tenant's AQM
@@ -2063,6 +2113,7 @@ static void qvisor_rebuild(struct Qdisc *sch)
 	unsigned int i;
 
 	q->fattest = NULL;
+	q->prio_cl = NULL;
 	/* every change of the classes or of defcls ends here */
 	q->defcl = q->defcls ? qvisor_find(sch, TC_H_MAKE(sch->handle,
 							  q->defcls)) : NULL;
