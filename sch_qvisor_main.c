@@ -194,7 +194,6 @@ struct qvisor_class {
 	u32				inv_seq;
 	u16				inv_joint;
 	bool				inv_valid;
-	bool				seen;
 	/* set at synthesis (qvisor_set_fast()) */
 	bool				fast;		/* straight-line path */
 	bool				no_inv;		/* no inversion possible */
@@ -207,7 +206,7 @@ struct qvisor_class {
 	struct gnet_stats_basic_sync	bstats;
 	struct gnet_stats_queue		qstats;
 	struct net_rate_estimator __rcu	*rate_est;
-	u32				rank_min;
+	u32				rank_min;	/* above rank_max: none */
 	u32				rank_max;
 	u32				joint_min;
 	u32				joint_max;
@@ -566,13 +565,6 @@ static u32 qvisor_rank(struct Qdisc *sch, struct qvisor_class *cl,
 
 static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
 {
-	if (!cl->seen) {
-		cl->seen = true;
-		cl->rank_min = rank;
-		cl->rank_max = rank;
-		cl->joint_min = joint;
-		cl->joint_max = joint;
-	}
 	cl->rank_min = min(cl->rank_min, rank);
 	cl->rank_max = max(cl->rank_max, rank);
 	cl->joint_min = min(cl->joint_min, joint);
@@ -2557,6 +2549,9 @@ static void qvisor_tenant_init(struct qvisor_class *cl)
 		   offsetof(struct sk_buff, next));
 	gnet_stats_basic_sync_init(&cl->bstats);
 	qv_aqm_init(&cl->aqm);
+	/* nothing seen: the first rank is both ends (qvisor_note_rank()) */
+	cl->rank_min = U32_MAX;
+	cl->joint_min = U32_MAX;
 }
 
 static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
@@ -3256,10 +3251,12 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	st.level = cl->xf.level;
 	st.offset = cl->xf.offset;
 	st.width = cl->xf.width;
-	st.rank_min = cl->rank_min;
-	st.rank_max = cl->rank_max;
-	st.joint_min = cl->joint_min;
-	st.joint_max = cl->joint_max;
+	if (cl->rank_min <= cl->rank_max) {	/* 0..0 until a packet came */
+		st.rank_min = cl->rank_min;
+		st.rank_max = cl->rank_max;
+		st.joint_min = cl->joint_min;
+		st.joint_max = cl->joint_max;
+	}
 	st.clamped = min_t(u64, cl->clamped, U32_MAX);
 	st.clamped_pkts = cl->clamped;
 	st.drop_pushout = cl->drop_pushout;
