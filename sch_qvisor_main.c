@@ -197,6 +197,7 @@ struct qvisor_class {
 	/* set at synthesis (qvisor_set_fast()) */
 	bool				fast;		/* straight-line path */
 	bool				no_inv;		/* no inversion possible */
+	bool				inv_drain;	/* no_inv once queue empties */
 	bool				aqm_on;
 	struct qv_aqm_cfg		aqm_cfg;	/* if aqm_on */
 	struct qv_rbase			rbase;		/* stfq, edf */
@@ -573,6 +574,7 @@ static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
 		/* a clamped rank shares its bucket with other ranks */
 		cl->clamped++;
 		cl->no_inv = false;
+		cl->inv_drain = false;
 	}
 }
 
@@ -1473,6 +1475,12 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 			     sch->q.qlen);
 	if (!cl->no_inv)
 		qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
+	if (unlikely(cl->inv_drain) && !cl->qlen) {
+		/* what was queued at a change is gone (qvisor_set_fast()) */
+		cl->inv_drain = false;
+		cl->no_inv = true;
+		cl->inv_valid = false;
+	}
 	bstats_update(&cl->bstats, skb);
 	qdisc_bstats_update(sch, skb);
 	if (unlikely(!cl->fast))
@@ -2074,20 +2082,25 @@ static bool qvisor_exact(const struct qv_xform *x)
  * its own or rank function.  Inversion tracking only where an inversion
  * is possible: a queue backend, a transform that quantizes, or a rank
  * ever clamped; a tenant that stops tracking forgets its last departure
- * (nothing is compared with it until it tracks again).  The AQM settings
- * as qvisor_aqm_cfg() gives them.
+ * (nothing is compared with it until it tracks again).  Packets queued
+ * while the tenant tracked may share a bucket out of rank order after
+ * the change, so it stops only once those are gone (inv_drain).  The
+ * AQM settings as qvisor_aqm_cfg() gives them.
  */
 static void qvisor_set_fast(struct qvisor_sched_data *q,
 			    struct qvisor_class *cl)
 {
 	u8 rank = cl->cfg.rank;
+	bool exact;
 
 	cl->fast = q->backend == QVISOR_BACKEND_PIFO && !q->rate &&
 		   !q->memlimit && !qvisor_shaped(cl) && !cl->cfg.limit &&
 		   rank != QVISOR_RANK_LAS && rank != QVISOR_RANK_STFQ &&
 		   rank != QVISOR_RANK_EDF;
-	cl->no_inv = !qvisor_queue_backend(q) && qvisor_exact(&cl->xf) &&
-		     !cl->clamped;
+	exact = !qvisor_queue_backend(q) && qvisor_exact(&cl->xf) &&
+		!cl->clamped;
+	cl->inv_drain = exact && !cl->no_inv && cl->qlen;
+	cl->no_inv = exact && !cl->inv_drain;
 	if (cl->no_inv)
 		cl->inv_valid = false;
 	cl->aqm_on = qvisor_aqm_cfg(q, cl, &cl->aqm_cfg);
