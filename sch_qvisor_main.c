@@ -564,7 +564,8 @@ static u32 qvisor_rank(struct Qdisc *sch, struct qvisor_class *cl,
 	}
 }
 
-static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
+static __always_inline void qvisor_note_rank(struct qvisor_class *cl, u32 rank,
+					     u32 joint)
 {
 	cl->rank_min = min(cl->rank_min, rank);
 	cl->rank_max = max(cl->rank_max, rank);
@@ -1059,8 +1060,10 @@ static void qvisor_account(struct Qdisc *sch, struct qvisor_class *cl,
  * queue's applies, and it never has to be the fattest tenant (only a
  * tenant with deferred packets gives room from there).
  */
-static void qvisor_enqueue_fast(struct sk_buff *skb, struct Qdisc *sch,
-				struct qvisor_class *cl, u32 rank)
+static __always_inline void qvisor_enqueue_fast(struct sk_buff *skb,
+						struct Qdisc *sch,
+						struct qvisor_class *cl,
+						u32 rank)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
@@ -1221,7 +1224,11 @@ static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	rank = qvisor_rank(sch, cl, skb);
 	if (skb_is_gso(skb) && qvisor_split_gso(q))
 		return qvisor_enqueue_gso(skb, sch, cl, rank, to_free);
-	ret = qvisor_enqueue_one(skb, sch, cl, rank, to_free);
+	if (likely(cl->fast) && likely(sch->q.qlen < sch->limit)) {
+		qvisor_enqueue_fast(skb, sch, cl, rank);
+		return NET_XMIT_SUCCESS;
+	}
+	ret = qvisor_enqueue_general(skb, sch, cl, rank, to_free);
 	if (unlikely(q->pushed_pkts)) {
 		/* The packet was queued and others were pushed out for it:
 		 * the parents count the packet (NET_XMIT_SUCCESS) and learn
