@@ -1037,8 +1037,9 @@ static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 }
 
 /* Put a queued packet of @cl on the books (qvisor_unaccount() undoes it) */
-static void qvisor_account(struct Qdisc *sch, struct qvisor_class *cl,
-			   struct sk_buff *skb)
+static __always_inline void qvisor_account(struct Qdisc *sch,
+					   struct qvisor_class *cl,
+					   struct sk_buff *skb)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
