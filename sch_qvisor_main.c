@@ -187,7 +187,6 @@ struct qvisor_class {
 	struct psched_ratecfg		ceil_rate;
 	struct qv_cap			cap;		/* ns of ceil rate */
 	struct list_head		dlist;		/* waiting or blocked */
-	u32				admitted;		/* packets in the PIFO */
 	u32				deferred_qlen;	/* packets deferred */
 	u64				deferred_mult;	/* joint offset -> deferred bucket */
 	struct qv_barray		deferred_q;	/* deferred packets, by rank */
@@ -201,7 +200,12 @@ struct qvisor_class {
 	u32				inv_seq;
 	u16				inv_joint;
 	bool				inv_valid;
-	bool				seen;
+	/* set at synthesis (qvisor_set_fast()) */
+	bool				fast;		/* straight-line path */
+	bool				no_inv;		/* no inversion possible */
+	bool				inv_drain;	/* no_inv once queue empties */
+	bool				aqm_on;
+	struct qv_aqm_cfg		aqm_cfg;	/* if aqm_on */
 	struct qv_rbase			rbase;		/* stfq, edf */
 	struct qv_aqm			aqm;		/* sojourn AQM */
 	struct qv_rauto			*ra;		/* range auto: set the
@@ -213,7 +217,7 @@ struct qvisor_class {
 	struct gnet_stats_basic_sync	bstats;
 	struct gnet_stats_queue		qstats;
 	struct net_rate_estimator __rcu	*rate_est;
-	u32				rank_min;
+	u32				rank_min;	/* above rank_max: none */
 	u32				rank_max;
 	u32				joint_min;
 	u32				joint_max;
@@ -259,6 +263,9 @@ struct qvisor_sched_data {
 	struct Qdisc_class_hash		clhash;
 	struct qvisor_class		**slots;	/* slot -> class */
 	struct qvisor_class		*defcl;		/* defcls's, or NULL */
+	struct qvisor_class		*prio_cl;	/* last found by priority,
+							 * or NULL (qvisor_rebuild())
+							 */
 	struct qvisor_class		implicit;
 	u32				ntenants;
 	u32				width;
@@ -353,6 +360,54 @@ static struct qvisor_class *qvisor_find(struct Qdisc *sch, u32 classid)
 	return c ? container_of(c, struct qvisor_class, common) : NULL;
 }
 
+/* The attached filters' verdict: the tenant, NULL for no class, or
+ * ERR_PTR(-EINPROGRESS) when an action took the packet and
+ * ERR_PTR(-ECANCELED) when one dropped it.  Out of line and without
+ * pointers to the caller's variables: the no-filter path keeps no
+ * tcf_result (nor a stack canary for it).
+ */
+static noinline struct qvisor_class *
+qvisor_classify_filters(struct sk_buff *skb, struct Qdisc *sch,
+			struct tcf_proto *fl)
+{
+	struct qvisor_class *cl;
+	struct tcf_result res;
+	int result;
+
+	result = tcf_classify(skb, NULL, fl, &res, false);
+#ifdef CONFIG_NET_CLS_ACT
+	switch (result) {
+	case TC_ACT_QUEUED:
+	case TC_ACT_STOLEN:
+	case TC_ACT_TRAP:
+		return ERR_PTR(-EINPROGRESS);
+	case TC_ACT_SHOT:
+		return ERR_PTR(-ECANCELED);
+	}
+#endif
+	if (result < 0)
+		return NULL;
+	cl = (struct qvisor_class *)res.class;
+	return cl ? cl : qvisor_find(sch, res.classid);
+}
+
+/* The tenant whose class skb->priority names, the last one found
+ * remembered (as one packet is usually followed by more of its flow)
+ */
+static struct qvisor_class *qvisor_classify_prio(struct sk_buff *skb,
+						 struct Qdisc *sch)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_class *cl = q->prio_cl;
+
+	if (likely(cl && cl->common.classid == skb->priority))
+		return cl;
+	cl = qvisor_find(sch, skb->priority);
+	if (cl)
+		q->prio_cl = cl;
+	return cl;
+}
+
 /* Returns the tenant, or NULL when a filter action took or dropped the
  * packet (*qerr says which).
  */
@@ -360,36 +415,23 @@ static struct qvisor_class *qvisor_classify(struct sk_buff *skb,
 					    struct Qdisc *sch, int *qerr)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
-	struct qvisor_class *cl = NULL;
-	struct tcf_result res;
+	struct qvisor_class *cl;
 	struct tcf_proto *fl;
-	int result;
 
 	*qerr = NET_XMIT_SUCCESS | __NET_XMIT_BYPASS;
 	fl = rcu_dereference_bh(q->filter_list);
 	if (fl) {
-		result = tcf_classify(skb, NULL, fl, &res, false);
-#ifdef CONFIG_NET_CLS_ACT
-		switch (result) {
-		case TC_ACT_QUEUED:
-		case TC_ACT_STOLEN:
-		case TC_ACT_TRAP:
-			*qerr = NET_XMIT_SUCCESS | __NET_XMIT_STOLEN;
-			fallthrough;
-		case TC_ACT_SHOT:
+		cl = qvisor_classify_filters(skb, sch, fl);
+		if (IS_ERR(cl)) {
+			if (PTR_ERR(cl) == -EINPROGRESS)
+				*qerr = NET_XMIT_SUCCESS | __NET_XMIT_STOLEN;
 			return NULL;
 		}
-#endif
-		if (result >= 0) {
-			cl = (struct qvisor_class *)res.class;
-			if (!cl)
-				cl = qvisor_find(sch, res.classid);
-			if (cl)
-				return cl;
-		}
+		if (cl)
+			return cl;
 	}
 	if (TC_H_MAJ(skb->priority) == sch->handle) {
-		cl = qvisor_find(sch, skb->priority);
+		cl = qvisor_classify_prio(skb, sch);
 		if (cl)
 			return cl;
 	}
@@ -401,7 +443,7 @@ static struct qvisor_class *qvisor_classify(struct sk_buff *skb,
 	return &q->implicit;
 }
 
-static u32 qvisor_dscp(struct sk_buff *skb)
+static noinline u32 qvisor_dscp(struct sk_buff *skb)
 {
 	int nhoff = skb_network_offset(skb);
 
@@ -540,23 +582,22 @@ static bool qvisor_rauto_on(const struct qvisor_class *cl)
 	return cl->cfg.rauto && cl->ra->ready;
 }
 
-static void qvisor_note_rank(struct qvisor_class *cl, u32 rank, u32 joint)
+static __always_inline void qvisor_note_rank(struct qvisor_class *cl, u32 rank,
+					     u32 joint)
 {
-	if (!cl->seen) {
-		cl->seen = true;
-		cl->rank_min = rank;
-		cl->rank_max = rank;
-		cl->joint_min = joint;
-		cl->joint_max = joint;
-	}
 	cl->rank_min = min(cl->rank_min, rank);
 	cl->rank_max = max(cl->rank_max, rank);
 	cl->joint_min = min(cl->joint_min, joint);
 	cl->joint_max = max(cl->joint_max, joint);
-	if (!qvisor_rauto_on(cl) && (rank < cl->xf.lo || rank > cl->xf.hi))
+	if (unlikely(rank < cl->xf.lo || rank > cl->xf.hi) &&
+	    !qvisor_rauto_on(cl)) {
+		/* a clamped rank shares its bucket with other ranks */
 		cl->clamped++;
+		cl->no_inv = false;
+		cl->inv_drain = false;
+	}
 	/* after the packet's joint rank: a new table is for the next ones */
-	if (cl->cfg.rauto)
+	if (unlikely(cl->cfg.rauto))
 		qv_rauto_note(cl->ra, rank);
 }
 
@@ -564,6 +605,12 @@ static struct qvisor_class *qvisor_slot_class(struct qvisor_sched_data *q,
 					      const struct sk_buff *skb)
 {
 	return q->slots[qvisor_skb_cb(skb)->slot];
+}
+
+/* A tenant's packets in the joint PIFO: all it holds but the deferred */
+static u32 qvisor_admitted(const struct qvisor_class *cl)
+{
+	return cl->qlen - cl->deferred_qlen;
 }
 
 /* Take a packet off the queue's books (not off any list) */
@@ -692,7 +739,6 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 
 	qv_ba_push(&q->ba, idx, skb);
 	qvisor_qcount(q, idx, 1);
-	cl->admitted++;
 	if (cl->credits) {
 		cl->grp->admitted++;
 		cl->acct->credit -= qdisc_pkt_len(skb);
@@ -702,10 +748,11 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 						qdisc_pkt_len(skb));
 }
 
-/* A packet left the joint PIFO */
+/* A packet left the joint PIFO (the tenant's own count of packets in it
+ * is qvisor_admitted())
+ */
 static void qvisor_left(struct qvisor_class *cl)
 {
-	cl->admitted--;
 	if (cl->credits)
 		cl->grp->admitted--;
 }
@@ -816,8 +863,10 @@ static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
 	}
 }
 
-/* Every slot: refill the tokens of capped tenants that ran out */
-static void qvisor_refill(struct qvisor_sched_data *q, u64 now)
+/* Every slot: refill the tokens of capped tenants that ran out.  Out of
+ * line: its list head on the stack would give every dequeue a canary.
+ */
+static noinline void qvisor_refill(struct qvisor_sched_data *q, u64 now)
 {
 	struct qvisor_class *cl, *tmp;
 	LIST_HEAD(batch);
@@ -921,7 +970,8 @@ static void qvisor_push_out_deferred(struct Qdisc *sch, struct qvisor_class *cl,
 
 /* The queue is full and @cl wants room for a packet of joint rank @joint.
  * Buffer goes first from the tenant with the longest queue (tracked
- * lazily, as fq_codel drops from its fattest flow) when that one has
+ * lazily, as fq_codel drops from its fattest flow, among the tenants off
+ * the straight-line path: only those can defer) when that one has
  * packets waiting for credit or tokens and is not in a higher tier; a
  * tenant that itself waits competes only with its own waiting packets;
  * otherwise the worst packet of the scheduler goes (push_out).
@@ -1012,9 +1062,55 @@ static int qvisor_drop_new(struct sk_buff *skb, struct Qdisc *sch,
 	return qdisc_drop(skb, sch, to_free);
 }
 
-static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
-			      struct qvisor_class *cl, u32 rank,
-			      struct sk_buff **to_free)
+/* Put a queued packet of @cl on the books (qvisor_unaccount() undoes it) */
+static __always_inline void qvisor_account(struct Qdisc *sch,
+					   struct qvisor_class *cl,
+					   struct sk_buff *skb)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
+
+	cb->slot = cl->slot;
+	cb->seq = q->seq++;
+	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
+	q->mem += skb->truesize;
+	cl->mem += skb->truesize;
+	cl->qlen++;
+	cl->qstats.backlog += qdisc_pkt_len(skb);
+	qdisc_qstats_backlog_inc(sch, skb);
+	sch->q.qlen++;
+}
+
+/* The straight-line enqueue of a tenant with the fast flag (see
+ * qvisor_set_fast()) into a queue with room: its bucket is its joint
+ * rank, nothing of it waits for credit or tokens, no limit but the
+ * queue's applies, and it never has to be the fattest tenant (only a
+ * tenant with deferred packets gives room from there).
+ */
+static __always_inline void qvisor_enqueue_fast(struct sk_buff *skb,
+						struct Qdisc *sch,
+						struct qvisor_class *cl,
+						u32 rank)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
+	u32 joint = qv_xform_apply(&cl->xf, rank);
+
+	qvisor_note_rank(cl, rank, joint);
+	cb->rank = rank;
+	cb->joint = joint;
+	trace_qvisor_enqueue(sch->handle, TC_H_MIN(cl->common.classid), rank,
+			     joint, sch->q.qlen);
+	qvisor_account(sch, cl, skb);
+	qv_ba_push(&q->ba, joint, skb);
+}
+
+/* Every other enqueue: queue backends, credits, caps, limits, memlimit
+ * and a full queue
+ */
+static int qvisor_enqueue_general(struct sk_buff *skb, struct Qdisc *sch,
+				  struct qvisor_class *cl, u32 rank,
+				  struct sk_buff **to_free)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct qvisor_skb_cb *cb;
@@ -1050,25 +1146,28 @@ static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 
 	trace_qvisor_enqueue(sch->handle, TC_H_MIN(cl->common.classid), rank,
 			     joint, sch->q.qlen);
-	cb->slot = cl->slot;
-	cb->seq = q->seq++;
-	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
-	q->mem += skb->truesize;
-	cl->mem += skb->truesize;
 	/* a new rate sets rate_idle itself (qvisor_qcfg_commit()) */
 	if (q->rate && !sch->q.qlen)
 		q->rate_idle = true;
-	cl->qlen++;
+	qvisor_account(sch, cl, skb);
 	if (!q->fattest || cl->qlen > q->fattest->qlen)
 		q->fattest = cl;
-	cl->qstats.backlog += qdisc_pkt_len(skb);
-	qdisc_qstats_backlog_inc(sch, skb);
-	sch->q.qlen++;
 	if (qvisor_shaped(cl))
 		qvisor_enqueue_shaped(q, cl, skb);
 	else
 		qvisor_admit(q, cl, skb);
 	return NET_XMIT_SUCCESS;
+}
+
+static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
+			      struct qvisor_class *cl, u32 rank,
+			      struct sk_buff **to_free)
+{
+	if (likely(cl->fast) && likely(sch->q.qlen < sch->limit)) {
+		qvisor_enqueue_fast(skb, sch, cl, rank);
+		return NET_XMIT_SUCCESS;
+	}
+	return qvisor_enqueue_general(skb, sch, cl, rank, to_free);
 }
 
 /* Split GSO packets?  split_gso auto splits with a link rate of at most
@@ -1152,7 +1251,11 @@ static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	rank = qvisor_rank(sch, cl, skb);
 	if (skb_is_gso(skb) && qvisor_split_gso(q))
 		return qvisor_enqueue_gso(skb, sch, cl, rank, to_free);
-	ret = qvisor_enqueue_one(skb, sch, cl, rank, to_free);
+	if (likely(cl->fast) && likely(sch->q.qlen < sch->limit)) {
+		qvisor_enqueue_fast(skb, sch, cl, rank);
+		return NET_XMIT_SUCCESS;
+	}
+	ret = qvisor_enqueue_general(skb, sch, cl, rank, to_free);
 	if (unlikely(q->pushed_pkts)) {
 		/* The packet was queued and others were pushed out for it:
 		 * the parents count the packet (NET_XMIT_SUCCESS) and learn
@@ -1173,7 +1276,8 @@ static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
  * tenant which left from the same bucket while it was queued.  Exact
  * PIFO order never does this; quantization to fewer levels than ranks and
  * runtime changes do.  Per tenant, the highest rank that left the current
- * bucket and the sequence number at that moment are remembered.
+ * bucket and the sequence number at that moment are remembered.  Not
+ * called for a tenant that cannot invert (qvisor_exact()).
  */
 static void qvisor_count_inversion(struct qvisor_sched_data *q,
 				   struct qvisor_class *cl,
@@ -1265,6 +1369,21 @@ static bool qvisor_ecn(const struct qvisor_sched_data *q,
 	return cl->cfg.ecn == QVISOR_AQM_ON;
 }
 
+/* The AQM signals with @skb: mark it CE if ECN is on and it is capable.
+ * Out of line (rare, and its header buffer would give every dequeue a
+ * stack canary).
+ */
+static noinline bool qvisor_mark_ce(struct qvisor_sched_data *q,
+				    struct qvisor_class *cl,
+				    struct sk_buff *skb)
+{
+	if (!qvisor_ecn(q, cl) || !INET_ECN_set_ce(skb))
+		return false;
+	cl->ecn_marks++;
+	q->stat_ecn_marks++;
+	return true;
+}
+
 /* A packet of @cl, off the PIFO and the books, is about to leave at @now.
  * Its tenant's AQM may signal congestion with it: an ECN-capable packet
  * is marked CE (and leaves), any other is to be dropped (true).  The
@@ -1279,24 +1398,18 @@ static bool qvisor_aqm_drop(struct Qdisc *sch, struct qvisor_class *cl,
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 	u32 waited = (u32)(now >> QVISOR_TS_SHIFT) - qvisor_skb_cb(skb)->tstamp;
 	u64 sojourn = (u64)waited << QVISOR_TS_SHIFT;
-	struct qv_aqm_cfg c;
 	bool signal;
 
 	cl->max_sojourn = max(cl->max_sojourn, sojourn);
-	if (!qvisor_aqm_cfg(q, cl, &c))
+	if (!cl->aqm_on)
 		return false;
-	signal = qv_aqm_dequeue(&cl->aqm, &c, now, sojourn,
+	signal = qv_aqm_dequeue(&cl->aqm, &cl->aqm_cfg, now, sojourn,
 				cl->qstats.backlog <= psched_mtu(qdisc_dev(sch)));
 	if (!cl->qlen)
 		qv_aqm_idle(&cl->aqm);
 	if (!signal)
 		return false;
-	if (qvisor_ecn(q, cl) && INET_ECN_set_ce(skb)) {
-		cl->ecn_marks++;
-		q->stat_ecn_marks++;
-		return false;
-	}
-	return true;
+	return !qvisor_mark_ce(q, cl, skb);
 }
 
 /* Take the first packet off the PIFO and the books.  Each tenant's AQM
@@ -1354,6 +1467,21 @@ static void qvisor_group_sent(struct qvisor_sched_data *q,
 		qvisor_rotate(q, g, now);
 }
 
+/* What the dequeue of a packet of a tenant off the straight-line path
+ * also does: stfq's virtual time, the link rate's clock, the group's
+ * bytes and rounds
+ */
+static void qvisor_dequeued_general(struct qvisor_sched_data *q,
+				    struct qvisor_class *cl,
+				    const struct sk_buff *skb, u64 now)
+{
+	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
+	if (q->rate)
+		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
+	if (cl->credits)
+		qvisor_group_sent(q, cl->grp, skb, now);
+}
+
 static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
@@ -1379,14 +1507,18 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	trace_qvisor_dequeue(sch->handle, TC_H_MIN(cl->common.classid),
 			     qvisor_skb_cb(skb)->rank, qvisor_skb_cb(skb)->joint,
 			     sch->q.qlen);
-	qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
-	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
+	if (!cl->no_inv)
+		qvisor_count_inversion(q, cl, qvisor_skb_cb(skb));
+	if (unlikely(cl->inv_drain) && !cl->qlen) {
+		/* what was queued at a change is gone (qvisor_set_fast()) */
+		cl->inv_drain = false;
+		cl->no_inv = true;
+		cl->inv_valid = false;
+	}
 	bstats_update(&cl->bstats, skb);
 	qdisc_bstats_update(sch, skb);
-	if (q->rate)
-		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
-	if (cl->credits)
-		qvisor_group_sent(q, cl->grp, skb, now);
+	if (unlikely(!cl->fast))
+		qvisor_dequeued_general(q, cl, skb, now);
 	return skb;
 }
 
@@ -1941,7 +2073,7 @@ static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 	}
 	cl->acct->acct_weight += cl->cfg.weight;
 	g->wsum += cl->cfg.weight;
-	g->admitted += cl->admitted;
+	g->admitted += qvisor_admitted(cl);
 }
 
 /* A tenant holding an account is one member of its group, weighing its
@@ -1969,6 +2101,47 @@ static void qvisor_setup_shaping(struct qvisor_sched_data *q,
 	}
 }
 
+/* Can @cl's transform put two different ranks of [lo, hi] into one
+ * bucket?  Not when it keeps every rank (levels == span) and spreads
+ * the levels over at least as many joint ranks: then only a clamped
+ * rank shares a bucket with another (qvisor_note_rank()).
+ */
+static bool qvisor_exact(const struct qv_xform *x)
+{
+	return x->levels == (u64)x->hi - x->lo + 1 && x->width >= x->levels;
+}
+
+/* Third pass: what the packet path of @cl may leave out.  The fast flag
+ * (the straight-line enqueue and dequeue): the pifo backend without a
+ * link rate or memlimit, and a tenant without credits, ceil, limit of
+ * its own, rank function or range auto.  Inversion tracking only where an inversion
+ * is possible: a queue backend, a transform that quantizes, or a rank
+ * ever clamped; a tenant that stops tracking forgets its last departure
+ * (nothing is compared with it until it tracks again).  Packets queued
+ * while the tenant tracked may share a bucket out of rank order after
+ * the change, so it stops only once those are gone (inv_drain).  The
+ * AQM settings as qvisor_aqm_cfg() gives them.
+ */
+static void qvisor_set_fast(struct qvisor_sched_data *q,
+			    struct qvisor_class *cl)
+{
+	u8 rank = cl->cfg.rank;
+	bool exact;
+
+	cl->fast = q->backend == QVISOR_BACKEND_PIFO && !q->rate &&
+		   !q->memlimit && !qvisor_shaped(cl) && !cl->cfg.limit &&
+		   rank != QVISOR_RANK_LAS && rank != QVISOR_RANK_STFQ &&
+		   rank != QVISOR_RANK_EDF && !cl->cfg.rauto;
+	/* range auto puts the ranks of one sketch bucket into one level */
+	exact = !qvisor_queue_backend(q) && qvisor_exact(&cl->xf) &&
+		!cl->clamped && !cl->cfg.rauto;
+	cl->inv_drain = exact && !cl->no_inv && cl->qlen;
+	cl->no_inv = exact && !cl->inv_drain;
+	if (cl->no_inv)
+		cl->inv_valid = false;
+	cl->aqm_on = qvisor_aqm_cfg(q, cl, &cl->aqm_cfg);
+}
+
 /* Rebuild the runtime state of groups, credits and caps after a commit:
  * O(tenants) on the control path, under sch_tree_lock.
  */
@@ -1981,6 +2154,7 @@ static void qvisor_rebuild(struct Qdisc *sch)
 	unsigned int i;
 
 	q->fattest = NULL;
+	q->prio_cl = NULL;
 	/* every change of the classes or of defcls ends here */
 	q->defcl = q->defcls ? qvisor_find(sch, TC_H_MAKE(sch->handle,
 							  q->defcls)) : NULL;
@@ -2004,6 +2178,10 @@ static void qvisor_rebuild(struct Qdisc *sch)
 	qvisor_setup_shaping(q, &q->implicit, mtu, now);
 	for (i = 0; i < q->ngroups; i++)
 		qvisor_rotate(q, &q->groups[i], now);
+	for (i = 0; i < q->clhash.hashsize; i++)
+		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
+			qvisor_set_fast(q, cl);
+	qvisor_set_fast(q, &q->implicit);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2420,6 +2598,9 @@ static void qvisor_tenant_init(struct qvisor_class *cl)
 		   offsetof(struct sk_buff, next));
 	gnet_stats_basic_sync_init(&cl->bstats);
 	qv_aqm_init(&cl->aqm);
+	/* nothing seen: the first rank is both ends (qvisor_note_rank()) */
+	cl->rank_min = U32_MAX;
+	cl->joint_min = U32_MAX;
 }
 
 static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
@@ -3168,10 +3349,12 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	st.level = cl->xf.level;
 	st.offset = cl->xf.offset;
 	st.width = cl->xf.width;
-	st.rank_min = cl->rank_min;
-	st.rank_max = cl->rank_max;
-	st.joint_min = cl->joint_min;
-	st.joint_max = cl->joint_max;
+	if (cl->rank_min <= cl->rank_max) {	/* 0..0 until a packet came */
+		st.rank_min = cl->rank_min;
+		st.rank_max = cl->rank_max;
+		st.joint_min = cl->joint_min;
+		st.joint_max = cl->joint_max;
+	}
 	st.clamped = min_t(u64, cl->clamped, U32_MAX);
 	st.clamped_pkts = cl->clamped;
 	st.drop_pushout = cl->drop_pushout;
