@@ -1159,11 +1159,18 @@ static int qvisor_enqueue_general(struct sk_buff *skb, struct Qdisc *sch,
 	return NET_XMIT_SUCCESS;
 }
 
+/* May @cl's packet take the straight-line enqueue now? */
+static __always_inline bool qvisor_fast_room(const struct Qdisc *sch,
+					     const struct qvisor_class *cl)
+{
+	return likely(cl->fast) && likely(sch->q.qlen < sch->limit);
+}
+
 static int qvisor_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 			      struct qvisor_class *cl, u32 rank,
 			      struct sk_buff **to_free)
 {
-	if (likely(cl->fast) && likely(sch->q.qlen < sch->limit)) {
+	if (qvisor_fast_room(sch, cl)) {
 		qvisor_enqueue_fast(skb, sch, cl, rank);
 		return NET_XMIT_SUCCESS;
 	}
@@ -1251,7 +1258,8 @@ static int qvisor_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	rank = qvisor_rank(sch, cl, skb);
 	if (skb_is_gso(skb) && qvisor_split_gso(q))
 		return qvisor_enqueue_gso(skb, sch, cl, rank, to_free);
-	if (likely(cl->fast) && likely(sch->q.qlen < sch->limit)) {
+	/* qvisor_enqueue_one() without a look at pushed_pkts when fast */
+	if (qvisor_fast_room(sch, cl)) {
 		qvisor_enqueue_fast(skb, sch, cl, rank);
 		return NET_XMIT_SUCCESS;
 	}
@@ -2114,9 +2122,9 @@ static bool qvisor_exact(const struct qv_xform *x)
 /* Third pass: what the packet path of @cl may leave out.  The fast flag
  * (the straight-line enqueue and dequeue): the pifo backend without a
  * link rate or memlimit, and a tenant without credits, ceil, limit of
- * its own, rank function or range auto.  Inversion tracking only where an inversion
- * is possible: a queue backend, a transform that quantizes, or a rank
- * ever clamped; a tenant that stops tracking forgets its last departure
+ * its own, rank function or range auto.  Inversion tracking only where
+ * an inversion is possible: a queue backend, a transform that quantizes,
+ * range auto, or a rank ever clamped; a tenant that stops tracking forgets its last departure
  * (nothing is compared with it until it tracks again).  Packets queued
  * while the tenant tracked may share a bucket out of rank order after
  * the change, so it stops only once those are gone (inv_drain).  The
