@@ -33,7 +33,7 @@ done
 
 # qvisor.fct=off skips it (a quick run of the other tests).
 if [ "$MODE" = off ]; then
-	tap_skip "fct" "qvisor.fct=off on the kernel command line"
+	tap_skip "fct" "qvisor.fct=off on the kernel command line (make check runs fct.sh on CHECK_LONG_KVERS only)"
 	tap_done
 fi
 if ! qvisor_loaded; then
