@@ -470,6 +470,22 @@ static void test_random(void)
 #define GM_CHOSEN	1	/* the tenant chooses its ranks (prio) */
 #define GM_AUTO		2	/* range auto */
 
+/* Classes for tenants 1..n: tenant k with flags @f[k-1], range 0..levels-1
+ * and levels @lv[k-1] (0 levels: no class)
+ */
+static void gm_add(struct su *u, u32 n, const u32 *f, const u32 *lv)
+{
+	u32 k;
+
+	for (k = 0; k < n; k++) {
+		if (!lv[k])
+			continue;
+		su_add(u, k + 1, 0, lv[k] - 1, lv[k]);
+		u->spec[u->nspec - 1].chosen = !!(f[k] & GM_CHOSEN);
+		u->spec[u->nspec - 1].autorange = !!(f[k] & GM_AUTO);
+	}
+}
+
 /* Tenants 1..n of @pol (nested groups allowed), tenant k with flags
  * @f[k-1] and levels @lv[k-1] (range 0..levels-1; 0 levels: no class);
  * returns the top-level P7 bits on @backend, *gamer the first tenant
@@ -489,13 +505,7 @@ static u32 gaming(const char *pol, u32 overlap, u32 buckets, u32 backend,
 			       u->e.msg);
 		return 0;
 	}
-	for (k = 0; k < n; k++) {
-		if (!lv[k])
-			continue;
-		su_add(u, k + 1, 0, lv[k] - 1, lv[k]);
-		u->spec[u->nspec - 1].chosen = !!(f[k] & GM_CHOSEN);
-		u->spec[u->nspec - 1].autorange = !!(f[k] & GM_AUTO);
-	}
+	gm_add(u, n, f, lv);
 	if (su_synth(u, buckets, overlap)) {
 		tap_check_fail(__FILE__, __LINE__, "synth %s: %s", pol,
 			       u->e.msg);
@@ -629,13 +639,7 @@ static void test_gaming_random(void)
 		}
 		if (su_parse_groups(u, pol))
 			continue;
-		for (k = 0; k < n; k++) {
-			if (!lv[k])
-				continue;
-			su_add(u, k + 1, 0, lv[k] - 1, lv[k]);
-			u->spec[u->nspec - 1].chosen = !!(f[k] & GM_CHOSEN);
-			u->spec[u->nspec - 1].autorange = !!(f[k] & GM_AUTO);
-		}
+		gm_add(u, n, f, lv);
 		if (su_synth(u, 4 + tap_rand(200), tap_rand(101)))
 			continue;
 		props = 0;
