@@ -1922,12 +1922,13 @@ static int qvisor_plan_gprops(struct qvisor_plan *p, const struct qv_synth *s,
  */
 static int qvisor_plan_gaming(struct qvisor_plan *p, const struct qv_synth *s)
 {
-	u32 *order = kvcalloc(s->nspec + 1, sizeof(*order), GFP_KERNEL);
+	u32 *scratch = kvcalloc(s->nspec + s->ngrp + 1, sizeof(*scratch),
+				GFP_KERNEL);
 
-	if (!order)
+	if (!scratch)
 		return -ENOMEM;
-	qv_props_gaming(s, p->backend, order, &p->props, p->gprops);
-	kvfree(order);
+	qv_props_gaming(s, p->backend, scratch, &p->props, p->gprops);
+	kvfree(scratch);
 	return 0;
 }
 

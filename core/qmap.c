@@ -226,15 +226,6 @@ static void qv_sort_offset(const struct qv_xform *xf, u32 *ix, u32 n)
 	}
 }
 
-void qv_order_offset(const struct qv_synth *s, u32 *order)
-{
-	u32 k;
-
-	for (k = 0; k < s->nspec; k++)
-		order[k] = k;
-	qv_sort_offset(s->xf, order, s->nspec);
-}
-
 /* Tenant @k is in scope: the whole policy (@g 0) or nested group @g */
 static bool qv_in_scope(const struct qv_synth *s, u32 k, u32 g)
 {
@@ -257,11 +248,11 @@ static bool qv_can_game(const struct qv_synth *s, u32 k)
 }
 
 /* The first tenant (in offset order) of scope @g that could gain by its
- * ranks and overlaps another tenant of the scope, or -1: a sweep over the
- * tenants in offset order; a tenant overlaps another when an earlier one
- * ends after its start or the next one starts before its end
+ * ranks and overlaps another tenant of the scope, or -1: a sweep over
+ * @order (the tenants sorted by offset); a tenant overlaps another when an
+ * earlier one ends after its start or the next one starts before its end
  */
-s32 qv_gamer(const struct qv_synth *s, const u32 *order, u32 g)
+static s32 qv_gamer_sweep(const struct qv_synth *s, const u32 *order, u32 g)
 {
 	u32 p, k, prev = 0, end;
 	bool seen = false, prev_mate = false, mate;
@@ -289,25 +280,74 @@ s32 qv_gamer(const struct qv_synth *s, const u32 *order, u32 g)
 	return -1;
 }
 
-/* P7 bits of scope @g */
-static u32 qv_gaming_scope(const struct qv_synth *s, u32 backend,
-			   const u32 *order, u32 g)
+/* The whole policy without a sort where it can: no tenant that could
+ * gain (-1), or one outside nested groups that shares its sharing group
+ * with another tenant (it spans the group's whole interval, so it
+ * overlaps every tenant there): O(n + groups).  Else -2: sort and sweep.
+ */
+static s32 qv_gamer_fast(const struct qv_synth *s, u32 *cnt)
 {
-	if (backend != QV_BACKEND_FIFO && qv_gamer(s, order, g) >= 0)
-		return QV_PROP_KNOWN(7);
-	return QV_PROP_KNOWN(7) | QV_PROP_HOLDS(7);	/* fifo: ranks ignored */
+	bool any = false;
+	u32 k;
+
+	for (k = 0; k < s->ngrp; k++)
+		cnt[k] = 0;
+	for (k = 0; k < s->nspec; k++) {
+		cnt[s->xf[k].group]++;
+		any |= qv_can_game(s, k);
+	}
+	if (!any)
+		return -1;
+	for (k = 0; k < s->nspec; k++)
+		if (!s->xf[k].nest && cnt[s->xf[k].group] > 1 &&
+		    qv_can_game(s, k))
+			return (s32)k;
+	return -2;
 }
 
-void qv_props_gaming(const struct qv_synth *s, u32 backend, u32 *order,
+/* The tenants sorted by joint offset into @order */
+static void qv_order_offset(const struct qv_synth *s, u32 *order)
+{
+	u32 k;
+
+	for (k = 0; k < s->nspec; k++)
+		order[k] = k;
+	qv_sort_offset(s->xf, order, s->nspec);
+}
+
+s32 qv_gamer(const struct qv_synth *s, u32 *scratch)
+{
+	s32 r = qv_gamer_fast(s, scratch + s->nspec);
+
+	if (r != -2)
+		return r;
+	qv_order_offset(s, scratch);
+	return qv_gamer_sweep(s, scratch, 0);
+}
+
+/* P7 bits: holds unless a tenant breaks it (@gamer >= 0); fifo ignores
+ * ranks
+ */
+static u32 qv_gaming_bits(u32 backend, s32 gamer)
+{
+	if (backend != QV_BACKEND_FIFO && gamer >= 0)
+		return QV_PROP_KNOWN(7);
+	return QV_PROP_KNOWN(7) | QV_PROP_HOLDS(7);
+}
+
+void qv_props_gaming(const struct qv_synth *s, u32 backend, u32 *scratch,
 		     u32 *props, u32 *gprops)
 {
 	u32 k, ngrp = s->pol ? s->pol->ngrp : 0;
+	u32 clear = QV_PROP_HOLDS(7) | QV_PROP_APPROX(7);
 
-	qv_order_offset(s, order);
-	*props = (*props & ~QV_PROP_HOLDS(7) & ~QV_PROP_APPROX(7)) |
-		 qv_gaming_scope(s, backend, order, 0);
+	*props = (*props & ~clear) | qv_gaming_bits(backend,
+						     qv_gamer(s, scratch));
+	if (!ngrp)
+		return;
+	qv_order_offset(s, scratch);
 	for (k = 0; k < ngrp; k++)
-		gprops[k] = (gprops[k] & ~QV_PROP_HOLDS(7) &
-			     ~QV_PROP_APPROX(7)) |
-			    qv_gaming_scope(s, backend, order, k + 1);
+		gprops[k] = (gprops[k] & ~clear) |
+			    qv_gaming_bits(backend,
+					   qv_gamer_sweep(s, scratch, k + 1));
 }

@@ -151,20 +151,20 @@ u32 qv_group_props(u32 backend, const struct qv_qmap *m,
  * the tenants of the group count.
  *
  * Adds the P7 bits (QV_PROP_KNOWN(7), and QV_PROP_HOLDS(7) when it holds)
- * to *@props and to @gprops[0 .. number of nested groups).  @order:
- * scratch of s->nspec entries (the tenants sorted by joint offset).
- * O(n log n + n * nested groups), no allocation.
+ * to *@props and to @gprops[0 .. number of nested groups).  @scratch:
+ * s->nspec + s->ngrp entries.  O(n + groups) for a policy without nested
+ * groups when a tenant that could gain shares its sharing group (or none
+ * could); else a sort by joint offset and a sweep per scope, O(n log n +
+ * n * nested groups).  No allocation.
  */
-void qv_props_gaming(const struct qv_synth *s, u32 backend, u32 *order,
+void qv_props_gaming(const struct qv_synth *s, u32 backend, u32 *scratch,
 		     u32 *props, u32 *gprops);
 
-/* The tenants of synthesis @s sorted by joint offset into @order */
-void qv_order_offset(const struct qv_synth *s, u32 *order);
-/* With @order from qv_order_offset(): the first tenant of the whole policy
- * (@g 0) or of nested group @g that breaks P7 (it chooses its ranks,
+/* A tenant of the whole policy that breaks P7 (it chooses its ranks,
  * without range auto, over more than one joint rank, and overlaps another
- * tenant of the scope), or -1
+ * tenant; the first one found), or -1.  @scratch as for
+ * qv_props_gaming().
  */
-s32 qv_gamer(const struct qv_synth *s, const u32 *order, u32 g);
+s32 qv_gamer(const struct qv_synth *s, u32 *scratch);
 
 #endif

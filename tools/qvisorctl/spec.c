@@ -1458,8 +1458,9 @@ int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 		p->gprops[k] = qv_group_props((u32)sp->backend, &p->qmap,
 					      &p->s, p->pol_grp, p->props,
 					      (u32)k + 1);
-	qv_props_gaming(&p->s, (u32)sp->backend, p->order, &p->props,
+	qv_props_gaming(&p->s, (u32)sp->backend, p->scratch, &p->props,
 			p->gprops);
+	p->gamer = qv_gamer(&p->s, p->scratch);
 	return 0;
 }
 
@@ -1796,7 +1797,7 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 	if (!any)
 		fprintf(f, "  P6 normalized  n/a (no group mates with different ranges)\n");
 	/* P7: rank gaming (qv_props_gaming(), as the kernel) */
-	gamer = qv_gamer(&p->s, p->order, 0);
+	gamer = p->gamer;
 	if (sp->backend == QVISOR_BACKEND_FIFO)
 		fprintf(f, "  P7 gaming      holds: one FIFO, ranks ignored\n");
 	else if (gamer < 0)

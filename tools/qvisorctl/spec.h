@@ -153,7 +153,9 @@ struct qs_plan {
 	struct qv_place		place[QS_MAX_TENANTS];	/* nested groups */
 	/* inside each nested group of sp->pol (qv_group_props()) */
 	uint32_t		gprops[QV_POLICY_MAX_GROUPS];
-	uint32_t		order[QS_MAX_TENANTS];	/* qv_props_gaming() */
+	/* qv_props_gaming()'s scratch: a tenant each, a sharing group each */
+	uint32_t		scratch[QS_MAX_TENANTS + QS_MAX_TENANTS + 2];
+	int32_t			gamer;	/* a tenant that breaks P7, or -1 */
 };
 
 /* *dst = *src, with dst's policy pointing at its own arrays */
