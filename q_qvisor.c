@@ -857,8 +857,14 @@ static bool qvisor_has(struct rtattr *tb[], int type, size_t size)
 	return tb[type] && RTA_PAYLOAD(tb[type]) >= size;
 }
 
+/* The module states P7 (rank gaming); older modules state P1..P6 only */
+static bool qvisor_p7_known(__u32 props)
+{
+	return props & QVISOR_PROP_KNOWN(7);
+}
+
 /* "P1=yes P2=approx ... ": an object "guarantees" in JSON, and in text
- * after @lead when @fp
+ * after @lead when @fp; P7 only when the module states it
  */
 static void qvisor_print_pn(__u32 props, bool fp, const char *lead)
 {
@@ -868,7 +874,7 @@ static void qvisor_print_pn(__u32 props, bool fp, const char *lead)
 	open_json_object("guarantees");
 	if (fp)
 		print_string(PRINT_FP, NULL, "%s ", lead);
-	for (n = 1; n <= 6; n++) {
+	for (n = 1; n <= (qvisor_p7_known(props) ? 7 : 6); n++) {
 		const char *v = "no";
 
 		if (props & QVISOR_PROP_HOLDS(n))
@@ -960,19 +966,23 @@ static void qvisor_print_backend(struct rtattr *tb[])
 		print_uint(PRINT_JSON, "queues", NULL, queues);
 }
 
-/* Which of P1..P6 the deployment keeps: "P1=yes P2=approx ... " (shown
- * for the queue backends; pifo keeps them all, and JSON always has it)
+/* Which of P1..P7 the deployment keeps: "P1=yes P2=approx ... " (JSON
+ * always has it; text shows it for the queue backends, and on pifo when
+ * the module states P7, which a tenant's ranks can break there too: an
+ * older module's pifo kept P1..P6 all, and its line stays as it was)
  */
 static void qvisor_print_props(struct rtattr *tb[])
 {
+	__u32 props;
 	bool fp;
 
 	if (!qvisor_has(tb, TCA_QVISOR_PROPS, sizeof(__u32)))
 		return;
-	fp = qvisor_has(tb, TCA_QVISOR_BACKEND, sizeof(__u8)) &&
-	     rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) != QVISOR_BACKEND_PIFO;
-	qvisor_print_pn(rta_getattr_u32(tb[TCA_QVISOR_PROPS]), fp,
-			"guarantees");
+	props = rta_getattr_u32(tb[TCA_QVISOR_PROPS]);
+	fp = qvisor_p7_known(props) ||
+	     (qvisor_has(tb, TCA_QVISOR_BACKEND, sizeof(__u8)) &&
+	      rta_getattr_u8(tb[TCA_QVISOR_BACKEND]) != QVISOR_BACKEND_PIFO);
+	qvisor_print_pn(props, fp, "guarantees");
 }
 
 /* split_gso: "split_gso", "no_split_gso" or (the default) "split_gso

@@ -1821,6 +1821,7 @@ static void qvisor_spec(struct qv_tenant_spec *t, const struct qvisor_class *cl,
 	t->levels = cfg->levels ? cfg->levels : QVISOR_DEF_LEVELS;
 	t->pol_idx = cl->pol_idx;
 	t->autorange = cfg->rauto != 0;
+	t->chosen = qv_rank_chosen(cfg->rank, cfg->edf_mark);
 }
 
 /* Collect the tenants as they would be after the change: @chg with
@@ -1916,6 +1917,21 @@ static int qvisor_plan_gprops(struct qvisor_plan *p, const struct qv_synth *s,
 	return 0;
 }
 
+/* P7 (rank gaming) for the whole policy and inside each nested group:
+ * qv_props_gaming(), after qv_props() and qv_group_props()
+ */
+static int qvisor_plan_gaming(struct qvisor_plan *p, const struct qv_synth *s)
+{
+	u32 *scratch = kvcalloc(s->nspec + s->ngrp + 1, sizeof(*scratch),
+				GFP_KERNEL);
+
+	if (!scratch)
+		return -ENOMEM;
+	qv_props_gaming(s, p->backend, scratch, &p->props, p->gprops);
+	kvfree(scratch);
+	return 0;
+}
+
 /* Synthesize the schedule for policy @pol, @buckets and @overlap with the
  * tenant set changed by (@chg, @chg_cfg).  Nothing is committed.
  */
@@ -1968,6 +1984,8 @@ static int qvisor_synth(struct Qdisc *sch, const struct qv_policy *pol,
 		err = qvisor_plan_queues(q, p, &s, extack);
 	if (!err)
 		err = qvisor_plan_gprops(p, &s, pol_grp);
+	if (!err)
+		err = qvisor_plan_gaming(p, &s);
 out:
 	kvfree(pol_grp);
 	kvfree(s.place);

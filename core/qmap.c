@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * qvisor queue map: which FIFO queues of a queue backend each strict tier
- * gets, and which of the properties P1-P6 a backend keeps.
+ * gets, and which of the properties P1-P7 a backend keeps.
  */
 
 #include "qvisor/qmap.h"
@@ -173,7 +173,8 @@ u32 qv_group_props(u32 backend, const struct qv_qmap *m,
 	tier = s->grp[pol_grp[pol->grp[a - 1].first]].tier;
 	qv_group_shape(pol, g, &strict, &share);
 	p = props & ~(QV_PROP_HOLDS(1) | QV_PROP_APPROX(1) |
-		      QV_PROP_HOLDS(3) | QV_PROP_APPROX(3));
+		      QV_PROP_HOLDS(3) | QV_PROP_APPROX(3) |
+		      QV_PROP_HOLDS(7) | QV_PROP_APPROX(7) | QV_PROP_KNOWN(7));
 	if (!strict) {
 		p |= QV_PROP_HOLDS(1);
 	} else if (backend == QV_BACKEND_PIFO) {
@@ -186,4 +187,167 @@ u32 qv_group_props(u32 backend, const struct qv_qmap *m,
 	if (!share)
 		p |= props & (QV_PROP_HOLDS(3) | QV_PROP_APPROX(3));
 	return p;
+}
+
+/* Tenant @a before tenant @b in joint offset order (index order on ties) */
+static bool qv_offset_before(const struct qv_xform *xf, u32 a, u32 b)
+{
+	return xf[a].offset < xf[b].offset ||
+	       (xf[a].offset == xf[b].offset && a < b);
+}
+
+/* Heap sort of @ix[0..n) by qv_offset_before(): no recursion, no
+ * allocation, O(n log n)
+ */
+static void qv_sort_offset(const struct qv_xform *xf, u32 *ix, u32 n)
+{
+	u32 end, root, child, start, t;
+
+	for (start = n / 2, end = n; end > 1;) {
+		if (start > 0) {
+			root = --start;
+		} else {
+			t = ix[0];
+			ix[0] = ix[--end];
+			ix[end] = t;
+			root = 0;
+		}
+		while ((child = 2 * root + 1) < end) {
+			if (child + 1 < end &&
+			    qv_offset_before(xf, ix[child], ix[child + 1]))
+				child++;
+			if (!qv_offset_before(xf, ix[root], ix[child]))
+				break;
+			t = ix[root];
+			ix[root] = ix[child];
+			ix[child] = t;
+			root = child;
+		}
+	}
+}
+
+/* Tenant @k is in scope: the whole policy (@g 0) or nested group @g */
+static bool qv_in_scope(const struct qv_synth *s, u32 k, u32 g)
+{
+	const struct qv_pol_grp *G;
+	s32 idx = s->spec[k].pol_idx;
+
+	if (!g)
+		return true;
+	G = &s->pol->grp[g - 1];
+	return idx >= 0 && (u32)idx >= G->first && (u32)idx < G->end;
+}
+
+/* Tenant @k could gain by its ranks if it had a mate: it chooses them,
+ * without range auto, and they map to more than one joint rank
+ */
+static bool qv_can_game(const struct qv_synth *s, u32 k)
+{
+	return s->spec[k].chosen && !s->spec[k].autorange &&
+	       s->xf[k].levels > 1 && s->xf[k].width > 1;
+}
+
+/* The first tenant (in offset order) of scope @g that could gain by its
+ * ranks and overlaps another tenant of the scope, or -1: a sweep over
+ * @order (the tenants sorted by offset); a tenant overlaps another when an
+ * earlier one ends after its start or the next one starts before its end
+ */
+static s32 qv_gamer_sweep(const struct qv_synth *s, const u32 *order, u32 g)
+{
+	u32 p, k, prev = 0, end;
+	bool seen = false, prev_mate = false, mate;
+	u64 maxend = 0;
+
+	for (p = 0; p < s->nspec; p++) {
+		k = order[p];
+		if (!qv_in_scope(s, k, g))
+			continue;
+		end = s->xf[k].offset + s->xf[k].width;
+		mate = seen && maxend > s->xf[k].offset;
+		if (seen && s->xf[k].offset < s->xf[prev].offset +
+					      s->xf[prev].width)
+			prev_mate = true;
+		if (seen && prev_mate && qv_can_game(s, prev))
+			return (s32)prev;
+		if (end > maxend)
+			maxend = end;
+		prev = k;
+		prev_mate = mate;
+		seen = true;
+	}
+	if (seen && prev_mate && qv_can_game(s, prev))
+		return (s32)prev;
+	return -1;
+}
+
+/* The whole policy without a sort where it can: no tenant that could
+ * gain (-1), or one outside nested groups that shares its sharing group
+ * with another tenant (it spans the group's whole interval, so it
+ * overlaps every tenant there): O(n + groups).  Else -2: sort and sweep.
+ */
+static s32 qv_gamer_fast(const struct qv_synth *s, u32 *cnt)
+{
+	bool any = false;
+	u32 k;
+
+	for (k = 0; k < s->ngrp; k++)
+		cnt[k] = 0;
+	for (k = 0; k < s->nspec; k++) {
+		cnt[s->xf[k].group]++;
+		any |= qv_can_game(s, k);
+	}
+	if (!any)
+		return -1;
+	for (k = 0; k < s->nspec; k++)
+		if (!s->xf[k].nest && cnt[s->xf[k].group] > 1 &&
+		    qv_can_game(s, k))
+			return (s32)k;
+	return -2;
+}
+
+/* The tenants sorted by joint offset into @order */
+static void qv_order_offset(const struct qv_synth *s, u32 *order)
+{
+	u32 k;
+
+	for (k = 0; k < s->nspec; k++)
+		order[k] = k;
+	qv_sort_offset(s->xf, order, s->nspec);
+}
+
+s32 qv_gamer(const struct qv_synth *s, u32 *scratch)
+{
+	s32 r = qv_gamer_fast(s, scratch + s->nspec);
+
+	if (r != -2)
+		return r;
+	qv_order_offset(s, scratch);
+	return qv_gamer_sweep(s, scratch, 0);
+}
+
+/* P7 bits: holds unless a tenant breaks it (@gamer >= 0); fifo ignores
+ * ranks
+ */
+static u32 qv_gaming_bits(u32 backend, s32 gamer)
+{
+	if (backend != QV_BACKEND_FIFO && gamer >= 0)
+		return QV_PROP_KNOWN(7);
+	return QV_PROP_KNOWN(7) | QV_PROP_HOLDS(7);
+}
+
+void qv_props_gaming(const struct qv_synth *s, u32 backend, u32 *scratch,
+		     u32 *props, u32 *gprops)
+{
+	u32 k, ngrp = s->pol ? s->pol->ngrp : 0;
+	u32 clear = QV_PROP_HOLDS(7) | QV_PROP_APPROX(7);
+
+	*props = (*props & ~clear) | qv_gaming_bits(backend,
+						     qv_gamer(s, scratch));
+	if (!ngrp)
+		return;
+	qv_order_offset(s, scratch);
+	for (k = 0; k < ngrp; k++)
+		gprops[k] = (gprops[k] & ~clear) |
+			    qv_gaming_bits(backend,
+					   qv_gamer_sweep(s, scratch, k + 1));
 }

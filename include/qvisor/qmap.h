@@ -2,7 +2,7 @@
 /*
  * qvisor queue mapping: deploys the synthesized joint schedule onto a
  * backend with few FIFO queues (sppifo), and states which of the policy
- * properties P1-P6 the deployment keeps.
+ * properties P1-P7 the deployment keeps.
  *
  * The synthesizer numbers strict tiers 0..T-1; the last tier is always
  * the implicit best-effort tenant (packets of no class).  Call the others
@@ -69,11 +69,22 @@ static inline u32 qv_qmap_tier_of(const struct qv_qmap *m, u32 queue)
 	return m->mapped - 1;
 }
 
-/* Properties P1..P6: bit n-1 = Pn holds, bit n-1+8 = Pn holds only
+/* Properties P1..P7: bit n-1 = Pn holds, bit n-1+8 = Pn holds only
  * approximately (measured, not guaranteed); neither = does not hold.
+ * Bit n-1+16: Pn is stated at all; P1..P6 always are (without the bit),
+ * P7 with it (a module before P7 does not state it).
  */
 #define QV_PROP_HOLDS(n)	(1u << ((n) - 1))
 #define QV_PROP_APPROX(n)	(1u << ((n) - 1 + 8))
+#define QV_PROP_KNOWN(n)	(1u << ((n) - 1 + 16))
+#define QV_PROP_LAST		7	/* the last property stated */
+#define QV_PROP_GAMING		7	/* P7 */
+
+/* Whether the properties @props state Pn */
+static inline bool qv_prop_known(u32 props, u32 n)
+{
+	return n <= 6 || (props & QV_PROP_KNOWN(n));
+}
 
 /* Inversions of the queue backends.  Per tenant, the raw rank of its
  * previous departure and the enqueue sequence number current at that
@@ -123,5 +134,37 @@ u32 qv_props(u32 backend, const struct qv_qmap *m, u32 tiers);
 u32 qv_group_props(u32 backend, const struct qv_qmap *m,
 		   const struct qv_synth *s, const u32 *pol_grp, u32 props,
 		   u32 g);
+
+/* P7, rank gaming: no tenant gains over its mates by the ranks it sends.
+ * A tenant can gain by its ranks only over the tenants whose joint
+ * intervals overlap its own (its '+' mates, the '>' levels it overlaps;
+ * a strict tier or a '>' level at overlap 0 orders them whatever the
+ * ranks).  P7 holds when every tenant that overlaps another tenant and
+ * whose ranks map to more than one joint rank either does not choose its
+ * ranks (qv_tenant_spec.chosen: fifo, las, stfq, edf are computed by the
+ * qdisc) or has range auto (its ranks are placed by the quantiles of its
+ * own recent ranks: a tenant sending one rank lands in the middle of its
+ * levels, qvisor/rauto.h).  On fifo ranks are ignored, so it holds.
+ * Never approx: what a tenant with range auto can still gain is bounded
+ * by construction (its first 32 packets, and about a window after it
+ * changes its distribution), not measured.  Inside nested group g only
+ * the tenants of the group count.
+ *
+ * Adds the P7 bits (QV_PROP_KNOWN(7), and QV_PROP_HOLDS(7) when it holds)
+ * to *@props and to @gprops[0 .. number of nested groups).  @scratch:
+ * s->nspec + s->ngrp entries.  O(n + groups) for a policy without nested
+ * groups when a tenant that could gain shares its sharing group (or none
+ * could); else a sort by joint offset and a sweep per scope, O(n log n +
+ * n * nested groups).  No allocation.
+ */
+void qv_props_gaming(const struct qv_synth *s, u32 backend, u32 *scratch,
+		     u32 *props, u32 *gprops);
+
+/* A tenant of the whole policy that breaks P7 (it chooses its ranks,
+ * without range auto, over more than one joint rank, and overlaps another
+ * tenant; the first one found), or -1.  @scratch as for
+ * qv_props_gaming().
+ */
+s32 qv_gamer(const struct qv_synth *s, u32 *scratch);
 
 #endif

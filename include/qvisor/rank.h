@@ -81,6 +81,18 @@ static inline u32 qv_default_hi(u8 rank, u32 mark_mask, u64 edf_budget_ns)
 	}
 }
 
+/* Whether a tenant of rank source @rank chooses its own ranks (P7): prio,
+ * mark and dscp are read from the packet, and so is edf's budget with
+ * mark_budget (@edf_mark); fifo, las, stfq and plain edf are computed by
+ * the qdisc.  A rank an operator's filter writes (skbedit) counts as
+ * chosen too: the qdisc cannot tell who wrote it.
+ */
+static inline bool qv_rank_chosen(u8 rank, bool edf_mark)
+{
+	return rank == QV_RANK_PRIO || rank == QV_RANK_MARK ||
+	       rank == QV_RANK_DSCP || (rank == QV_RANK_EDF && edf_mark);
+}
+
 /* a after b, modulo 2^64 */
 static inline bool qv_after(u64 a, u64 b)
 {

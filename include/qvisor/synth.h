@@ -56,6 +56,9 @@ struct qv_tenant_spec {
 	u32	autorange;	/* range auto: levels not limited by the
 				 * span of [lo, hi] (qvisor/rauto.h)
 				 */
+	u32	chosen;		/* the tenant chooses its ranks
+				 * (qv_rank_chosen()): P7, qv_props_gaming()
+				 */
 };
 
 /* The synthesized transform of one tenant */

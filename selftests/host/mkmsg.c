@@ -5,7 +5,8 @@
  * with the tc plugin.  Needs no kernel support.
  *
  * Usage: mkmsg SCENARIO > FILE
- * Scenarios: qdisc-full qdisc-oldstats qdisc-min qdisc-nested qdisc-sppifo
+ * Scenarios: qdisc-full qdisc-oldstats qdisc-min qdisc-nested qdisc-p7
+ *            qdisc-sppifo
  *            qdisc-sppifo-qstats qdisc-aifo qdisc-aifo-qstats class-full
  *            class-edf class-mark-all class-nostats class-rauto
  */
@@ -132,12 +133,15 @@ static void policy_tree(struct msg *m)
 	nest_end(m, tree);
 }
 
-/* "(1 >> 2) + 3 + (4 > 5)" and the properties inside its two groups */
-static void qdisc_nested(struct msg *m)
+/* "(1 >> 2) + 3 + (4 > 5)" and the properties inside its two groups;
+ * with @p7 as a module that states P7 (no for the policy, yes inside
+ * (1 >> 2), no inside (4 > 5))
+ */
+static void qdisc_nested(struct msg *m, int p7)
 {
 	static const __u16 one_two[] = { 1, 2 }, three[] = { 3 }, four[] = { 4 },
 			   five[] = { 5 };
-	static const __u32 gprops[] = {
+	__u32 gprops[] = {
 		QVISOR_PROP_APPROX(1) | QVISOR_PROP_HOLDS(2) |
 		QVISOR_PROP_HOLDS(3) | QVISOR_PROP_HOLDS(4) |
 		QVISOR_PROP_HOLDS(5) | QVISOR_PROP_HOLDS(6),
@@ -145,10 +149,14 @@ static void qdisc_nested(struct msg *m)
 	};
 	struct rtattr *opt, *tree, *g;
 
+	if (p7) {
+		gprops[0] |= QVISOR_PROP_KNOWN(7) | QVISOR_PROP_HOLDS(7);
+		gprops[1] |= QVISOR_PROP_KNOWN(7);
+	}
 	start(m, RTM_NEWQDISC, 0x10000, TC_H_ROOT);
 	opt = nest_start(m, TCA_OPTIONS);
 	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_PIFO);
-	put_u32(m, TCA_QVISOR_PROPS, 0x3f);
+	put_u32(m, TCA_QVISOR_PROPS, 0x3f | (p7 ? QVISOR_PROP_KNOWN(7) : 0));
 	tree = nest_start(m, TCA_QVISOR_POLICY_TREE | NLA_F_NESTED);
 	put_u8(m, TCA_QVISOR_NODE_KIND, QVISOR_NODE_SHARE);
 	g = nest_start(m, TCA_QVISOR_NODE_CHILD | NLA_F_NESTED);
@@ -387,7 +395,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(s, "qdisc-min") == 0) {
 		qdisc_min(&m);
 	} else if (strcmp(s, "qdisc-nested") == 0) {
-		qdisc_nested(&m);
+		qdisc_nested(&m, 0);
+	} else if (strcmp(s, "qdisc-p7") == 0) {
+		qdisc_nested(&m, 1);
 	} else if (strcmp(s, "qdisc-sppifo") == 0) {
 		qdisc_sppifo(&m);
 	} else if (strcmp(s, "qdisc-aifo") == 0) {

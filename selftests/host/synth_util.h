@@ -94,6 +94,8 @@ static inline void su_add(struct su *u, u32 minor, u32 lo, u32 hi, u32 levels)
 	t->hi = hi;
 	t->levels = levels;
 	t->pol_idx = su_pol_idx(u, minor);
+	t->autorange = 0;
+	t->chosen = 0;
 }
 
 static inline int su_synth(struct su *u, u32 buckets, u32 overlap)

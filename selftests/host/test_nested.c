@@ -225,7 +225,7 @@ static int synth(const char *pol, const u32 *ml, u32 n, u32 buckets,
 		return -1;
 	for (k = 0; k < n; k++) {
 		spec[k] = (struct qv_tenant_spec){ ml[2 * k], 0, ml[2 * k + 1] - 1,
-						   ml[2 * k + 1], -1, 0 };
+						   ml[2 * k + 1], -1, 0, 0 };
 		for (j = 0; j < P.n; j++)
 			if (P.ent[j].minor == ml[2 * k])
 				spec[k].pol_idx = (s32)j;

@@ -40,13 +40,15 @@ static void mkstate(void)
 	st.q.overlap = 50;
 	st.q.flows = 1024;
 	st.q.flow_idle = 1000000;
-	st.q.props = QVISOR_PROP_HOLDS(1) | QVISOR_PROP_APPROX(2);
+	st.q.props = QVISOR_PROP_HOLDS(1) | QVISOR_PROP_APPROX(2) |
+		     QVISOR_PROP_KNOWN(7);	/* P7 stated: no */
 	strcpy(st.q.policy, "1 >> 2 + 3");
 	/* two nested groups, as a dump of another policy would give them */
 	st.q.ngroups = 2;
 	strcpy(st.q.groups, "(1 >> 2)");
 	strcpy(st.q.groups + 9, "(4 > 5)");
-	st.q.gprops[0] = QVISOR_PROP_APPROX(1) | QVISOR_PROP_HOLDS(2);
+	st.q.gprops[0] = QVISOR_PROP_APPROX(1) | QVISOR_PROP_HOLDS(2) |
+			 QVISOR_PROP_KNOWN(7) | QVISOR_PROP_HOLDS(7);
 	st.q.gprops[1] = QVISOR_PROP_HOLDS(1);
 	st.q.bs.bytes = 123456;
 	st.q.bs.packets = 90;
@@ -161,6 +163,8 @@ static void test_json(void)
 		{ ".qdisc.guarantees.P1", "yes" },
 		{ ".qdisc.guarantees.P2", "approx" },
 		{ ".qdisc.guarantees.P4", "no" },
+		{ ".qdisc.guarantees.P7", "no" },
+		{ ".qdisc.groups[0].guarantees.P7", "yes" },
 		{ ".qdisc.groups[0].group", "(1 >> 2)" },
 		{ ".qdisc.groups[0].guarantees.P1", "approx" },
 		{ ".qdisc.groups[1].group", "(4 > 5)" },
@@ -308,8 +312,11 @@ static void test_prom(void)
 	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"(1 >> 2)\",property=\"P1\",state=\"approx\"} 1\n") &&
 	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"(4 > 5)\",property=\"P1\",state=\"yes\"} 1\n") &&
 	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"(4 > 5)\",property=\"P6\",state=\"no\"} 1\n") &&
+	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"\",property=\"P7\",state=\"no\"} 1\n") &&
+	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"(1 >> 2)\",property=\"P7\",state=\"yes\"} 1\n") &&
+	       !strstr(out, "group=\"(4 > 5)\",property=\"P7\"") &&
 	       !strstr(out, "qvisor_queue_"),
-	       "show --prom: properties of the policy and of each nested group, no queues for pifo");
+	       "show --prom: properties of the policy and of each nested group (P7 where stated), no queues for pifo");
 	free(out);
 	for (d = 0; d < sizeof(devs) / sizeof(devs[0]); d++) {
 		out = capture(prom_fn, devs[d]);
@@ -351,7 +358,7 @@ static void test_table(void)
 	       "show/top table: aqm_drops, ecn_marks, max_sojourn per tenant");
 	if (!strstr(out, "4.5ms"))
 		tap_diag("%s", out);
-	tap_ok(strstr(out, "dropped 4\n  group (1 >> 2): P1=approx P2=yes P3=no P4=no P5=no P6=no\n  group (4 > 5): P1=yes P2=no") != NULL,
+	tap_ok(strstr(out, "dropped 4\n  group (1 >> 2): P1=approx P2=yes P3=no P4=no P5=no P6=no P7=yes\n  group (4 > 5): P1=yes P2=no P3=no P4=no P5=no P6=no\n") != NULL,
 	       "show/top table: a line per nested group under the qdisc's");
 	if (!strstr(out, "group (4 > 5)"))
 		tap_diag("%s", out);

@@ -145,6 +145,11 @@ print_test "qdisc aifo window and admission drops" qdisc-aifo -- \
 print_test "qdisc nested groups and the properties inside them" qdisc-nested -- \
 	'policy "(1 >> 2) + 3 + (4 > 5)" group "(1 >> 2)" P1=approx P2=yes P3=yes P4=yes P5=yes P6=yes group "(4 > 5)" P1=yes P2=yes P3=yes P4=yes P5=yes P6=yes ' \
 	! "guarantees"
+print_test "qdisc P7 stated: shown on pifo too, for the policy and inside groups" qdisc-p7 -- \
+	'policy "(1 >> 2) + 3 + (4 > 5)" group "(1 >> 2)" P1=approx P2=yes P3=yes P4=yes P5=yes P6=yes P7=yes group "(4 > 5)" P1=yes P2=yes P3=yes P4=yes P5=yes P6=yes P7=no ' \
+	"guarantees P1=yes P2=yes P3=yes P4=yes P5=yes P6=yes P7=no "
+print_test "qdisc P7 not stated (older module): no P7" qdisc-nested -- \
+	! "P7"
 print_test "qdisc pifo hides guarantees" qdisc-full -- \
 	"  backend pifo unpifoness 0 drops admission 0" ! "guarantees" "queue 0"
 print_test "class options" class-full -- \

@@ -963,9 +963,14 @@ static void test_nested(void)
 	       r ? err : "");
 	tap_ok(plan.gprops[0] == (QV_PROP_APPROX(1) | QV_PROP_HOLDS(2) |
 				  QV_PROP_HOLDS(3) | QV_PROP_HOLDS(4) |
-				  QV_PROP_HOLDS(5) | QV_PROP_HOLDS(6)),
+				  QV_PROP_HOLDS(5) | QV_PROP_HOLDS(6) |
+				  QV_PROP_HOLDS(7) | QV_PROP_KNOWN(7)),
 	       "pifo: P1 inside (1 >> 2) approx (credit mate 3), the rest hold (%#x)",
 	       plan.gprops[0]);
+	tap_ok((plan.props & QV_PROP_KNOWN(7)) &&
+	       !(plan.props & (QV_PROP_HOLDS(7) | QV_PROP_APPROX(7))),
+	       "P7: no for the policy (1 and 3 share ranks, declared ranges), yes inside (1 >> 2), strict (%#x)",
+	       plan.props);
 	qs_spec_copy(&cp, &sp);
 	tap_ok(cp.pol.ent == cp.ent && cp.pol.grp == cp.grp && cp.pol.ngrp == 1,
 	       "qs_spec_copy() points the copy's policy at its own groups");
@@ -1003,7 +1008,7 @@ static void test_nested(void)
 	qs_plan_print(f, &sp, &plan, false);
 	fclose(f);
 	tap_ok(out && strstr(out, "policy \"1 >> (2 + (3 + 100 > 4))\"") &&
-	       strstr(out, "  group (3 + 100 > 4): P1=yes P2=yes P3=no P4=yes P5=yes P6=yes\n"),
+	       strstr(out, "  group (3 + 100 > 4): P1=yes P2=yes P3=no P4=yes P5=yes P6=yes P7=no\n"),
 	       "plan prints the policy and each group's properties");
 	if (out && !strstr(out, "group (3 + 100 > 4)"))
 		tap_diag("%s", out);

@@ -2,6 +2,7 @@
 /* Host unit tests of the qvisor synthesizer (include/qvisor/synth.h) */
 #include "tap.h"
 #include "synth_util.h"
+#include <qvisor/qmap.h>
 
 static struct su U;
 
@@ -465,6 +466,238 @@ static void test_random(void)
 	tap_point("random policies: P1, fit (width <= buckets, largest scale), monotone, clamped, exact below 2^16");
 }
 
+/* P7, rank gaming (qv_props_gaming(), qv_gamer()) */
+#define GM_CHOSEN	1	/* the tenant chooses its ranks (prio) */
+#define GM_AUTO		2	/* range auto */
+
+/* Classes for tenants 1..n: tenant k with flags @f[k-1], range 0..levels-1
+ * and levels @lv[k-1] (0 levels: no class)
+ */
+static void gm_add(struct su *u, u32 n, const u32 *f, const u32 *lv)
+{
+	u32 k;
+
+	for (k = 0; k < n; k++) {
+		if (!lv[k])
+			continue;
+		su_add(u, k + 1, 0, lv[k] - 1, lv[k]);
+		u->spec[u->nspec - 1].chosen = !!(f[k] & GM_CHOSEN);
+		u->spec[u->nspec - 1].autorange = !!(f[k] & GM_AUTO);
+	}
+}
+
+/* Tenants 1..n of @pol (nested groups allowed), tenant k with flags
+ * @f[k-1] and levels @lv[k-1] (range 0..levels-1; 0 levels: no class);
+ * returns the top-level P7 bits on @backend, *gamer the first tenant
+ * (minor) that breaks it or 0, and gprops[] for the nested groups
+ */
+static u32 gaming(const char *pol, u32 overlap, u32 buckets, u32 backend,
+		  u32 n, const u32 *f, const u32 *lv, u32 *gamer, u32 *gprops)
+{
+	static u32 scratch[2 * SU_MAXT + 2];
+	struct su *u = &U;
+	u32 k, props = 0;
+	s32 g;
+
+	*gamer = ~0u;
+	if (su_parse_groups(u, pol)) {
+		tap_check_fail(__FILE__, __LINE__, "parse %s: %s", pol,
+			       u->e.msg);
+		return 0;
+	}
+	gm_add(u, n, f, lv);
+	if (su_synth(u, buckets, overlap)) {
+		tap_check_fail(__FILE__, __LINE__, "synth %s: %s", pol,
+			       u->e.msg);
+		return 0;
+	}
+	for (k = 0; k < u->pol.ngrp; k++)
+		gprops[k] = 0;
+	qv_props_gaming(&u->s, backend, scratch, &props, gprops);
+	g = qv_gamer(&u->s, scratch);
+	*gamer = g < 0 ? 0 : u->spec[g].minor;
+	return props & (QV_PROP_HOLDS(7) | QV_PROP_APPROX(7) |
+			QV_PROP_KNOWN(7));
+}
+
+#define P7_YES	(QV_PROP_KNOWN(7) | QV_PROP_HOLDS(7))
+#define P7_NO	QV_PROP_KNOWN(7)
+
+static void test_gaming_rules(void)
+{
+	static const struct {
+		const char *pol;
+		u32 overlap, buckets, backend, n, f[4], lv[4];
+		u32 want, gamer, gwant;	/* gwant: group 1's, if any */
+		const char *why;
+	} c[] = {
+		{ "1 + 2", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 16 }, P7_NO, 1, 0,
+		  "'+', both choose with a declared range: no (1)" },
+		{ "1 + 2", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN | GM_AUTO, GM_CHOSEN }, { 16, 16 }, P7_NO, 2, 0,
+		  "'+', 1 with range auto, 2 declared: no (2)" },
+		{ "1 + 2", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN | GM_AUTO, GM_CHOSEN | GM_AUTO }, { 16, 16 },
+		  P7_YES, 0, 0, "'+', both range auto: yes" },
+		{ "1 + 2", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN | GM_AUTO, 0 }, { 16, 16 }, P7_YES, 0, 0,
+		  "'+', range auto and a computed rank (las, fifo): yes" },
+		{ "1 >> 2", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 16 }, P7_YES, 0, 0,
+		  "'>>': each alone in its tier, yes" },
+		{ "1 > 2", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 16 }, P7_NO, 1, 0,
+		  "'>' at overlap 50: the levels overlap, no" },
+		{ "1 > 2", 0, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 16 }, P7_YES, 0, 0,
+		  "'>' at overlap 0: disjoint levels, yes" },
+		{ "1 + 2", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { 0, GM_CHOSEN }, { 16, 1 }, P7_YES, 0, 0,
+		  "'+', the chooser's range is one rank (levels 1): yes" },
+		{ "1 + 2", 50, 2, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 16 }, P7_YES, 0, 0,
+		  "'+' scaled to one joint rank (buckets 2): yes" },
+		{ "1 + 2", 50, 4096, QV_BACKEND_SPPIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 16 }, P7_NO, 1, 0,
+		  "sppifo: ranks order the queues, no" },
+		{ "1 + 2", 50, 4096, QV_BACKEND_FIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 16 }, P7_YES, 0, 0,
+		  "fifo: ranks ignored, yes" },
+		{ "1 + 2", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 0 }, P7_YES, 0, 0,
+		  "'+' whose mate has no class: alone, yes" },
+		{ "1", 50, 4096, QV_BACKEND_PIFO, 3,
+		  { 0, GM_CHOSEN, 0 }, { 16, 16, 16 }, P7_NO, 2, 0,
+		  "classes the policy leaves out share one tier: no (2)" },
+		{ "1", 50, 4096, QV_BACKEND_PIFO, 2,
+		  { GM_CHOSEN, GM_CHOSEN }, { 16, 16 }, P7_YES, 0, 0,
+		  "one class left out, alone in its tier: yes" },
+		{ "(1 >> 2) + 3", 0, 4096, QV_BACKEND_PIFO, 3,
+		  { GM_CHOSEN, GM_CHOSEN, 0 }, { 4, 4, 4 }, P7_NO, 1, P7_YES,
+		  "(1 >> 2) + 3: 1 shares ranks with 3: no; inside, strict: yes" },
+		{ "(1 > 2) + 3", 50, 4096, QV_BACKEND_PIFO, 3,
+		  { GM_CHOSEN | GM_AUTO, GM_CHOSEN | GM_AUTO, GM_CHOSEN },
+		  { 4, 4, 4 }, P7_NO, 3, P7_YES,
+		  "(1 > 2) + 3 with 3 declared: no (3); inside, range auto: yes" },
+		{ "(1 > 2) + 3", 50, 4096, QV_BACKEND_PIFO, 3,
+		  { GM_CHOSEN, GM_CHOSEN, 0 }, { 4, 4, 4 }, P7_NO, 1, P7_NO,
+		  "(1 > 2) + 3, 1 and 2 declared: no, inside too" },
+	};
+	u32 k, p, gm, gp[4];
+
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		gp[0] = 0;
+		p = gaming(c[k].pol, c[k].overlap, c[k].buckets, c[k].backend,
+			   c[k].n, c[k].f, c[k].lv, &gm, gp);
+		CHECK(p == c[k].want, "%s: P7 bits %#x want %#x", c[k].why,
+		      p, c[k].want);
+		if (c[k].backend != QV_BACKEND_FIFO)
+			CHECK(gm == c[k].gamer, "%s: gamer %u want %u",
+			      c[k].why, gm, c[k].gamer);
+		if (c[k].gwant)
+			CHECK((gp[0] & P7_YES) == c[k].gwant,
+			      "%s: group P7 %#x want %#x", c[k].why, gp[0],
+			      c[k].gwant);
+		tap_point("P7 %s", c[k].why);
+	}
+}
+
+/* Tenant k of @u in nested group @g (0: the whole policy) */
+static bool gm_in(const struct su *u, u32 k, u32 g)
+{
+	s32 i = u->spec[k].pol_idx;
+
+	return !g || (i >= 0 && (u32)i >= u->pgrp[g - 1].first &&
+		      (u32)i < u->pgrp[g - 1].end);
+}
+
+/* The definition of "P7 breaks in scope @g", pair by pair */
+static bool gm_brute(const struct su *u, u32 g)
+{
+	u32 k, m;
+
+	for (k = 0; k < u->nspec; k++) {
+		const struct qv_xform *a = &u->xf[k];
+
+		if (!gm_in(u, k, g) || !u->spec[k].chosen ||
+		    u->spec[k].autorange || a->levels < 2 || a->width < 2)
+			continue;
+		for (m = 0; m < u->nspec; m++) {
+			const struct qv_xform *b = &u->xf[m];
+
+			if (m != k && gm_in(u, m, g) &&
+			    a->offset < b->offset + b->width &&
+			    b->offset < a->offset + a->width)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Random flat and nested policies: qv_gamer() equals the definition
+ * checked pair by pair (a tenant that can game overlaps another)
+ */
+static void test_gaming_random(void)
+{
+	static const char *const ops[] = { " + ", " > ", " >> " };
+	static u32 scratch[2 * SU_MAXT + 2];
+	struct su *u = &U;
+	char pol[256];
+	u32 it, n, k, m, f[8], lv[8], props, gp[8], len;
+	u32 runs = 0, nested = 0, broken = 0, gbroken = 0;
+	bool want;
+	s32 g;
+
+	for (it = 0; it < 20000; it++) {
+		n = 2 + tap_rand(7);
+		len = 0;
+		for (k = 0; k < n; k++) {
+			bool open = k + 2 < n && !tap_rand(4);
+
+			len += (u32)snprintf(pol + len, sizeof(pol) - len,
+					     "%s%s%u", k ? ops[tap_rand(3)] : "",
+					     open ? "(" : "", k + 1);
+			if (open) {
+				len += (u32)snprintf(pol + len,
+						     sizeof(pol) - len,
+						     "%s%u)", ops[tap_rand(3)],
+						     k + 2);
+				k++;
+			}
+		}
+		for (k = 0; k < n; k++) {
+			f[k] = tap_rand(4);
+			lv[k] = tap_rand(8) ? 1 + tap_rand(16) : 0;
+		}
+		if (su_parse_groups(u, pol))
+			continue;
+		gm_add(u, n, f, lv);
+		if (su_synth(u, 4 + tap_rand(200), tap_rand(101)))
+			continue;
+		props = 0;
+		qv_props_gaming(&u->s, QV_BACKEND_PIFO, scratch, &props, gp);
+		g = qv_gamer(&u->s, scratch);
+		want = gm_brute(u, 0);
+		runs++;
+		nested += u->pol.ngrp > 0;
+		broken += want;
+		CHECK(want == (g >= 0), "%s: brute force %d, qv_gamer %d",
+		      pol, want, g);
+		for (m = 0; m < u->pol.ngrp; m++) {
+			gbroken += gm_brute(u, m + 1);
+			CHECK(!!(gp[m] & QV_PROP_HOLDS(7)) ==
+			      !gm_brute(u, m + 1), "%s: group %u props %#x",
+			      pol, m + 1, gp[m]);
+		}
+		CHECK(!!(props & QV_PROP_HOLDS(7)) == !want &&
+		      (props & QV_PROP_KNOWN(7)), "%s: props %#x", pol, props);
+	}
+	tap_diag("P7 random: %u synthesized, %u with nested groups, P7 broken in %u, inside a group in %u",
+		 runs, nested, broken, gbroken);
+	tap_point("P7: qv_gamer() and the groups' P7 equal the pairwise overlap rule on 20000 random policies");
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -476,5 +709,7 @@ int main(void)
 	test_errors();
 	test_levels_edge();
 	test_random();
+	test_gaming_rules();
+	test_gaming_random();
 	return tap_done();
 }

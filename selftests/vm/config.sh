@@ -99,7 +99,7 @@ cl_add() { $TC class add dev $DEV parent 1: classid "1:$1" qvisor "${@:2}"; }
 # --- qdisc options: each alone, shown back ------------------------------
 R='qdisc qvisor 1: root refcnt [0-9]+'
 accept "qdisc with defaults" \
-	"$R limit 10000p buckets 4096 slot 1ms backend pifo overlap 50% flows 1024 flow_idle 1s split_gso auto aqm target 5ms interval 100ms *$" qd_add
+	"$R limit 10000p buckets 4096 slot 1ms backend pifo overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=yes P3=yes P4=yes P5=yes P6=yes P7=yes split_gso auto aqm target 5ms interval 100ms *$" qd_add
 qd_del
 accept "qdisc rate 100mbit" "$R rate 100Mbit limit" qd_add rate 100mbit
 qd_del
@@ -125,11 +125,11 @@ qd_del
 accept "qdisc backend pifo" " backend pifo overlap" qd_add backend pifo
 qd_del
 accept "qdisc backend sppifo 8" \
-	" backend sppifo 8 overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=approx P5=yes P6=yes split_gso auto aqm target 5ms interval 100ms *$" \
+	" backend sppifo 8 overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=approx P5=yes P6=yes P7=yes split_gso auto aqm target 5ms interval 100ms *$" \
 	qd_add backend sppifo 8
 qd_del
 accept "qdisc backend aifo" \
-	" backend aifo overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=no P5=yes P6=yes split_gso auto aqm target 5ms interval 100ms *$" \
+	" backend aifo overlap 50% flows 1024 flow_idle 1s guarantees P1=yes P2=approx P3=yes P4=no P5=yes P6=yes P7=yes split_gso auto aqm target 5ms interval 100ms *$" \
 	qd_add backend aifo
 qd_del
 accept "qdisc backend sppifo 2 partial" " backend sppifo 2 partial overlap" \

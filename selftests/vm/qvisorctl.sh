@@ -416,10 +416,11 @@ fi
 
 # --- nested groups: spec A with "(1 >> 2) + 3" --------------------------------
 # plan and the kernel (tc qdisc show) state the same properties inside the
-# group: pifo, 1 above 2 only approximately (the group has a credit mate, 3)
+# group: pifo, 1 above 2 only approximately (the group has a credit mate, 3),
+# P7 inside it (1 and 2 are strict, neither can gain over the other)
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 sed -e 's/^policy = .*/policy = (1 >> 2) + 3/' "$OUT/a.spec" >"$OUT/n.spec"
-gp='P1=approx P2=yes P3=yes P4=yes P5=yes P6=yes'
+gp='P1=approx P2=yes P3=yes P4=yes P5=yes P6=yes P7=yes'
 $CTL plan "$OUT/n.spec" >"$OUT/n.plan" 2>&1
 if grep -qF 'policy "(1 >> 2) + 3"' "$OUT/n.plan" &&
 	grep -qF "  group (1 >> 2): $gp" "$OUT/n.plan" &&
@@ -448,15 +449,16 @@ if tap_check "apply the nested spec" $CTL apply "$OUT/n.spec"; then
 	else
 		tap_fail "show and re-apply of the nested spec" "rc=$rc" "$(cat "$OUT/n.show" "$OUT/n.json" "$OUT/n.again")"
 	fi
-	# the same properties as Prometheus samples, one per group and Pn
+	# the same properties as Prometheus samples, one per group and Pn (P7
+	# too: this module states it)
 	$CTL show --prom -d 0 $DEV >"$OUT/n.prom" 2>&1
-	want=$(for n in 1 2 3 4 5 6; do
+	want=$(for n in 1 2 3 4 5 6 7; do
 		v=${gp#*P$n=}
 		echo "qvisor_property_info{dev=\"$DEV\",group=\"(1 >> 2)\",property=\"P$n\",state=\"${v%% *}\"} 1"
 	done)
 	got=$(grep -F 'group="(1 >> 2)"' "$OUT/n.prom")
 	if [ "$got" = "$want" ] &&
-		[ "$(grep -c '^qvisor_property_info{.*group="",' "$OUT/n.prom")" = 6 ]; then
+		[ "$(grep -c '^qvisor_property_info{.*group="",' "$OUT/n.prom")" = 7 ]; then
 		tap_ok "show --prom: the kernel's properties inside the group, one sample per property"
 	else
 		tap_fail "show --prom: group properties" "want:" "$want" "got:" "$(cat "$OUT/n.prom")"

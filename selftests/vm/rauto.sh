@@ -11,6 +11,11 @@
 # the top (joint 0, and FIFO among equals since it sent first): the
 # gamer wins there, and the first case would fail.
 #
+# P7 (rank gaming, Documentation/design.md): tc qdisc show says P7=no
+# with declared ranges and P7=yes once both tenants have range auto (tc
+# class change), and with range auto a gamer in "1 + 2" at weights 30:70
+# still gets 30% at the receiver.
+#
 # The exact departure order is checked as in order.sh: a blocker
 # occupies a 200 kbit/s link while the scripted packets queue.  The
 # history comes from a 2 s flood of both tenants (qvsend -t) under the
@@ -159,6 +164,77 @@ if setup "1 + 2" range auto window 64 &&
 	fi
 else
 	tap_fail "range auto off: setup" "$($TC class show dev $DEV)"
+fi
+
+# --- P7 (rank gaming) as tc reports it ----------------------------------------
+# declared ranges in a '+' group: each tenant chooses its ranks over the
+# shared joint ranks, P7=no; range auto on both (class change, which
+# resynthesizes): P7=yes; on one only: still no
+p7_is() {	# p7_is WANT NAME: tc qdisc show (text and JSON) says P7=WANT
+	local q j
+	q=$($TC qdisc show dev $DEV)
+	j=$($TC -j qdisc show dev $DEV)
+	if grep -q "guarantees P1=yes P2=yes P3=yes P4=yes P5=yes P6=yes P7=$1 " <<<"$q" &&
+		grep -qE "\"P7\": ?\"$1\"" <<<"$j"; then
+		tap_ok "$2"
+	else
+		tap_fail "$2" "$q" "$j"
+	fi
+}
+if setup "1 + 2" range 0 15; then
+	p7_is no "P7=no: two tenants of a '+' group rank by prio over a declared range"
+	$TC class change dev $DEV classid 1:1 qvisor range auto &&
+		p7_is no "P7=no: range auto on one tenant, its mate still declares its range"
+	$TC class change dev $DEV classid 1:2 qvisor range auto &&
+		p7_is yes "P7=yes after tc class change ... range auto on both"
+	$TC class change dev $DEV classid 1:2 qvisor range 0 15 &&
+		p7_is no "P7=no again when a declared range turns range auto off"
+	$TC qdisc change dev $DEV root qvisor policy "1 >> 2" &&
+		p7_is yes "P7=yes with '>>': each tenant alone in its strict tier"
+else
+	tap_fail "P7: setup" "$($TC qdisc show dev $DEV; $TC class show dev $DEV)"
+fi
+
+# --- shares stay by weight: a gamer with range auto in "1 + 2" ---------------
+# weights 30:70, both tenants with range auto; tenant 1 games (every
+# packet at prio 0), tenant 2 is honest (prio 0..15), both offer about
+# 1.4 times the 4 Mbit/s link (500 packets/s of 1400 bytes each, equal
+# loads, so a FIFO would give 50:50).  The receiver counts each tenant's
+# bytes for 4 s after a 2 s warm-up; credits do not depend on ranks, so
+# the shares stay within 2 pp of 30:70.
+RATE=4mbit
+if setup_qdisc policy "1 + 2" limit 400 &&
+	add_class 1 rank prio range auto 0 15 window 64 levels 16 weight 30 &&
+	add_class 2 rank prio range auto 0 15 window 64 levels 16 weight 70; then
+	qvsend -d $DST -l 1400 -t 8 -r 500 -S 11 "5001:prio=0,5002:prio=0-15" \
+		2>"$OUT/flood" &
+	spid=$!
+	sleep 2
+	$IP netns exec $NS qvrecv -p 5001,5002 -w 4 >"$OUT/shares" \
+		2>"$OUT/shares.err"
+	wait $spid
+	b1=$(awk '$1 == 5001 { print $2 }' "$OUT/shares")
+	b2=$(awk '$1 == 5002 { print $2 }' "$OUT/shares")
+	got=$(awk -v a="${b1:-0}" -v b="${b2:-0}" \
+		'BEGIN { if (a + b) printf "%.2f %.2f", 100 * a / (a + b), 100 * b / (a + b) }')
+	echo "# table: range auto gamer 1 (prio 0) and honest 2 (prio 0..15), weights 30:70: ${got:-none} (receiver, 4 s)"
+	tap_diag "receiver (port bytes packets): $(tr '\n' ' ' <"$OUT/shares")"
+	tap_diag "$(cat "$OUT/flood")"
+	tap_diag "$($TC -s class show dev $DEV | grep -E '^class|Sent|range_auto')"
+	if [ -n "$got" ] && awk -v g="${got%% *}" 'BEGIN { exit !(g >= 28 && g <= 32) }'; then
+		tap_ok "shares stay by weight with a gamer: $got (30:70 within 2 pp)"
+	else
+		tap_fail "shares stay by weight with a gamer" "got ${got:-none}, want 30:70 within 2 pp" \
+			"$(cat "$OUT/shares" "$OUT/shares.err" "$OUT/flood")" \
+			"$($TC -s class show dev $DEV)"
+	fi
+	if $TC qdisc show dev $DEV | grep -q 'P7=yes '; then
+		tap_ok "the share case runs with P7=yes"
+	else
+		tap_fail "the share case runs with P7=yes" "$($TC qdisc show dev $DEV)"
+	fi
+else
+	tap_fail "shares with a gamer: setup" "$($TC qdisc show dev $DEV; $TC class show dev $DEV)"
 fi
 
 $TC qdisc del dev $DEV root >/dev/null 2>&1

@@ -175,10 +175,11 @@ static struct json_object *qc_json_props(uint32_t props)
 	char key[4];
 	int n;
 
-	for (n = 1; n <= 6; n++) {
+	for (n = 1; n <= QV_PROP_LAST; n++) {
+		if (!qv_prop_known(props, (u32)n))
+			continue;
 		snprintf(key, sizeof(key), "P%d", n);
-		qc_jadd_str(g, key, props & QVISOR_PROP_HOLDS(n) ? "yes" :
-			    props & QVISOR_PROP_APPROX(n) ? "approx" : "no");
+		qc_jadd_str(g, key, qs_prop_state(props, n));
 	}
 	return g;
 }
@@ -455,7 +456,8 @@ static void qc_prom_queues(FILE *f, const char *dev, const struct qc_qdisc *q)
 }
 
 /* qvisor_property_info{group, property, state} 1: for the whole policy
- * (group "") and for each nested group, whether P1..P6 hold
+ * (group "") and for each nested group, whether P1..P6 hold, and P7 when
+ * the module states it
  */
 static void qc_prom_props_one(FILE *f, const char *dev, const char *group,
 			      uint32_t props)
@@ -464,10 +466,11 @@ static void qc_prom_props_one(FILE *f, const char *dev, const char *group,
 	const char *kv[6] = { "group", group, "property", pn, "state", NULL };
 	int n;
 
-	for (n = 1; n <= 6; n++) {
+	for (n = 1; n <= QV_PROP_LAST; n++) {
+		if (!qv_prop_known(props, (u32)n))
+			continue;
 		snprintf(pn, sizeof(pn), "P%d", n);
-		kv[5] = props & QVISOR_PROP_HOLDS(n) ? "yes" :
-			props & QVISOR_PROP_APPROX(n) ? "approx" : "no";
+		kv[5] = qs_prop_state(props, n);
 		qc_prom_sample_kv(f, "qvisor_property_info", dev, kv, 3, 1);
 	}
 }
@@ -478,7 +481,7 @@ static void qc_prom_props(FILE *f, const char *dev, const struct qc_qdisc *q)
 	uint32_t k;
 
 	qc_prom_head(f, "qvisor_property_info", "gauge",
-		     "Whether a property P1-P6 of the policy holds (state yes, approx or no), for the whole policy (group \"\") and inside each nested group.");
+		     "Whether a property P1-P7 of the policy holds (state yes, approx or no), for the whole policy (group \"\") and inside each nested group.");
 	qc_prom_props_one(f, dev, "", q->props);
 	for (k = 0; k < q->ngroups && k < QC_MAX_GROUPS; k++, g += strlen(g) + 1)
 		qc_prom_props_one(f, dev, g, q->gprops[k]);
@@ -548,7 +551,7 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 	       q->qs.backlog, q->qs.qlen, q->qs.drops);
 	g = q->groups;
 	for (k = 0; k < (int)q->ngroups; k++, g += strlen(g) + 1) {
-		char props[64];
+		char props[QS_PROPS_LEN];
 
 		qs_fmt_props(props, sizeof(props), q->gprops[k]);
 		fprintf(f, "  group %s: %s\n", g, props);

@@ -1033,7 +1033,7 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	struct qc_qdisc nq;
 	struct qc_class nc;
 	struct qs_plan *plan;
-	char why[256], what[200], diff[1024], props[64];
+	char why[256], what[200], diff[1024], props[QS_PROPS_LEN];
 	uint32_t band, parent;
 	int ifindex, k, m, i, err = 0, nfilt = 0, nforeign = 0;
 	bool update;

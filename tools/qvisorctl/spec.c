@@ -1421,6 +1421,8 @@ int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 		p->spec[k].levels = sp->t[k].levels;
 		p->spec[k].pol_idx = qs_pol_idx(sp, sp->t[k].minor);
 		p->spec[k].autorange = sp->t[k].rauto != 0;
+		p->spec[k].chosen = qv_rank_chosen((u8)sp->t[k].rank,
+						   sp->t[k].edf_mark);
 	}
 	p->buckets = sp->buckets;
 	p->overlap = sp->overlap;
@@ -1456,7 +1458,16 @@ int qs_plan(const struct qs_spec *sp, struct qs_plan *p, char *err, size_t n)
 		p->gprops[k] = qv_group_props((u32)sp->backend, &p->qmap,
 					      &p->s, p->pol_grp, p->props,
 					      (u32)k + 1);
+	qv_props_gaming(&p->s, (u32)sp->backend, p->scratch, &p->props,
+			p->gprops);
+	p->gamer = qv_gamer(&p->s, p->scratch);
 	return 0;
+}
+
+const char *qs_prop_state(uint32_t props, int n)
+{
+	return props & QV_PROP_HOLDS(n) ? "yes" :
+	       props & QV_PROP_APPROX(n) ? "approx" : "no";
 }
 
 void qs_fmt_props(char *buf, size_t n, uint32_t props)
@@ -1465,12 +1476,11 @@ void qs_fmt_props(char *buf, size_t n, uint32_t props)
 	int k;
 
 	buf[0] = '\0';
-	for (k = 1; k <= 6 && used < n; k++)
-		used += (size_t)snprintf(buf + used, n - used, "%sP%d=%s",
-					 k > 1 ? " " : "", k,
-					 props & QV_PROP_HOLDS(k) ? "yes" :
-					 props & QV_PROP_APPROX(k) ? "approx" :
-					 "no");
+	for (k = 1; k <= QV_PROP_LAST && used < n; k++)
+		if (qv_prop_known(props, (u32)k))
+			used += (size_t)snprintf(buf + used, n - used,
+						 "%sP%d=%s", k > 1 ? " " : "",
+						 k, qs_prop_state(props, k));
 }
 
 /* Tenant k is the first tenant of its member of its sharing group (itself,
@@ -1594,9 +1604,9 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 {
 	static const char *const be[] = { "pifo", "sppifo", "aifo", "fifo" };
 	uint32_t g, tiers = 0;
-	char a[512], b[512], r[32], props[64];
+	char a[512], b[512], r[32], props[QS_PROPS_LEN];
 	bool any, quant = false, weighted = false;
-	int k, m;
+	int k, m, gamer;
 
 	/* what tc qdisc show prints after the kernel deployed this plan */
 	qs_fmt_props(props, sizeof(props), p->props);
@@ -1786,6 +1796,18 @@ static void qs_print_guarantees(FILE *f, const struct qs_spec *sp,
 	}
 	if (!any)
 		fprintf(f, "  P6 normalized  n/a (no group mates with different ranges)\n");
+	/* P7: rank gaming (qv_props_gaming(), as the kernel) */
+	gamer = p->gamer;
+	if (sp->backend == QVISOR_BACKEND_FIFO)
+		fprintf(f, "  P7 gaming      holds: one FIFO, ranks ignored\n");
+	else if (gamer < 0)
+		fprintf(f, "  P7 gaming      holds: every tenant sharing joint ranks with another has range auto or ranks the qdisc computes\n");
+	else
+		fprintf(f, "  P7 gaming      no: %s chooses its ranks (rank %s%s) on joint %u..%u shared with others; range auto would place them by its own ranks' quantiles\n",
+			sp->t[gamer].name, qs_rank_name(sp->t[gamer].rank),
+			sp->t[gamer].edf_mark ? " mark_budget" : "",
+			p->xf[gamer].offset,
+			p->xf[gamer].offset + p->xf[gamer].width - 1);
 	/* inside each nested group (qv_group_props(), as the kernel) */
 	for (g = 0; p->s.pol && g < sp->pol.ngrp; g++) {
 		if (qv_policy_format_group(&sp->pol, g + 1, a, sizeof(a)) < 0)

@@ -149,10 +149,13 @@ struct qs_plan {
 	struct qv_err		e;
 	uint32_t		buckets, overlap;
 	struct qv_qmap		qmap;	/* the backend's queues (qmap.h) */
-	uint32_t		props;	/* QV_PROP_* of P1..P6, as the kernel */
+	uint32_t		props;	/* QV_PROP_* of P1..P7, as the kernel */
 	struct qv_place		place[QS_MAX_TENANTS];	/* nested groups */
 	/* inside each nested group of sp->pol (qv_group_props()) */
 	uint32_t		gprops[QV_POLICY_MAX_GROUPS];
+	/* qv_props_gaming()'s scratch: a tenant each, a sharing group each */
+	uint32_t		scratch[QS_MAX_TENANTS + QS_MAX_TENANTS + 2];
+	int32_t			gamer;	/* a tenant that breaks P7, or -1 */
 };
 
 /* *dst = *src, with dst's policy pointing at its own arrays */
@@ -196,8 +199,13 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
  * limit.  One "FILE:LINE: warning: ..." line each to f; returns the count.
  */
 int qs_warnings(FILE *f, const struct qs_spec *sp, const struct qs_plan *p);
-/* "P1=yes P2=approx ..." as tc qdisc show prints the kernel's props */
+/* "P1=yes P2=approx ..." as tc qdisc show prints the kernel's props (P7
+ * when they state it)
+ */
 void qs_fmt_props(char *buf, size_t n, uint32_t props);
+#define QS_PROPS_LEN	80	/* "P1=approx ... P7=approx" fits */
+/* "yes", "approx" or "no": property Pn in props */
+const char *qs_prop_state(uint32_t props, int n);
 
 /* the qdisc limit apply sets: the spec's, else the kernel's default for
  * its rate and AQM (qv_auto_limit)

@@ -100,8 +100,8 @@ enum {
 				 * configuration instead of rejecting it
 				 */
 	TCA_QVISOR_PROPS,	/* u32, read-only: which of the properties
-				 * P1..P6 the deployment keeps,
-				 * QVISOR_PROP_HOLDS/_APPROX bits
+				 * P1..P7 the deployment keeps,
+				 * QVISOR_PROP_HOLDS/_APPROX/_KNOWN bits
 				 */
 	TCA_QVISOR_SPLIT_GSO,	/* u8, QVISOR_SPLIT_GSO_* */
 	TCA_QVISOR_AQM,		/* u8, 1 = sojourn-time AQM for every tenant
@@ -203,11 +203,14 @@ enum {
 
 #define TCA_QVISOR_QUEUE_MAX (__TCA_QVISOR_QUEUE_MAX - 1)
 
-/* TCA_QVISOR_PROPS: Pn (n = 1..6) holds exactly, or only approximately
+/* TCA_QVISOR_PROPS: Pn (n = 1..8) holds exactly, or only approximately
  * (measured and counted, not guaranteed); neither bit = does not hold.
+ * P1..P6 are always stated; a later property (P7, rank gaming) only when
+ * its QVISOR_PROP_KNOWN bit is set (older modules do not state it).
  */
 #define QVISOR_PROP_HOLDS(n)	(1U << ((n) - 1))
 #define QVISOR_PROP_APPROX(n)	(1U << ((n) - 1 + 8))
+#define QVISOR_PROP_KNOWN(n)	(1U << ((n) - 1 + 16))
 
 /* Rank sources of a tenant */
 enum {
