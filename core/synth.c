@@ -338,3 +338,39 @@ int qv_synthesize(struct qv_synth *s, u32 *pol_grp,
 	s->xf[s->nspec].group = s->ngrp - 1;
 	return 0;
 }
+
+/* The levels inside nested groups and each entry's way through them:
+ * entry @k's steps are @steps[k * QV_POLICY_MAX_NEST + i], i < @depth[k],
+ * from its top-level group inward (the levels of the policy's top are
+ * the synthesizer's groups).  A level's members are consecutive entries
+ * of its group, so a scan of each group numbers its levels; groups come
+ * parent first.  Returns the number of levels; O(entries x depth^2).
+ */
+u32 qv_pol_steps(const struct qv_policy *p, struct qv_pol_step *steps,
+		 u8 *depth)
+{
+	u32 g, k, n = 0;
+	u16 t, l;
+
+	for (k = 0; k < p->n; k++)
+		depth[k] = 0;
+	for (g = 1; g <= p->ngrp; g++) {
+		const struct qv_pol_grp *pg = &p->grp[g - 1];
+
+		for (k = pg->first; k < pg->end; k++) {
+			t = qv_pol_tier(p, k, g);
+			l = qv_pol_level(p, k, g);
+			if (k == pg->first || t != qv_pol_tier(p, k - 1, g) ||
+			    l != qv_pol_level(p, k - 1, g))
+				n++;
+			if (depth[k] >= QV_POLICY_MAX_NEST)
+				continue;
+			steps[k * QV_POLICY_MAX_NEST + depth[k]].level =
+				(u16)(n - 1);
+			steps[k * QV_POLICY_MAX_NEST + depth[k]].member =
+				(u16)qv_pol_member(p, k, g);
+			depth[k]++;
+		}
+	}
+	return n;
+}

@@ -146,4 +146,17 @@ u64 qv_layout(struct qv_synth *s, u32 scale);
 int qv_synthesize(struct qv_synth *s, u32 *pol_grp,
 		  struct qv_err *e);
 
+/* One step of an entry's way down the nested groups it is in: the '+'
+ * level it reaches inside the group (the levels inside nested groups
+ * numbered over the whole policy, in group order) and the member of that
+ * level it belongs to (a nested group, or 0: the entry itself).
+ */
+struct qv_pol_step {
+	u16	level;
+	u16	member;
+};
+
+u32 qv_pol_steps(const struct qv_policy *p, struct qv_pol_step *steps,
+		 u8 *depth);
+
 #endif

@@ -403,6 +403,45 @@ static void test_random(void)
 		  nested);
 }
 
+/* qv_pol_steps(): @want lists, per entry, "level:member ..." (empty
+ * for a tenant of the top), entries separated by '|'
+ */
+static void steps(const char *in, u32 nlev, const char *want)
+{
+	static struct qv_pol_step st[N * QV_POLICY_MAX_NEST];
+	static u8 depth[N];
+	char got[1024];
+	struct qv_err e;
+	u32 k, i, o = 0, n;
+
+	CHECK(!parse(in, &e), "%s: %s", in, e.msg);
+	n = qv_pol_steps(&P, st, depth);
+	for (k = 0; k < P.n; k++) {
+		for (i = 0; i < depth[k]; i++)
+			o += (u32)snprintf(got + o, sizeof(got) - o, "%s%u:%u",
+					   i ? " " : "",
+					   st[k * QV_POLICY_MAX_NEST + i].level,
+					   st[k * QV_POLICY_MAX_NEST + i].member);
+		if (k + 1 < P.n)
+			o += (u32)snprintf(got + o, sizeof(got) - o, "|");
+	}
+	CHECK(n == nlev, "%s: %u levels, want %u", in, n, nlev);
+	CHECK(!strcmp(got, want), "%s: steps \"%s\", want \"%s\"", in, got,
+	      want);
+	tap_point("\"%s\": %u levels inside groups, steps %s", in, nlev, want);
+}
+
+static void test_steps(void)
+{
+	steps("1 + 2 > 3", 0, "||");
+	steps("(1 + 2 > 3) + 4", 2, "0:0|0:0|1:0|");
+	steps("((1 + 2 > 3) >> 4) + 5", 3, "0:0|0:0|1:0|2:0|");
+	steps("((1 + 2 >> 3) > 4) + 5", 4, "0:2 2:0|0:2 2:0|0:2 3:0|1:0|");
+	steps("(1 >> 2) + (3 + 4 > 5)", 4, "0:0|1:0|2:0|2:0|3:0");
+	steps("1 >> 2 + (3 > 4 + 5 >> (6 > 7) + 8)", 5,
+	      "||0:0|1:0|1:0|2:2 3:0|2:2 4:0|2:0");
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -410,5 +449,6 @@ int main(void)
 	test_wire();
 	test_synth();
 	test_random();
+	test_steps();
 	return tap_done();
 }
