@@ -152,16 +152,54 @@ struct qvisor_ccfg {
 	bool	edf_mark;	/* edf: a non-zero skb->mark is the budget */
 };
 
-/* Runtime state of one sharing group ('+'), rebuilt at every synthesis */
+/* Runtime state of one sharing group ('+'), rebuilt at every synthesis:
+ * a '+' level of the policy's top (q->groups[0, ntop)) or of a nested
+ * group (after them)
+ */
 struct qvisor_group {
 	struct list_head		waiting;	/* tenants out of credit */
+	struct list_head		todo;		/* on q->todo: may rotate */
 	/* kept for groups of several tenants (with credits) only */
 	u64				bytes;		/* sent since synthesis */
 	u32				admitted;	/* its packets in the PIFO */
+	u32				ready;		/* accounts with credit
+							 * and packets queued
+							 */
+	bool				outer;		/* its tenants have credits
+							 * in a group above too
+							 */
 	u32				round;
 	u32				members;
 	u32				wmin;
 	u64				wsum;		/* members' weights */
+};
+
+/* A member's credit in a sharing group of several members: a tenant's
+ * own, or its nested group's, which all its tenants are charged to
+ */
+struct qvisor_acct {
+	s64				credit;		/* bytes */
+	u32				round;		/* group round last seen */
+	u32				quantum;	/* bytes per round */
+	u64				weight;		/* a group's: its tenants' */
+	u32				queued;		/* its tenants' packets */
+	bool				counted;	/* synthesis scratch */
+	bool				live;		/* set up this synthesis */
+	bool				had;		/* ... and the one before */
+};
+
+/* A sharing group a tenant's packets count in, and the account charged */
+struct qvisor_link {
+	struct qvisor_group		*g;
+	struct qvisor_acct		*a;
+};
+
+#define QVISOR_LINKS	(QV_POLICY_MAX_NEST + 1)
+
+/* A tenant's way down its nested groups (qv_pol_steps()) */
+struct qvisor_path {
+	struct qv_pol_step		st[QV_POLICY_MAX_NEST];
+	u8				n;
 };
 
 struct qvisor_class {
@@ -173,17 +211,13 @@ struct qvisor_class {
 	s32				pol_idx;	/* synthesis scratch */
 
 	/* credits and cap (see include/qvisor/credit.h) */
-	struct qvisor_group		*grp;
-	struct qvisor_class		*acct;		/* holds the credit: itself,
-							 * or its nested group's
-							 * first tenant
-							 */
-	u64				acct_weight;	/* of the account it holds */
-	bool				credits;	/* weights enforced */
+	struct qvisor_group		*grp;		/* of the policy's top */
+	struct qvisor_path		path;		/* down its nested groups */
+	struct qvisor_acct		own;		/* as a member itself */
+	struct qvisor_link		link[QVISOR_LINKS]; /* top first */
+	u8				nlinks;		/* with credits */
+	bool				credits;	/* nlinks > 0 */
 	bool				blocked;	/* on the blocked list */
-	u32				quantum;	/* bytes per round */
-	u32				round;		/* group round last seen */
-	s64				credit;		/* bytes */
 	struct psched_ratecfg		ceil_rate;
 	struct qv_cap			cap;		/* ns of ceil rate */
 	struct list_head		dlist;		/* waiting or blocked */
@@ -255,9 +289,11 @@ struct qvisor_sched_data {
 	struct qv_policy		pol;
 	struct qv_pol_ent		*pol_ent;
 	struct qv_pol_grp		*pol_grp;	/* its nested groups */
-	struct qvisor_class		**leads;	/* nested group -> the
-							 * tenant holding its credit
+	struct qvisor_acct		*gacct;		/* nested group -> its
+							 * credit account
 							 */
+	struct list_head		todo;		/* groups that may round */
+	struct list_head		rel;		/* tenants to release */
 
 	/* tenants */
 	struct Qdisc_class_hash		clhash;
@@ -274,6 +310,7 @@ struct qvisor_sched_data {
 	struct tcf_block		*block;
 	struct qvisor_group		*groups;
 	u32				ngroups;
+	u32				ntop;		/* of the policy's top */
 	struct list_head		blocked;	/* capped, no tokens */
 	struct qvisor_class		*fattest;	/* longest queue, lazily */
 	u64				slot_next;	/* next refill, ns */
@@ -333,7 +370,9 @@ struct qvisor_plan {
 	struct qvisor_class	**cls;		/* n tenants */
 	struct qv_xform		*xf;		/* n + 1: the last is implicit */
 	struct qvisor_group	*groups;
-	u32			ngroups;
+	u32			ngroups;	/* ntop + levels in groups */
+	u32			ntop;
+	struct qvisor_path	*paths;		/* n */
 	u32			n;
 	u32			width;
 	u32			tiers;
@@ -613,12 +652,46 @@ static u32 qvisor_admitted(const struct qvisor_class *cl)
 	return cl->qlen - cl->deferred_qlen;
 }
 
+/* Whether account @a counts in its group's ready count */
+static bool qvisor_ready(const struct qvisor_acct *a)
+{
+	return a->queued && a->credit > 0;
+}
+
+/* @n more (or, negative, fewer) packets of @cl are queued; its groups'
+ * ready counts follow
+ */
+static void qvisor_queued(struct qvisor_class *cl, int n)
+{
+	struct qvisor_acct *a;
+	bool was;
+	u8 i;
+
+	for (i = 0; i < cl->nlinks; i++) {
+		a = cl->link[i].a;
+		was = qvisor_ready(a);
+		a->queued += n;
+		cl->link[i].g->ready += (int)qvisor_ready(a) - (int)was;
+	}
+}
+
+/* Set the credit of @l's account; its group's ready count follows */
+static void qvisor_set_credit(const struct qvisor_link *l, s64 credit)
+{
+	bool was = qvisor_ready(l->a);
+
+	l->a->credit = credit;
+	l->g->ready += (int)qvisor_ready(l->a) - (int)was;
+}
+
 /* Take a packet off the queue's books (not off any list) */
 static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
 			     struct sk_buff *skb)
 {
 	struct qvisor_sched_data *q = qdisc_priv(sch);
 
+	if (cl->nlinks)
+		qvisor_queued(cl, -1);
 	q->mem -= skb->truesize;
 	cl->mem -= skb->truesize;
 	cl->qlen--;
@@ -634,20 +707,36 @@ static bool qvisor_shaped(const struct qvisor_class *cl)
 	return cl->credits || cl->cfg.ceil;
 }
 
-static bool qvisor_eligible(const struct qvisor_class *cl)
+/* The first of @cl's accounts without credit, top first, or NULL */
+static struct qvisor_link *qvisor_blocking(struct qvisor_class *cl)
 {
-	return (!cl->credits || cl->acct->credit > 0) &&
-	       (!cl->cfg.ceil || cl->cap.tokens > 0);
+	u8 i;
+
+	for (i = 0; i < cl->nlinks; i++)
+		if (cl->link[i].a->credit <= 0)
+			return &cl->link[i];
+	return NULL;
+}
+
+static bool qvisor_eligible(struct qvisor_class *cl)
+{
+	return !qvisor_blocking(cl) && (!cl->cfg.ceil || cl->cap.tokens > 0);
+}
+
+/* An account's credit caught up with its group's rounds */
+static s64 qvisor_credit_now(const struct qvisor_link *l)
+{
+	return qv_credit_sync(l->a->credit, l->a->round, l->g->round,
+			      l->a->quantum);
 }
 
 static void qvisor_sync(struct qvisor_class *cl, u64 now)
 {
-	struct qvisor_class *a = cl->acct;
+	u8 i;
 
-	if (cl->credits) {
-		a->credit = qv_credit_sync(a->credit, a->round, cl->grp->round,
-					   a->quantum);
-		a->round = cl->grp->round;
+	for (i = 0; i < cl->nlinks; i++) {
+		qvisor_set_credit(&cl->link[i], qvisor_credit_now(&cl->link[i]));
+		cl->link[i].a->round = cl->link[i].g->round;
 	}
 	if (cl->cfg.ceil)
 		qv_cap_sync(&cl->cap, now);
@@ -737,11 +826,14 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
 	u32 idx = qvisor_be_index(q, cl, cb->joint, true);
 
+	u8 i;
+
 	qv_ba_push(&q->ba, idx, skb);
 	qvisor_qcount(q, idx, 1);
-	if (cl->credits) {
-		cl->grp->admitted++;
-		cl->acct->credit -= qdisc_pkt_len(skb);
+	for (i = 0; i < cl->nlinks; i++) {
+		cl->link[i].g->admitted++;
+		qvisor_set_credit(&cl->link[i], cl->link[i].a->credit -
+				  qdisc_pkt_len(skb));
 	}
 	if (cl->cfg.ceil)
 		cl->cap.tokens -= psched_l2t_ns(&cl->ceil_rate,
@@ -753,8 +845,10 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
  */
 static void qvisor_left(struct qvisor_class *cl)
 {
-	if (cl->credits)
-		cl->grp->admitted--;
+	u8 i;
+
+	for (i = 0; i < cl->nlinks; i++)
+		cl->link[i].g->admitted--;
 }
 
 /* Bucket of a tenant's deferred queue for a joint rank of the tenant */
@@ -772,28 +866,57 @@ static void qvisor_defer(struct qvisor_class *cl, struct sk_buff *skb)
 	cl->deferred_qlen++;
 }
 
-/* A tenant of a nested group shares its account with the group: it waits
- * before the tenants of higher joint offset, so a new round admits the
- * group's higher tiers first (P1 inside the group).  O(tenants waiting
- * in its group).
+/* Group @g may start a new round: tenants wait, and nothing of it is
+ * admitted (so that within a round its packets leave by rank).  A group
+ * whose tenants also have credits in a group above (a '+' level inside a
+ * nested group that shares with others) is paced by that account
+ * already: it starts a round as soon as none of its members with credit
+ * has a packet queued, as deficit round robin does.  Waiting for its
+ * packets to leave would let a lower tier of its nested group spend the
+ * group's credit meanwhile (P1 inside the group), and a member held up
+ * only by the account above keeps its credit for the round.
+ * qvisor_rotate() runs the groups marked so.
  */
-static void qvisor_wait_in_order(struct qvisor_class *cl)
+static bool qvisor_may_round(const struct qvisor_group *g)
+{
+	if (list_empty(&g->waiting))
+		return false;
+	return g->outer ? !g->ready : !g->admitted;
+}
+
+static void qvisor_kick(struct qvisor_sched_data *q, struct qvisor_group *g)
+{
+	if (qvisor_may_round(g) && list_empty(&g->todo))
+		list_add_tail(&g->todo, &q->todo);
+}
+
+/* A tenant charged to its nested group's account waits before the
+ * tenants of higher joint offset, so a new round admits the group's
+ * higher tiers first (P1 inside the group).  O(tenants waiting in @g).
+ */
+static void qvisor_wait_in_order(struct qvisor_class *cl,
+				 struct qvisor_group *g)
 {
 	struct qvisor_class *w;
 
-	list_for_each_entry(w, &cl->grp->waiting, dlist) {
+	list_for_each_entry(w, &g->waiting, dlist) {
 		if (w->xf.offset > cl->xf.offset) {
 			list_add_tail(&cl->dlist, &w->dlist);
 			return;
 		}
 	}
-	list_add_tail(&cl->dlist, &cl->grp->waiting);
+	list_add_tail(&cl->dlist, &g->waiting);
 }
 
-/* File a tenant with deferred packets under what it waits for */
+/* File a tenant with deferred packets under what it waits for: the
+ * slot's refill for a cap, else the first of its groups (top first) in
+ * which it has no credit
+ */
 static void qvisor_file_waiting(struct qvisor_sched_data *q,
 				struct qvisor_class *cl, u64 now)
 {
+	struct qvisor_link *l;
+
 	list_del_init(&cl->dlist);
 	cl->blocked = false;
 	if (!cl->deferred_qlen)
@@ -803,11 +926,16 @@ static void qvisor_file_waiting(struct qvisor_sched_data *q,
 			q->slot_next = now + (u64)q->slot_us * NSEC_PER_USEC;
 		list_add_tail(&cl->dlist, &q->blocked);
 		cl->blocked = true;
-	} else if (cl->xf.nest) {
-		qvisor_wait_in_order(cl);
-	} else {
-		list_add_tail(&cl->dlist, &cl->grp->waiting);
+		return;
 	}
+	l = qvisor_blocking(cl);
+	if (WARN_ON_ONCE(!l))
+		return;
+	if (l->a != &cl->own)
+		qvisor_wait_in_order(cl, l->g);
+	else
+		list_add_tail(&cl->dlist, &l->g->waiting);
+	qvisor_kick(q, l->g);
 }
 
 /* Admit a tenant's deferred packets, best rank first, while it may send.
@@ -834,33 +962,93 @@ static u32 qvisor_handle(const struct qvisor_sched_data *q)
 	return q->watchdog.qdisc->handle;
 }
 
-/* A group with nothing left in the PIFO starts a new round if tenants of
- * it wait for credit: it skips as many rounds as the closest of them
- * needs, so at least one packet is admitted.
- */
-static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
-			  u64 now)
+/* @cl's link into group @g */
+static const struct qvisor_link *qvisor_link_of(const struct qvisor_class *cl,
+						const struct qvisor_group *g)
 {
-	struct qvisor_class *cl, *tmp, *a;
-	u32 k = U32_MAX;
-	LIST_HEAD(batch);
-	s64 c;
+	u8 i;
 
-	if (g->admitted || list_empty(&g->waiting))
+	for (i = 0; i < cl->nlinks; i++)
+		if (cl->link[i].g == g)
+			return &cl->link[i];
+	return NULL;
+}
+
+/* A new round for group @g (qvisor_may_round()): it skips as many rounds
+ * as the closest of its waiting tenants needs, so at least one of them
+ * has credit in it, and puts them, in their order, first in line for
+ * release (q->rel)
+ */
+static void qvisor_new_round(struct qvisor_sched_data *q,
+			     struct qvisor_group *g)
+{
+	const struct qvisor_link *l;
+	struct qvisor_class *cl;
+	u32 k = U32_MAX;
+
+	if (!qvisor_may_round(g))
 		return;
 	list_for_each_entry(cl, &g->waiting, dlist) {
-		a = cl->acct;
-		c = qv_credit_sync(a->credit, a->round, g->round, a->quantum);
-		k = min(k, qv_rounds_needed(c, a->quantum));
+		l = qvisor_link_of(cl, g);
+		if (l)
+			k = min(k, qv_rounds_needed(qvisor_credit_now(l),
+						    l->a->quantum));
 	}
 	g->round += max(k, 1U);
 	q->stat_rounds += max(k, 1U);
 	trace_qvisor_round(qvisor_handle(q), (u32)(g - q->groups), g->round);
-	list_splice_init(&g->waiting, &batch);
-	list_for_each_entry_safe(cl, tmp, &batch, dlist) {
-		qvisor_sync(cl, now);
-		qvisor_release(q, cl, now);
+	list_splice_init(&g->waiting, &q->rel);
+}
+
+/* New rounds for @g (if it may start one) and for every group that may
+ * then, and the release of their waiting tenants: a tenant released in
+ * one group can wait in another (an inner group's round gave it credit,
+ * its nested group's account above is spent, or the other way round).
+ * A group's new round runs before the next tenant in line is released,
+ * and its tenants go first: a higher tier of a nested group waiting for
+ * an inner round is released before a lower tier can spend the group's
+ * credit.  Bounded: a group rounds only when it has a waiting tenant
+ * without credit in it, and each round gives at least one such tenant
+ * credit there, which only an admission takes away; a group paced by
+ * admissions rounds again only after its packets left, one paced by an
+ * account above only while that account has credit.  Each round is
+ * O(tenants waiting in the group).
+ */
+static void qvisor_rotate(struct qvisor_sched_data *q, struct qvisor_group *g,
+			  u64 now)
+{
+	struct qvisor_class *cl;
+
+	if (g)
+		qvisor_kick(q, g);
+	for (;;) {
+		if (!list_empty(&q->todo)) {
+			g = list_first_entry(&q->todo, struct qvisor_group,
+					     todo);
+			list_del_init(&g->todo);
+			qvisor_new_round(q, g);
+		} else if (!list_empty(&q->rel)) {
+			cl = list_first_entry(&q->rel, struct qvisor_class,
+					      dlist);
+			list_del_init(&cl->dlist);
+			qvisor_sync(cl, now);
+			qvisor_release(q, cl, now);
+		} else {
+			break;
+		}
 	}
+}
+
+/* A packet of @cl left the PIFO: its groups may start new rounds */
+static void qvisor_rotate_links(struct qvisor_sched_data *q,
+				struct qvisor_class *cl, u64 now)
+{
+	u8 i;
+
+	for (i = 0; i < cl->nlinks; i++)
+		qvisor_kick(q, cl->link[i].g);
+	if (unlikely(!list_empty(&q->todo)))
+		qvisor_rotate(q, NULL, now);
 }
 
 /* Every slot: refill the tokens of capped tenants that ran out.  Out of
@@ -876,7 +1064,7 @@ static noinline void qvisor_refill(struct qvisor_sched_data *q, u64 now)
 	list_for_each_entry_safe(cl, tmp, &batch, dlist) {
 		qvisor_sync(cl, now);
 		qvisor_release(q, cl, now);
-		qvisor_rotate(q, cl->grp, now);
+		qvisor_rotate_links(q, cl, now);
 	}
 	if (!list_empty(&q->blocked))
 		q->slot_next = now + (u64)q->slot_us * NSEC_PER_USEC;
@@ -906,7 +1094,7 @@ static void qvisor_enqueue_shaped(struct qvisor_sched_data *q,
 		now = ktime_get_ns();
 	qvisor_defer(cl, skb);
 	qvisor_release(q, cl, now);
-	qvisor_rotate(q, cl->grp, now);
+	qvisor_rotate(q, NULL, now);
 }
 
 /* Enqueue ------------------------------------------------------------- */
@@ -953,7 +1141,7 @@ static bool qvisor_push_out(struct Qdisc *sch, u32 joint,
 	victim = qvisor_slot_class(q, skb);
 	qvisor_left(victim);
 	qvisor_drop_pushed(sch, victim, skb, to_free);
-	qvisor_rotate(q, victim->grp, ktime_get_ns());
+	qvisor_rotate_links(q, victim, ktime_get_ns());
 	return true;
 }
 
@@ -1073,6 +1261,8 @@ static __always_inline void qvisor_account(struct Qdisc *sch,
 	cb->slot = cl->slot;
 	cb->seq = q->seq++;
 	cb->tstamp = (u32)(ktime_get_ns() >> QVISOR_TS_SHIFT);
+	if (cl->nlinks)
+		qvisor_queued(cl, 1);
 	q->mem += skb->truesize;
 	cl->mem += skb->truesize;
 	cl->qlen++;
@@ -1454,25 +1644,25 @@ static struct sk_buff *qvisor_pop(struct Qdisc *sch, u64 now)
 		q->stat_aqm_drops++;
 		qdisc_qstats_drop(sch);
 		kfree_skb(skb);
-		qvisor_rotate(q, cl->grp, now);
+		qvisor_rotate_links(q, cl, now);
 	}
 	if (drops)
 		qdisc_tree_reduce_backlog(sch, drops, bytes);
 	return skb;
 }
 
-/* A packet of a group of several tenants left: count its bytes, and a
- * group with nothing left admitted starts a new round if others wait.
- * A tenant alone in its group has no credits and never waits for them:
- * its group's counters are not kept (qvisor_credit_stats()).
+/* A packet of a tenant with credits left: count its bytes in its top
+ * group if that has several members (a tenant alone there sent all of
+ * its bytes: qvisor_credit_stats()), and each of its groups with nothing
+ * left admitted starts a new round if others wait
  */
 static void qvisor_group_sent(struct qvisor_sched_data *q,
-			      struct qvisor_group *g, const struct sk_buff *skb,
+			      struct qvisor_class *cl, const struct sk_buff *skb,
 			      u64 now)
 {
-	g->bytes += qdisc_pkt_len(skb);
-	if (unlikely(!g->admitted && !list_empty(&g->waiting)))
-		qvisor_rotate(q, g, now);
+	if (cl->grp->members > 1)
+		cl->grp->bytes += qdisc_pkt_len(skb);
+	qvisor_rotate_links(q, cl, now);
 }
 
 /* What the dequeue of a packet of a tenant off the straight-line path
@@ -1487,7 +1677,7 @@ static void qvisor_dequeued_general(struct qvisor_sched_data *q,
 	if (q->rate)
 		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
 	if (cl->credits)
-		qvisor_group_sent(q, cl->grp, skb, now);
+		qvisor_group_sent(q, cl, skb, now);
 }
 
 static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
@@ -1776,7 +1966,9 @@ static void qvisor_plan_free(struct qvisor_plan *p)
 	kvfree(p->cls);
 	kvfree(p->xf);
 	kvfree(p->groups);
+	kvfree(p->paths);
 	kvfree(p->gprops);
+	p->paths = NULL;
 	p->cls = NULL;
 	p->xf = NULL;
 	p->groups = NULL;
@@ -1897,6 +2089,49 @@ static int qvisor_plan_queues(struct qvisor_sched_data *q,
 	return 0;
 }
 
+/* The sharing groups: @ntop of the policy's top (the synthesizer's), then
+ * the '+' levels inside nested groups, and each tenant's way to them
+ */
+static int qvisor_plan_groups(struct qvisor_plan *p, const struct qv_policy *pol,
+			      const struct qv_tenant_spec *spec, u32 ntop)
+{
+	u32 k, n = pol ? pol->n : 0, inner = 0;
+	struct qv_pol_step *st = NULL;
+	u8 *depth = NULL;
+	s32 i;
+
+	p->paths = kvcalloc(p->n + 1, sizeof(*p->paths), GFP_KERNEL);
+	if (!p->paths)
+		return -ENOMEM;
+	if (n && pol->ngrp) {
+		st = kvcalloc(n * QV_POLICY_MAX_NEST, sizeof(*st), GFP_KERNEL);
+		depth = kvcalloc(n, sizeof(*depth), GFP_KERNEL);
+		if (!st || !depth)
+			goto nomem;
+		inner = qv_pol_steps(pol, st, depth);
+		for (k = 0; k < p->n; k++) {
+			i = spec[k].pol_idx;
+			if (i < 0 || i >= n)
+				continue;
+			memcpy(p->paths[k].st, &st[i * QV_POLICY_MAX_NEST],
+			       depth[i] * sizeof(*st));
+			p->paths[k].n = depth[i];
+		}
+	}
+	p->ntop = ntop;
+	p->ngroups = ntop + inner;
+	p->groups = kvcalloc(p->ngroups, sizeof(*p->groups), GFP_KERNEL);
+	if (!p->groups)
+		goto nomem;
+	kvfree(st);
+	kvfree(depth);
+	return 0;
+nomem:
+	kvfree(st);
+	kvfree(depth);
+	return -ENOMEM;
+}
+
 /* The properties inside each nested group of the synthesized policy
  * (qv_group_props()), in the order the policy prints its groups
  */
@@ -1976,10 +2211,7 @@ static int qvisor_synth(struct Qdisc *sch, const struct qv_policy *pol,
 	}
 	p->width = s.width;
 	p->tiers = s.tiers;
-	p->ngroups = s.ngrp;
-	p->groups = kvcalloc(s.ngrp, sizeof(*p->groups), GFP_KERNEL);
-	if (!p->groups)
-		err = -ENOMEM;
+	err = qvisor_plan_groups(p, pol, spec, s.ngrp);
 	if (!err)
 		err = qvisor_plan_queues(q, p, &s, extack);
 	if (!err)
@@ -2017,13 +2249,16 @@ static bool qvisor_commit_plan(struct qvisor_sched_data *q,
 	u32 k;
 
 	changed = memcmp(&q->qmap, &p->qmap, sizeof(q->qmap)) != 0;
-	for (k = 0; k < p->n; k++)
+	for (k = 0; k < p->n; k++) {
 		changed |= qvisor_xf_set(&p->cls[k]->xf, &p->xf[k]);
+		p->cls[k]->path = p->paths[k];
+	}
 	changed |= qvisor_xf_set(&q->implicit.xf, &p->xf[p->n]);
 	q->width = p->width;
 	q->tiers = p->tiers;
 	swap(q->groups, p->groups);
 	swap(q->ngroups, p->ngroups);
+	q->ntop = p->ntop;
 	q->qmap = p->qmap;
 	WRITE_ONCE(q->props, p->props);
 	swap(q->gprops, p->gprops);
@@ -2047,19 +2282,53 @@ static void qvisor_replace_all(struct qvisor_sched_data *q, bool changed)
 			   n);
 }
 
+/* An account from the synthesis: forget what it weighed, remember
+ * whether it had credits
+ */
+static void qvisor_acct_reset(struct qvisor_acct *a)
+{
+	a->had = a->live;
+	a->live = false;
+	a->weight = 0;
+	a->queued = 0;
+	a->counted = false;
+}
+
+/* Before any of its packets are counted (queued 0, not ready) */
+static void qvisor_acct_setup(struct qvisor_acct *a,
+			      const struct qvisor_group *g, u32 mtu)
+{
+	a->quantum = qv_quantum(min_t(u64, a->weight, U32_MAX), g->wmin, mtu);
+	a->round = g->round;
+	/* an account new to credits starts with a full quantum */
+	if (!a->had || a->credit > a->quantum)
+		a->credit = a->quantum;
+	a->live = true;
+}
+
+/* Keep the links into groups of several members: those the tenant's
+ * packets count in; each account is set up by the first of its tenants
+ */
 static void qvisor_setup_credits(struct qvisor_sched_data *q,
 				 struct qvisor_class *cl, u32 mtu, u64 now)
 {
-	const struct qvisor_group *g = cl->grp;
-	bool had = cl->credits;
+	struct qvisor_link l;
+	u8 i, n = 0;
 
-	cl->credits = g->members > 1;
-	cl->quantum = qv_quantum(min_t(u64, cl->acct_weight, U32_MAX),
-				 g->wmin, mtu);
-	cl->round = g->round;
-	/* a tenant new to credits starts with a full quantum */
-	if (!had || cl->credit > cl->quantum)
-		cl->credit = cl->quantum;
+	for (i = 0; i < cl->nlinks; i++) {
+		l = cl->link[i];
+		if (l.g->members < 2)
+			continue;
+		if (!l.a->live)
+			qvisor_acct_setup(l.a, l.g, mtu);
+		l.g->admitted += qvisor_admitted(cl);
+		/* paced by the account of a group above */
+		l.g->outer |= n > 0;
+		cl->link[n++] = l;
+	}
+	cl->nlinks = n;
+	cl->credits = n > 0;
+	qvisor_queued(cl, cl->qlen);
 	cl->deferred_mult = qv_mult_ceil(QVISOR_DEFERRED_BUCKETS, cl->xf.width);
 }
 
@@ -2081,38 +2350,50 @@ static void qvisor_setup_ceil(struct qvisor_sched_data *q,
 		qv_cap_reset(&cl->cap, burst_ns, now);
 }
 
-/* Move a tenant into its (new) group; first pass of qvisor_rebuild() */
+/* Move a tenant into its (new) groups; first pass of qvisor_rebuild().
+ * It links to the sharing group of the policy's top it is in and to the
+ * '+' level it reaches in each nested group on its way down (its path),
+ * charging in each the account of the member it belongs to there: a
+ * nested group's, or its own.  Each account weighs the weights of the
+ * tenants charged to it.
+ */
 static void qvisor_attach(struct qvisor_sched_data *q, struct qvisor_class *cl)
 {
-	struct qvisor_group *g = &q->groups[cl->xf.group];
+	const struct qv_pol_step *st = cl->path.st;
+	struct qvisor_link *l = cl->link;
+	u8 i;
 
 	list_del_init(&cl->dlist);
 	cl->blocked = false;
 	cl->share_base = u64_stats_read(&cl->bstats.bytes);
-	cl->grp = g;
-	cl->acct = cl;
-	cl->acct_weight = 0;
-	if (cl->xf.nest) {
-		if (!q->leads[cl->xf.nest])
-			q->leads[cl->xf.nest] = cl;
-		cl->acct = q->leads[cl->xf.nest];
+	cl->grp = &q->groups[cl->xf.group];
+	qvisor_acct_reset(&cl->own);
+	l[0].g = cl->grp;
+	l[0].a = cl->xf.nest ? &q->gacct[cl->xf.nest] : &cl->own;
+	for (i = 0; i < cl->path.n; i++) {
+		l[i + 1].g = &q->groups[q->ntop + st[i].level];
+		l[i + 1].a = st[i].member ? &q->gacct[st[i].member] : &cl->own;
 	}
-	cl->acct->acct_weight += cl->cfg.weight;
-	g->wsum += cl->cfg.weight;
-	g->admitted += qvisor_admitted(cl);
+	cl->nlinks = cl->path.n + 1;
+	for (i = 0; i < cl->nlinks; i++)
+		l[i].a->weight += cl->cfg.weight;
+	cl->grp->wsum += cl->cfg.weight;
 }
 
-/* A tenant holding an account is one member of its group, weighing its
- * account's weight: the sum of its nested group's weights
- */
+/* Second pass: each account is one member of its group */
 static void qvisor_count_member(struct qvisor_class *cl)
 {
-	struct qvisor_group *g = cl->grp;
+	struct qvisor_link *l;
+	u8 i;
 
-	if (cl->acct != cl)
-		return;
-	g->members++;
-	g->wmin = min_t(u64, g->wmin, cl->acct_weight);
+	for (i = 0; i < cl->nlinks; i++) {
+		l = &cl->link[i];
+		if (l->a->counted)
+			continue;
+		l->a->counted = true;
+		l->g->members++;
+		l->g->wmin = min_t(u64, l->g->wmin, l->a->weight);
+	}
 }
 
 /* Second pass: credits and caps from the new configuration */
@@ -2184,9 +2465,13 @@ static void qvisor_rebuild(struct Qdisc *sch)
 	/* every change of the classes or of defcls ends here */
 	q->defcl = q->defcls ? qvisor_find(sch, TC_H_MAKE(sch->handle,
 							  q->defcls)) : NULL;
-	for (i = 0; i < q->ngroups; i++)
+	for (i = 0; i < q->ngroups; i++) {
 		q->groups[i].wmin = U32_MAX;
-	memset(q->leads, 0, (QV_POLICY_MAX_GROUPS + 1) * sizeof(*q->leads));
+		INIT_LIST_HEAD(&q->groups[i].waiting);
+		INIT_LIST_HEAD(&q->groups[i].todo);
+	}
+	for (i = 0; i <= QV_POLICY_MAX_GROUPS; i++)
+		qvisor_acct_reset(&q->gacct[i]);
 	for (i = 0; i < q->clhash.hashsize; i++)
 		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
 			qvisor_attach(q, cl);
@@ -2196,14 +2481,13 @@ static void qvisor_rebuild(struct Qdisc *sch)
 			qvisor_count_member(cl);
 	qvisor_count_member(&q->implicit);
 	INIT_LIST_HEAD(&q->blocked);
-	for (i = 0; i < q->ngroups; i++)
-		INIT_LIST_HEAD(&q->groups[i].waiting);
 	for (i = 0; i < q->clhash.hashsize; i++)
 		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
 			qvisor_setup_shaping(q, cl, mtu, now);
 	qvisor_setup_shaping(q, &q->implicit, mtu, now);
 	for (i = 0; i < q->ngroups; i++)
-		qvisor_rotate(q, &q->groups[i], now);
+		qvisor_kick(q, &q->groups[i]);
+	qvisor_rotate(q, NULL, now);
 	for (i = 0; i < q->clhash.hashsize; i++)
 		hlist_for_each_entry(cl, &q->clhash.hash[i], common.hnode)
 			qvisor_set_fast(q, cl);
@@ -2618,7 +2902,6 @@ out:
 
 static void qvisor_tenant_init(struct qvisor_class *cl)
 {
-	cl->acct = cl;
 	INIT_LIST_HEAD(&cl->dlist);
 	qv_ba_init(&cl->deferred_q, &cl->dq_leaf, cl->dq_b, QVISOR_DEFERRED_BUCKETS,
 		   offsetof(struct sk_buff, next));
@@ -2648,6 +2931,8 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->target_us = QVISOR_DEF_TARGET_US;
 	q->interval_us = QVISOR_DEF_INTERVAL_US;
 	INIT_LIST_HEAD(&q->blocked);
+	INIT_LIST_HEAD(&q->todo);
+	INIT_LIST_HEAD(&q->rel);
 	qvisor_tenant_init(&q->implicit);
 	q->implicit.slot = QVISOR_IMPLICIT_SLOT;
 	q->implicit.cfg.rank = QVISOR_RANK_FIFO;
@@ -2668,9 +2953,9 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 			       GFP_KERNEL);
 	if (!q->flow_gen)
 		return -ENOMEM;
-	q->leads = kvcalloc(QV_POLICY_MAX_GROUPS + 1, sizeof(*q->leads),
+	q->gacct = kvcalloc(QV_POLICY_MAX_GROUPS + 1, sizeof(*q->gacct),
 			    GFP_KERNEL);
-	if (!q->leads)
+	if (!q->gacct)
 		return -ENOMEM;
 
 	q->buckets = QVISOR_DEF_BUCKETS;
@@ -2745,7 +3030,7 @@ static void qvisor_destroy(struct Qdisc *sch)
 	kvfree(q->ft.e);
 	kvfree(q->pol_ent);
 	kvfree(q->pol_grp);
-	kvfree(q->leads);
+	kvfree(q->gacct);
 	kvfree(q->gprops);
 }
 
@@ -3344,17 +3629,18 @@ static u64 qvisor_share_bytes(const struct qvisor_class *cl)
 static void qvisor_credit_stats(const struct qvisor_class *cl,
 				struct tc_qvisor_cl_xstats *st)
 {
+	const struct qvisor_link *l = cl->nlinks ? &cl->link[0] : NULL;
 	const struct qvisor_group *g = cl->grp;
 
-	st->quantum = cl->credits ? cl->acct->quantum : 0;
+	/* the account of its first group with credits, top first */
+	st->quantum = l ? l->a->quantum : 0;
 	st->deferred = cl->deferred_qlen;
 	st->group_members = g->members;
-	/* alone in its group, a tenant sent all of the group's bytes */
+	/* alone in its top group, a tenant sent all of the group's bytes */
 	st->share_ppm = qv_ppm(qvisor_share_bytes(cl),
-			       cl->credits ? g->bytes : qvisor_share_bytes(cl));
-	st->credit = cl->credits ?
-		qv_credit_sync(cl->acct->credit, cl->acct->round, g->round,
-			       cl->acct->quantum) : 0;
+			       g->members > 1 ? g->bytes :
+			       qvisor_share_bytes(cl));
+	st->credit = l ? qvisor_credit_now(l) : 0;
 	if (cl->cfg.ceil)
 		st->tokens = qv_ns_to_bytes(cl->cap.tokens, cl->cfg.ceil);
 }
