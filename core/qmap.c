@@ -118,29 +118,20 @@ u32 qv_props(u32 backend, const struct qv_qmap *m, u32 tiers)
 	return p | (tiers <= 1 ? QV_PROP_HOLDS(1) : 0);
 }
 
-/* Whether group @g or a group inside it has members of two tiers, or two
- * members sharing one level
- */
-static void qv_group_shape(const struct qv_policy *pol, u32 g, bool *strict,
-			   bool *share)
+/* Whether group @g or a group inside it has members of two tiers */
+static bool qv_group_strict(const struct qv_policy *pol, u32 g)
 {
 	const struct qv_pol_grp *G = &pol->grp[g - 1];
-	u32 k, prev = G->first, h;
+	u32 k, h;
 
-	for (k = G->first; k < G->end;) {
+	for (k = G->first; k < G->end; k = h ? pol->grp[h - 1].end : k + 1) {
 		h = qv_pol_member(pol, k, g);
-		if (k != G->first) {
-			if (qv_pol_tier(pol, k, g) != qv_pol_tier(pol, prev, g))
-				*strict = true;
-			else if (qv_pol_level(pol, k, g) ==
-				 qv_pol_level(pol, prev, g))
-				*share = true;
-		}
-		if (h)
-			qv_group_shape(pol, h, strict, share);
-		prev = k;
-		k = h ? pol->grp[h - 1].end : k + 1;
+		if (qv_pol_tier(pol, k, g) != qv_pol_tier(pol, G->first, g))
+			return true;
+		if (h && qv_group_strict(pol, h))
+			return true;
 	}
+	return false;
 }
 
 /* A member of the policy's top level that shares the level of top-level
@@ -164,18 +155,15 @@ u32 qv_group_props(u32 backend, const struct qv_qmap *m,
 		   const struct qv_synth *s, const u32 *pol_grp, u32 props,
 		   u32 g)
 {
-	bool strict = false, share = false;
 	const struct qv_policy *pol = s->pol;
 	u32 a = g, p, first, nq, tier;
 
 	while (pol->grp[a - 1].parent)
 		a = pol->grp[a - 1].parent;
 	tier = s->grp[pol_grp[pol->grp[a - 1].first]].tier;
-	qv_group_shape(pol, g, &strict, &share);
 	p = props & ~(QV_PROP_HOLDS(1) | QV_PROP_APPROX(1) |
-		      QV_PROP_HOLDS(3) | QV_PROP_APPROX(3) |
 		      QV_PROP_HOLDS(7) | QV_PROP_APPROX(7) | QV_PROP_KNOWN(7));
-	if (!strict) {
+	if (!qv_group_strict(pol, g)) {
 		p |= QV_PROP_HOLDS(1);
 	} else if (backend == QV_BACKEND_PIFO) {
 		p |= qv_group_mates(pol, a) ? QV_PROP_APPROX(1) :
@@ -184,8 +172,6 @@ u32 qv_group_props(u32 backend, const struct qv_qmap *m,
 		qv_qmap_range(m, tier, &first, &nq);
 		p |= nq > 1 ? QV_PROP_APPROX(1) : 0;
 	}
-	if (!share)
-		p |= props & (QV_PROP_HOLDS(3) | QV_PROP_APPROX(3));
 	return p;
 }
 

@@ -121,15 +121,15 @@ u32 qv_props(u32 backend, const struct qv_qmap *m, u32 tiers);
  * synthesis @s (@pol_grp as qv_synthesize() filled it), deployed on
  * @backend with queue map @m and properties @props (qv_props()); the
  * group's queues are those of the strict tier of its top-level group.
- * P2, P4, P5 and P6 are the
+ * P2, P3, P4, P5 and P6 are the
  * deployment's.  P1 holds trivially in a group of one tier; otherwise the
  * group's tiers are ranks of one top-level tier: on pifo they hold, but
  * only approximately when the top-level group has credit mates (what a
  * lower tier admitted before the higher one ran out of credit leaves
  * first), on sppifo approximately when that tier has more than one queue
- * and not at all with one, on aifo and fifo not at all.  P3 does not hold
- * in a group with a '+' level of two members: they interleave by rank
- * within the group's credit account, their weights are not enforced.
+ * and not at all with one, on aifo and fifo not at all.  P3 is the
+ * deployment's: a '+' level inside a group shares the group's bytes by
+ * its members' weights (an account per member, rounds per level).
  */
 u32 qv_group_props(u32 backend, const struct qv_qmap *m,
 		   const struct qv_synth *s, const u32 *pol_grp, u32 props,
