@@ -6,7 +6,8 @@
 # inside it.  Each tenant saturates with UDP (iperf3); shares come from the
 # per-class byte counters over a window after a warm-up, as in shares.sh.
 # A flat "1 >> 2 + 3" would give tenant 1 everything, per-tenant credits
-# would give 2 alone 30:70 of 3's 40 instead of the pair's 60.
+# would give 2 alone 30:70 of 3's 40 instead of the pair's 60.  Weights
+# inside a nested group ('+' levels in it) hold too (cases at the end).
 . "$(dirname "$0")/lib.sh"
 
 NS=qv-nshares
@@ -54,6 +55,37 @@ else
 	tap_fail "TCP (1 >> 2) + (3 >> 4)" "setup failed"
 fi
 RATE_MBIT=$UDP_MBIT
+
+# Weights inside a nested group: in "(1 + 2 >> 3) + 4" the level {1, 2}
+# shares the group's 60 by its own weights 30:10, each of them with an
+# account in the group's '+' level and charged to the group's account in
+# the top one.  All busy: 45 15 0 40 (without weights inside the group 1
+# and 2 would interleave by rank, ~30 30; a FIFO gives 25 each); with 1
+# idle 2 takes the whole group's 60 (per-tenant credits at the top would
+# give it 10 of 50).
+if setup "(1 + 2 >> 3) + 4" 30 10 20 40; then
+	run $((WARM + WIN + 1)) udp 1 2 3 4
+	expect_shares "(1 + 2 >> 3) + 4, weights 30 10 20 40, all busy: 45 15 0 40" 45 15 0 40
+else
+	tap_fail "(1 + 2 >> 3) + 4 all busy" "setup failed"
+fi
+
+if setup "(1 + 2 >> 3) + 4" 30 10 20 40; then
+	run $((WARM + WIN + 1)) udp 2 3 4
+	expect_shares "(1 + 2 >> 3) + 4, weights 30 10 20 40, 1 idle: 0 60 0 40" 0 60 0 40
+else
+	tap_fail "(1 + 2 >> 3) + 4 with 1 idle" "setup failed"
+fi
+
+# Credits inside a group only: "(1 + 2 >> 3) > 4" has no '+' at its top
+# (the group and 4 are levels of one tier), so 1 and 2 are the only
+# accounts; with 1 and 2 busy they split the link 30:10.
+if setup "(1 + 2 >> 3) > 4" 30 10 20 40; then
+	run $((WARM + WIN + 1)) udp 1 2
+	expect_shares "(1 + 2 >> 3) > 4, weights 30 10 20 40, 1 and 2 busy: 75 25 0 0" 75 25 0 0
+else
+	tap_fail "(1 + 2 >> 3) > 4 with 1 and 2 busy" "setup failed"
+fi
 
 $TC qdisc del dev veth0 root >/dev/null 2>&1
 tap_done

@@ -4,7 +4,8 @@
 # a u32 filter) and qvsend flows (classes 1:2..1:4 by u32 filters, class
 # 1:5 by skb->priority) overload a 8-10 Mbit/s qvisor on a veth, so packets
 # are always queued.  Each of QVISOR_STRESS_CYCLES (default 200) cycles:
-#   qdisc change (policy, rate, limit) + class change (weight, ceil) /
+#   qdisc change (policy, rate, limit; one of three policies, one with
+#   weights inside a nested group) + class change (weight, ceil) /
 #   class 1:5 add, packets queue in it, class 1:5 delete with them queued /
 #   filter churn (delete and re-add a u32 filter) / qdisc replace;
 # every QVISOR_STRESS_HEAVY-th cycle (default 10; every cycle took 3.7 s
@@ -136,11 +137,13 @@ t_start=${EPOCHREALTIME/./}
 cycle=0
 while [ $cycle -lt "$CYCLES" ]; do
 	cycle=$((cycle + 1))
-	if [ $((cycle % 2)) -eq 0 ]; then
-		pol="1 >> 2 + 3 + 4 + 5" rate=$RATE_HI lim=600 ceil=0
-	else
-		pol="1 >> 2 > 3 + 4 >> 5" rate=$RATE_LO lim=400 ceil=$CEIL
-	fi
+	case $((cycle % 3)) in
+	0) pol="1 >> 2 + 3 + 4 + 5" rate=$RATE_HI lim=600 ceil=0 ;;
+	1) pol="1 >> 2 > 3 + 4 >> 5" rate=$RATE_LO lim=400 ceil=$CEIL ;;
+	# weights inside a nested group: accounts per level, rounds paced
+	# by the group's account
+	*) pol="1 >> (2 + 3 >> 4) + 5" rate=$RATE_HI lim=500 ceil=$CEIL ;;
+	esac
 	cat >/tmp/stress.change <<-EOF
 	qdisc change dev veth0 root handle 1: qvisor rate $rate limit $lim policy "$pol"
 	class change dev veth0 parent 1: classid 1:$((cycle % 4 + 1)) qvisor weight $((cycle % 7 + 1))
