@@ -158,7 +158,7 @@ struct qvisor_ccfg {
  */
 struct qvisor_group {
 	struct list_head		waiting;	/* tenants out of credit */
-	struct list_head		todo;		/* on q->todo: may rotate */
+	struct list_head		todo;		/* on q->todo: may round */
 	/* kept for groups of several tenants (with credits) only */
 	u64				bytes;		/* sent since synthesis */
 	u32				admitted;	/* its packets in the PIFO */
@@ -215,8 +215,9 @@ struct qvisor_class {
 	struct qvisor_path		path;		/* down its nested groups */
 	struct qvisor_acct		own;		/* as a member itself */
 	struct qvisor_link		link[QVISOR_LINKS]; /* top first */
-	u8				nlinks;		/* with credits */
-	bool				credits;	/* nlinks > 0 */
+	u8				nlinks;		/* with credits: weights
+							 * enforced when > 0
+							 */
 	bool				blocked;	/* on the blocked list */
 	struct psched_ratecfg		ceil_rate;
 	struct qv_cap			cap;		/* ns of ceil rate */
@@ -704,7 +705,7 @@ static void qvisor_unaccount(struct Qdisc *sch, struct qvisor_class *cl,
 
 static bool qvisor_shaped(const struct qvisor_class *cl)
 {
-	return cl->credits || cl->cfg.ceil;
+	return cl->nlinks || cl->cfg.ceil;
 }
 
 /* The first of @cl's accounts without credit, top first, or NULL */
@@ -1676,7 +1677,7 @@ static void qvisor_dequeued_general(struct qvisor_sched_data *q,
 	qvisor_rank_dequeued(cl, qvisor_skb_cb(skb));
 	if (q->rate)
 		qvisor_rate_charge(q, now, qdisc_pkt_len(skb));
-	if (cl->credits)
+	if (cl->nlinks)
 		qvisor_group_sent(q, cl, skb, now);
 }
 
@@ -2327,7 +2328,6 @@ static void qvisor_setup_credits(struct qvisor_sched_data *q,
 		cl->link[n++] = l;
 	}
 	cl->nlinks = n;
-	cl->credits = n > 0;
 	qvisor_queued(cl, cl->qlen);
 	cl->deferred_mult = qv_mult_ceil(QVISOR_DEFERRED_BUCKETS, cl->xf.width);
 }
