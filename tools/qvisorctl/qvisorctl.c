@@ -750,6 +750,28 @@ static int qc_del_prio(int ifindex, uint32_t parent, uint32_t prio,
 
 /* --- apply ------------------------------------------------------------- */
 
+/* Is m's ingress device missing?  Asked just before its flower filter is
+ * created: a flower filter whose indev is not found fails after it has
+ * bound its class, and Linux 6.1's cls_flower never undoes that binding
+ * (fixed in 6.5), so the class could never be deleted again.  A device
+ * an iface/alias match resolved to may vanish during the apply (a tap
+ * deleted): its filter is skipped and watch applies again on the event.
+ */
+static bool qc_indev_gone(const struct qs_match *m, char *why, size_t n)
+{
+	if (!m->indev[0] || if_nametoindex(m->indev))
+		return false;
+	if (qs_match_dynamic(m)) {
+		if (!qc_quiet)
+			printf("  device %s is gone: no filter for it\n",
+			       m->indev);
+		return true;
+	}
+	snprintf(why, n, "no device %s (checked before the filter is created)",
+		 m->indev);
+	return true;
+}
+
 static void qc_step_fail(const char *what, int err, const char *why)
 {
 	fprintf(stderr, "qvisorctl: %s: %s%s%s%s\n", what, strerror(-err),
@@ -940,10 +962,10 @@ static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost)
 		case QC_U_CLASS_ADD: {
 			struct qc_class c = { .classid = u->classid };
 
-			/* The class may still count a filter for a moment:
-			 * on Linux 6.1 a flower filter that failed to be
-			 * created (or was just deleted) seen holding its
-			 * binding; retried for about a second.  If it stays,
+			/* The class may still count a filter: Linux 6.1's
+			 * flower keeps the binding of a filter that failed
+			 * to be created (qc_indev_gone() avoids the case we
+			 * know of); retried for about a second.  If it stays,
 			 * leaving the class (empty, no filter of ours) beats
 			 * dropping every queued packet by re-creating the
 			 * qdisc.
@@ -1171,6 +1193,12 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 					 sp->file, mt->line, sp->t[k].name,
 					 qs_match_dynamic(mt) ? ", device " : "",
 					 qs_match_dynamic(mt) ? mt->indev : "");
+				if (!dry && qc_indev_gone(mt, why, sizeof(why))) {
+					if (qs_match_dynamic(mt))
+						break;	/* watch follows */
+					err = -ENODEV;
+					goto fail;
+				}
 				if (qc_show_step(dry))
 					printf("  + filter prio %u protocol %s %s%s%s -> %x:%x\n",
 					       band + nfilt,
@@ -1542,6 +1570,7 @@ static int qc_watch(const char *path)
 	static char bnow[65536], bold[65536];
 	struct nl_cache_mngr *mngr;
 	struct nl_cache *links;
+	struct nl_sock *dump;
 	struct qc_state st = { 0 };
 	struct sigaction sa = { 0 };
 	bool reload = true, applied = false, waiting = false;
@@ -1569,6 +1598,13 @@ static int qc_watch(const char *path)
 	if (err < 0)
 		qc_die("watch: cannot listen to link events: %s",
 		       nl_geterror(err));
+	/* the devices are dumped again before each apply: the cache only
+	 * tells that something changed (events lost to a socket overrun
+	 * during fast tap churn would leave it stale for good)
+	 */
+	dump = nl_socket_alloc();
+	if (!dump || nl_connect(dump, NETLINK_ROUTE) < 0)
+		qc_die("watch: cannot open a netlink socket for link dumps");
 	qc_wlog("%s: dev %s, %d tenants%s%s; pid %d", path, base.dev,
 		base.ndeclared, base.tmpl.set ? ", template " : "",
 		base.tmpl.set ? base.tmpl.t.name : "", (int)getpid());
@@ -1603,6 +1639,12 @@ static int qc_watch(const char *path)
 			goto wait;
 		if (events != seen || reload || !applied) {
 			seen = events;
+			err = nl_cache_refill(dump, links);
+			if (err < 0) {
+				qc_wlog("cannot read the devices: %s",
+					nl_geterror(err));
+				goto wait;
+			}
 			qc_cache_links(links);
 			qs_spec_copy(&next, &base);
 			k = qs_expand(&next, qc_lk, qc_nlk, applied ? &cur : NULL);
@@ -1677,11 +1719,18 @@ wait:
 		/* link events wake us at once; the qdisc is checked every
 		 * 250 ms
 		 */
-		nl_cache_mngr_poll(mngr, 250);
+		err = nl_cache_mngr_poll(mngr, 250);
+		if (err < 0 && err != -NLE_INTR) {
+			/* lost events (ENOBUFS): count it as a change */
+			events++;
+			qc_wlog("link events lost (%s): the devices are read again",
+				nl_geterror(err));
+		}
 	}
 	qc_wlog("exiting (the configuration stays in place)");
 	qc_state_free(&st);
 	nl_cache_mngr_free(mngr);
+	nl_socket_free(dump);
 	return 0;
 }
 
