@@ -293,6 +293,10 @@ det_send() {
 	qvsend -d $DST @"$OUT/det.spec" 2>"$OUT/det.err" || tap_diag "qvsend: $(cat "$OUT/det.err")"
 	sleep 0.5
 }
+# det_text MINOR: the lines of class 1:MINOR in tc -s class show
+det_text() {
+	$TC -s class show dev $DEV | awk -v c="1:$1" '/^class / { on = $3 == c } on'
+}
 # det_delta NOW BEFORE: "best% clamped% arrived" between two det_stats
 det_delta() {
 	awk -v c="$1" -v p="$2" 'BEGIN { split(c, x); split(p, y); n = x[4] - y[4]
@@ -369,12 +373,23 @@ if $TC qdisc add dev $DEV root handle 1: qvisor noaqm policy "1 >> 2" &&
 		tap_fail "detection: shift 0 for a second window of rank 0, 1:2 clamped" \
 			"shift ${S1:-none} clamped ${c2:-none}" "$($TC -s class show dev $DEV)"
 	fi
-	if $TC -s class show dev $DEV | grep -A3 '^class qvisor 1:1 ' | grep -q 'range_auto tables 7 shift 0 ppm' &&
-		$TC -s class show dev $DEV | grep -A3 '^class qvisor 1:2 ' | grep -qE 'clamped [0-9]+ best [0-9]+$' &&
-		! $TC -s class show dev $DEV | grep -A3 '^class qvisor 1:2 ' | grep -q 'shift'; then
+	if det_text 1 | grep -q 'range_auto tables 7 shift 0 ppm' &&
+		det_text 1 | grep -qE 'clamped 0 best [0-9]+ *$' &&
+		det_text 2 | grep -qE 'clamped [0-9]+ best [0-9]+ *$' &&
+		! det_text 2 | grep -q 'shift'; then
 		tap_ok "tc -s class show: best after clamped, shift with range auto only"
 	else
 		tap_fail "tc -s class show: best and shift" "$($TC -s class show dev $DEV)"
+	fi
+	j=$($TC -s -j class show dev $DEV 2>&1)
+	if [ "${j:0:1}" != "[" ]; then
+		tap_skip "tc -s -j class show: best_pkts and shift_ppm" \
+			"this tc prints classes as text with -j (the phases read the text)"
+	elif [ "$(grep -oE '"best_pkts":[0-9]+' <<<"$j" | wc -l)" = 2 ] &&
+		[ "$(grep -oE '"shift_ppm":[0-9]+' <<<"$j" | wc -l)" = 1 ]; then
+		tap_ok "tc -s -j class show: best_pkts for both, shift_ppm for the range auto tenant"
+	else
+		tap_fail "tc -s -j class show: best_pkts and shift_ppm" "$j"
 	fi
 	tap_diag "$($TC -s class show dev $DEV)"
 else
