@@ -127,40 +127,24 @@ static inline void qv_rauto_set_window(struct qv_rauto *ra, u32 window)
 		ra->count = ra->due - 1;
 }
 
-/* The shift of the window that just ended (its counts are cnt - base,
- * @n packets) against the one before (prev, prev_total packets): the
- * total variation distance sum |w / n - p / m| / 2, in ppm, as
- * sum |w * m - p * n| * 10^6 / (2 * n * m).  n and m are a window's
- * packets, below 2^16 (the window is at most 2^15; a window shortened
- * then lengthened by qv_rauto_set_window() can hold up to twice that),
- * so the sum is at most 2 * n * m < 2^33 and times 10^6 below 2^53: no
- * overflow in u64.  Then prev takes the window.
- */
-static inline void qv_rauto_shift(struct qv_rauto *ra, u32 n)
-{
-	u32 b, m = ra->prev_total;
-	u64 sum = 0, x, y;
-
-	for (b = 0; b < QV_RAUTO_NB; b++) {
-		x = (u64)(u16)(ra->cnt[b] - ra->base[b]) * m;
-		y = (u64)ra->prev[b] * n;
-		sum += x > y ? x - y : y - x;
-		ra->prev[b] = ra->cnt[b] - ra->base[b];
-	}
-	if (m && n)
-		ra->shift_ppm = (u32)qv_div64(sum * QV_RAUTO_PPM,
-					      2ULL * n * m);
-	ra->prev_total = n;
-}
-
 /* Recompute the table from the sketch, then halve the counters: one
- * bounded loop over QV_RAUTO_NB buckets, one division (and the shift's
- * loop and division).  Only this tenant's state is touched.
+ * bounded loop over QV_RAUTO_NB buckets to sum, one to build the table,
+ * one division for it.  Only this tenant's state is touched.
+ *
+ * The same loop measures the shift of the window that just ended (its
+ * counts w = cnt - base, n packets) against the one before (prev,
+ * m = prev_total packets): the total variation distance
+ * sum |w / n - p / m| / 2, in ppm, as sum |w * m - p * n| * 10^6 /
+ * (2 * n * m), one more division.  n and m are a window's packets, below
+ * 2^16 (the window is at most 2^15; a window shortened then lengthened
+ * by qv_rauto_set_window() can hold up to twice that), so the sum is at
+ * most 2 * n * m < 2^33 and times 10^6 below 2^53: no overflow in u64.
  */
 static inline void qv_rauto_recompute(struct qv_rauto *ra)
 {
-	u64 total = 0, inv, f;
-	u32 b, cum2 = 0, n = 0;
+	u64 total = 0, inv, f, x, y, sum = 0;
+	u32 b, cum2 = 0, n = 0, m = ra->prev_total;
+	u16 w;
 
 	for (b = 0; b < QV_RAUTO_NB; b++) {
 		total += ra->cnt[b];
@@ -168,16 +152,23 @@ static inline void qv_rauto_recompute(struct qv_rauto *ra)
 	}
 	if (!total)
 		return;
-	qv_rauto_shift(ra, n);
 	/* f = (2 * below + own) / (2 * total) in 1/65536 */
 	inv = qv_div64(1ULL << 47, total);
 	for (b = 0; b < QV_RAUTO_NB; b++) {
+		w = ra->cnt[b] - ra->base[b];
+		x = (u64)w * m;
+		y = (u64)ra->prev[b] * n;
+		sum += x > y ? x - y : y - x;
+		ra->prev[b] = w;
 		f = ((u64)(cum2 + ra->cnt[b]) * inv + (1ULL << 31)) >> 32;
 		ra->cdf[b] = f >= QV_RAUTO_ONE ? QV_RAUTO_ONE - 1 : (u16)f;
 		cum2 += 2U * ra->cnt[b];
 		ra->cnt[b] >>= 1;
 		ra->base[b] = ra->cnt[b];
 	}
+	if (m && n)
+		ra->shift_ppm = (u32)qv_div64(sum * QV_RAUTO_PPM, 2ULL * n * m);
+	ra->prev_total = n;
 	ra->ready = 1;
 	ra->updates++;
 	ra->due = ra->window;
