@@ -1420,6 +1420,9 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 			     st.clamped_pkts);
 	else
 		print_uint(PRINT_ANY, "clamped", " clamped %u", st.clamped);
+	if (QVISOR_HAS(xstats, st, best_pkts))
+		print_lluint(PRINT_ANY, "best_pkts", " best %llu",
+			     st.best_pkts);
 	print_nl();
 	print_uint(PRINT_ANY, "group_members", "  group %u", st.group_members);
 	print_float(PRINT_ANY, "share", " share %.2f%%",
@@ -1459,9 +1462,13 @@ static void qvisor_print_cl_xstats(struct rtattr *xstats)
 		if (st.mem_part)
 			print_uint(PRINT_ANY, "mem_part", " of %u", st.mem_part);
 	}
-	if (QVISOR_HAS(xstats, st, rauto_updates) && st.rauto_updates)
+	if (QVISOR_HAS(xstats, st, rauto_updates) && st.rauto_updates) {
 		print_lluint(PRINT_ANY, "rauto_updates", " range_auto tables %llu",
 			     st.rauto_updates);
+		if (QVISOR_HAS(xstats, st, shift_ppm))
+			print_uint(PRINT_ANY, "shift_ppm", " shift %u ppm",
+				   st.shift_ppm);
+	}
 }
 
 static int qvisor_print_xstats(struct qdisc_util *qu, FILE *f,

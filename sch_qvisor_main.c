@@ -257,6 +257,7 @@ struct qvisor_class {
 	u32				joint_min;
 	u32				joint_max;
 	u64				clamped;
+	u64				best;		/* rank <= xf.lo */
 	u64				drop_pushout;
 	u64				drop_limit;
 	u64				drop_tenant_limit;
@@ -629,6 +630,8 @@ static __always_inline void qvisor_note_rank(struct qvisor_class *cl, u32 rank,
 	cl->rank_max = max(cl->rank_max, rank);
 	cl->joint_min = min(cl->joint_min, joint);
 	cl->joint_max = max(cl->joint_max, joint);
+	/* the best rank it can express: the low end of its range */
+	cl->best += rank <= cl->xf.lo;
 	if (unlikely(rank < cl->xf.lo || rank > cl->xf.hi) &&
 	    !qvisor_rauto_on(cl)) {
 		/* a clamped rank shares its bucket with other ranks */
@@ -3683,6 +3686,8 @@ static int qvisor_class_dump_stats(struct Qdisc *sch, unsigned long arg,
 	st.memory = cl->mem;
 	st.mem_part = qvisor_mem_part(qdisc_priv(sch), cl);
 	st.rauto_updates = cl->cfg.rauto ? cl->ra->updates : 0;
+	st.best_pkts = cl->best;
+	st.shift_ppm = cl->cfg.rauto ? cl->ra->shift_ppm : 0;
 	qs = cl->qstats;
 	qlen = cl->qlen;
 	sch_tree_unlock(sch);

@@ -5,7 +5,9 @@
  * runs and window changes); checked after every packet: no counter wraps
  * (a model of the counts in u64 agrees with the u16 ones), the level is
  * below the levels, and after every recomputation the table is monotone
- * and a recomputation happened exactly when due.
+ * and a recomputation happened exactly when due; shift_ppm agrees with
+ * the total variation distance of a model of the last two windows'
+ * counts (0 until two windows) and is at most 10^6.
  */
 #include <stdlib.h>
 
@@ -14,6 +16,28 @@
 
 static struct qv_rauto RA;
 static u64 model[QV_RAUTO_NB];
+static u64 win[QV_RAUTO_NB], prev[QV_RAUTO_NB], prev_n;
+static u32 shift;
+
+/* The model's shift at the end of a window; then prev takes it */
+static void model_shift(void)
+{
+	u64 n = 0, sum = 0, a, c;
+	u32 k;
+
+	for (k = 0; k < QV_RAUTO_NB; k++)
+		n += win[k];
+	for (k = 0; k < QV_RAUTO_NB; k++) {
+		a = win[k] * prev_n;
+		c = prev[k] * n;
+		sum += a > c ? a - c : c - a;
+		prev[k] = win[k];
+		win[k] = 0;
+	}
+	if (prev_n && n)
+		shift = (u32)(sum * 1000000 / (2 * n * prev_n));
+	prev_n = n;
+}
 
 static void check_table(void)
 {
@@ -36,6 +60,7 @@ static void note(u32 rank, u32 levels)
 	if (b >= QV_RAUTO_NB)
 		abort();
 	model[b]++;
+	win[b]++;
 	if (model[b] > 0xffff)
 		abort();	/* the u16 counter would wrap */
 	qv_rauto_note(&RA, rank);
@@ -44,6 +69,10 @@ static void note(u32 rank, u32 levels)
 			abort();
 		for (k = 0; k < QV_RAUTO_NB; k++)
 			model[k] >>= 1;
+		model_shift();
+		if (RA.shift_ppm != shift || shift > 1000000 ||
+		    (RA.updates < 2 && shift))
+			abort();
 		check_table();
 	} else if (RA.count >= due) {
 		abort();
@@ -61,7 +90,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	qv_rauto_init(&RA, window);
 	for (k = 0; k < QV_RAUTO_NB; k++)
-		model[k] = 0;
+		model[k] = win[k] = prev[k] = 0;
+	prev_n = 0;
+	shift = 0;
 	while (r.i < r.n) {
 		op = rd8(&r);
 		rank = rd32(&r);

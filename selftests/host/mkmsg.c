@@ -358,8 +358,11 @@ static void class_opts(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
 	nest_end(m, opt);
 }
 
+/* @len: the xstats bytes sent, 0 = all (a shorter struct is an older
+ * module's)
+ */
 static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
-		       __u32 limit, __u32 rauto)
+		       __u32 limit, __u32 rauto, size_t len)
 {
 	struct tc_qvisor_cl_xstats xs = {
 		.type = QVISOR_XSTATS_CLASS,
@@ -371,11 +374,12 @@ static void class_full(struct msg *m, __u8 rank, __u32 mask, __u64 ceil,
 		.drop_pushout = 21, .drop_limit = 22, .drop_tenant_limit = 23,
 		.inversions = 24, .drop_admission = 25, .unpifoness = 26,
 		.rauto_updates = rauto ? 27 : 0,
+		.best_pkts = 28, .shift_ppm = rauto ? 290000 : 0,
 	};
 
 	start(m, RTM_NEWTCLASS, 0x10003, 0x10000);
 	class_opts(m, rank, mask, ceil, limit, rauto);
-	stats(m, &xs, sizeof(xs));
+	stats(m, &xs, len ? len : sizeof(xs));
 }
 
 int main(int argc, char **argv)
@@ -407,13 +411,17 @@ int main(int argc, char **argv)
 	} else if (strcmp(s, "qdisc-aifo-qstats") == 0) {
 		qdisc_aifo_qstats(&m);
 	} else if (strcmp(s, "class-full") == 0) {
-		class_full(&m, QVISOR_RANK_MARK, 0xff, 1250000, 100, 0);
+		class_full(&m, QVISOR_RANK_MARK, 0xff, 1250000, 100, 0, 0);
 	} else if (strcmp(s, "class-rauto") == 0) {
-		class_full(&m, QVISOR_RANK_PRIO, 0xffffffff, 0, 0, 512);
+		class_full(&m, QVISOR_RANK_PRIO, 0xffffffff, 0, 0, 512, 0);
+	} else if (strcmp(s, "class-rauto-old") == 0) {
+		/* a module before best_pkts: xstats end at rauto_updates */
+		class_full(&m, QVISOR_RANK_PRIO, 0xffffffff, 0, 0, 512,
+			   offsetof(struct tc_qvisor_cl_xstats, best_pkts));
 	} else if (strcmp(s, "class-edf") == 0) {
-		class_full(&m, QVISOR_RANK_EDF, 0xffffffff, 0, 0, 0);
+		class_full(&m, QVISOR_RANK_EDF, 0xffffffff, 0, 0, 0, 0);
 	} else if (strcmp(s, "class-mark-all") == 0) {
-		class_full(&m, QVISOR_RANK_MARK, 0xffffffff, 0, 0, 0);
+		class_full(&m, QVISOR_RANK_MARK, 0xffffffff, 0, 0, 0, 0);
 	} else if (strcmp(s, "class-nostats") == 0) {
 		start(&m, RTM_NEWTCLASS, 0x10003, 0x10000);
 		class_opts(&m, QVISOR_RANK_DSCP, 0xffffffff, 0, 0, 0);

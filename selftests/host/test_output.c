@@ -81,10 +81,27 @@ static void mkstate(void)
 		cl[k].xs.memory = 2304 * (uint32_t)k;
 		cl[k].xs.mem_part = k ? 60000 : 0;
 	}
+	/* 1:1 from a module before best_pkts; 1:2 with range auto */
+	cl[1].has_best = cl[2].has_best = true;
+	cl[1].rauto = 1024;
+	cl[1].xs.best_pkts = 40;
+	cl[1].xs.clamped_pkts = 12;
+	cl[1].xs.shift_ppm = 250000;
+	cl[2].xs.best_pkts = 7;
+	cl[2].xs.clamped_pkts = 3;
+	cl[2].xs.shift_ppm = 0;
 	prev = st;
 	prev.cl = pcl;
 	memcpy(pcl, cl, sizeof(pcl));
 	pcl[1].bs.bytes -= 5000;	/* 5000 bytes in 2 s: 20000 bit/s */
+	/* 1:2: 10 packets arrived in the interval (7 sent, 1 dropped, two
+	 * more queued), 9 at the best rank, 1 clamped; 1:3: none arrived
+	 */
+	pcl[1].bs.packets -= 7;
+	pcl[1].qs.drops -= 1;
+	pcl[1].qs.qlen -= 2;
+	pcl[1].xs.best_pkts -= 9;
+	pcl[1].xs.clamped_pkts -= 1;
 }
 
 static char *capture(void (*fn)(FILE *, const char *), const char *dev)
@@ -106,6 +123,12 @@ static void json_fn(FILE *f, const char *dev)
 static void table_fn(FILE *f, const char *dev)
 {
 	qc_print_table(f, dev, &st, &prev, 2.0);
+}
+
+/* show without an interval: no previous read */
+static void show_fn(FILE *f, const char *dev)
+{
+	qc_print_table(f, dev, &st, NULL, 0);
 }
 
 static void prom_fn(FILE *f, const char *dev)
@@ -185,6 +208,13 @@ static void test_json(void)
 		{ ".tenants[2].max_sojourn_us", "4500" },
 		{ ".tenants[2].memory", "4608" },
 		{ ".tenants[1].mem_part", "60000" },
+		{ ".tenants[1].best_pkts", "40" },
+		{ ".tenants[1].clamped", "12" },
+		{ ".tenants[1].shift_ppm", "250000" },	/* range auto */
+		{ ".tenants[2].best_pkts", "7" },
+		{ ".tenants[2].shift_ppm", "null" },	/* no range auto */
+		{ ".tenants[0].best_pkts", "null" },	/* older module */
+		{ ".tenants[0].clamped", "0" },
 	};
 	unsigned int k, d;
 	char *out, *res, cmd[128];
@@ -306,6 +336,18 @@ static void test_prom(void)
 	       strstr(out, "qvisor_tenant_max_sojourn_seconds{dev=\"veth0\",class=\"1:3\"} 0.0045\n") != NULL &&
 	       strstr(out, "qvisor_tenant_memory_bytes{dev=\"veth0\",class=\"1:3\"} 4608\n") != NULL,
 	       "show --prom: drops by reason, share, backlog, bytes, AQM, memory per tenant");
+	tap_ok(strstr(out, "# TYPE qvisor_tenant_best_packets_total counter\n") &&
+	       strstr(out, "qvisor_tenant_best_packets_total{dev=\"veth0\",class=\"1:2\"} 40\n") &&
+	       strstr(out, "qvisor_tenant_best_packets_total{dev=\"veth0\",class=\"1:3\"} 7\n") &&
+	       !strstr(out, "qvisor_tenant_best_packets_total{dev=\"veth0\",class=\"1:1\"}") &&
+	       strstr(out, "# TYPE qvisor_tenant_clamped_packets_total counter\n") &&
+	       strstr(out, "qvisor_tenant_clamped_packets_total{dev=\"veth0\",class=\"1:2\"} 12\n") &&
+	       strstr(out, "qvisor_tenant_clamped_packets_total{dev=\"veth0\",class=\"1:1\"} 0\n") &&
+	       strstr(out, "# TYPE qvisor_tenant_rank_shift_ratio gauge\n") &&
+	       strstr(out, "qvisor_tenant_rank_shift_ratio{dev=\"veth0\",class=\"1:2\"} 0.25\n") &&
+	       !strstr(out, "qvisor_tenant_rank_shift_ratio{dev=\"veth0\",class=\"1:3\"}") &&
+	       !strstr(out, "qvisor_tenant_rank_shift_ratio{dev=\"veth0\",class=\"1:1\"}"),
+	       "show --prom: best and clamped packets per tenant (best only from a module that counts it), the shift with range auto");
 	tap_ok(strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"\",property=\"P1\",state=\"yes\"} 1\n") &&
 	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"\",property=\"P2\",state=\"approx\"} 1\n") &&
 	       strstr(out, "qvisor_property_info{dev=\"veth0\",group=\"\",property=\"P3\",state=\"no\"} 1\n") &&
@@ -358,6 +400,23 @@ static void test_table(void)
 	       "show/top table: aqm_drops, ecn_marks, max_sojourn per tenant");
 	if (!strstr(out, "4.5ms"))
 		tap_diag("%s", out);
+	tap_ok(strstr(out, "seen ranks  best     clamped  target ") &&
+	       strstr(out, " 0..0        -        -        100.0% ") &&
+	       strstr(out, " 0..0        90.0%    10.0%    60.0% ") &&
+	       strstr(out, " 0..0        -        -        40.0% "),
+	       "top table: best and clamped as a percentage of the interval's arrivals, - for none or an older module");
+	if (!strstr(out, "90.0%"))
+		tap_diag("%s", out);
+	free(out);
+	out = capture(show_fn, "veth0");
+	tap_ok(strstr(out, " 0..0        40       12       60.0% ") &&
+	       strstr(out, " 0..0        7        3        40.0% ") &&
+	       strstr(out, " 0..0        -        0        100.0% "),
+	       "show table: best and clamped packets, - for an older module's best");
+	if (!strstr(out, "40       12"))
+		tap_diag("%s", out);
+	free(out);
+	out = capture(table_fn, "veth0");
 	tap_ok(strstr(out, "dropped 4\n  group (1 >> 2): P1=approx P2=yes P3=no P4=no P5=no P6=no P7=yes\n  group (4 > 5): P1=yes P2=no P3=no P4=no P5=no P6=no\n") != NULL,
 	       "show/top table: a line per nested group under the qdisc's");
 	if (!strstr(out, "group (4 > 5)"))

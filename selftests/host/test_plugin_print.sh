@@ -158,7 +158,7 @@ print_test "class options" class-full -- \
 	"limit 100p" ! "10ms"
 print_test "class xstats" class-full -- \
 	"  tier 1 level 2 offset 64 width 3" \
-	"  ranks 3..9 joint 64..66 clamped 5" \
+	"  ranks 3..9 joint 64..66 clamped 5 best 28" \
 	"  group 2 share 60.00% quantum 2280 credit -120 tokens 4000 deferred 6" \
 	"  drops pushout 21 limit 22 tenant_limit 23 inversions 24 unpifoness 26 admission 25" \
 	! "tenants" "resynth"
@@ -169,9 +169,12 @@ print_test "class mark with full mask" class-mark-all -- \
 print_test "class without stats" class-nostats -- \
 	"rank dscp range 3 9" ! "tier" "tenants"
 print_test "class range auto" class-rauto -- \
-	"range auto 3 9 window 512 levels 3 " "range_auto tables 27" ! "range 3 9"
+	"range auto 3 9 window 512 levels 3 " \
+	"range_auto tables 27 shift 290000 ppm" ! "range 3 9"
+print_test "class xstats of a module before best_pkts" class-rauto-old -- \
+	"clamped 5" "range_auto tables 27" ! "best" "shift"
 print_test "class without range auto hides it" class-full -- \
-	"range 3 9 " ! "auto" "window" "range_auto"
+	"range 3 9 " ! "auto" "window" "range_auto" "shift"
 
 parse_test "unknown qdisc option" 'What is "foo"?' \
 	qdisc add dev lo root handle 1: qvisor foo

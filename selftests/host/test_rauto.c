@@ -176,6 +176,90 @@ static void test_shift(void)
 	tap_ok(w <= 6, "shift: converged within 6 windows (%u)", w);
 }
 
+/* Windows of @w packets (a multiple of 16) at ranks 0..15 in turn (an
+ * equal share each, a bucket each): the first (32 packets) and the
+ * second window; then one window with fraction @num/@den of its packets
+ * at rank 5000 and the others at 0..15 in turn.  The distance is then
+ * exactly num/den (what left the 16 ranks, evenly).
+ */
+static u32 shift_after(u32 w, u32 num, u32 den)
+{
+	u32 i, k = 0;
+
+	qv_rauto_init(&RA, w);
+	for (i = 0; i < QV_RAUTO_FIRST + w; i++)
+		qv_rauto_note(&RA, i % 16);
+	for (i = 0; i < w; i++)
+		qv_rauto_note(&RA, i % den < num ? 5000 : k++ % 16);
+	return RA.shift_ppm;
+}
+
+/* The same uniform [0,1000] stream in windows of @w: sampling noise */
+static u32 shift_noise(u32 w)
+{
+	qv_rauto_init(&RA, w);
+	feed(&RA, g_uniform, QV_RAUTO_FIRST + 4 * w);
+	return RA.shift_ppm;
+}
+
+/* shift_ppm: total variation distance between consecutive windows */
+static void test_drift(void)
+{
+	u32 s, i, w;
+
+	qv_rauto_init(&RA, 1024);
+	CHECK(RA.shift_ppm == 0, "shift %u before any window", RA.shift_ppm);
+	feed(&RA, g_uniform, QV_RAUTO_FIRST);
+	CHECK(RA.updates == 1 && RA.shift_ppm == 0,
+	      "shift %u after one window", RA.shift_ppm);
+	tap_point("shift: 0 before two windows");
+
+	/* the same packets in two windows: exactly 0 */
+	qv_rauto_init(&RA, 64);
+	for (i = 0; i < QV_RAUTO_FIRST; i++)
+		qv_rauto_note(&RA, i * 31);
+	for (w = 0; w < 4; w++)
+		for (i = 0; i < 64; i++)
+			qv_rauto_note(&RA, (i >> 1) * 31);
+	CHECK(RA.updates == 5 && RA.shift_ppm == 0,
+	      "identical windows: shift %u ppm after %llu tables",
+	      RA.shift_ppm, (unsigned long long)RA.updates);
+	tap_point("shift: identical windows (32 and 64 packets, the same "
+		  "shares) give 0 ppm");
+
+	/* disjoint buckets: exactly 10^6, both ways */
+	qv_rauto_init(&RA, 256);
+	feed(&RA, g_uniform, QV_RAUTO_FIRST + 256);
+	for (i = 0; i < 256; i++)
+		qv_rauto_note(&RA, 100000 + i);
+	s = RA.shift_ppm;
+	for (i = 0; i < 256; i++)
+		qv_rauto_note(&RA, 7);
+	CHECK(s == QV_RAUTO_PPM && RA.shift_ppm == QV_RAUTO_PPM,
+	      "disjoint windows: shift %u then %u ppm", s, RA.shift_ppm);
+	tap_point("shift: a full move to disjoint buckets gives 1000000 ppm");
+
+	/* part of the packets moved: exactly that part */
+	s = shift_after(1024, 1, 2);
+	CHECK(s == 500000, "half moved: %u ppm", s);
+	s = shift_after(1024, 1, 4);
+	CHECK(s == 250000, "quarter moved: %u ppm", s);
+	s = shift_after(64, 3, 4);
+	CHECK(s == 750000, "three quarters moved, window 64: %u ppm", s);
+	s = shift_after(1024, 0, 1);
+	CHECK(s == 0, "nothing moved: %u ppm", s);
+	tap_point("shift: half of the packets moved gives 500000 ppm, a "
+		  "quarter 250000, three quarters 750000");
+	/* random ranks: 1001 ranks in about 112 buckets, so noise */
+	tap_diag("uniform [0,1000], same stream: %u ppm at window 1024, %u "
+		 "at 32768", shift_noise(1024), shift_noise(32768));
+	s = shift_noise(1024);
+	CHECK(s < 250000, "same stream, window 1024: %u ppm", s);
+	s = shift_noise(32768);
+	CHECK(s < 50000, "same stream, window 32768: %u ppm", s);
+	tap_point("shift: the same random stream shows only sampling noise");
+}
+
 /* one rank only: the middle of the levels, whatever the rank */
 static void test_gaming(void)
 {
@@ -295,5 +379,7 @@ int main(void)
 	test_gaming();
 	test_monotone();
 	test_group();
+	/* last: its random ranks leave the other tests' streams as they were */
+	test_drift();
 	return tap_done();
 }

@@ -237,5 +237,164 @@ else
 	tap_fail "shares with a gamer: setup" "$($TC qdisc show dev $DEV; $TC class show dev $DEV)"
 fi
 
+# --- detection: best_pkts and shift_ppm over a change of behaviour ----------
+# policy "1 >> 2" without a link rate: tenant 2 (declared range 4 63) is
+# a fast class (qvisor_set_fast()), tenant 1 (range auto 0 15, window
+# 256) takes the general path.  Phase 1: ranks spread (1: uniform 0..15,
+# 2: uniform 0..63), 32 + 4 windows of packets each; phase 2: one window
+# with 1 all at rank 0 and 2 all at rank 4 (its low end, not clamped);
+# phase 3: one more such window, 2 at rank 1 (below its range: clamped,
+# and still its best).  best_pkts (deltas of tc -s -j class show over
+# the packets that arrived) must be below 20% in phase 1 (ideal 1/16 and
+# 5/64) and above 90% after (ideal 100%): a count of rank 0 only fails
+# tenant 2's phase 2, a count of clamped-low ranks only fails it too, a
+# count of rank == lo fails its phase 3.  shift_ppm: two windows of the
+# same stream stay below 300000 (sampling noise of 256 packets over 16
+# ranks, about 140000), the window after the switch is above 600000
+# (ideal 1 - 1/16), and the next window of rank 0 only is exactly 0 (a
+# distance to the decayed history rather than to the previous window
+# would still see the uniform ranks).
+DW=256
+# det_stats MINOR: "best clamped shift arrived" of class 1:MINOR, from
+# tc -s -j class show (or the text when this tc prints classes as text)
+det_stats() {
+	local j line
+	j=$($TC -s -j class show dev $DEV 2>/dev/null)
+	if [ "${j:0:1}" = "[" ]; then
+		line=$(sed 's/},{"class"/}\n{"class"/g' <<<"$j" | grep "\"handle\":\"1:$1\"")
+		awk -v l="$line" 'function num(k,   m) {
+				if (match(l, "\"" k "\":[0-9]+")) {
+					m = substr(l, RSTART, RLENGTH); sub(/.*:/, "", m); return m
+				}
+				return "x"
+			}
+			BEGIN { print num("best_pkts"), num("clamped"), num("shift_ppm") + 0,
+				num("packets") + num("drops") + num("qlen") }'
+	else
+		local b c sh p d
+		b=$(class_word 1:$1 best)
+		c=$(class_word 1:$1 clamped)
+		sh=$(class_word 1:$1 shift)
+		p=$(class_word 1:$1 bytes)
+		d=$(class_word 1:$1 '(dropped' | tr -d ,)
+		echo "${b:-x} ${c:-x} ${sh:-0} $((${p:-0} + ${d:-0}))"
+	fi
+}
+# det_send N R1 R2: N packets per tenant, interleaved, ranks R1 / R2
+# ("u16" / "u64": uniform over 0..15 / 0..63, else that rank)
+det_send() {
+	awk -v n="$1" -v a="$2" -v b="$3" -v s="$RANDOM" 'function r(x) {
+			if (x == "u16") return int(rand() * 16)
+			if (x == "u64") return int(rand() * 64)
+			return x
+		}
+		BEGIN { srand(s); for (i = 0; i < n; i++)
+			printf "5001:prio=%d,5002:prio=%d\n", r(a), r(b) }' >"$OUT/det.spec"
+	qvsend -d $DST @"$OUT/det.spec" 2>"$OUT/det.err" || tap_diag "qvsend: $(cat "$OUT/det.err")"
+	sleep 0.5
+}
+# det_text MINOR: the lines of class 1:MINOR in tc -s class show
+det_text() {
+	$TC -s class show dev $DEV | awk -v c="1:$1" '/^class / { on = $3 == c } on'
+}
+# det_delta NOW BEFORE: "best% clamped% arrived" between two det_stats
+det_delta() {
+	awk -v c="$1" -v p="$2" 'BEGIN { split(c, x); split(p, y); n = x[4] - y[4]
+		if (n > 0) printf "%.1f %.1f %d", 100 * (x[1] - y[1]) / n, 100 * (x[2] - y[2]) / n, n
+		else print "none none 0" }'
+}
+# det_phase NAME: the deltas of both classes since the last det_phase
+# (D1, D2) and 1:1's shift (S1)
+det_phase() {
+	local c1 c2
+	c1=$(det_stats 1)
+	c2=$(det_stats 2)
+	D1=$(det_delta "$c1" "$DP1")
+	D2=$(det_delta "$c2" "$DP2")
+	DP1=$c1
+	DP2=$c2
+	S1=$(echo "$c1" | awk '{ print $3 }')
+	echo "# table: detection $1: 1:1 (range auto) best% clamped% arrived = $D1, shift $S1 ppm; 1:2 (fast, range 4 63) = $D2"
+}
+# det_check NAME MINOR OP PCT: class MINOR's best% of the phase OP PCT
+det_check() {
+	local d=$D1
+	[ "$2" = 2 ] && d=$D2
+	if awk -v v="${d%% *}" -v op="$3" -v p="$4" 'BEGIN { if (v == "none") exit 1
+		exit !(op == "<" ? v + 0 < p : v + 0 > p) }'; then
+		tap_ok "detection $1: 1:$2 best ${d%% *}% $3 $4%"
+	else
+		tap_fail "detection $1: 1:$2 best $3 $4%" "best% clamped% arrived: $d" \
+			"$($TC -s class show dev $DEV)"
+	fi
+}
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+if $TC qdisc add dev $DEV root handle 1: qvisor noaqm policy "1 >> 2" &&
+	add_class 1 rank prio range auto 0 15 window $DW levels 16 &&
+	add_class 2 rank prio range 4 63 levels 60; then
+	DP1="0 0 0 0"
+	DP2="0 0 0 0"
+	s0=$(det_stats 1)
+	if [ "$(echo "$s0" | awk '{ print $1, $3 }')" = "0 0" ]; then
+		tap_ok "detection: best_pkts 0 and shift_ppm 0 before any packet ($s0)"
+	else
+		tap_fail "detection: best_pkts and shift_ppm before any packet" "$s0" \
+			"$($TC -s -j class show dev $DEV)"
+	fi
+	det_send $((32 + 4 * DW)) u16 u64
+	det_phase "phase 1 (spread)"
+	t=$(class_word 1:1 tables)
+	det_check "phase 1 (spread ranks)" 1 "<" 20
+	det_check "phase 1 (spread ranks)" 2 "<" 20
+	if [ "${t:-0}" = 5 ] && [ "${S1:-x}" -lt 300000 ] 2>/dev/null; then
+		tap_ok "detection: shift $S1 ppm < 300000 between two windows of the same stream ($t tables)"
+	else
+		tap_fail "detection: shift < 300000 between two windows of the same stream" \
+			"shift ${S1:-none} tables ${t:-none} (want 5)" "$($TC -s class show dev $DEV)"
+	fi
+	det_send $DW 0 4
+	det_phase "phase 2 (all best)"
+	det_check "phase 2 (all at the best rank)" 1 ">" 90
+	det_check "phase 2 (all at the low end of the declared range)" 2 ">" 90
+	if [ "${S1:-0}" -gt 600000 ] 2>/dev/null; then
+		tap_ok "detection: shift $S1 ppm > 600000 in the window after the switch"
+	else
+		tap_fail "detection: shift > 600000 after the switch" "shift ${S1:-none}" \
+			"$($TC -s class show dev $DEV)"
+	fi
+	det_send $DW 0 1
+	det_phase "phase 3 (all best again, 2 clamped low)"
+	det_check "phase 3 (all best again)" 1 ">" 90
+	det_check "phase 3 (all clamped below the range)" 2 ">" 90
+	c2=$(echo "$D2" | awk '{ print $2 }')
+	if [ "${S1:-x}" = 0 ] && awk -v c="$c2" 'BEGIN { exit !(c + 0 > 90) }'; then
+		tap_ok "detection: shift 0 ppm for a second window of rank 0 only; 1:2 clamped $c2%"
+	else
+		tap_fail "detection: shift 0 for a second window of rank 0, 1:2 clamped" \
+			"shift ${S1:-none} clamped ${c2:-none}" "$($TC -s class show dev $DEV)"
+	fi
+	if det_text 1 | grep -q 'range_auto tables 7 shift 0 ppm' &&
+		det_text 1 | grep -qE 'clamped 0 best [0-9]+ *$' &&
+		det_text 2 | grep -qE 'clamped [0-9]+ best [0-9]+ *$' &&
+		! det_text 2 | grep -q 'shift'; then
+		tap_ok "tc -s class show: best after clamped, shift with range auto only"
+	else
+		tap_fail "tc -s class show: best and shift" "$($TC -s class show dev $DEV)"
+	fi
+	j=$($TC -s -j class show dev $DEV 2>&1)
+	if [ "${j:0:1}" != "[" ]; then
+		tap_skip "tc -s -j class show: best_pkts and shift_ppm" \
+			"this tc prints classes as text with -j (the phases read the text)"
+	elif [ "$(grep -oE '"best_pkts":[0-9]+' <<<"$j" | wc -l)" = 2 ] &&
+		[ "$(grep -oE '"shift_ppm":[0-9]+' <<<"$j" | wc -l)" = 1 ]; then
+		tap_ok "tc -s -j class show: best_pkts for both, shift_ppm for the range auto tenant"
+	else
+		tap_fail "tc -s -j class show: best_pkts and shift_ppm" "$j"
+	fi
+	tap_diag "$($TC -s class show dev $DEV)"
+else
+	tap_fail "detection: setup" "$($TC qdisc show dev $DEV; $TC class show dev $DEV)"
+fi
+
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 tap_done

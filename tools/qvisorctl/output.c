@@ -34,6 +34,53 @@ static double qc_target(const struct qc_state *st, int k)
 	return sum ? (double)c->weight / sum : 0;
 }
 
+static const struct qc_class *qc_prev_class(const struct qc_state *prev,
+					    uint32_t classid)
+{
+	int m;
+
+	for (m = 0; prev && m < prev->ncl; m++)
+		if (prev->cl[m].classid == classid)
+			return &prev->cl[m];
+	return NULL;
+}
+
+static uint64_t qc_clamped(const struct qc_class *c)
+{
+	return c->xs.clamped_pkts ? c->xs.clamped_pkts : c->xs.clamped;
+}
+
+/* The best and clamped column of show's table: over an interval (@p, the
+ * previous read) the percentage of the packets that arrived in it (sent,
+ * dropped, or still queued: the counters count arrivals), else the
+ * count; "-" when the module does not count it or nothing arrived
+ */
+static void qc_fmt_part(char *buf, size_t len, const struct qc_class *c,
+			const struct qc_class *p, bool best)
+{
+	int64_t arrived;
+	uint64_t now;
+
+	if (best && !c->has_best) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	now = best ? c->xs.best_pkts : qc_clamped(c);
+	if (!p) {
+		snprintf(buf, len, "%llu", (unsigned long long)now);
+		return;
+	}
+	arrived = (int64_t)c->bs.packets - p->bs.packets +
+		  (int64_t)c->qs.drops - p->qs.drops +
+		  (int64_t)c->qs.qlen - p->qs.qlen;
+	if (arrived <= 0 || (best && !p->has_best)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	now -= best ? p->xs.best_pkts : qc_clamped(p);
+	snprintf(buf, len, "%.1f%%", (double)now * 100 / (double)arrived);
+}
+
 static uint64_t qc_prev_bytes(const struct qc_state *prev, uint32_t classid,
 			      bool *found)
 {
@@ -317,8 +364,11 @@ void qc_print_json(FILE *f, const char *dev, const struct qc_state *st,
 			qc_jadd_u64(t, "rank_max", c->xs.rank_max);
 			qc_jadd_u64(t, "joint_min", c->xs.joint_min);
 			qc_jadd_u64(t, "joint_max", c->xs.joint_max);
-			qc_jadd_u64(t, "clamped", c->xs.clamped_pkts ?
-				    c->xs.clamped_pkts : c->xs.clamped);
+			qc_jadd_u64(t, "clamped", qc_clamped(c));
+			if (c->has_best)
+				qc_jadd_u64(t, "best_pkts", c->xs.best_pkts);
+			if (c->has_best && c->rauto)
+				qc_jadd_u64(t, "shift_ppm", c->xs.shift_ppm);
 			qc_jadd_u64(t, "group_members", c->xs.group_members);
 			qc_jadd_u64(t, "drop_pushout", c->xs.drop_pushout);
 			qc_jadd_u64(t, "drop_limit", c->xs.drop_limit);
@@ -391,7 +441,8 @@ static void qc_prom_sample(FILE *f, const char *name, const char *dev,
 }
 
 enum { QP_BYTES, QP_PACKETS, QP_DROPS, QP_BACKLOG_B, QP_BACKLOG_P,
-       QP_SHARE, QP_TARGET, QP_ECN, QP_SOJOURN, QP_MEMORY, QP_N };
+       QP_SHARE, QP_TARGET, QP_ECN, QP_SOJOURN, QP_MEMORY, QP_CLAMPED,
+       QP_BEST, QP_SHIFT, QP_N };
 #define QP_DROP_REASONS	5
 
 static double qc_prom_val(const struct qc_state *st, int k, int m,
@@ -419,8 +470,23 @@ static double qc_prom_val(const struct qc_state *st, int k, int m,
 	case QP_ECN: return (double)c->xs.ecn_marks;
 	case QP_SOJOURN: return c->xs.max_sojourn / 1e6;
 	case QP_MEMORY: return c->xs.memory;
+	case QP_CLAMPED: return (double)qc_clamped(c);
+	case QP_BEST: return (double)c->xs.best_pkts;
+	case QP_SHIFT: return c->xs.shift_ppm / 1e6;
 	default: return qc_target(st, k);
 	}
+}
+
+/* Whether class @c has a sample of family @m: best and shift only from a
+ * module that counts them, shift only with range auto
+ */
+static bool qc_prom_has(const struct qc_class *c, int m)
+{
+	if (m == QP_BEST)
+		return c->has_best;
+	if (m == QP_SHIFT)
+		return c->has_best && c->rauto;
+	return true;
 }
 
 /* one family of per-queue gauges: each queue's length, or its bound */
@@ -500,6 +566,9 @@ void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st)
 		{ "qvisor_tenant_ecn_marks_total", "counter", "Packets of the tenant its AQM marked CE." },
 		{ "qvisor_tenant_max_sojourn_seconds", "gauge", "The longest a packet of the tenant waited before it left." },
 		{ "qvisor_tenant_memory_bytes", "gauge", "Bytes of packet memory (truesize) the tenant holds." },
+		{ "qvisor_tenant_clamped_packets_total", "counter", "Packets of the tenant whose rank was outside its declared range (clamped into it)." },
+		{ "qvisor_tenant_best_packets_total", "counter", "Packets of the tenant that arrived at the best rank it can express (the low end of its range, clamped ones included)." },
+		{ "qvisor_tenant_rank_shift_ratio", "gauge", "range auto: total variation distance between the tenant's last two windows of ranks (0 = same distribution, 1 = disjoint)." },
 	};
 	const struct qc_qdisc *q = &st->q;
 	const char *reason;
@@ -521,6 +590,8 @@ void qc_print_prom(FILE *f, const char *dev, const struct qc_state *st)
 			break;
 		qc_prom_head(f, m[i].name, m[i].type, m[i].help);
 		for (k = 0; k < st->ncl; k++) {
+			if (!qc_prom_has(&st->cl[k], i))
+				continue;
 			snprintf(cls, sizeof(cls), "%x:%x",
 				 TC_H_MAJ(st->cl[k].classid) >> 16,
 				 TC_H_MIN(st->cl[k].classid));
@@ -537,7 +608,7 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 		    const struct qc_state *prev, double dt)
 {
 	const struct qc_qdisc *q = &st->q;
-	char r[32], range[32], joint[32], seen[32];
+	char r[32], range[32], joint[32], seen[32], best[24], clamped[24];
 	const char *g;
 	int k;
 
@@ -556,13 +627,15 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 		qs_fmt_props(props, sizeof(props), q->gprops[k]);
 		fprintf(f, "  group %s: %s\n", g, props);
 	}
-	fprintf(f, "%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8s %-12s %-9s %-9s %s\n",
+	fprintf(f, "%-8s %-4s %-5s %-5s %-12s %-10s %-11s %-8s %-8s %-7s %-7s %-11s %-10s %-8s %-12s %-9s %-9s %s\n",
 	       "class", "tier", "level", "rank", "range", "joint",
-	       "seen ranks", "target", "share", "rate", "backlog", "drops",
-	       "sent", "aqm_drops", "ecn_marks", "max_sojourn");
+	       "seen ranks", "best", "clamped", "target", "share", "rate",
+	       "backlog", "drops", "sent", "aqm_drops", "ecn_marks",
+	       "max_sojourn");
 	for (k = 0; k < st->ncl; k++) {
 		const struct qc_class *c = &st->cl[k];
 		char cls[16], bl[24], tgt[16], shr[16], soj[24];
+		const struct qc_class *pc;
 		uint64_t pb;
 		bool found;
 
@@ -583,13 +656,17 @@ void qc_print_table(FILE *f, const char *dev, const struct qc_state *st,
 				 c->xs.rank_max);
 		else
 			snprintf(seen, sizeof(seen), "-");
+		pc = qc_prev_class(prev, c->classid);
+		qc_fmt_part(best, sizeof(best), c, pc, true);
+		qc_fmt_part(clamped, sizeof(clamped), c, pc, false);
 		snprintf(bl, sizeof(bl), "%ub/%up", c->qs.backlog, c->qs.qlen);
 		snprintf(tgt, sizeof(tgt), "%.1f%%", qc_target(st, k) * 100);
 		snprintf(shr, sizeof(shr), "%.1f%%", c->xs.share_ppm / 1e4);
 		snprintf(soj, sizeof(soj), "%.1fms", c->xs.max_sojourn / 1e3);
-		fprintf(f, "%-8s %-4u %-5u %-5s %-12s %-10s %-11s %-7s %-7s %-11s %-10s %-8u %-12llu %-9llu %-9llu %s%s\n",
+		fprintf(f, "%-8s %-4u %-5u %-5s %-12s %-10s %-11s %-8s %-8s %-7s %-7s %-11s %-10s %-8u %-12llu %-9llu %-9llu %s%s\n",
 		       cls, c->xs.tier, c->xs.level, qs_rank_name(c->rank),
-		       range, joint, seen, tgt, shr, r, bl, c->qs.drops,
+		       range, joint, seen, best, clamped, tgt, shr, r, bl,
+		       c->qs.drops,
 		       (unsigned long long)c->bs.bytes,
 		       (unsigned long long)c->xs.aqm_drops,
 		       (unsigned long long)c->xs.ecn_marks, soj,

@@ -209,14 +209,15 @@ static void *qc_grow(void *a, int n, int *cap, size_t size)
 	return a;
 }
 
-static void qc_stats(struct nlattr *st2, struct gnet_stats_basic *bs,
-		     struct gnet_stats_queue *qs, void *xs, size_t xlen,
-		     bool *has_xs)
+/* The stats; returns the xstats bytes the module sent (0: none) */
+static size_t qc_stats(struct nlattr *st2, struct gnet_stats_basic *bs,
+		       struct gnet_stats_queue *qs, void *xs, size_t xlen,
+		       bool *has_xs)
 {
 	struct nlattr *tb[TCA_STATS_MAX + 1];
 
 	if (!st2 || nla_parse_nested(tb, TCA_STATS_MAX, st2, NULL) < 0)
-		return;
+		return 0;
 	if (tb[TCA_STATS_BASIC])
 		memcpy(bs, nla_data(tb[TCA_STATS_BASIC]),
 		       nla_len(tb[TCA_STATS_BASIC]) < (int)sizeof(*bs) ?
@@ -230,7 +231,9 @@ static void qc_stats(struct nlattr *st2, struct gnet_stats_basic *bs,
 
 		memcpy(xs, nla_data(tb[TCA_STATS_APP]), n < xlen ? n : xlen);
 		*has_xs = true;
+		return n;
 	}
+	return 0;
 }
 
 static uint32_t qc_u32(struct nlattr *a, uint32_t def)
@@ -341,6 +344,7 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 	struct tcmsg *tcm = nlmsg_data(h);
 	struct nlattr *tb[TCA_MAX + 1], *o[TCA_QVISOR_CLASS_MAX + 1];
 	struct qc_class *c;
+	size_t xlen;
 
 	if (h->nlmsg_type != RTM_NEWTCLASS || tcm->tcm_ifindex != st->ifindex ||
 	    TC_H_MAJ(tcm->tcm_handle) != st->q.handle)
@@ -377,8 +381,10 @@ static void qc_class_cb(struct nlmsghdr *h, void *arg)
 		c->target = qc_u32(o[TCA_QVISOR_CLASS_TARGET], 0);
 		c->interval = qc_u32(o[TCA_QVISOR_CLASS_INTERVAL], 0);
 	}
-	qc_stats(tb[TCA_STATS2], &c->bs, &c->qs, &c->xs, sizeof(c->xs),
-		 &c->has_xs);
+	xlen = qc_stats(tb[TCA_STATS2], &c->bs, &c->qs, &c->xs, sizeof(c->xs),
+			&c->has_xs);
+	/* a module before best_pkts sends a shorter struct */
+	c->has_best = xlen >= offsetof(struct tc_qvisor_cl_xstats, reserved);
 }
 
 static void qc_filter_cb(struct nlmsghdr *h, void *arg)

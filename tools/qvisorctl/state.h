@@ -72,6 +72,7 @@ struct qc_class {
 	struct gnet_stats_queue qs;
 	struct tc_qvisor_cl_xstats xs;
 	bool		has_xs;
+	bool		has_best;	/* xs has best_pkts and shift_ppm */
 };
 
 /* a dumped filter, kept whole for replay */

@@ -375,6 +375,18 @@ struct tc_qvisor_cl_xstats {
 					 * its ranks, 0 = none yet (the
 					 * declared range is used)
 					 */
+	__u64	best_pkts;		/* packets that arrived at the best
+					 * rank it can express: raw rank <=
+					 * the low end of its range (the
+					 * declared one, else 0), clamped
+					 * ones included
+					 */
+	__u32	shift_ppm;		/* range auto: total variation
+					 * distance between its last two
+					 * windows of ranks, ppm; 0 before
+					 * two windows or without it
+					 */
+	__u32	reserved;		/* 0 */
 };
 
 #endif
