@@ -1073,6 +1073,66 @@ static void test_range_auto(void)
 	tap_point("range = auto [LO HI] [window N]: defaults, window 0 = off, plan levels, plan --tc, malformed forms refused");
 }
 
+static void test_guard(void)
+{
+	static const struct { const char *text, *err; } bad[] = {
+		{ "rule = best > 90% for 2s ceil 1mbit\n", "expected 'METRIC > N% for DURATION" },
+		{ "rule = best >= 90% for 2s: ceil 1mbit\n", "expected 'METRIC > N% for DURATION" },
+		{ "rule = rank > 90% for 2s: ceil 1mbit\n", "unknown metric 'rank'" },
+		{ "rule = best > 100% for 2s: ceil 1mbit\n", "threshold '100%'" },
+		{ "rule = best > 90 for 2s: ceil 1mbit\n", "threshold '90'" },
+		{ "rule = best > 90% for 1500ms: ceil 1mbit\n", "'for 1500ms': whole seconds" },
+		{ "rule = best > 90% for 2s: ceil x\n", "ceil 'x'" },
+		{ "rule = best > 90% for 2s: weight 0\n", "weight '0'" },
+		{ "rule = best > 90% for 2s: drop 1\n", "unknown action 'drop'" },
+		{ "restore = 0\n", "restore '0'" },
+		{ "min_packets = 0\n", "min_packets '0'" },
+		{ "limit = 5\n", "[guard]: unknown key 'limit'" },
+		{ "restore = 5s\n", "[guard] has no rule" },
+	};
+	char text[512];
+	unsigned int k;
+	int r;
+
+	r = qs_parse_string(&sp, "inline", LINK T1 "[guard]\n"
+			    "rule = best > 90% for 2s: ceil 1mbit\n"
+			    "rule = clamped > 50% for 3s: weight 1\n"
+			    "rule = shift > 5% for 1s: ceil 100kbit\n"
+			    "restore = 5s\nmin_packets = 7\n");
+	CHECK(r == 0, "parse: %s", sp.err);
+	if (r)
+		return;
+	CHECK(sp.guard.nrules == 3 && sp.guard.restore_s == 5 &&
+	      sp.guard.min_pkts == 7 && sp.guard.r[0].metric == QS_GM_BEST &&
+	      sp.guard.r[0].pct == 90 && sp.guard.r[0].for_s == 2 &&
+	      sp.guard.r[0].action == QS_GA_CEIL &&
+	      sp.guard.r[0].ceil == 125000 &&
+	      sp.guard.r[1].metric == QS_GM_CLAMPED &&
+	      sp.guard.r[1].action == QS_GA_WEIGHT &&
+	      sp.guard.r[1].weight == 1 && sp.guard.r[1].for_s == 3 &&
+	      sp.guard.r[2].metric == QS_GM_SHIFT && sp.guard.r[2].pct == 5 &&
+	      sp.guard.r[2].ceil == 12500,
+	      "[guard]: %d rules, restore %u, min %u, rule 1 %d %u%% %us %d %llu",
+	      sp.guard.nrules, sp.guard.restore_s, sp.guard.min_pkts,
+	      sp.guard.r[0].metric, sp.guard.r[0].pct, sp.guard.r[0].for_s,
+	      sp.guard.r[0].action, (unsigned long long)sp.guard.r[0].ceil);
+	r = qs_parse_string(&sp, "inline", LINK T1 "[guard]\nrule = best > 0% for 1s: weight 2\n");
+	CHECK(r == 0 && sp.guard.restore_s == 10 && sp.guard.min_pkts == 20,
+	      "[guard] defaults: restore %u s, min_packets %u (%s)",
+	      sp.guard.restore_s, sp.guard.min_pkts, sp.err);
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		snprintf(text, sizeof(text), LINK T1 "[guard]\n%s", bad[k].text);
+		r = qs_parse_string(&sp, "inline", text);
+		CHECK(r == -1 && strstr(sp.err, bad[k].err),
+		      "[guard] '%.*s' refused: %s", (int)strlen(bad[k].text) - 1,
+		      bad[k].text, sp.err);
+	}
+	r = qs_parse_string(&sp, "inline", LINK T1 "[guard]\nrule = best > 9% for 1s: weight 2\n[guard]\n");
+	CHECK(r == -1 && strstr(sp.err, "second [guard] section"),
+	      "a second [guard] refused: %s", sp.err);
+	tap_point("[guard]: rules, restore, min_packets parsed; defaults; malformed rules refused with their reason");
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -1086,6 +1146,7 @@ int main(void)
 	test_expand();
 	test_nested();
 	test_range_auto();
+	test_guard();
 	test_dir(SPECS, "bad-", true);
 	test_dir(SPECS, "good-", false);
 	test_dir(EXAMPLES, "", false);

@@ -1570,6 +1570,126 @@ static void qc_log_diff(const struct qs_spec *sp, const char *a,
 	}
 }
 
+/* [guard]: per class (by minor), the counters of the last sample and how
+ * long each rule's metric has been over (hot) or the fired rule's under
+ * (cool) its threshold
+ */
+struct qc_guard {
+	bool		have;
+	uint64_t	arrived, best, clamped;
+	uint32_t	hot[QS_MAX_GUARD];
+	uint32_t	cool;
+	int		fired;		/* rule index + 1, 0 = none */
+};
+
+static struct qc_guard *qc_gs;	/* 65536, by class minor */
+
+/* one rule's metric for a class over the last second, percent */
+static uint32_t qc_guard_metric(const struct qs_guard_rule *r,
+				const struct qc_class *c, uint64_t arrived,
+				uint64_t best, uint64_t clamped)
+{
+	uint64_t n = r->metric == QS_GM_BEST ? best : clamped;
+
+	if (r->metric == QS_GM_SHIFT)
+		return c->rauto ? c->xs.shift_ppm / 10000 : 0;
+	return arrived ? (uint32_t)(n * 100 / arrived) : 0;
+}
+
+static const char *qc_tenant_name(const struct qs_spec *sp, uint32_t minor)
+{
+	int k;
+
+	for (k = 0; k < sp->ntenants; k++)
+		if (sp->t[k].minor == minor)
+			return sp->t[k].name;
+	return "?";
+}
+
+/* Judge one class's last second: true when a rule fired or was lifted */
+static bool qc_guard_class(const struct qs_spec *sp, const struct qc_class *c)
+{
+	const struct qs_guard *gd = &sp->guard;
+	struct qc_guard *g = &qc_gs[TC_H_MIN(c->classid)];
+	uint64_t arrived = c->bs.packets + c->qs.drops + c->qs.qlen;
+	uint64_t da = arrived - g->arrived, db = c->xs.best_pkts - g->best;
+	uint64_t dc = c->xs.clamped_pkts - g->clamped;
+	bool was = g->have, busy = da >= gd->min_pkts;
+	uint32_t v, minor = TC_H_MIN(c->classid);
+	int k;
+
+	g->have = true;
+	g->arrived = arrived;
+	g->best = c->xs.best_pkts;
+	g->clamped = c->xs.clamped_pkts;
+	if (!was || arrived < da)
+		return false;
+	for (k = 0; k < gd->nrules; k++) {
+		v = qc_guard_metric(&gd->r[k], c, da, db, dc);
+		g->hot[k] = busy && v > gd->r[k].pct ? g->hot[k] + 1 : 0;
+		if (g->fired || g->hot[k] < gd->r[k].for_s)
+			continue;
+		g->fired = k + 1;
+		g->cool = 0;
+		qc_wlog("guard: tenant %s (%x:%x): %s %u%% of %llu packets for %u s (line %d: %s > %u%%): %s",
+			qc_tenant_name(sp, minor), sp->handle, minor,
+			qs_guard_metric(gd->r[k].metric), v,
+			(unsigned long long)da, g->hot[k], gd->r[k].line,
+			qs_guard_metric(gd->r[k].metric), gd->r[k].pct,
+			gd->r[k].action == QS_GA_CEIL ? "capped" : "weight lowered");
+		return true;
+	}
+	if (!g->fired)
+		return false;
+	k = g->fired - 1;
+	v = qc_guard_metric(&gd->r[k], c, da, db, dc);
+	g->cool = busy && v > gd->r[k].pct ? 0 : g->cool + 1;
+	if (g->cool < gd->restore_s)
+		return false;
+	g->fired = 0;
+	memset(g->hot, 0, sizeof(g->hot));
+	qc_wlog("guard: tenant %s (%x:%x): %s at %u%% for %u s: the rule of line %d lifted",
+		qc_tenant_name(sp, minor), sp->handle, minor,
+		qs_guard_metric(gd->r[k].metric), v, g->cool, gd->r[k].line);
+	return true;
+}
+
+/* every second: read the classes' counters; true when the spec's
+ * overrides changed (apply again)
+ */
+static bool qc_guard_sample(const struct qs_spec *sp, int ifindex)
+{
+	static struct qc_state st;
+	bool changed = false;
+	int m;
+
+	if (qc_read_state(&st, ifindex, false) || !st.q.found)
+		return false;
+	for (m = 0; m < st.ncl; m++)
+		if (st.cl[m].has_xs && qc_guard_class(sp, &st.cl[m]))
+			changed = true;
+	return changed;
+}
+
+/* the fired rules' actions on an expanded spec, before it is applied */
+static void qc_guard_override(struct qs_spec *sp)
+{
+	const struct qs_guard_rule *r;
+	struct qs_tenant *t;
+	int k;
+
+	for (k = 0; qc_gs && k < sp->ntenants; k++) {
+		t = &sp->t[k];
+		if (!qc_gs[t->minor].fired)
+			continue;
+		r = &sp->guard.r[qc_gs[t->minor].fired - 1];
+		if (r->action == QS_GA_WEIGHT)
+			t->weight = r->weight;
+		else if (!t->ceil || r->ceil < t->ceil)
+			t->ceil = r->ceil;
+	}
+}
+
 static int qc_watch(const char *path)
 {
 	static struct qs_spec base, cur, next;
@@ -1582,7 +1702,8 @@ static int qc_watch(const char *path)
 	bool reload = true, applied = false, waiting = false;
 	bool need_ready = true, ever = false;
 	int events = 0, seen = -1, fail_seen = 0, err, k, have, ifindex;
-	double t0, failed_at = 0;
+	double t0, failed_at = 0, sampled = 0;
+	bool guard = false;
 
 	if (qs_parse_file(&base, path)) {
 		fprintf(stderr, "qvisorctl: %s\n", base.err);
@@ -1640,10 +1761,18 @@ static int qc_watch(const char *path)
 			goto wait;
 		}
 		waiting = false;
-		if (failed_at && events == fail_seen && !reload &&
+		if (base.guard.nrules && applied && qc_now() - sampled >= 1) {
+			if (!qc_gs)
+				qc_gs = calloc(65536, sizeof(*qc_gs));
+			if (!qc_gs)
+				qc_die("out of memory");
+			sampled = qc_now();
+			guard = qc_guard_sample(&cur, ifindex) || guard;
+		}
+		if (failed_at && events == fail_seen && !reload && !guard &&
 		    qc_now() - failed_at < 5)
 			goto wait;
-		if (events != seen || reload || !applied) {
+		if (events != seen || reload || !applied || guard) {
 			seen = events;
 			err = nl_cache_refill(dump, links);
 			if (err < 0) {
@@ -1658,6 +1787,7 @@ static int qc_watch(const char *path)
 				qc_wlog("%s", next.err);
 				goto wait;
 			}
+			qc_guard_override(&next);
 			if (k)
 				qc_wlog("template %s full (classes %x-%x): %d device%s left to the default class",
 					next.tmpl.t.name, next.tmpl.lo,
@@ -1669,6 +1799,9 @@ static int qc_watch(const char *path)
 				why = "first apply";
 			else if (strcmp(bnow, bold))
 				why = "devices changed";
+			else if (guard)
+				why = "guard";
+			guard = false;
 		}
 		if (!why) {
 			/* the qdisc deleted or replaced, or our filters gone */

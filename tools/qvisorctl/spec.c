@@ -825,6 +825,113 @@ static int qs_tenant_key(struct qs_spec *sp, struct qs_tenant *t, int line,
 	}
 }
 
+static const char *const qs_gmetrics[] = { "best", "clamped", "shift" };
+
+const char *qs_guard_metric(int metric)
+{
+	return qs_gmetrics[metric];
+}
+
+/* whole seconds, 1..3600 */
+static int qs_get_secs(const char *s, uint32_t *secs)
+{
+	uint32_t us;
+
+	if (qs_get_time_us(s, &us) || us < 1000000 || us > 3600000000u ||
+	    us % 1000000)
+		return -1;
+	*secs = us / 1000000;
+	return 0;
+}
+
+#define QS_GUARD_FORM "expected 'METRIC > N% for DURATION: ceil RATE' or '...: weight N', e.g. 'best > 90% for 2s: ceil 1mbit'"
+
+/* rule = METRIC > N% for DURATION: ACTION VALUE */
+static int qs_guard_rule(struct qs_spec *sp, int line, char *val)
+{
+	struct qs_guard_rule *r = &sp->guard.r[sp->guard.nrules];
+	char *colon = strchr(val, ':'), *w[8];
+	size_t n;
+	int m;
+
+	if (sp->guard.nrules == QS_MAX_GUARD)
+		return qs_fail(sp, line, "[guard]: more than %d rules",
+			       QS_MAX_GUARD);
+	if (colon)
+		*colon = ' ';
+	if (!colon || qs_words(val, w, 8) != 7 || strcmp(w[1], ">") ||
+	    strcmp(w[3], "for"))
+		return qs_fail(sp, line, "[guard] rule: %s", QS_GUARD_FORM);
+	for (m = 0; m < 3 && strcmp(qs_gmetrics[m], w[0]); m++)
+		;
+	if (m == 3)
+		return qs_fail(sp, line,
+			       "[guard] rule: unknown metric '%s' (best, clamped, shift)",
+			       w[0]);
+	n = strlen(w[2]);
+	if (n < 2 || n > 3 || w[2][n - 1] != '%' ||
+	    strspn(w[2], "0123456789") != n - 1)
+		return qs_fail(sp, line,
+			       "[guard] rule: threshold '%s': a percentage, 0%%..99%%",
+			       w[2]);
+	if (qs_get_secs(w[4], &r->for_s))
+		return qs_fail(sp, line,
+			       "[guard] rule: 'for %s': whole seconds, 1s..3600s",
+			       w[4]);
+	r->pct = (uint32_t)atoi(w[2]);
+	r->metric = m;
+	r->line = line;
+	if (!strcmp(w[5], "ceil")) {
+		r->action = QS_GA_CEIL;
+		if (qs_get_rate(w[6], &r->ceil) || !r->ceil)
+			return qs_fail(sp, line,
+				       "[guard] rule: ceil '%s': a rate such as 1mbit",
+				       w[6]);
+	} else if (!strcmp(w[5], "weight")) {
+		r->action = QS_GA_WEIGHT;
+		if (qs_get_u32(w[6], &r->weight) || !r->weight ||
+		    r->weight > QVISOR_MAX_WEIGHT)
+			return qs_fail(sp, line,
+				       "[guard] rule: weight '%s': 1..%u",
+				       w[6], QVISOR_MAX_WEIGHT);
+	} else {
+		return qs_fail(sp, line,
+			       "[guard] rule: unknown action '%s' (ceil, weight)",
+			       w[5]);
+	}
+	sp->guard.nrules++;
+	return 0;
+}
+
+/* [guard]: rule (repeated), restore, min_packets */
+static int qs_guard_key(struct qs_spec *sp, int line, unsigned int *seen,
+			const char *key, char *val)
+{
+	if (!strcmp(key, "rule"))
+		return qs_guard_rule(sp, line, val);
+	if (!strcmp(key, "restore")) {
+		if (qs_seen(sp, line, seen, 0, key))
+			return -1;
+		if (qs_get_secs(val, &sp->guard.restore_s))
+			return qs_fail(sp, line,
+				       "[guard] restore '%s': whole seconds, 1s..3600s",
+				       val);
+		return 0;
+	}
+	if (!strcmp(key, "min_packets")) {
+		if (qs_seen(sp, line, seen, 1, key))
+			return -1;
+		if (qs_get_u32(val, &sp->guard.min_pkts) || !sp->guard.min_pkts)
+			return qs_fail(sp, line,
+				       "[guard] min_packets '%s': packets a second, at least 1",
+				       val);
+		return 0;
+	}
+	return qs_fail(sp, line,
+		       "[guard]: unknown key '%s' (rule, restore, min_packets)",
+		       key);
+}
+
 /* [template NAME]: iface, classes, share, or a tenant key but class and
  * match (the template makes those)
  */
@@ -1233,7 +1340,7 @@ void qs_spec_copy(struct qs_spec *dst, const struct qs_spec *src)
 
 int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 {
-	enum { NONE, LINK, TENANT, TEMPLATE } sect = NONE;
+	enum { NONE, LINK, TENANT, TEMPLATE, GUARD } sect = NONE;
 	struct qs_tenant *t = NULL;
 	unsigned int seen = 0;
 	bool had_link = false;
@@ -1265,7 +1372,7 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 
 			if (!end || *qs_trim(end + 1))
 				return qs_fail(sp, line,
-					       "section header must be [link], [tenant NAME] or [template NAME]");
+					       "section header must be [link], [tenant NAME], [template NAME] or [guard]");
 			*end = '\0';
 			n = qs_words(s + 1, w, 2);
 			seen = 0;
@@ -1301,9 +1408,18 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 				sp->tmpl.t.line = line;
 				strcpy(sp->tmpl.t.name, w[1]);
 				sect = TEMPLATE;
+			} else if (n == 1 && !strcmp(w[0], "guard")) {
+				if (sp->guard.line)
+					return qs_fail(sp, line,
+						       "second [guard] section (line %d)",
+						       sp->guard.line);
+				sp->guard.line = line;
+				sp->guard.restore_s = 10;
+				sp->guard.min_pkts = 20;
+				sect = GUARD;
 			} else {
 				return qs_fail(sp, line,
-					       "section header must be [link], [tenant NAME] or [template NAME]");
+					       "section header must be [link], [tenant NAME], [template NAME] or [guard]");
 			}
 			continue;
 		}
@@ -1323,11 +1439,14 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 				       s);
 		if (sect == LINK ? qs_link_key(sp, line, &seen, s, eq) :
 		    sect == TEMPLATE ? qs_template_key(sp, line, &seen, s, eq) :
+		    sect == GUARD ? qs_guard_key(sp, line, &seen, s, eq) :
 		    qs_tenant_key(sp, t, line, &seen, s, eq))
 			return -1;
 	}
 	if (!had_link)
 		return qs_fail(sp, line ? line : 1, "no [link] section");
+	if (sp->guard.line && !sp->guard.nrules)
+		return qs_fail(sp, sp->guard.line, "[guard] has no rule");
 	sp->ndeclared = sp->ntenants;
 	if (qs_finish_template(sp))
 		return -1;

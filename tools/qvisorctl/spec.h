@@ -90,6 +90,34 @@ struct qs_template {
 	struct qs_tenant t;	/* name, rank, range, weight, ... */
 };
 
+/* [guard]: watch's rules against tenants that game their ranks.  Every
+ * second watch reads each tenant's rank counters; a rule fires when its
+ * metric stayed above the threshold for 'for' seconds (with at least
+ * min_packets arrivals a second), and is lifted after 'restore' seconds
+ * below it.
+ */
+#define QS_MAX_GUARD	8
+enum { QS_GM_BEST, QS_GM_CLAMPED, QS_GM_SHIFT };
+enum { QS_GA_CEIL, QS_GA_WEIGHT };
+
+struct qs_guard_rule {
+	int		line;
+	int		metric;		/* QS_GM_* */
+	uint32_t	pct;		/* threshold, percent 0..99 */
+	uint32_t	for_s;		/* seconds above it, 1..3600 */
+	int		action;		/* QS_GA_* */
+	uint64_t	ceil;		/* bytes/s */
+	uint32_t	weight;
+};
+
+struct qs_guard {
+	int			line;	/* of [guard], 0 = none */
+	int			nrules;
+	struct qs_guard_rule	r[QS_MAX_GUARD];
+	uint32_t		restore_s;	/* default 10 */
+	uint32_t		min_pkts;	/* a second, default 20 */
+};
+
 /* a network device, as watch and apply see it */
 struct qs_link {
 	int	ifindex;
@@ -129,6 +157,7 @@ struct qs_spec {
 	int		ntenants;
 	int		ndeclared;	/* tenants of the file; the rest: template */
 	struct qs_template tmpl;
+	struct qs_guard	guard;
 	struct qs_tenant t[QS_MAX_TENANTS];
 	/* the parsed policy, for plan and apply */
 	struct qv_pol_ent ent[QS_MAX_TENANTS];
@@ -157,6 +186,9 @@ struct qs_plan {
 	uint32_t		scratch[QS_MAX_TENANTS + QS_MAX_TENANTS + 2];
 	int32_t			gamer;	/* a tenant that breaks P7, or -1 */
 };
+
+/* "best", "clamped", "shift" */
+const char *qs_guard_metric(int metric);
 
 /* *dst = *src, with dst's policy pointing at its own arrays */
 void qs_spec_copy(struct qs_spec *dst, const struct qs_spec *src);
