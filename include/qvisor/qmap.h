@@ -59,6 +59,20 @@ static inline void qv_qmap_range(const struct qv_qmap *m, u32 tier,
 	*n = m->first[tier + 1] - m->first[tier];
 }
 
+/* Whether two maps give every tier the same queues (padding aside) */
+static inline bool qv_qmap_same(const struct qv_qmap *a,
+				const struct qv_qmap *b)
+{
+	u32 t;
+
+	if (a->nq != b->nq || a->tiers != b->tiers || a->mapped != b->mapped)
+		return false;
+	for (t = 0; t <= a->mapped && t <= QV_SPPIFO_MAX; t++)
+		if (a->first[t] != b->first[t])
+			return false;
+	return true;
+}
+
 /* The strict tier a queue serves (the first, when merged); statistics */
 static inline u32 qv_qmap_tier_of(const struct qv_qmap *m, u32 queue)
 {

@@ -776,11 +776,11 @@ static void test_lend_map(void)
 	range_is(&m, 3, 6, 1);
 	range_is(&m, 4, 7, 1);
 	/* a one-queue tier has nothing to lend; all idle: nobody borrows */
-	CHECK(qv_qmap_lend(&m, &b, 8) == 0 && !memcmp(&m, &b, sizeof(m)),
+	CHECK(qv_qmap_lend(&m, &b, 8) == 0 && qv_qmap_same(&m, &b),
 	      "one queue");
-	CHECK(qv_qmap_lend(&m, &b, 0x1f) == 0 && !memcmp(&m, &b, sizeof(m)),
+	CHECK(qv_qmap_lend(&m, &b, 0x1f) == 0 && qv_qmap_same(&m, &b),
 	      "all idle");
-	CHECK(qv_qmap_lend(&m, &b, 0) == 0 && !memcmp(&m, &b, sizeof(m)),
+	CHECK(qv_qmap_lend(&m, &b, 0) == 0 && qv_qmap_same(&m, &b),
 	      "none idle");
 	for (k = 0; k < 2000; k++) {
 		idle = tap_rand(32);
@@ -795,6 +795,11 @@ static void test_lend_map(void)
 	CHECK(map_of("1 >> 2", 2, false, &b) == 0 && b.mapped == 2, "merged");
 	CHECK(qv_qmap_lenders(&b) == 0, "merged lenders");
 	CHECK(qv_qmap_lend(&m, &b, 3) == 0, "merged: none");
+	CHECK(offsetof(struct tc_qvisor_xstats, lends) ==
+	      offsetof(struct tc_qvisor_xstats, memory) + 8 &&
+	      sizeof(struct tc_qvisor_xstats) ==
+	      offsetof(struct tc_qvisor_xstats, lends) + 8,
+	      "xstats lends appended without holes");
 	tap_point("lend: idle tiers keep 1 queue, spare to the active tier below (above at the bottom), order kept");
 }
 
