@@ -69,6 +69,7 @@ static void explain(void)
 		"		[ split_gso [ auto ] | no_split_gso ]\n"
 		"		[ aqm | noaqm ] [ ecn | noecn ]\n"
 		"		[ target TIME ] [ interval TIME ] [ memlimit BYTES ]\n"
+		"		[ lend TIME ]\n"
 		"(policy \"\" clears the policy)\n");
 }
 
@@ -327,6 +328,8 @@ struct qvisor_qopt {
 	__u8	split_gso;
 	__u32	memlimit;
 	bool	set_memlimit;
+	__u32	lend;
+	bool	set_lend;
 	const char *policy;
 	bool	set_rate;
 	bool	set_limit;
@@ -474,6 +477,15 @@ static int qvisor_parse_qargs(struct qvisor_qopt *o, int argc, char **argv)
 				return qvisor_duplicate("partial");
 			o->partial = strcmp(*argv, "partial") == 0;
 			o->set_partial = true;
+		} else if (strcmp(*argv, "lend") == 0) {
+			if (o->set_lend)
+				return qvisor_duplicate("lend");
+			NEXT_ARG();
+			if (qvisor_get_time(&o->lend, *argv) ||
+			    o->lend > QVISOR_MAX_LEND_US)
+				return qvisor_illegal("lend", *argv,
+						      "expected a time up to 60s such as 100ms (0 = off)");
+			o->set_lend = true;
 		} else if (strcmp(*argv, "memlimit") == 0) {
 			if (o->set_memlimit)
 				return qvisor_duplicate("memlimit");
@@ -584,6 +596,8 @@ static int qvisor_parse_opt(struct qdisc_util *qu, int argc, char **argv,
 		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_MEMLIMIT, o.memlimit);
 	if (o.set_split_gso)
 		addattr8(n, TCA_BUF_MAX, TCA_QVISOR_SPLIT_GSO, o.split_gso);
+	if (o.set_lend)
+		addattr32(n, TCA_BUF_MAX, TCA_QVISOR_LEND, o.lend);
 	qvisor_add_aqm(n, &o.a, false);
 	addattr_nest_end(n, tail);
 	return 0;
@@ -1150,6 +1164,13 @@ static int qvisor_print_opt(struct qdisc_util *qu, FILE *f,
 			   rta_getattr_u32(tb[TCA_QVISOR_MEMLIMIT]));
 	qvisor_print_aqm(tb[TCA_QVISOR_AQM], tb[TCA_QVISOR_ECN],
 			 tb[TCA_QVISOR_TARGET], tb[TCA_QVISOR_INTERVAL], false);
+	if (qvisor_has(tb, TCA_QVISOR_LEND, sizeof(__u32)) &&
+	    rta_getattr_u32(tb[TCA_QVISOR_LEND])) {
+		__u32 lend = rta_getattr_u32(tb[TCA_QVISOR_LEND]);
+
+		print_uint(PRINT_JSON, "lend", NULL, lend);
+		print_string(PRINT_FP, NULL, "lend %s ", sprint_time(lend, b1));
+	}
 	return 0;
 }
 
@@ -1397,6 +1418,9 @@ static void qvisor_print_qd_xstats(struct rtattr *xstats)
 			     st.drop_memlimit);
 		print_lluint(PRINT_ANY, "memory", " memory %llu", st.memory);
 	}
+	if (QVISOR_HAS(xstats, st, lends) &&
+	    st.backend == QVISOR_BACKEND_SPPIFO)
+		print_lluint(PRINT_ANY, "lends", " lends %llu", st.lends);
 }
 
 static void qvisor_print_cl_xstats(struct rtattr *xstats)

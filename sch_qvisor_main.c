@@ -357,8 +357,19 @@ struct qvisor_sched_data {
 							 * group: TCA_QVISOR_GROUP_PROPS
 							 */
 	u32				ngprops;
-	struct qv_qmap			qmap;		/* tier -> queues */
+	struct qv_qmap			qmap;		/* tier -> queues, now */
+	struct qv_qmap			qmap_base;	/* ... as planned */
 	struct qv_sppifo		sp;
+	/* lending (TCA_QVISOR_LEND): tiers idle and lending, tiers that
+	 * admitted a packet since the last check, when each was last seen
+	 * active, the next check (U64_MAX: off)
+	 */
+	u32				lend_us;
+	u32				lend_idle;
+	u32				lend_seen;
+	u64				lend_next;
+	u64				lend_last[QV_SPPIFO_MAX];
+	u64				stat_lends;
 	struct qv_aifo			aifo;
 	u64				stat_unpifoness;
 	u64				stat_drop_admission;
@@ -821,6 +832,109 @@ static struct sk_buff *qvisor_ba_pop_first(struct qvisor_sched_data *q)
 	return qv_ba_pop_first(&q->ba);
 }
 
+/* Lending ------------------------------------------------------------ */
+
+/* Install the map of the idle tiers q->lend_idle over the current one:
+ * the queued packets follow their tiers' new ranges in the order they
+ * would have left (qv_qmap_remap()), and the SP-PIFO bounds of the ranges
+ * that changed start over, as after a new plan.  Under the qdisc lock.
+ * O(queues).
+ */
+static void qvisor_lend_install(struct qvisor_sched_data *q)
+{
+	struct qv_qmap m;
+	u32 t, i, f, n, of, on;
+
+	if (!qv_qmap_lend(&m, &q->qmap_base, q->lend_idle))
+		q->lend_idle = 0;
+	if (qv_qmap_same(&m, &q->qmap))
+		return;
+	qv_qmap_remap(&q->ba, q->qcount, &q->qmap, &m);
+	for (t = 0; t < m.mapped; t++) {
+		qv_qmap_range(&m, t, &f, &n);
+		qv_qmap_range(&q->qmap, t, &of, &on);
+		if (f == of && n == on)
+			continue;
+		for (i = f; i < f + n; i++)
+			q->sp.bound[i] = 0;
+	}
+	q->qmap = m;
+	if (q->lend_idle)
+		q->stat_lends++;
+}
+
+/* A packet of @tier is admitted: the tier is active (one OR per packet);
+ * if it was lending, its queues come back at once.  P1 holds throughout:
+ * the tier's kept queue is above every queue of the tiers below it.
+ */
+static void qvisor_lend_note(struct qvisor_sched_data *q, u32 tier)
+{
+	u32 b;
+
+	tier = min(tier, q->qmap_base.mapped - 1);
+	b = 1u << (tier & 31);
+	q->lend_seen |= b;
+	if (unlikely(q->lend_idle & b)) {
+		q->lend_idle &= ~b;
+		qvisor_lend_install(q);
+	}
+}
+
+/* Packets in tier @t's queues of the current map */
+static bool qvisor_tier_empty(const struct qvisor_sched_data *q, u32 t)
+{
+	u32 f, n, i;
+
+	qv_qmap_range(&q->qmap, t, &f, &n);
+	for (i = f; i < f + n; i++)
+		if (q->qcount[i])
+			return false;
+	return true;
+}
+
+/* Every slot while packets leave: the tiers seen since the last check
+ * were active now; a tier that may lend, active for none of the last
+ * lend usec and with empty queues, becomes idle.  Out of line, O(queues).
+ */
+static noinline void qvisor_lend_tick(struct qvisor_sched_data *q, u64 now)
+{
+	u64 idle_ns = (u64)q->lend_us * NSEC_PER_USEC;
+	u32 t, lenders, idle;
+
+	q->lend_next = now + (u64)q->slot_us * NSEC_PER_USEC;
+	for (t = 0; t < QV_SPPIFO_MAX; t++)
+		if (q->lend_seen & (1u << t))
+			q->lend_last[t] = now;
+	q->lend_seen = 0;
+	if (q->backend != QVISOR_BACKEND_SPPIFO)
+		return;
+	lenders = qv_qmap_lenders(&q->qmap_base) & ~q->lend_idle;
+	idle = q->lend_idle;
+	for (t = 0; t < q->qmap_base.mapped; t++)
+		if ((lenders & (1u << t)) && now - q->lend_last[t] >= idle_ns &&
+		    qvisor_tier_empty(q, t))
+			idle |= 1u << t;
+	if (idle != q->lend_idle) {
+		q->lend_idle = idle;
+		qvisor_lend_install(q);
+	}
+}
+
+/* Lending starts over (a new plan, a new lend time): every tier counts
+ * as active now and the planned map is in place
+ */
+static void qvisor_lend_reset(struct qvisor_sched_data *q)
+{
+	u64 now = ktime_get_ns();
+	u32 t;
+
+	for (t = 0; t < QV_SPPIFO_MAX; t++)
+		q->lend_last[t] = now;
+	q->lend_seen = 0;
+	q->lend_idle = 0;
+	q->lend_next = q->lend_us ? now : U64_MAX;
+}
+
 /* Put a packet into the joint PIFO at cb->joint (the tenant's current
  * transform: set at enqueue, recomputed for a packet that waited)
  */
@@ -828,9 +942,12 @@ static void qvisor_admit(struct qvisor_sched_data *q, struct qvisor_class *cl,
 			 struct sk_buff *skb)
 {
 	struct qvisor_skb_cb *cb = qvisor_skb_cb(skb);
-	u32 idx = qvisor_be_index(q, cl, cb->joint, true);
-
+	u32 idx;
 	u8 i;
+
+	if (q->lend_us && q->backend == QVISOR_BACKEND_SPPIFO)
+		qvisor_lend_note(q, cl->xf.tier);
+	idx = qvisor_be_index(q, cl, cb->joint, true);
 
 	qv_ba_push(&q->ba, idx, skb);
 	qvisor_qcount(q, idx, 1);
@@ -1696,6 +1813,8 @@ static struct sk_buff *qvisor_dequeue(struct Qdisc *sch)
 	now = ktime_get_ns();
 	if (!list_empty(&q->blocked) && now >= q->slot_next)
 		qvisor_refill(q, now);
+	if (unlikely(now >= q->lend_next))
+		qvisor_lend_tick(q, now);
 	if (q->rate && !qv_ba_empty(&q->ba) && !qvisor_rate_allows(sch, now))
 		return NULL;
 	skb = qvisor_pop(sch, now);
@@ -2252,7 +2371,7 @@ static bool qvisor_commit_plan(struct qvisor_sched_data *q,
 	bool changed;
 	u32 k;
 
-	changed = memcmp(&q->qmap, &p->qmap, sizeof(q->qmap)) != 0;
+	changed = !qv_qmap_same(&q->qmap, &p->qmap);
 	for (k = 0; k < p->n; k++) {
 		changed |= qvisor_xf_set(&p->cls[k]->xf, &p->xf[k]);
 		p->cls[k]->path = p->paths[k];
@@ -2264,6 +2383,8 @@ static bool qvisor_commit_plan(struct qvisor_sched_data *q,
 	swap(q->ngroups, p->ngroups);
 	q->ntop = p->ntop;
 	q->qmap = p->qmap;
+	q->qmap_base = p->qmap;
+	qvisor_lend_reset(q);
 	WRITE_ONCE(q->props, p->props);
 	swap(q->gprops, p->gprops);
 	swap(q->ngprops, p->ngprops);
@@ -2508,6 +2629,10 @@ static const struct netlink_range_validation qvisor_slot_range = {
 	.min = 1, .max = USEC_PER_SEC,
 };
 
+static const struct netlink_range_validation qvisor_lend_range = {
+	.max = QVISOR_MAX_LEND_US,
+};
+
 static const struct netlink_range_validation qvisor_minor_range = {
 	.max = QVISOR_MAX_MINOR,
 };
@@ -2567,6 +2692,8 @@ static const struct nla_policy qvisor_policy[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_QSTATS]	= { .type = NLA_REJECT,
 				    .reject_message =
 					"Queue statistics are reported, not set" },
+	[TCA_QVISOR_LEND]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							QVISOR_RANGE(qvisor_lend_range)),
 };
 
 /* A qdisc configuration being built from netlink, before it is committed */
@@ -2586,6 +2713,7 @@ struct qvisor_qcfg {
 	u32			target_us;
 	u32			interval_us;
 	u32			memlimit;
+	u32			lend_us;
 	bool			limit_set;
 	bool			new_policy;	/* a policy tree was given */
 	struct qv_policy	pol;		/* its entries (none: clear) */
@@ -2719,6 +2847,8 @@ static void qvisor_qcfg_load(struct Qdisc *sch, struct nlattr **tb,
 	qvisor_nla_u32(tb[TCA_QVISOR_INTERVAL], &c->interval_us);
 	c->memlimit = q->memlimit;
 	qvisor_nla_u32(tb[TCA_QVISOR_MEMLIMIT], &c->memlimit);
+	c->lend_us = q->lend_us;
+	qvisor_nla_u32(tb[TCA_QVISOR_LEND], &c->lend_us);
 	c->limit_set = q->limit_set || tb[TCA_QVISOR_LIMIT];
 	if (!c->limit_set)
 		c->limit = qv_auto_limit(c->rate, c->aqm, QVISOR_DEF_LIMIT);
@@ -2821,6 +2951,13 @@ static void qvisor_qcfg_commit(struct Qdisc *sch, struct qvisor_qcfg *c)
 	WRITE_ONCE(q->interval_us, c->interval_us);
 	WRITE_ONCE(q->memlimit, c->memlimit);
 	q->limit_set = c->limit_set;
+	if (c->lend_us != q->lend_us) {
+		WRITE_ONCE(q->lend_us, c->lend_us);
+		/* off: the lent queues come back now */
+		qvisor_lend_reset(q);
+		if (q->backend == QVISOR_BACKEND_SPPIFO)
+			qvisor_lend_install(q);
+	}
 	if (c->new_policy) {
 		swap(q->pol_ent, c->pol.ent);
 		swap(q->pol_grp, c->pol.grp);
@@ -2933,6 +3070,7 @@ static int qvisor_init(struct Qdisc *sch, struct nlattr *opt,
 	q->ecn = 1;
 	q->target_us = QVISOR_DEF_TARGET_US;
 	q->interval_us = QVISOR_DEF_INTERVAL_US;
+	q->lend_next = U64_MAX;
 	INIT_LIST_HEAD(&q->blocked);
 	INIT_LIST_HEAD(&q->todo);
 	INIT_LIST_HEAD(&q->rel);
@@ -3128,6 +3266,9 @@ static int qvisor_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_QVISOR_INTERVAL, READ_ONCE(q->interval_us)) ||
 	    nla_put_u32(skb, TCA_QVISOR_MEMLIMIT, READ_ONCE(q->memlimit)))
 		goto nla_put_failure;
+	if (READ_ONCE(q->lend_us) &&
+	    nla_put_u32(skb, TCA_QVISOR_LEND, READ_ONCE(q->lend_us)))
+		goto nla_put_failure;
 	if (q->pol.n && qvisor_dump_policy(skb, &q->pol))
 		goto nla_put_failure;
 	/* the plan of this policy (both change under RTNL, which the dump
@@ -3223,6 +3364,7 @@ static int qvisor_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.ecn_marks = q->stat_ecn_marks;
 	st.drop_memlimit = q->stat_drop_memlimit;
 	st.memory = q->mem;
+	st.lends = q->stat_lends;
 	qvisor_backend_stats(q, &st);
 	sch_tree_unlock(sch);
 	return gnet_stats_copy_app(d, &st, sizeof(st));

@@ -98,6 +98,117 @@ int qv_qmap_build(struct qv_qmap *m, const struct qv_group *grp,
 	return 0;
 }
 
+/* Bit t: tier t has a range of its own in @m (not shared with the tiers
+ * below it)
+ */
+static u32 qv_qmap_own(const struct qv_qmap *m)
+{
+	u32 n = m->mapped < m->tiers ? m->mapped - 1 : m->mapped;
+
+	return n >= 32 ? ~0u : (1u << n) - 1;
+}
+
+u32 qv_qmap_lenders(const struct qv_qmap *base)
+{
+	u32 t, own = qv_qmap_own(base), r = 0;
+
+	for (t = 0; t < base->mapped && t < 32; t++)
+		if ((own & (1u << t)) && base->first[t + 1] - base->first[t] > 1)
+			r |= 1u << t;
+	return r;
+}
+
+u32 qv_qmap_lend(struct qv_qmap *out, const struct qv_qmap *base, u32 idle)
+{
+	u32 cnt[QV_SPPIFO_MAX + 1], t, pending = 0, lent = 0, above = 0;
+	bool any = false;
+
+	*out = *base;
+	idle &= qv_qmap_own(base);
+	if (!idle || base->mapped < 2)
+		return 0;
+	for (t = 0; t < base->mapped; t++) {
+		cnt[t] = base->first[t + 1] - base->first[t];
+		if (idle & (1u << t)) {
+			if (cnt[t] > 1)
+				lent |= 1u << t;
+			pending += cnt[t] - 1;
+			cnt[t] = 1;
+		} else {
+			cnt[t] += pending;
+			pending = 0;
+			above = t;
+			any = true;
+		}
+	}
+	if (!any || !lent) {
+		*out = *base;
+		return 0;
+	}
+	cnt[above] += pending;
+	out->first[0] = 0;
+	for (t = 0; t < base->mapped; t++)
+		out->first[t + 1] = (u8)(out->first[t] + cnt[t]);
+	return lent;
+}
+
+/* Where the packets of queue @i of map @from go under map @to: the queue
+ * itself, or the first (@head) or last queue of its tier's new range
+ */
+static u32 qv_qmap_dest(const struct qv_qmap *from, const struct qv_qmap *to,
+			u32 i, bool *head)
+{
+	u32 first, n;
+
+	qv_qmap_range(to, qv_qmap_tier_of(from, i), &first, &n);
+	*head = i < first;
+	if (i < first)
+		return first;
+	if (i >= first + n)
+		return first + n - 1;
+	return i;
+}
+
+u32 qv_qmap_remap(struct qv_barray *ba, u32 *qcount,
+		  const struct qv_qmap *from, const struct qv_qmap *to)
+{
+	struct qv_bucket out[QV_SPPIFO_MAX];
+	u32 n[QV_SPPIFO_MAX], dest[QV_SPPIFO_MAX];
+	u32 i, moved = 0, mask = 0;
+	bool head;
+
+	/* take the queues that move off first: a queue that receives may
+	 * itself be one whose packets go elsewhere
+	 */
+	for (i = 0; i < from->nq; i++) {
+		dest[i] = qv_qmap_dest(from, to, i, &head);
+		if (dest[i] == i || !qcount[i])
+			continue;
+		out[i] = ba->b[i];
+		n[i] = qcount[i];
+		qv_ba_set(ba, i, NULL, NULL);
+		qcount[i] = 0;
+		mask |= 1u << i;
+	}
+	/* in front of a range: the lowest of them first ... */
+	for (i = from->nq; i-- > 0;) {
+		if (!(mask & (1u << i)) || dest[i] < i)
+			continue;
+		qv_ba_splice_in(ba, dest[i], out[i].head, out[i].tail, true);
+		qcount[dest[i]] += n[i];
+		moved += n[i];
+	}
+	/* ... behind a range: the highest of them first */
+	for (i = 0; i < from->nq; i++) {
+		if (!(mask & (1u << i)) || dest[i] > i)
+			continue;
+		qv_ba_splice_in(ba, dest[i], out[i].head, out[i].tail, false);
+		qcount[dest[i]] += n[i];
+		moved += n[i];
+	}
+	return moved;
+}
+
 u32 qv_props(u32 backend, const struct qv_qmap *m, u32 tiers)
 {
 	u32 p = QV_PROP_HOLDS(3) | QV_PROP_HOLDS(5) | QV_PROP_HOLDS(6);

@@ -108,6 +108,7 @@ static const struct name_val qdisc_attrs[] = {
 	{ "tree", TCA_QVISOR_POLICY_TREE },
 	{ "gprops", TCA_QVISOR_GROUP_PROPS },
 	{ "qstats", TCA_QVISOR_QSTATS },
+	{ "lend", TCA_QVISOR_LEND },
 	{ NULL, 0 }
 };
 

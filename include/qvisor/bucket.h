@@ -210,6 +210,46 @@ static inline void *qv_ba_pop_first(struct qv_barray *a)
 	return elem;
 }
 
+/* Put the list @head .. @tail (linked, @tail's link NULL) before
+ * (@front) or after the elements of bucket @idx; O(1).  Used when the
+ * queues of a queue backend change owner (qv_qmap_remap()).
+ */
+static inline void qv_ba_splice_in(struct qv_barray *a, u32 idx, void *head,
+				   void *tail, bool front)
+{
+	struct qv_bucket *t = &a->b[idx];
+
+	if (!head)
+		return;
+	if (!t->head) {
+		t->head = head;
+		t->tail = tail;
+		qv_ba_mark(a, idx);
+	} else if (front) {
+		*qv_ba_link(a, tail) = t->head;
+		t->head = head;
+	} else {
+		*qv_ba_link(a, t->tail) = head;
+		t->tail = tail;
+	}
+}
+
+/* Move all elements of bucket @from into bucket @to, in their order,
+ * before (@front) or after the elements of @to; O(1)
+ */
+static inline void qv_ba_splice(struct qv_barray *a, u32 from, u32 to,
+				bool front)
+{
+	struct qv_bucket f = a->b[from];
+
+	if (!f.head || from == to)
+		return;
+	a->b[from].head = NULL;
+	a->b[from].tail = NULL;
+	qv_ba_unmark(a, from);
+	qv_ba_splice_in(a, to, f.head, f.tail, front);
+}
+
 /* Replace a bucket's list (control path: after filtering it) */
 static inline void qv_ba_set(struct qv_barray *a, u32 idx, void *head,
 			     void *tail)

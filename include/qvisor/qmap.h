@@ -32,6 +32,7 @@
 #include "types.h"
 #include "synth.h"
 #include "sppifo.h"
+#include "bucket.h"
 
 /* Backends, numbered as QVISOR_BACKEND_* */
 #define QV_BACKEND_PIFO		0
@@ -56,6 +57,20 @@ static inline void qv_qmap_range(const struct qv_qmap *m, u32 tier,
 		tier = m->mapped - 1;
 	*first = m->first[tier];
 	*n = m->first[tier + 1] - m->first[tier];
+}
+
+/* Whether two maps give every tier the same queues (padding aside) */
+static inline bool qv_qmap_same(const struct qv_qmap *a,
+				const struct qv_qmap *b)
+{
+	u32 t;
+
+	if (a->nq != b->nq || a->tiers != b->tiers || a->mapped != b->mapped)
+		return false;
+	for (t = 0; t <= a->mapped && t <= QV_SPPIFO_MAX; t++)
+		if (a->first[t] != b->first[t])
+			return false;
+	return true;
 }
 
 /* The strict tier a queue serves (the first, when merged); statistics */
@@ -116,6 +131,40 @@ int qv_qmap_build(struct qv_qmap *m, const struct qv_group *grp,
 		  u32 ngrp, u32 tiers, u32 nq, bool partial,
 				struct qv_err *e);
 u32 qv_props(u32 backend, const struct qv_qmap *m, u32 tiers);
+
+/* Lending (option lend, Documentation/backends.md): the map @base with
+ * the tiers of @idle (bit t: tier t) lending their queues.  An idle tier
+ * keeps one queue, the top of its new range; the queues it frees go to
+ * the nearest active tier below it (a run of idle tiers gives them all to
+ * that tier, whose range grows upwards), or, when no tier below is
+ * active, to the nearest active tier above (its range grows downwards).
+ * Ranges stay contiguous and in tier order, so P1 holds as in @base, and
+ * the range of an active tier always contains its range in @base.  Only
+ * tiers with a range of their own lend: bits of tiers >= @base->mapped,
+ * and of tier mapped - 1 when it shares its range with the tiers below
+ * (mapped < tiers), are ignored.  With no active tier @base is copied.
+ * Returns the tiers that really lend (their bits of @idle that freed a
+ * queue), 0 when @out equals @base.  O(tiers).
+ */
+u32 qv_qmap_lend(struct qv_qmap *out, const struct qv_qmap *base, u32 idle);
+
+/* Install map @to over map @from on the FIFO queues @ba (queue i is
+ * bucket i; @qcount: packets per queue, kept right): the packets of each
+ * queue go to the range its tier has in @to, without changing the order
+ * in which they leave.  A queue above the tier's new range is put in
+ * front of the range's first queue, one below it after the range's last
+ * queue: the queues of a tier leave one after the other (strict
+ * priority), so the concatenation leaves in the same order, and every
+ * packet then sits in its tier's range of @to, ranges in tier order (P1).
+ * Returns the packets moved.  O(queues), list splices only.
+ */
+u32 qv_qmap_remap(struct qv_barray *ba, u32 *qcount,
+		  const struct qv_qmap *from, const struct qv_qmap *to);
+
+/* The tiers that may lend in @base (a range of their own, more than one
+ * queue): bit t for tier t
+ */
+u32 qv_qmap_lenders(const struct qv_qmap *base);
 
 /* The properties inside nested group @g (1-based) of the policy of
  * synthesis @s (@pol_grp as qv_synthesize() filled it), deployed on

@@ -212,6 +212,7 @@ static const struct fp_attr fp_qattrs[TCA_QVISOR_MAX + 1] = {
 	[TCA_QVISOR_TARGET]	= { 4, 1, QVISOR_MAX_TARGET_US },
 	[TCA_QVISOR_INTERVAL]	= { 4, 1, QVISOR_MAX_INTERVAL_US },
 	[TCA_QVISOR_MEMLIMIT]	= { 4, 0, 0xffffffffULL },
+	[TCA_QVISOR_LEND]	= { 4, 0, QVISOR_MAX_LEND_US },
 };
 
 static const struct fp_attr fp_cattrs[TCA_QVISOR_CLASS_MAX + 1] = {

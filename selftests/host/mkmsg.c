@@ -237,7 +237,7 @@ static void qdisc_sppifo(struct msg *m)
 		.unpifoness = 31, .drop_admission = 0, .pushdowns = 32,
 		.backend = QVISOR_BACKEND_SPPIFO, .nqueues = 3,
 		.queue_len = { 4, 0, 7 }, .queue_bound = { 12, 0, 77 },
-		.queue_tier = { 0, 0, 1 },
+		.queue_tier = { 0, 0, 1 }, .lends = 33,
 	};
 	struct rtattr *opt;
 
@@ -246,6 +246,7 @@ static void qdisc_sppifo(struct msg *m)
 	put_u8(m, TCA_QVISOR_BACKEND, QVISOR_BACKEND_SPPIFO);
 	put_u32(m, TCA_QVISOR_QUEUES, 8);
 	put_u8(m, TCA_QVISOR_PARTIAL, 1);
+	put_u32(m, TCA_QVISOR_LEND, 100000);	/* 100ms */
 	put_u32(m, TCA_QVISOR_PROPS, QVISOR_PROP_APPROX(1) |
 		QVISOR_PROP_APPROX(2) | QVISOR_PROP_HOLDS(3) |
 		QVISOR_PROP_APPROX(4) | QVISOR_PROP_HOLDS(5));

@@ -705,6 +705,175 @@ static void test_qmap(void)
 	tap_point("qmap: 5 tiers on 3 queues rejected, partial merges the lowest tiers");
 }
 
+/* Lending: 1 >> 2 >> 3 >> 4 on 8 queues is [2, 2, 2, 1] and the implicit
+ * tier 1
+ */
+static void lend_base(struct qv_qmap *m)
+{
+	su_parse(&U, "1 >> 2 >> 3 >> 4");
+	su_add(&U, 1, 0, 7, 8);
+	su_add(&U, 2, 0, 7, 8);
+	su_add(&U, 3, 0, 7, 8);
+	su_add(&U, 4, 0, 7, 8);
+	CHECK(map_of("1 >> 2 >> 3 >> 4", 8, false, m) == 0 && m->mapped == 5,
+	      "base map");
+	range_is(m, 0, 0, 2);
+	range_is(m, 1, 2, 2);
+	range_is(m, 2, 4, 2);
+	range_is(m, 3, 6, 1);
+	range_is(m, 4, 7, 1);
+}
+
+/* Ranges contiguous from 0 to nq in tier order, each at least one queue,
+ * idle tiers one, active tiers containing their base range
+ */
+static void lend_invariants(const struct qv_qmap *m, const struct qv_qmap *b,
+			    u32 idle)
+{
+	u32 t, f, n, bf, bn;
+
+	CHECK(m->first[0] == 0 && m->first[m->mapped] == m->nq &&
+	      m->mapped == b->mapped && m->nq == b->nq, "bounds");
+	for (t = 0; t < m->mapped; t++) {
+		qv_qmap_range(m, t, &f, &n);
+		qv_qmap_range(b, t, &bf, &bn);
+		CHECK(n >= 1, "tier %u empty", t);
+		if (idle & (1u << t))
+			CHECK(n == 1, "idle tier %u keeps %u", t, n);
+		else
+			CHECK(f <= bf && f + n >= bf + bn,
+			      "active tier %u [%u,+%u) base [%u,+%u)", t, f, n,
+			      bf, bn);
+	}
+}
+
+static void test_lend_map(void)
+{
+	struct qv_qmap b, m;
+	u32 k, idle, lent;
+
+	lend_base(&b);
+	CHECK(qv_qmap_lenders(&b) == 7, "lenders %#x", qv_qmap_lenders(&b));
+	/* tiers 1-3 idle: tier 4 gets their 3 spare queues */
+	CHECK(qv_qmap_lend(&m, &b, 7) == 7, "lent");
+	range_is(&m, 0, 0, 1);
+	range_is(&m, 1, 1, 1);
+	range_is(&m, 2, 2, 1);
+	range_is(&m, 3, 3, 4);
+	range_is(&m, 4, 7, 1);
+	CHECK(qv_qmap_tier_of(&m, 3) == 3 && qv_qmap_tier_of(&m, 6) == 3 &&
+	      qv_qmap_tier_of(&m, 2) == 2, "tier_of");
+	/* one idle tier: the tier below grows upwards */
+	CHECK(qv_qmap_lend(&m, &b, 2) == 2, "tier 2 lends");
+	range_is(&m, 0, 0, 2);
+	range_is(&m, 1, 2, 1);
+	range_is(&m, 2, 3, 3);
+	range_is(&m, 3, 6, 1);
+	/* nothing active below: the tier above grows downwards */
+	CHECK(qv_qmap_lend(&m, &b, 0x1c) == 4, "bottom run");
+	range_is(&m, 1, 2, 3);
+	range_is(&m, 2, 5, 1);
+	range_is(&m, 3, 6, 1);
+	range_is(&m, 4, 7, 1);
+	/* a one-queue tier has nothing to lend; all idle: nobody borrows */
+	CHECK(qv_qmap_lend(&m, &b, 8) == 0 && qv_qmap_same(&m, &b),
+	      "one queue");
+	CHECK(qv_qmap_lend(&m, &b, 0x1f) == 0 && qv_qmap_same(&m, &b),
+	      "all idle");
+	CHECK(qv_qmap_lend(&m, &b, 0) == 0 && qv_qmap_same(&m, &b),
+	      "none idle");
+	for (k = 0; k < 2000; k++) {
+		idle = tap_rand(32);
+		lent = qv_qmap_lend(&m, &b, idle);
+		CHECK((lent & ~idle) == 0, "lent %#x idle %#x", lent, idle);
+		lend_invariants(&m, &b, lent ? idle : 0);
+	}
+	/* queues == named tiers: the last range is shared, never lent */
+	su_parse(&U, "1 >> 2");
+	su_add(&U, 1, 0, 47, 48);
+	su_add(&U, 2, 0, 15, 16);
+	CHECK(map_of("1 >> 2", 2, false, &b) == 0 && b.mapped == 2, "merged");
+	CHECK(qv_qmap_lenders(&b) == 0, "merged lenders");
+	CHECK(qv_qmap_lend(&m, &b, 3) == 0, "merged: none");
+	CHECK(offsetof(struct tc_qvisor_xstats, lends) ==
+	      offsetof(struct tc_qvisor_xstats, memory) + 8 &&
+	      sizeof(struct tc_qvisor_xstats) ==
+	      offsetof(struct tc_qvisor_xstats, lends) + 8,
+	      "xstats lends appended without holes");
+	tap_point("lend: idle tiers keep 1 queue, spare to the active tier below (above at the bottom), order kept");
+}
+
+struct lel {
+	u32	seq;
+	u32	tier;
+	void	*next;
+};
+
+/* Fill queues at random under one lend map, remap to another: the whole
+ * departure sequence is unchanged (queue order is tier order in both, and
+ * each tier's packets keep theirs) and every queue holds only its tier
+ */
+static void test_lend_remap(void)
+{
+	static struct lel el[400];
+	static struct qv_bucket bk[64];
+	static u64 leaf[1];
+	struct qv_qmap b, from, to;
+	struct qv_barray ba;
+	u32 qcount[QV_SPPIFO_MAX], want[400];
+	u32 round, k, n, i, f, c, t;
+	struct lel *e;
+
+	lend_base(&b);
+	for (round = 0; round < 500; round++) {
+		memset(bk, 0, sizeof(bk));
+		leaf[0] = 0;
+		memset(qcount, 0, sizeof(qcount));
+		qv_ba_init(&ba, leaf, bk, 64, offsetof(struct lel, next));
+		qv_qmap_lend(&from, &b, tap_rand(32));
+		qv_qmap_lend(&to, &b, tap_rand(32));
+		n = tap_rand(400);
+		for (k = 0; k < n; k++) {
+			t = tap_rand(from.mapped);
+			qv_qmap_range(&from, t, &f, &c);
+			i = f + tap_rand(c);
+			el[k].seq = k;
+			el[k].tier = t;
+			qv_ba_push(&ba, i, &el[k]);
+			qcount[i]++;
+		}
+		/* the departure order before */
+		k = 0;
+		for (i = 0; i < from.nq; i++)
+			for (e = qv_ba_peek(&ba, i); e; e = e->next)
+				want[k++] = e->seq;
+		qv_qmap_remap(&ba, qcount, &from, &to);
+		c = 0;
+		for (i = 0; i < to.nq; i++)
+			for (e = qv_ba_peek(&ba, i); e; e = e->next) {
+				CHECK(e->tier == qv_qmap_tier_of(&to, i),
+				      "round %u: tier %u in queue %u", round,
+				      e->tier, i);
+				c++;
+			}
+		CHECK(c == n, "round %u: %u of %u", round, c, n);
+		for (i = 0; i < to.nq; i++) {
+			t = 0;
+			for (e = qv_ba_peek(&ba, i); e; e = e->next)
+				t++;
+			CHECK(t == qcount[i], "qcount %u: %u != %u", i,
+			      qcount[i], t);
+		}
+		for (k = 0; k < n; k++) {
+			e = qv_ba_pop_first(&ba);
+			CHECK(e->seq == want[k], "round %u: departure %u", round,
+			      k);
+		}
+		CHECK(qv_ba_empty(&ba), "empty");
+	}
+	tap_point("lend remap: 500 random map pairs, departure order unchanged, counts kept");
+}
+
 /* P1 on sppifo with dedicated tier ranges; lost on aifo and fifo */
 static void test_p1(void)
 {
@@ -825,5 +994,7 @@ int main(int argc, char **argv)
 	test_aifo_overload();
 	test_qmap();
 	test_p1();
+	test_lend_map();
+	test_lend_remap();
 	return tap_done();
 }

@@ -347,6 +347,56 @@ static void test_set(u32 n)
 	check_deep();
 }
 
+/* splice: queues 2 and 3 before queue 4, queue 6 after queue 5, into an
+ * empty queue 9; the departures keep the order of the sources
+ */
+static void sp_push(u32 idx, u32 sq)
+{
+	struct el *e = freel[--nfree];
+
+	e->rank = idx;
+	e->seq = sq;
+	e->next = (void *)0x1;
+	qv_ba_push(&A, idx, e);
+}
+
+static void test_splice(void)
+{
+	static const u32 want[] = { 20, 21, 30, 40, 41, 50, 60, 61, 10 };
+	struct el *e;
+	u32 k = 0;
+
+	setup(64);
+	sp_push(2, 20);
+	sp_push(2, 21);
+	sp_push(3, 30);
+	sp_push(4, 40);
+	sp_push(4, 41);
+	sp_push(5, 50);
+	sp_push(6, 60);
+	sp_push(6, 61);
+	sp_push(8, 10);
+	/* descending for the prepends, as the qdisc does */
+	qv_ba_splice(&A, 3, 4, true);
+	qv_ba_splice(&A, 2, 4, true);
+	qv_ba_splice(&A, 6, 5, false);
+	qv_ba_splice(&A, 8, 9, false);
+	qv_ba_splice(&A, 7, 5, false);	/* empty source: nothing */
+	CHECK(qv_ba_first(&A) == 4 && qv_ba_last(&A) == 9, "first %u last %u",
+	      qv_ba_first(&A), qv_ba_last(&A));
+	CHECK(!A.b[2].head && !A.b[3].head && !A.b[6].head && !A.b[8].head,
+	      "sources emptied");
+	while (!qv_ba_empty(&A)) {
+		e = qv_ba_pop_first(&A);
+		CHECK(k < 9 && e->seq == want[k], "departure %u: seq %u", k,
+		      e->seq);
+		k++;
+	}
+	CHECK(k == 9, "departures %u", k);
+	qv_ba_splice(&A, 1, 2, true);
+	CHECK(qv_ba_empty(&A), "splice of empty buckets");
+}
+
 int main(void)
 {
 	static const u32 sizes[] = { 64, 4096, 65536, 262144 };
@@ -364,6 +414,8 @@ int main(void)
 		tap_point("%u buckets: %u random push/pop-first (both ways)/pop-last/filter ops vs sorted reference (first, last, next, FIFO, empty)",
 			  sizes[k], nops[k]);
 	}
+	test_splice();
+	tap_point("splice: before/after/into empty, order kept, marks moved");
 	/* a long trace element by element at the default size */
 	run_random(4096, 400000, 0);
 	tap_point("4096 buckets: 400000-op trace equals a stable priority queue element by element");

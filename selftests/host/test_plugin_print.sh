@@ -121,10 +121,13 @@ print_test "qdisc xstats" qdisc-full -- \
 	"  implicit 15 default 16 throttled 17 inversions 18 resynth 19" \
 	"  flows 4096 live 40 new 41 evicted 42 aged 43"
 print_test "qdisc xstats without flow counters (older kernel)" \
-	qdisc-oldstats -- "  tenants 2 " "resynth 5" ! "flows" "live"
+	qdisc-oldstats -- "  tenants 2 " "resynth 5" ! "flows" "live" "lends"
 print_test "qdisc hides rate 0 and default 0" qdisc-min -- \
-	"limit 10000p" ! "rate" "default" "tenants" "tier "
+	"limit 10000p" ! "rate" "default" "tenants" "tier " "lend"
 print_test "qdisc sppifo queues" qdisc-sppifo -- "backend sppifo 8 partial "
+print_test "qdisc lend and lends" qdisc-sppifo -- "lend 100ms " " lends 33"
+print_test "qdisc without lend hides it, no lends on pifo" qdisc-full -- \
+	"flow_idle 200ms" ! "lend"
 print_test "qdisc sppifo queues from the xstats arrays (older module)" \
 	qdisc-sppifo -- \
 	"guarantees P1=approx P2=approx P3=yes P4=approx P5=yes P6=no" \
@@ -184,6 +187,12 @@ parse_test "buckets not a power of two" 'illegal "buckets" "100"' \
 	qdisc add dev lo root handle 1: qvisor buckets 100
 parse_test "buckets too large" 'illegal "buckets" "131072"' \
 	qdisc add dev lo root handle 1: qvisor buckets 131072
+parse_test "lend over a minute" 'illegal "lend" "61s"' \
+	qdisc add dev lo root handle 1: qvisor backend sppifo 8 lend 61s
+parse_test "lend not a time" 'illegal "lend" "soon"' \
+	qdisc add dev lo root handle 1: qvisor lend soon
+parse_test "lend twice" 'duplicate "lend"' \
+	qdisc add dev lo root handle 1: qvisor lend 10ms lend 20ms
 parse_test "overlap over 100" 'illegal "overlap" "101"' \
 	qdisc add dev lo root handle 1: qvisor overlap 101
 parse_test "sppifo queues" 'illegal "sppifo" "33"' \

@@ -127,7 +127,7 @@ bad "u32 where u64 expected (rate)" EINVAL "" qdisc change $DEV u32:rate=1000
 bad "u32 where u8 expected (backend)" EINVAL "" qdisc change $DEV u32:backend=3
 bad "empty attribute (limit)" EINVAL "" qdisc change $DEV hex:limit=
 bad "unknown attribute type TCA_QVISOR_MAX + 1" EINVAL "Unknown attribute type" \
-	qdisc change $DEV u32:$(( 23 + 1 ))=1
+	qdisc change $DEV u32:$(( 24 + 1 ))=1
 bad "unknown attribute type 200" EINVAL "Unknown attribute type" \
 	qdisc change $DEV u32:200=1
 bad "attribute type 0 (UNSPEC)" EINVAL "" qdisc change $DEV u32:0=1
@@ -176,6 +176,10 @@ bad "buckets 0" EINVAL "buckets must be a power of two" \
 bad "slot 0 (policy range)" ERANGE "integer out of range" qdisc change $DEV u32:slot=0
 bad "slot 2 s (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:slot=2000000
+bad "lend over 60 s (policy range)" ERANGE "integer out of range" \
+	qdisc change $DEV u32:lend=60000001
+ok "lend 60 s (the maximum)" qdisc change $DEV u32:lend=60000000
+ok "lend 0 (off)" qdisc change $DEV u32:lend=0
 bad "default 0x10000 (policy range)" ERANGE "integer out of range" \
 	qdisc change $DEV u32:default=0x10000
 bad "overlap 101 (policy range)" ERANGE "integer out of range" \

@@ -41,6 +41,7 @@
 #define QVISOR_DEF_INTERVAL_US	100000	/* AQM interval */
 #define QVISOR_MAX_TARGET_US	1000000
 #define QVISOR_MAX_INTERVAL_US	10000000
+#define QVISOR_MAX_LEND_US	60000000	/* TCA_QVISOR_LEND, one minute */
 
 /* TCA_QVISOR_CLASS_AQM and _ECN: a tenant's own setting or the qdisc's */
 enum {
@@ -131,6 +132,12 @@ enum {
 	 * tc_qvisor_xstats.
 	 */
 	TCA_QVISOR_QSTATS,
+	/* u32, usec: on sppifo, a strict tier none of whose tenants sent
+	 * for this long and whose queues are empty lends all its queues but
+	 * one to the active tiers (Documentation/backends.md); 0 = off
+	 * (default).  Accepted and ignored on the other backends.
+	 */
+	TCA_QVISOR_LEND,
 	__TCA_QVISOR_MAX
 };
 
@@ -322,6 +329,9 @@ struct tc_qvisor_xstats {
 	__u64	ecn_marks;		/* marked CE by the AQM */
 	__u64	drop_memlimit;		/* arrived over memlimit */
 	__u64	memory;			/* bytes of packet memory held */
+	__u64	lends;			/* sppifo: maps with lent queues
+					 * installed (TCA_QVISOR_LEND)
+					 */
 };
 
 struct tc_qvisor_cl_xstats {
