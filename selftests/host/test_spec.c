@@ -1133,6 +1133,30 @@ static void test_guard(void)
 	tap_point("[guard]: rules, restore, min_packets parsed; defaults; malformed rules refused with their reason");
 }
 
+static void test_lend(void)
+{
+	char buf[4096];
+	FILE *f;
+	int r;
+
+	r = qs_parse_string(&sp, "inline", LINK "backend = sppifo 8\nlend = 100ms\n"
+			    "policy = 1 >> 2\n" T1 T2);
+	CHECK(r == 0 && sp.lend_us == 100000, "lend = 100ms: %u us (%s)",
+	      sp.lend_us, sp.err);
+	if (r)
+		return;
+	f = fmemopen(buf, sizeof(buf), "w");
+	qs_plan_tc(f, &sp);
+	fclose(f);
+	CHECK(strstr(buf, " lend 100000us") != NULL, "plan --tc: %s", buf);
+	r = qs_parse_string(&sp, "inline", LINK "lend = 61s\n" T1);
+	CHECK(r == -1 && strstr(sp.err, "lend: '61s' is not a time such as 100ms (0 = off, at most 60s)"),
+	      "lend = 61s refused: %s", sp.err);
+	r = qs_parse_string(&sp, "inline", LINK "lend = 0\n" T1);
+	CHECK(r == 0 && !sp.lend_us, "lend = 0: off (%s)", sp.err);
+	tap_point("[link] lend: parsed, in plan --tc, over 60 s refused, 0 = off");
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -1147,6 +1171,7 @@ int main(void)
 	test_nested();
 	test_range_auto();
 	test_guard();
+	test_lend();
 	test_dir(SPECS, "bad-", true);
 	test_dir(SPECS, "good-", false);
 	test_dir(EXAMPLES, "", false);

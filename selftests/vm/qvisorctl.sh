@@ -537,5 +537,34 @@ if tap_check "apply the IPv6 spec" $CTL apply "$OUT/v6.spec"; then
 	fi
 fi
 
+# --- lend (sppifo queue lending): set by the spec, off when left out ------
+cat >"$OUT/lend.spec" <<EOF
+[link]
+dev = $DEV
+backend = sppifo 8
+lend = 100ms
+policy = 1 >> 2
+
+[tenant a]
+class = 1
+match = dscp 46
+
+[tenant b]
+class = 2
+match = src 10.0.0.0/24
+EOF
+sed '/^lend = /d' "$OUT/lend.spec" >"$OUT/nolend.spec"
+$TC qdisc del dev $DEV root >/dev/null 2>&1
+if $CTL apply "$OUT/lend.spec" >"$OUT/lend.out" 2>&1 &&
+	$TC qdisc show dev $DEV | grep -q ' lend 100ms' &&
+	$CTL apply -v "$OUT/nolend.spec" >"$OUT/nolend.out" 2>&1 &&
+	grep -q 'lend 100000us->0us' "$OUT/nolend.out" &&
+	! $TC qdisc show dev $DEV | grep -q ' lend '; then
+	tap_ok "lend = 100ms applied (tc shows lend 100ms); left out, the next apply turns it off in place"
+else
+	tap_fail "lend set by the spec and turned off" "$(cat "$OUT/lend.out" "$OUT/nolend.out" 2>/dev/null)" \
+		"$($TC qdisc show dev $DEV)"
+fi
+
 $TC qdisc del dev $DEV root >/dev/null 2>&1
 tap_done

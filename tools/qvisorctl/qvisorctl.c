@@ -70,6 +70,7 @@ static bool qc_owned(uint32_t prio)
 static struct nl_sock *qc_sk;
 static int qc_verbose;
 static int qc_quiet;		/* watch: apply prints steps only with -v */
+static bool qc_lend_sent;	/* TCA_QVISOR_LEND went to the kernel */
 
 /* the network devices an apply resolves iface/alias matches against */
 static struct qs_link *qc_lk;
@@ -326,6 +327,7 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 		q->interval = qc_u32(o[TCA_QVISOR_INTERVAL],
 				     QVISOR_DEF_INTERVAL_US);
 		q->memlimit = qc_u32(o[TCA_QVISOR_MEMLIMIT], 0);
+		q->lend = qc_u32(o[TCA_QVISOR_LEND], 0);
 		if (o[TCA_QVISOR_POLICY_TREE])
 			qc_policy_read(o[TCA_QVISOR_POLICY_TREE],
 				       o[TCA_QVISOR_GROUP_PROPS], q);
@@ -492,6 +494,13 @@ static int qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	nla_put_u32(m, TCA_QVISOR_TARGET, q->target);
 	nla_put_u32(m, TCA_QVISOR_INTERVAL, q->interval);
 	nla_put_u32(m, TCA_QVISOR_MEMLIMIT, q->memlimit);
+	/* only when set or to be turned off (also by a rollback, once this
+	 * run sent it): a module from before lending refuses the attribute
+	 */
+	if (q->lend || q->send_lend || qc_lend_sent) {
+		nla_put_u32(m, TCA_QVISOR_LEND, q->lend);
+		qc_lend_sent = true;
+	}
 	/* always sent: an empty policy clears the kernel's */
 	err = qc_put_policy(m, q->policy);
 	nla_nest_end(m, o);
@@ -566,6 +575,7 @@ static void qc_spec_qdisc(const struct qs_spec *sp, struct qc_qdisc *q)
 	q->target = qs_target_us(sp);
 	q->interval = qs_interval_us(sp);
 	q->memlimit = sp->memlimit;
+	q->lend = sp->lend_us;
 	if (sp->policy_line)
 		qc_policy_canonical(sp->policy, q->policy, sizeof(q->policy));
 }
@@ -902,6 +912,7 @@ static void qc_qdisc_diff(char *buf, size_t n, const struct qc_qdisc *o,
 	     q->interval);
 	QC_D(o->memlimit != q->memlimit, "memlimit %u->%u", o->memlimit,
 	     q->memlimit);
+	QC_D(o->lend != q->lend, "lend %uus->%uus", o->lend, q->lend);
 	QC_D(strcmp(o->policy, q->policy), "policy \"%.200s\"->\"%.200s\"",
 	     o->policy, q->policy);
 #undef QC_D
@@ -1115,6 +1126,7 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 
 	/* 1. the qdisc: created, or changed in place (queued packets stay) */
 	qc_spec_qdisc(sp, &nq);
+	nq.send_lend = update && old.q.lend;
 	diff[0] = '\0';
 	if (update)
 		qc_qdisc_diff(diff, sizeof(diff), &old.q, &nq);

@@ -526,7 +526,8 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 	static const char *const keys[] = {
 		"dev", "handle", "rate", "limit", "buckets", "slot", "default",
 		"backend", "overlap", "policy", "flows", "flow_idle", "partial",
-		"split_gso", "aqm", "ecn", "target", "interval", "memlimit", NULL
+		"split_gso", "aqm", "ecn", "target", "interval", "memlimit",
+		"lend", NULL
 	};
 	uint32_t v, maj;
 	char *w[3];
@@ -536,7 +537,7 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		;
 	if (!keys[k])
 		return qs_fail(sp, line,
-			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy, flows, flow_idle, partial, split_gso, aqm, ecn, target, interval, memlimit)",
+			       "[link]: unknown key '%s' (dev, handle, rate, limit, buckets, slot, default, backend, overlap, policy, flows, flow_idle, partial, split_gso, aqm, ecn, target, interval, memlimit, lend)",
 			       key);
 	if (qs_seen(sp, line, seen, k, key))
 		return -1;
@@ -684,6 +685,13 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		if (qs_get_size(val, &sp->memlimit))
 			return qs_fail(sp, line,
 				       "memlimit: '%s' is not a size such as 4m (0 = none)",
+				       val);
+		return 0;
+	case 19:
+		if (qs_get_time_us(val, &sp->lend_us) ||
+		    sp->lend_us > QVISOR_MAX_LEND_US)
+			return qs_fail(sp, line,
+				       "lend: '%s' is not a time such as 100ms (0 = off, at most 60s)",
 				       val);
 		return 0;
 	case 9:
@@ -1953,6 +1961,8 @@ void qs_plan_print(FILE *f, const struct qs_spec *sp, const struct qs_plan *p,
 	fprintf(f, " limit %up", qs_qdisc_limit(sp));
 	if (sp->memlimit)
 		fprintf(f, " memlimit %ub", sp->memlimit);
+	if (sp->lend_us)
+		fprintf(f, " lend %uus", sp->lend_us);
 	if (qs_aqm_on(sp))
 		fprintf(f, " aqm target %uus interval %uus%s", qs_target_us(sp),
 			qs_interval_us(sp), qs_ecn_on(sp) ? "" : " noecn");
@@ -2244,6 +2254,8 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 			"split_gso" : "split_gso auto");
 	if (sp->memlimit)
 		fprintf(f, " memlimit %ub", sp->memlimit);
+	if (sp->lend_us)
+		fprintf(f, " lend %uus", sp->lend_us);
 	if (qs_aqm_on(sp))
 		fprintf(f, " aqm target %uus interval %uus", qs_target_us(sp),
 			qs_interval_us(sp));

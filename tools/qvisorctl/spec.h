@@ -142,6 +142,7 @@ struct qs_spec {
 	uint32_t	target_us;	/* AQM, 0 = QVISOR_DEF_TARGET_US */
 	uint32_t	interval_us;	/* AQM, 0 = QVISOR_DEF_INTERVAL_US */
 	uint32_t	memlimit;	/* bytes, 0 = none */
+	uint32_t	lend_us;	/* sppifo queue lending, 0 = off */
 	int		aqm_line;
 	int		rate_line, limit_line;
 	uint32_t	limit;
