@@ -70,20 +70,6 @@ snap() {
 			print "" }')
 }
 
-# ping_rtt COUNT: "MEDIAN LOSS%" of a ping (tier 1)
-ping_rtt() {
-	ping -c "$1" -i 0.2 -W 2 $DST 2>&1 | tee -a "$OUT/ping.log" |
-		awk '/time=/ { sub(/.*time=/, ""); n++; r[n] = $1 + 0 }
-		/packet loss/ { for (i = 1; i <= NF; i++) if ($i ~ /%$/) l = $i }
-		END {
-			if (!n) { print "none", l; exit }
-			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-				if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-			m = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
-			printf "%.3f %s\n", m, l
-		}'
-}
-
 read -r idle idle_loss <<<"$(ping_rtt 15)"
 
 # Link: 4 Mbit/s of ~1042-byte frames is ~480 packets/s; the partners

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # qvisorctl watch [guard]: a tenant that switches to a gaming rank stream
 # halfway is detected and capped, and the cap is lifted once its stream
-# is normal again.  "1 + 2" at 50:50 on a 400 kbit/s link, both tenants
-# ranking by prio over a declared range 0..15 and offering about
-# 350 kbit/s each (so that shares matter).  The spec's rule:
+# is normal again.  "3 >> 1 + 2" on a 400 kbit/s link: tenants 1 and 2
+# at 50:50, both ranking by prio over a declared range 0..15 and
+# offering about 350 kbit/s each (so that shares matter).  The spec's rule:
 #	best > 80% for 2s: ceil 100kbit	(restore 3s)
 # Phase 1, both honest (ranks spread over 0..15, about 1/16 at the best
 # rank): no action.  Phase 2, tenant 2 sends every packet at rank 0: the
@@ -12,7 +12,10 @@
 # share at the receiver is not lower than in phase 1 and the gamer gets
 # at most 90 kbit/s of payload (capped: ~60, its 50% share: ~120).
 # Phase 3, tenant 2 honest again: the cap is lifted within restore + 2 s.
-# The tenants are classified by u32 filters on the UDP port, outside
+# Tier 1 (tenant 3) is a ping every 0.2 s: its median RTT with the gamer
+# capped stays within 5 ms of its RTT while both were honest, and no
+# ping is lost.
+# The tenants are classified by u32 filters (UDP port, ICMP), outside
 # qvisorctl's priority band, which watch leaves alone.
 . "$(dirname "$0")/lib.sh"
 
@@ -35,7 +38,11 @@ dev = $DEV
 rate = 400kbit
 limit = 200
 aqm = off
-policy = 1 + 2
+policy = 3 >> 1 + 2
+
+[tenant probe]
+class = 3
+rank = fifo
 
 [tenant honest]
 class = 1
@@ -64,7 +71,9 @@ if wait_for $((5 * S)) sh -c "$TC class show dev $DEV | grep -q '1:2 '" &&
 	$TC filter add dev $DEV parent 1: protocol ip prio 1 u32 \
 		match ip dport 5001 0xffff classid 1:1 &&
 	$TC filter add dev $DEV parent 1: protocol ip prio 2 u32 \
-		match ip dport 5002 0xffff classid 1:2; then
+		match ip dport 5002 0xffff classid 1:2 &&
+	$TC filter add dev $DEV parent 1: protocol ip prio 3 u32 \
+		match ip protocol 1 0xff classid 1:3; then
 	tap_ok "watch applied the spec with a [guard] rule; port filters added"
 else
 	tap_fail "watch applies the spec" "$(cat "$OUT/watch.log")" \
@@ -98,7 +107,10 @@ share1() {	# percent of tenant 1, one decimal
 # --- phase 1: both honest ----------------------------------------------------
 phase_start 6 0-15
 sleep 1
+ping_rtt 15 >"$OUT/rtt1" &
+PPID1=$!
 measure
+wait $PPID1
 wait $SPID
 s1=$(share1)
 best2=$($TC -s class show dev $DEV classid 1:2 | grep -o ' best [0-9]*' | cut -d' ' -f3)
@@ -124,7 +136,10 @@ if wait_for $((6 * S)) capped; then
 		tap_fail "phase 2: the gamer capped within 5 s, only it" "$ms ms" \
 			"$(cat "$OUT/watch.log")" "$($TC class show dev $DEV)"
 	fi
+	ping_rtt 15 >"$OUT/rtt2" &
+	PPID2=$!
 	measure
+	wait $PPID2
 	s2=$(share1)
 	r2=$((B2 * 8 / 3))
 	if awk -v a="$s2" -v b="$s1" 'BEGIN { exit !(a >= b - 3) }' &&
@@ -139,6 +154,16 @@ else
 		"$($TC -s class show dev $DEV)"
 fi
 wait $SPID
+read -r rtt1 loss1 <"$OUT/rtt1"
+read -r rtt2 loss2 <"$OUT/rtt2" 2>/dev/null
+echo "# table: guard: tier-1 ping median RTT ${rtt1} ms (${loss1} lost) both honest, ${rtt2:-?} ms (${loss2:-?} lost) with the gamer capped"
+if [ "$loss1" = 0% ] && [ "$loss2" = 0% ] &&
+	awk -v a="$rtt1" -v b="$rtt2" 'BEGIN { exit !(b <= a + 5) }'; then
+	tap_ok "tier 1 (ping): median RTT ${rtt1} ms before, ${rtt2} ms with the gamer capped, none lost"
+else
+	tap_fail "tier 1 latency unaffected by the guard" "before '$rtt1 $loss1', capped '${rtt2:-none} ${loss2:-}'" \
+		"$(cat "$OUT/ping.log")"
+fi
 
 # --- phase 3: tenant 2 honest again ---------------------------------------------
 t0=${EPOCHREALTIME/./}

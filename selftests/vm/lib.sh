@@ -338,3 +338,18 @@ slab_kb() {
 	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
 	awk '/^Slab:/{print $2}' /proc/meminfo
 }
+
+# ping_rtt COUNT: "MEDIAN LOSS%" of a ping to $DST every 0.2 s (its
+# replies appended to $OUT/ping.log)
+ping_rtt() {
+	ping -c "$1" -i 0.2 -W 2 $DST 2>&1 | tee -a "$OUT/ping.log" |
+		awk '/time=/ { sub(/.*time=/, ""); n++; r[n] = $1 + 0 }
+		/packet loss/ { for (i = 1; i <= NF; i++) if ($i ~ /%$/) l = $i }
+		END {
+			if (!n) { print "none", l; exit }
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+				if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+			m = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+			printf "%.3f %s\n", m, l
+		}'
+}
