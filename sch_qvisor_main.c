@@ -310,6 +310,7 @@ struct qvisor_sched_data {
 	u32				tiers;
 	struct tcf_proto __rcu		*filter_list;
 	struct tcf_block		*block;
+	u32				fcount;		/* qvisor_filters_of() */
 	struct qvisor_group		*groups;
 	u32				ngroups;
 	u32				ntop;		/* of the policy's top */
@@ -3639,6 +3640,64 @@ fail:
 	return err;
 }
 
+/* Counting the filters that point at a class: each classifier's
+ * bind_class() rebinds its filters of that classid, which calls
+ * qvisor_bind_tcf() once per filter (and unbinds the old binding)
+ */
+struct qvisor_fcount {
+	struct tcf_walker	w;
+	struct Qdisc		*sch;
+	struct qvisor_class	*cl;
+};
+
+static int qvisor_fcount_node(struct tcf_proto *tp, void *n,
+			      struct tcf_walker *w)
+{
+	struct qvisor_fcount *a = container_of(w, struct qvisor_fcount, w);
+
+	if (n && tp->ops->bind_class) {
+		sch_tree_lock(a->sch);
+		tp->ops->bind_class(n, a->cl->common.classid,
+				    (unsigned long)a->cl, a->sch, 0);
+		sch_tree_unlock(a->sch);
+	}
+	return 0;
+}
+
+/* The filters that really point at @cl, which becomes its filter_cnt.
+ * filter_cnt can count more: Linux 6.1's flower binds the class, fails on
+ * a missing indev and frees the filter without unbinding it, and the
+ * class could never be deleted.  Under RTNL, as tc's own rebinding walk.
+ */
+static noinline u32 qvisor_filters_of(struct Qdisc *sch,
+				      struct qvisor_class *cl)
+{
+	struct qvisor_sched_data *q = qdisc_priv(sch);
+	struct qvisor_fcount a = { .sch = sch, .cl = cl };
+	struct tcf_chain *chain;
+	struct tcf_proto *tp;
+
+	q->fcount = 0;
+	for (chain = tcf_get_next_chain(q->block, NULL); chain;
+	     chain = tcf_get_next_chain(q->block, chain)) {
+		for (tp = tcf_get_next_proto(chain, NULL); tp;
+		     tp = tcf_get_next_proto(chain, tp)) {
+			memset(&a.w, 0, sizeof(a.w));
+			a.w.fn = qvisor_fcount_node;
+			tp->ops->walk(tp, &a.w, true);
+		}
+	}
+	sch_tree_lock(sch);
+	if (cl->filter_cnt != q->fcount)
+		pr_info_once("sch_qvisor: class %x:%x counted %u filters, %u point at it: binding count repaired\n",
+			     TC_H_MAJ(cl->common.classid) >> 16,
+			     TC_H_MIN(cl->common.classid), cl->filter_cnt,
+			     q->fcount);
+	cl->filter_cnt = q->fcount;
+	sch_tree_unlock(sch);
+	return q->fcount;
+}
+
 static int qvisor_class_delete(struct Qdisc *sch, unsigned long arg,
 			       struct netlink_ext_ack *extack)
 {
@@ -3648,7 +3707,7 @@ static int qvisor_class_delete(struct Qdisc *sch, unsigned long arg,
 	u32 pkts, bytes;
 	int err;
 
-	if (cl->filter_cnt) {
+	if (cl->filter_cnt && qvisor_filters_of(sch, cl)) {
 		NL_SET_ERR_MSG_MOD(extack, "Class is in use by a filter");
 		return -EBUSY;
 	}
@@ -3693,10 +3752,13 @@ static struct tcf_block *qvisor_tcf_block(struct Qdisc *sch, unsigned long cl,
 static unsigned long qvisor_bind_tcf(struct Qdisc *sch, unsigned long parent,
 				     u32 classid)
 {
+	struct qvisor_sched_data *q = qdisc_priv(sch);
 	struct qvisor_class *cl = qvisor_find(sch, classid);
 
-	if (cl)
+	if (cl) {
 		cl->filter_cnt++;
+		q->fcount++;
+	}
 	return (unsigned long)cl;
 }
 
