@@ -28,25 +28,10 @@ pifo_order() {
 	sent_list "$1" | sort -k2,2n -k3,3n -k1,1n
 }
 
-# send SPEC [IDLE_MS]: blocker + SPEC; arrivals in $OUT/got
-send() {
-	local spec=$1 n
-	n=$(echo "$spec" | tr ',' '\n' | wc -l)
-	if ! start_recv "$n" "${2:-3000}"; then
-		echo "qvrecv did not start: $(cat "$OUT/recv.err")" >"$OUT/got"
-		return 1
-	fi
-	if ! qvsend -d $DST -B $BLOCKER "$spec" 2>"$OUT/send.err"; then
-		kill $RPID 2>/dev/null
-		return 1
-	fi
-	wait $RPID
-}
-
 # run_order NAME SPEC EXPECTED
 run_order() {
 	local name=$1 spec=$2 expected=$3
-	send "$spec"
+	send_blocked "$spec"
 	order_result "$name" "$spec" "$expected"
 }
 
@@ -139,7 +124,7 @@ for nq in 4 3; do
 	if setup_qdisc backend sppifo $nq policy "1 >> 2" &&
 		add_class 1 rank prio range 0 15 levels 16 &&
 		add_class 2 rank prio range 0 15 levels 16; then
-		send "$SPEC1"
+		send_blocked "$SPEC1"
 		last1=$(grep -n '^[0-9]* 1 ' "$OUT/got" | tail -n1 | cut -d: -f1)
 		first2=$(grep -n '^[0-9]* 2 ' "$OUT/got" | head -n1 | cut -d: -f1)
 		n=$(wc -l <"$OUT/got")
@@ -201,7 +186,7 @@ sent_mean=$(echo $RANKSA | tr ' ' '\n' | awk '{ s += $1 } END { printf "%d", s /
 for be in aifo fifo; do
 	if setup_qdisc backend $be limit 20 &&
 		add_class 1 rank prio range 0 59 levels 60; then
-		send "$SPECA" 2000
+		send_blocked "$SPECA" 2000
 		got=$(wc -l <"$OUT/got")
 		mean=$(awk '{ s += $3 } END { printf "%d", NR ? s / NR : -1 }' "$OUT/got")
 		inorder=$(awk 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1 } END { print bad ? "no" : "yes" }' "$OUT/got")

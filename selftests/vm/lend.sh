@@ -42,22 +42,6 @@ setup() {
 		add_class 4 rank prio range 0 15 levels 16
 }
 
-# send SPEC: blocker + SPEC; arrivals in $OUT/got; 0 when all arrived
-send() {
-	local spec=$1 n
-	n=$(echo "$spec" | tr ',' '\n' | wc -l)
-	if ! start_recv "$n" 3000; then
-		echo "qvrecv did not start: $(cat "$OUT/recv.err")" >"$OUT/got"
-		return 1
-	fi
-	if ! qvsend -d $DST -B $BLOCKER "$spec" 2>"$OUT/send.err"; then
-		kill $RPID 2>/dev/null
-		return 1
-	fi
-	wait $RPID
-	[ "$(wc -l <"$OUT/got")" -eq "$n" ]
-}
-
 qd_stats() { $TC -s qdisc show dev $DEV | tr '\n' ' '; }
 
 # inversions LEND: tenant 4's class inversions after sending SPEC4, with
@@ -68,7 +52,7 @@ inversions() {
 		return 1
 	fi
 	sleep 0.3
-	send "$SPEC4" || { echo "not all arrived: $(cat "$OUT/got" | wc -l)" >&2; return 1; }
+	send_blocked "$SPEC4" || { echo "not all arrived: $(cat "$OUT/got" | wc -l)" >&2; return 1; }
 	class_word 1:4 inversions
 }
 
@@ -118,7 +102,7 @@ fi
 SPEC14="$SPEC4,5001:prio=7,5001:prio=3,5001:prio=12,5001:prio=0"
 if setup lend 100ms; then
 	sleep 0.3
-	if send "$SPEC14"; then
+	if send_blocked "$SPEC14"; then
 		last1=$(awk '$2 == 1 {n = NR} END {print n + 0}' "$OUT/got")
 		first4=$(awk '$2 == 4 {print NR; exit}' "$OUT/got")
 		n1=$(awk '$2 == 1' "$OUT/got" | wc -l)

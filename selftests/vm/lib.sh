@@ -286,6 +286,22 @@ run_order() {
 	order_result "$name" "$spec" "$expected"
 }
 
+# send_blocked SPEC [IDLE_MS]: a $BLOCKER-byte blocker, then SPEC, to $DST;
+# arrivals in $OUT/got; 0 when every packet arrived (qvrecv's status)
+send_blocked() {
+	local spec=$1 n
+	n=$(echo "$spec" | tr ',' '\n' | wc -l)
+	if ! start_recv "$n" "${2:-3000}"; then
+		echo "qvrecv did not start: $(cat "$OUT/recv.err")" >"$OUT/got"
+		return 1
+	fi
+	if ! qvsend -d $DST -B $BLOCKER "$spec" 2>"$OUT/send.err"; then
+		kill $RPID 2>/dev/null
+		return 1
+	fi
+	wait $RPID
+}
+
 # wait_for SECONDS CMD [ARG...]: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local n=$(($1 * 10))
