@@ -70,7 +70,8 @@ static bool qc_owned(uint32_t prio)
 static struct nl_sock *qc_sk;
 static int qc_verbose;
 static int qc_quiet;		/* watch: apply prints steps only with -v */
-static bool qc_lend_sent;	/* TCA_QVISOR_LEND went to the kernel */
+/* the module knows TCA_QVISOR_LEND: a dump had it or we sent it */
+static bool qc_lend_known;
 
 /* the network devices an apply resolves iface/alias matches against */
 static struct qs_link *qc_lk;
@@ -328,6 +329,7 @@ static void qc_qdisc_cb(struct nlmsghdr *h, void *arg)
 				     QVISOR_DEF_INTERVAL_US);
 		q->memlimit = qc_u32(o[TCA_QVISOR_MEMLIMIT], 0);
 		q->lend = qc_u32(o[TCA_QVISOR_LEND], 0);
+		qc_lend_known |= o[TCA_QVISOR_LEND] != NULL;
 		if (o[TCA_QVISOR_POLICY_TREE])
 			qc_policy_read(o[TCA_QVISOR_POLICY_TREE],
 				       o[TCA_QVISOR_GROUP_PROPS], q);
@@ -494,12 +496,12 @@ static int qc_put_qdisc_opts(struct nl_msg *m, const struct qc_qdisc *q)
 	nla_put_u32(m, TCA_QVISOR_TARGET, q->target);
 	nla_put_u32(m, TCA_QVISOR_INTERVAL, q->interval);
 	nla_put_u32(m, TCA_QVISOR_MEMLIMIT, q->memlimit);
-	/* only when set or to be turned off (also by a rollback, once this
-	 * run sent it): a module from before lending refuses the attribute
+	/* only when set, or to turn it off where the module has it: a
+	 * module from before lending refuses the attribute
 	 */
-	if (q->lend || q->send_lend || qc_lend_sent) {
+	if (q->lend || qc_lend_known) {
 		nla_put_u32(m, TCA_QVISOR_LEND, q->lend);
-		qc_lend_sent = true;
+		qc_lend_known = true;
 	}
 	/* always sent: an empty policy clears the kernel's */
 	err = qc_put_policy(m, q->policy);
@@ -766,12 +768,12 @@ static int qc_del_prio(int ifindex, uint32_t parent, uint32_t prio,
 
 /* --- apply ------------------------------------------------------------- */
 
-/* Is m's ingress device missing?  Asked just before its flower filter is
- * created: a flower filter whose indev is not found fails after it has
- * bound its class, and Linux 6.1's cls_flower never undoes that binding
- * (fixed in 6.5), so the class could never be deleted again.  A device
- * an iface/alias match resolved to may vanish during the apply (a tap
- * deleted): its filter is skipped and watch applies again on the event.
+/* Is m's ingress device missing?  Asked just before its filter is
+ * created.  A device an iface/alias match resolved to may vanish during
+ * the apply (a tap deleted): its filter is skipped, not the apply failed,
+ * and watch applies again on the event.  (Linux 6.1's flower would also
+ * keep the class bound after failing on the indev; the module repairs
+ * that count when the class is deleted, qvisor_filters_of().)
  */
 static bool qc_indev_gone(const struct qs_match *m, char *why, size_t n)
 {
@@ -979,24 +981,15 @@ static int qc_undo(const struct qc_state *old, uint32_t parent, long *lost)
 		case QC_U_CLASS_ADD: {
 			struct qc_class c = { .classid = u->classid };
 
-			/* The class may still count a filter: Linux 6.1's
-			 * flower keeps the binding of a filter that failed
-			 * to be created (qc_indev_gone() avoids the case we
-			 * know of); retried for about a second.  If it stays,
+			/* A filter not ours may point at the class (or a
+			 * module before qvisor_filters_of() counts a binding
+			 * Linux 6.1's flower leaked, which never goes away):
 			 * leaving the class (empty, no filter of ours) beats
 			 * dropping every queued packet by re-creating the
 			 * qdisc.
 			 */
-			for (j = 0; j < 20; j++) {
-				struct timespec ts = { 0, 50000000 };
-
-				err = qc_class_req(old->ifindex, RTM_DELTCLASS,
-						   0, parent, &c, why,
-						   sizeof(why));
-				if (err != -EBUSY)
-					break;
-				nanosleep(&ts, NULL);
-			}
+			err = qc_class_req(old->ifindex, RTM_DELTCLASS, 0,
+					   parent, &c, why, sizeof(why));
 			if (err == -EBUSY) {
 				fprintf(stderr, "qvisorctl: class %x:%x stays: the kernel still counts a filter on it (\"%s\"; a filter that failed to be created can leave its binding); deleting the qdisc removes it\n",
 					TC_H_MAJ(u->classid) >> 16,
@@ -1126,7 +1119,6 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 
 	/* 1. the qdisc: created, or changed in place (queued packets stay) */
 	qc_spec_qdisc(sp, &nq);
-	nq.send_lend = update && old.q.lend;
 	diff[0] = '\0';
 	if (update)
 		qc_qdisc_diff(diff, sizeof(diff), &old.q, &nq);
@@ -1626,7 +1618,9 @@ static bool qc_guard_class(const struct qs_spec *sp, const struct qc_class *c)
 	uint64_t arrived = c->bs.packets + c->qs.drops + c->qs.qlen;
 	uint64_t da = arrived - g->arrived, db = c->xs.best_pkts - g->best;
 	uint64_t dc = c->xs.clamped_pkts - g->clamped;
-	bool was = g->have, busy = da >= gd->min_pkts;
+	/* no sample before, or the class re-created (counters from 0) */
+	bool was = g->have && arrived >= g->arrived;
+	bool busy = da >= gd->min_pkts;
 	uint32_t v, minor = TC_H_MIN(c->classid);
 	int k;
 
@@ -1634,7 +1628,7 @@ static bool qc_guard_class(const struct qs_spec *sp, const struct qc_class *c)
 	g->arrived = arrived;
 	g->best = c->xs.best_pkts;
 	g->clamped = c->xs.clamped_pkts;
-	if (!was || arrived < da)
+	if (!was)
 		return false;
 	for (k = 0; k < gd->nrules; k++) {
 		v = qc_guard_metric(&gd->r[k], c, da, db, dc);

@@ -41,7 +41,6 @@ struct qc_qdisc {
 	uint32_t	target, interval;	/* usec */
 	uint32_t	memlimit;	/* bytes, 0 = none */
 	uint32_t	lend;		/* usec, 0 = off */
-	bool		send_lend;	/* put lend even when 0 (turn it off) */
 	char		policy[QVISOR_MAX_POLICY];
 	/* its nested groups as the policy prints them, one after the other
 	 * ("(1 >> 2)\0(4 > 5)\0"; as many as fit), and the properties inside
