@@ -944,8 +944,8 @@ static void qvisor_print_policy(struct rtattr *rta, struct rtattr *gprops)
 	struct qv_err e = {};
 
 	memset(seen, 0, sizeof(seen));
-	if (qv_ptree_decode_groups(&p, grp, QV_POLICY_MAX_GROUPS, rta,
-				   rta->rta_len, seen, &e) ||
+	if (qv_ptree_decode(&p, grp, QV_POLICY_MAX_GROUPS, rta,
+			    rta->rta_len, seen, &e) ||
 	    qv_policy_format(&p, s, sizeof(s)) < 0) {
 		fprintf(stderr, "qvisor: bad policy tree: %s\n",
 			e.msg ? e.msg : "too long");

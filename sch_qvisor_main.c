@@ -2779,8 +2779,8 @@ static int qvisor_parse_policy(struct nlattr *attr, struct qvisor_qcfg *c,
 		return -ENOMEM;
 	}
 	c->pol.cap = QVISOR_MAX_TENANTS;
-	err = qv_ptree_decode_groups(&c->pol, grp, QV_POLICY_MAX_GROUPS, attr,
-				     nla_total_size(nla_len(attr)), seen, &e);
+	err = qv_ptree_decode(&c->pol, grp, QV_POLICY_MAX_GROUPS, attr,
+			      nla_total_size(nla_len(attr)), seen, &e);
 	kvfree(seen);
 	if (err) {
 		qvisor_ext_msg(extack, e.msg);

@@ -345,7 +345,7 @@ static int qv_ptree_nest(struct qv_ptree_rd *r, const struct nlattr *g,
 	int err;
 
 	if (!p->gcap)
-		return qv_ptree_fail(r, "Nested groups are not supported yet",
+		return qv_ptree_fail(r, "Nested groups are not supported here",
 				     g, ckind);
 	if (ckind == kind)
 		return qv_ptree_fail(r, "Policy group inside a group of its own kind",
@@ -447,15 +447,8 @@ static int qv_ptree_group(struct qv_ptree_rd *r, const struct nlattr *g,
 	return 0;
 }
 
-int qv_ptree_decode(struct qv_policy *p, const void *tree, u32 len,
-		    u64 *seen, struct qv_err *e)
-{
-	return qv_ptree_decode_groups(p, NULL, 0, tree, len, seen, e);
-}
-
-int qv_ptree_decode_groups(struct qv_policy *p, struct qv_pol_grp *grp,
-			   u32 gcap, const void *tree, u32 len, u64 *seen,
-			   struct qv_err *e)
+int qv_ptree_decode(struct qv_policy *p, struct qv_pol_grp *grp, u32 gcap,
+		    const void *tree, u32 len, u64 *seen, struct qv_err *e)
 {
 	const struct nlattr *t = tree;
 	struct qv_ptree_rd r = { p, tree, seen, e, 0, 0, 0 };

@@ -875,8 +875,8 @@ static bool probe(int ifindex, uint32_t major, unsigned long i)
 
 	if (!nl_predict(tree, 1, &want)) {
 		memset(seen, 0, sizeof(seen));
-		if (qv_ptree_decode_groups(&p, tree_grp, QV_POLICY_MAX_GROUPS,
-					   tree, tree->rta_len, seen, &e)) {
+		if (qv_ptree_decode(&p, tree_grp, QV_POLICY_MAX_GROUPS,
+				    tree, tree->rta_len, seen, &e)) {
 			want.err = EINVAL;
 			want.msg = e.msg;
 			want.offs = (unsigned char *)tree - msg + e.pos;

@@ -17,7 +17,7 @@
  * group inside a share group), one member of its parent with tiers and
  * levels of its own (struct qv_pol_grp); a group inside one of its own
  * kind is not (userspace splices it).  A caller without room for nested
- * groups (qv_ptree_decode()) gets them rejected.  The tree is at most
+ * groups (gcap 0) gets them rejected.  The tree is at most
  * QV_PTREE_MAX_DEPTH groups deep, within netlink's policy recursion limit.
  */
 #ifndef _QVISOR_POLICY_TREE_H
@@ -45,18 +45,14 @@ u32 qv_ptree_depth(const struct qv_policy *p);
 void qv_ptree_encode(const struct qv_policy *p, void *buf);
 
 /* Convert the tree attribute @tree (header included, @len bytes in all,
- * at least its nla_len) into @p's entries.  An attribute without payload is
- * the empty policy (p->n = 0).  @seen must be zeroed, QV_PTREE_SEEN_WORDS
- * words.  On error e->pos is the byte offset, from @tree, of the attribute
- * at fault (0: @tree itself).
+ * at least its nla_len) into @p's entries, with room for @gcap nested
+ * groups in @grp (set as p->grp; 0 refuses nested groups).  An attribute
+ * without payload is the empty policy (p->n = 0).  @seen must be zeroed,
+ * QV_PTREE_SEEN_WORDS words.  On error e->pos is the byte offset, from
+ * @tree, of the attribute at fault (0: @tree itself).
  */
-int qv_ptree_decode(struct qv_policy *p, const void *tree, u32 len,
-		    u64 *seen, struct qv_err *e);
-
-/* The same with room for @gcap nested groups in @grp (set as p->grp) */
-int qv_ptree_decode_groups(struct qv_policy *p, struct qv_pol_grp *grp,
-			   u32 gcap, const void *tree, u32 len, u64 *seen,
-			   struct qv_err *e);
+int qv_ptree_decode(struct qv_policy *p, struct qv_pol_grp *grp, u32 gcap,
+		    const void *tree, u32 len, u64 *seen, struct qv_err *e);
 
 #ifndef __KERNEL__
 /* Every message qv_ptree_decode() gives, for the fuzzers that check the
@@ -65,7 +61,7 @@ int qv_ptree_decode_groups(struct qv_policy *p, struct qv_pol_grp *grp,
 static const char *const qv_ptree_messages[] = {
 	"Malformed policy tree", "Policy group kind given twice",
 	"Unknown policy group kind", "Policy group without a kind",
-	"Nested groups are not supported yet",
+	"Nested groups are not supported here",
 	"Tenants must be an array of 16-bit class minors",
 	"Unknown attribute in a policy group", "Policy group has no members",
 	"Tenant appears twice in policy", "Tenant must be a class minor 1..ffff",

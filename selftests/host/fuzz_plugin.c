@@ -295,8 +295,8 @@ static struct rtattr *fp_check(struct fp_req *req, unsigned int len0,
 			struct qv_err e = {};
 
 			memset(seen, 0, sizeof(seen));
-			if (qv_ptree_decode_groups(&p, grp, QV_POLICY_MAX_GROUPS,
-						   a, a->rta_len, seen, &e))
+			if (qv_ptree_decode(&p, grp, QV_POLICY_MAX_GROUPS,
+					    a, a->rta_len, seen, &e))
 				fp_fail("policy tree rejected: %s at %u",
 					e.msg, e.pos);
 			continue;

@@ -43,8 +43,8 @@ static int decode(struct qv_policy *p, struct qv_pol_ent *e, const void *t,
 	memset(seen, 0, sizeof(seen));
 	p->ent = e;
 	p->cap = CAP;
-	return qv_ptree_decode_groups(p, e == a ? ga : gb, CAP, t, len, seen,
-				      err);
+	return qv_ptree_decode(p, e == a ? ga : gb, CAP, t, len, seen,
+			       err);
 }
 
 /* Nested groups: the tree of the entries decodes to them, and the string

@@ -56,7 +56,7 @@ static int wire(u32 gcap, struct qv_err *e)
 	Q.ent = ent2;
 	Q.cap = N;
 	memset(e, 0, sizeof(*e));
-	return qv_ptree_decode_groups(&Q, grp2, gcap, tree, a->nla_len, seen, e);
+	return qv_ptree_decode(&Q, grp2, gcap, tree, a->nla_len, seen, e);
 }
 
 static void norm(const char *in, const char *out, u32 ngrp)
@@ -122,7 +122,7 @@ static void test_grammar(void)
 	/* four parentheses, each three tree levels deep: 13 > 8 groups */
 	refused("1 >> 2 > 3 + (4 >> 5 > 6 + (7 >> 8 > 9 + (a >> b > c + (d >> e > f + 10))))",
 		"Policy tree is nested too deep", 0);
-	/* without room for groups (what the kernel has today) */
+	/* a caller without room for groups */
 	P.ent = ent;
 	P.cap = N;
 	CHECK(qv_policy_parse(&P, "(1 >> 2) + 3", 12, &e) == -EINVAL &&
@@ -130,10 +130,10 @@ static void test_grammar(void)
 	tap_point("qv_policy_parse() refuses parentheses");
 	CHECK(!parse("(1 >> 2) + 3", &e), "parse");
 	CHECK(wire(0, &e) == -EINVAL &&
-	      !strcmp(e.msg, "Nested groups are not supported yet"), "%s", e.msg);
+	      !strcmp(e.msg, "Nested groups are not supported here"), "%s", e.msg);
 	/* the tree's header and the root's kind, then the child */
 	CHECK(e.pos == 4 + 8, "at %u", e.pos);
-	tap_point("qv_ptree_decode() (the kernel's) refuses a nested group, pointing at it");
+	tap_point("qv_ptree_decode() without room for groups refuses a nested group, pointing at it");
 }
 
 /* Hand-built trees the parser never writes */
@@ -174,7 +174,7 @@ static int dec(struct qv_err *e)
 	Q.ent = ent2;
 	Q.cap = N;
 	memset(e, 0, sizeof(*e));
-	return qv_ptree_decode_groups(&Q, grp2, N, tree, off, seen, e);
+	return qv_ptree_decode(&Q, grp2, N, tree, off, seen, e);
 }
 
 static void test_wire(void)

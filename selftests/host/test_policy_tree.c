@@ -38,7 +38,7 @@ static int decode(struct qv_policy *q, const void *t, u32 len, u32 cap,
 	q->cap = cap;
 	q->n = 777;
 	q->tiers = 777;
-	return qv_ptree_decode(q, t, len, seen, e);
+	return qv_ptree_decode(q, NULL, 0, t, len, seen, e);
 }
 
 /* @in parses, round-trips through the tree and prints as @out */
@@ -375,7 +375,7 @@ int main(void)
 	b_end(&b);
 	b_end(&b);
 	bad("(2 >> 3) in a share group", &b,
-	    "Nested groups are not supported yet", c1);
+	    "Nested groups are not supported here", c1);
 
 	b_root(&b);
 	b_kind(&b, QVISOR_NODE_STRICT);
@@ -390,7 +390,7 @@ int main(void)
 	b_end(&b);
 	b_end(&b);
 	bad("prefer in prefer, three deep", &b,
-	    "Nested groups are not supported yet", c2);
+	    "Nested groups are not supported here", c2);
 	CHECK(c1 < c2, "");
 
 	b_root(&b);
@@ -400,7 +400,7 @@ int main(void)
 	TEN(&b, 1, 2);
 	b_end(&b);
 	b_end(&b);
-	bad("strict in strict", &b, "Nested groups are not supported yet",
+	bad("strict in strict", &b, "Nested groups are not supported here",
 	    NLA_HDRLEN + 8);
 
 	b_root(&b);
@@ -411,7 +411,7 @@ int main(void)
 	b_end(&b);
 	TEN(&b, 3);
 	b_end(&b);
-	bad("(1 + 2) + 3", &b, "Nested groups are not supported yet",
+	bad("(1 + 2) + 3", &b, "Nested groups are not supported here",
 	    NLA_HDRLEN + 8);
 
 	b_root(&b);

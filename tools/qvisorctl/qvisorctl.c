@@ -261,9 +261,9 @@ static void qc_policy_read(const struct nlattr *a, const struct nlattr *gp,
 	int len;
 
 	memset(seen, 0, sizeof(seen));
-	if (qv_ptree_decode_groups(&p, grp, QV_POLICY_MAX_GROUPS, a,
-				   (uint32_t)nla_total_size(nla_len(a)), seen,
-				   &e) ||
+	if (qv_ptree_decode(&p, grp, QV_POLICY_MAX_GROUPS, a,
+			    (uint32_t)nla_total_size(nla_len(a)), seen,
+			    &e) ||
 	    qv_policy_format(&p, q->policy, sizeof(q->policy)) < 0) {
 		snprintf(q->policy, sizeof(q->policy), "?");
 		return;
