@@ -1301,6 +1301,54 @@ static void test_links(void)
 	       !strcmp(sp.t[1].match[0].indev, "lf1-s1") &&
 	       !strcmp(sp.t[2].match[0].indev, "tap0"),
 	       "links: a template leaves out every device of the spec");
+	/* check and plan: a line or a block per section, each warning once */
+	{
+		static const char ls[] =
+			"[link]\ndev = lf*-h*\nrate = 10mbit\n"
+			"[link core]\ndev = lf*-s* sp*-l*\nrate = 40mbit\n"
+			"[tenant a]\nclass = 1\n";
+		char *w = NULL;
+		size_t wl = 0;
+		FILE *wf = open_memstream(&w, &wl);
+
+		out = NULL;
+		f = open_memstream(&out, &len);
+		r = qs_parse_string(&sp, "ls.spec", ls);
+		r = r ? r : qs_plan_sections(f, wf, &sp, true, false);
+		fclose(f);
+		fflush(wf);
+		tap_ok(r == 0 && !strcmp(out,
+		       "ls.spec [link]: ok, dev lf*-h*, 1 tenants, 65 joint ranks, 1 warning\n"
+		       "ls.spec [link core]: ok, dev lf*-s* sp*-l*, 1 tenants, 65 joint ranks, 1 warning\n") &&
+		       strstr(w, "ls.spec:7: warning: tenant a has no match") &&
+		       !strstr(strstr(w, "no match") + 1, "no match"),
+		       "links: check prints a line per section, a tenant's warning once");
+		free(out);
+		out = NULL;
+		f = open_memstream(&out, &len);
+		r = qs_plan_sections(f, wf, &sp, false, false);
+		fclose(f);
+		tap_ok(r == 0 && !strncmp(out, "== [link] dev lf*-h* ==\nlink lf*-h* handle 1:", 44) &&
+		       strstr(out, "\n\n== [link core] dev lf*-s* sp*-l* ==\nlink lf*-s* sp*-l* handle 1:") &&
+		       strstr(out, "P5 caps        link rate 10mbit") &&
+		       strstr(out, "P5 caps        link rate 40mbit"),
+		       "links: plan prints a block per section, labelled, each with its rate");
+		free(out);
+		out = NULL;
+		f = open_memstream(&out, &len);
+		r = qs_plan_tc_all(f, wf, &sp, lk, 7);
+		fclose(f);
+		fclose(wf);
+		tap_ok(r == 0 && strstr(out, "# device lf1-h1, [link]\n") &&
+		       strstr(out, "qdisc replace dev lf1-h1 root handle 1: qvisor rate 10000000bit") &&
+		       strstr(out, "qdisc replace dev lf1-h2 root handle 1: qvisor rate 10000000bit") &&
+		       strstr(out, "# device sp2-l1, [link core]\n") &&
+		       strstr(out, "qdisc replace dev sp2-l1 root handle 1: qvisor rate 40000000bit") &&
+		       !strstr(out, "dev tap0") && !strstr(out, "dev lo "),
+		       "links: plan --tc prints a batch per device, globs expanded");
+		free(out);
+		free(w);
+	}
 	/* too many sections */
 	{
 		static char big[8192];

@@ -2055,79 +2055,6 @@ wait:
 
 /* --- main -------------------------------------------------------------- */
 
-/* check and plan of a multi-device spec: each used link section (its
- * spec with what it inherits from [link]); plan --tc prints a batch per
- * device, globs expanded against this host's devices (a literal name
- * need not exist)
- */
-static int qc_plan_all(struct qs_spec *sp, const char *cmd, bool tcb,
-		       bool map)
-{
-	static struct qs_plan plan;
-	struct qs_spec *dsp = calloc(1, sizeof(*dsp));
-	struct qs_target *tg = NULL;
-	char err[256], lab[QS_NAME + 8];
-	int i, n, nwarn, r = 0;
-
-	if (!dsp)
-		qc_die("out of memory");
-	if (tcb) {
-		tg = calloc(QS_MAX_TARGETS, sizeof(*tg));
-		if (!tg)
-			qc_die("out of memory");
-		qc_read_links();
-		n = qs_targets(sp, qc_lk, qc_nlk, false, stderr, tg,
-			       QS_MAX_TARGETS);
-		if (n < 0) {
-			fprintf(stderr, "qvisorctl: %s\n", sp->err);
-			r = 1;
-		}
-		for (i = 0; !r && i < n; i++) {
-			if (qs_section(sp, tg[i].sec, dsp)) {
-				fprintf(stderr, "qvisorctl: %s\n", dsp->err);
-				r = 1;
-				break;
-			}
-			strcpy(dsp->dev, tg[i].dev);
-			printf("%s# device %s, %s\n", i ? "\n" : "", tg[i].dev,
-			       qs_section_label(sp, tg[i].sec, lab, sizeof(lab)));
-			qs_plan_tc(stdout, dsp);
-		}
-		free(tg);
-		free(dsp);
-		return r;
-	}
-	for (i = 0; i < qs_nsections(sp); i++) {
-		if (!qs_section_used(sp, i))
-			continue;
-		qs_section_label(sp, i, lab, sizeof(lab));
-		if (qs_section(sp, i, dsp)) {
-			fprintf(stderr, "qvisorctl: %s\n", dsp->err);
-			r = 1;
-			break;
-		}
-		if (qs_plan(dsp, &plan, err, sizeof(err))) {
-			fprintf(stderr, "qvisorctl: %s %s: %s\n", sp->file, lab,
-				err);
-			r = 1;
-			break;
-		}
-		nwarn = qs_warnings(stderr, dsp, &plan);
-		if (!strcmp(cmd, "plan")) {
-			printf("%s== %s dev %s ==\n",
-			       qs_section_used(sp, 0) && i ? "\n" : i > 1 ? "\n" : "",
-			       lab, dsp->dev);
-			qs_plan_print(stdout, dsp, &plan, map);
-		} else {
-			printf("%s %s: ok, dev %s, %d tenants, %u joint ranks, %d warning%s\n",
-			       sp->file, lab, dsp->dev, dsp->ntenants,
-			       plan.s.width, nwarn, nwarn == 1 ? "" : "s");
-		}
-	}
-	free(dsp);
-	return r;
-}
-
 static void qc_usage(FILE *f)
 {
 	fprintf(f,
@@ -2218,8 +2145,13 @@ int main(int argc, char **argv)
 			}
 			return qc_apply_all(&sp, dry);
 		}
+		if (qs_multi_dev(&sp) && tcb) {
+			qc_read_links();
+			return qs_plan_tc_all(stdout, stderr, &sp, qc_lk, qc_nlk) ? 1 : 0;
+		}
 		if (qs_multi_dev(&sp))
-			return qc_plan_all(&sp, cmd, tcb, map);
+			return qs_plan_sections(stdout, stderr, &sp,
+						!strcmp(cmd, "check"), map) ? 1 : 0;
 		if (qs_plan(&sp, &plan, err, sizeof(err))) {
 			fprintf(stderr, "qvisorctl: %s: %s\n", arg, err);
 			return 1;

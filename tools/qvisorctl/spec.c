@@ -2657,3 +2657,118 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 		}
 	}
 }
+
+/* --- a spec of several devices ------------------------------------------ */
+
+/* qs_warnings() of one section, each line said once over all sections
+ * (the tenants' warnings are every section's): *seen holds those said
+ */
+static int qs_section_warnings(FILE *warn, const struct qs_spec *sp,
+			       const struct qs_plan *p, char **seen,
+			       size_t *nseen)
+{
+	char *buf = NULL, *line, *nl, *grown;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int n;
+
+	if (!m)
+		return qs_warnings(warn, sp, p);
+	n = qs_warnings(m, sp, p);
+	fclose(m);
+	for (line = buf; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (*seen && strstr(*seen, line))
+			continue;
+		fprintf(warn, "%s\n", line);
+		grown = realloc(*seen, *nseen + strlen(line) + 2);
+		if (!grown)
+			continue;
+		*seen = grown;
+		*nseen += (size_t)sprintf(grown + *nseen, "%s\n", line);
+	}
+	free(buf);
+	return n;
+}
+
+int qs_plan_sections(FILE *f, FILE *warn, struct qs_spec *sp, bool check,
+		     bool full_map)
+{
+	struct qs_spec *dsp = calloc(1, sizeof(*dsp));
+	struct qs_plan *plan = calloc(1, sizeof(*plan));
+	char err[256], lab[QS_NAME + 8], *seen = NULL;
+	size_t nseen = 0;
+	int i, nwarn, r = 0, done = 0;
+
+	if (!dsp || !plan) {
+		free(dsp);
+		free(plan);
+		return qs_fail(sp, 1, "out of memory");
+	}
+	for (i = 0; i < qs_nsections(sp) && !r; i++) {
+		if (!qs_section_used(sp, i))
+			continue;
+		qs_section_label(sp, i, lab, sizeof(lab));
+		if (qs_section(sp, i, dsp)) {
+			fprintf(warn, "qvisorctl: %s\n", dsp->err);
+			r = -1;
+		} else if (qs_plan(dsp, plan, err, sizeof(err))) {
+			fprintf(warn, "qvisorctl: %s %s: %s\n", sp->file, lab, err);
+			r = -1;
+		} else {
+			nwarn = qs_section_warnings(warn, dsp, plan, &seen,
+						    &nseen);
+			if (check) {
+				fprintf(f, "%s %s: ok, dev %s, %d tenants, %u joint ranks, %d warning%s\n",
+					sp->file, lab, dsp->dev, dsp->ntenants,
+					plan->s.width, nwarn, nwarn == 1 ? "" : "s");
+			} else {
+				fprintf(f, "%s== %s dev %s ==\n", done ? "\n" : "",
+					lab, dsp->dev);
+				qs_plan_print(f, dsp, plan, full_map);
+			}
+			done++;
+		}
+	}
+	free(seen);
+	free(plan);
+	free(dsp);
+	return r;
+}
+
+int qs_plan_tc_all(FILE *f, FILE *warn, struct qs_spec *sp,
+		   const struct qs_link *l, int n)
+{
+	struct qs_spec *dsp = calloc(1, sizeof(*dsp));
+	struct qs_target *tg = calloc(QS_MAX_TARGETS, sizeof(*tg));
+	char lab[QS_NAME + 8];
+	int i, cnt, r = 0;
+
+	if (!dsp || !tg) {
+		free(dsp);
+		free(tg);
+		return qs_fail(sp, 1, "out of memory");
+	}
+	cnt = qs_targets(sp, l, n, false, warn, tg, QS_MAX_TARGETS);
+	if (cnt < 0) {
+		fprintf(warn, "qvisorctl: %s\n", sp->err);
+		r = -1;
+	}
+	for (i = 0; !r && i < cnt; i++) {
+		if (qs_section(sp, tg[i].sec, dsp)) {
+			fprintf(warn, "qvisorctl: %s\n", dsp->err);
+			r = -1;
+			break;
+		}
+		strcpy(dsp->dev, tg[i].dev);
+		fprintf(f, "%s# device %s, %s\n", i ? "\n" : "", tg[i].dev,
+			qs_section_label(sp, tg[i].sec, lab, sizeof(lab)));
+		qs_plan_tc(f, dsp);
+	}
+	free(tg);
+	free(dsp);
+	return r;
+}

@@ -258,6 +258,19 @@ bool qs_glob_match(const char *pattern, const char *name);
 int qs_targets(struct qs_spec *sp, const struct qs_link *l, int n,
 	       bool must_exist, FILE *warn, struct qs_target *out, int max);
 
+/* check (one "FILE [link NAME]: ok, ..." line each) or plan (a block
+ * each, headed "== [link NAME] dev LIST ==") of every used section of
+ * a multi-device spec, warnings and errors to warn; 0 or -1
+ */
+int qs_plan_sections(FILE *f, FILE *warn, struct qs_spec *sp, bool check,
+		     bool full_map);
+/* plan --tc of a multi-device spec: a batch per device (headed
+ * "# device DEV, [link NAME]"), globs expanded against l[0..n), names
+ * kept whether they exist or not; 0 or -1
+ */
+int qs_plan_tc_all(FILE *f, FILE *warn, struct qs_spec *sp,
+		   const struct qs_link *l, int n);
+
 /* an iface or alias match: resolved against the links at each apply */
 bool qs_match_dynamic(const struct qs_match *m);
 /* does link l satisfy m's iface and alias patterns? */
