@@ -1155,6 +1155,215 @@ static void test_lend(void)
 	tap_point("[link] lend: parsed, in plan --tc, over 60 s refused, 0 = off");
 }
 
+/* one spec, many devices: dev lists and globs, [link NAME] sections
+ * inheriting [link], the devices an apply resolves them to
+ */
+static void test_links(void)
+{
+	static struct qs_spec dsp;
+	static const struct qs_link lk[] = {
+		{ 1, "lo", "" }, { 2, "lf1-h1", "" }, { 3, "lf1-h2", "" },
+		{ 4, "lf1-s1", "" }, { 5, "sp1-l1", "" }, { 6, "sp2-l1", "" },
+		{ 7, "tap0", "" },
+	};
+	struct qs_target tg[16];
+	char *out = NULL, lab[64];
+	size_t len = 0;
+	FILE *f;
+	int r, n;
+
+	/* a classic spec: one device, one section, as before */
+	r = qs_parse_string(&sp, "c.spec", "[link]\ndev = eth0\n[tenant a]\nclass = 1\n");
+	tap_ok(r == 0 && !strcmp(sp.dev, "eth0") && !sp.nsec &&
+	       !qs_multi_dev(&sp) && qs_nsections(&sp) == 1 &&
+	       qs_section_used(&sp, 0),
+	       "links: a one-device spec is not multi-device");
+	/* a list with a glob, spaces normalized */
+	r = qs_parse_string(&sp, "l.spec", "[link]\ndev =  lf1-h1\t lf1-s*  \n[tenant a]\nclass = 1\n");
+	tap_ok(r == 0 && !strcmp(sp.dev, "lf1-h1 lf1-s*") && sp.dev_line == 2 &&
+	       qs_multi_dev(&sp) == 2, "links: dev lists names and globs");
+	r = qs_parse_string(&sp, "g.spec", "[link]\ndev = lf*\n[tenant a]\nclass = 1\n");
+	tap_ok(r == 0 && qs_multi_dev(&sp) == 2, "links: one glob is multi-device");
+	tap_ok(qs_is_glob("sp*-l?") && qs_is_glob("a[12]") && !qs_is_glob("eth0") &&
+	       qs_glob_match("sp*-l*", "sp2-l1") && !qs_glob_match("sp*-l*", "lf1-s1"),
+	       "links: globs are fnmatch patterns");
+
+	/* [link core] inherits every [link] key it does not set */
+	r = qs_parse_string(&sp, "ls.spec",
+		"[link]\n"			/* 1 */
+		"dev = lf*-h*\n"
+		"rate = 10mbit\n"
+		"limit = 300\n"
+		"policy = 1 >> 2\n"		/* 5 */
+		"backend = sppifo 8\n"
+		"[link core]\n"
+		"dev = lf*-s* sp*-l*\n"
+		"rate = 40mbit\n"
+		"[link edge2]\n"		/* 10 */
+		"dev = tap0\n"
+		"policy = 2 >> 1\n"
+		"buckets = 1024\n"
+		"[tenant a]\nclass = 1\nmatch = dscp 1\n"
+		"[tenant b]\nclass = 2\nmatch = dscp 2\n");
+	tap_ok(r == 0 && sp.nsec == 2 && qs_nsections(&sp) == 3 &&
+	       qs_multi_dev(&sp) == 7 && sp.rate == 10000000 / 8,
+	       "links: [link] plus two named sections parse");
+	if (r)
+		tap_diag("%s", sp.err);
+	tap_ok(!strcmp(qs_section_label(&sp, 0, lab, sizeof(lab)), "[link]") &&
+	       !strcmp(qs_section_label(&sp, 1, lab, sizeof(lab)), "[link core]"),
+	       "links: section labels");
+	r = qs_section(&sp, 1, &dsp);
+	tap_ok(r == 0 && dsp.rate == 40000000 / 8 && dsp.limit == 300 &&
+	       !strcmp(dsp.policy, "1 >> 2") &&
+	       dsp.backend == QVISOR_BACKEND_SPPIFO && dsp.queues == 8 &&
+	       !strcmp(dsp.dev, "lf*-s* sp*-l*") && dsp.ntenants == 2 &&
+	       !dsp.nsec, "links: [link core] sets rate and dev, inherits limit, policy, backend");
+	r = qs_section(&sp, 2, &dsp);
+	tap_ok(r == 0 && dsp.rate == 10000000 / 8 && !strcmp(dsp.policy, "2 >> 1") &&
+	       dsp.policy_line == 12 && dsp.buckets == 1024 && !strcmp(dsp.dev, "tap0"),
+	       "links: a named section's policy replaces [link]'s");
+	r = qs_section(&sp, 0, &dsp);
+	tap_ok(r == 0 && !strcmp(dsp.dev, "lf*-h*") && dsp.buckets == QVISOR_DEF_BUCKETS,
+	       "links: section 0 is [link] itself");
+	/* each section plans on its own: the plan names its rate */
+	r = qs_section(&sp, 1, &dsp);
+	r = r ? r : qs_plan(&dsp, &plan, lab, sizeof(lab));
+	f = open_memstream(&out, &len);
+	if (!r)
+		qs_plan_print(f, &dsp, &plan, false);
+	fclose(f);
+	tap_ok(r == 0 && strstr(out, "link lf*-s* sp*-l* handle 1:") &&
+	       strstr(out, "rate 40mbit"), "links: plan of [link core] shows its devices and rate");
+	free(out);
+
+	/* the devices, in spec order, globs expanded against the links */
+	out = NULL;
+	f = open_memstream(&out, &len);
+	n = qs_targets(&sp, lk, 7, true, f, tg, 16);
+	fclose(f);
+	tap_ok(n == 6 && !strcmp(tg[0].dev, "lf1-h1") && tg[0].sec == 0 &&
+	       !strcmp(tg[1].dev, "lf1-h2") && !strcmp(tg[2].dev, "lf1-s1") &&
+	       tg[2].sec == 1 && !strcmp(tg[3].dev, "sp1-l1") &&
+	       !strcmp(tg[4].dev, "sp2-l1") && !strcmp(tg[5].dev, "tap0") &&
+	       tg[5].sec == 2 && len == 0,
+	       "links: targets in spec order, each with its section");
+	free(out);
+	/* a glob that matches nothing is a warning */
+	out = NULL;
+	f = open_memstream(&out, &len);
+	n = qs_targets(&sp, lk, 1, true, f, tg, 16);
+	fclose(f);
+	tap_ok(n == -1 && strstr(sp.err, "ls.spec:11: no device tap0") &&
+	       strstr(out, "ls.spec:2: warning: dev lf*-h* matches no device") &&
+	       strstr(out, "ls.spec:8: warning: dev sp*-l* matches no device"),
+	       "links: a glob matching nothing warns, a missing name is an error at its line");
+	free(out);
+	sp.err[0] = '\0';
+	n = qs_targets(&sp, lk, 1, false, NULL, tg, 16);
+	tap_ok(n == 1 && !strcmp(tg[0].dev, "tap0"),
+	       "links: plan --tc keeps a literal name that does not exist");
+	n = qs_targets(&sp, lk, 7, true, NULL, tg, 3);
+	tap_ok(n == -1 && strstr(sp.err, "dev: more than 3 devices"),
+	       "links: more devices than fit is an error");
+	/* a device two sections match (a glob) is an error at the second */
+	r = qs_parse_string(&sp, "d.spec",
+		"[link]\ndev = lf1-h1 lf1-*\n[link core]\ndev = *-s1\n"
+		"[tenant a]\nclass = 1\n");
+	n = r ? -2 : qs_targets(&sp, lk, 7, true, NULL, tg, 16);
+	tap_ok(n == -1 && !strcmp(sp.err,
+	       "d.spec:4: dev: device lf1-s1 is named by [link] (line 2) and by [link core]"),
+	       "links: a device matched by two sections is an error");
+	if (n != -1)
+		tap_diag("n=%d %s", n, sp.err);
+	/* a name and a glob of one section name a device once */
+	sp.nsec = 0;
+	n = qs_targets(&sp, lk, 7, true, NULL, tg, 16);
+	tap_ok(n == 3 && !strcmp(tg[0].dev, "lf1-h1") &&
+	       !strcmp(tg[1].dev, "lf1-h2") && !strcmp(tg[2].dev, "lf1-s1"),
+	       "links: a device a section names twice is applied once");
+	/* [link] without dev only holds defaults when named sections exist */
+	r = qs_parse_string(&sp, "n.spec",
+		"[link]\nrate = 1gbit\n[link a]\ndev = x\n[tenant a]\nclass = 1\n");
+	n = r ? -2 : qs_targets(&sp, lk, 7, false, NULL, tg, 16);
+	tap_ok(n == 1 && !qs_section_used(&sp, 0) && qs_section_used(&sp, 1) &&
+	       !strcmp(tg[0].dev, "x") && tg[0].sec == 1,
+	       "links: [link] without dev is not a device of its own");
+	/* template tenants are for no device a section names */
+	r = qs_parse_string(&sp, "t.spec",
+		"[link]\ndev = lf1-h*\n[link b]\ndev = sp*\n[template vm]\n"
+		"iface = *\nclasses = 100-1ff\n");
+	n = r ? -2 : qs_expand(&sp, lk, 7, NULL);
+	tap_ok(n == 0 && sp.ntenants == 3 &&
+	       !strcmp(sp.t[0].match[0].indev, "lo") &&
+	       !strcmp(sp.t[1].match[0].indev, "lf1-s1") &&
+	       !strcmp(sp.t[2].match[0].indev, "tap0"),
+	       "links: a template leaves out every device of the spec");
+	/* check and plan: a line or a block per section, each warning once */
+	{
+		static const char ls[] =
+			"[link]\ndev = lf*-h*\nrate = 10mbit\n"
+			"[link core]\ndev = lf*-s* sp*-l*\nrate = 40mbit\n"
+			"[tenant a]\nclass = 1\n";
+		char *w = NULL;
+		size_t wl = 0;
+		FILE *wf = open_memstream(&w, &wl);
+
+		out = NULL;
+		f = open_memstream(&out, &len);
+		r = qs_parse_string(&sp, "ls.spec", ls);
+		r = r ? r : qs_plan_sections(f, wf, &sp, true, false);
+		fclose(f);
+		fflush(wf);
+		tap_ok(r == 0 && !strcmp(out,
+		       "ls.spec [link]: ok, dev lf*-h*, 1 tenants, 65 joint ranks, 1 warning\n"
+		       "ls.spec [link core]: ok, dev lf*-s* sp*-l*, 1 tenants, 65 joint ranks, 1 warning\n") &&
+		       strstr(w, "ls.spec:7: warning: tenant a has no match") &&
+		       !strstr(strstr(w, "no match") + 1, "no match"),
+		       "links: check prints a line per section, a tenant's warning once");
+		free(out);
+		out = NULL;
+		f = open_memstream(&out, &len);
+		r = qs_plan_sections(f, wf, &sp, false, false);
+		fclose(f);
+		tap_ok(r == 0 && !strncmp(out, "== [link] dev lf*-h* ==\nlink lf*-h* handle 1:", 44) &&
+		       strstr(out, "\n\n== [link core] dev lf*-s* sp*-l* ==\nlink lf*-s* sp*-l* handle 1:") &&
+		       strstr(out, "P5 caps        link rate 10mbit") &&
+		       strstr(out, "P5 caps        link rate 40mbit"),
+		       "links: plan prints a block per section, labelled, each with its rate");
+		free(out);
+		out = NULL;
+		f = open_memstream(&out, &len);
+		r = qs_plan_tc_all(f, wf, &sp, lk, 7);
+		fclose(f);
+		fclose(wf);
+		tap_ok(r == 0 && strstr(out, "# device lf1-h1, [link]\n") &&
+		       strstr(out, "qdisc replace dev lf1-h1 root handle 1: qvisor rate 10000000bit") &&
+		       strstr(out, "qdisc replace dev lf1-h2 root handle 1: qvisor rate 10000000bit") &&
+		       strstr(out, "# device sp2-l1, [link core]\n") &&
+		       strstr(out, "qdisc replace dev sp2-l1 root handle 1: qvisor rate 40000000bit") &&
+		       !strstr(out, "dev tap0") && !strstr(out, "dev lo "),
+		       "links: plan --tc prints a batch per device, globs expanded");
+		free(out);
+		free(w);
+	}
+	/* too many sections */
+	{
+		static char big[8192];
+		size_t o;
+		int k;
+
+		o = (size_t)snprintf(big, sizeof(big), "[link]\n");
+		for (k = 0; k <= QS_MAX_LINKS; k++)
+			o += (size_t)snprintf(big + o, sizeof(big) - o,
+					      "[link s%d]\ndev = d%d\n", k, k);
+		r = qs_parse_string(&sp, "m.spec", big);
+		tap_ok(r == -1 && strstr(sp.err, "too many [link NAME] sections (at most 16)") &&
+		       sp.err_line == 2 + 2 * QS_MAX_LINKS,
+		       "links: at most %d named sections", QS_MAX_LINKS);
+	}
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -1170,6 +1379,7 @@ int main(void)
 	test_range_auto();
 	test_guard();
 	test_lend();
+	test_links();
 	test_dir(SPECS, "bad-", true);
 	test_dir(SPECS, "good-", false);
 	test_dir(EXAMPLES, "", false);

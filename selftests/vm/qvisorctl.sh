@@ -7,6 +7,9 @@
 # own (outside its priority bands) stay untouched through updates and
 # rollbacks; an update in place and a rollback in place with packets
 # queued lose none; IPv6 tenants by prefix and by DSCP (traffic class).
+# One spec for three dummy devices ([link] and [link core]): applied
+# device by device, a second apply changes nothing, a refusing device
+# rolls back the others.
 #
 # Tenants on veth0 (root netns, qvsend) are told apart by flower dscp
 # (tenant 1), fw mark (tenant 2) and flower src prefix (tenant 3), so the
@@ -564,6 +567,108 @@ if $CTL apply "$OUT/lend.spec" >"$OUT/lend.out" 2>&1 &&
 else
 	tap_fail "lend set by the spec and turned off" "$(cat "$OUT/lend.out" "$OUT/nolend.out" 2>/dev/null)" \
 		"$($TC qdisc show dev $DEV)"
+fi
+
+# --- one spec, many devices: [link] for qvm-h* and [link core] ------------
+# three dummies; the globs and the name are resolved at apply time; a
+# second apply changes no qdisc or class; a device that refuses (a
+# foreign root qdisc on the last one) rolls back the ones before it
+modprobe dummy 2>/dev/null
+MD="qvm-h1 qvm-h2 qvm-s1"
+md_ok=1
+for d in $MD; do
+	$IP link add $d type dummy 2>/dev/null && $IP link set $d up || md_ok=0
+done
+on_exit "for d in $MD; do $IP link del \$d 2>/dev/null; done"
+cat >"$OUT/m.spec" <<EOF
+[link]
+dev = qvm-h* qvm-none*
+rate = 10mbit
+policy = 1 >> 2
+
+[link core]
+dev = qvm-s1
+rate = 40mbit
+
+[tenant a]
+class = 1
+match = dscp 46
+
+[tenant b]
+class = 2
+match = src 10.9.0.0/24
+EOF
+# msnap: qdisc and classes of the three devices (the filters move band
+# at each apply)
+msnap() {
+	for d in $MD; do
+		echo "== $d"
+		$TC qdisc show dev $d
+		$TC class show dev $d | sort
+	done
+}
+if [ $md_ok = 0 ]; then
+	tap_skip "one spec, many devices" "cannot create dummy devices"
+else
+	$CTL apply -v "$OUT/m.spec" >"$OUT/m1.out" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && grep -q 'applied to 3 devices' "$OUT/m1.out" &&
+		grep -q 'warning: dev qvm-none\* matches no device' "$OUT/m1.out" &&
+		grep -q '^  qvm-s1: + qdisc qvisor 1:' "$OUT/m1.out" &&
+		$TC qdisc show dev qvm-h1 | grep -q 'qvisor 1: .*rate 10Mbit' &&
+		$TC qdisc show dev qvm-h2 | grep -q 'qvisor 1: .*rate 10Mbit' &&
+		$TC qdisc show dev qvm-s1 | grep -q 'qvisor 1: .*rate 40Mbit' &&
+		[ "$(msnap | grep -c 'class qvisor 1:[12] ')" = 6 ] &&
+		[ "$($TC filter show dev qvm-s1 | grep -c 'classid 1:2')" -ge 1 ]; then
+		tap_ok "one spec, 3 devices: qvm-h1, qvm-h2 at 10Mbit ([link]), qvm-s1 at 40Mbit ([link core]), classes and filters on each"
+	else
+		tap_fail "one spec, 3 devices" "exit $rc" "$(cat "$OUT/m1.out")" "$(msnap)"
+	fi
+	msnap >"$OUT/m.before"
+	$CTL apply -v "$OUT/m.spec" >"$OUT/m2.out" 2>&1
+	rc=$?
+	msnap >"$OUT/m.after"
+	if [ $rc = 0 ] && ! grep -q ': [~+-] \(qdisc\|class\)' "$OUT/m2.out" &&
+		diff -q "$OUT/m.before" "$OUT/m.after" >/dev/null; then
+		tap_ok "a second apply of the same spec changes no qdisc or class on any device"
+	else
+		tap_fail "second apply" "exit $rc" "$(cat "$OUT/m2.out")"
+	fi
+	# the update would set 20mbit on qvm-h*; qvm-s1 refuses (prio 5:)
+	sed 's/^rate = 10mbit/rate = 20mbit/' "$OUT/m.spec" >"$OUT/m3.spec"
+	$TC qdisc del dev qvm-s1 root
+	$TC qdisc add dev qvm-s1 root handle 5: prio
+	msnap >"$OUT/m.before"
+	$CTL apply "$OUT/m3.spec" >"$OUT/m3.out" 2>&1
+	rc=$?
+	msnap >"$OUT/m.after"
+	if [ $rc = 1 ] && grep -q 'qvm-s1 has root qdisc prio 5:' "$OUT/m3.out" &&
+		grep -q 'rolled back: the 2 devices before qvm-s1 are as they were' "$OUT/m3.out" &&
+		diff -q "$OUT/m.before" "$OUT/m.after" >/dev/null &&
+		$TC qdisc show dev qvm-h1 | grep -q 'rate 10Mbit'; then
+		tap_ok "a device that refuses (qvm-s1) rolls back the 2 updated before it: exit 1, all as before"
+	else
+		tap_fail "multi-device rollback (update)" "exit $rc" "$(cat "$OUT/m3.out")" \
+			"$(diff "$OUT/m.before" "$OUT/m.after")"
+	fi
+	# from bare devices: the two qdiscs created are deleted again
+	for d in qvm-h1 qvm-h2; do $TC qdisc del dev $d root; done
+	$CTL apply "$OUT/m.spec" >"$OUT/m4.out" 2>&1
+	rc=$?
+	if [ $rc = 1 ] && ! $TC qdisc show dev qvm-h1 | grep -q qvisor &&
+		! $TC qdisc show dev qvm-h2 | grep -q qvisor &&
+		$TC qdisc show dev qvm-s1 | grep -q 'prio 5:'; then
+		tap_ok "a device that refuses rolls back the 2 created before it: no qvisor left"
+	else
+		tap_fail "multi-device rollback (create)" "exit $rc" "$(cat "$OUT/m4.out")" "$(msnap)"
+	fi
+	if ! $CTL watch "$OUT/m.spec" >"$OUT/m5.out" 2>&1 &&
+		grep -q 'watch handles one device per spec: .*m.spec:6: a \[link NAME\] section' "$OUT/m5.out"; then
+		tap_ok "watch refuses a multi-device spec"
+	else
+		tap_fail "watch and a multi-device spec" "$(cat "$OUT/m5.out")"
+	fi
+	for d in $MD; do $IP link del $d 2>/dev/null; done
 fi
 
 $TC qdisc del dev $DEV root >/dev/null 2>&1

@@ -77,6 +77,8 @@ static bool qc_lend_known;
 static struct qs_link *qc_lk;
 static int qc_nlk;
 static int qc_last_nfilt;	/* filters the last apply left in place */
+/* "DEV: " before each step of a multi-device apply, else "" */
+static const char *qc_devtag = "";
 
 /* --- netlink plumbing ---------------------------------------------------- */
 
@@ -781,8 +783,8 @@ static bool qc_indev_gone(const struct qs_match *m, char *why, size_t n)
 		return false;
 	if (qs_match_dynamic(m)) {
 		if (!qc_quiet)
-			printf("  device %s is gone: no filter for it\n",
-			       m->indev);
+			printf("  %sdevice %s is gone: no filter for it\n",
+			       qc_devtag, m->indev);
 		return true;
 	}
 	snprintf(why, n, "no device %s (checked before the filter is created)",
@@ -1059,7 +1061,66 @@ static bool qc_show_step(bool dry)
 	return dry || qc_verbose;
 }
 
-static int qc_apply(const struct qs_spec *sp, bool dry)
+/* what a multi-device apply keeps of a device it applied, to roll it
+ * back when a later device fails
+ */
+struct qc_done {
+	struct qc_state	old;
+	struct qc_undo	*ulog;
+	int		nulog;
+	bool		update;
+	uint32_t	parent;
+	char		dev[16];
+};
+
+/* an error before anything is changed: exit 1 as qc_die, except in a
+ * multi-device apply, which rolls back the devices before this one
+ */
+static bool qc_multi;
+#define qc_refuse(...)	do {						\
+	fprintf(stderr, "qvisorctl: ");					\
+	fprintf(stderr, __VA_ARGS__);					\
+	fputc('\n', stderr);						\
+	if (!qc_multi)							\
+		exit(1);						\
+	return 1;							\
+} while (0)
+
+/* Put a device back as it was before the apply that changed it (the
+ * undo log in qc_ulog): in place for an update, else by deleting the
+ * new qdisc.  Returns the steps that failed.
+ */
+static int qc_rollback(const struct qc_state *old, bool update,
+		       uint32_t parent, const char *dev)
+{
+	long lost;
+	int k;
+
+	if (!update) {
+		/* a new qdisc: deleting it is the rollback */
+		fprintf(stderr, "qvisorctl: rolling back: deleting the new qvisor qdisc of %s (packets queued in it are dropped with it)\n",
+			dev);
+		return qc_restore(old);
+	}
+	fprintf(stderr, "qvisorctl: rolling back %s in place (%d steps)\n",
+		dev, qc_nulog);
+	k = qc_undo(old, parent, &lost);
+	if (lost)
+		fprintf(stderr, "qvisorctl: %ld packets queued in deleted classes were dropped\n",
+			lost);
+	if (k) {
+		fprintf(stderr, "qvisorctl: in-place rollback failed (%d steps): re-creating the old configuration (queued packets are dropped)\n",
+			k);
+		k = qc_restore(old);
+	}
+	return k;
+}
+
+/* Apply sp (one device, sp->dev) with its own rollback: 0, 1 (nothing
+ * changed, or rolled back), 2 (rollback incomplete).  With keep, a
+ * success leaves there what qc_rollback() needs to undo it later.
+ */
+static int qc_apply(const struct qs_spec *sp, bool dry, struct qc_done *keep)
 {
 	static struct qc_state old, now;
 	struct qc_qdisc nq;
@@ -1073,27 +1134,29 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 	plan = calloc(1, sizeof(*plan));
 	if (!plan)
 		qc_die("out of memory");
-	if (qs_plan(sp, plan, why, sizeof(why)))
-		qc_die("%s:%d: %s", sp->file,
-		       sp->policy_line ? sp->policy_line : 1, why);
+	if (qs_plan(sp, plan, why, sizeof(why))) {
+		free(plan);
+		qc_refuse("%s:%d: %s", sp->file,
+			  sp->policy_line ? sp->policy_line : 1, why);
+	}
 	qs_fmt_props(props, sizeof(props), plan->props);
 	free(plan);
 	if (!sp->dev[0])
-		qc_die("%s: [link] has no 'dev'", sp->file);
+		qc_refuse("%s: [link] has no 'dev'", sp->file);
 	ifindex = (int)if_nametoindex(sp->dev);
 	if (!ifindex)
-		qc_die("%s: no device %s", sp->file, sp->dev);
+		qc_refuse("%s: no device %s", sp->file, sp->dev);
 	err = qc_read_state(&old, ifindex, true);
 	if (err)
-		qc_die("cannot read the configuration of %s: %s", sp->dev,
-		       strerror(-err));
+		qc_refuse("cannot read the configuration of %s: %s", sp->dev,
+			  strerror(-err));
 	update = old.q.found && !strcmp(old.q.kind, "qvisor");
 	if (!update && !qc_default_root(&old.q))
-		qc_die("%s has root qdisc %s %x:; qvisorctl replaces only qvisor or the default qdisc (delete it first)",
-		       sp->dev, old.q.kind, TC_H_MAJ(old.q.handle) >> 16);
+		qc_refuse("%s has root qdisc %s %x:; qvisorctl replaces only qvisor or the default qdisc (delete it first)",
+			  sp->dev, old.q.kind, TC_H_MAJ(old.q.handle) >> 16);
 	if (update && TC_H_MAJ(old.q.handle) != sp->handle << 16)
-		qc_die("%s has qvisor handle %x:, the spec says %x:", sp->dev,
-		       TC_H_MAJ(old.q.handle) >> 16, sp->handle);
+		qc_refuse("%s has qvisor handle %x:, the spec says %x:", sp->dev,
+			  TC_H_MAJ(old.q.handle) >> 16, sp->handle);
 	parent = sp->handle << 16;
 	band = QC_BAND_A;
 	for (k = 0; k < old.nfl; k++) {
@@ -1111,8 +1174,8 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 		       sp->handle, sp->ntenants,
 		       update ? "update in place" : "create", props);
 	if (nforeign && !qc_quiet)
-		printf("  %d filter%s not owned by qvisorctl (priority outside %u..%u) left alone\n",
-		       nforeign, nforeign == 1 ? "" : "s", QC_BAND_A,
+		printf("  %s%d filter%s not owned by qvisorctl (priority outside %u..%u) left alone\n",
+		       qc_devtag, nforeign, nforeign == 1 ? "" : "s", QC_BAND_A,
 		       QC_BAND_B + QS_MAX_FILTERS - 1);
 	fflush(stdout);
 	qc_nulog = 0;
@@ -1127,7 +1190,8 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 		 update ? "change" : "add");
 	if (!update || diff[0]) {
 		if (qc_show_step(dry))
-			printf("  %s qdisc qvisor %x:%s\n", update ? "~" : "+",
+			printf("  %s%s qdisc qvisor %x:%s\n", qc_devtag,
+			       update ? "~" : "+",
 			       sp->handle, update ? diff : "");
 		err = dry ? 0 : qc_qdisc_req(ifindex, RTM_NEWQDISC,
 					     update ? 0 : NLM_F_CREATE | NLM_F_EXCL,
@@ -1155,7 +1219,8 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 			 sp->file, sp->t[k].line, sp->t[k].name, sp->handle,
 			 sp->t[k].minor, idx >= 0 ? "change" : "add");
 		if (qc_show_step(dry))
-			printf("  %s class %x:%x (%s)%s\n", idx >= 0 ? "~" : "+",
+			printf("  %s%s class %x:%x (%s)%s\n", qc_devtag,
+			       idx >= 0 ? "~" : "+",
 			       sp->handle, sp->t[k].minor, sp->t[k].name,
 			       idx >= 0 ? diff : "");
 		err = dry ? 0 : qc_class_req(ifindex, RTM_NEWTCLASS,
@@ -1210,8 +1275,8 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 					goto fail;
 				}
 				if (qc_show_step(dry))
-					printf("  + filter prio %u protocol %s %s%s%s -> %x:%x\n",
-					       band + nfilt,
+					printf("  %s+ filter prio %u protocol %s %s%s%s -> %x:%x\n",
+					       qc_devtag, band + nfilt,
 					       proto == ETH_P_IP ? "ip" :
 					       proto == ETH_P_IPV6 ? "ipv6" : "all",
 					       mt->has_mark ? "fw" : "flower",
@@ -1240,7 +1305,8 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 		snprintf(what, sizeof(what), "delete old filters at prio %u",
 			 old.fl[k].prio);
 		if (qc_show_step(dry))
-			printf("  - filter prio %u\n", old.fl[k].prio);
+			printf("  %s- filter prio %u\n", qc_devtag,
+			       old.fl[k].prio);
 		err = dry ? 0 : qc_del_prio(ifindex, parent, old.fl[k].prio,
 					     why, sizeof(why));
 		if (err && err != -ENOENT)
@@ -1256,8 +1322,8 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 		snprintf(what, sizeof(what), "delete class %x:%x (not in %s)",
 			 sp->handle, TC_H_MIN(old.cl[m].classid), sp->file);
 		if (qc_show_step(dry))
-			printf("  - class %x:%x (%u packets queued would be dropped)\n",
-			       sp->handle, TC_H_MIN(old.cl[m].classid),
+			printf("  %s- class %x:%x (%u packets queued would be dropped)\n",
+			       qc_devtag, sp->handle, TC_H_MIN(old.cl[m].classid),
 			       old.cl[m].qs.qlen);
 		err = dry ? 0 : qc_class_req(ifindex, RTM_DELTCLASS, 0, parent,
 					     &old.cl[m], why, sizeof(why));
@@ -1271,30 +1337,25 @@ static int qc_apply(const struct qs_spec *sp, bool dry)
 		printf("applied: qdisc, %d classes, %d filters in band %u..%u\n",
 		       sp->ntenants, nfilt, band, band + QS_MAX_FILTERS - 1);
 	qc_last_nfilt = nfilt;
+	if (keep && !dry) {
+		keep->old = old;
+		memset(&old, 0, sizeof(old));
+		keep->ulog = malloc(sizeof(*qc_ulog) * (size_t)(qc_nulog + 1));
+		if (!keep->ulog)
+			qc_die("out of memory");
+		if (qc_nulog)
+			memcpy(keep->ulog, qc_ulog,
+			       sizeof(*qc_ulog) * (size_t)qc_nulog);
+		keep->nulog = qc_nulog;
+		keep->update = update;
+		keep->parent = parent;
+		snprintf(keep->dev, sizeof(keep->dev), "%.15s", sp->dev);
+	}
 	qc_state_free(&old);
 	return 0;
 fail:
 	qc_step_fail(what, err, why);
-	if (!update) {
-		/* a new qdisc: deleting it is the rollback */
-		fprintf(stderr, "qvisorctl: rolling back: deleting the new qvisor qdisc of %s (packets queued in it are dropped with it)\n",
-			sp->dev);
-		k = qc_restore(&old);
-	} else {
-		long lost;
-
-		fprintf(stderr, "qvisorctl: rolling back %s in place (%d steps)\n",
-			sp->dev, qc_nulog);
-		k = qc_undo(&old, parent, &lost);
-		if (lost)
-			fprintf(stderr, "qvisorctl: %ld packets queued in deleted classes were dropped\n",
-				lost);
-		if (k) {
-			fprintf(stderr, "qvisorctl: in-place rollback failed (%d steps): re-creating the old configuration (queued packets are dropped)\n",
-				k);
-			k = qc_restore(&old);
-		}
-	}
+	k = qc_rollback(&old, update, parent, sp->dev);
 	if (k) {
 		fprintf(stderr, "qvisorctl: rollback incomplete (%d steps failed)\n", k);
 		return 2;
@@ -1313,6 +1374,108 @@ fail:
 	qc_state_free(&now);
 	qc_state_free(&old);
 	return 1;
+}
+
+/* Roll back the devices d[0..n) a multi-device apply changed, newest
+ * first; returns the steps that failed
+ */
+static int qc_rollback_done(struct qc_done *d, int n)
+{
+	struct qc_undo *saved = qc_ulog;
+	int saved_n = qc_nulog, bad = 0, i;
+
+	for (i = n - 1; i >= 0; i--) {
+		qc_ulog = d[i].ulog;
+		qc_nulog = d[i].nulog;
+		bad += qc_rollback(&d[i].old, d[i].update, d[i].parent,
+				   d[i].dev);
+	}
+	qc_ulog = saved;
+	qc_nulog = saved_n;
+	return bad;
+}
+
+/* apply: a spec of one device as always; a multi-device spec (several
+ * names, globs, [link NAME] sections) device by device in spec order,
+ * all or nothing: when one fails (and is rolled back), the devices
+ * applied before it are rolled back too.  Exit 0, 1 (nothing left
+ * changed), 2 (a rollback incomplete).
+ */
+static int qc_apply_all(struct qs_spec *sp, bool dry)
+{
+	struct qs_spec *dsp;
+	struct qs_target *tg;
+	struct qc_done *done;
+	char tag[24], lab[QS_NAME + 8];
+	int n, i, r = 0, bad;
+
+	if (!qs_multi_dev(sp))
+		return qc_apply(sp, dry, NULL);
+	tg = calloc(QS_MAX_TARGETS, sizeof(*tg));
+	dsp = calloc(1, sizeof(*dsp));
+	if (!tg || !dsp)
+		qc_die("out of memory");
+	n = qs_targets(sp, qc_lk, qc_nlk, true, stderr, tg, QS_MAX_TARGETS);
+	if (n < 0) {
+		fprintf(stderr, "qvisorctl: %s\n", sp->err);
+		return 1;
+	}
+	if (!n) {
+		fprintf(stderr, "qvisorctl: %s: no device to apply to (no dev glob matches a device)\n",
+			sp->file);
+		return 1;
+	}
+	done = calloc((size_t)n, sizeof(*done));
+	if (!done)
+		qc_die("out of memory");
+	qc_multi = true;
+	if (!qc_quiet)
+		printf("%s %d device%s of %s\n", dry ? "would apply to" : "applying to",
+		       n, n == 1 ? "" : "s", sp->file);
+	for (i = 0; i < n; i++) {
+		if (qs_section(sp, tg[i].sec, dsp)) {
+			fprintf(stderr, "qvisorctl: %s\n", dsp->err);
+			r = 1;
+			break;
+		}
+		strcpy(dsp->dev, tg[i].dev);
+		snprintf(tag, sizeof(tag), "%s: ", tg[i].dev);
+		qc_devtag = tag;
+		if (!qc_quiet)
+			printf("%s (%s)\n", tg[i].dev,
+			       qs_section_label(sp, tg[i].sec, lab, sizeof(lab)));
+		r = qc_apply(dsp, dry, &done[i]);
+		if (r)
+			break;
+	}
+	qc_devtag = "";
+	if (!r) {
+		if (!qc_quiet && !dry)
+			printf("applied to %d device%s\n", n, n == 1 ? "" : "s");
+	} else if (i > 0 && !dry) {
+		fprintf(stderr, "qvisorctl: %s failed: rolling back the %d device%s applied before it\n",
+			tg[i].dev, i, i == 1 ? "" : "s");
+		bad = qc_rollback_done(done, i);
+		if (bad) {
+			fprintf(stderr, "qvisorctl: rollback incomplete (%d steps failed)\n",
+				bad);
+			r = 2;
+		} else {
+			fprintf(stderr, "qvisorctl: rolled back: the %d device%s before %s are as they were\n",
+				i, i == 1 ? "" : "s", tg[i].dev);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		qc_state_free(&done[i].old);
+		free(done[i].old.cl);
+		free(done[i].old.fl);
+		free(done[i].ulog);
+	}
+	free(done);
+	free(dsp);
+	free(tg);
+	qc_multi = false;
+	return r;
 }
 
 /* --- show and top ------------------------------------------------------ */
@@ -1715,6 +1878,13 @@ static int qc_watch(const char *path)
 		fprintf(stderr, "qvisorctl: %s\n", base.err);
 		return 1;
 	}
+	k = qs_multi_dev(&base);
+	if (k) {
+		fprintf(stderr, "qvisorctl: watch handles one device per spec: %s:%d: %s (run one watch per device, or qvisorctl apply)\n",
+			path, k, base.nsec ? "a [link NAME] section" :
+			"dev names several devices or a glob");
+		return 1;
+	}
 	sa.sa_handler = qc_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
@@ -1748,7 +1918,11 @@ static int qc_watch(const char *path)
 			qc_sig_hup = 0;
 			qc_notify("RELOADING=1");
 			need_ready = true;
-			if (qs_parse_file(&next, path)) {
+			if (qs_parse_file(&next, path) || qs_multi_dev(&next)) {
+				if (!next.err[0])
+					snprintf(next.err, sizeof(next.err),
+						 "%s:%d: watch handles one device per spec",
+						 path, qs_multi_dev(&next));
 				qc_wlog("SIGHUP: %s: kept the running spec", next.err);
 				qc_notify("READY=1\nSTATUS=reload refused: bad spec, the running one kept");
 				need_ready = false;
@@ -1830,7 +2004,7 @@ static int qc_watch(const char *path)
 				qc_log_diff(&cur, bold, bnow, false);
 				qc_log_diff(&next, bnow, bold, true);
 			}
-			if (qc_apply(&next, false)) {
+			if (qc_apply(&next, false, NULL)) {
 				/* again at the next link event, or in 5 s */
 				qc_wlog("apply failed (%s): again at the next device change or in 5 s",
 					why);
@@ -1969,8 +2143,15 @@ int main(int argc, char **argv)
 				fprintf(stderr, "qvisorctl: %s\n", sp.err);
 				return 1;
 			}
-			return qc_apply(&sp, dry);
+			return qc_apply_all(&sp, dry);
 		}
+		if (qs_multi_dev(&sp) && tcb) {
+			qc_read_links();
+			return qs_plan_tc_all(stdout, stderr, &sp, qc_lk, qc_nlk) ? 1 : 0;
+		}
+		if (qs_multi_dev(&sp))
+			return qs_plan_sections(stdout, stderr, &sp,
+						!strcmp(cmd, "check"), map) ? 1 : 0;
 		if (qs_plan(&sp, &plan, err, sizeof(err))) {
 			fprintf(stderr, "qvisorctl: %s: %s\n", arg, err);
 			return 1;

@@ -6,7 +6,10 @@
  *
  *	[link]
  *	KEY = VALUE		dev, handle, rate, limit, buckets, slot,
- *				default, backend, overlap, policy
+ *				default, backend, overlap, policy; dev may
+ *				list names and globs
+ *	[link NAME]		up to QS_MAX_LINKS: [link]'s keys, each
+ *				not set inherited from [link]; own dev
  *	[tenant NAME]
  *	KEY = VALUE		class, match (repeatable), rank, range,
  *				levels, weight, ceil, burst, limit
@@ -520,6 +523,48 @@ static int qs_aqm_time(struct qs_spec *sp, int line, const char *key,
 	return 0;
 }
 
+bool qs_is_glob(const char *name)
+{
+	return strpbrk(name, "*?[") != NULL;
+}
+
+/* the one fnmatch() of device names: dev = globs, iface = matches and
+ * the template's iface
+ */
+bool qs_glob_match(const char *pattern, const char *name)
+{
+	return !fnmatch(pattern, name, 0);
+}
+
+/* dev = NAME|GLOB ...: each word a device name (or a glob) that fits
+ * IFNAMSIZ, none twice; kept as the words joined by one space
+ */
+static int qs_dev_key(struct qs_spec *sp, int line, char *val)
+{
+	char *w[QS_DEVLIST / 2], out[QS_DEVLIST];
+	size_t o = 0;
+	int n, i, j;
+
+	if (strlen(val) >= sizeof(sp->dev))
+		return qs_fail(sp, line, "dev: longer than %d characters",
+			       QS_DEVLIST - 1);
+	n = qs_words(val, w, QS_DEVLIST / 2);
+	for (i = 0; i < n; i++) {
+		if (strlen(w[i]) >= 16 || strchr(w[i], '/'))
+			return qs_fail(sp, line, "dev: bad device name '%s'",
+				       w[i]);
+		for (j = 0; j < i; j++)
+			if (!strcmp(w[i], w[j]))
+				return qs_fail(sp, line,
+					       "dev: '%s' given twice", w[i]);
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
+				      i ? " " : "", w[i]);
+	}
+	strcpy(sp->dev, out);
+	sp->dev_line = line;
+	return 0;
+}
+
 static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		       const char *key, char *val)
 {
@@ -543,11 +588,7 @@ static int qs_link_key(struct qs_spec *sp, int line, unsigned int *seen,
 		return -1;
 	switch (k) {
 	case 0:
-		if (strlen(val) >= sizeof(sp->dev) || strchr(val, ' ') ||
-		    strchr(val, '/'))
-			return qs_fail(sp, line, "dev: bad device name '%s'", val);
-		strcpy(sp->dev, val);
-		return 0;
+		return qs_dev_key(sp, line, val);
 	case 1:
 		n = (int)strlen(val);
 		if (n && val[n - 1] == ':')
@@ -1185,9 +1226,9 @@ bool qs_link_matches(const struct qs_match *m, const struct qs_link *l)
 {
 	if (!qs_match_dynamic(m))
 		return false;
-	if (m->iface[0] && fnmatch(m->iface, l->name, 0))
+	if (m->iface[0] && !qs_glob_match(m->iface, l->name))
 		return false;
-	if (m->alias[0] && (!l->alias[0] || fnmatch(m->alias, l->alias, 0)))
+	if (m->alias[0] && (!l->alias[0] || !qs_glob_match(m->alias, l->alias)))
 		return false;
 	return true;
 }
@@ -1263,6 +1304,174 @@ static int qs_policy_join(struct qs_spec *sp, uint32_t minor, const char *add)
 	return 0;
 }
 
+/* --- link sections ------------------------------------------------------ */
+
+int qs_nsections(const struct qs_spec *sp)
+{
+	return 1 + sp->nsec;
+}
+
+bool qs_section_used(const struct qs_spec *sp, int i)
+{
+	return i > 0 || sp->dev[0] || !sp->nsec;
+}
+
+const char *qs_section_label(const struct qs_spec *sp, int i, char *buf,
+			     size_t n)
+{
+	if (i <= 0)
+		snprintf(buf, n, "[link]");
+	else
+		snprintf(buf, n, "[link %.*s]", QS_NAME - 1, sp->sec[i - 1].name);
+	return buf;
+}
+
+/* section i's dev = value ("" = none) and its line */
+static const char *qs_section_devs(const struct qs_spec *sp, int i, int *line)
+{
+	const struct qs_linksec *ls;
+	int k;
+
+	if (i <= 0) {
+		*line = sp->dev_line;
+		return sp->dev;
+	}
+	ls = &sp->sec[i - 1];
+	*line = ls->dev_line;
+	for (k = 0; k < ls->nkeys; k++)
+		if (!strcmp(ls->pool + ls->koff[k], "dev"))
+			return ls->pool + ls->koff[k] + 4;
+	return "";
+}
+
+/* the next word of a dev list into w (IFNAMSIZ), or NULL at its end */
+static const char *qs_dev_word(const char *p, char *w)
+{
+	size_t n;
+
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return NULL;
+	n = strcspn(p, " ");
+	if (n > 15)
+		n = 15;
+	memcpy(w, p, n);
+	w[n] = '\0';
+	return p + strcspn(p, " ");
+}
+
+/* does a dev = of any section name (or match) device 'name'? */
+static bool qs_dev_named(const struct qs_spec *sp, const char *name)
+{
+	const char *p;
+	char w[16];
+	int i, line;
+
+	for (i = 0; i < qs_nsections(sp); i++)
+		for (p = qs_section_devs(sp, i, &line);
+		     (p = qs_dev_word(p, w));)
+			if (qs_glob_match(w, name))
+				return true;
+	return false;
+}
+
+int qs_multi_dev(const struct qs_spec *sp)
+{
+	if (sp->nsec)
+		return sp->sec[0].line;
+	if (strchr(sp->dev, ' ') || qs_is_glob(sp->dev))
+		return sp->dev_line;
+	return 0;
+}
+
+int qs_section(const struct qs_spec *sp, int i, struct qs_spec *out)
+{
+	static char val[sizeof(((struct qs_linksec *)0)->pool)];
+	const struct qs_linksec *ls;
+	unsigned int seen = 0;
+	int k;
+
+	qs_spec_copy(out, sp);
+	out->err[0] = '\0';
+	if (i <= 0)
+		return 0;
+	ls = &sp->sec[i - 1];
+	out->nsec = 0;
+	out->dev[0] = '\0';
+	out->dev_line = 0;
+	for (k = 0; k < ls->nkeys; k++) {
+		const char *key = ls->pool + ls->koff[k];
+
+		strcpy(val, key + strlen(key) + 1);
+		if (qs_link_key(out, ls->kline[k], &seen, key, val))
+			return -1;
+	}
+	return qs_finish(out);
+}
+
+/* add dev of section sec to out[], once; a device of two sections is an error */
+static int qs_target_add(struct qs_spec *sp, struct qs_target *out, int *n,
+			 int max, int sec, const char *dev, int line)
+{
+	char a[QS_NAME + 8], b[QS_NAME + 8];
+	int k, l2;
+
+	for (k = 0; k < *n; k++) {
+		if (strcmp(out[k].dev, dev))
+			continue;
+		if (out[k].sec == sec)
+			return 0;	/* a name and a glob of one section */
+		qs_section_devs(sp, out[k].sec, &l2);
+		return qs_fail(sp, line,
+			       "dev: device %s is named by %s (line %d) and by %s",
+			       dev, qs_section_label(sp, out[k].sec, a, sizeof(a)),
+			       l2, qs_section_label(sp, sec, b, sizeof(b)));
+	}
+	if (*n == max)
+		return qs_fail(sp, line, "dev: more than %d devices", max);
+	out[*n].sec = sec;
+	strcpy(out[*n].dev, dev);
+	(*n)++;
+	return 0;
+}
+
+int qs_targets(struct qs_spec *sp, const struct qs_link *l, int n,
+	       bool must_exist, FILE *warn, struct qs_target *out, int max)
+{
+	const char *p;
+	char w[16];
+	int i, j, line, cnt = 0, hit;
+
+	for (i = 0; i < qs_nsections(sp); i++) {
+		if (!qs_section_used(sp, i))
+			continue;
+		for (p = qs_section_devs(sp, i, &line); (p = qs_dev_word(p, w));) {
+			if (!qs_is_glob(w)) {
+				for (j = 0; j < n && strcmp(l[j].name, w); j++)
+					;
+				if (j == n && must_exist)
+					return qs_fail(sp, line, "no device %s", w);
+				if (qs_target_add(sp, out, &cnt, max, i, w, line))
+					return -1;
+				continue;
+			}
+			for (j = 0, hit = 0; j < n; j++) {
+				if (!qs_glob_match(w, l[j].name))
+					continue;
+				hit++;
+				if (qs_target_add(sp, out, &cnt, max, i,
+						  l[j].name, line))
+					return -1;
+			}
+			if (!hit && warn)
+				fprintf(warn, "%s:%d: warning: dev %s matches no device\n",
+					sp->file ? sp->file : "spec", line, w);
+		}
+	}
+	return cnt;
+}
+
 int qs_expand(struct qs_spec *sp, const struct qs_link *l, int n,
 	      const struct qs_spec *prev)
 {
@@ -1281,8 +1490,8 @@ int qs_expand(struct qs_spec *sp, const struct qs_link *l, int n,
 		for (i = 0; i < n; i++) {
 			struct qs_tenant *t;
 
-			if (!strcmp(l[i].name, sp->dev) ||
-			    fnmatch(tp->iface, l[i].name, 0) ||
+			if (qs_dev_named(sp, l[i].name) ||
+			    !qs_glob_match(tp->iface, l[i].name) ||
 			    qs_claimed(sp, &l[i]))
 				continue;
 			for (k = first; k < sp->ntenants; k++)
@@ -1346,9 +1555,81 @@ void qs_spec_copy(struct qs_spec *dst, const struct qs_spec *src)
 	dst->pol.grp = dst->grp;
 }
 
-int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
+/* a key of a [link NAME] section: checked as [link] would take it (on
+ * scratch, a spec of its own), then kept as written for qs_section()
+ */
+static int qs_linksec_key(struct qs_spec *sp, struct qs_spec **scratch,
+			  struct qs_linksec *ls, int line, unsigned int *seen,
+			  const char *key, const char *val)
 {
-	enum { NONE, LINK, TENANT, TEMPLATE, GUARD } sect = NONE;
+	static char v[QVISOR_MAX_POLICY + 256];
+	size_t kl = strlen(key) + 1, vl = strlen(val) + 1;
+
+	if (!*scratch) {
+		*scratch = calloc(1, sizeof(**scratch));
+		if (!*scratch)
+			return qs_fail(sp, line, "out of memory");
+	}
+	(*scratch)->file = sp->file;
+	(*scratch)->err[0] = '\0';
+	strcpy(v, val);
+	if (qs_link_key(*scratch, line, seen, key, v)) {
+		strcpy(sp->err, (*scratch)->err);
+		sp->err_line = line;
+		return -1;
+	}
+	if (ls->nkeys == (int)(sizeof(ls->kline) / sizeof(ls->kline[0])) ||
+	    ls->used + kl + vl > sizeof(ls->pool))
+		return qs_fail(sp, line, "[link %s]: too long", ls->name);
+	ls->kline[ls->nkeys] = line;
+	ls->koff[ls->nkeys++] = ls->used;
+	memcpy(ls->pool + ls->used, key, kl);
+	memcpy(ls->pool + ls->used + kl, val, vl);
+	ls->used += (uint32_t)(kl + vl);
+	if (!strcmp(key, "dev"))
+		ls->dev_line = line;
+	return 0;
+}
+
+/* after the parse: every named section has a dev, no literal device is
+ * named by two sections, and each section's spec (with what it inherits)
+ * is valid
+ */
+static int qs_finish_links(struct qs_spec *sp, struct qs_spec **scratch)
+{
+	char a[QS_NAME + 8], w[16], w2[16];
+	const char *p, *p2;
+	int i, j, l1, l2;
+
+	for (i = 1; i < qs_nsections(sp); i++) {
+		if (!sp->sec[i - 1].dev_line)
+			return qs_fail(sp, sp->sec[i - 1].line,
+				       "[link %s]: no 'dev' (a named link section names its own devices)",
+				       sp->sec[i - 1].name);
+		for (j = 0; j < i; j++)
+			for (p = qs_section_devs(sp, i, &l1);
+			     (p = qs_dev_word(p, w));)
+				for (p2 = qs_section_devs(sp, j, &l2);
+				     (p2 = qs_dev_word(p2, w2));)
+					if (!qs_is_glob(w) && !strcmp(w, w2))
+						return qs_fail(sp, l1,
+							       "dev: device %s is already named by %s (line %d)",
+							       w, qs_section_label(sp, j, a, sizeof(a)),
+							       l2);
+		if (qs_section(sp, i, *scratch)) {
+			strcpy(sp->err, (*scratch)->err);
+			sp->err_line = (*scratch)->err_line;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int qs_parse_text(struct qs_spec *sp, const char *name,
+			 const char *text, struct qs_spec **scratch)
+{
+	enum { NONE, LINK, LINKSEC, TENANT, TEMPLATE, GUARD } sect = NONE;
+	struct qs_linksec *ls = NULL;
 	struct qs_tenant *t = NULL;
 	unsigned int seen = 0;
 	bool had_link = false;
@@ -1380,7 +1661,7 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 
 			if (!end || *qs_trim(end + 1))
 				return qs_fail(sp, line,
-					       "section header must be [link], [tenant NAME], [template NAME] or [guard]");
+					       "section header must be [link], [link NAME], [tenant NAME], [template NAME] or [guard]");
 			*end = '\0';
 			n = qs_words(s + 1, w, 2);
 			seen = 0;
@@ -1389,6 +1670,26 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 					return qs_fail(sp, line, "second [link] section");
 				had_link = true;
 				sect = LINK;
+			} else if (n == 2 && !strcmp(w[0], "link")) {
+				int k;
+
+				if (!qs_name_ok(w[1]))
+					return qs_fail(sp, line,
+						       "link name '%s': use up to %d letters, digits, '_', '.', '-'",
+						       w[1], QS_NAME - 1);
+				for (k = 0; k < sp->nsec; k++)
+					if (!strcmp(sp->sec[k].name, w[1]))
+						return qs_fail(sp, line,
+							       "second [link %s] section (line %d)",
+							       w[1], sp->sec[k].line);
+				if (sp->nsec == QS_MAX_LINKS)
+					return qs_fail(sp, line,
+						       "too many [link NAME] sections (at most %d)",
+						       QS_MAX_LINKS);
+				ls = &sp->sec[sp->nsec++];
+				strcpy(ls->name, w[1]);
+				ls->line = line;
+				sect = LINKSEC;
 			} else if (n == 2 && !strcmp(w[0], "tenant")) {
 				if (!qs_name_ok(w[1]))
 					return qs_fail(sp, line,
@@ -1427,7 +1728,7 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 				sect = GUARD;
 			} else {
 				return qs_fail(sp, line,
-					       "section header must be [link], [tenant NAME], [template NAME] or [guard]");
+					       "section header must be [link], [link NAME], [tenant NAME], [template NAME] or [guard]");
 			}
 			continue;
 		}
@@ -1446,6 +1747,8 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 				       "'%s' outside a section ([link] or [tenant NAME] first)",
 				       s);
 		if (sect == LINK ? qs_link_key(sp, line, &seen, s, eq) :
+		    sect == LINKSEC ? qs_linksec_key(sp, scratch, ls, line,
+						     &seen, s, eq) :
 		    sect == TEMPLATE ? qs_template_key(sp, line, &seen, s, eq) :
 		    sect == GUARD ? qs_guard_key(sp, line, &seen, s, eq) :
 		    qs_tenant_key(sp, t, line, &seen, s, eq))
@@ -1456,9 +1759,23 @@ int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
 	if (sp->guard.line && !sp->guard.nrules)
 		return qs_fail(sp, sp->guard.line, "[guard] has no rule");
 	sp->ndeclared = sp->ntenants;
-	if (qs_finish_template(sp))
+	if (qs_finish_template(sp) || qs_finish(sp))
 		return -1;
-	return qs_finish(sp);
+	if (sp->nsec && !*scratch) {
+		*scratch = calloc(1, sizeof(**scratch));
+		if (!*scratch)
+			return qs_fail(sp, 1, "out of memory");
+	}
+	return qs_finish_links(sp, scratch);
+}
+
+int qs_parse_string(struct qs_spec *sp, const char *name, const char *text)
+{
+	struct qs_spec *scratch = NULL;
+	int r = qs_parse_text(sp, name, text, &scratch);
+
+	free(scratch);
+	return r;
 }
 
 int qs_parse_file(struct qs_spec *sp, const char *path)
@@ -2339,4 +2656,119 @@ void qs_plan_tc(FILE *f, const struct qs_spec *sp)
 			}
 		}
 	}
+}
+
+/* --- a spec of several devices ------------------------------------------ */
+
+/* qs_warnings() of one section, each line said once over all sections
+ * (the tenants' warnings are every section's): *seen holds those said
+ */
+static int qs_section_warnings(FILE *warn, const struct qs_spec *sp,
+			       const struct qs_plan *p, char **seen,
+			       size_t *nseen)
+{
+	char *buf = NULL, *line, *nl, *grown;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int n;
+
+	if (!m)
+		return qs_warnings(warn, sp, p);
+	n = qs_warnings(m, sp, p);
+	fclose(m);
+	for (line = buf; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (*seen && strstr(*seen, line))
+			continue;
+		fprintf(warn, "%s\n", line);
+		grown = realloc(*seen, *nseen + strlen(line) + 2);
+		if (!grown)
+			continue;
+		*seen = grown;
+		*nseen += (size_t)sprintf(grown + *nseen, "%s\n", line);
+	}
+	free(buf);
+	return n;
+}
+
+int qs_plan_sections(FILE *f, FILE *warn, struct qs_spec *sp, bool check,
+		     bool full_map)
+{
+	struct qs_spec *dsp = calloc(1, sizeof(*dsp));
+	struct qs_plan *plan = calloc(1, sizeof(*plan));
+	char err[256], lab[QS_NAME + 8], *seen = NULL;
+	size_t nseen = 0;
+	int i, nwarn, r = 0, done = 0;
+
+	if (!dsp || !plan) {
+		free(dsp);
+		free(plan);
+		return qs_fail(sp, 1, "out of memory");
+	}
+	for (i = 0; i < qs_nsections(sp) && !r; i++) {
+		if (!qs_section_used(sp, i))
+			continue;
+		qs_section_label(sp, i, lab, sizeof(lab));
+		if (qs_section(sp, i, dsp)) {
+			fprintf(warn, "qvisorctl: %s\n", dsp->err);
+			r = -1;
+		} else if (qs_plan(dsp, plan, err, sizeof(err))) {
+			fprintf(warn, "qvisorctl: %s %s: %s\n", sp->file, lab, err);
+			r = -1;
+		} else {
+			nwarn = qs_section_warnings(warn, dsp, plan, &seen,
+						    &nseen);
+			if (check) {
+				fprintf(f, "%s %s: ok, dev %s, %d tenants, %u joint ranks, %d warning%s\n",
+					sp->file, lab, dsp->dev, dsp->ntenants,
+					plan->s.width, nwarn, nwarn == 1 ? "" : "s");
+			} else {
+				fprintf(f, "%s== %s dev %s ==\n", done ? "\n" : "",
+					lab, dsp->dev);
+				qs_plan_print(f, dsp, plan, full_map);
+			}
+			done++;
+		}
+	}
+	free(seen);
+	free(plan);
+	free(dsp);
+	return r;
+}
+
+int qs_plan_tc_all(FILE *f, FILE *warn, struct qs_spec *sp,
+		   const struct qs_link *l, int n)
+{
+	struct qs_spec *dsp = calloc(1, sizeof(*dsp));
+	struct qs_target *tg = calloc(QS_MAX_TARGETS, sizeof(*tg));
+	char lab[QS_NAME + 8];
+	int i, cnt, r = 0;
+
+	if (!dsp || !tg) {
+		free(dsp);
+		free(tg);
+		return qs_fail(sp, 1, "out of memory");
+	}
+	cnt = qs_targets(sp, l, n, false, warn, tg, QS_MAX_TARGETS);
+	if (cnt < 0) {
+		fprintf(warn, "qvisorctl: %s\n", sp->err);
+		r = -1;
+	}
+	for (i = 0; !r && i < cnt; i++) {
+		if (qs_section(sp, tg[i].sec, dsp)) {
+			fprintf(warn, "qvisorctl: %s\n", dsp->err);
+			r = -1;
+			break;
+		}
+		strcpy(dsp->dev, tg[i].dev);
+		fprintf(f, "%s# device %s, %s\n", i ? "\n" : "", tg[i].dev,
+			qs_section_label(sp, tg[i].sec, lab, sizeof(lab)));
+		qs_plan_tc(f, dsp);
+	}
+	free(tg);
+	free(dsp);
+	return r;
 }

@@ -31,6 +31,10 @@
 #define QS_NAME		32
 #define QS_ERR		256
 #define QS_ALIAS	64
+/* dev = NAME|GLOB ...: a [link] section's devices */
+#define QS_DEVLIST	512
+#define QS_MAX_LINKS	16	/* named [link NAME] sections */
+#define QS_MAX_TARGETS	4096	/* devices one apply configures */
 
 /* One "match = ..." line: a flower filter, or a fw filter for "mark" */
 struct qs_match {
@@ -125,9 +129,36 @@ struct qs_link {
 	char	alias[QS_ALIAS];
 };
 
+/* A named [link NAME] section: its keys as written, applied over the
+ * [link] section's by qs_section() (every key it does not set is
+ * inherited, policy included)
+ */
+struct qs_linksec {
+	char	name[QS_NAME];
+	int	line;		/* of its header */
+	int	dev_line;	/* of its 'dev', 0 = none (an error) */
+	int	nkeys;
+	int	kline[24];	/* line of key i */
+	uint32_t koff[24];	/* "KEY\0VALUE\0" at pool + koff[i] */
+	uint32_t used;
+	char	pool[QVISOR_MAX_POLICY + 1024];
+};
+
+/* one device of an apply and the section that configures it */
+struct qs_target {
+	int	sec;		/* 0 = [link], i = sp->sec[i - 1] */
+	char	dev[16];
+};
+
 struct qs_spec {
 	const char	*file;
-	char		dev[16];
+	/* NAME or glob ..., separated by spaces; one literal name in a
+	 * classic spec.  A spec from qs_section() for one device holds it.
+	 */
+	char		dev[QS_DEVLIST];
+	int		dev_line;
+	int		nsec;		/* named [link NAME] sections */
+	struct qs_linksec sec[QS_MAX_LINKS];
 	uint32_t	handle;		/* major, default 1 */
 	uint64_t	rate;		/* bytes/s, 0 = none */
 	bool		has_rate, has_limit, has_buckets, has_slot;
@@ -197,6 +228,48 @@ void qs_spec_copy(struct qs_spec *dst, const struct qs_spec *src);
 /* 0, or -1 with sp->err / sp->err_line set */
 int qs_parse_file(struct qs_spec *sp, const char *path);
 int qs_parse_string(struct qs_spec *sp, const char *name, const char *text);
+
+/* Link sections: 1 + sp->nsec, section 0 being [link].  [link] is
+ * planned and applied unless it has no dev and named sections exist (it
+ * then only holds what they inherit).
+ */
+int qs_nsections(const struct qs_spec *sp);
+bool qs_section_used(const struct qs_spec *sp, int i);
+/* "[link]" or "[link NAME]" */
+const char *qs_section_label(const struct qs_spec *sp, int i, char *buf,
+			     size_t n);
+/* *out = the spec of section i: [link] with section i's keys applied
+ * over it; 0, or -1 with out->err set (FILE:LINE)
+ */
+int qs_section(const struct qs_spec *sp, int i, struct qs_spec *out);
+/* does spec name more than one device (several names, a glob, or
+ * named sections)?  0 = no, else the line that makes it so
+ */
+int qs_multi_dev(const struct qs_spec *sp);
+/* is NAME a shell glob (fnmatch(3) pattern)? does name match pattern? */
+bool qs_is_glob(const char *name);
+bool qs_glob_match(const char *pattern, const char *name);
+/* The devices of every used section, in spec order: a literal name as
+ * it is (it must be among l[0..n) when must_exist), a glob expanded
+ * against l[0..n) (a "FILE:LINE: warning: ..." to warn when it matches
+ * nothing).  Returns the count, or -1 with sp->err set: a missing
+ * device, a device named by two sections, more than max devices.
+ */
+int qs_targets(struct qs_spec *sp, const struct qs_link *l, int n,
+	       bool must_exist, FILE *warn, struct qs_target *out, int max);
+
+/* check (one "FILE [link NAME]: ok, ..." line each) or plan (a block
+ * each, headed "== [link NAME] dev LIST ==") of every used section of
+ * a multi-device spec, warnings and errors to warn; 0 or -1
+ */
+int qs_plan_sections(FILE *f, FILE *warn, struct qs_spec *sp, bool check,
+		     bool full_map);
+/* plan --tc of a multi-device spec: a batch per device (headed
+ * "# device DEV, [link NAME]"), globs expanded against l[0..n), names
+ * kept whether they exist or not; 0 or -1
+ */
+int qs_plan_tc_all(FILE *f, FILE *warn, struct qs_spec *sp,
+		   const struct qs_link *l, int n);
 
 /* an iface or alias match: resolved against the links at each apply */
 bool qs_match_dynamic(const struct qs_match *m);
