@@ -21,13 +21,20 @@
 #             receivers together get >= 90% of the link); 60:40 by weight
 #             (policy "1 + 2"), shares at the receivers; then 50:50 changed
 #             to 60:40 at run time.
+#   Shares are bytes received in one wall-clock window common to all
+#   guests (ss bytes_received of each connection in the sink, sampled at
+#   its start and end; QVISOR_GUESTS_WSECS seconds, after every guest is
+#   sending): iperf3's per-server intervals stretch when the emulated
+#   machine is busy and start at different times, so summing them gave
+#   more than the link and skewed shares.
 #   3 guests: also 50:30:20.
 . "$(dirname "$0")/lib.sh"
 
 N=${QVISOR_GUESTS:-1}
-SECS=${QVISOR_GUESTS_SECS:-20}
+SECS=${QVISOR_GUESTS_SECS:-30}
+WSECS=${QVISOR_GUESTS_WSECS:-16}
 FRAC=${QVISOR_GUESTS_FRAC:-75}
-CSECS=8
+CSECS=12
 SINK=10.9.0.254
 GDIR=/qvisor/guest
 T_START=$(date +%s)
@@ -118,16 +125,21 @@ class_bytes() {
 		f && /Sent/ { print $2; exit }'
 }
 
-# run_iperf SECS I...: start the servers of guests I... (they are retrying
-# to connect for a run of SECS seconds) and wait until their runs are over
-run_iperf() {
-	local secs=$1 i n
-	shift
+# servers_start I...: one iperf3 server per guest I (the guests are
+# retrying to connect for their next run)
+servers_start() {
+	local i
 	for i in "$@"; do
 		$IP netns exec qv-sink iperf3 -s -1 -p $((5200 + i)) -J \
 			>/tmp/srv-$((5200 + i)).json 2>&1 &
 		SPID[$i]=$!
 	done
+}
+
+# servers_wait SECS I...: wait until the runs of SECS seconds are over
+servers_wait() {
+	local secs=$1 i n
+	shift
 	for i in "$@"; do
 		n=$(((secs + 60) * 5))
 		while kill -0 "${SPID[$i]}" 2>/dev/null && [ $n -gt 0 ]; do
@@ -140,6 +152,87 @@ run_iperf() {
 		fi
 	done
 	sleep 0.5
+}
+
+# run_iperf SECS I...: the servers of guests I..., until their runs of
+# SECS seconds are over
+run_iperf() {
+	local secs=$1
+	shift
+	servers_start "$@"
+	servers_wait "$secs" "$@"
+}
+
+# rx_sample: RX[I] = bytes the sink received so far on the established
+# connections to guest I's server port (ss bytes_received), RX_T = when
+rx_sample() {
+	local port bytes out
+	RX=()
+	# (no process substitution: the test VM has no /dev/fd)
+	out=$($IP netns exec qv-sink ss -tinH state established |
+		awk '/^[^ \t]/ { port = "" }	# a connection, its info follows
+		{
+			for (i = 1; i <= NF; i++) {
+				# iperf3 listens on ::, so the sink address
+				# shows as [::ffff:10.9.0.254]:PORT
+				if ($i ~ /10\.9\.0\.254\]?:520[1-9]$/) {
+					port = $i
+					sub(/.*:/, "", port)
+				}
+				if (port != "" && $i ~ /^bytes_received:/) {
+					split($i, b, ":")
+					sum[port] += b[2]
+				}
+			}
+		}
+		END { for (p in sum) print p, sum[p] }')
+	while read -r port bytes; do
+		[ -n "$port" ] && RX[$((port - 5200))]=$bytes
+	done <<<"$out"
+	RX_T=${EPOCHREALTIME/./}
+}
+
+# rx_connected I...: wait (up to 90 s) until every guest I... is sending
+rx_connected() {
+	local n=450 i ok
+	while [ $n -gt 0 ]; do
+		rx_sample
+		ok=1
+		for i in "$@"; do
+			[ "${RX[$i]:-0}" -gt 0 ] || ok=0
+		done
+		[ $ok = 1 ] && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	echo "# not every guest of $* connected within 90 s"
+	return 1
+}
+
+# rx_window SECS I...: GOT[I] = bytes the sink received from guest I in
+# the next SECS seconds of wall clock, all guests in the same window
+# (iperf3's own per-server intervals stretch when the emulated machine is
+# busy and start at different times, so they do not make one window);
+# WIN_S = the window's length in seconds.  Fails when a guest's
+# connection ends inside the window.
+rx_window() {
+	local secs=$1 i t0
+	shift
+	declare -gA GOT
+	rx_sample
+	t0=$RX_T
+	declare -A R0
+	for i in "$@"; do R0[$i]=${RX[$i]:-0}; done
+	sleep "$secs"
+	rx_sample
+	WIN_S=$(awk -v d=$((RX_T - t0)) 'BEGIN { printf "%.3f", d / 1e6 }')
+	for i in "$@"; do
+		if [ -z "${RX[$i]}" ]; then
+			echo "# guest $i: its connection ended inside the window"
+			return 1
+		fi
+		GOT[$i]=$((RX[$i] - R0[$i]))
+	done
 }
 
 # recv_bytes PORT [FROM TO]: bytes the server got (intervals FROM..TO-1)
@@ -155,34 +248,45 @@ recv_secs() {
 	jq '.end.sum_received.seconds // 0' /tmp/srv-$1.json 2>/dev/null
 }
 
-# shares_check NAME FROM TO W...: receiver shares in intervals FROM..TO-1
-# within 5 points of the weights
+# shares_check NAME W...: the shares of GOT[] (rx_window) within 5
+# points of the weights W... of guests 1, 2, ...
 shares_check() {
-	local name=$1 from=$2 to=$3 i tot=0 wtot=0 ok=1 msg="" b w s t
-	shift 3
-	declare -a B
+	local name=$1 i tot=0 wtot=0 ok=1 msg="" b w s t
+	shift
 	i=1
 	for w in "$@"; do
-		B[$i]=$(recv_bytes $((5200 + i)) "$from" "$to")
-		tot=$((tot + ${B[$i]:-0}))
+		tot=$((tot + ${GOT[$i]:-0}))
 		wtot=$((wtot + w))
 		i=$((i + 1))
 	done
 	i=1
 	for w in "$@"; do
-		b=${B[$i]:-0}
+		b=${GOT[$i]:-0}
 		s=$(awk -v b="$b" -v t="$tot" 'BEGIN { printf "%.1f", t ? 100 * b / t : 0 }')
 		t=$(awk -v w="$w" -v t="$wtot" 'BEGIN { printf "%.1f", 100 * w / t }')
-		msg="$msg guest$i $s% (want $t%, $(awk -v b="$b" -v n=$((to - from)) 'BEGIN { printf "%.2f", b * 8 / n / 1e6 }') Mbit/s)"
+		msg="$msg guest$i $s% (want $t%, $(awk -v b="$b" -v n="$WIN_S" 'BEGIN { printf "%.3f", b * 8 / n / 1e6 }') Mbit/s)"
 		awk -v s="$s" -v t="$t" 'BEGIN { exit !(s - t <= 5 && t - s <= 5) }' || ok=0
 		i=$((i + 1))
 	done
-	TOTAL_MBIT=$(awk -v b="$tot" -v n=$((to - from)) 'BEGIN { printf "%.3f", b * 8 / n / 1e6 }')
-	echo "# shares: $name:$msg, total $TOTAL_MBIT Mbit/s"
+	TOTAL_MBIT=$(awk -v b="$tot" -v n="$WIN_S" 'BEGIN { printf "%.3f", b * 8 / n / 1e6 }')
+	echo "# shares: $name:$msg, total $TOTAL_MBIT Mbit/s in ${WIN_S} s"
 	if [ $ok = 1 ]; then
 		tap_ok "$name: receiver shares within 5 points:$msg"
 	else
 		tap_fail "$name: receiver shares within 5 points" "$msg"
+	fi
+}
+
+# measure_shares NAME SECS W...: the guests of W... are connecting; wait
+# until all send, skip 2 s, then shares_check over a SECS window
+measure_shares() {
+	local name=$1 secs=$2 g
+	shift 2
+	g=$(seq 1 $#)
+	if rx_connected $g && sleep 2 && rx_window "$secs" $g; then
+		shares_check "$name" "$@"
+	else
+		tap_fail "$name: receiver shares within 5 points" "no common window of all guests"
 	fi
 }
 
@@ -278,12 +382,15 @@ if [ "$N" -ge 2 ]; then
 	# all guests at once, link 1000mbit: each guest's rate while the
 	# others are busy too (intervals 1..CSECS-2: the runs start a little
 	# apart); the link is FRAC% of the slowest of these
-	run_iperf $CSECS $(seq 1 "$N")
+	servers_start $(seq 1 "$N")
+	WIN_S=0
+	rx_connected $(seq 1 "$N") && sleep 1 &&
+		rx_window $((CSECS - 3)) $(seq 1 "$N")
+	servers_wait $CSECS $(seq 1 "$N")
 	min=
 	for i in $(seq 1 "$N"); do
-		b=$(recv_bytes $((5200 + i)) 1 $((CSECS - 1)))
-		TOGETHER[$i]=$(awk -v b="${b:-0}" -v n=$((CSECS - 2)) 'BEGIN { printf "%d", b * 8 / n / 1000 }')
-		echo "# guest $i with all $N sending, link 1000mbit: ${TOGETHER[$i]} kbit/s at the receiver (alone ${ALONE[$i]})"
+		TOGETHER[$i]=$(awk -v b="${GOT[$i]:-0}" -v n="$WIN_S" 'BEGIN { printf "%d", n ? b * 8 / n / 1000 : 0 }')
+		echo "# guest $i with all $N sending, link 1000mbit: ${TOGETHER[$i]} kbit/s at the receiver in a common ${WIN_S} s window (alone ${ALONE[$i]})"
 		[ -z "$min" ] || [ "${TOGETHER[$i]}" -lt "$min" ] && min=${TOGETHER[$i]}
 	done
 	if [ "$min" -gt 0 ]; then
@@ -298,28 +405,38 @@ if [ "$N" -ge 2 ]; then
 
 	tap_check "qvisor rate ${RATE_KBIT}kbit, weights 60:40" \
 		qdisc ${RATE_KBIT}kbit 60 40
-	run_iperf "$SECS" 1 2
-	shares_check "2 guests 60:40 (TCP, ${SECS} s)" 2 $((SECS - 2)) 60 40
+	servers_start 1 2
+	measure_shares "2 guests 60:40 (TCP)" $WSECS 60 40
 	bottleneck_check "2 guests 60:40"
+	servers_wait "$SECS" 1 2
 	$TC -s class show dev up0 | sed 's/^/# /'
 
 	if [ "$N" -ge 3 ]; then
 		tap_check "qvisor rate ${RATE_KBIT}kbit, weights 50:30:20" \
 			qdisc ${RATE_KBIT}kbit 50 30 20
-		run_iperf "$SECS" 1 2 3
-		shares_check "3 guests 50:30:20 (TCP, ${SECS} s)" 2 $((SECS - 2)) 50 30 20
+		servers_start 1 2 3
+		measure_shares "3 guests 50:30:20 (TCP)" $WSECS 50 30 20
 		bottleneck_check "3 guests 50:30:20"
+		servers_wait "$SECS" 1 2 3
+		$TC -s class show dev up0 | sed 's/^/# /'
 	fi
 
-	# 50:50, changed to 60:40 half way
+	# 50:50, changed to 60:40 while the guests send
 	tap_check "qvisor rate ${RATE_KBIT}kbit, weights 50:50" \
 		qdisc ${RATE_KBIT}kbit 50 50
-	( sleep $((half + 1)); $TC class change dev up0 classid 1:1 qvisor weight 60 &&
+	servers_start 1 2
+	measure_shares "50:50 before the change" $((WSECS / 2)) 50 50
+	$TC class change dev up0 classid 1:1 qvisor weight 60 &&
 		$TC class change dev up0 classid 1:2 qvisor weight 40 &&
-		echo "# weights changed to 60:40" ) &
-	run_iperf $((2 * half)) 1 2
-	shares_check "50:50 before the change" 2 $((half - 1)) 50 50
-	shares_check "60:40 after the change at run time" $((half + 3)) $((2 * half - 1)) 60 40
+		echo "# weights changed to 60:40"
+	sleep 2
+	if rx_window $((WSECS / 2)) 1 2; then
+		shares_check "60:40 after the change at run time" 60 40
+	else
+		tap_fail "60:40 after the change at run time: receiver shares within 5 points" \
+			"a guest stopped inside the window"
+	fi
+	servers_wait "$((2 * half))" 1 2
 fi
 
 finish
