@@ -96,8 +96,9 @@ run() {	# CONFIG ROUND
 		-v bps="$5" -v cs="$6" -v cr="$7" -v re="$8" -v s="$9" 'BEGIN {
 		if (s <= 0) s = 1
 		p = p1 - p0
+		bpp = p > 0 ? (b1 - b0) / p : 0
 		printf "# gso: %s %d %.0f %.0f %.0f %.1f %.1f %d\n", c, r,
-		       bps / 1e6, p / s, p > 0 ? (b1 - b0) / p : 0, cs, cr, re
+		       bps / 1e6, p / s, bpp, cs, cr, re
 	}'
 	[ "${5%.*}" != 0 ]
 }
