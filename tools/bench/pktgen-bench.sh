@@ -121,17 +121,20 @@ tenants_of() {
 	esac
 }
 
-strict_policy() {	# T -> "1 >> 2 >> ... >> T"
-	local i p=1
+# Class minors are hex in tc and in the policy; tenant i is class
+# 1:<i in hex>, which the filter's classid 1:<port> (port i) names.
+strict_policy() {	# T -> "1 >> 2 >> ... >> T", minors in hex
+	local i h p=1
 	for ((i = 2; i <= $1; i++)); do
-		p="$p >> $i"
+		printf -v h %x "$i"
+		p="$p >> $h"
 	done
 	echo "$p"
 }
 
 # Write the tc batch for a configuration; its tenants are 1:1..1:T.
 write_batch() {
-	local c=$1 t b i p
+	local c=$1 t b i h p
 	t=$(tenants_of "$c")
 	case $c in
 	deep:*) write_deep_batch "$c" "$t" >"$BATCH"; return ;;
@@ -147,12 +150,14 @@ write_batch() {
 		htb | htb:*)
 			echo "qdisc add dev $DEV root handle 1: htb"
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i htb rate 100gbit quantum 3000"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h htb rate 100gbit quantum 3000"
 			done ;;
 		drr | drr:*)
 			echo "qdisc add dev $DEV root handle 1: drr"
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i drr"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h drr"
 			done ;;
 		qvisor)
 			echo "qdisc add dev $DEV root handle 1: qvisor"
@@ -164,22 +169,26 @@ write_batch() {
 			b=${c##*:}
 			echo "qdisc add dev $DEV root handle 1: qvisor buckets $b policy \"$(strict_policy "$t")\""
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels $((b / t))"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels $((b / t))"
 			done ;;
 		qvplus:*)
 			p=1
 			for ((i = 2; i <= t; i++)); do
-				p="$p + $i"
+				printf -v h %x "$i"
+				p="$p + $h"
 			done
 			echo "qdisc add dev $DEV root handle 1: qvisor buckets 4096 policy \"$p\""
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels 64 weight $i"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64 weight $i"
 			done ;;
 		qvsppifo:*)
 			# HOOK for the SP-PIFO backend (being written in parallel)
 			echo "qdisc add dev $DEV root handle 1: qvisor backend sppifo 8 policy \"$(strict_policy "$t")\""
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels 64"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64"
 			done ;;
 		esac
 		case $c in
@@ -192,7 +201,7 @@ write_batch() {
 # The deep configurations: the qdisc under test is 1: below a tbf 2:
 # (htb: the root, its one class at the same rate), 1000 packets deep.
 write_deep_batch() {	# CONFIG TENANTS
-	local c=$1 t=$2 i p
+	local c=$1 t=$2 i h p
 	case $c in
 	deep:htb_fq_codel)
 		echo "qdisc add dev $DEV root handle 1: htb"
@@ -210,22 +219,26 @@ write_deep_batch() {	# CONFIG TENANTS
 	deep:drr)
 		echo "qdisc add dev $DEV $p drr"
 		for ((i = 1; i <= t; i++)); do
-			echo "class add dev $DEV parent 1: classid 1:$i drr"
-			echo "qdisc add dev $DEV parent 1:$i pfifo limit 16"
+			printf -v h %x "$i"
+			echo "class add dev $DEV parent 1: classid 1:$h drr"
+			echo "qdisc add dev $DEV parent 1:$h pfifo limit 16"
 		done ;;
 	deep:qvisor)
 		echo "qdisc add dev $DEV $p qvisor limit 1000 noaqm buckets 4096 policy \"$(strict_policy "$t")\""
 		for ((i = 1; i <= t; i++)); do
-			echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels 64"
+			printf -v h %x "$i"
+			echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64"
 		done ;;
 	deep:qvplus)
 		local w=1
 		for ((i = 2; i <= t; i++)); do
-			w="$w + $i"
+			printf -v h %x "$i"
+			w="$w + $h"
 		done
 		echo "qdisc add dev $DEV $p qvisor limit 1000 noaqm buckets 4096 policy \"$w\""
 		for ((i = 1; i <= t; i++)); do
-			echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels 64 weight $i"
+			printf -v h %x "$i"
+			echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64 weight $i"
 		done ;;
 	esac
 	case $c in
