@@ -14,8 +14,9 @@
 #   qv-split      qvisor rate 10gbit split_gso, one tenant
 #   qv-nosplit    qvisor rate 10gbit no_split_gso, one tenant
 # Per run: Mbit/s at the receiver, packets per second through the root
-# qdisc (its Sent packets over the run / seconds: a super-packet that is
-# not split counts once), bytes per qdisc packet, the sender's and the
+# qdisc (its Sent packets over the run / seconds: tc counts a
+# super-packet as its gso_segs segments, split or not), bytes per qdisc
+# packet (so per segment), the sender's and the
 # receiver's CPU (iperf3 -J end.cpu_utilization_percent host_total and
 # remote_total) and retransmits:
 #   # gso: CONFIG ROUND MBITS QDISC_PPS BYTES_PER_PKT CPU_SND CPU_RCV RETR
