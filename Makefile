@@ -24,6 +24,7 @@
 #   make demo            boot a VM and show qvisor at work
 #   make bench [KVER=..] pktgen vs Linux qdiscs in the VM, then bench-core
 #   make bench-profile   perf profile of pktgen through qvisor and others
+#   make bench-gso       TCP through qvisor at 10gbit, GSO split or not
 #   make demo-vms [GUESTS=1|2|3] real nested guest VMs as tenants (slow)
 #   make vm-test KVER=.. [TESTS=selftests/vm/x.sh]   VM tests on one kernel
 #   make check-debug     VM tests on the sanitizer kernel (KASAN, lockdep,
@@ -100,7 +101,7 @@ TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qviso
 	out/tools/qvfct
 
 .PHONY: bench-aqm all module plugin tools install install-user uninstall unit-verify modules_install dkms-src \
-	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile demo-vms \
+	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile bench-gso demo-vms \
 	check checkpatch plugin-symcheck tc-version-check plugin-test vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm upstream upstream-check
 .DELETE_ON_ERROR:
@@ -600,6 +601,28 @@ demo-vms:
 		tools/vm/run.sh $$k tools/vm/guests.sh >/dev/null; rc=$$?; \
 	grep -aE '^(not )?ok |^# (guest|shares|link|weights)' $(DEMO_LOG); \
 	echo "full log: $(DEMO_LOG)"; exit $$rc
+
+# TCP through a 10 Gbit/s qdisc on veth, qvisor with and without GSO
+# splitting against pfifo, fq_codel and cake (issue #17; not part of
+# check): one boot of one kernel (default 6.12), the log in
+# out/bench/gso-KVER.log, its "# row" lines printed.  Same clock as
+# make bench (-icount shift=2, one vCPU): Mbit/s then counts the guest
+# instructions per byte of sender, qdisc, veth and receiver together,
+# unmoved by the host's other load.  GSO_APPEND: qvisor.gso_rounds=N,
+# qvisor.gso_secs=S.
+GSO_APPEND ?=
+bench-gso:
+	@tools/deps.sh
+	@mkdir -p out/bench
+	@k=$(if $(KVER),$(KVER),$(KVER612)); \
+	$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
+	echo "bench-gso: $$k"; \
+	QVISOR_NOBUILD=1 QVISOR_VM_TIMEOUT=1500 QVISOR_TEST_TIMEOUT=1200 \
+		QVISOR_VM_QEMU="$(BENCH_QEMU)" QVISOR_VM_CPUS=$(BENCH_CPUS) \
+		QVISOR_VM_APPEND="qvisor.bench_clock=$(if $(BENCH_QEMU),icount2,wall) $(GSO_APPEND)" \
+		QVISOR_VM_LOG=out/bench/gso-$$k.log \
+		tools/vm/run.sh $$k tools/bench/gso-bench.sh >/dev/null; rc=$$?; \
+	grep -a -E '^# (row|gso)' out/bench/gso-$$k.log; exit $$rc
 
 # Where the guest's instructions go (perf cpu-clock samples under -icount)
 # for BENCH_PROFILE's configurations of the pktgen bench, one kernel.

@@ -22,16 +22,33 @@
 #     classid 1:<source port> (load half word, or, return: 3 instructions),
 #     the same filter for qvisor, htb and drr.
 #
+# Deep rows ("deep:QDISC", only with qvisor.bench_only): the queue is
+# ~1000 packets deep and full, 60-byte packets only.  A throttle lets out
+# about a quarter of what pktgen offers: root `tbf rate $DEEP_RATE` (2:)
+# with the qdisc under test as its child 1: (htb throttles itself and is
+# the root), so skb->priority 1:1 and the BPF filter's 1:<port> still
+# classify.  64 tenants by UDP source port 1..64 (deep:qvplus: 8).
+# pktgen counts only NET_XMIT_SUCCESS as sent and every drop as an error,
+# so the offered rate is (pkts-sofar + errors) / elapsed; the qdisc's
+# counters are read while pktgen still sends.
+#
 # Output: TAP (one line per configuration) and, per measurement,
 #   # pktgen: CONFIG SIZE ROUND PPS
+#   # deep: CONFIG ROUND OFFERED_PPS ACCEPTED_PPS SENT_PPS BACKLOG DROPS
+# (deep rows: offered and accepted by pktgen's counters, sent = the
+# qdisc's Sent packets / the seconds, backlog in packets at the end of
+# the run, drops of the qdisc under test in the run, push-outs included)
 # which tools/bench/pktgen-report.sh turns into tables.
 # Kernel command line knobs (QVISOR_VM_APPEND):
 #   qvisor.bench_rounds=N  rounds (default 3)
 #   qvisor.bench_secs=S    seconds per measurement (default 2)
-#   qvisor.bench_only=A,B  only these configurations (and pfifo)
+#   qvisor.bench_only=A,B  only these configurations (and pfifo);
+#                          "deep" stands for all deep rows
 #   qvisor.bench_profile=A,B  instead of the tables: profile these
 #                          configurations with perf (cpu-clock samples,
 #                          whole guest, 60-byte packets; make bench-profile)
+#   qvisor.bench_deep_rate=R  the throttle of the deep rows (default
+#                          12mbit: about 25000 60-byte packets a second)
 #   qvisor.bench_clock=C   how the guest's clock runs, for the report
 #                          (make bench: "icount2", QEMU -icount shift=2:
 #                          guest time advances 4 ns per guest instruction,
@@ -41,6 +58,7 @@
 ROUNDS=3
 SECS=2
 CLOCK=wall
+DEEP_RATE=12mbit
 ONLY=
 PROFILE=
 for arg in $(cat /proc/cmdline 2>/dev/null); do
@@ -50,6 +68,7 @@ for arg in $(cat /proc/cmdline 2>/dev/null); do
 	qvisor.bench_only=*) ONLY=${arg#*=} ;;
 	qvisor.bench_clock=*) CLOCK=${arg#*=} ;;
 	qvisor.bench_profile=*) PROFILE=${arg#*=} ;;
+	qvisor.bench_deep_rate=*) DEEP_RATE=${arg#*=} ;;
 	esac
 done
 DEV=pgdum0
@@ -75,31 +94,51 @@ QV="qv:1:4096 qv:64:4096 qv:1024:65536
 # rejects "backend sppifo")
 OTHER="htb:64 drr:64 htb:1024 drr:1024 qvplus:8 qvsppifo:8"
 CONFIGS="$SINGLE $QV $OTHER"
+# Deep rows, not in the default list (qvisor.bench_only=deep:pfifo,...):
+# pfifo (the baseline), skbprio, fq, htb with an fq_codel leaf, ets, drr
+# with 64 classes of pfifo limit 16, qvisor with 64 strict tiers and the
+# weighted "+" group of 8, all with a limit of 1000 packets
+DEEP="deep:pfifo deep:skbprio deep:fq deep:htb_fq_codel deep:ets deep:drr"
+DEEP="$DEEP deep:qvisor deep:qvplus"
 
 if [ -n "$ONLY" ]; then
-	CONFIGS="pfifo $(echo "$ONLY" | tr , ' ')"
+	CONFIGS=pfifo
+	for c in ${ONLY//,/ }; do
+		case $c in
+		deep) CONFIGS="$CONFIGS $DEEP" ;;
+		*) CONFIGS="$CONFIGS $c" ;;
+		esac
+	done
 fi
 
 tenants_of() {
 	case $1 in
+	deep:qvplus) echo 8 ;;
+	deep:*) echo 64 ;;
 	*:*:*) local t=${1#*:}; echo "${t%%:*}" ;;
 	*:*) echo "${1#*:}" ;;
 	*) echo 1 ;;
 	esac
 }
 
-strict_policy() {	# T -> "1 >> 2 >> ... >> T"
-	local i p=1
+# Class minors are hex in tc and in the policy; tenant i is class
+# 1:<i in hex>, which the filter's classid 1:<port> (port i) names.
+strict_policy() {	# T -> "1 >> 2 >> ... >> T", minors in hex
+	local i h p=1
 	for ((i = 2; i <= $1; i++)); do
-		p="$p >> $i"
+		printf -v h %x "$i"
+		p="$p >> $h"
 	done
 	echo "$p"
 }
 
 # Write the tc batch for a configuration; its tenants are 1:1..1:T.
 write_batch() {
-	local c=$1 t b i p
+	local c=$1 t b i h p
 	t=$(tenants_of "$c")
+	case $c in
+	deep:*) write_deep_batch "$c" "$t" >"$BATCH"; return ;;
+	esac
 	{
 		case $c in
 		pfifo_fast | pfifo | skbprio | fq | fq_codel)
@@ -111,12 +150,14 @@ write_batch() {
 		htb | htb:*)
 			echo "qdisc add dev $DEV root handle 1: htb"
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i htb rate 100gbit quantum 3000"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h htb rate 100gbit quantum 3000"
 			done ;;
 		drr | drr:*)
 			echo "qdisc add dev $DEV root handle 1: drr"
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i drr"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h drr"
 			done ;;
 		qvisor)
 			echo "qdisc add dev $DEV root handle 1: qvisor"
@@ -128,22 +169,26 @@ write_batch() {
 			b=${c##*:}
 			echo "qdisc add dev $DEV root handle 1: qvisor buckets $b policy \"$(strict_policy "$t")\""
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels $((b / t))"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels $((b / t))"
 			done ;;
 		qvplus:*)
 			p=1
 			for ((i = 2; i <= t; i++)); do
-				p="$p + $i"
+				printf -v h %x "$i"
+				p="$p + $h"
 			done
 			echo "qdisc add dev $DEV root handle 1: qvisor buckets 4096 policy \"$p\""
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels 64 weight $i"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64 weight $i"
 			done ;;
 		qvsppifo:*)
 			# HOOK for the SP-PIFO backend (being written in parallel)
 			echo "qdisc add dev $DEV root handle 1: qvisor backend sppifo 8 policy \"$(strict_policy "$t")\""
 			for ((i = 1; i <= t; i++)); do
-				echo "class add dev $DEV parent 1: classid 1:$i qvisor rank prio range 0 65535 levels 64"
+				printf -v h %x "$i"
+				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64"
 			done ;;
 		esac
 		case $c in
@@ -151,6 +196,55 @@ write_batch() {
 			echo "filter add dev $DEV parent 1: prio 1 bpf bytecode \"3,40 0 0 34,68 0 0 65536,22 0 0 0\"" ;;
 		esac
 	} >"$BATCH"
+}
+
+# The deep configurations: the qdisc under test is 1: below a tbf 2:
+# (htb: the root, its one class at the same rate), 1000 packets deep.
+write_deep_batch() {	# CONFIG TENANTS
+	local c=$1 t=$2 i h p
+	case $c in
+	deep:htb_fq_codel)
+		echo "qdisc add dev $DEV root handle 1: htb"
+		echo "class add dev $DEV parent 1: classid 1:1 htb rate $DEEP_RATE burst 15k"
+		echo "qdisc add dev $DEV parent 1:1 handle 10: fq_codel limit 1000"
+		return ;;
+	esac
+	echo "qdisc add dev $DEV root handle 2: tbf rate $DEEP_RATE burst 15k latency 1s"
+	p="parent 2:1 handle 1:"
+	case $c in
+	deep:pfifo | deep:skbprio | deep:fq)
+		echo "qdisc add dev $DEV $p ${c#deep:} limit 1000" ;;
+	deep:ets)	# its band's child: pfifo of txqueuelen (1000) packets
+		echo "qdisc add dev $DEV $p ets bands 1" ;;
+	deep:drr)
+		echo "qdisc add dev $DEV $p drr"
+		for ((i = 1; i <= t; i++)); do
+			printf -v h %x "$i"
+			echo "class add dev $DEV parent 1: classid 1:$h drr"
+			echo "qdisc add dev $DEV parent 1:$h pfifo limit 16"
+		done ;;
+	deep:qvisor)
+		echo "qdisc add dev $DEV $p qvisor limit 1000 noaqm buckets 4096 policy \"$(strict_policy "$t")\""
+		for ((i = 1; i <= t; i++)); do
+			printf -v h %x "$i"
+			echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64"
+		done ;;
+	deep:qvplus)
+		local w=1
+		for ((i = 2; i <= t; i++)); do
+			printf -v h %x "$i"
+			w="$w + $h"
+		done
+		echo "qdisc add dev $DEV $p qvisor limit 1000 noaqm buckets 4096 policy \"$w\""
+		for ((i = 1; i <= t; i++)); do
+			printf -v h %x "$i"
+			echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64 weight $i"
+		done ;;
+	esac
+	case $c in
+	deep:drr | deep:qvisor | deep:qvplus)
+		echo "filter add dev $DEV parent 1: prio 1 bpf bytecode \"3,40 0 0 34,68 0 0 65536,22 0 0 0\"" ;;
+	esac
 }
 
 pgset() {	# FILE CMD
@@ -188,6 +282,35 @@ measure() {	# SIZE
 	echo "${res%pps}"
 }
 
+# One deep measurement, 60-byte packets: pktgen's offered and accepted
+# rates and the qdisc 1:'s counters, read before pktgen stops (the
+# throttle drains the queue within a few ms after).
+measure_deep() {	# CONFIG ROUND
+	local d=$PG/$DEV q p
+	pgset $d "pkt_size 60" || return 1
+	echo start >$PG/pgctrl &
+	sleep "$SECS"
+	$TC -s qdisc show dev $DEV >/tmp/bench.qd
+	echo stop >$PG/pgctrl
+	wait
+	if [ "$2" = 1 ]; then
+		sed "s/^/# pgraw $1: /" $d | grep -a -E 'pkts-sofar|Result|pps'
+		sed "s/^/# qdraw $1: /" /tmp/bench.qd | head -n 12
+	fi
+	# "pkts-sofar: N  errors: M" and "Result: OK: USEC(c...+d...) usec"
+	p=$(awk '/pkts-sofar:/ { s = $2; e = $4 }
+		/Result: OK:/ { u = $3; sub(/\(.*/, "", u) }
+		END { if (u > 0) printf "%d %d", (s + e) * 1e6 / u, s * 1e6 / u }' $d)
+	[ -n "$p" ] || return 1
+	# qdisc 1:'s Sent packets, drops and backlog packets
+	q=$(awk -v secs="$SECS" '
+		/^qdisc / { on = ($3 == "1:") }
+		on && /^ Sent / && !ns { ns = 1; sent = $4; d = $7; sub(/,/, "", d) }
+		on && /^ backlog / && !nb { nb = 1; b = $3; sub(/p$/, "", b) }
+		END { printf "%d %d %d", sent / secs, b, d }' /tmp/bench.qd)
+	echo "# deep: $1 $2 $p $q"
+}
+
 # Set a configuration up, measure both sizes, tear it down.
 run_config() {	# CONFIG ROUND
 	local c=$1 r=$2 t s pps out
@@ -198,6 +321,18 @@ run_config() {	# CONFIG ROUND
 		$TC qdisc del dev $DEV root 2>/dev/null
 		return 2
 	fi
+	case $c in
+	deep:drr | deep:qvisor | deep:qvplus) pgset $PG/$DEV "skb_priority 0" ;;
+	deep:*) pgset $PG/$DEV "skb_priority 65537" ;;
+	esac
+	case $c in
+	deep:*)
+		pgset $PG/$DEV "udp_src_min 1"
+		pgset $PG/$DEV "udp_src_max $((t + 1))"
+		measure_deep "$c" "$r" || { $TC qdisc del dev $DEV root 2>/dev/null; return 1; }
+		$TC qdisc del dev $DEV root
+		return 0 ;;
+	esac
 	case $c in
 	*:*) pgset $PG/$DEV "skb_priority 0" ;;	# the filter decides
 	*) pgset $PG/$DEV "skb_priority 65537" ;;	# 1:1
@@ -225,7 +360,7 @@ run_config() {	# CONFIG ROUND
 }
 
 modprobe dummy 2>/dev/null
-for m in sch_prio sch_skbprio sch_fq sch_fq_codel sch_htb sch_drr sch_ets cls_bpf; do
+for m in sch_prio sch_skbprio sch_fq sch_fq_codel sch_htb sch_drr sch_ets sch_tbf cls_bpf; do
 	modprobe $m 2>/dev/null
 done
 $IP link add $DEV type dummy || { tap_skip "pktgen bench" "no dummy device"; tap_done; }
@@ -237,6 +372,7 @@ if ! pg_setup; then
 fi
 echo "# pktgen bench: $(uname -r), $(nproc) cpus, $ROUNDS rounds of ${SECS}s per size, clock $CLOCK"
 echo "# pktgen configs: $CONFIGS"
+case " $CONFIGS" in *" deep:"*) echo "# pktgen deep: tbf/htb rate $DEEP_RATE, limit 1000" ;; esac
 # warm up (the first run of a boot is slower: page and slab allocation)
 $TC qdisc add dev $DEV root handle 1: pfifo
 measure 60 >/dev/null
@@ -302,7 +438,11 @@ done
 
 for c in $CONFIGS; do
 	case ${state[$c]:-ok} in
-	ok) tap_ok "pktgen $c: $ROUNDS rounds x ${SIZES// /+} bytes" ;;
+	ok)
+		case $c in
+		deep:*) tap_ok "pktgen $c: $ROUNDS rounds x 60 bytes, 1000 deep at $DEEP_RATE" ;;
+		*) tap_ok "pktgen $c: $ROUNDS rounds x ${SIZES// /+} bytes" ;;
+		esac ;;
 	skip:*) tap_skip "pktgen $c" "${state[$c]#skip:}" ;;
 	*) tap_fail "pktgen $c" "${state[$c]#fail:}" ;;
 	esac

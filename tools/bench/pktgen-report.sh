@@ -14,7 +14,7 @@ grep -a -q '^# pktgen: [^ ]* [0-9]* [0-9]* [0-9]*$' "$LOG" || {
 	echo "pktgen-report: no measurements in $LOG" >&2
 	exit 1
 }
-grep -a -E '^(# pktgen( bench)?: |ok |not ok )' "$LOG" | awk '
+grep -a -E '^(# pktgen( bench| deep)?: |# deep: |ok |not ok )' "$LOG" | awk '
 function median(s,   n, a, i, j, t) {
 	n = split(s, a, " ")
 	for (i = 2; i <= n; i++)	# insertion sort, n is small
@@ -91,6 +91,16 @@ BEGIN { shift = -1 }
 	if (r > nround) nround = r
 	next
 }
+/^# pktgen deep: / { sub(/^# pktgen deep: /, ""); deepcfg = $0; next }
+# deep rows: CONFIG ROUND OFFERED ACCEPTED SENT BACKLOG DROPS
+/^# deep: [^ ]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+$/ {
+	c = $3; r = $4
+	off[c, r] = $5
+	for (i = 5; i <= 9; i++)
+		dv[c, i] = dv[c, i] " " $i
+	if (r > nround) nround = r
+	next
+}
 /^ok .*# SKIP/ {
 	split($0, a, " - pktgen "); split(a[2], b, " # SKIP ")
 	skip[b[1]] = b[2]
@@ -138,6 +148,32 @@ END {
 	n = split("64 512 4096 32768 65536", b, " ")
 	for (i = 1; i <= n; i++)
 		sweep("qv:8:" b[i], "qv:8:64", "8 tenants x " b[i] " buckets")
+	if (!(("deep:pfifo", 5) in dv))
+		exit
+	print ""
+	print "Deep queue (" deepcfg ", 60 B), medians over the rounds:"
+	print ""
+	print "| qdisc | offered pps | accepted pps | dequeued pps | guest insns/offered pkt | vs deep:pfifo | backlog (pkts) | drops in the run |"
+	print "| --- | --- | --- | --- | --- | --- | --- | --- |"
+	n = split("deep:pfifo deep:skbprio deep:fq deep:htb_fq_codel deep:ets deep:drr deep:qvisor deep:qvplus", dc, " ")
+	for (i = 1; i <= n; i++) {
+		c = dc[i]
+		if (!((c, 5) in dv)) {
+			if (c in skip)
+				printf "| %s | skipped: %s | | | | | | |\n", c, skip[c]
+			continue
+		}
+		s = ""
+		for (r = 1; r <= nround; r++)
+			if ((c, r) in off && ("deep:pfifo", r) in off && off["deep:pfifo", r] > 0)
+				s = s " " off[c, r] / off["deep:pfifo", r]
+		m = median(dv[c, 5])
+		printf "| %s | %d | %d | %d | %s | %s | %d | %d |\n", c, m,
+		       median(dv[c, 6]), median(dv[c, 7]),
+		       shift < 0 || m == 0 ? "–" : sprintf("%d", 1e9 / (2 ^ shift) / m),
+		       s == "" ? "–" : sprintf("%.2f", median(s)),
+		       median(dv[c, 8]), median(dv[c, 9])
+	}
 }'
 fails=$(grep -a -c '^not ok .* - pktgen ' "$LOG" || true)
 if [ "$fails" != 0 ]; then
