@@ -47,6 +47,8 @@ qvisor_loaded || { tap_skip "guests" "sch_qvisor not loaded"; tap_done; }
 setup() {
 	local i
 	modprobe tun && modprobe bridge && modprobe veth || return 1
+	# ss reads bytes_received through sock_diag (rx_sample)
+	modprobe tcp_diag || return 1
 	$IP netns add qv-sink || return 1
 	on_exit "$IP netns del qv-sink"
 	$IP link add br0 type bridge || return 1
@@ -205,7 +207,8 @@ rx_connected() {
 		sleep 0.2
 		n=$((n - 1))
 	done
-	echo "# not every guest of $* connected within 90 s"
+	echo "# not every guest of $* connected within 90 s (ss in the sink:)"
+	$IP netns exec qv-sink ss -tinH state established | sed 's/^/#   /'
 	return 1
 }
 

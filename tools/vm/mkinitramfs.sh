@@ -49,7 +49,7 @@ MODULES="veth dummy bridge tun ifb
 	sch_netem sch_sfq sch_cake sch_ingress sch_multiq sch_mqprio
 	cls_u32 cls_flower cls_fw cls_bpf cls_basic cls_matchall
 	act_skbedit act_gact act_mirred act_police
-	pktgen ${QVISOR_VM_MODULES:-}"
+	pktgen tcp_diag ${QVISOR_VM_MODULES:-}"
 
 # Host programs copied with their libraries (resolved to real paths).
 PROGS="/usr/bin/bash /usr/sbin/tc /usr/bin/ip /usr/bin/ss /usr/bin/ping
