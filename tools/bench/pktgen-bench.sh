@@ -132,6 +132,22 @@ strict_policy() {	# T -> "1 >> 2 >> ... >> T", minors in hex
 	echo "$p"
 }
 
+# A '+' group of T weighted tenants (weights 1..T, 64 levels each): the
+# qdisc line with QDISC_ARGS ("root handle 1:" or a parent and options)
+# and the classes
+plus_batch() {	# T QDISC_ARGS
+	local i h p=1
+	for ((i = 2; i <= $1; i++)); do
+		printf -v h %x "$i"
+		p="$p + $h"
+	done
+	echo "qdisc add dev $DEV $2 policy \"$p\""
+	for ((i = 1; i <= $1; i++)); do
+		printf -v h %x "$i"
+		echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64 weight $i"
+	done
+}
+
 # Write the tc batch for a configuration; its tenants are 1:1..1:T.
 write_batch() {
 	local c=$1 t b i h p
@@ -173,16 +189,7 @@ write_batch() {
 				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels $((b / t))"
 			done ;;
 		qvplus:*)
-			p=1
-			for ((i = 2; i <= t; i++)); do
-				printf -v h %x "$i"
-				p="$p + $h"
-			done
-			echo "qdisc add dev $DEV root handle 1: qvisor buckets 4096 policy \"$p\""
-			for ((i = 1; i <= t; i++)); do
-				printf -v h %x "$i"
-				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64 weight $i"
-			done ;;
+			plus_batch "$t" "root handle 1: qvisor buckets 4096" ;;
 		qvsppifo:*)
 			# HOOK for the SP-PIFO backend (being written in parallel)
 			echo "qdisc add dev $DEV root handle 1: qvisor backend sppifo 8 policy \"$(strict_policy "$t")\""
@@ -230,16 +237,7 @@ write_deep_batch() {	# CONFIG TENANTS
 			echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64"
 		done ;;
 	deep:qvplus)
-		local w=1
-		for ((i = 2; i <= t; i++)); do
-			printf -v h %x "$i"
-			w="$w + $h"
-		done
-		echo "qdisc add dev $DEV $p qvisor limit 1000 noaqm buckets 4096 policy \"$w\""
-		for ((i = 1; i <= t; i++)); do
-			printf -v h %x "$i"
-			echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64 weight $i"
-		done ;;
+		plus_batch "$t" "$p qvisor limit 1000 noaqm buckets 4096" ;;
 	esac
 	case $c in
 	deep:drr | deep:qvisor | deep:qvplus)
