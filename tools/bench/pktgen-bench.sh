@@ -123,11 +123,11 @@ tenants_of() {
 
 # Class minors are hex in tc and in the policy; tenant i is class
 # 1:<i in hex>, which the filter's classid 1:<port> (port i) names.
-strict_policy() {	# T -> "1 >> 2 >> ... >> T", minors in hex
+tenants_policy() {	# T OP -> "1 OP 2 OP ... OP T", minors in hex
 	local i h p=1
 	for ((i = 2; i <= $1; i++)); do
 		printf -v h %x "$i"
-		p="$p >> $h"
+		p="$p $2 $h"
 	done
 	echo "$p"
 }
@@ -136,12 +136,8 @@ strict_policy() {	# T -> "1 >> 2 >> ... >> T", minors in hex
 # qdisc line with QDISC_ARGS ("root handle 1:" or a parent and options)
 # and the classes
 plus_batch() {	# T QDISC_ARGS
-	local i h p=1
-	for ((i = 2; i <= $1; i++)); do
-		printf -v h %x "$i"
-		p="$p + $h"
-	done
-	echo "qdisc add dev $DEV $2 policy \"$p\""
+	local i h
+	echo "qdisc add dev $DEV $2 policy \"$(tenants_policy "$1" +)\""
 	for ((i = 1; i <= $1; i++)); do
 		printf -v h %x "$i"
 		echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64 weight $i"
@@ -183,7 +179,7 @@ write_batch() {
 			echo "class add dev $DEV parent 1: classid 1:1 qvisor" ;;
 		qv:*)
 			b=${c##*:}
-			echo "qdisc add dev $DEV root handle 1: qvisor buckets $b policy \"$(strict_policy "$t")\""
+			echo "qdisc add dev $DEV root handle 1: qvisor buckets $b policy \"$(tenants_policy "$t" ">>")\""
 			for ((i = 1; i <= t; i++)); do
 				printf -v h %x "$i"
 				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels $((b / t))"
@@ -192,7 +188,7 @@ write_batch() {
 			plus_batch "$t" "root handle 1: qvisor buckets 4096" ;;
 		qvsppifo:*)
 			# HOOK for the SP-PIFO backend (being written in parallel)
-			echo "qdisc add dev $DEV root handle 1: qvisor backend sppifo 8 policy \"$(strict_policy "$t")\""
+			echo "qdisc add dev $DEV root handle 1: qvisor backend sppifo 8 policy \"$(tenants_policy "$t" ">>")\""
 			for ((i = 1; i <= t; i++)); do
 				printf -v h %x "$i"
 				echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64"
@@ -231,7 +227,7 @@ write_deep_batch() {	# CONFIG TENANTS
 			echo "qdisc add dev $DEV parent 1:$h pfifo limit 16"
 		done ;;
 	deep:qvisor)
-		echo "qdisc add dev $DEV $p qvisor limit 1000 noaqm buckets 4096 policy \"$(strict_policy "$t")\""
+		echo "qdisc add dev $DEV $p qvisor limit 1000 noaqm buckets 4096 policy \"$(tenants_policy "$t" ">>")\""
 		for ((i = 1; i <= t; i++)); do
 			printf -v h %x "$i"
 			echo "class add dev $DEV parent 1: classid 1:$h qvisor rank prio range 0 65535 levels 64"
