@@ -35,7 +35,7 @@ qvisor_loaded || { tap_skip "stress" "sch_qvisor not loaded"; tap_done; }
 tap_check "veth pair across a netns" \
 	veth_pair $NS veth0 veth1 10.0.5.1 $DST || tap_done
 $IP netns exec $NS iperf3 -s -D -p 5201 >/dev/null 2>&1
-on_exit "pkill iperf3"
+on_exit "killall -q iperf3"
 klog_mark
 
 TXF=/sys/class/net/veth0/statistics/tx_packets

@@ -63,7 +63,7 @@ setup() {
 		$IP link set tap$i master br0 && $IP link set tap$i up || return 1
 	done
 	$IP link set br0 up
-	on_exit "pkill -x qemu-system-x86_64; pkill -x iperf3"
+	on_exit "killall -q qemu-system-x86_64 iperf3"
 }
 
 # qdisc RATE W1 [W2 [W3]]: qvisor on up0, class 1:N (weight WN) for tapN.
