@@ -90,7 +90,7 @@ cl_aqm() {
 
 $IP netns exec $NS iperf3 -s -p 5202 >"$OUT/srv.log" 2>&1 &
 on_exit "kill $! 2>/dev/null"
-wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5202 '"
+wait_listen $NS 5202
 
 # --- ECN: a TCP flow is marked, not dropped ---------------------------------
 read -r d0 m0 x x <<<"$(cl_aqm 1:2)"
@@ -240,7 +240,7 @@ $TC qdisc del dev $DEV root >/dev/null 2>&1
 if tap_check "qvisor rate $RATE noaqm memlimit 100k policy \"1 + 2\"" share_setup; then
 	$IP netns exec $NS iperf3 -s -p 5203 >"$OUT/srv3.log" 2>&1 &
 	on_exit "kill $! 2>/dev/null"
-	wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5203 '"
+	wait_listen $NS 5203
 	iperf3 -c $DST -B $SRC2 -p 5202 -u -b 20M -l 1400 -w 4M -t 4 \
 		>"$OUT/udp-part2.log" 2>&1 &
 	c2=$!

@@ -228,7 +228,7 @@ for p in 5001 5002; do
 	$IP netns exec $NS iperf3 -s -D -p $p -I "$OUT/iperf-$p.pid" >/dev/null 2>&1
 	on_exit "kill \$(cat $OUT/iperf-$p.pid)"
 done
-sleep 0.5
+wait_listen $NS 5001 5002
 for be in "sppifo 8" aifo; do
 	if slow_guest; then
 		tap_skip "$be: UDP 60:40 in a '+' group" "share measurement on a slow (sanitizer) guest"

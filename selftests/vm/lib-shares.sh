@@ -23,9 +23,7 @@ done
 on_exit "killall -q iperf3"
 # the servers listen before the first case starts its clients (a client
 # refused by a server not up yet left the first case without its tenant)
-for p in 5201 5202 5203 5204; do
-	wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':$p '"
-done
+wait_listen $NS 5201 5202 5203 5204
 
 # setup POLICY WEIGHT...: qvisor with one class per weight (1:1, 1:2, ...),
 # tenant N classified by destination port 5200+N

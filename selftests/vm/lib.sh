@@ -318,6 +318,16 @@ wait_for() {
 	done
 }
 
+# wait_listen NS PORT...: wait up to 5 s for each TCP PORT to listen in
+# netns NS (an iperf3 server just started)
+wait_listen() {
+	local ns=$1 p
+	shift
+	for p in "$@"; do
+		wait_for 5 sh -c "$IP netns exec $ns ss -ltn | grep -q ':$p '"
+	done
+}
+
 # qdisc_sent_packets DEV: packets sent by DEV's root qdisc.
 qdisc_sent_packets() {
 	$TC -s qdisc show dev "$1" |

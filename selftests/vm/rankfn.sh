@@ -391,7 +391,7 @@ rehash_case() {
 	fi
 	$IP netns exec $NS iperf3 -s -1 -p $port >"$OUT/tcp-srv.log" 2>&1 &
 	spid=$!
-	wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':$port '"
+	wait_listen $NS $port
 	r0=$(tcp_rehash)
 	o0=$(tcp_opens)
 	iperf3 -c "$addr" -p $port -t 4 -b 4M >"$OUT/tcp-cli.log" 2>&1 &

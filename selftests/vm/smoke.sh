@@ -42,7 +42,7 @@ tap_check "ping crosses veth0" ping -c $PINGS -i 0.2 -W 2 10.0.0.2
 
 $IP netns exec $NS iperf3 -s -1 >/tmp/smoke-iperf3-s.log 2>&1 &
 on_exit "kill $! 2>/dev/null"
-wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5201 '"
+wait_listen $NS 5201
 if out=$(iperf3 -c 10.0.0.2 -t 2 -f m 2>&1); then
 	mbit=$(echo "$out" | awk '/receiver/{print $7}')
 	tap_ok "iperf3 TCP 2 s crosses veth0 (${mbit:-?} Mbit/s)"

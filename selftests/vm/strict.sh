@@ -44,7 +44,7 @@ for p in 5201 5202; do
 	$IP netns exec $NS iperf3 -s -p $p >"$OUT/srv$p.log" 2>&1 &
 	on_exit "kill $! 2>/dev/null"
 done
-wait_for 5 sh -c "$IP netns exec $NS ss -ltn | grep -q ':5202 '"
+wait_listen $NS 5202
 
 # now_us: a clock in microseconds (busybox date has no %N)
 now_us() {
