@@ -3,7 +3,7 @@
  * qvflows: TCP flow generator for flow-completion-time (FCT) experiments.
  *
  *   qvflows -s [-p PORT] [-r READYFILE]
- *   qvflows -c ADDR [-p PORT] -R MBIT -L LOAD -t SECONDS [-W DRAIN]
+ *   qvflows -c ADDR[,ADDR...] [-p PORT] -R MBIT -L LOAD -t SECONDS [-W DRAIN]
  *           [-f CDF] [-x SCALE] [-X MAXBYTES] [-k prio|mark|none]
  *           [-u UNIT] [-M MAXRANK] [-C MAXFLOWS] [-S SEED] [-o CSV] [-T TAG]
  *   qvflows -i [-f CDF] [-x SCALE] [-X MAXBYTES] [-n SAMPLES] [-S SEED]
@@ -13,8 +13,13 @@
  * flow id, total flow size in bytes, network byte order) followed by
  * payload up to the flow size; when the last byte has arrived the server
  * answers with one byte.  READYFILE is created once the socket listens.
+ * The server listens on IPv6 and IPv4 (one dual-stack socket; IPv4 only
+ * where the kernel has no IPv6).
  *
- * Client (-c): opens one TCP connection per flow.  Flow sizes are drawn
+ * Client (-c): opens one TCP connection per flow, to ADDR (IPv4 or IPv6),
+ * or with a comma-separated list of up to 64 addresses to one of them
+ * drawn uniformly per flow from its own stream of SEED (so the sizes and
+ * arrival times are the same whatever the list).  Flow sizes are drawn
  * from the CDF: "websearch" (the default: the web search distribution of
  * DCTCP / pFabric, tools/fct/websearch.cdf) or "datamining" (VL2's, as
  * pFabric uses it, tools/fct/datamining.cdf), both built in, or a file of
@@ -326,14 +331,26 @@ static int set_nonblock(int fd)
 
 static int listen_on(unsigned int port)
 {
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_ANY_INIT };
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), one = 1, zero = 0;
+	int err;
 
-	if (fd < 0)
-		die("socket");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 1024))
+	if (fd >= 0) {		/* dual stack: IPv4 peers as ::ffff:a.b.c.d */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		a6.sin6_port = htons((uint16_t)port);
+		err = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
+	} else {		/* a kernel without IPv6 */
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			die("socket");
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		a.sin_port = htons((uint16_t)port);
+		err = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	}
+	if (err || listen(fd, 1024))
 		die("bind/listen");
 	set_nonblock(fd);
 	return fd;
@@ -452,6 +469,7 @@ enum fstate { F_WAIT, F_CONN, F_SEND, F_ANSWER, F_DONE, F_FAIL };
 
 struct flow {
 	uint32_t id;
+	unsigned int dst;	/* index into cl.dst */
 	uint64_t size, sent;
 	double arrival, done;
 	int fd;
@@ -461,8 +479,12 @@ struct flow {
 
 enum rkind { R_NONE, R_PRIO, R_MARK };
 
+#define MAX_DST		64
+
 static struct {
-	struct sockaddr_in dst;
+	struct sockaddr_storage dst[MAX_DST];
+	socklen_t dstlen[MAX_DST];
+	unsigned int ndst;
 	enum rkind kind;
 	uint64_t unit, maxrank;
 	uint64_t held;		/* rank updates held back: segments queued */
@@ -520,7 +542,7 @@ static void flow_start(struct flow *f)
 	struct epoll_event ev = { .events = EPOLLOUT };
 	int one = 1, low = NOTSENT_LOWAT;
 
-	f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	f->fd = socket(cl.dst[f->dst].ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (f->fd < 0) {
 		flow_fail(f, "socket");
 		return;
@@ -529,7 +551,7 @@ static void flow_start(struct flow *f)
 	setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(f->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &low, sizeof(low));
 	flow_rank(f);		/* the SYN carries the flow's size */
-	if (connect(f->fd, (struct sockaddr *)&cl.dst, sizeof(cl.dst)) &&
+	if (connect(f->fd, (struct sockaddr *)&cl.dst[f->dst], cl.dstlen[f->dst]) &&
 	    errno != EINPROGRESS) {
 		flow_fail(f, "connect");
 		return;
@@ -637,12 +659,49 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: qvflows -s [-p PORT] [-r READYFILE]\n"
-		"       qvflows -c ADDR [-p PORT] -R MBIT -L LOAD -t SECONDS [-W DRAIN]\n"
+		"       qvflows -c ADDR[,ADDR...] [-p PORT] -R MBIT -L LOAD -t SECONDS [-W DRAIN]\n"
 		"               [-f CDF] [-x SCALE] [-X MAXBYTES] [-k prio|mark|none]\n"
 		"               [-u UNIT] [-M MAXRANK] [-C MAXFLOWS] [-S SEED] [-o CSV] [-T TAG]\n"
 		"       qvflows -i [-f CDF] [-x SCALE] [-X MAXBYTES] [-n SAMPLES] [-S SEED]\n"
 		"CDF: websearch (default) or datamining (built in), or a file\n");
 	exit(2);
+}
+
+/* ADDR[,ADDR...]: each an IPv4 or IPv6 address, all with PORT */
+static void parse_dsts(const char *list, uint16_t port)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+
+	if (!copy)
+		die("strdup");
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct sockaddr_storage *ss = &cl.dst[cl.ndst];
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		if (cl.ndst == MAX_DST) {
+			fprintf(stderr, "qvflows: more than %d addresses\n",
+				MAX_DST);
+			exit(2);
+		}
+		if (inet_pton(AF_INET, tok, &a4->sin_addr) == 1) {
+			a4->sin_family = AF_INET;
+			a4->sin_port = htons(port);
+			cl.dstlen[cl.ndst] = sizeof(*a4);
+		} else if (inet_pton(AF_INET6, tok, &a6->sin6_addr) == 1) {
+			a6->sin6_family = AF_INET6;
+			a6->sin6_port = htons(port);
+			cl.dstlen[cl.ndst] = sizeof(*a6);
+		} else {
+			fprintf(stderr, "qvflows: not an address: %s\n", tok);
+			exit(2);
+		}
+		cl.ndst++;
+	}
+	free(copy);
+	if (!cl.ndst)
+		usage();
 }
 
 static void print_info(long samples, uint64_t seed)
@@ -676,7 +735,7 @@ int main(int argc, char **argv)
 	unsigned int port = 7000, maxflows = 64;
 	int c, server = 0, info = 0, i, n, nflows, next = 0, open = 0;
 	long samples = 0;
-	uint64_t seed = 1, s_size, s_gap;
+	uint64_t seed = 1, s_size, s_gap, s_dst;
 	struct flow *fl;
 	double t0, t, lambda, end_arr, deadline, *small, *large;
 	int nsmall = 0, nlarge = 0, ndone = 0;
@@ -745,10 +804,7 @@ int main(int argc, char **argv)
 	if (!(mbit > 0) || !(load > 0) || !(secs > 0) || drain < 0 ||
 	    !maxflows || maxflows > 4096)
 		usage();
-	cl.dst.sin_family = AF_INET;
-	cl.dst.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &cl.dst.sin_addr) != 1)
-		usage();
+	parse_dsts(addr, (uint16_t)port);
 	if (csv) {
 		out = fopen(csv, "w");
 		if (!out)
@@ -765,6 +821,8 @@ int main(int argc, char **argv)
 		die("calloc");
 	s_size = seed * 2 + 1;
 	s_gap = seed * 2 + 2;
+	/* a stream that no small seed's s_size or s_gap starts at */
+	s_dst = (seed * 2 + 1) ^ 0xd1b54a32d192ed03ull;
 	t = 0;
 	for (n = 0; n < nflows; n++) {
 		t += -log(1 - rng_unit(&s_gap)) / lambda;
@@ -773,6 +831,8 @@ int main(int argc, char **argv)
 		fl[n].id = (uint32_t)n + 1;
 		fl[n].arrival = t;
 		fl[n].size = cdf_draw(rng_unit(&s_size));
+		fl[n].dst = cl.ndst > 1 ?
+			(unsigned int)(rng_next(&s_dst) % cl.ndst) : 0;
 		if (fl[n].size < HDR_LEN)
 			fl[n].size = HDR_LEN;
 		fl[n].fd = -1;

@@ -115,5 +115,33 @@ if cmp -s "$T/a" "$T/b"; then
 else
 	nok "same seed, same flow sizes and arrival times"
 fi
+# two destinations, IPv4 and IPv6 (the server is dual-stack): the same
+# flows, each to one of them drawn from its own stream, both used (new
+# TIME-WAIT sockets to each)
+v4a=$(ss -tn state time-wait 2>/dev/null | grep -c "127.0.0.1:$port")
+if ! grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
+	ok "-c 127.0.0.1,::1 # SKIP no ::1 on this host"
+elif $Q -c 127.0.0.1,::1 -p $port -R 50 -L 0.5 -t 2 -W 10 -x 0.125 -k none -S 3 \
+	-o "$T/flows3.csv" 2>"$T/summary3"; then
+	cut -d, -f2-4 "$T/flows3.csv" >"$T/c"
+	done_=$(awk -F, 'NR > 1 && $6 == "done"' "$T/flows3.csv" | wc -l)
+	v6=$(ss -tn state time-wait 2>/dev/null | grep -c "\[::1\]:$port")
+	v4=$(($(ss -tn state time-wait 2>/dev/null | grep -c "127.0.0.1:$port") - v4a))
+	if cmp -s "$T/a" "$T/c" && [ "$done_" -eq "$flows" ] &&
+	   [ "$v4" -gt 0 ] && [ "$v6" -gt 0 ]; then
+		ok "-c 127.0.0.1,::1: the same $done_ flows, over IPv4 and IPv6 ($v4 and $v6 new TIME-WAIT sockets)"
+	else
+		nok "-c 127.0.0.1,::1: the same flows over both" \
+			"done $done_ of $flows, TIME-WAIT v4 $v4 v6 $v6: $(cat "$T/summary3")"
+	fi
+else
+	nok "-c 127.0.0.1,::1 runs" "$(cat "$T/summary3")"
+fi
+if ! $Q -c 127.0.0.1,nohost -p $port -R 1 -L 1 -t 1 2>"$T/err" &&
+   grep -q 'not an address: nohost' "$T/err"; then
+	ok "a bad address in the list is refused: $(cat "$T/err")"
+else
+	nok "a bad address in the list is refused" "$(cat "$T/err")"
+fi
 echo "1..$n"
 exit $fail
