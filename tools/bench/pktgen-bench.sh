@@ -46,7 +46,8 @@
 #                          "deep" stands for all deep rows
 #   qvisor.bench_profile=A,B  instead of the tables: profile these
 #                          configurations with perf (cpu-clock samples,
-#                          whole guest, 60-byte packets; make bench-profile)
+#                          whole guest, 60-byte packets, each with its
+#                          tables' tenants: deep rows too; make bench-profile)
 #   qvisor.bench_deep_rate=R  the throttle of the deep rows (default
 #                          12mbit: about 25000 60-byte packets a second)
 #   qvisor.bench_clock=C   how the guest's clock runs, for the report
@@ -305,34 +306,38 @@ measure_deep() {	# CONFIG ROUND
 	echo "# deep: $1 $2 $p $q"
 }
 
+# pg_flows CONFIG: pktgen's packets for CONFIG: skb->priority 1:1 where
+# the qdisc takes it (one tenant), 0 where its filter classifies (the
+# multi-tenant configurations, deep:drr/qvisor/qvplus); UDP source ports
+# 1..T for T tenants
+pg_flows() {
+	local c=$1
+	case $c in
+	deep:drr | deep:qvisor | deep:qvplus) pgset $PG/$DEV "skb_priority 0" ;;
+	deep:*) pgset $PG/$DEV "skb_priority 65537" ;;
+	*:*) pgset $PG/$DEV "skb_priority 0" ;;	# the filter decides
+	*) pgset $PG/$DEV "skb_priority 65537" ;;	# 1:1
+	esac
+	pgset $PG/$DEV "udp_src_min 1"
+	pgset $PG/$DEV "udp_src_max $(($(tenants_of "$c") + 1))"	# exclusive: ports 1..T
+}
+
 # Set a configuration up, measure both sizes, tear it down.
 run_config() {	# CONFIG ROUND
-	local c=$1 r=$2 t s pps out
-	t=$(tenants_of "$c")
+	local c=$1 r=$2 s pps out
 	write_batch "$c"
 	if ! out=$($TC -b "$BATCH" 2>&1); then
 		echo "$out" >/tmp/bench.err.$c
 		$TC qdisc del dev $DEV root 2>/dev/null
 		return 2
 	fi
-	case $c in
-	deep:drr | deep:qvisor | deep:qvplus) pgset $PG/$DEV "skb_priority 0" ;;
-	deep:*) pgset $PG/$DEV "skb_priority 65537" ;;
-	esac
+	pg_flows "$c"
 	case $c in
 	deep:*)
-		pgset $PG/$DEV "udp_src_min 1"
-		pgset $PG/$DEV "udp_src_max $((t + 1))"
 		measure_deep "$c" "$r" || { $TC qdisc del dev $DEV root 2>/dev/null; return 1; }
 		$TC qdisc del dev $DEV root
 		return 0 ;;
 	esac
-	case $c in
-	*:*) pgset $PG/$DEV "skb_priority 0" ;;	# the filter decides
-	*) pgset $PG/$DEV "skb_priority 65537" ;;	# 1:1
-	esac
-	pgset $PG/$DEV "udp_src_min 1"
-	pgset $PG/$DEV "udp_src_max $((t + 1))"	# exclusive: ports 1..T
 	for s in $SIZES; do
 		if ! pps=$(measure "$s"); then
 			$TC qdisc del dev $DEV root 2>/dev/null
@@ -383,9 +388,7 @@ profile_config() {	# CONFIG
 		tap_fail "profile $c" "$(cat /tmp/bench.err)"
 		return
 	fi
-	pgset $d "skb_priority 65537"
-	pgset $d "udp_src_min 1"
-	pgset $d "udp_src_max 2"
+	pg_flows "$c"
 	pgset $d "pkt_size 60"
 	echo start >$PG/pgctrl &
 	sleep 0.5
