@@ -334,23 +334,23 @@ static int listen_on(unsigned int port)
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
 				   .sin6_addr = IN6ADDR_ANY_INIT };
 	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr *sa = (struct sockaddr *)&a6;
+	socklen_t len = sizeof(a6);
 	int fd = socket(AF_INET6, SOCK_STREAM, 0), one = 1, zero = 0;
-	int err;
 
 	if (fd >= 0) {		/* dual stack: IPv4 peers as ::ffff:a.b.c.d */
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		a6.sin6_port = htons((uint16_t)port);
-		err = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
 	} else {		/* a kernel without IPv6 */
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd < 0)
 			die("socket");
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		a.sin_port = htons((uint16_t)port);
-		err = bind(fd, (struct sockaddr *)&a, sizeof(a));
+		sa = (struct sockaddr *)&a;
+		len = sizeof(a);
 	}
-	if (err || listen(fd, 1024))
+	a6.sin6_port = htons((uint16_t)port);
+	a.sin_port = a6.sin6_port;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, sa, len) || listen(fd, 1024))
 		die("bind/listen");
 	set_nonblock(fd);
 	return fd;
