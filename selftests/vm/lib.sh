@@ -160,14 +160,23 @@ udp_test_setup() {
 # that queues in qvisor's lowest tier behind a flood (guard.sh's tier-1
 # ping lost all 15 on 7.2 once).  Ends the test when the pair fails.
 quiet_veth_pair() {
-	local mine
 	tap_check "veth pair across a netns" \
 		veth_pair $NS $DEV veth1 10.0.0.1 $DST || tap_done
+	pin_neighbours 10.0.0.1
+	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+}
+
+# pin_neighbours ADDR...: permanent neighbour entries for the pair $DEV --
+# veth1 (in $NS): $DST on $DEV, and each of $DEV's ADDR... on veth1; sets
+# PEER_MAC (veth1's)
+pin_neighbours() {
+	local mine a
 	PEER_MAC=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
 	mine=$($IP link show $DEV | awk '/link\/ether/{print $2}')
 	$IP neigh replace $DST lladdr "$PEER_MAC" dev $DEV nud permanent
-	$IP -n $NS neigh replace 10.0.0.1 lladdr "$mine" dev veth1 nud permanent
-	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
+	for a in "$@"; do
+		$IP -n $NS neigh replace "$a" lladdr "$mine" dev veth1 nud permanent
+	done
 }
 
 # iperf_veth_pair NAME SRC1 SRC2: skip the test NAME when the module or
@@ -178,7 +187,7 @@ quiet_veth_pair() {
 # ping would wait for it) and no IPv6, and socket buffers large enough for
 # iperf3 -w (put back at exit).  Ends the test when the pair fails.
 iperf_veth_pair() {
-	local mac mine f old
+	local f old
 	if ! qvisor_loaded; then
 		tap_skip "$1" "sch_qvisor not loaded"
 		tap_done
@@ -187,11 +196,7 @@ iperf_veth_pair() {
 	shift
 	tap_check "veth pair across a netns" \
 		veth_pair $NS $DEV veth1 "$1" $DST || tap_done
-	mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-	mine=$($IP link show $DEV | awk '/link\/ether/{print $2}')
-	$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
-	$IP -n $NS neigh replace "$1" lladdr "$mine" dev veth1 nud permanent
-	$IP -n $NS neigh replace "$2" lladdr "$mine" dev veth1 nud permanent
+	pin_neighbours "$1" "$2"
 	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
 	$IP addr add "$2"/24 dev $DEV
 	for f in wmem_max rmem_max; do	# for iperf3 -w

@@ -37,8 +37,7 @@ done
 if ! tap_check "veth pair across a netns" veth_pair $NS $DEV veth1 10.0.0.1 $DST; then
 	tap_done
 fi
-mac=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-$IP neigh replace $DST lladdr "$mac" dev $DEV nud permanent
+pin_neighbours
 echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
 
 # --- spec A: create -------------------------------------------------------
@@ -504,7 +503,7 @@ mymac=$($IP link show $DEV | awk '/link\/ether/{print $2}')
 for p in 1 2; do
 	$IP addr add fd00:$p::1/64 dev $DEV nodad
 	$IP -n $NS addr add fd00:$p::2/64 dev veth1 nodad
-	$IP neigh replace fd00:$p::2 lladdr "$mac" dev $DEV nud permanent
+	$IP neigh replace fd00:$p::2 lladdr "$PEER_MAC" dev $DEV nud permanent
 	$IP -n $NS neigh replace fd00:$p::1 lladdr "$mymac" dev veth1 nud permanent
 done
 cat >"$OUT/v6.spec" <<EOF

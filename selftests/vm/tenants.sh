@@ -103,7 +103,7 @@ for p in 5201 5202 5203; do
 	$IP netns exec qv-sink iperf3 -s -D -p $p -1 >/dev/null 2>&1
 done
 on_exit "killall -q iperf3"
-sleep 0.5
+wait_listen qv-sink 5201 5202 5203
 $IP netns exec qv-vm1 ping -c 20 -i 0.1 $SINK >/tmp/ping-idle.txt 2>&1
 
 start=${EPOCHREALTIME/./}
