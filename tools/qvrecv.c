@@ -21,6 +21,8 @@
  * port.
  *
  * -r FILE is created once every socket is bound (a readiness signal).
+ * The sockets take IPv4 and IPv6 (dual-stack; IPv4 only where the
+ * kernel has no IPv6).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -94,27 +96,48 @@ static void parse_ports(char *s)
 	}
 }
 
+/* A UDP socket bound to @port on every address: dual-stack, or IPv4
+ * where the kernel has no IPv6
+ */
+static int bind_any(uint16_t port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0), zero = 0;
+
+	if (fd >= 0) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		a6.sin6_port = htons(port);
+		if (bind(fd, (struct sockaddr *)&a6, sizeof(a6)))
+			return -1;
+		return fd;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		perror("socket");
+		exit(1);
+	}
+	a4.sin_port = htons(port);
+	if (bind(fd, (struct sockaddr *)&a4, sizeof(a4)))
+		return -1;
+	return fd;
+}
+
 static void open_ports(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	int i, one = 1, sz = 8 << 20;
 
 	for (i = 0; i < nports; i++) {
-		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		int fd = bind_any(ports[i].port);
 
 		if (fd < 0) {
-			perror("socket");
+			fprintf(stderr, "qvrecv: bind %u: %s\n", ports[i].port,
+				strerror(errno));
 			exit(1);
 		}
 		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-		a.sin_port = htons(ports[i].port);
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
-			fprintf(stderr, "qvrecv: bind %u: %s\n", ports[i].port,
-				strerror(errno));
-			exit(1);
-		}
 		ports[i].fd = fd;
 	}
 }

@@ -12,6 +12,7 @@
  *   mark  SO_MARK = RANK                (qvisor "rank mark")
  *   dscp  IP_TOS = RANK << 2            (qvisor "rank dscp")
  *   tos   IP_TOS = RANK, rank is RANK >> 2 in the payload
+ * (dscp and tos set IPV6_TCLASS when ADDR is an IPv6 address).
  *   none  nothing set, rank 0
  *
  * Sequence mode (no -t): the items are sent once each, back to back, in
@@ -81,7 +82,8 @@ struct item {
 
 static struct item items[MAX_ITEMS];
 static int nitems;
-static struct sockaddr_in dst;
+static struct sockaddr_storage dst;	/* -d: IPv4 or IPv6 */
+static socklen_t dst_len;
 static unsigned int base_port = 5000;
 static unsigned int src_port;	/* -s: 0 = any */
 static unsigned int gso_segs = 1;	/* -G */
@@ -239,7 +241,7 @@ static void parse_spec(const char *spec)
 /* gso_len: with -G the segment size (LEN), else 0 */
 static int open_sock(size_t gso_len)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int fd = socket(dst.ss_family, SOCK_DGRAM, 0);
 	int sz = 4 << 20;
 
 	if (fd < 0) {
@@ -253,7 +255,9 @@ static int open_sock(size_t gso_len)
 		int seg = (int)gso_len, one = 1;
 
 		if (setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)) ||
-		    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one))) {
+		    (dst.ss_family == AF_INET6 ?
+		     setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one)) :
+		     setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)))) {
 			perror("qvsend: UDP_SEGMENT");
 			exit(1);
 		}
@@ -261,15 +265,32 @@ static int open_sock(size_t gso_len)
 	return fd;
 }
 
+/* The port of an IPv4 or IPv6 socket address */
+static void set_port(struct sockaddr_storage *a, unsigned int port)
+{
+	if (a->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)a)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)a)->sin_port = htons((uint16_t)port);
+}
+
+/* IP_TOS, or IPV6_TCLASS on an IPv6 socket */
+static int set_tos(int fd, int tos)
+{
+	if (dst.ss_family == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+	return setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+}
+
 /* -s: a fixed source port, shared by the sockets of one destination */
 static void bind_src(int fd, unsigned int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_storage a = { .ss_family = dst.ss_family };
 	int one = 1;
 
-	a.sin_port = htons((uint16_t)port);
+	set_port(&a, port);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (port > 65535 || bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+	if (port > 65535 || bind(fd, (struct sockaddr *)&a, dst_len)) {
 		fprintf(stderr, "qvsend: bind to source port %u: %s\n", port,
 			strerror(errno));
 		exit(1);
@@ -305,11 +326,10 @@ static uint32_t set_rank(const struct item *it, uint32_t v)
 		rc = setsockopt(it->fd, SOL_SOCKET, SO_MARK, &iv, sizeof(iv));
 		break;
 	case K_DSCP:
-		iv = (int)(v << 2);
-		rc = setsockopt(it->fd, IPPROTO_IP, IP_TOS, &iv, sizeof(iv));
+		rc = set_tos(it->fd, (int)(v << 2));
 		break;
 	case K_TOS:
-		rc = setsockopt(it->fd, IPPROTO_IP, IP_TOS, &iv, sizeof(iv));
+		rc = set_tos(it->fd, iv);
 		v >>= 2;
 		break;
 	case K_NONE:
@@ -330,7 +350,7 @@ static int send_one(const struct item *it, unsigned char *buf, size_t len,
 		    unsigned int segs, uint32_t seq, uint32_t rank,
 		    uint32_t flags, int dontwait)
 {
-	struct sockaddr_in to = dst;
+	struct sockaddr_storage to = dst;
 	unsigned int k;
 
 	for (k = 0; k < segs; k++) {
@@ -342,9 +362,9 @@ static int send_one(const struct item *it, unsigned char *buf, size_t len,
 		p->rank = htonl(rank);
 		p->flags = htonl(flags);
 	}
-	to.sin_port = htons(it->port);
+	set_port(&to, it->port);
 	if (sendto(it->fd, buf, len * segs, dontwait ? MSG_DONTWAIT : 0,
-		   (struct sockaddr *)&to, sizeof(to)) < 0)
+		   (struct sockaddr *)&to, dst_len) < 0)
 		return -1;
 	return 0;
 }
@@ -455,6 +475,25 @@ static int run_flood(unsigned char *buf, size_t len, double secs, double pps)
 	return 0;
 }
 
+/* -d ADDR: an IPv4 or IPv6 address */
+static void parse_dst(const char *s)
+{
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&dst;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&dst;
+
+	memset(&dst, 0, sizeof(dst));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		dst_len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		dst_len = sizeof(*a6);
+	} else {
+		fprintf(stderr, "qvsend: -d %s: not an IPv4 or IPv6 address\n", s);
+		exit(2);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	double secs = 0, pps = 0;
@@ -462,12 +501,10 @@ int main(int argc, char **argv)
 	unsigned char *buf;
 	int c;
 
-	dst.sin_family = AF_INET;
 	while ((c = getopt(argc, argv, "d:l:b:B:t:r:S:s:G:h")) != -1) {
 		switch (c) {
 		case 'd':
-			if (inet_pton(AF_INET, optarg, &dst.sin_addr) != 1)
-				usage();
+			parse_dst(optarg);
 			break;
 		case 'l':
 			len = strtoul(optarg, NULL, 0);
@@ -497,7 +534,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!dst.sin_addr.s_addr || optind != argc - 1)
+	if (!dst_len || optind != argc - 1)
 		usage();
 	if (len < sizeof(struct qv_payload))
 		len = sizeof(struct qv_payload);
