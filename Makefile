@@ -100,7 +100,7 @@ TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
 	out/tools/qvfct
 
-.PHONY: bench-aqm all module plugin tools install install-user uninstall unit-verify modules_install dkms-src \
+.PHONY: bench-aqm all module plugin tools bpf install install-user uninstall unit-verify modules_install dkms-src \
 	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile bench-gso demo-vms \
 	check checkpatch plugin-symcheck tc-version-check plugin-test vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm upstream upstream-check
@@ -230,6 +230,18 @@ out/tools/qvflows: tools/fct/websearch.cdf tools/fct/datamining.cdf
 out/tools/qvfct: tools/fct/qvfct.sh
 	@mkdir -p out/tools
 	install -m 0755 $< $@
+
+# --- BPF helpers: rank across hops in the IPv6 flow label (tools/bpf) --------
+# clang -target bpf with the UAPI headers only (no libbpf headers needed);
+# tc loads them (tc filter ... bpf da obj FILE).  Copied into VM images.
+BPF_CLANG ?= clang
+BPF_OBJS := $(patsubst tools/bpf/%.bpf.c,out/bpf/%.o,$(wildcard tools/bpf/*.bpf.c))
+bpf: $(BPF_OBJS)
+
+out/bpf/%.o: tools/bpf/%.bpf.c tools/bpf/qv_label.h
+	@mkdir -p out/bpf
+	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf \
+		-I /usr/include/$$($(CC) -dumpmachine) -c $< -o $@
 
 # --- install -----------------------------------------------------------------
 # Kbuild's modules_install puts the module in /lib/modules/KREL/updates
@@ -447,7 +459,7 @@ host-test:
 	else echo "ok 1 - host unit tests # SKIP selftests/host/Makefile missing"; fi
 
 # What a VM image needs for kernel KVER.
-vm-artifacts: module plugin tools
+vm-artifacts: module plugin tools bpf
 
 vm-test:
 	@test -n "$(KVER)" || { echo "usage: make vm-test KVER=... [TESTS=...]" >&2; exit 2; }
@@ -658,7 +670,7 @@ check:
 	$(call tap_step,build-plugin,$(MAKE) plugin && \
 		{ [ -f q_qvisor.c ] || { echo "q_qvisor.c missing"; exit 4; }; })
 	$(call tap_step,plugin-test,$(MAKE) -s plugin-test)
-	$(call tap_step,build-tools,$(MAKE) tools)
+	$(call tap_step,build-tools,$(MAKE) tools bpf)
 	$(call tap_step,unit-verify,$(MAKE) -s unit-verify)
 	$(call tap_step,dkms-build,$(MAKE) -s dkms-check)
 	@{ tools/upstream.sh --check 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/upstream.tap

@@ -206,6 +206,10 @@ for t in "$TOP"/out/tools/*; do
 		put_file "$lib" "$WORK"
 	done
 done
+# BPF objects (tools/bpf: ranks across hops in the IPv6 flow label)
+for t in "$TOP"/out/bpf/*.o; do
+	[ -f "$t" ] && put_new "$t" "$WORK/usr/lib/qvisor/bpf/$(basename "$t")"
+done
 # Extra host programs for this image only (make bench-profile: perf)
 for t in ${QVISOR_VM_PROGS:-}; do
 	put_new "$t" "$WORK/usr/local/bin/$(basename "$t")"
