@@ -17,8 +17,15 @@
  * COUNT packets arrived (or no COUNT was given), 1 otherwise.
  *
  * Throughput mode (-w): counts packets and bytes (UDP payload) per port
- * for SECONDS from the first packet and prints "PORT BYTES PACKETS" per
- * port.
+ * for SECONDS from the first packet and prints one line per port:
+ *	PORT BYTES PACKETS GAP_MEAN GAP_SD DELAY_MEAN DUE MET
+ * GAP_MEAN and GAP_SD are the mean and standard deviation of the time
+ * between consecutive packets of the port (us; Lee et al.'s inter-packet
+ * delay), DELAY_MEAN the mean one-way delay of qvsend payloads (us, from
+ * the send time in the payload; sender and receiver must share a clock,
+ * as namespaces of one machine do), DUE the payloads with a non-zero
+ * rank and MET those of them that arrived within their rank in us (the
+ * rank read as a deadline budget, as "rank edf ... mark_budget" does).
  *
  * -r FILE is created once every socket is bound (a readiness signal).
  * The sockets take IPv4 and IPv6 (dual-stack; IPv4 only where the
@@ -27,6 +34,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -48,6 +56,7 @@ struct qv_payload {
 	uint32_t tenant;
 	uint32_t rank;
 	uint32_t flags;
+	uint32_t sent_hi, sent_lo;	/* ns, CLOCK_REALTIME */
 };
 
 struct rec {
@@ -62,6 +71,10 @@ struct port {
 	uint16_t port;
 	int fd;
 	unsigned long long bytes, pkts;
+	/* -w: gaps between packets, one-way delays, deadlines (us) */
+	uint64_t last;
+	double gap_sum, gap_sq, delay_sum;
+	unsigned long long gaps, delays, due, met;
 };
 
 static struct port ports[MAX_PORTS];
@@ -266,6 +279,48 @@ static int order_mode(long count, int idle_ms, int verbose)
 	return 0;
 }
 
+/* -w: count one packet of @len bytes that arrived at @ts on @pt */
+static void rate_note(struct port *pt, const unsigned char *buf, size_t len,
+		      uint64_t ts)
+{
+	const struct qv_payload *q = (const void *)buf;
+
+	pt->bytes += len;
+	pt->pkts++;
+	if (pt->last && ts >= pt->last) {
+		double g = (double)(ts - pt->last) / 1e3;
+
+		pt->gap_sum += g;
+		pt->gap_sq += g * g;
+		pt->gaps++;
+	}
+	pt->last = ts;
+	if (len >= sizeof(*q) && ntohl(q->magic) == QV_MAGIC) {
+		uint64_t sent = (uint64_t)ntohl(q->sent_hi) << 32 |
+				ntohl(q->sent_lo);
+		double d = ts > sent ? (double)(ts - sent) / 1e3 : 0;
+		uint32_t budget = ntohl(q->rank);
+
+		pt->delay_sum += d;
+		pt->delays++;
+		if (budget) {
+			pt->due++;
+			pt->met += d <= budget;
+		}
+	}
+}
+
+static void rate_print(const struct port *pt)
+{
+	double n = pt->gaps ? (double)pt->gaps : 1, mean = pt->gap_sum / n;
+	double var = pt->gap_sq / n - mean * mean;
+
+	printf("%u %llu %llu %.1f %.1f %.1f %llu %llu\n", pt->port, pt->bytes,
+	       pt->pkts, mean, var > 0 ? sqrt(var) : 0,
+	       pt->delays ? pt->delay_sum / (double)pt->delays : 0, pt->due,
+	       pt->met);
+}
+
 static int rate_mode(double secs)
 {
 	unsigned char *buf = malloc(BUFLEN);
@@ -296,16 +351,14 @@ static int rate_mode(double secs)
 				}
 				if (ts >= end)
 					continue;
-				ports[p].bytes += (unsigned long long)len;
-				ports[p].pkts++;
+				rate_note(&ports[p], buf, (size_t)len, ts);
 			}
 		}
 		if (!start && now_ns() > now + 59000000000ull)
 			break;		/* nothing for a minute */
 	}
 	for (p = 0; p < nports; p++)
-		printf("%u %llu %llu\n", ports[p].port, ports[p].bytes,
-		       ports[p].pkts);
+		rate_print(&ports[p]);
 	fflush(stdout);
 	free(buf);
 	return 0;

@@ -20,6 +20,8 @@
  * packet of LEN payload bytes (flagged, sequence number 0, tenant 0) is
  * sent first to port BASE without any rank option, to occupy a throttled
  * link while the rest queue up.  Packets are numbered 1, 2, ...
+ * With -f the blocker goes on the first item's socket instead (its
+ * port, and the same 5-tuple: the same multipath route as that flow).
  *
  * Flood mode (-t SECONDS): every item is a flow; RANK may be a range
  * LO-HI, drawn uniformly per packet.  Each flow sends PPS packets per
@@ -38,7 +40,9 @@
  *
  * Every payload (LEN bytes, default 64, at least the header) starts with
  * struct qv_payload (network byte order): magic, sequence number, tenant
- * (PORT - BASE, BASE default 5000), rank, flags.  qvrecv reads them.
+ * (PORT - BASE, BASE default 5000), rank, flags, and the send time
+ * (CLOCK_REALTIME in ns, the clock of the receiver's SO_TIMESTAMPNS, high
+ * and low 32 bits).  qvrecv reads them.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -66,6 +70,7 @@ struct qv_payload {
 	uint32_t tenant;
 	uint32_t rank;
 	uint32_t flags;
+	uint32_t sent_hi, sent_lo;	/* ns, CLOCK_REALTIME */
 };
 
 enum kind { K_NONE, K_PRIO, K_MARK, K_DSCP, K_TOS };
@@ -87,11 +92,12 @@ static socklen_t dst_len;
 static unsigned int base_port = 5000;
 static unsigned int src_port;	/* -s: 0 = any */
 static unsigned int gso_segs = 1;	/* -G */
+static int blocker_first;	/* -f */
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: qvsend -d ADDR [-l LEN] [-b BASE] [-B BLOCKLEN] [-s SPORT] [-G SEGS] SPEC\n"
+		"usage: qvsend -d ADDR [-l LEN] [-b BASE] [-B BLOCKLEN [-f]] [-s SPORT] [-G SEGS] SPEC\n"
 		"       qvsend -d ADDR [-l LEN] [-b BASE] -t SECONDS [-r PPS] [-S SEED] SPEC\n"
 		"SPEC: PORT:KIND=RANK[xCOUNT],...  KIND: prio|mark|dscp|tos|none\n"
 		"      (flood mode: RANK may be LO-HI), \"-\" or @FILE reads items\n");
@@ -351,8 +357,12 @@ static int send_one(const struct item *it, unsigned char *buf, size_t len,
 		    uint32_t flags, int dontwait)
 {
 	struct sockaddr_storage to = dst;
+	struct timespec now;
+	uint64_t ns;
 	unsigned int k;
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	for (k = 0; k < segs; k++) {
 		struct qv_payload *p = (struct qv_payload *)(buf + k * len);
 
@@ -361,6 +371,8 @@ static int send_one(const struct item *it, unsigned char *buf, size_t len,
 		p->tenant = htonl(it->port >= base_port ? it->port - base_port : it->port);
 		p->rank = htonl(rank);
 		p->flags = htonl(flags);
+		p->sent_hi = htonl((uint32_t)(ns >> 32));
+		p->sent_lo = htonl((uint32_t)ns);
 	}
 	set_port(&to, it->port);
 	if (sendto(it->fd, buf, len * segs, dontwait ? MSG_DONTWAIT : 0,
@@ -410,13 +422,17 @@ static int run_sequence(unsigned char *buf, size_t len, size_t blocker)
 		struct item b = { .port = (uint16_t)base_port, .kind = K_NONE };
 		unsigned char *big = calloc(1, blocker);
 
-		b.fd = open_sock(0);
+		if (blocker_first)
+			b = items[0];	/* its rank is set per packet, none yet */
+		else
+			b.fd = open_sock(0);
 		if (!big || send_one(&b, big, blocker, 1, 0, 0, QV_F_BLOCKER, 0)) {
 			perror("qvsend: blocker");
 			return 1;
 		}
 		free(big);
-		close(b.fd);
+		if (!blocker_first)
+			close(b.fd);
 	}
 	for (i = 0; i < nitems; i++) {
 		struct item *it = &items[i];
@@ -501,7 +517,7 @@ int main(int argc, char **argv)
 	unsigned char *buf;
 	int c;
 
-	while ((c = getopt(argc, argv, "d:l:b:B:t:r:S:s:G:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:l:b:B:ft:r:S:s:G:h")) != -1) {
 		switch (c) {
 		case 'd':
 			parse_dst(optarg);
@@ -514,6 +530,9 @@ int main(int argc, char **argv)
 			break;
 		case 'B':
 			blocker = strtoul(optarg, NULL, 0);
+			break;
+		case 'f':
+			blocker_first = 1;
 			break;
 		case 't':
 			secs = strtod(optarg, NULL);
