@@ -34,6 +34,10 @@
  * split.  IP_RECVERR is set then: a send fails with ENOBUFS when the
  * qdisc reports the datagram dropped (NET_XMIT_DROP).
  *
+ * With -D DSCP every socket's IP_TOS (IPV6_TCLASS) is DSCP << 2, so that
+ * a filter can tell the sender's packets apart whatever carries their
+ * rank (items of kind dscp or tos set it themselves).
+ *
  * With -s SPORT the socket of destination port PORT is bound to source
  * port SPORT + PORT - BASE, so that a flow (a 5-tuple, as the qdisc's
  * flow hash sees it) stays the same across runs of qvsend.
@@ -93,12 +97,14 @@ static unsigned int base_port = 5000;
 static unsigned int src_port;	/* -s: 0 = any */
 static unsigned int gso_segs = 1;	/* -G */
 static int blocker_first;	/* -f */
+static int dscp = -1;		/* -D */
 
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: qvsend -d ADDR [-l LEN] [-b BASE] [-B BLOCKLEN [-f]] [-s SPORT] [-G SEGS] SPEC\n"
 		"       qvsend -d ADDR [-l LEN] [-b BASE] -t SECONDS [-r PPS] [-S SEED] SPEC\n"
+		"       (both: [-D DSCP] on every packet)\n"
 		"SPEC: PORT:KIND=RANK[xCOUNT],...  KIND: prio|mark|dscp|tos|none\n"
 		"      (flood mode: RANK may be LO-HI), \"-\" or @FILE reads items\n");
 	exit(2);
@@ -314,6 +320,10 @@ static void open_sockets(size_t gso_len)
 			    items[j].kind == items[i].kind)
 				break;
 		items[i].fd = j < i ? items[j].fd : open_sock(gso_len);
+		if (j == i && dscp >= 0 && set_tos(items[i].fd, dscp << 2)) {
+			perror("qvsend: -D");
+			exit(1);
+		}
 		if (j == i && src_port)
 			bind_src(items[i].fd, src_port + items[i].port - base_port);
 	}
@@ -517,7 +527,7 @@ int main(int argc, char **argv)
 	unsigned char *buf;
 	int c;
 
-	while ((c = getopt(argc, argv, "d:l:b:B:ft:r:S:s:G:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:l:b:B:fD:t:r:S:s:G:h")) != -1) {
 		switch (c) {
 		case 'd':
 			parse_dst(optarg);
@@ -533,6 +543,11 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			blocker_first = 1;
+			break;
+		case 'D':
+			dscp = (int)strtol(optarg, NULL, 0);
+			if (dscp < 0 || dscp > 63)
+				usage();
 			break;
 		case 't':
 			secs = strtod(optarg, NULL);
