@@ -100,7 +100,7 @@ TOOLS_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TOOLS := $(patsubst tools/%.c,out/tools/%,$(wildcard tools/*.c)) out/tools/qvisorctl \
 	out/tools/qvfct
 
-.PHONY: bench-aqm all module plugin tools bpf install install-user uninstall unit-verify modules_install dkms-src \
+.PHONY: bench-aqm bench-leafspine all module plugin tools bpf install install-user uninstall unit-verify modules_install dkms-src \
 	dkms-install dkms-uninstall dkms-check dist deb deb-check clean bench-shares bench-core bench bench-profile bench-gso demo-vms \
 	check checkpatch plugin-symcheck tc-version-check plugin-test vm-test vm-artifacts demo host-test bench-fct \
 	check-debug check-debug-vm upstream upstream-check
@@ -529,6 +529,24 @@ bench-fct:
 		tools/vm/run.sh $$k selftests/vm/fct.sh >/dev/null || rc=1; \
 		tools/fct/report.sh out/bench/fct-$$k-$$w.log out/bench/fct-$$k-$$w || rc=1; \
 		done; \
+	done; exit $$rc
+
+# The FCT experiment on a leaf-spine with qvisor on every hop (not part of
+# check): tools/fct/lsfct.sh in one VM boot per kernel; knobs LSFCT_* and
+# LS_* (tools/fct/lsfct.sh) through LSFCT_APPEND as qvisor.env.NAME=VALUE
+# (a value cannot contain spaces: LSFCT_SETTINGS etc. take commas).
+# Log out/bench/leafspine-KVER.log, "# ls-summary" lines per cell.
+LSFCT_KVERS ?= $(KVER612)
+bench-leafspine:
+	@tools/deps.sh
+	@mkdir -p out/bench
+	@rc=0; for k in $(LSFCT_KVERS); do \
+		$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
+		QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/leafspine-$$k.log \
+		QVISOR_VM_TIMEOUT=3600 QVISOR_TEST_TIMEOUT=3300 \
+		QVISOR_VM_APPEND="$(LSFCT_APPEND)" \
+		tools/vm/run.sh $$k tools/fct/lsfct.sh >/dev/null || rc=1; \
+		grep -h '^# ls-summary' out/bench/leafspine-$$k.log; \
 	done; exit $$rc
 
 # Latency under load (not part of check): a sparse flow's RTT (irtt) next

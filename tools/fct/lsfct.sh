@@ -1,0 +1,263 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# lsfct: the QVISOR paper's Fig. 4 on a leaf-spine with qvisor on every
+# hop (issue #22), run inside the test VM (make bench-leafspine): the
+# topology of selftests/vm/lib-leafspine.sh, one qvisorctl spec per
+# setting applied in every switch namespace, ranks carried from the hosts
+# to every switch in the IPv6 flow label (tools/bpf).
+#
+# Tenants, each in its native units:
+#   pfabric (class 1, the link's default: TCP and everything unmatched):
+#     qvflows in every host, flows to the other hosts (uniformly), sizes
+#     from LSFCT_CDF, Poisson arrivals at LOAD x the access rate per host;
+#     rank = remaining bytes / LSFCT_UNIT (1), capped at the label's
+#     2^20 - 1 (MAXR: a flow with more left than that waits at MAXR),
+#     "rank mark range 0 MAXR"
+#   edf (class 2, DSCP 10): LSFCT_T2_FLOWS constant-bit-rate UDP flows per
+#     host, each to a random other host with a budget drawn from
+#     LSFCT_BUDGETS (us, carried as the packet's rank), together
+#     LSFCT_CBR x the access rate per host; "rank edf 10ms mark_budget
+#     range 0 100000": deadline = arrival + the packet's budget, in us
+# SETTING: pfifo (backend fifo), pifo (one PIFO on the raw ranks: both
+# tenants range 0 MAXR with the same levels, policy "1 > 2" overlap 100),
+# strict12 ("1 >> 2"), strict21 ("2 >> 1"), share ("1 + 2", weights 1:1,
+# each tenant normalized to its own range), ideal (pfabric alone on the
+# strict12 spec), sppifo8 ("1 >> 2" on backend sppifo 8).
+# Environment (defaults; lists with spaces or commas): LSFCT_SETTINGS (all seven) LSFCT_LOADS (0.6)
+# LSFCT_SEEDS (1 2) LSFCT_SECS (20) LSFCT_LIMIT (200 packets per port) LSFCT_DRAIN (10) LSFCT_CBR (0.3)
+# LSFCT_T2_FLOWS (2) LSFCT_BUDGETS (2000 5000 10000 20000) LSFCT_CDF
+# (datamining, cut at 3650000 bytes) LSFCT_ACCESS (2, Mbit/s) LSFCT_CORE
+# (4: the 4 Mbit/s and 8 Mbit/s of a first run kept the guest's CPUs
+# 74-91% busy) LS_SPINES LS_LEAVES LS_HOSTS (2 4 2) LSFCT_LEVELS (4096).
+# Output: TAP (one test per cell: it ran and every host's client finished)
+# and per cell
+#   # ls-summary: SETTING LOAD SEED flows N done D small N MEAN P99 large N MEAN P99 edf due N got G met M frac F delay_us D cpu P%
+# (FCT in ms over all hosts' flows; small < 100 KB; edf: due = datagrams
+# sent, got = received, met = received within their budget (qvrecv -w),
+# frac = met / due, delay_us the mean one-way delay of those received;
+# cpu: how busy the guest's CPUs were while the flows ran).
+LS_LEAVES=${LS_LEAVES:-4}
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-leafspine.sh"
+
+SETTINGS=$(echo "${LSFCT_SETTINGS:-pfifo pifo strict12 strict21 share ideal sppifo8}" | tr , ' ')
+LOADS=$(echo "${LSFCT_LOADS:-0.6}" | tr , ' ')
+SEEDS=$(echo "${LSFCT_SEEDS:-1 2}" | tr , ' ')
+SECS=${LSFCT_SECS:-20}
+DRAIN=${LSFCT_DRAIN:-10}
+CBR=${LSFCT_CBR:-0.3}
+T2_FLOWS=${LSFCT_T2_FLOWS:-2}
+BUDGETS=$(echo "${LSFCT_BUDGETS:-2000 5000 10000 20000}" | tr , ' ')
+CDF=${LSFCT_CDF:-datamining}
+ACCESS=${LSFCT_ACCESS:-2}
+CORE=${LSFCT_CORE:-4}
+LIMIT=${LSFCT_LIMIT:-200}
+UNIT=${LSFCT_UNIT:-1}
+LEVELS=${LSFCT_LEVELS:-4096}
+T2MAX=100000
+UDP_LEN=1000
+SIZES=(-f "$CDF" -x 1 -X 3650000)
+OUT=${TMPDIR:-/tmp}/qv-lsfct.$$
+mkdir -p "$OUT"
+on_exit "rm -rf $OUT"
+on_exit "killall -q qvflows qvsend qvrecv"
+
+for t in qvflows qvsend qvrecv qvisorctl; do
+	command -v $t >/dev/null || { tap_skip "lsfct" "$t missing"; tap_done; }
+done
+qvisor_loaded || { tap_skip "lsfct" "sch_qvisor not loaded"; tap_done; }
+for m in sch_ingress cls_bpf cls_flower; do
+	modprobe $m 2>/dev/null
+done
+
+# MAXSIZE: the largest flow; ranks in UNITs, capped at the label's 2^20 - 1
+MAXSIZE=$(qvflows -i "${SIZES[@]}" | awk '{ print $6 }')
+MAXR=$((MAXSIZE / UNIT))
+[ $MAXR -le 1048575 ] || MAXR=1048575
+echo "# lsfct: $LS_SPINES spines, $LS_LEAVES leaves, $LS_HOSTS hosts each; access ${ACCESS} Mbit/s, core ${CORE} Mbit/s, limit $LIMIT; $CDF (largest $MAXSIZE B, rank unit $UNIT B, MAXR $MAXR)"
+
+tap_check "leaf-spine built" ls_build || tap_done
+tap_check "flow label programs" ls_label || tap_done
+HOSTS=$($IP netns list | awk '/^qv-h[0-9]/{print $1}' | sort)
+addr_of() {	# addr_of NS
+	local lh=${1#qv-h}
+	ls_host_addr "${lh%-*}" "${lh#*-}"
+}
+for h in $HOSTS; do
+	$IP netns exec "$h" qvflows -s -p 7000 </dev/null >/dev/null 2>&1 &
+done
+sleep 1
+
+# spec SETTING: the spec file of a setting
+spec() {
+	local pol extra="" r2="range 0 $T2MAX"
+	case $1 in
+	pfifo) pol="1 >> 2" extra="backend = fifo" ;;
+	pifo) pol="1 > 2" extra="overlap = 100" r2="range 0 $MAXR" ;;
+	strict12 | ideal) pol="1 >> 2" ;;
+	strict21) pol="2 >> 1" ;;
+	share) pol="1 + 2" ;;
+	sppifo8) pol="1 >> 2" extra="backend = sppifo 8" ;;
+	*) return 1 ;;
+	esac
+	cat <<EOF
+[link]
+dev = lf*-h*
+rate = ${ACCESS}mbit
+policy = $pol
+default = 1
+limit = $LIMIT
+buckets = 16384
+aqm = no
+$extra
+
+[link core]
+dev = lf*-s* sp*-l*
+rate = ${CORE}mbit
+
+[tenant pfabric]
+class = 1
+rank = mark
+range = 0 $MAXR
+levels = $LEVELS
+
+[tenant edf]
+class = 2
+match = dscp 10
+rank = edf 10ms mark_budget
+${r2/range /range = }
+levels = $LEVELS
+EOF
+}
+
+# apply SETTING: fresh qdiscs on every switch port (no packet of the last
+# cell left), then the setting's spec in every switch namespace
+apply() {
+	local s p
+	spec "$1" >"$OUT/spec" || return 1
+	for s in $(ls_switches); do
+		for p in $(ls_ports "$s"); do
+			$TC -n "$s" qdisc del dev "$p" root 2>/dev/null
+		done
+	done
+	for s in $(ls_switches); do
+		$IP netns exec "$s" qvisorctl apply "$OUT/spec" >"$OUT/apply" 2>&1 ||
+			{ cat "$OUT/apply"; return 1; }
+	done
+}
+
+# edf_flows SEED: "SRC DST PORT BUDGET" per CBR flow (random pairs)
+edf_flows() {
+	local hosts b i j k port=6001
+	mapfile -t hosts <<<"$HOSTS"
+	read -ra b <<<"$BUDGETS"
+	RANDOM=$1
+	for i in "${!hosts[@]}"; do
+		for k in $(seq 1 "$T2_FLOWS"); do
+			j=$((RANDOM % (${#hosts[@]} - 1)))
+			[ "$j" -ge "$i" ] && j=$((j + 1))
+			echo "${hosts[$i]} ${hosts[$j]} $port ${b[$((RANDOM % ${#b[@]}))]}"
+			port=$((port + 1))
+		done
+	done
+}
+
+# cell SETTING LOAD SEED
+cell() {
+	local set=$1 load=$2 seed=$3 h i=0 dsts pps ports pids=
+	apply "$set" || return 1
+	edf_flows "$seed" >"$OUT/edf"
+	rm -f "$OUT"/rx-* "$OUT"/tx-* "$OUT"/fl-* "$OUT"/fs-*
+	C0=$(cpu_ticks)
+	if [ "$set" != ideal ]; then
+		for h in $HOSTS; do
+			ports=$(awk -v h="$h" '$2 == h { printf "%s%s", s, $3; s = "," }' "$OUT/edf")
+			[ -n "$ports" ] || continue
+			$IP netns exec "$h" qvrecv -p "$ports" -w $((SECS + DRAIN + 1)) \
+				>"$OUT/rx-$h" 2>/dev/null &
+			pids="$pids $!"
+		done
+		pps=$(awk -v c="$CBR" -v m="$ACCESS" -v l=$UDP_LEN -v n="$T2_FLOWS" \
+			'BEGIN { printf "%.1f", c * m * 1e6 / 8 / (l + 62) / n }')
+		while read -r src dst port budget; do
+			$IP netns exec "$src" qvsend -d "$(addr_of "$dst")" -D 10 \
+				-l $UDP_LEN -t $((SECS + DRAIN)) -r "$pps" \
+				"$port:prio=$budget" </dev/null >/dev/null 2>"$OUT/tx-$port" &
+			pids="$pids $!"
+		done <"$OUT/edf"
+		sleep 0.5
+	fi
+	for h in $HOSTS; do
+		dsts=$(for d in $HOSTS; do [ "$d" = "$h" ] || addr_of "$d"; done | paste -sd,)
+		i=$((i + 1))
+		$IP netns exec "$h" qvflows -c "$dsts" -p 7000 "${SIZES[@]}" \
+			-R "$ACCESS" -L "$load" -t "$SECS" -W "$DRAIN" -k prio \
+			-u "$UNIT" -M "$MAXR" -C 32 -S $((seed * 100 + i)) \
+			-T "$set" -o "$OUT/fl-$h" </dev/null 2>"$OUT/fs-$h" &
+	done
+	wait_clients
+	C1=$(cpu_ticks)
+	# shellcheck disable=SC2086 # the edf senders and receivers end on their own
+	[ -z "$pids" ] || wait $pids
+	summary "$set" "$load" "$seed"
+}
+
+# cpu_ticks: "busy total" jiffies of all CPUs so far
+cpu_ticks() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+		print t - $5 - $6, t; exit }' /proc/stat
+}
+
+# wait_clients: until no qvflows client runs (the servers stay)
+wait_clients() {
+	local n=$(((SECS + DRAIN) * 10 + 300))
+	while pgrep_clients && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+}
+pgrep_clients() {
+	local p
+	for p in $(pidof qvflows); do
+		grep -q -- '-c' "/proc/$p/cmdline" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+summary() {
+	local fl edf
+	fl=$(cat "$OUT"/fl-* 2>/dev/null | awk -F, '$1 != "tag" {
+		n++; if ($6 == "done") d++
+		if ($3 < 100000) s[++ns] = $5; else l[++nl] = $5 }
+		function stat(a, k,   i, j, t, m, x) {
+			if (!k) return "0 0 0"
+			for (i = 1; i <= k; i++) { m += a[i]
+				for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
+			x = int(0.99 * k + 0.999); if (x < 1) x = 1
+			return sprintf("%d %.3f %.3f", k, m / k, a[x]) }
+		END { printf "flows %d done %d small %s large %s", n, d, stat(s, ns), stat(l, nl) }')
+	# due: every packet sent (a lost one missed its deadline)
+	edf=$({ cat "$OUT"/tx-* 2>/dev/null | awk '$1 == "flood" { print "tx", $4 }'
+		cat "$OUT"/rx-* 2>/dev/null; } | awk '
+		$1 == "tx" { due += $2; next }
+		{ got += $3; met += $8; d += $6 * $3 }
+		END { printf "edf due %d got %d met %d frac %.4f delay_us %.0f", due, got, met,
+			due ? met / due : 0, got ? d / got : 0 }')
+	echo "# ls-summary: $1 $2 $3 $fl $edf cpu $(echo "$C0 $C1" |
+		awk '{ printf "%.0f%%", ($4 > $2 ? 100 * ($3 - $1) / ($4 - $2) : 0) }')"
+	if cat "$OUT"/fs-* | grep -q '^summary'; then
+		tap_ok "cell $1 load $2 seed $3: $fl"
+	else
+		tap_fail "cell $1 load $2 seed $3" "$(cat "$OUT"/fs-* | tail -n 5)"
+	fi
+}
+
+for seed in $SEEDS; do
+	for load in $LOADS; do
+		for set in $SETTINGS; do
+			cell "$set" "$load" "$seed" ||
+				tap_fail "cell $set load $load seed $seed" "$(cat "$OUT/apply" 2>/dev/null)"
+		done
+	done
+done
+tap_done
