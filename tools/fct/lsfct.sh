@@ -30,6 +30,7 @@
 # (4: the 4 Mbit/s and 8 Mbit/s of a first run kept the guest's CPUs
 # 74-91% busy) LS_SPINES LS_LEAVES LS_HOSTS (2 4 2) LSFCT_LEVELS (4096).
 # Output: TAP (one test per cell: it ran and every host's client finished)
+# ("# ls-port:" lines: tc -s of every leaf port towards a host after the cell)
 # and per cell
 #   # ls-summary: SETTING LOAD SEED flows N done D small N MEAN P99 large N MEAN P99 edf due N got G met M frac F delay_us D cpu P%
 # (FCT in ms over all hosts' flows; small < 100 KB; edf: due = datagrams
@@ -200,6 +201,21 @@ cell() {
 	# shellcheck disable=SC2086 # the edf senders and receivers end on their own
 	[ -z "$pids" ] || wait $pids
 	summary "$set" "$load" "$seed"
+	counters "$set" "$seed"
+}
+
+# counters SETTING SEED: what each host-facing port's qdisc and classes
+# did in the cell (the ports where the tenants meet at a receiver)
+counters() {
+	local l p
+	for l in $(seq 1 "$LS_LEAVES"); do
+		for p in $(ls_ports "qv-lf$l"); do
+			case $p in lf*-h*) ;; *) continue ;; esac
+			{ $TC -n "qv-lf$l" -s qdisc show dev "$p" root
+				$TC -n "qv-lf$l" -s class show dev "$p"; } |
+				sed "s/^/# ls-port: $1 $2 $p: /"
+		done
+	done
 }
 
 # cpu_ticks: "busy total" jiffies of all CPUs so far
