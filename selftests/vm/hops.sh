@@ -15,6 +15,7 @@
 # Tenants by UDP destination port (u32 ip6 dport: 5001 -> 1:1, 5002 ->
 # 1:2); the blocker goes to port 5000 (the implicit tenant).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-leafspine.sh"
 
 HNS=qv-hop-h
 SNS=qv-hop-s
@@ -23,7 +24,6 @@ DEV=s1			# S's port towards R (in $SNS)
 DST=fd00:2::2
 RATE=200kbit		# 64-byte payloads leave every ~4 ms, the blocker ~58 ms
 BLOCKER=1400
-BPF=${QVISOR_BPF_DIR:-/usr/lib/qvisor/bpf}
 OUT=${TMPDIR:-/tmp}/qv-hops.$$
 mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
@@ -37,49 +37,16 @@ qvsend() {
 	$IP netns exec $HNS qvsend "$@"
 }
 
-if ! qvisor_loaded; then
-	tap_skip "ranks across a hop" "sch_qvisor not loaded"
-	tap_done
-fi
-for t in qvsend qvrecv; do
-	command -v $t >/dev/null || { tap_skip "ranks across a hop" "$t missing"; tap_done; }
-done
-for p in qv_prio2label qv_label2mark; do
-	[ -f "$BPF/$p.o" ] ||
-		{ tap_skip "ranks across a hop" "$BPF/$p.o missing (make bpf)"; tap_done; }
-done
-modprobe sch_ingress 2>/dev/null
-modprobe cls_bpf 2>/dev/null
-modprobe cls_u32 2>/dev/null
-
-# link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2: a veth pair between two namespaces,
-# IPv6 (no DAD), both neighbour entries permanent (no neighbour discovery
-# through a throttled port)
-link() {
-	local mac1 mac2
-	$IP -n "$1" link add "$2" type veth peer name "$5" netns "$4" || return 1
-	$IP netns exec "$1" sh -c "echo 0 >/proc/sys/net/ipv6/conf/$2/disable_ipv6"
-	$IP netns exec "$4" sh -c "echo 0 >/proc/sys/net/ipv6/conf/$5/disable_ipv6"
-	$IP -n "$1" addr add "$3/64" dev "$2" nodad &&
-		$IP -n "$4" addr add "$6/64" dev "$5" nodad &&
-		$IP -n "$1" link set "$2" up && $IP -n "$4" link set "$5" up ||
-		return 1
-	mac1=$($IP -n "$1" link show "$2" | awk '/link\/ether/{print $2}')
-	mac2=$($IP -n "$4" link show "$5" | awk '/link\/ether/{print $2}')
-	$IP -n "$1" neigh replace "$6" lladdr "$mac2" dev "$2" nud permanent &&
-		$IP -n "$4" neigh replace "$3" lladdr "$mac1" dev "$5" nud permanent
-}
+ls_require "ranks across a hop" qvsend qvrecv
 
 topology() {
 	local n
 	for n in $HNS $SNS $NS; do
-		$IP netns add $n || return 1
-		on_exit "$IP netns del $n"
-		$IP -n $n link set lo up
+		ls_ns $n || return 1
 	done
 	$IP netns exec $SNS sh -c 'echo 1 >/proc/sys/net/ipv6/conf/all/forwarding' &&
-		link $HNS h0 fd00:1::1 $SNS s0 fd00:1::2 &&
-		link $SNS s1 fd00:2::1 $NS r0 fd00:2::2 &&
+		ls_link $HNS h0 fd00:1::1 $SNS s0 fd00:1::2 &&
+		ls_link $SNS s1 fd00:2::1 $NS r0 fd00:2::2 &&
 		$IPH -6 route add default via fd00:1::2 &&
 		$IPR -6 route add default via fd00:2::1
 }

@@ -26,20 +26,7 @@ qvsend() {
 	$IP netns exec qv-h1-1 qvsend "$@"
 }
 
-if ! qvisor_loaded; then
-	tap_skip "leaf-spine" "sch_qvisor not loaded"
-	tap_done
-fi
-for t in qvsend qvrecv qvisorctl; do
-	command -v $t >/dev/null || { tap_skip "leaf-spine" "$t missing"; tap_done; }
-done
-for p in qv_prio2label qv_label2mark; do
-	[ -f "$BPF/$p.o" ] ||
-		{ tap_skip "leaf-spine" "$BPF/$p.o missing (make bpf)"; tap_done; }
-done
-for m in sch_ingress cls_bpf cls_flower; do
-	modprobe $m 2>/dev/null
-done
+ls_require "leaf-spine" qvsend qvrecv qvisorctl
 
 tap_check "leaf-spine: $LS_SPINES spines, $LS_LEAVES leaves, $LS_HOSTS hosts each (IPv6, ECMP)" \
 	ls_build || tap_done

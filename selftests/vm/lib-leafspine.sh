@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A leaf-spine of network namespaces (IPv6), for the network-wide tests
-# and experiments (issue #22).  Source it after lib.sh.
+# and experiments (issue #22), and the pieces hops.sh builds its chain
+# from (ls_ns, ls_link, ls_require).  Source it after lib.sh.
 #
 #   LS_SPINES, LS_LEAVES, LS_HOSTS   sizes (default 2, 2, 2)
 #   ls_build                         build it; every netns removed at exit
@@ -25,13 +26,32 @@ LS_LEAVES=${LS_LEAVES:-2}
 LS_HOSTS=${LS_HOSTS:-2}
 BPF=${BPF:-${QVISOR_BPF_DIR:-/usr/lib/qvisor/bpf}}
 
+# ls_require NAME TOOL...: skip the test NAME (and end it) unless
+# sch_qvisor, the TOOLs and the flow label programs are there; loads the
+# classifiers the tests use
+ls_require() {
+	local name=$1 t m
+	shift
+	qvisor_loaded || { tap_skip "$name" "sch_qvisor not loaded"; tap_done; }
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { tap_skip "$name" "$t missing"; tap_done; }
+	done
+	for t in qv_prio2label qv_label2mark; do
+		[ -f "$BPF/$t.o" ] ||
+			{ tap_skip "$name" "$BPF/$t.o missing (make bpf)"; tap_done; }
+	done
+	for m in sch_ingress cls_bpf cls_u32 cls_flower; do
+		modprobe $m 2>/dev/null
+	done
+}
+
 # ls_host_addr L H: the address of host H of leaf L
 ls_host_addr() {
 	echo "fd10:$1:$2::2"
 }
 
-# _ls_ns NAME: a namespace with lo up, removed at exit
-_ls_ns() {
+# ls_ns NAME: a namespace with lo up, removed at exit
+ls_ns() {
 	$IP netns add "$1" || return 1
 	on_exit "$IP netns del $1"
 	$IP -n "$1" link set lo up
@@ -42,9 +62,10 @@ _ls_sysctl() {
 	$IP netns exec "$1" sh -c "echo $3 >/proc/sys/$2"
 }
 
-# _ls_link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2: a veth between two namespaces,
-# IPv6 /64 without DAD, both neighbour entries permanent
-_ls_link() {
+# ls_link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2: a veth between two namespaces,
+# IPv6 /64 without DAD, both neighbour entries permanent (no neighbour
+# discovery through a throttled port)
+ls_link() {
 	local mac1 mac2
 	$IP -n "$1" link add "$2" type veth peer name "$5" netns "$4" || return 1
 	_ls_sysctl "$1" "net/ipv6/conf/$2/disable_ipv6" 0
@@ -76,22 +97,22 @@ _ls_leaf_routes() {
 ls_build() {
 	local s l h
 	for s in $(seq 1 "$LS_SPINES"); do
-		_ls_ns "qv-sp$s" || return 1
+		ls_ns "qv-sp$s" || return 1
 		_ls_sysctl "qv-sp$s" net/ipv6/conf/all/forwarding 1
 	done
 	for l in $(seq 1 "$LS_LEAVES"); do
-		_ls_ns "qv-lf$l" || return 1
+		ls_ns "qv-lf$l" || return 1
 		_ls_sysctl "qv-lf$l" net/ipv6/conf/all/forwarding 1
 		_ls_sysctl "qv-lf$l" net/ipv6/fib_multipath_hash_policy 1
 		for s in $(seq 1 "$LS_SPINES"); do
-			_ls_link "qv-lf$l" "lf$l-s$s" "fd20:$l:$s::1" \
+			ls_link "qv-lf$l" "lf$l-s$s" "fd20:$l:$s::1" \
 				"qv-sp$s" "sp$s-l$l" "fd20:$l:$s::2" || return 1
 			$IP -n "qv-sp$s" -6 route add "fd10:$l::/32" \
 				via "fd20:$l:$s::1" dev "sp$s-l$l" || return 1
 		done
 		for h in $(seq 1 "$LS_HOSTS"); do
-			_ls_ns "qv-h$l-$h" || return 1
-			_ls_link "qv-lf$l" "lf$l-h$h" "fd10:$l:$h::1" \
+			ls_ns "qv-h$l-$h" || return 1
+			ls_link "qv-lf$l" "lf$l-h$h" "fd10:$l:$h::1" \
 				"qv-h$l-$h" eth0 "$(ls_host_addr "$l" "$h")" || return 1
 			$IP -n "qv-h$l-$h" -6 route add default via "fd10:$l:$h::1" ||
 				return 1

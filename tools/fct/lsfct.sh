@@ -63,13 +63,7 @@ mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
 on_exit "killall -q qvflows qvsend qvrecv"
 
-for t in qvflows qvsend qvrecv qvisorctl; do
-	command -v $t >/dev/null || { tap_skip "lsfct" "$t missing"; tap_done; }
-done
-qvisor_loaded || { tap_skip "lsfct" "sch_qvisor not loaded"; tap_done; }
-for m in sch_ingress cls_bpf cls_flower; do
-	modprobe $m 2>/dev/null
-done
+ls_require "lsfct" qvflows qvsend qvrecv qvisorctl
 
 # MAXSIZE: the largest flow; ranks in UNITs, capped at the label's 2^20 - 1
 MAXSIZE=$(qvflows -i "${SIZES[@]}" | awk '{ print $6 }')
