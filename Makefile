@@ -535,7 +535,9 @@ bench-fct:
 # check): tools/fct/lsfct.sh in one VM boot per kernel; knobs LSFCT_* and
 # LS_* (tools/fct/lsfct.sh) through LSFCT_APPEND as qvisor.env.NAME=VALUE
 # (a value cannot contain spaces: LSFCT_SETTINGS etc. take commas).
-# Log out/bench/leafspine-KVER.log, "# ls-summary" lines per cell.
+# Log out/bench/leafspine-KVER.log ("# ls-summary" lines per cell), tables
+# out/bench/leafspine-KVER.md and .csv (tools/fct/lsreport.sh OUT LOG...,
+# which also pools the logs of several runs).
 LSFCT_KVERS ?= $(KVER612)
 bench-leafspine:
 	@tools/deps.sh
@@ -546,7 +548,8 @@ bench-leafspine:
 		QVISOR_VM_TIMEOUT=3600 QVISOR_TEST_TIMEOUT=3300 \
 		QVISOR_VM_APPEND="$(LSFCT_APPEND)" \
 		tools/vm/run.sh $$k tools/fct/lsfct.sh >/dev/null || rc=1; \
-		grep -h '^# ls-summary' out/bench/leafspine-$$k.log; \
+		tools/fct/lsreport.sh out/bench/leafspine-$$k \
+			out/bench/leafspine-$$k.log && cat out/bench/leafspine-$$k.md; \
 	done; exit $$rc
 
 # Latency under load (not part of check): a sparse flow's RTT (irtt) next

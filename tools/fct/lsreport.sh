@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# lsreport: tables of the leaf-spine FCT experiment (tools/fct/lsfct.sh)
+# from one or more console logs.
+#
+#   tools/fct/lsreport.sh OUT LOG...
+#
+# Reads the "# ls-summary:" lines (one per cell: setting, load, seed) and
+# writes OUT.csv (one line per cell, with the small- and large-flow means
+# as ratios to the ideal cell of the same load and seed) and OUT.md (per
+# load and setting: the ratios per seed, their mean with a 95 %
+# confidence interval (Student's t, seeds - 1 degrees of freedom), the
+# deadline-met fraction per seed).  make bench-leafspine calls it.
+[ $# -ge 2 ] || { echo "usage: lsreport.sh OUT LOG..." >&2; exit 2; }
+out=$1
+shift
+grep -ah '^# ls-summary:' "$@" | awk -v csv="$out.csv" -v md="$out.md" '
+# fields: 3 setting 4 load 5 seed 7 flows 9 done 11 small n 12 mean
+# 13 p99 15 large n 16 mean 17 p99 20 edf due 22 got 24 met 26 frac
+# 28 delay_us 30 cpu
+{
+	k = $3 SUBSEP $4 SUBSEP $5
+	if (!(k in sm)) { nc++; cell[nc] = k }
+	sm[k] = $12; sp[k] = $13; lm[k] = $16; due[k] = $20; met[k] = $24
+	line[k] = $0
+	if (!(($3) in seen_s)) { seen_s[$3] = 1; ns++; sets[ns] = $3 }
+	if (!(($4) in seen_l)) { seen_l[$4] = 1; nl++; loads[nl] = $4 }
+	if (!(($5) in seen_e)) { seen_e[$5] = 1; ne++; seeds[ne] = $5 }
+}
+# t quantile 0.975 for d degrees of freedom (d <= 10, else 1.96)
+function tq(d) {
+	split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228", t, " ")
+	return d >= 1 && d <= 10 ? t[d] : 1.96
+}
+function ci(a, n,   i, m, v) {
+	if (n < 2) return ""
+	for (i = 1; i <= n; i++) m += a[i]
+	m /= n
+	for (i = 1; i <= n; i++) v += (a[i] - m) ^ 2
+	return sprintf(" +- %.2f", tq(n - 1) * sqrt(v / (n - 1)) / sqrt(n))
+}
+function mean(a, n,   i, m) {
+	for (i = 1; i <= n; i++) m += a[i]
+	return n ? m / n : 0
+}
+END {
+	print "setting,load,seed,small_n,small_mean_ms,small_p99_ms,small_vs_ideal,large_mean_ms,large_vs_ideal,edf_due,edf_met,edf_met_frac" > csv
+	for (c = 1; c <= nc; c++) {
+		split(cell[c], p, SUBSEP)
+		i = "ideal" SUBSEP p[2] SUBSEP p[3]
+		rs = (i in sm) && sm[i] > 0 ? sprintf("%.3f", sm[cell[c]] / sm[i]) : ""
+		rl = (i in lm) && lm[i] > 0 ? sprintf("%.3f", lm[cell[c]] / lm[i]) : ""
+		split(line[cell[c]], f, " ")
+		printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", p[1], p[2], p[3],
+			f[11], sm[cell[c]], sp[cell[c]], rs, lm[cell[c]], rl,
+			due[cell[c]], met[cell[c]],
+			due[cell[c]] ? sprintf("%.4f", met[cell[c]] / due[cell[c]]) : "" > csv
+	}
+	print "| load | setting | small mean ms per seed | small : ideal per seed | mean (95% CI) | large : ideal per seed | mean (95% CI) | EDF met per seed |" > md
+	print "| --- | --- | --- | --- | --- | --- | --- | --- |" > md
+	for (l = 1; l <= nl; l++) for (s = 1; s <= ns; s++) {
+		n = 0; ms = rss = rls = es = ""
+		delete a; delete b
+		for (e = 1; e <= ne; e++) {
+			k = sets[s] SUBSEP loads[l] SUBSEP seeds[e]
+			i = "ideal" SUBSEP loads[l] SUBSEP seeds[e]
+			if (!(k in sm) || !(i in sm) || sm[i] <= 0 || lm[i] <= 0) continue
+			n++
+			a[n] = sm[k] / sm[i]; b[n] = lm[k] / lm[i]
+			ms = ms (n > 1 ? " / " : "") sprintf("%.1f", sm[k])
+			rss = rss (n > 1 ? " " : "") sprintf("%.2f", a[n])
+			rls = rls (n > 1 ? " " : "") sprintf("%.2f", b[n])
+			es = es (n > 1 ? " " : "") (due[k] ? sprintf("%.2f", met[k] / due[k]) : "-")
+		}
+		if (!n) continue
+		printf "| %s | %s | %s | %s | %.2f%s | %s | %.2f%s | %s |\n", loads[l], sets[s],
+			ms, rss, mean(a, n), ci(a, n), rls, mean(b, n), ci(b, n), es > md
+	}
+}'
