@@ -32,15 +32,14 @@ tap_check "leaf-spine: $LS_SPINES spines, $LS_LEAVES leaves, $LS_HOSTS hosts eac
 	ls_build || tap_done
 
 # --- every host reaches every other --------------------------------------
-hosts=$($IP netns list | awk '/^qv-h[0-9]/{print $1}' | sort)
+hosts=$(ls_hosts)
 bad=
 n=0
 for a in $hosts; do
 	for b in $hosts; do
 		[ "$a" = "$b" ] && continue
-		l=${b#qv-h}
 		n=$((n + 1))
-		$IP netns exec "$a" ping -6 -c 1 -W 2 "$(ls_host_addr "${l%-*}" "${l#*-}")" \
+		$IP netns exec "$a" ping -6 -c 1 -W 2 "$(ls_ns_addr "$b")" \
 			>/dev/null 2>&1 || bad="$bad $a->$b"
 	done
 done

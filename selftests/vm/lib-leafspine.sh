@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A leaf-spine of network namespaces (IPv6), for the network-wide tests
 # and experiments (issue #22), and the pieces hops.sh builds its chain
-# from (ls_ns, ls_link, ls_require).  Source it after lib.sh.
+# from (ls_ns, ls_link, ls_sysctl, ls_require).  Source it after lib.sh.
 #
 #   LS_SPINES, LS_LEAVES, LS_HOSTS   sizes (default 2, 2, 2)
 #   ls_build                         build it; every netns removed at exit
@@ -50,6 +50,17 @@ ls_host_addr() {
 	echo "fd10:$1:$2::2"
 }
 
+# ls_hosts: the host namespaces (qv-hL-H), sorted
+ls_hosts() {
+	$IP netns list | awk '/^qv-h[0-9]/{print $1}' | sort
+}
+
+# ls_ns_addr NS: the address of host namespace NS (qv-hL-H)
+ls_ns_addr() {
+	local lh=${1#qv-h}
+	ls_host_addr "${lh%-*}" "${lh#*-}"
+}
+
 # ls_ns NAME: a namespace with lo up, removed at exit
 ls_ns() {
 	$IP netns add "$1" || return 1
@@ -57,8 +68,8 @@ ls_ns() {
 	$IP -n "$1" link set lo up
 }
 
-# _ls_sysctl NS KEY VALUE: write /proc/sys/KEY (slashes) in namespace NS
-_ls_sysctl() {
+# ls_sysctl NS KEY VALUE: write /proc/sys/KEY (slashes) in namespace NS
+ls_sysctl() {
 	$IP netns exec "$1" sh -c "echo $3 >/proc/sys/$2"
 }
 
@@ -68,14 +79,14 @@ _ls_sysctl() {
 ls_link() {
 	local mac1 mac2
 	$IP -n "$1" link add "$2" type veth peer name "$5" netns "$4" || return 1
-	_ls_sysctl "$1" "net/ipv6/conf/$2/disable_ipv6" 0
-	_ls_sysctl "$4" "net/ipv6/conf/$5/disable_ipv6" 0
+	ls_sysctl "$1" "net/ipv6/conf/$2/disable_ipv6" 0
+	ls_sysctl "$4" "net/ipv6/conf/$5/disable_ipv6" 0
 	$IP -n "$1" addr add "$3/64" dev "$2" nodad &&
 		$IP -n "$4" addr add "$6/64" dev "$5" nodad &&
 		$IP -n "$1" link set "$2" up && $IP -n "$4" link set "$5" up ||
 		return 1
-	mac1=$($IP -n "$1" link show "$2" | awk '/link\/ether/{print $2}')
-	mac2=$($IP -n "$4" link show "$5" | awk '/link\/ether/{print $2}')
+	mac1=$(dev_mac "$1" "$2")
+	mac2=$(dev_mac "$4" "$5")
 	$IP -n "$1" neigh replace "$6" lladdr "$mac2" dev "$2" nud permanent &&
 		$IP -n "$4" neigh replace "$3" lladdr "$mac1" dev "$5" nud permanent
 }
@@ -98,12 +109,12 @@ ls_build() {
 	local s l h
 	for s in $(seq 1 "$LS_SPINES"); do
 		ls_ns "qv-sp$s" || return 1
-		_ls_sysctl "qv-sp$s" net/ipv6/conf/all/forwarding 1
+		ls_sysctl "qv-sp$s" net/ipv6/conf/all/forwarding 1
 	done
 	for l in $(seq 1 "$LS_LEAVES"); do
 		ls_ns "qv-lf$l" || return 1
-		_ls_sysctl "qv-lf$l" net/ipv6/conf/all/forwarding 1
-		_ls_sysctl "qv-lf$l" net/ipv6/fib_multipath_hash_policy 1
+		ls_sysctl "qv-lf$l" net/ipv6/conf/all/forwarding 1
+		ls_sysctl "qv-lf$l" net/ipv6/fib_multipath_hash_policy 1
 		for s in $(seq 1 "$LS_SPINES"); do
 			ls_link "qv-lf$l" "lf$l-s$s" "fd20:$l:$s::1" \
 				"qv-sp$s" "sp$s-l$l" "fd20:$l:$s::2" || return 1
@@ -139,7 +150,7 @@ ls_ports() {
 # switch port's ingress
 ls_label() {
 	local n p
-	for n in $($IP netns list | awk '/^qv-h[0-9]/{print $1}'); do
+	for n in $(ls_hosts); do
 		$TC -n "$n" qdisc add dev eth0 clsact &&
 			$TC -n "$n" filter add dev eth0 egress prio 1 bpf da \
 				obj "$BPF/qv_prio2label.o" sec classifier || return 1

@@ -166,13 +166,18 @@ quiet_veth_pair() {
 	echo 1 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 2>/dev/null
 }
 
+# dev_mac NS DEV: the Ethernet address of DEV in namespace NS ("": this one)
+dev_mac() {
+	$IP ${1:+-n "$1"} link show "$2" | awk '/link\/ether/{print $2}'
+}
+
 # pin_neighbours ADDR...: permanent neighbour entries for the pair $DEV --
 # veth1 (in $NS): $DST on $DEV, and each of $DEV's ADDR... on veth1; sets
 # PEER_MAC (veth1's)
 pin_neighbours() {
 	local mine a
-	PEER_MAC=$($IP -n $NS link show veth1 | awk '/link\/ether/{print $2}')
-	mine=$($IP link show $DEV | awk '/link\/ether/{print $2}')
+	PEER_MAC=$(dev_mac $NS veth1)
+	mine=$(dev_mac "" $DEV)
 	$IP neigh replace $DST lladdr "$PEER_MAC" dev $DEV nud permanent
 	for a in "$@"; do
 		$IP -n $NS neigh replace "$a" lladdr "$mine" dev veth1 nud permanent

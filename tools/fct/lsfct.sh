@@ -73,11 +73,7 @@ echo "# lsfct: $LS_SPINES spines, $LS_LEAVES leaves, $LS_HOSTS hosts each; acces
 
 tap_check "leaf-spine built" ls_build || tap_done
 tap_check "flow label programs" ls_label || tap_done
-HOSTS=$($IP netns list | awk '/^qv-h[0-9]/{print $1}' | sort)
-addr_of() {	# addr_of NS
-	local lh=${1#qv-h}
-	ls_host_addr "${lh%-*}" "${lh#*-}"
-}
+HOSTS=$(ls_hosts)
 for h in $HOSTS; do
 	$IP netns exec "$h" qvflows -s -p 7000 </dev/null >/dev/null 2>&1 &
 done
@@ -175,7 +171,7 @@ cell() {
 		pps=$(awk -v c="$CBR" -v m="$ACCESS" -v l=$UDP_LEN -v n="$T2_FLOWS" \
 			'BEGIN { printf "%.1f", c * m * 1e6 / 8 / (l + 62) / n }')
 		while read -r src dst port budget; do
-			$IP netns exec "$src" qvsend -d "$(addr_of "$dst")" -D 10 \
+			$IP netns exec "$src" qvsend -d "$(ls_ns_addr "$dst")" -D 10 \
 				-l $UDP_LEN -t $((SECS + DRAIN)) -r "$pps" \
 				"$port:prio=$budget" </dev/null >/dev/null 2>"$OUT/tx-$port" &
 			pids="$pids $!"
@@ -183,7 +179,7 @@ cell() {
 		sleep 0.5
 	fi
 	for h in $HOSTS; do
-		dsts=$(for d in $HOSTS; do [ "$d" = "$h" ] || addr_of "$d"; done | paste -sd,)
+		dsts=$(for d in $HOSTS; do [ "$d" = "$h" ] || ls_ns_addr "$d"; done | paste -sd,)
 		i=$((i + 1))
 		$IP netns exec "$h" qvflows -c "$dsts" -p 7000 "${SIZES[@]}" \
 			-R "$ACCESS" -L "$load" -t "$SECS" -W "$DRAIN" -k prio \
