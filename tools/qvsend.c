@@ -12,8 +12,8 @@
  *   mark  SO_MARK = RANK                (qvisor "rank mark")
  *   dscp  IP_TOS = RANK << 2            (qvisor "rank dscp")
  *   tos   IP_TOS = RANK, rank is RANK >> 2 in the payload
- * (dscp and tos set IPV6_TCLASS when ADDR is an IPv6 address).
  *   none  nothing set, rank 0
+ * (dscp and tos set IPV6_TCLASS when ADDR is an IPv6 address).
  *
  * Sequence mode (no -t): the items are sent once each, back to back, in
  * the order given (xCOUNT repeats an item).  With -B LEN a "blocker"
@@ -34,9 +34,10 @@
  * split.  IP_RECVERR is set then: a send fails with ENOBUFS when the
  * qdisc reports the datagram dropped (NET_XMIT_DROP).
  *
- * With -D DSCP every socket's IP_TOS (IPV6_TCLASS) is DSCP << 2, so that
- * a filter can tell the sender's packets apart whatever carries their
- * rank (items of kind dscp or tos set it themselves).
+ * With -D DSCP every socket's IP_TOS (IPV6_TCLASS) is DSCP << 2 (the
+ * blocker's too), so that a filter can tell the sender's packets apart
+ * whatever carries their rank (items of kind dscp or tos set it
+ * themselves).
  *
  * With -s SPORT the socket of destination port PORT is bound to source
  * port SPORT + PORT - BASE, so that a flow (a 5-tuple, as the qdisc's
@@ -250,6 +251,14 @@ static void parse_spec(const char *spec)
 	free(buf);
 }
 
+/* IP_TOS, or IPV6_TCLASS on an IPv6 socket */
+static int set_tos(int fd, int tos)
+{
+	if (dst.ss_family == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+	return setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+}
+
 /* gso_len: with -G the segment size (LEN), else 0 */
 static int open_sock(size_t gso_len)
 {
@@ -258,6 +267,10 @@ static int open_sock(size_t gso_len)
 
 	if (fd < 0) {
 		perror("socket");
+		exit(1);
+	}
+	if (dscp >= 0 && set_tos(fd, dscp << 2)) {
+		perror("qvsend: -D");
 		exit(1);
 	}
 	/* Large send buffer: let the qdisc, not the socket, hold the backlog */
@@ -286,14 +299,6 @@ static void set_port(struct sockaddr_storage *a, unsigned int port)
 		((struct sockaddr_in *)a)->sin_port = htons((uint16_t)port);
 }
 
-/* IP_TOS, or IPV6_TCLASS on an IPv6 socket */
-static int set_tos(int fd, int tos)
-{
-	if (dst.ss_family == AF_INET6)
-		return setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
-	return setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
-}
-
 /* -s: a fixed source port, shared by the sockets of one destination */
 static void bind_src(int fd, unsigned int port)
 {
@@ -320,10 +325,6 @@ static void open_sockets(size_t gso_len)
 			    items[j].kind == items[i].kind)
 				break;
 		items[i].fd = j < i ? items[j].fd : open_sock(gso_len);
-		if (j == i && dscp >= 0 && set_tos(items[i].fd, dscp << 2)) {
-			perror("qvsend: -D");
-			exit(1);
-		}
 		if (j == i && src_port)
 			bind_src(items[i].fd, src_port + items[i].port - base_port);
 	}
