@@ -10,7 +10,8 @@
 # as ratios to the ideal cell of the same load and seed) and OUT.md (per
 # load and setting: the ratios per seed, their mean with a 95 %
 # confidence interval (Student's t, seeds - 1 degrees of freedom), the
-# deadline-met fraction per seed).  make bench-leafspine calls it.
+# deadline-met fraction per seed; "-" for a ratio where the log has no
+# ideal cell of that load and seed).  make bench-leafspine calls it.
 [ $# -ge 2 ] || { echo "usage: lsreport.sh OUT LOG..." >&2; exit 2; }
 out=$1
 shift
@@ -59,21 +60,28 @@ END {
 	print "| load | setting | small mean ms per seed | small : ideal per seed | mean (95% CI) | large : ideal per seed | mean (95% CI) | EDF met per seed |" > md
 	print "| --- | --- | --- | --- | --- | --- | --- | --- |" > md
 	for (l = 1; l <= nl; l++) for (s = 1; s <= ns; s++) {
-		n = 0; ms = rss = rls = es = ""
+		# n cells; r of them with an ideal cell of the same seed (ratios)
+		n = r = 0; ms = rss = rls = es = ""
 		delete a; delete b
 		for (e = 1; e <= ne; e++) {
 			k = sets[s] SUBSEP loads[l] SUBSEP seeds[e]
 			i = "ideal" SUBSEP loads[l] SUBSEP seeds[e]
-			if (!(k in sm) || !(i in sm) || sm[i] <= 0 || lm[i] <= 0) continue
-			n++
-			a[n] = sm[k] / sm[i]; b[n] = lm[k] / lm[i]
+			if (!(k in sm)) continue
+			sep = n++ ? " " : ""
 			ms = ms (n > 1 ? " / " : "") sprintf("%.1f", sm[k])
-			rss = rss (n > 1 ? " " : "") sprintf("%.2f", a[n])
-			rls = rls (n > 1 ? " " : "") sprintf("%.2f", b[n])
-			es = es (n > 1 ? " " : "") (due[k] ? sprintf("%.2f", met[k] / due[k]) : "-")
+			es = es sep (due[k] ? sprintf("%.2f", met[k] / due[k]) : "-")
+			if (!(i in sm) || sm[i] <= 0 || lm[i] <= 0) {
+				rss = rss sep "-"; rls = rls sep "-"
+				continue
+			}
+			r++
+			a[r] = sm[k] / sm[i]; b[r] = lm[k] / lm[i]
+			rss = rss sep sprintf("%.2f", a[r])
+			rls = rls sep sprintf("%.2f", b[r])
 		}
 		if (!n) continue
-		printf "| %s | %s | %s | %s | %.2f%s | %s | %.2f%s | %s |\n", loads[l], sets[s],
-			ms, rss, mean(a, n), ci(a, n), rls, mean(b, n), ci(b, n), es > md
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", loads[l], sets[s],
+			ms, rss, r ? sprintf("%.2f%s", mean(a, r), ci(a, r)) : "-",
+			rls, r ? sprintf("%.2f%s", mean(b, r), ci(b, r)) : "-", es > md
 	}
 }'
