@@ -532,8 +532,9 @@ bench-fct:
 	done; exit $$rc
 
 # The FCT experiment on a leaf-spine with qvisor on every hop (not part of
-# check): tools/fct/lsfct.sh in one VM boot per kernel; knobs LSFCT_* and
-# LS_* (tools/fct/lsfct.sh) through LSFCT_APPEND as qvisor.env.NAME=VALUE
+# check; its short version is): selftests/vm/lsfct.sh with LSFCT_MODE=bench
+# in one VM boot per kernel; knobs LSFCT_* and
+# LS_* (selftests/vm/lsfct.sh) through LSFCT_APPEND as qvisor.env.NAME=VALUE
 # (a value cannot contain spaces: LSFCT_SETTINGS etc. take commas).
 # Log out/bench/leafspine-KVER.log ("# ls-summary" lines per cell), tables
 # out/bench/leafspine-KVER.md and .csv (tools/fct/lsreport.sh OUT LOG...,
@@ -546,8 +547,8 @@ bench-leafspine:
 		$(MAKE) -s KVER=$$k vm-artifacts || exit 1; \
 		QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/leafspine-$$k.log \
 		QVISOR_VM_TIMEOUT=3600 QVISOR_TEST_TIMEOUT=3300 \
-		QVISOR_VM_APPEND="$(LSFCT_APPEND)" \
-		tools/vm/run.sh $$k tools/fct/lsfct.sh >/dev/null || rc=1; \
+		QVISOR_VM_APPEND="qvisor.env.LSFCT_MODE=bench $(LSFCT_APPEND)" \
+		tools/vm/run.sh $$k selftests/vm/lsfct.sh >/dev/null || rc=1; \
 		tools/fct/lsreport.sh out/bench/leafspine-$$k \
 			out/bench/leafspine-$$k.log && cat out/bench/leafspine-$$k.md; \
 	done; exit $$rc
@@ -672,13 +673,13 @@ bench-profile:
 	grep -a '^# perf ' out/bench/profile-$$k.log | sed 's/^# //'; exit $$rc
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".
-# The two longest VM suites run in full on CHECK_LONG_KVERS only: fct.sh
-# (~250 s, a measurement of the schedule, which is the same code on every
-# kernel) is skipped on the others and stress.sh runs 60 of its 200
+# The longest VM suites run in full on CHECK_LONG_KVERS only: fct.sh and
+# lsfct.sh (~250 s and ~300 s, measurements of the schedule, which is the
+# same code on every kernel) are skipped on the others and stress.sh runs 60 of its 200
 # cycles there (6 rmmods instead of 20); every other suite runs on every
 # kernel.  make check CHECK_LONG_KVERS="$(KVERS)" runs all in full.
 CHECK_LONG_KVERS ?= $(KVER612)
-CHECK_SHORT_APPEND := qvisor.fct=off qvisor.env.QVISOR_STRESS_CYCLES=60
+CHECK_SHORT_APPEND := qvisor.fct=off qvisor.long=off qvisor.env.QVISOR_STRESS_CYCLES=60
 check:
 	@tools/deps.sh
 	@rm -rf $(LOGS) && mkdir -p $(LOGS)
@@ -732,7 +733,7 @@ DEBUG_CACHE ?= $(or $(QVISOR_DEBUG_CACHE),/var/cache/qvisor/debug-kernel)
 DEBUG_KVER ?= $(shell cat $(DEBUG_CACHE)/kver 2>/dev/null)
 DEBUG_VMLINUZ = $(if $(DEBUG_KVER),$(DEBUG_CACHE)/kernels/$(DEBUG_KVER)/vmlinuz)
 DEBUG_TESTS ?= $(filter-out $(addprefix selftests/vm/,shares.sh taps.sh \
-	tenants.sh strict.sh fct.sh),$(VM_TESTS))
+	tenants.sh strict.sh fct.sh lsfct.sh),$(VM_TESTS))
 # KASAN and lockdep make the guest ~20-70x slower: fewer fuzz messages
 # (still the required 100k, ~80-120 per second there) and longer limits.
 # adversarial.sh gets a 0.2 Mbit/s link and a 20 s window: its senders

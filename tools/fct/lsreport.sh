@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# lsreport: tables of the leaf-spine FCT experiment (tools/fct/lsfct.sh)
+# lsreport: tables of the leaf-spine FCT experiment (selftests/vm/lsfct.sh, LSFCT_MODE=bench)
 # from one or more console logs.
 #
 #   tools/fct/lsreport.sh OUT LOG...
