@@ -485,8 +485,10 @@ demo:
 	echo "full log: out/logs/demo.log"; \
 	exit $$rc
 
-# Share accuracy of weights and caps (not part of check): shares.sh and
-# taps.sh in one VM boot, then a table vs Lee et al., CSV and a PNG plot;
+# Share accuracy of weights and caps (not part of check): shares.sh,
+# taps.sh and lee.sh (Lee et al.'s experiments measured at the receiver,
+# with inter-packet delays) in one VM boot, then tables vs Lee et al.,
+# CSV and a PNG plot;
 # then (BENCH_GUESTS=3, 0 to skip, about 20 minutes) real nested guests
 # with TCP (make demo-vms), their receiver shares after the table.
 BENCH_KVER ?= $(KVER61)
@@ -497,7 +499,7 @@ bench-shares:
 	@mkdir -p out/bench
 	@QVISOR_NOBUILD=1 QVISOR_VM_LOG=out/bench/shares-$(BENCH_KVER).log \
 		tools/vm/run.sh $(BENCH_KVER) selftests/vm/shares.sh \
-		selftests/vm/taps.sh >/dev/null; rc=$$?; \
+		selftests/vm/taps.sh selftests/vm/lee.sh >/dev/null; rc=$$?; \
 	tools/bench-shares.sh out/bench/shares-$(BENCH_KVER).log out/bench; \
 	if [ "$(BENCH_GUESTS)" != 0 ]; then \
 		echo; echo "real guests (make demo-vms GUESTS=$(BENCH_GUESTS)):"; \
@@ -673,9 +675,10 @@ bench-profile:
 	grep -a '^# perf ' out/bench/profile-$$k.log | sed 's/^# //'; exit $$rc
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".
-# The longest VM suites run in full on CHECK_LONG_KVERS only: fct.sh and
-# lsfct.sh (~250 s and ~300 s, measurements of the schedule, which is the
-# same code on every kernel) are skipped on the others and stress.sh runs 60 of its 200
+# The longest VM suites run in full on CHECK_LONG_KVERS only: fct.sh,
+# lsfct.sh and lee.sh (~250 s, ~300 s and ~80 s, measurements of the
+# schedule, which is the same code on every kernel) are skipped on the
+# others and stress.sh runs 60 of its 200
 # cycles there (6 rmmods instead of 20); every other suite runs on every
 # kernel.  make check CHECK_LONG_KVERS="$(KVERS)" runs all in full.
 CHECK_LONG_KVERS ?= $(KVER612)
@@ -733,7 +736,7 @@ DEBUG_CACHE ?= $(or $(QVISOR_DEBUG_CACHE),/var/cache/qvisor/debug-kernel)
 DEBUG_KVER ?= $(shell cat $(DEBUG_CACHE)/kver 2>/dev/null)
 DEBUG_VMLINUZ = $(if $(DEBUG_KVER),$(DEBUG_CACHE)/kernels/$(DEBUG_KVER)/vmlinuz)
 DEBUG_TESTS ?= $(filter-out $(addprefix selftests/vm/,shares.sh taps.sh \
-	tenants.sh strict.sh fct.sh lsfct.sh),$(VM_TESTS))
+	tenants.sh strict.sh fct.sh lsfct.sh lee.sh),$(VM_TESTS))
 # KASAN and lockdep make the guest ~20-70x slower: fewer fuzz messages
 # (still the required 100k, ~80-120 per second there) and longer limits.
 # adversarial.sh gets a 0.2 Mbit/s link and a 20 s window: its senders

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Share accuracy report: reads the console log of a VM run of
-# selftests/vm/shares.sh and selftests/vm/taps.sh and writes, into OUTDIR,
+# selftests/vm/shares.sh, taps.sh and lee.sh and writes, into OUTDIR,
 #   accuracy.md  target vs measured share per case, the error in percentage
-#                points, and Lee et al.'s testbed figures for comparison
+#                points, and Lee et al.'s testbed figures for comparison;
+#                Lee et al.'s experiments measured at the receiver with
+#                the inter-packet delay (lee.sh's "# lee:" lines)
 #   taps.csv     per-interval throughput of the two tap VMs (50:50 -> 60:40)
 #   taps.png     the same as a plot (gnuplot)
 # and prints accuracy.md.  Used by `make bench-shares`.
@@ -14,6 +16,39 @@ LOG=$1
 OUT=$2
 mkdir -p "$OUT"
 KVER=$(sed -n 's/^# qvisor-kernel: \([^ ]*\).*/\1/p' "$LOG" | head -n 1)
+
+# lee_table: lee.sh's "# lee: NAME | TARGET | MEASURED | ERROR | GAPS |
+# MBIT" lines as a table, with Lee et al.'s figure where we have one
+lee_table() {
+	grep -q '^# lee: ' "$LOG" || return 0
+	echo
+	echo "## Lee et al.'s experiments, measured at the receiver (lee.sh)"
+	echo
+	echo "| case | target | at the receiver | error (pp) | inter-packet delay mean/sd, us | link used | Lee et al. |"
+	echo "| --- | --- | --- | --- | --- | --- | --- |"
+	sed -n 's/^# lee: //p' "$LOG" | awk -F' [|] ' '{
+		lee = "not in our sources"
+		if ($1 == "UDP 60:40") lee = "59.1:40.9"
+		if ($1 == "TCP 60:40") lee = "61.1:38.9"
+		if ($1 == "UDP 50:50") lee = "46.90:46.95"
+		gaps = $5; gsub(/ /, ", ", gaps)
+		if (gaps ~ /^-(, -)*$/) gaps = "- (not UDP)"
+		printf "| %s | %s | %s | %s | %s | %s Mbit/s | %s |\n", $1, $2, $3, $4, gaps, $6, lee
+	}'
+	echo
+	echo "Shares: bytes per tenant counted on the receiver's ingress (u32"
+	echo "filters with a gact action per tenant in the peer namespace) over"
+	echo "a 4 s window after 2 s of warm-up; the dynamic cases measure 50:50,"
+	echo "change the weights to 60:40 and measure again from 1 s later."
+	echo "Offered loads are unequal so that a FIFO fails every row (UDP: tenant"
+	echo "1 at 1.2x the link, the others 2x; TCP: 1 connection against 3; ICMP:"
+	echo "2 ping floods against 4). Inter-packet delay: the gaps between a UDP"
+	echo "tenant's consecutive datagrams at the receiving socket (qvrecv -w,"
+	echo "kernel receive timestamps), mean and standard deviation per tenant."
+	echo "Lee et al.: their 60:40 figures as cited in the design, their UDP"
+	echo "50:50 as quoted in issue #22; their other rows and their"
+	echo "inter-packet delays are not in the sources we have."
+}
 
 # "# table: NAME: tenant 1: 59.97% (target 60%, ...); tenant 2: ..." lines
 {
@@ -52,6 +87,7 @@ KVER=$(sed -n 's/^# qvisor-kernel: \([^ ]*\).*/\1/p' "$LOG" | head -n 1)
 	echo "over a 4 s window (shares.sh) or a 5 s phase (taps.sh)."
 	echo "Lee et al.: their testbed's 60:40 results, as cited in the design."
 	echo "Command: \`make bench-shares\`."
+	lee_table
 } >"$OUT/accuracy.md"
 
 # per-interval Mbit/s of the two tap VMs

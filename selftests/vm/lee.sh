@@ -1,0 +1,287 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Lee et al.'s experiments (service differentiation for virtualized network
+# devices), every one of them, measured at the receiver: two or three
+# tenants ("VMs") in one '+' group of qvisor on a veth, each saturating,
+# weights as theirs.  Cases: UDP 50:50 and 60:40, TCP 50:50 and 60:40,
+# ICMP on both tenants 60:40, three tenants 50:30:20 (UDP), and the
+# dynamic case 50:50 changed to 60:40 at run time for UDP and for TCP
+# (both phases measured).
+#
+# Measured at the receiver, not from qvisor's counters: the peer
+# namespace's ingress counts each tenant's bytes (u32 filters with a gact
+# "ok" action per tenant, sampled at the start and the end of a window),
+# and for UDP qvrecv gives each tenant's inter-packet delay (mean and
+# standard deviation of the gaps between its consecutive datagrams, Lee
+# et al.'s second metric).  Tenant N is TCP to port 5200+N (iperf3), UDP
+# to port 6000+N (qvsend) or ICMP from source address SRC[N] (ping -f).
+#
+# The offered loads are unequal, so that a FIFO in qvisor's place fails
+# every case: UDP tenant 1 offers 1.2x the link, the others 2x (a FIFO
+# gives 37.5:62.5); TCP tenant 1 has one connection, the others three
+# (a FIFO gives ~25:75); ICMP tenant 1 two ping floods, tenant 2 four.
+#
+# One line per case for tools/bench-shares.sh (make bench-shares):
+#   # lee: NAME | TARGET | MEASURED | ERROR_PP | GAPS
+# GAPS: per tenant "mean/sd" of the inter-packet delay in us (UDP), "-"
+# otherwise.  make check runs it on CHECK_LONG_KVERS (qvisor.long=off on
+# the kernel command line skips it), ~90 s.
+. "$(dirname "$0")/lib.sh"
+
+if grep -qw 'qvisor.long=off' /proc/cmdline 2>/dev/null; then
+	tap_skip "lee" "qvisor.long=off on the kernel command line (make check runs lee.sh on CHECK_LONG_KVERS only)"
+	tap_done
+fi
+if slow_guest; then
+	tap_skip "lee" "share measurements on a sanitizer kernel (QVISOR_SLOW)"
+	tap_done
+fi
+for t in qvsend qvrecv jq ping; do
+	command -v $t >/dev/null || { tap_skip "lee" "$t missing"; tap_done; }
+done
+
+NS=qv-lee DEV=veth0 DST=10.0.1.2
+SRC=("" 10.0.1.1 10.0.1.3)
+UDP_MBIT=${QVISOR_LEE_UDP_RATE:-4}
+TCP_MBIT=${QVISOR_LEE_TCP_RATE:-40}
+ICMP_MBIT=${QVISOR_LEE_ICMP_RATE:-2}
+WARM=2
+WIN=${QVISOR_LEE_WINDOW:-4}
+UDP_LEN=1400
+OUT=${TMPDIR:-/tmp}/qv-lee.$$
+mkdir -p "$OUT"
+on_exit "rm -rf $OUT"
+on_exit "killall -q qvsend qvrecv ping iperf3"
+
+iperf_veth_pair "lee" "${SRC[1]}" "${SRC[2]}"
+for p in 5201 5202 5203; do
+	$IP netns exec $NS iperf3 -s -D -p $p >/dev/null 2>&1
+done
+wait_listen $NS 5201 5202 5203
+
+# match T: u32 selectors of tenant T's packets (one line per selector)
+match() {
+	echo "match ip protocol 6 0xff match ip dport $((5200 + $1)) 0xffff"
+	echo "match ip protocol 17 0xff match ip dport $((6000 + $1)) 0xffff"
+	[ -z "${SRC[$1]:-}" ] ||
+		echo "match ip protocol 1 0xff match ip src ${SRC[$1]}/32"
+}
+
+# filters DEV WHERE ACTION T: tenant T's filters (tc filter add ... WHERE)
+filters() {
+	local sel
+	while read -r sel; do
+		# shellcheck disable=SC2086 # WHERE, ACTION and sel are word lists
+		$TC $1 filter add dev $2 $3 protocol ip prio $5 u32 $sel $4 ||
+			return 1
+	done <<<"$(match "$5")"
+}
+
+# the receiver's counters: one gact action per tenant (index 10+T),
+# shared by that tenant's filters on the peer's ingress
+receiver_setup() {
+	local t
+	$TC -n $NS qdisc add dev veth1 ingress || return 1
+	for t in 1 2 3; do
+		filters "-n $NS" veth1 ingress "action gact ok index $((10 + t))" $t ||
+			return 1
+	done
+}
+tap_check "receiver counts each tenant on its ingress" receiver_setup || tap_done
+
+# setup RATE_MBIT WEIGHT...: qvisor "1 + 2 [+ 3]" at RATE, tenant T in
+# class 1:T with weight T
+setup() {
+	local rate=$1 i=1 w pol=""
+	shift
+	for w in "$@"; do pol="$pol${pol:+ + }$i"; i=$((i + 1)); done
+	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	$TC qdisc add dev $DEV root handle 1: qvisor rate "${rate}mbit" \
+		limit 2000 noaqm policy "$pol" || return 1
+	i=1
+	for w in "$@"; do
+		$TC class add dev $DEV parent 1: classid 1:$i qvisor \
+			rank fifo weight "$w" || return 1
+		filters "" $DEV "parent 1:" "classid 1:$i" $i || return 1
+		i=$((i + 1))
+	done
+}
+
+# sample FILE: "T BYTES" per tenant from the receiver's counters, and the
+# time (us) as "t US"
+sample() {
+	{ echo "t ${EPOCHREALTIME/./}"
+		$TC -n $NS -s actions ls action gact | awk '
+			/ index / { for (i = 1; i < NF; i++) if ($i == "index") n = $(i + 1) - 10 }
+			/Sent/ && n { print n, $2; n = 0 }'; } >"$1"
+}
+
+# window NAME KIND: sample the receiver for WIN s into OUT/NAME.0 and .1;
+# for udp also the tenants' gaps (qvrecv: WIN s from its first datagram)
+# into OUT/NAME.rx
+window() {
+	local rx=
+	rm -f "$OUT/$1.rx"
+	if [ "$2" = udp ]; then
+		$IP netns exec $NS qvrecv -p 6001,6002,6003 -w "$WIN" \
+			>"$OUT/$1.rx" 2>&1 &
+		rx=$!
+	fi
+	sample "$OUT/$1.0"
+	sleep "$WIN"
+	sample "$OUT/$1.1"
+	[ -z "$rx" ] || wait $rx
+}
+
+# udp SECS MULT T: qvsend flood of tenant T at MULT x RATE (1442 bytes on
+# the wire per datagram)
+udp() {
+	local pps
+	pps=$(awk -v m="$2" -v r="$RATE" 'BEGIN { printf "%.0f", m * r * 1e6 / 8 / 1442 }')
+	qvsend -d $DST -l $UDP_LEN -t "$1" -r "$pps" "$((6000 + $3)):none=0" \
+		</dev/null >/dev/null 2>"$OUT/tx-$3" &
+}
+
+# tcp SECS STREAMS T: iperf3 client of tenant T; tried again while the
+# server is still busy with the last case (up to 2 s)
+tcp() {
+	local n=10
+	while :; do
+		iperf3 -c $DST -p $((5200 + $3)) -P "$2" -t "$1" \
+			>"$OUT/iperf-$3" 2>&1 && return
+		grep -q 'connected to' "$OUT/iperf-$3" && return
+		n=$((n - 1))
+		[ $n -gt 0 ] || return
+		sleep 0.2
+	done
+}
+
+# icmp SECS FLOODS T: FLOODS ping floods of 1400-byte requests from SRC[T]
+icmp() {
+	local f
+	for f in $(seq 1 "$2"); do
+		ping -f -l 64 -s 1400 -I "${SRC[$3]}" -w "$1" $DST \
+			>"$OUT/ping-$3-$f" 2>&1 &
+	done
+}
+
+# start KIND SECS NTENANTS: every tenant's senders, tenant 1 the lighter
+start() {
+	local t
+	for t in $(seq 1 "$3"); do
+		case $1 in
+		udp) udp "$2" "$([ "$t" = 1 ] && echo 1.2 || echo 2)" "$t" ;;
+		tcp) tcp "$2" "$([ "$t" = 1 ] && echo 1 || echo 3)" "$t" & ;;
+		icmp) icmp "$2" "$([ "$t" = 1 ] && echo 2 || echo 4)" "$t" ;;
+		esac
+	done
+}
+
+# report NAME WINDOW TOL TARGET...: the tenants' shares of what the
+# receiver got in WINDOW, within TOL percentage points of the targets
+report() {
+	local name=$1 w=$2 tol=$3 res
+	shift 3
+	res=$(awk -v tol="$tol" -v targets="$*" -v rx="$OUT/$w.rx" '
+		FNR == 1 { f++ }
+		$1 == "t" { t[f] = $2; next }
+		{ b[f, $1] = $2 }
+		END {
+			n = split(targets, tg, " ")
+			for (i = 1; i <= n; i++) { d[i] = b[2, i] - b[1, i]; sum += d[i] }
+			while ((getline l < rx) > 0) {
+				split(l, x, " ")
+				if (x[1] ~ /^600[1-3]$/ && x[3] > 1)
+					gap[x[1] - 6000] = sprintf("%.0f/%.0f", x[4], x[5])
+			}
+			ok = sum > 0; err = 0
+			for (i = 1; i <= n; i++) {
+				s = sum ? 100 * d[i] / sum : 0
+				e = s - tg[i]; if (e < 0) e = -e; if (e > err) err = e
+				if (e > tol) ok = 0
+				got = got (i > 1 ? ":" : "") sprintf("%.2f", s)
+				want = want (i > 1 ? ":" : "") tg[i]
+				g = g (i > 1 ? " " : "") (i in gap ? gap[i] : "-")
+			}
+			us = t[2] - t[1]
+			printf "%d|%s|%s|%.2f|%s|%.2f\n", ok, want, got, err, g,
+				(us > 0 ? sum * 8 / us : 0)
+		}' "$OUT/$w.0" "$OUT/$w.1")
+	IFS='|' read -r ok want got err gaps mbit <<<"$res"
+	echo "# lee: $name | $want | $got | $err | $gaps | $mbit"
+	if [ "$ok" = 1 ]; then
+		tap_ok "$name: $got at the receiver (target $want, $mbit Mbit/s)"
+	else
+		tap_fail "$name: within $tol pp of $want at the receiver" \
+			"got $got ($mbit Mbit/s)" "$($TC -s class show dev $DEV)" \
+			"$(tail -n 2 "$OUT"/tx-* "$OUT"/iperf-* 2>/dev/null)"
+	fi
+}
+
+# one KIND RATE TOL NAME WEIGHT...: a case with fixed weights
+one() {
+	local kind=$1 tol=$3 name=$4
+	RATE=$2
+	shift 4
+	if ! setup "$RATE" "$@"; then
+		tap_fail "$name" "setup failed"
+		return
+	fi
+	start "$kind" $((WARM + WIN + 1)) $#
+	sleep $WARM
+	window w "$kind"
+	report "$name" w "$tol" "$@"
+	wait
+}
+
+# dynamic KIND RATE TOL NAME: 50:50, then 60:40 set at run time; both
+# phases measured, the second from 1 s after the change
+dynamic() {
+	local kind=$1 tol=$3 name=$4
+	RATE=$2
+	if ! setup "$RATE" 50 50; then
+		tap_fail "$name" "setup failed"
+		return
+	fi
+	start "$kind" $((WARM + 2 * WIN + 2)) 2
+	sleep $WARM
+	window a "$kind"
+	$TC class change dev $DEV classid 1:1 qvisor weight 60 &&
+		$TC class change dev $DEV classid 1:2 qvisor weight 40
+	sleep 1
+	window b "$kind"
+	report "$name, before (50:50)" a "$tol" 50 50
+	report "$name, after (60:40)" b "$tol" 60 40
+	wait
+}
+
+# reference for the gaps: one UDP tenant alone, paced by the rate only;
+# its mean gap must be one datagram's time on the link (within 5 %)
+RATE=$UDP_MBIT
+if setup "$RATE" 100; then
+	start udp $((WARM + WIN + 1)) 1
+	sleep $WARM
+	window r udp
+	wait
+	read -r _ _ n gm gsd _ <<<"$(awk '$1 == 6001 { printf "%s %s %s %.0f %.0f\n", $1, $2, $3, $4, $5 }' "$OUT/r.rx")"
+	want=$(awk -v r="$RATE" 'BEGIN { printf "%.0f", 1442 * 8 / r }')
+	echo "# lee: UDP one tenant alone (gap reference) | 100 | - | - | ${gm:-?}/${gsd:-?} | $RATE"
+	if [ -n "${gm:-}" ] && awk -v g="$gm" -v w="$want" 'BEGIN { exit !(g >= 0.95 * w && g <= 1.05 * w) }'; then
+		tap_ok "one UDP tenant alone: mean gap $gm us (sd $gsd) = one datagram at ${RATE} Mbit/s ($want us)"
+	else
+		tap_fail "one UDP tenant alone: mean gap within 5 % of $want us" \
+			"got ${gm:-none} us over ${n:-0} datagrams"
+	fi
+else
+	tap_fail "one UDP tenant alone" "setup failed"
+fi
+one udp "$UDP_MBIT" 2 "UDP 50:50" 50 50
+one udp "$UDP_MBIT" 2 "UDP 60:40" 60 40
+one tcp "$TCP_MBIT" 3 "TCP 50:50" 50 50
+one tcp "$TCP_MBIT" 3 "TCP 60:40" 60 40
+one icmp "$ICMP_MBIT" 3 "ICMP 60:40 (both tenants ping floods)" 60 40
+one udp "$UDP_MBIT" 2 "UDP 50:30:20" 50 30 20
+dynamic udp "$UDP_MBIT" 2 "UDP dynamic"
+dynamic tcp "$TCP_MBIT" 3 "TCP dynamic"
+$TC -s class show dev $DEV | sed 's/^/# /'
+tap_done
