@@ -539,7 +539,7 @@ bench-fct:
 # LS_* (selftests/vm/lsfct.sh) through LSFCT_APPEND as qvisor.env.NAME=VALUE
 # (a value cannot contain spaces: LSFCT_SETTINGS etc. take commas).
 # Log out/bench/leafspine-KVER.log ("# ls-summary" lines per cell), tables
-# out/bench/leafspine-KVER.md and .csv (tools/fct/lsreport.sh OUT LOG...,
+# out/bench/leafspine-KVER.md, .csv and .png (Fig. 4 shape; tools/fct/lsreport.sh OUT LOG...,
 # which also pools the logs of several runs).
 LSFCT_KVERS ?= $(KVER612)
 bench-leafspine:
