@@ -54,6 +54,11 @@ function mean(a, n,   i, m) {
 	return n ? m / n : 0
 }
 END {
+	# loads in numeric order, whatever order the logs had them in
+	for (i = 2; i <= nl; i++)
+		for (j = i; j > 1 && loads[j - 1] + 0 > loads[j] + 0; j--) {
+			tmp = loads[j]; loads[j] = loads[j - 1]; loads[j - 1] = tmp
+		}
 	print "setting,load,seed,small_n,small_mean_ms,small_p99_ms,small_vs_ideal,large_mean_ms,large_vs_ideal,edf_due,edf_met,edf_met_frac" > csv
 	for (c = 1; c <= nc; c++) {
 		split(cell[c], p, SUBSEP)
