@@ -28,14 +28,7 @@
 # the kernel command line skips it), ~90 s.
 . "$(dirname "$0")/lib.sh"
 
-if grep -qw 'qvisor.long=off' /proc/cmdline 2>/dev/null; then
-	tap_skip "lee" "qvisor.long=off on the kernel command line (make check runs lee.sh on CHECK_LONG_KVERS only)"
-	tap_done
-fi
-if slow_guest; then
-	tap_skip "lee" "share measurements on a sanitizer kernel (QVISOR_SLOW)"
-	tap_done
-fi
+long_suite lee
 for t in qvsend qvrecv jq ping; do
 	command -v $t >/dev/null || { tap_skip "lee" "$t missing"; tap_done; }
 done
@@ -96,6 +89,14 @@ setup() {
 	shift
 	for w in "$@"; do pol="$pol${pol:+ + }$i"; i=$((i + 1)); done
 	$TC qdisc del dev $DEV root >/dev/null 2>&1
+	# QVISOR_LEE_FIFO=1: one tbf FIFO at the rate instead of qvisor, to
+	# check that the cases tell a scheduler from a FIFO (all but the lone
+	# tenant's gap must fail then)
+	if [ "${QVISOR_LEE_FIFO:-0}" = 1 ]; then
+		$TC qdisc add dev $DEV root handle 1: tbf rate "${rate}mbit" \
+			burst 20k limit 3000000
+		return
+	fi
 	$TC qdisc add dev $DEV root handle 1: qvisor rate "${rate}mbit" \
 		limit 2000 noaqm policy "$pol" || return 1
 	i=1

@@ -54,6 +54,21 @@ slow_guest() {
 	[ "${QVISOR_SLOW:-0}" = 1 ]
 }
 
+# long_suite NAME: end the test NAME with a skip where make check runs only
+# the quicker suites (qvisor.long=off on the kernel command line: all but
+# CHECK_LONG_KVERS) or on a sanitizer kernel (QVISOR_SLOW), whose slowness
+# the measurement of a long suite cannot absorb
+long_suite() {
+	if grep -qw 'qvisor.long=off' /proc/cmdline 2>/dev/null; then
+		tap_skip "$1" "qvisor.long=off on the kernel command line (make check runs $1.sh on CHECK_LONG_KVERS only)"
+		tap_done
+	fi
+	if slow_guest; then
+		tap_skip "$1" "a measurement the sanitizer kernel's slowness would spoil (QVISOR_SLOW)"
+		tap_done
+	fi
+}
+
 # tap_check NAME CMD [ARG...]: ok if CMD exits 0; its output is shown on failure.
 # CMD runs in this shell (not a subshell), so it may register cleanups.
 tap_check() {

@@ -51,14 +51,7 @@ LS_LEAVES=${LS_LEAVES:-4}
 
 MODE=${LSFCT_MODE:-check}
 if [ "$MODE" = check ]; then
-	if grep -qw 'qvisor.long=off' /proc/cmdline 2>/dev/null; then
-		tap_skip "lsfct" "qvisor.long=off on the kernel command line (make check runs lsfct.sh on CHECK_LONG_KVERS only)"
-		tap_done
-	fi
-	if slow_guest; then
-		tap_skip "lsfct" "FCT on a sanitizer kernel (QVISOR_SLOW)"
-		tap_done
-	fi
+	long_suite lsfct
 	DEF_SETTINGS="ideal strict12 pifo share"
 else
 	DEF_SETTINGS="pfifo pifo strict12 strict21 share ideal sppifo8"
