@@ -22,10 +22,12 @@
 # (a FIFO gives ~25:75); ICMP tenant 1 two ping floods, tenant 2 four.
 #
 # One line per case for tools/bench-shares.sh (make bench-shares):
-#   # lee: NAME | TARGET | MEASURED | ERROR_PP | GAPS
+#   # lee: NAME | TARGET | MEASURED | ERROR_PP | GAPS | MBIT
 # GAPS: per tenant "mean/sd" of the inter-packet delay in us (UDP), "-"
-# otherwise.  make check runs it on CHECK_LONG_KVERS (qvisor.long=off on
-# the kernel command line skips it), ~90 s.
+# otherwise; MBIT what the receiver got in all (Mbit/s).  make check runs
+# it on CHECK_LONG_KVERS (qvisor.long=off on the kernel command line skips
+# it), ~90 s.  QVISOR_LEE_FIFO=1 puts a tbf FIFO in qvisor's place (every
+# share case must fail then).
 . "$(dirname "$0")/lib.sh"
 
 long_suite lee
