@@ -44,8 +44,7 @@ function ci(a, n) {
 # half width of the 95 % confidence interval of the mean
 function hw(a, n,   i, m, v) {
 	if (n < 2) return 0
-	for (i = 1; i <= n; i++) m += a[i]
-	m /= n
+	m = mean(a, n)
 	for (i = 1; i <= n; i++) v += (a[i] - m) ^ 2
 	return tq(n - 1) * sqrt(v / (n - 1)) / sqrt(n)
 }
@@ -106,16 +105,14 @@ END {
 }'
 
 command -v gnuplot >/dev/null || exit 0
+. "$(dirname "$0")/labels.sh"
 # one data file per setting, in load order
 sets=$(tail -n +2 "$out.fig.csv" | cut -d, -f1 | awk '!seen[$0]++')
 ps="" pl="" pe="" i=0
 for s in $sets; do
 	i=$((i + 1))	# one line type per setting in all three panels
 	awk -F, -v s="$s" '$1 == s' "$out.fig.csv" | sort -t, -k2,2n >"$out.$s.dat"
-	case $s in
-	strict12) t="1 >> 2" ;; strict21) t="2 >> 1" ;; share) t="1 + 2" ;;
-	pifo) t="raw PIFO" ;; sppifo8) t="1 >> 2 sppifo 8" ;; *) t=$s ;;
-	esac
+	t=$(label "$s")
 	[ "$s" = pfifo ] ||
 		ps="$ps${ps:+, }\"$out.$s.dat\" using 2:4:5 with yerrorlines lt $i title \"$t\""
 	pl="$pl${pl:+, }\"$out.$s.dat\" using 2:6:7 with yerrorlines lt $i title \"$t\""

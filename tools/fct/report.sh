@@ -25,20 +25,7 @@ datamining) WNAME="data mining" ;;
 *) WNAME=${WORKLOAD:-unknown} ;;
 esac
 
-label() {
-	case $1 in
-	ideal) echo "tenant 1 alone (ideal)" ;;
-	pfifo) echo "pfifo" ;;
-	pifo) echo "one PIFO, raw ranks" ;;
-	strict12) echo "qvisor 1 >> 2" ;;
-	strict21) echo "qvisor 2 >> 1" ;;
-	share) echo "qvisor 1 + 2" ;;
-	sppifo8) echo "qvisor 1 >> 2, sppifo 8" ;;
-	aifo) echo "qvisor 1 >> 2, aifo" ;;
-	*-las) echo "$(label "${1%-las}"), LAS" ;;
-	*) echo "$1" ;;
-	esac
-}
+. "$(dirname "$0")/labels.sh"
 
 # "# fct-summary: SET LOAD flows N done D small N MEAN P99 large N MEAN P99 udp MBIT"
 # (SET@N: cells of the short version that runs first; left out)
