@@ -31,7 +31,7 @@
 . "$(dirname "$0")/lib.sh"
 
 long_suite lee
-for t in qvsend qvrecv jq ping; do
+for t in qvsend qvrecv ping; do
 	command -v $t >/dev/null || { tap_skip "lee" "$t missing"; tap_done; }
 done
 
@@ -43,6 +43,7 @@ ICMP_MBIT=${QVISOR_LEE_ICMP_RATE:-2}
 WARM=2
 WIN=${QVISOR_LEE_WINDOW:-4}
 UDP_LEN=1400
+WIRE=$((UDP_LEN + 42))	# a datagram on the wire: UDP, IPv4, Ethernet headers
 OUT=${TMPDIR:-/tmp}/qv-lee.$$
 mkdir -p "$OUT"
 on_exit "rm -rf $OUT"
@@ -136,11 +137,11 @@ window() {
 	[ -z "$rx" ] || wait $rx
 }
 
-# udp SECS MULT T: qvsend flood of tenant T at MULT x RATE (1442 bytes on
-# the wire per datagram)
+# udp SECS MULT T: qvsend flood of tenant T at MULT x RATE (WIRE bytes
+# per datagram)
 udp() {
 	local pps
-	pps=$(awk -v m="$2" -v r="$RATE" 'BEGIN { printf "%.0f", m * r * 1e6 / 8 / 1442 }')
+	pps=$(awk -v m="$2" -v r="$RATE" -v w=$WIRE 'BEGIN { printf "%.0f", m * r * 1e6 / 8 / w }')
 	qvsend -d $DST -l $UDP_LEN -t "$1" -r "$pps" "$((6000 + $3)):none=0" \
 		</dev/null >/dev/null 2>"$OUT/tx-$3" &
 }
@@ -267,7 +268,7 @@ if setup "$RATE" 100; then
 	window r udp
 	wait
 	read -r _ _ n gm gsd _ <<<"$(awk '$1 == 6001 { printf "%s %s %s %.0f %.0f\n", $1, $2, $3, $4, $5 }' "$OUT/r.rx")"
-	want=$(awk -v r="$RATE" 'BEGIN { printf "%.0f", 1442 * 8 / r }')
+	want=$(awk -v r="$RATE" -v w=$WIRE 'BEGIN { printf "%.0f", w * 8 / r }')
 	echo "# lee: UDP one tenant alone (gap reference) | 100 | - | - | ${gm:-?}/${gsd:-?} | $RATE"
 	if [ -n "${gm:-}" ] && awk -v g="$gm" -v w="$want" 'BEGIN { exit !(g >= 0.95 * w && g <= 1.05 * w) }'; then
 		tap_ok "one UDP tenant alone: mean gap $gm us (sd $gsd) = one datagram at ${RATE} Mbit/s ($want us)"
