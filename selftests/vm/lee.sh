@@ -146,18 +146,10 @@ udp() {
 		</dev/null >/dev/null 2>"$OUT/tx-$3" &
 }
 
-# tcp SECS STREAMS T: iperf3 client of tenant T; tried again while the
-# server is still busy with the last case (up to 2 s)
+# tcp SECS STREAMS T: iperf3 client of tenant T (iperf_client: retried
+# while the server is still busy with the last case)
 tcp() {
-	local n=10
-	while :; do
-		iperf3 -c $DST -p $((5200 + $3)) -P "$2" -t "$1" \
-			>"$OUT/iperf-$3" 2>&1 && return
-		grep -q 'connected to' "$OUT/iperf-$3" && return
-		n=$((n - 1))
-		[ $n -gt 0 ] || return
-		sleep 0.2
-	done
+	iperf_client "$OUT/iperf-$3" -c $DST -p $((5200 + $3)) -P "$2" -t "$1"
 }
 
 # icmp SECS FLOODS T: FLOODS ping floods of 1400-byte requests from SRC[T]

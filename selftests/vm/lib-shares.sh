@@ -59,21 +59,13 @@ sample() {
 }
 
 # client SECS MODE T: iperf3 client of tenant T (port 5200+T), output in
-# /tmp/iperf-T.txt; tried again at once if the server refused (still busy
-# with the last case's test), for up to 2 s
+# /tmp/iperf-T.txt (iperf_client: retried while the server is busy)
 client() {
-	local n=10 t=$3 opt=
+	local t=$3 opt=
 
 	[ "$2" = udp ] && opt="-u -l 1400 -b $((RATE_MBIT * 3 / 2))M"
-	while :; do
-		# shellcheck disable=SC2086
-		iperf3 -c $DST -p $((5200 + t)) $opt -t "$1" \
-			>/tmp/iperf-$t.txt 2>&1 && return
-		grep -q 'connected to' /tmp/iperf-$t.txt && return
-		n=$((n - 1))
-		[ $n -gt 0 ] || return
-		sleep 0.2
-	done
+	# shellcheck disable=SC2086 # opt is a list of words
+	iperf_client /tmp/iperf-$t.txt -c $DST -p $((5200 + t)) $opt -t "$1"
 }
 
 # run SECS MODE TENANT...: iperf3 clients (MODE udp: 1.5x the link each,

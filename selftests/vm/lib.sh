@@ -353,6 +353,21 @@ wait_listen() {
 	done
 }
 
+# iperf_client OUT ARG...: iperf3 ARG... (a client) with its output in OUT;
+# tried again at once while the server refuses (still busy with the last
+# test), for up to 2 s
+iperf_client() {
+	local out=$1 n=10
+	shift
+	while :; do
+		iperf3 "$@" >"$out" 2>&1 && return
+		grep -q 'connected to' "$out" && return
+		n=$((n - 1))
+		[ $n -gt 0 ] || return
+		sleep 0.2
+	done
+}
+
 # qdisc_sent_packets DEV: packets sent by DEV's root qdisc.
 qdisc_sent_packets() {
 	$TC -s qdisc show dev "$1" |
