@@ -30,12 +30,29 @@ mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 dmesg -n 1
 hostname qvisor-vm
 ip link set lo up
-# Hold one timestamping socket (ping sets SO_TIMESTAMP) for the whole run,
-# so that the kernel's netstamp static key is switched on once here and
-# never flipped while traffic flows: under TCG with two vCPUs, live code
-# patching of a static branch on the packet path (netif_rx) was seen to
-# oops with "int3" in a test that started and stopped ping and iperf3.
-ping -q -i 1000 127.0.0.1 >/dev/null 2>&1 &
+# hold_keys: switch the packet path's static keys on once, here, and keep
+# them on for the whole run, so that no test flips them while traffic
+# flows: under TCG with two vCPUs, live patching of a static branch on the
+# packet path oopses now and then with "int3" (seen in netif_rx, and in
+# ip_local_deliver_finish when a test's ping switched netstamp back on).
+# A timestamping socket holds netstamp_needed_key: a copy of ping named
+# qvstamp, so that a test's `killall ping` leaves it alone; a clsact qdisc
+# on a dummy device in netns qv-hold holds the ingress and egress keys.
+# After every test the loop below checks that both are still there.
+hold_keys() {
+	[ -x /usr/bin/qvstamp ] || cp /usr/bin/ping /usr/bin/qvstamp
+	pidof qvstamp >/dev/null ||
+		{ qvstamp -q -i 1000 127.0.0.1 >/dev/null 2>&1 & }
+	[ -e /run/netns/qv-hold ] || {
+		ip netns add qv-hold &&
+			ip -n qv-hold link add qvhold0 type dummy &&
+			tc -n qv-hold qdisc add dev qvhold0 clsact
+	}
+}
+keys_held() {
+	pidof qvstamp >/dev/null && [ -e /run/netns/qv-hold ] &&
+		tc -n qv-hold qdisc show dev qvhold0 2>/dev/null | grep -q clsact
+}
 echo /sbin/modprobe >/proc/sys/kernel/modprobe
 
 TIMEOUT=300
@@ -63,6 +80,7 @@ if [ -f "/lib/modules/$KVER/extra/sch_qvisor.ko" ]; then
 else
 	echo "# sch_qvisor.ko not in this image"
 fi
+hold_keys
 
 pass=0 fail=0 skip=0
 for t in $(cat /qvisor/tests); do
@@ -86,6 +104,10 @@ for t in $(cat /qvisor/tests); do
 		f=1
 	fi
 	echo "# $t: pass=$p fail=$f skip=$s ($(($(date +%s) - start))s)"
+	if ! keys_held; then
+		echo "# $t removed the static-key holders (qvstamp, netns qv-hold): set up again"
+		hold_keys
+	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 done
 

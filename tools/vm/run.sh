@@ -82,10 +82,26 @@ boot_oops() {
 # (redzones, poisoning, free checks) on.  The oops stays in the log; the
 # test it hit and the tests after it run once more in a new boot.  An
 # oops with a sch_qvisor frame, a hang, or a second death fails.
+# One kind is the emulator's whatever the frames: "int3" oopses, a CPU
+# meeting the breakpoint byte of a live code patch (a static key) after
+# the patch was done.  Kernel text is read-only and qvisor's BUG()s are
+# ud2, so nothing qvisor does can plant one; a stack of such a death may
+# still show stale "? qvisor_..." entries.  Seen in a CI run: ping in a
+# softirq at ip_local_deliver_finish on 6.12 (stop 32).  Only when its
+# RIP is in sch_qvisor does an int3 oops count as ours.
 midtest_oops() {
 	grep -aq '^# qvisor-test:' "$LOG" &&
 		grep -aqE 'Oops|Kernel panic|general protection fault|BUG:' "$LOG" &&
-		! grep -aq '\[sch_qvisor\]' "$LOG"
+		{ ! grep -aq '\[sch_qvisor\]' "$LOG" || int3_only; }
+}
+
+# int3_only: every die line of the log ("...: 0000 [#N]") is an int3 and
+# no RIP is in sch_qvisor; no BUG:, WARNING or general protection line
+int3_only() {
+	local dies
+	dies=$(grep -aE ': [0-9a-f]{4} \[#[0-9]+\]' "$LOG")
+	[ -n "$dies" ] && ! grep -qv 'int3: ' <<<"$dies" &&
+		! grep -aqE 'RIP: .*\[sch_qvisor\]|BUG:|WARNING:|general protection' "$LOG"
 }
 
 # rerun_from TEST: the tests of this run from TEST on
