@@ -44,6 +44,8 @@ hold_keys() {
 	pidof qvstamp >/dev/null ||
 		{ qvstamp -q -i 1000 127.0.0.1 >/dev/null 2>&1 & }
 	[ -e /run/netns/qv-hold ] || {
+		# no dummy0 in the tests' namespace from loading the module
+		modprobe dummy numdummies=0 2>/dev/null
 		ip netns add qv-hold &&
 			ip -n qv-hold link add qvhold0 type dummy &&
 			tc -n qv-hold qdisc add dev qvhold0 clsact
