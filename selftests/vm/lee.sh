@@ -7,7 +7,8 @@
 # ICMP on both tenants 60:40, three tenants 50:30:20 (UDP), and the
 # dynamic case 50:50 changed to 60:40 at run time for UDP and for TCP
 # (both phases measured).  Beyond theirs: UDP 60:40 with qvisor's queue
-# full (limit 30 packets) and UDP 60:40 over IPv6.
+# full (limit 30 packets), the same with qvisor as the child of htb and
+# of tbf (the parent shapes), and UDP 60:40 over IPv6.
 #
 # Measured at the receiver, not from qvisor's counters: the peer
 # namespace's ingress counts each tenant's bytes (u32 filters with a gact
@@ -111,15 +112,39 @@ setup() {
 			burst 20k limit 200000
 		return
 	fi
-	$TC qdisc add dev $DEV root handle 1: qvisor rate "${rate}mbit" \
-		limit "${LIMIT:-2000}" noaqm policy "$pol" || return 1
+	parent "$rate" || return 1
 	i=1
 	for w in "$@"; do
-		$TC class add dev $DEV parent 1: classid 1:$i qvisor \
+		$TC class add dev $DEV parent $Q: classid $Q:$i qvisor \
 			rank fifo weight "$w" || return 1
-		filters "" $DEV "parent 1:" "classid 1:$i" $i || return 1
+		filters "" $DEV "parent $Q:" "classid $Q:$i" $i || return 1
 		i=$((i + 1))
 	done
+}
+
+# parent RATE_MBIT: qvisor (policy $pol, LIMIT packets, default 2000) at
+# the root with the rate, or with PARENT=htb|tbf as the child of that
+# qdisc, which then shapes (qvisor without a rate; tbf peeks before it
+# dequeues); sets Q, qvisor's handle
+parent() {
+	local opts="limit ${LIMIT:-2000} noaqm policy"
+	Q=1
+	case ${PARENT:-} in
+	htb)
+		$TC qdisc add dev $DEV root handle 1: htb default 1 &&
+			$TC class add dev $DEV parent 1: classid 1:1 htb \
+				rate "${1}mbit" ceil "${1}mbit" || return 1 ;;
+	tbf)
+		$TC qdisc add dev $DEV root handle 1: tbf rate "${1}mbit" \
+			burst 5k limit 100000 || return 1 ;;
+	*)
+		$TC qdisc add dev $DEV root handle 1: qvisor rate "${1}mbit" \
+			$opts "$pol"
+		return ;;
+	esac
+	Q=10
+	# shellcheck disable=SC2086 # opts is a word list
+	$TC qdisc add dev $DEV parent 1:1 handle 10: qvisor $opts "$pol"
 }
 
 # sample FILE: "T BYTES" per tenant from the receiver's counters, and the
@@ -265,8 +290,8 @@ dynamic() {
 	start "$kind" $((WARM + 2 * WIN + 2)) 2
 	sleep $WARM
 	window a "$kind"
-	$TC class change dev $DEV classid 1:1 qvisor weight 60 &&
-		$TC class change dev $DEV classid 1:2 qvisor weight 40
+	$TC class change dev $DEV classid $Q:1 qvisor weight 60 &&
+		$TC class change dev $DEV classid $Q:2 qvisor weight 40
 	sleep 1
 	window b "$kind"
 	report "$name, before (50:50)" a "$tol" 50 50
@@ -306,6 +331,10 @@ dynamic tcp "$TCP_MBIT" 3 "TCP dynamic"
 # a full queue: at limit 30 packets every arrival beyond the link's rate
 # meets a full qvisor (drop or push-out), and the shares must hold
 LIMIT=30 one udp "$UDP_MBIT" 2 "UDP 60:40, queue full (limit 30)" 60 40
+# qvisor as the child of a shaping parent, its queue full: the parent's
+# dequeues (htb's rate; tbf peeks first) pace qvisor's credit rounds
+LIMIT=30 PARENT=htb one udp "$UDP_MBIT" 2 "UDP 60:40 under htb, queue full" 60 40
+LIMIT=30 PARENT=tbf one udp "$UDP_MBIT" 2 "UDP 60:40 under tbf, queue full" 60 40
 
 # IPv6: UDP 60:40 between IPv6 addresses (qvisor's and the receiver's
 # filters match ip6; 20 more header bytes per datagram)
