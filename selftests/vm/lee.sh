@@ -31,7 +31,7 @@
 # GAPS: per tenant "mean/sd" of the inter-packet delay in us (UDP), "-"
 # otherwise; MBIT what the receiver got in all (Mbit/s).  make check runs
 # it on CHECK_LONG_KVERS (qvisor.long=off on the kernel command line skips
-# it), ~100 s.  QVISOR_LEE_FIFO=1 puts a tbf FIFO in qvisor's place (every
+# it), ~120 s.  QVISOR_LEE_FIFO=1 puts a tbf FIFO in qvisor's place (every
 # share case must fail then).
 . "$(dirname "$0")/lib.sh"
 
