@@ -37,7 +37,7 @@ iperf_veth_pair "aqm tests" $SRC1 $SRC2
 old_ecn=$(cat /proc/sys/net/ipv4/tcp_ecn)
 echo 1 >/proc/sys/net/ipv4/tcp_ecn
 on_exit "echo $old_ecn >/proc/sys/net/ipv4/tcp_ecn"
-$IP netns exec $NS sh -c 'echo 1 >/proc/sys/net/ipv4/tcp_ecn'
+ns_sysctl $NS net/ipv4/tcp_ecn 1
 
 setup() {
 	tenants_by_source $SRC1 $SRC2 rate $RATE policy "1 >> 2" "$@"

@@ -44,7 +44,7 @@ topology() {
 	for n in $HNS $SNS $NS; do
 		ls_ns $n || return 1
 	done
-	ls_sysctl $SNS net/ipv6/conf/all/forwarding 1 &&
+	ns_sysctl $SNS net/ipv6/conf/all/forwarding 1 &&
 		ls_link $HNS h0 fd00:1::1 $SNS s0 fd00:1::2 &&
 		ls_link $SNS s1 fd00:2::1 $NS r0 fd00:2::2 &&
 		$IPH -6 route add default via fd00:1::2 &&

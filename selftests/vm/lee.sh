@@ -127,8 +127,8 @@ setup() {
 # qdisc, which then shapes (qvisor without a rate; tbf peeks before it
 # dequeues); sets Q, qvisor's handle
 parent() {
-	local opts="limit ${LIMIT:-2000} noaqm policy"
-	Q=1
+	local where="parent 1:1 handle 10:" rate=
+	Q=10
 	case ${PARENT:-} in
 	htb)
 		$TC qdisc add dev $DEV root handle 1: htb default 1 &&
@@ -137,14 +137,11 @@ parent() {
 	tbf)
 		$TC qdisc add dev $DEV root handle 1: tbf rate "${1}mbit" \
 			burst 5k limit 100000 || return 1 ;;
-	*)
-		$TC qdisc add dev $DEV root handle 1: qvisor rate "${1}mbit" \
-			$opts "$pol"
-		return ;;
+	*) where="root handle 1:" rate="rate ${1}mbit" Q=1 ;;
 	esac
-	Q=10
-	# shellcheck disable=SC2086 # opts is a word list
-	$TC qdisc add dev $DEV parent 1:1 handle 10: qvisor $opts "$pol"
+	# shellcheck disable=SC2086 # where and rate are word lists
+	$TC qdisc add dev $DEV $where qvisor $rate limit "${LIMIT:-2000}" \
+		noaqm policy "$pol"
 }
 
 # sample FILE: "T BYTES" per tenant from the receiver's counters, and the
@@ -340,8 +337,7 @@ LIMIT=30 PARENT=tbf one udp "$UDP_MBIT" 2 "UDP 60:40 under tbf, queue full" 60 4
 # filters match ip6; 20 more header bytes per datagram)
 ipv6_pair() {
 	echo 0 >/proc/sys/net/ipv6/conf/$DEV/disable_ipv6 &&
-		$IP netns exec $NS sh -c \
-			"echo 0 >/proc/sys/net/ipv6/conf/veth1/disable_ipv6" &&
+		ns_sysctl $NS net/ipv6/conf/veth1/disable_ipv6 0 &&
 		$IP addr add fd00:1e::1/64 dev $DEV nodad &&
 		$IP -n $NS addr add fd00:1e::2/64 dev veth1 nodad &&
 		DST=fd00:1e::2 && pin_neighbours fd00:1e::1

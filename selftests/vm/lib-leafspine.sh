@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A leaf-spine of network namespaces (IPv6), for the network-wide tests
 # and experiments (issue #22), and the pieces hops.sh builds its chain
-# from (ls_ns, ls_link, ls_sysctl, ls_require).  Source it after lib.sh.
+# from (ls_ns, ls_link, ls_require; ns_sysctl is in lib.sh).  Source it
+# after lib.sh.
 #
 #   LS_SPINES, LS_LEAVES, LS_HOSTS   sizes (default 2, 2, 2)
 #   ls_build                         build it; every netns removed at exit
@@ -68,19 +69,14 @@ ls_ns() {
 	$IP -n "$1" link set lo up
 }
 
-# ls_sysctl NS KEY VALUE: write /proc/sys/KEY (slashes) in namespace NS
-ls_sysctl() {
-	$IP netns exec "$1" sh -c "echo $3 >/proc/sys/$2"
-}
-
 # ls_link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2: a veth between two namespaces,
 # IPv6 /64 without DAD, both neighbour entries permanent (no neighbour
 # discovery through a throttled port)
 ls_link() {
 	local mac1 mac2
 	$IP -n "$1" link add "$2" type veth peer name "$5" netns "$4" || return 1
-	ls_sysctl "$1" "net/ipv6/conf/$2/disable_ipv6" 0
-	ls_sysctl "$4" "net/ipv6/conf/$5/disable_ipv6" 0
+	ns_sysctl "$1" "net/ipv6/conf/$2/disable_ipv6" 0
+	ns_sysctl "$4" "net/ipv6/conf/$5/disable_ipv6" 0
 	$IP -n "$1" addr add "$3/64" dev "$2" nodad &&
 		$IP -n "$4" addr add "$6/64" dev "$5" nodad &&
 		$IP -n "$1" link set "$2" up && $IP -n "$4" link set "$5" up ||
@@ -109,12 +105,12 @@ ls_build() {
 	local s l h
 	for s in $(seq 1 "$LS_SPINES"); do
 		ls_ns "qv-sp$s" || return 1
-		ls_sysctl "qv-sp$s" net/ipv6/conf/all/forwarding 1
+		ns_sysctl "qv-sp$s" net/ipv6/conf/all/forwarding 1
 	done
 	for l in $(seq 1 "$LS_LEAVES"); do
 		ls_ns "qv-lf$l" || return 1
-		ls_sysctl "qv-lf$l" net/ipv6/conf/all/forwarding 1
-		ls_sysctl "qv-lf$l" net/ipv6/fib_multipath_hash_policy 1
+		ns_sysctl "qv-lf$l" net/ipv6/conf/all/forwarding 1
+		ns_sysctl "qv-lf$l" net/ipv6/fib_multipath_hash_policy 1
 		for s in $(seq 1 "$LS_SPINES"); do
 			ls_link "qv-lf$l" "lf$l-s$s" "fd20:$l:$s::1" \
 				"qv-sp$s" "sp$s-l$l" "fd20:$l:$s::2" || return 1

@@ -353,6 +353,11 @@ wait_listen() {
 	done
 }
 
+# ns_sysctl NS KEY VALUE: write /proc/sys/KEY (slashes) in namespace NS
+ns_sysctl() {
+	$IP netns exec "$1" sh -c "echo $3 >/proc/sys/$2"
+}
+
 # iperf_client OUT ARG...: iperf3 ARG... (a client) with its output in OUT;
 # tried again at once while the server refuses (still busy with the last
 # test), for up to 2 s
