@@ -6,7 +6,9 @@
 # in /qvisor/tests (TAP on the serial console), prints
 #   QVISOR-RESULT pass=P fail=F skip=S
 # and powers the VM off.  Kernel command line knobs:
-#   qvisor.timeout=SECONDS   per test script (default 300)
+#   qvisor.timeout=SECONDS   per test script (default 300); a script with
+#                            a line "# qvisor-timeout: SECONDS" gets that
+#                            many if it is more
 #   qvisor.shell=1           drop to a shell instead of powering off
 #   qvisor.sanitize=1        after the tests, scan kmemleak and fail on any
 #                            oops, WARN, BUG, KASAN, UBSAN, lockdep or
@@ -88,7 +90,10 @@ pass=0 fail=0 skip=0
 for t in $(cat /qvisor/tests); do
 	echo "# qvisor-test: $t"
 	start=$(date +%s)
-	(cd /qvisor/selftests && exec timeout "$TIMEOUT" bash "./$t") 2>&1 |
+	lim=$(sed -n 's/^# qvisor-timeout: *\([0-9][0-9]*\).*/\1/p' \
+		"/qvisor/selftests/$t" 2>/dev/null | head -n 1)
+	[ -n "$lim" ] && [ "$lim" -gt "$TIMEOUT" ] || lim=$TIMEOUT
+	(cd /qvisor/selftests && exec timeout "$lim" bash "./$t") 2>&1 |
 		tee /tmp/test.out
 	rc=${PIPESTATUS[0]}
 	p=$(grep -E '^ok [0-9]+' /tmp/test.out | grep -vciE '# *skip')
@@ -99,7 +104,7 @@ for t in $(cat /qvisor/tests); do
 		s=1
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 143 ]; then
-			echo "not ok 999 - $t: timed out after ${TIMEOUT}s"
+			echo "not ok 999 - $t: timed out after ${lim}s"
 		else
 			echo "not ok 999 - $t: exited with status $rc"
 		fi
