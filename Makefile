@@ -676,7 +676,7 @@ bench-profile:
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".
 # The longest VM suites run in full on CHECK_LONG_KVERS only: fct.sh,
-# lsfct.sh and lee.sh (~250 s, ~300 s and ~120 s, measurements of the
+# lsfct.sh and lee.sh (~250 s, ~330 s and ~140 s, measurements of the
 # schedule, which is the same code on every kernel) are skipped on the
 # others and stress.sh runs 60 of its 200
 # cycles there (6 rmmods instead of 20); every other suite runs on every

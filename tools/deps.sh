@@ -11,7 +11,7 @@
 #                         declarations in include/tc/.
 #   tools/deps.sh test    (the default) build, plus what "make check",
 #                         "make deb" and the benchmarks need: QEMU, busybox,
-#                         iperf3, clang (fuzzers), gnuplot, groff/man,
+#                         iperf3, tcpdump, clang (fuzzers), gnuplot, groff/man,
 #                         dkms, debhelper, dh-dkms, lintian; the three test
 #                         kernels (6.1 and 6.12 from bookworm, headers in
 #                         /usr/src; 7.2 from unstable, headers in a
@@ -54,11 +54,11 @@ build | test) ;;
 esac
 
 STAMP=$CACHE/deps.stamp
-STAMP_WANT="5 $WHAT $KVER61 $KVER612 $KVER72 $SID_ROOT"
+STAMP_WANT="6 $WHAT $KVER61 $KVER612 $KVER72 $SID_ROOT"
 [ -f "$STAMP" ] && grep -qxF "$STAMP_WANT" "$STAMP" && exit 0
 # "test" includes "build"
 [ "$WHAT" = build ] && [ -f "$STAMP" ] &&
-	grep -qxF "5 test $KVER61 $KVER612 $KVER72 $SID_ROOT" "$STAMP" && exit 0
+	grep -qxF "6 test $KVER61 $KVER612 $KVER72 $SID_ROOT" "$STAMP" && exit 0
 mkdir -p "$CACHE"
 
 SUDO=
@@ -124,7 +124,7 @@ EOT
 fi
 
 TEST_PKGS="build-essential cpio xz-utils zstd gzip dpkg-dev bc
-	qemu-system-x86 busybox-static iperf3 iputils-ping
+	qemu-system-x86 busybox-static iperf3 iputils-ping tcpdump
 	groff-base man-db gnuplot-nox clang jq prometheus irtt
 	linux-headers-$KVER61 linux-headers-$KVER612
 	debootstrap dkms dh-dkms debhelper fakeroot lintian

@@ -4,14 +4,14 @@
 #
 #   tools/vm/mkinitramfs.sh KVER OUT.cpio.gz [TEST...]
 #
-# The image is made of the host's own binaries (busybox-static, bash, tc, ip,
-# ss, ping, iperf3 and their shared libraries), the kernel modules the tests
-# need (with their dependencies, resolved from the kernel's modules.dep),
-# and the project's artefacts: out/KVER/sch_qvisor.ko, q_qvisor.so,
-# out/tools/*, selftests/vm/*.  TEST names (default: every selftests/vm/*.sh
-# but the libraries lib*.sh) are written to /qvisor/tests, which the guest
-# /init runs; a TEST path outside selftests/vm (a benchmark) is copied in
-# beside them.
+# The image is made of the host's own binaries (busybox-static, bash, tc,
+# ip, ss, ping, iperf3, jq, tcpdump and their shared libraries), the
+# kernel modules the tests need (with their dependencies, resolved from
+# the kernel's modules.dep), and the project's artefacts:
+# out/KVER/sch_qvisor.ko, q_qvisor.so, out/tools/*, selftests/vm/*.  TEST
+# names (default: every selftests/vm/*.sh but the libraries lib*.sh) are
+# written to /qvisor/tests, which the guest /init runs; a TEST path outside
+# selftests/vm (a benchmark) is copied in beside them.
 #
 # The part that does not depend on the project (binaries, libraries, kernel
 # modules) is staged once per kernel under .cache/initramfs/KVER/ and reused
@@ -53,7 +53,7 @@ MODULES="veth dummy bridge tun ifb
 
 # Host programs copied with their libraries (resolved to real paths).
 PROGS="/usr/bin/bash /usr/sbin/tc /usr/bin/ip /usr/bin/ss /usr/bin/ping
-	/usr/bin/iperf3 /usr/bin/jq"
+	/usr/bin/iperf3 /usr/bin/jq /usr/bin/tcpdump"
 # Busybox applets we must NOT link because the host version is the one
 # the tests mean.
 NO_APPLETS="tc ip ipneigh ping ping6 ss bash"
@@ -64,7 +64,7 @@ STAMP_WANT=$(
 		md5sum <"$0"
 		echo "$MODULES"
 		dpkg-query -W busybox-static bash iproute2 iperf3 iputils-ping \
-			libc6 2>/dev/null || true
+			tcpdump libc6 2>/dev/null || true
 	} | md5sum | cut -d' ' -f1
 )
 
@@ -118,6 +118,11 @@ build_base() {
 	ln -s ../run var/run
 
 	for m in $PROGS; do
+		if [ ! -e "$m" ]; then
+			echo "mkinitramfs: no $m on the host (tools/deps.sh test" \
+				"installs it); the tests that need it skip" >&2
+			continue
+		fi
 		put_prog "$m" "$stage"
 	done
 	ln -s /usr/bin/ip usr/sbin/ip
