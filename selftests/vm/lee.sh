@@ -175,7 +175,7 @@ sample() {
 # nogaps: no capture
 window() {
 	local rx=''
-	rm -f "$OUT/$1.rx" "$OUT/$1.pcap"
+	rm -f "$OUT/$1.rx" "$OUT/$1.pcap" "$OUT/$1.cap"
 	CAP=
 	if [ "$2" = udp ]; then
 		$IP netns exec $NS qvrecv -p 6001,6002,6003 -w "$WIN" \
@@ -203,8 +203,9 @@ window() {
 capture_end() {
 	local left
 	[ -n "$CAP" ] || return 0
-	left=$(awk -v now="${EPOCHREALTIME/./}" '$1 == "t" { print ($2 + 1200000 - now) / 1e6 }' "$OUT/$1.1")
-	awk -v s="$left" 'BEGIN { exit !(s > 0) }' && sleep "$left"
+	left=$(awk -v now="${EPOCHREALTIME/./}" '
+		$1 == "t" && $2 + 1200000 > now { print ($2 + 1200000 - now) / 1e6 }' "$OUT/$1.1")
+	[ -z "$left" ] || sleep "$left"
 	kill -INT $CAP
 	wait $CAP
 	CAP=
@@ -305,7 +306,11 @@ start() {
 report() {
 	local name=$1 w=$2 tol=$3 res
 	shift 3
-	[ ! -f "$OUT/$w.pcap" ] || gaps "$w" >"$OUT/$w.rx"
+	# a capture without gaps: what tcpdump said, in the log
+	if [ -f "$OUT/$w.cap" ]; then
+		gaps "$w" >"$OUT/$w.rx"
+		[ -s "$OUT/$w.rx" ] || sed 's/^/# tcpdump: /' "$OUT/$w.cap"
+	fi
 	res=$(awk -v tol="$tol" -v targets="$*" -v rx="$OUT/$w.rx" '
 		FNR == 1 { f++ }
 		$1 == "t" { t[f] = $2; next }
