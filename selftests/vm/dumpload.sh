@@ -92,8 +92,7 @@ fi
 
 # rtts FILE: the median of the ping RTTs in ms (ping's "time=X ms")
 median_rtt() {
-	sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$1" | sort -n |
-		awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+	sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$1" | median
 }
 
 # 2. a steady flood (200-byte packets every 40 us: 40 Mbit/s, the link

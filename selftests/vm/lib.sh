@@ -69,6 +69,24 @@ long_suite() {
 	fi
 }
 
+# median: the median of the numbers on stdin, one per line (the lower of
+# the two middle ones for an even count); nothing for no input
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+# measure_suite NAME: end the test NAME with a skip where make check
+# leaves the share and latency measurements to other kernels
+# (qvisor.measure=off on the kernel command line: all but
+# CHECK_MEASURE_KVERS); they measure the schedule, the same code on
+# every kernel, and the kernel-facing paths are in the other suites
+measure_suite() {
+	if grep -qw 'qvisor.measure=off' /proc/cmdline 2>/dev/null; then
+		tap_skip "$1" "qvisor.measure=off on the kernel command line (make check runs $1.sh on CHECK_MEASURE_KVERS only)"
+		tap_done
+	fi
+}
+
 # tap_check NAME CMD [ARG...]: ok if CMD exits 0; its output is shown on failure.
 # CMD runs in this shell (not a subshell), so it may register cleanups.
 tap_check() {
