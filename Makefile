@@ -676,13 +676,21 @@ bench-profile:
 
 # Everything; ends with one line "N passed, N failed[, N skipped]".
 # The longest VM suites run in full on CHECK_LONG_KVERS only: fct.sh,
-# lsfct.sh and lee.sh (~250 s, ~330 s and ~140 s, measurements of the
+# lsfct.sh and lee.sh (~250 s, ~360 s and ~145 s, measurements of the
 # schedule, which is the same code on every kernel) are skipped on the
-# others and stress.sh runs 60 of its 200
-# cycles there (6 rmmods instead of 20); every other suite runs on every
-# kernel.  make check CHECK_LONG_KVERS="$(KVERS)" runs all in full.
+# others; stress.sh runs 100 of its 200 cycles there (10 rmmods) and 60
+# on the others (6 rmmods), fuzz.sh 100k of its 200k messages (the
+# same seed: the first half of the same requests).  The share and latency measurements of
+# shares.sh, nshares.sh, normalize.sh, tenants.sh and aqm.sh run on
+# CHECK_MEASURE_KVERS (Debian 12's 6.1 and 6.12) and are skipped on the
+# others (~250 s on 7.2); every other suite runs on every kernel.
+# make check CHECK_LONG_KVERS="$(KVERS)" CHECK_MEASURE_KVERS="$(KVERS)"
+# runs all of them everywhere (the stress cycles: QVISOR_STRESS_CYCLES).
 CHECK_LONG_KVERS ?= $(KVER612)
-CHECK_SHORT_APPEND := qvisor.fct=off qvisor.long=off qvisor.env.QVISOR_STRESS_CYCLES=60
+CHECK_MEASURE_KVERS ?= $(KVER61) $(KVER612)
+CHECK_LONG_APPEND := qvisor.env.QVISOR_STRESS_CYCLES=100
+CHECK_SHORT_APPEND := qvisor.fct=off qvisor.long=off qvisor.env.QVISOR_STRESS_CYCLES=60 \
+	qvisor.env.QVISOR_FUZZ_COUNT=100000
 check:
 	@tools/deps.sh
 	@rm -rf $(LOGS) && mkdir -p $(LOGS)
@@ -704,8 +712,10 @@ check:
 	@{ $(MAKE) -s host-test 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/host.tap
 	@{ $(MAKE) -s checkpatch 2>&1; echo "# exit: $$?"; } | tee $(LOGS)/checkpatch.tap
 	@for k in $(KVERS); do \
-		a=; case " $(CHECK_LONG_KVERS) " in *" $$k "*) ;; \
+		a="$(CHECK_LONG_APPEND)"; case " $(CHECK_LONG_KVERS) " in *" $$k "*) ;; \
 		*) a="$(CHECK_SHORT_APPEND)" ;; esac; \
+		case " $(CHECK_MEASURE_KVERS) " in *" $$k "*) ;; \
+		*) a="$$a qvisor.measure=off" ;; esac; \
 		QVISOR_NOBUILD=1 QVISOR_VM_TIMEOUT=$${QVISOR_VM_TIMEOUT:-2400} \
 		QVISOR_TEST_TIMEOUT=$${QVISOR_TEST_TIMEOUT:-420} \
 		QVISOR_VM_APPEND="$$a $${QVISOR_VM_APPEND:-}" \

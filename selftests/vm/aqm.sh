@@ -21,6 +21,7 @@
 #    (memlimit x weight / its '+' group's weights): unequal loads.
 # About 50 s.
 . "$(dirname "$0")/lib.sh"
+measure_suite aqm
 
 NS=qv-aqm
 DEV=veth0

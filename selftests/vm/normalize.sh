@@ -11,6 +11,7 @@
 # depending on where the pushout threshold falls the shares can differ by
 # several pp (57.5/42.5 seen once with slower senders, 49.4/50.6 usually).
 . "$(dirname "$0")/lib.sh"
+measure_suite normalize
 
 NS=qv-norm
 DEV=veth0

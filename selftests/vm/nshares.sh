@@ -9,6 +9,7 @@
 # would give 2 alone 30:70 of 3's 40 instead of the pair's 60.  Weights
 # inside a nested group ('+' levels in it) hold too (cases at the end).
 . "$(dirname "$0")/lib.sh"
+measure_suite nshares
 
 NS=qv-nshares
 SHARES_TEST="nested shares"

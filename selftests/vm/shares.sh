@@ -7,6 +7,7 @@
 # time converges.  Shares are measured from the per-class byte counters of
 # the qdisc over a window that starts after a warm-up.
 . "$(dirname "$0")/lib.sh"
+measure_suite shares
 
 NS=qv-shares
 SHARES_TEST=shares

@@ -15,6 +15,7 @@
 # the link must stay busy, and 2 and 3 must split the rest 60:40.
 # Lines "# table: ..." are the demo's table.
 . "$(dirname "$0")/lib.sh"
+measure_suite tenants
 
 RATE_MBIT=${QVISOR_TENANTS_MBIT:-24}
 T1_MBIT=5
