@@ -321,15 +321,17 @@ expect() {
 # came out 1.54-1.92x ideal for small flows and the raw PIFO's small
 # flows ahead of 1 + 2's in one seed of four).  So the check asserts
 # what held on every run, fast or slow, with sanity bounds against ideal;
-# the paper's quantitative targets are make bench-leafspine's
+# the upper bounds leave room for a slower machine than ours (a later
+# run: 1 + 2 at 2.28x); the paper's quantitative targets are make
+# bench-leafspine's
 # (Documentation/fct.md).  Pooled pairs of seeds, as measured
 # (bench 6.12 1+2 3+4, 6.1 1+2, pre-checks and CI of sessions 18-19,
 # the slow day's 1+2 and 3+4):
-#   1 >> 2 small / ideal small   1.13 1.01 1.16 1.28 1.19 1.54 1.92  <= 2.5 (pfifo 46)
+#   1 >> 2 small / ideal small   1.13 1.01 1.16 1.28 1.19 1.54 1.92  <= 3 (pfifo 46)
 #   raw PIFO large / 1 >> 2      1.27 1.12 1.28 1.25 1.26 1.28 1.12  >= 1.06
 #   EDF met, 1 + 2 - 1 >> 2      .275 .128 .255 .255 .222 .251 .102  >= 0.06
 #   EDF met, raw PIFO - 1 + 2    .116 .067 .07  .054   -  .060 .078  >= 0.02
-#   1 + 2 small / ideal small    1.93 1.82 1.93 1.90 2.07 2.00 1.87  1.4 .. 3
+#   1 + 2 small / ideal small    1.93 1.82 1.93 1.90 2.07 2.00 1.87  1.4 .. 4
 # The raw PIFO lets EDF's deadlines (2000 us and up) undercut every
 # pFabric packet with more bytes left, so EDF meets more deadlines than
 # under 1 + 2, which normalizes the two and alternates them by credit:
@@ -350,7 +352,7 @@ check_order() {
 		tap_fail "1 >> 2: at least 60 small and 10 large flows measured" \
 			"${ns:-none} small, $(pooled strict12 nlarge) large"
 	fi
-	expect "small-flow mean FCT: 1 >> 2 within 2.5x of ideal" "a <= 2.5 * b" \
+	expect "small-flow mean FCT: 1 >> 2 within 3x of ideal" "a <= 3 * b" \
 		"$(pooled strict12 small)" "$(pooled ideal small)"
 	expect "large-flow mean FCT: raw PIFO at least 1.06x 1 >> 2" "a >= 1.06 * b" \
 		"$(pooled pifo large)" "$(pooled strict12 large)"
@@ -358,8 +360,8 @@ check_order() {
 		"$(pooled share edf)" "$(pooled strict12 edf)"
 	expect "EDF deadlines met: raw PIFO at least 0.02 above 1 + 2" "a >= b + 0.02" \
 		"$(pooled pifo edf)" "$(pooled share edf)"
-	expect "small-flow mean FCT: 1 + 2 between 1.4x and 3x ideal" \
-		"a >= 1.4 * b && a <= 3 * b" "$(pooled share small)" "$(pooled ideal small)"
+	expect "small-flow mean FCT: 1 + 2 between 1.4x and 4x ideal" \
+		"a >= 1.4 * b && a <= 4 * b" "$(pooled share small)" "$(pooled ideal small)"
 }
 
 for seed in $SEEDS; do
