@@ -326,12 +326,12 @@ expect() {
 # bench-leafspine's
 # (Documentation/fct.md).  Pooled pairs of seeds, as measured
 # (bench 6.12 1+2 3+4, 6.1 1+2, pre-checks and CI of sessions 18-19,
-# the slow day's 1+2 and 3+4):
-#   1 >> 2 small / ideal small   1.13 1.01 1.16 1.28 1.19 1.54 1.92  <= 3 (pfifo 46)
-#   raw PIFO large / 1 >> 2      1.27 1.12 1.28 1.25 1.26 1.28 1.12  >= 1.06
-#   EDF met, 1 + 2 - 1 >> 2      .275 .128 .255 .255 .222 .251 .102  >= 0.06
-#   EDF met, raw PIFO - 1 + 2    .116 .067 .07  .054   -  .060 .078  >= 0.02
-#   1 + 2 small / ideal small    1.93 1.82 1.93 1.90 2.07 2.00 1.87  1.4 .. 4
+# the slow day's 1+2 and 3+4, session 19's pre-check last):
+#   1 >> 2 small / ideal small   1.13 1.01 1.16 1.28 1.19 1.54 1.92 1.94  <= 3 (pfifo 46)
+#   raw PIFO large / 1 >> 2      1.27 1.12 1.28 1.25 1.26 1.28 1.12 1.28  >= 1.06
+#   EDF met, 1 + 2 - 1 >> 2      .275 .128 .255 .255 .222 .251 .102 .249  >= 0.06
+#   EDF met, raw PIFO - 1 + 2    .116 .067 .07  .054   -  .060 .078 .066  >= 0.02
+#   1 + 2 small / ideal small    1.93 1.82 1.93 1.90 2.07 2.00 1.87 1.72  1.4 .. 4
 # The raw PIFO lets EDF's deadlines (2000 us and up) undercut every
 # pFabric packet with more bytes left, so EDF meets more deadlines than
 # under 1 + 2, which normalizes the two and alternates them by credit:
