@@ -59,10 +59,7 @@ slow_guest() {
 # CHECK_LONG_KVERS) or on a sanitizer kernel (QVISOR_SLOW), whose slowness
 # the measurement of a long suite cannot absorb
 long_suite() {
-	if grep -qw 'qvisor.long=off' /proc/cmdline 2>/dev/null; then
-		tap_skip "$1" "qvisor.long=off on the kernel command line (make check runs $1.sh on CHECK_LONG_KVERS only)"
-		tap_done
-	fi
+	cmdline_skip qvisor.long=off "$1" CHECK_LONG_KVERS
 	if slow_guest; then
 		tap_skip "$1" "a measurement the sanitizer kernel's slowness would spoil (QVISOR_SLOW)"
 		tap_done
@@ -81,8 +78,15 @@ median() {
 # CHECK_MEASURE_KVERS); they measure the schedule, the same code on
 # every kernel, and the kernel-facing paths are in the other suites
 measure_suite() {
-	if grep -qw 'qvisor.measure=off' /proc/cmdline 2>/dev/null; then
-		tap_skip "$1" "qvisor.measure=off on the kernel command line (make check runs $1.sh on CHECK_MEASURE_KVERS only)"
+	cmdline_skip qvisor.measure=off "$1" CHECK_MEASURE_KVERS
+}
+
+# cmdline_skip WORD NAME KVERS: end the test NAME with a skip when WORD is
+# on the kernel command line (make check gives it to all kernels but the
+# Makefile's list KVERS)
+cmdline_skip() {
+	if grep -qw "$1" /proc/cmdline 2>/dev/null; then
+		tap_skip "$2" "$1 on the kernel command line (make check runs $2.sh on $3 only)"
 		tap_done
 	fi
 }
